@@ -1,0 +1,116 @@
+//===- Dialect.cpp - tg dialect registration and attribute checks ---------===//
+#include "ir/Dialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+
+#include "ir/TgDialect.cpp.inc"
+
+namespace tg {
+
+void TgDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "ir/TgOps.cpp.inc"
+      >();
+}
+
+Operation *TgDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                          Location loc) {
+  auto elements = llvm::dyn_cast<ElementsAttr>(value);
+  if (!elements || elements.getType() != type)
+    return nullptr;
+  return builder.create<ConstantOp>(loc, type, elements);
+}
+
+static LogicalResult requireNumber(Operation *op, DictionaryAttr init, StringRef key,
+                                   StringRef where) {
+  Attribute a = init.get(key);
+  if (!a)
+    return success();
+  if (!llvm::isa<FloatAttr, IntegerAttr>(a))
+    return op->emitError() << where << ": tg.init field '" << key << "' must be a number, got " << a;
+  return success();
+}
+
+static double numberOr(DictionaryAttr init, StringRef key, double dflt) {
+  Attribute a = init.get(key);
+  if (auto f = llvm::dyn_cast_or_null<FloatAttr>(a))
+    return f.getValueAsDouble();
+  if (auto i = llvm::dyn_cast_or_null<IntegerAttr>(a))
+    return double(i.getInt());
+  return dflt;
+}
+
+/// Checks `tg.role`, `tg.init` and `tg.name` on function arguments.
+LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned regionIndex,
+                                                  unsigned argIndex, NamedAttribute attr) {
+  std::string where = ("argument #" + llvm::Twine(argIndex)).str();
+  auto fn = llvm::dyn_cast<FunctionOpInterface>(op);
+  Type argType = fn && argIndex < fn.getNumArguments() ? fn.getArgumentTypes()[argIndex] : Type();
+  StringRef name = attr.getName().getValue();
+  if (name == kNameAttr) {
+    auto s = llvm::dyn_cast<StringAttr>(attr.getValue());
+    if (!s || s.getValue().empty())
+      return op->emitError() << where << ": tg.name must be a non-empty string";
+    return success();
+  }
+  if (name == kRoleAttr) {
+    auto s = llvm::dyn_cast<StringAttr>(attr.getValue());
+    if (!s || !llvm::is_contained(kRoles, s.getValue()))
+      return op->emitError() << where << ": tg.role must be one of \"param\", \"state\", "
+                                         "\"data\", \"label\", \"hyper\", got "
+                             << attr.getValue();
+    if (s.getValue() == "param") {
+      auto t = llvm::dyn_cast_or_null<RankedTensorType>(argType);
+      if (!t || !llvm::isa<FloatType>(t.getElementType()))
+        return op->emitError() << where << ": a param must be a float tensor, got " << argType;
+    }
+    return success();
+  }
+  if (name == kInitAttr) {
+    auto init = llvm::dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!init)
+      return op->emitError() << where << ": tg.init must be a dictionary like {kind = \"zeros\"}";
+    auto kind = init.getAs<StringAttr>("kind");
+    if (!kind || !llvm::is_contained(kInitKinds, kind.getValue()))
+      return op->emitError() << where
+                             << ": tg.init kind must be one of zeros, ones, constant, uniform, "
+                                "normal, glorot_uniform, glorot_normal, he_uniform, he_normal";
+    for (StringRef key : {"value", "low", "high", "mean", "stddev", "fan_in", "fan_out", "gain"})
+      if (failed(requireNumber(op, init, key, where)))
+        return failure();
+    if (fn) {
+      auto role = fn.getArgAttrOfType<StringAttr>(argIndex, kRoleAttr);
+      if (!role || role.getValue() != "param")
+        return op->emitError() << where << ": tg.init is only allowed on a tg.role = \"param\" argument";
+    }
+    if (numberOr(init, "low", 0) > numberOr(init, "high", 1))
+      return op->emitError() << where << ": tg.init uniform range has low > high";
+    if (numberOr(init, "stddev", 1) < 0)
+      return op->emitError() << where << ": tg.init stddev must be >= 0";
+    if (numberOr(init, "fan_in", 1) <= 0 || numberOr(init, "fan_out", 1) <= 0)
+      return op->emitError() << where << ": tg.init fan_in and fan_out must be > 0";
+    return success();
+  }
+  return op->emitError() << where << ": unknown tg argument attribute '" << name
+                         << "' (expected tg.role, tg.init or tg.name)";
+}
+
+LogicalResult TgDialect::verifyRegionResultAttribute(Operation *op, unsigned regionIndex,
+                                                     unsigned resultIndex, NamedAttribute attr) {
+  if (attr.getName().getValue() == kNameAttr) {
+    auto s = llvm::dyn_cast<StringAttr>(attr.getValue());
+    if (!s || s.getValue().empty())
+      return op->emitError() << "result #" << resultIndex << ": tg.name must be a non-empty string";
+    return success();
+  }
+  return op->emitError() << "result #" << resultIndex << ": unknown tg result attribute '"
+                         << attr.getName().getValue() << "' (expected tg.name)";
+}
+
+} // namespace tg

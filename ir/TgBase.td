@@ -1,0 +1,57 @@
+//===- TgBase.td - tg dialect definition and shared constraints ----------===//
+//
+// The `tg` dialect: TensorFlow-like dataflow ops on static-shape tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TG_BASE_TD
+#define TG_BASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/IR/CommonAttrConstraints.td"
+
+def Tg_Dialect : Dialect {
+  let name = "tg";
+  let cppNamespace = "::tg";
+  let summary = "Dataflow tensor graphs for training and inference";
+  let description = [{
+    The `tg` dialect holds the ops of a TensorFlow-like dataflow graph on
+    statically shaped tensors: elementwise math with NumPy broadcasting,
+    matmul and convolution, reductions, data movement, losses and stateless
+    random numbers. Function arguments carry roles through the `tg.role`
+    argument attribute (`param`, `state`, `data`, `label`, `hyper`); params
+    carry an initializer in `tg.init`, and arguments and results a `tg.name`.
+  }];
+  let hasConstantMaterializer = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  // Inherent attributes stay in the attribute dictionary: the frontend and
+  // the interpreter treat every op generically through it.
+  let usePropertiesForAttributes = 0;
+  let extraClassDeclaration = [{
+    static constexpr llvm::StringLiteral kRoleAttr = "tg.role";
+    static constexpr llvm::StringLiteral kInitAttr = "tg.init";
+    static constexpr llvm::StringLiteral kNameAttr = "tg.name";
+  }];
+}
+
+class Tg_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Tg_Dialect, mnemonic, traits>;
+
+// Element types. f32 is the working type; f16/bf16 are accepted where cheap,
+// f64 for gradient checks; i32/i64 index; i1 masks.
+def Tg_FloatElt : AnyTypeOf<[F32, F16, BF16, F64]>;
+def Tg_IntElt : AnyTypeOf<[I32, I64]>;
+def Tg_NumericElt : AnyTypeOf<[F32, F16, BF16, F64, I32, I64]>;
+def Tg_AnyElt : AnyTypeOf<[F32, F16, BF16, F64, I1, I32, I64]>;
+
+def Tg_FloatTensor : StaticShapeTensorOf<[Tg_FloatElt]>;
+def Tg_IntTensor : StaticShapeTensorOf<[Tg_IntElt]>;
+def Tg_NumericTensor : StaticShapeTensorOf<[Tg_NumericElt]>;
+def Tg_BoolTensor : StaticShapeTensorOf<[I1]>;
+def Tg_Tensor : StaticShapeTensorOf<[Tg_AnyElt]>;
+def Tg_I64ScalarTensor : 0DTensorOf<[I64]>;
+
+#endif // TG_BASE_TD

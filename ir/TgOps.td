@@ -1,0 +1,612 @@
+//===- TgOps.td - tg dialect operations ----------------------------------===//
+//
+// Every op has a summary, a description with its shape rule, and an example.
+// Ops whose result type follows from operands and attributes implement
+// InferTypeOpAdaptor, so the verifier and the frontend share one shape rule;
+// ops whose result shape is a free choice (reshape, cast, ...) take it
+// explicitly and verify it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TG_OPS_TD
+#define TG_OPS_TD
+
+include "ir/TgBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Constant
+//===----------------------------------------------------------------------===//
+
+def Tg_ConstantOp : Tg_Op<"constant", [ConstantLike, Pure, InferTypeOpAdaptor]> {
+  let summary = "A tensor constant";
+  let description = [{
+    Materializes a dense tensor constant. The result type is the type of the
+    `value` attribute.
+
+    Example:
+    ```mlir
+    %0 = tg.constant dense<[1.0, 2.0]> : tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary
+//===----------------------------------------------------------------------===//
+
+class Tg_UnaryOp<string mnemonic, string formula, Type operandType = Tg_FloatTensor,
+                 list<Trait> traits = []>
+    : Tg_Op<mnemonic, !listconcat(traits, [Pure, Elementwise, SameOperandsAndResultType])> {
+  let summary = "Elementwise " # mnemonic;
+  let description = "Computes `" # formula # "` for every element. The result "
+    # "has the operand's type.\n\nExample:\n```mlir\n%y = tg." # mnemonic
+    # " %x : tensor<4x8xf32>\n```";
+  let arguments = (ins operandType:$x);
+  let results = (outs operandType:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+def Tg_NegOp : Tg_UnaryOp<"neg", "-x", Tg_NumericTensor> { let hasFolder = 1; }
+def Tg_AbsOp : Tg_UnaryOp<"abs", "|x|", Tg_NumericTensor>;
+def Tg_SignOp : Tg_UnaryOp<"sign", "sign(x) in {-1, 0, 1}", Tg_NumericTensor>;
+def Tg_ExpOp : Tg_UnaryOp<"exp", "e^x">;
+def Tg_LogOp : Tg_UnaryOp<"log", "ln(x)">;
+def Tg_SqrtOp : Tg_UnaryOp<"sqrt", "sqrt(x)">;
+def Tg_RsqrtOp : Tg_UnaryOp<"rsqrt", "1 / sqrt(x)">;
+def Tg_TanhOp : Tg_UnaryOp<"tanh", "tanh(x)">;
+def Tg_SigmoidOp : Tg_UnaryOp<"sigmoid", "1 / (1 + e^-x)">;
+def Tg_ReluOp : Tg_UnaryOp<"relu", "max(x, 0)">;
+def Tg_ErfOp : Tg_UnaryOp<"erf", "erf(x), the Gauss error function (used by gelu's gradient)">;
+
+def Tg_GeluOp : Tg_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType]> {
+  let summary = "Elementwise GELU";
+  let description = [{
+    Gaussian error linear unit: `x * Phi(x)` with the exact form
+    `0.5 * x * (1 + erf(x / sqrt(2)))`, or with `approximate = true` the tanh
+    form `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))`.
+
+    Example:
+    ```mlir
+    %y = tg.gelu %x {approximate = true} : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$x, DefaultValuedAttr<BoolAttr, "false">:$approximate);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary with NumPy broadcasting
+//===----------------------------------------------------------------------===//
+
+class Tg_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
+    : Tg_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
+  let summary = "Elementwise " # mnemonic # " with broadcasting";
+  let description = "Computes `" # formula # "` elementwise. Operands share their "
+    # "element type; shapes broadcast as in NumPy (align trailing dimensions; a "
+    # "dimension of size 1 stretches).\n\nExample:\n```mlir\n%z = tg." # mnemonic
+    # " %x, %b : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>\n```";
+  let arguments = (ins Tg_NumericTensor:$lhs, Tg_NumericTensor:$rhs);
+  let results = (outs Tg_NumericTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_AddOp : Tg_BinaryOp<"add", "lhs + rhs", [Commutative]> { let hasFolder = 1; }
+def Tg_SubOp : Tg_BinaryOp<"sub", "lhs - rhs"> { let hasFolder = 1; }
+def Tg_MulOp : Tg_BinaryOp<"mul", "lhs * rhs", [Commutative]> { let hasFolder = 1; }
+def Tg_DivOp : Tg_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
+def Tg_PowOp : Tg_BinaryOp<"pow", "lhs ^ rhs">;
+def Tg_MaximumOp : Tg_BinaryOp<"maximum", "max(lhs, rhs)", [Commutative]>;
+def Tg_MinimumOp : Tg_BinaryOp<"minimum", "min(lhs, rhs)", [Commutative]>;
+
+def Tg_CompareOp : Tg_Op<"compare", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise comparison with broadcasting, to an i1 mask";
+  let description = [{
+    Compares `lhs` and `rhs` elementwise with `predicate`, one of `eq`, `ne`,
+    `lt`, `le`, `gt`, `ge`. Shapes broadcast as in NumPy; the result has the
+    broadcast shape and element type `i1`.
+
+    Example:
+    ```mlir
+    %m = tg.compare %x, %y {predicate = "gt"} : (tensor<4xf32>, tensor<f32>) -> tensor<4xi1>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$lhs, Tg_Tensor:$rhs, StrAttr:$predicate);
+  let results = (outs Tg_BoolTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_SelectOp : Tg_Op<"select", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Elementwise choice by an i1 mask, with broadcasting";
+  let description = [{
+    `cond ? on_true : on_false` elementwise. All three shapes broadcast
+    together; `on_true` and `on_false` share their element type.
+
+    Example:
+    ```mlir
+    %y = tg.select %m, %x, %zero : (tensor<4xi1>, tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Tg_BoolTensor:$cond, Tg_Tensor:$on_true, Tg_Tensor:$on_false);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$cond `,` $on_true `,` $on_false attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and data layout
+//===----------------------------------------------------------------------===//
+
+def Tg_MatmulOp : Tg_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Batched matrix product with optional transposes";
+  let description = [{
+    `op(lhs) @ op(rhs)` over the last two dimensions, where `op` transposes
+    them when `transpose_lhs` / `transpose_rhs` is set. Leading (batch)
+    dimensions broadcast as in NumPy. Both operands have rank >= 2 and the
+    same element type.
+
+    Example:
+    ```mlir
+    %y = tg.matmul %x, %w : (tensor<32x784xf32>, tensor<784x256xf32>) -> tensor<32x256xf32>
+    %g = tg.matmul %x, %dy {transpose_lhs = true} : (tensor<32x784xf32>, tensor<32x256xf32>) -> tensor<784x256xf32>
+    ```
+  }];
+  let arguments = (ins Tg_NumericTensor:$lhs, Tg_NumericTensor:$rhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_lhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_rhs);
+  let results = (outs Tg_NumericTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_TransposeOp : Tg_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Permutes dimensions";
+  let description = [{
+    Result dimension `i` is operand dimension `perm[i]`; `perm` is a
+    permutation of `[0, rank)`.
+
+    Example:
+    ```mlir
+    %t = tg.transpose %x {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$x, DenseI64ArrayAttr:$perm);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tg_ReshapeOp : Tg_Op<"reshape", [Pure]> {
+  let summary = "Reinterprets the shape, keeping row-major element order";
+  let description = [{
+    The result type gives the new shape; it has the operand's element type and
+    element count.
+
+    Example:
+    ```mlir
+    %f = tg.reshape %x : (tensor<32x1x28x28xf32>) -> tensor<32x784xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$x);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tg_BroadcastToOp : Tg_Op<"broadcast_to", [Pure]> {
+  let summary = "Broadcasts to the result shape, NumPy style";
+  let description = [{
+    Aligns the operand's dimensions with the trailing dimensions of the
+    result; each must equal the result's or be 1.
+
+    Example:
+    ```mlir
+    %b = tg.broadcast_to %bias : (tensor<256xf32>) -> tensor<32x256xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$x);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tg_ReduceOp : Tg_Op<"reduce", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Reduction (sum, mean, max, min) over axes";
+  let description = [{
+    Reduces over `axes` (distinct, in `[0, rank)`; empty means every axis)
+    with `kind`, one of `sum`, `mean`, `max`, `min`. With `keepdims` the
+    reduced dimensions stay with size 1.
+
+    Example:
+    ```mlir
+    %s = tg.reduce %x {kind = "sum", axes = array<i64: 0>} : (tensor<32x10xf32>) -> tensor<10xf32>
+    %m = tg.reduce %x {kind = "max", axes = array<i64: 1>, keepdims = true} : (tensor<32x10xf32>) -> tensor<32x1xf32>
+    ```
+  }];
+  let arguments = (ins Tg_NumericTensor:$x, StrAttr:$kind,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$axes,
+                   DefaultValuedAttr<BoolAttr, "false">:$keepdims);
+  let results = (outs Tg_NumericTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_ArgmaxOp : Tg_Op<"argmax", [Pure]> {
+  let summary = "Index of the largest element along an axis";
+  let description = [{
+    The index (first one on ties) of the maximum along `axis`; the result
+    drops that axis and has an integer element type of the caller's choice.
+
+    Example:
+    ```mlir
+    %c = tg.argmax %logits {axis = 1} : (tensor<32x10xf32>) -> tensor<32xi32>
+    ```
+  }];
+  let arguments = (ins Tg_NumericTensor:$x, I64Attr:$axis);
+  let results = (outs Tg_IntTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class Tg_SoftmaxLikeOp<string mnemonic, string formula>
+    : Tg_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "Numerically stable " # mnemonic # " along an axis";
+  let description = "Computes `" # formula # "` along `axis`, subtracting the "
+    # "maximum first.\n\nExample:\n```mlir\n%p = tg." # mnemonic
+    # " %logits {axis = 1} : tensor<32x10xf32>\n```";
+  let arguments = (ins Tg_FloatTensor:$x, I64Attr:$axis);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
+
+def Tg_SoftmaxOp : Tg_SoftmaxLikeOp<"softmax", "exp(x_i) / sum_j exp(x_j)">;
+def Tg_LogSoftmaxOp : Tg_SoftmaxLikeOp<"log_softmax", "x_i - log(sum_j exp(x_j))">;
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NCHW), with their gradient ops
+//===----------------------------------------------------------------------===//
+
+defvar Tg_Pair1 = DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">;
+defvar Tg_Pad0 = DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">;
+
+def Tg_Conv2DOp : Tg_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D convolution (cross-correlation), NCHW input, OIHW filter";
+  let description = [{
+    `input` is `[N, C, H, W]`, `filter` is `[O, C/groups, KH, KW]`, the result
+    `[N, O, OH, OW]` with
+    `OH = (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1`
+    (likewise for W). `strides` and `dilations` are `[h, w]`; `padding` is
+    `[top, bottom, left, right]` of zeros. `groups` divides both C and O.
+
+    Example:
+    ```mlir
+    %y = tg.conv2d %x, %w {padding = array<i64: 1, 1, 1, 1>}
+        : (tensor<8x1x28x28xf32>, tensor<32x1x3x3xf32>) -> tensor<8x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$input, Tg_FloatTensor:$filter,
+                   Tg_Pair1:$strides, Tg_Pad0:$padding, Tg_Pair1:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $filter attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_Conv2DBackpropInputOp : Tg_Op<"conv2d_backprop_input", [Pure]> {
+  let summary = "Gradient of conv2d with respect to its input";
+  let description = [{
+    Given `grad_output` (`[N, O, OH, OW]`) and the `filter`, computes the
+    gradient of a `tg.conv2d` with the same attributes with respect to its
+    input, whose shape is the result type (it cannot always be recovered from
+    the output shape when strides do not divide evenly).
+
+    Example:
+    ```mlir
+    %dx = tg.conv2d_backprop_input %dy, %w {padding = array<i64: 1, 1, 1, 1>}
+        : (tensor<8x32x28x28xf32>, tensor<32x1x3x3xf32>) -> tensor<8x1x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$grad_output, Tg_FloatTensor:$filter,
+                   Tg_Pair1:$strides, Tg_Pad0:$padding, Tg_Pair1:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$grad_output `,` $filter attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tg_Conv2DBackpropFilterOp : Tg_Op<"conv2d_backprop_filter", [Pure]> {
+  let summary = "Gradient of conv2d with respect to its filter";
+  let description = [{
+    Given the conv2d `input` and `grad_output`, computes the gradient with
+    respect to the filter, whose shape `[O, C/groups, KH, KW]` is the result
+    type.
+
+    Example:
+    ```mlir
+    %dw = tg.conv2d_backprop_filter %x, %dy {padding = array<i64: 1, 1, 1, 1>}
+        : (tensor<8x1x28x28xf32>, tensor<8x32x28x28xf32>) -> tensor<32x1x3x3xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$input, Tg_FloatTensor:$grad_output,
+                   Tg_Pair1:$strides, Tg_Pad0:$padding, Tg_Pair1:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad_output attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class Tg_PoolOp<string mnemonic, string what>
+    : Tg_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D " # what # " pooling over NCHW";
+  let description = "Takes the " # what # " over `kernel` (`[kh, kw]`) windows "
+    # "moved by `strides` over the input padded by `padding` (`[top, bottom, "
+    # "left, right]`). `OH = (H + top + bottom - kh) / stride_h + 1`.\n\n"
+    # "Example:\n```mlir\n%p = tg." # mnemonic
+    # " %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}"
+    # " : (tensor<8x32x28x28xf32>) -> tensor<8x32x14x14xf32>\n```";
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_MaxPool2DOp : Tg_PoolOp<"max_pool2d", "maximum"> {
+  let arguments = (ins Tg_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, Tg_Pad0:$padding);
+}
+
+def Tg_AvgPool2DOp : Tg_PoolOp<"avg_pool2d", "average"> {
+  let arguments = (ins Tg_FloatTensor:$input, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, Tg_Pad0:$padding,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+}
+
+def Tg_MaxPool2DGradOp : Tg_Op<"max_pool2d_grad", [Pure]> {
+  let summary = "Gradient of max_pool2d";
+  let description = [{
+    Routes each element of `grad_output` to the (first) position of the
+    maximum of its window in `input`. The result has the input's type.
+
+    Example:
+    ```mlir
+    %dx = tg.max_pool2d_grad %x, %dy {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+        : (tensor<8x32x28x28xf32>, tensor<8x32x14x14xf32>) -> tensor<8x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$input, Tg_FloatTensor:$grad_output,
+                   DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides, Tg_Pad0:$padding);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $grad_output attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tg_AvgPool2DGradOp : Tg_Op<"avg_pool2d_grad", [Pure]> {
+  let summary = "Gradient of avg_pool2d";
+  let description = [{
+    Spreads each element of `grad_output` evenly over its window. The result
+    type is the pooled input's type.
+
+    Example:
+    ```mlir
+    %dx = tg.avg_pool2d_grad %dy {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
+        : (tensor<8x32x14x14xf32>) -> tensor<8x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$grad_output, DenseI64ArrayAttr:$kernel,
+                   DenseI64ArrayAttr:$strides, Tg_Pad0:$padding,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$grad_output attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Tg_ConcatOp : Tg_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Joins tensors along an axis";
+  let description = [{
+    All inputs have the same rank, element type and sizes except along `axis`.
+
+    Example:
+    ```mlir
+    %c = tg.concat %a, %b {axis = 1} : (tensor<2x3xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Tg_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_SliceOp : Tg_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Static strided slice";
+  let description = [{
+    Takes `x[start:limit:strides]` in every dimension, with
+    `0 <= start <= limit <= dim` and `strides >= 1`. Result dimension `i` is
+    `ceil((limit[i] - start[i]) / strides[i])`.
+
+    Example:
+    ```mlir
+    %s = tg.slice %z {start = array<i64: 0, 0>, limit = array<i64: 4, 8>, strides = array<i64: 1, 1>}
+        : (tensor<4x32xf32>) -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$x, DenseI64ArrayAttr:$start, DenseI64ArrayAttr:$limit,
+                   DenseI64ArrayAttr:$strides);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Tg_PadOp : Tg_Op<"pad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Pads with a constant value";
+  let description = [{
+    Adds `low[i]` elements before and `high[i]` after dimension `i`
+    (non-negative), filled with `value`.
+
+    Example:
+    ```mlir
+    %p = tg.pad %x {low = array<i64: 0, 1>, high = array<i64: 0, 2>, value = 0.0 : f64}
+        : (tensor<2x3xf32>) -> tensor<2x6xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$x, DenseI64ArrayAttr:$low, DenseI64ArrayAttr:$high,
+                   DefaultValuedAttr<F64Attr, "0.0">:$value);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_GatherOp : Tg_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Gathers slices along an axis (embedding lookup)";
+  let description = [{
+    `result[p..., i..., q...] = params[p..., indices[i...], q...]` where the
+    `p` dimensions precede `axis`. The result shape is
+    `params.shape[:axis] + indices.shape + params.shape[axis+1:]`. An index
+    outside `[0, params.shape[axis])` is an error at run time.
+
+    Example:
+    ```mlir
+    %e = tg.gather %table, %ids {axis = 0} : (tensor<100x16xf32>, tensor<8x5xi32>) -> tensor<8x5x16xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$params, Tg_IntTensor:$indices,
+                   DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$params `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_ScatterAddOp : Tg_Op<"scatter_add", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Adds slices into a tensor at indices (the transpose of gather)";
+  let description = [{
+    Returns `base` with `updates[p..., i..., q...]` added at
+    `[p..., indices[i...], q...]`; repeated indices accumulate. `updates` has
+    the shape `gather(base, indices, axis)` would have.
+
+    Example:
+    ```mlir
+    %g = tg.scatter_add %zeros, %ids, %dy {axis = 0}
+        : (tensor<100x16xf32>, tensor<8x5xi32>, tensor<8x5x16xf32>) -> tensor<100x16xf32>
+    ```
+  }];
+  let arguments = (ins Tg_NumericTensor:$base, Tg_IntTensor:$indices,
+                   Tg_NumericTensor:$updates, DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Tg_NumericTensor:$result);
+  let assemblyFormat = "$base `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_OneHotOp : Tg_Op<"one_hot", [Pure]> {
+  let summary = "One-hot encoding of integer indices";
+  let description = [{
+    The result has shape `indices.shape + [depth]`, with `depth` the last
+    result dimension: `on_value` where the last index equals the index,
+    `off_value` elsewhere (everywhere for an out-of-range index, as in
+    TensorFlow).
+
+    Example:
+    ```mlir
+    %h = tg.one_hot %labels : (tensor<32xi32>) -> tensor<32x10xf32>
+    ```
+  }];
+  let arguments = (ins Tg_IntTensor:$indices,
+                   DefaultValuedAttr<F64Attr, "1.0">:$on_value,
+                   DefaultValuedAttr<F64Attr, "0.0">:$off_value);
+  let results = (outs Tg_NumericTensor:$result);
+  let assemblyFormat = "$indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tg_CastOp : Tg_Op<"cast", [Pure]> {
+  let summary = "Converts the element type";
+  let description = [{
+    Same shape, new element type. Float to integer truncates toward zero;
+    to `i1` is `x != 0`; from `i1` gives 0 or 1.
+
+    Example:
+    ```mlir
+    %f = tg.cast %mask : (tensor<32xi1>) -> tensor<32xf32>
+    ```
+  }];
+  let arguments = (ins Tg_Tensor:$x);
+  let results = (outs Tg_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Stateless random numbers
+//===----------------------------------------------------------------------===//
+
+class Tg_RandomOp<string mnemonic, string what> : Tg_Op<mnemonic, [Pure]> {
+  let summary = "Stateless seeded " # what # " random numbers";
+  let description = "Fills the result type with " # what # " samples that depend "
+    # "only on the seed and the element's position (Philox-4x32-10 counter "
+    # "based generator, keyed by the 64-bit seed): the same seed gives the same "
+    # "tensor everywhere. Used for dropout masks and initialization.\n\n"
+    # "Example:\n```mlir\n%r = tg." # mnemonic # " %seed : (tensor<i64>) -> tensor<32x256xf32>\n```";
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$seed attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_RandomUniformOp : Tg_RandomOp<"random_uniform", "uniform [low, high)"> {
+  let arguments = (ins Tg_I64ScalarTensor:$seed,
+                   DefaultValuedAttr<F64Attr, "0.0">:$low,
+                   DefaultValuedAttr<F64Attr, "1.0">:$high);
+  let hasVerifier = 1;
+}
+
+def Tg_RandomNormalOp : Tg_RandomOp<"random_normal", "normal (mean, stddev)"> {
+  let arguments = (ins Tg_I64ScalarTensor:$seed,
+                   DefaultValuedAttr<F64Attr, "0.0">:$mean,
+                   DefaultValuedAttr<F64Attr, "1.0">:$stddev);
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Tg_SoftmaxCrossEntropyOp : Tg_Op<"softmax_cross_entropy", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Softmax cross-entropy with integer class labels";
+  let description = [{
+    For logits `[..., C]` and labels `[...]` (integers in `[0, C)`; another
+    label is an error at run time), the loss of each example is
+    `logsumexp(logits) - logits[label]`. `reduction` is `mean` (default; a
+    scalar), `sum` (a scalar) or `none` (the labels' shape).
+
+    Example:
+    ```mlir
+    %l = tg.softmax_cross_entropy %logits, %labels : (tensor<32x10xf32>, tensor<32xi32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$logits, Tg_IntTensor:$labels,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_MeanSquaredErrorOp : Tg_Op<"mean_squared_error", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Squared error between predictions and targets";
+  let description = [{
+    `(predictions - targets)^2` elementwise; operands share one type.
+    `reduction` is `mean` (default; the mean over all elements), `sum`, or
+    `none` (the operands' shape).
+
+    Example:
+    ```mlir
+    %l = tg.mean_squared_error %y, %t : (tensor<32x1xf32>, tensor<32x1xf32>) -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$predictions, Tg_FloatTensor:$targets,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$predictions `,` $targets attr-dict `:` functional-type(operands, results)";
+}
+
+#endif // TG_OPS_TD
