@@ -1,0 +1,50 @@
+//===- Models.h - the project's example models ------------------*- C++ -*-===//
+//
+// The three models of the project, built with the public frontend. Each
+// function adds arguments, ops and named outputs ("loss" first) to a Graph.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_EXAMPLES_MODELS_H
+#define TG_EXAMPLES_MODELS_H
+
+#include "tg/Graph.h"
+
+#include <vector>
+
+namespace tg {
+namespace examples {
+
+/// Fashion-MNIST MLP 784-256-128-10 with ReLU. Inputs: "image" [B, 784] f32
+/// (pixels / 255), "label" [B] i32. Outputs: loss, accuracy, logits.
+struct MlpConfig {
+  int64_t batch = 128;
+  std::vector<int64_t> hidden = {256, 128};
+};
+void buildFashionMlp(Graph &g, const MlpConfig &config = {});
+
+/// Fashion-MNIST CNN: conv 3x3x32 + ReLU + maxpool 2, conv 3x3x64 + ReLU +
+/// maxpool 2, dense 128 + ReLU, dense 10. Inputs: "image" [B, 1, 28, 28],
+/// "label" [B]. Outputs: loss, accuracy, logits.
+struct CnnConfig {
+  int64_t batch = 64;
+  int64_t filters1 = 32, filters2 = 64, dense = 128;
+};
+void buildFashionCnn(Graph &g, const CnnConfig &config = {});
+
+/// The source document's character model: one-hot characters into two
+/// Graves LSTM layers and a softmax over the vocabulary, unrolled over
+/// `steps` characters (the truncated-BPTT window). Inputs: "chars" and
+/// "targets" [B, T] i32, states "lstm1.h0", "lstm1.c0", "lstm2.h0",
+/// "lstm2.c0" [B, H]. Outputs: loss and the four final states.
+struct CharLstmConfig {
+  int64_t batch = 32;
+  int64_t steps = 50;
+  int64_t vocab = 77;
+  int64_t hidden = 200;
+};
+void buildCharLstm(Graph &g, const CharLstmConfig &config = {});
+
+} // namespace examples
+} // namespace tg
+
+#endif // TG_EXAMPLES_MODELS_H

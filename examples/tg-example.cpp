@@ -1,0 +1,114 @@
+//===- tg-example.cpp - write an example model as .tg.mlir ----------------===//
+#include "examples/Models.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+static void usage(std::FILE *out) {
+  std::fprintf(out,
+               "usage: tg-example MODEL [-o FILE] [--batch N]\n"
+               "Builds one of the example models with the C++ frontend and writes it as\n"
+               "tg MLIR (to stdout without -o).\n\n"
+               "MODEL: fashion-mlp | fashion-cnn | char-lstm\n"
+               "  -o FILE      write to FILE\n"
+               "  --batch N    batch size (default: the model's)\n"
+               "  --steps N    char-lstm: characters per window (default 50)\n"
+               "  --vocab N    char-lstm: vocabulary size (default 77)\n"
+               "  -h, --help   this text\n");
+}
+
+int main(int argc, char **argv) {
+  std::string model, out;
+  int64_t batch = 0, steps = 0, vocab = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto number = [&](int64_t &dst) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tg-example: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      char *end = nullptr;
+      long long v = std::strtoll(argv[++i], &end, 10);
+      if (*end || v <= 0) {
+        std::fprintf(stderr, "tg-example: %s needs a positive integer, got '%s'\n", a.c_str(),
+                     argv[i]);
+        std::exit(2);
+      }
+      dst = v;
+    };
+    if (a == "-h" || a == "--help") {
+      usage(stdout);
+      return 0;
+    } else if (a == "-o") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tg-example: -o needs a file name\n");
+        return 2;
+      }
+      out = argv[++i];
+    } else if (a == "--batch") {
+      number(batch);
+    } else if (a == "--steps") {
+      number(steps);
+    } else if (a == "--vocab") {
+      number(vocab);
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "tg-example: unknown option '%s' (see --help)\n", a.c_str());
+      return 2;
+    } else if (model.empty()) {
+      model = a;
+    } else {
+      std::fprintf(stderr, "tg-example: unexpected argument '%s'\n", a.c_str());
+      return 2;
+    }
+  }
+  if (model.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  std::string fnName = model;
+  for (char &c : fnName)
+    if (c == '-')
+      c = '_';
+  tg::Graph g(fnName);
+  if (model == "fashion-mlp") {
+    tg::examples::MlpConfig c;
+    if (batch)
+      c.batch = batch;
+    tg::examples::buildFashionMlp(g, c);
+  } else if (model == "fashion-cnn") {
+    tg::examples::CnnConfig c;
+    if (batch)
+      c.batch = batch;
+    tg::examples::buildFashionCnn(g, c);
+  } else if (model == "char-lstm") {
+    tg::examples::CharLstmConfig c;
+    if (batch)
+      c.batch = batch;
+    if (steps)
+      c.steps = steps;
+    if (vocab)
+      c.vocab = vocab;
+    tg::examples::buildCharLstm(g, c);
+  } else {
+    std::fprintf(stderr, "tg-example: unknown model '%s' (fashion-mlp, fashion-cnn, char-lstm)\n",
+                 model.c_str());
+    return 2;
+  }
+  if (out.empty()) {
+    auto text = g.toMlir();
+    if (!text.ok()) {
+      std::fprintf(stderr, "tg-example: %s\n", std::string(text.status().message()).c_str());
+      return 1;
+    }
+    std::cout << *text;
+    return 0;
+  }
+  if (absl::Status s = g.save(out); !s.ok()) {
+    std::fprintf(stderr, "tg-example: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

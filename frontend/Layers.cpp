@@ -1,0 +1,175 @@
+//===- Layers.cpp - tg::layers built from tg::ops -------------------------===//
+//
+// Layers use only the public graph API, so they are exactly what a user
+// could write by hand.
+//
+//===----------------------------------------------------------------------===//
+#include "tg/Layers.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace tg {
+namespace layers {
+namespace {
+
+/// Records a layer's own error in the graph and returns an invalid value.
+Value layerError(Graph &g, const std::string &message) {
+  g.recordError(absl::InvalidArgumentError(message));
+  return {};
+}
+
+} // namespace
+
+Value activate(Value x, Activation activation) {
+  switch (activation) {
+  case Activation::none: return x;
+  case Activation::relu: return ops::relu(x);
+  case Activation::tanh: return ops::tanh(x);
+  case Activation::sigmoid: return ops::sigmoid(x);
+  case Activation::gelu: return ops::gelu(x);
+  case Activation::softmax: return ops::softmax(x, -1);
+  }
+  return x;
+}
+
+Dense::Dense(int64_t units, std::string name) : units_(units), name_(std::move(name)) {}
+
+Value Dense::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  Graph &g = *x.graph();
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("dense") : name_);
+  if (x.rank() < 1)
+    return layerError(g, absl::StrCat("Dense: expects an input of rank >= 1, got ", x.typeString()));
+  int64_t in = x.dim(-1);
+  Value kernel = g.param("kernel", {in, units_}, kernelInit_, x.dtype());
+  Value y = ops::matmul(x.rank() == 2 ? x : ops::reshape(x, {-1, in}), kernel);
+  if (x.rank() != 2 && y.valid()) {
+    std::vector<int64_t> shape = x.shape();
+    shape.back() = units_;
+    y = ops::reshape(y, shape);
+  }
+  if (useBias_)
+    y = y + g.param("bias", {units_}, biasInit_, x.dtype());
+  return activate(y, activation_);
+}
+
+Conv2D::Conv2D(int64_t filters, std::array<int64_t, 2> kernel, std::string name)
+    : filters_(filters), kernel_(kernel), name_(std::move(name)) {}
+
+Value Conv2D::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  Graph &g = *x.graph();
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("conv2d") : name_);
+  ops::Conv2DOptions options;
+  options.strides = strides_;
+  if (padding_ == "same") {
+    // TensorFlow's SAME: output = ceil(input / stride), extra padding at the end.
+    for (int d = 0; d < 2; ++d) {
+      int64_t in = x.dim(2 + d), s = strides_[d];
+      int64_t out = (in + s - 1) / s;
+      int64_t total = std::max<int64_t>((out - 1) * s + kernel_[d] - in, 0);
+      options.padding[2 * d] = total / 2;
+      options.padding[2 * d + 1] = total - total / 2;
+    }
+  } else if (padding_ != "valid") {
+    return layerError(g, absl::StrCat("Conv2D: padding must be \"valid\" or \"same\", got \"",
+                                      padding_, "\""));
+  }
+  if (x.rank() != 4)
+    return layerError(g, absl::StrCat("Conv2D: expects an NCHW input, got ", x.typeString()));
+  Value filter = g.param("kernel", {filters_, x.dim(1), kernel_[0], kernel_[1]}, kernelInit_,
+                         x.dtype());
+  Value y = ops::conv2d(x, filter, options);
+  if (useBias_)
+    y = y + ops::reshape(g.param("bias", {filters_}, Init::zeros(), x.dtype()), {filters_, 1, 1});
+  return activate(y, activation_);
+}
+
+Value MaxPool2D::operator()(Value x) const {
+  ops::Pool2DOptions options;
+  options.kernel = pool_;
+  options.strides = strides_;
+  return ops::maxPool2d(x, options);
+}
+
+Value Flatten::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  return ops::reshape(x, {x.dim(0), -1});
+}
+
+Embedding::Embedding(int64_t vocab, int64_t dim, std::string name)
+    : vocab_(vocab), dim_(dim), name_(std::move(name)) {}
+
+Value Embedding::operator()(Value ids) const {
+  if (!ids.valid())
+    return {};
+  Graph &g = *ids.graph();
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("embedding") : name_);
+  Value table = g.param("table", {vocab_, dim_}, init_);
+  return ops::gather(table, ids, 0);
+}
+
+Dropout::Dropout(double rate, Value seed) : rate_(rate), seed_(seed) {}
+
+Value Dropout::operator()(Value x) const {
+  if (!x.valid() || !training_)
+    return x;
+  Graph &g = *x.graph();
+  if (!(rate_ >= 0.0 && rate_ < 1.0))
+    return layerError(g, absl::StrCat("Dropout: rate must be in [0, 1), got ", rate_));
+  Graph::NameScope scope(g, g.uniqueName("dropout"));
+  Value u = ops::randomUniform(seed_, x.shape(), 0.0, 1.0, x.dtype());
+  Value keep = ops::compare(u, ops::scalar(g, rate_, x.dtype()), "ge");
+  return ops::select(keep, x * (1.0 / (1.0 - rate_)), ops::scalar(g, 0.0, x.dtype()));
+}
+
+LSTM::LSTM(int64_t units, std::string name) : units_(units), name_(std::move(name)) {}
+
+LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
+  if (!x.valid() || !h0.valid() || !c0.valid())
+    return {};
+  Graph &g = *x.graph();
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("lstm") : name_);
+  if (x.rank() != 3)
+    return {layerError(g, absl::StrCat("LSTM: expects an input [batch, time, features], got ",
+                                       x.typeString())),
+            {}, {}};
+  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2), H = units_;
+  Value W = g.param("W", {D, 4 * H}, kernelInit_);
+  Value U = g.param("U", {H, 4 * H}, kernelInit_);
+  Value b = g.param("b", {4 * H}, Init::zeros());
+  Value pi, pf, po;
+  if (peepholes_) {
+    pi = g.param("p_i", {H}, Init::zeros());
+    pf = g.param("p_f", {H}, Init::zeros());
+    po = g.param("p_o", {H}, Init::zeros());
+  }
+  // Input projections for all steps in one matmul: [B*T, D] @ [D, 4H].
+  Value xw = ops::reshape(ops::matmul(ops::reshape(x, {B * T, D}), W) + b, {B, T, 4 * H});
+  auto gate = [&](Value z, int64_t k) { return ops::slice(z, {0, k * H}, {B, (k + 1) * H}); };
+  Value h = h0, c = c0;
+  std::vector<Value> steps;
+  for (int64_t t = 0; t < T; ++t) {
+    Value z = ops::reshape(ops::slice(xw, {0, t, 0}, {B, t + 1, 4 * H}), {B, 4 * H}) +
+              ops::matmul(h, U);
+    Value zi = gate(z, 0), zf = gate(z, 1) + forgetBias_, zg = gate(z, 2), zo = gate(z, 3);
+    if (peepholes_) {
+      zi = zi + pi * c;
+      zf = zf + pf * c;
+    }
+    Value i = ops::sigmoid(zi), f = ops::sigmoid(zf), cand = ops::tanh(zg);
+    c = f * c + i * cand;
+    if (peepholes_)
+      zo = zo + po * c;
+    h = ops::sigmoid(zo) * ops::tanh(c);
+    steps.push_back(ops::reshape(h, {B, 1, H}));
+  }
+  return {ops::concat(steps, 1), h, c};
+}
+
+} // namespace layers
+} // namespace tg

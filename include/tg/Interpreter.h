@@ -1,0 +1,41 @@
+//===- Interpreter.h - run a tg function on host tensors --------*- C++ -*-===//
+//
+// The reference interpreter: gives every tg op an executable meaning. Slow
+// and exact; compiled code and gradients are checked against it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_INTERPRETER_H
+#define TG_INTERPRETER_H
+
+#include "tg/Module.h"
+#include "tg/Tensor.h"
+
+#include "absl/status/statusor.h"
+
+namespace tg {
+
+struct InterpretOptions {
+  /// Keep every intermediate in double precision instead of rounding to the
+  /// op's element type (for finite-difference gradient checks).
+  bool float64 = false;
+};
+
+/// Runs function `fn` ("" = the only one) on positional arguments.
+absl::StatusOr<std::vector<Tensor>> interpret(const Module &module, absl::string_view fn,
+                                              const std::vector<Tensor> &args,
+                                              const InterpretOptions &options = {});
+
+/// Runs `fn` with arguments given by name (tg.name); returns results by name.
+/// Every argument must be given, and no unknown name.
+absl::StatusOr<NamedTensors> interpretNamed(const Module &module, absl::string_view fn,
+                                            const NamedTensors &inputs,
+                                            const InterpretOptions &options = {});
+
+/// Initial values of every param of `fn`, from their tg.init attributes,
+/// drawn with Philox from `seed` (the same seed gives the same values).
+absl::StatusOr<NamedTensors> initializeParams(const Module &module, absl::string_view fn,
+                                              uint64_t seed);
+
+} // namespace tg
+
+#endif // TG_INTERPRETER_H

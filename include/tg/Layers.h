@@ -1,0 +1,141 @@
+//===- Layers.h - Keras/DL4J-style layers (tg::layers) ----------*- C++ -*-===//
+//
+// A layer is a small configuration object; calling it on a Value creates its
+// params (named "<layer>.<param>") and ops in that value's graph. Layer names
+// default to a unique "dense", "dense_1", ...
+//
+//   auto h = tg::layers::Dense(256).activation(tg::layers::Activation::relu)(x);
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_LAYERS_H
+#define TG_LAYERS_H
+
+#include "tg/Graph.h"
+#include "tg/Ops.h"
+
+#include <string>
+
+namespace tg {
+namespace layers {
+
+enum class Activation { none, relu, tanh, sigmoid, gelu, softmax };
+Value activate(Value x, Activation activation);
+
+/// y = activation(x @ kernel + bias) over the last dimension of x.
+class Dense {
+public:
+  explicit Dense(int64_t units, std::string name = "");
+  Dense &activation(Activation a) { activation_ = a; return *this; }
+  Dense &useBias(bool b) { useBias_ = b; return *this; }
+  Dense &kernelInit(Init i) { kernelInit_ = std::move(i); return *this; }
+  Dense &biasInit(Init i) { biasInit_ = std::move(i); return *this; }
+  Value operator()(Value x) const;
+
+private:
+  int64_t units_;
+  std::string name_;
+  Activation activation_ = Activation::none;
+  bool useBias_ = true;
+  Init kernelInit_ = Init::glorotUniform();
+  Init biasInit_ = Init::zeros();
+};
+
+/// NCHW convolution; filter [filters, C, kh, kw]. padding "valid" or "same".
+class Conv2D {
+public:
+  Conv2D(int64_t filters, std::array<int64_t, 2> kernel, std::string name = "");
+  Conv2D &strides(std::array<int64_t, 2> s) { strides_ = s; return *this; }
+  Conv2D &padding(std::string p) { padding_ = std::move(p); return *this; }
+  Conv2D &activation(Activation a) { activation_ = a; return *this; }
+  Conv2D &useBias(bool b) { useBias_ = b; return *this; }
+  Conv2D &kernelInit(Init i) { kernelInit_ = std::move(i); return *this; }
+  Value operator()(Value x) const;
+
+private:
+  int64_t filters_;
+  std::array<int64_t, 2> kernel_, strides_{1, 1};
+  std::string name_, padding_ = "valid";
+  Activation activation_ = Activation::none;
+  bool useBias_ = true;
+  Init kernelInit_ = Init::glorotUniform();
+};
+
+/// Max pooling; strides default to the pool size, no padding.
+class MaxPool2D {
+public:
+  explicit MaxPool2D(std::array<int64_t, 2> pool = {2, 2}) : pool_(pool), strides_(pool) {}
+  MaxPool2D &strides(std::array<int64_t, 2> s) { strides_ = s; return *this; }
+  Value operator()(Value x) const;
+
+private:
+  std::array<int64_t, 2> pool_, strides_;
+};
+
+/// [N, d1, d2, ...] -> [N, d1*d2*...].
+class Flatten {
+public:
+  Value operator()(Value x) const;
+};
+
+/// Lookup table [vocab, dim]; integer ids [...] -> [..., dim].
+class Embedding {
+public:
+  Embedding(int64_t vocab, int64_t dim, std::string name = "");
+  Embedding &init(Init i) { init_ = std::move(i); return *this; }
+  Value operator()(Value ids) const;
+
+private:
+  int64_t vocab_, dim_;
+  std::string name_;
+  Init init_ = Init::uniform(-0.05, 0.05);
+};
+
+/// Inverted dropout: keeps each element with probability 1 - rate and scales
+/// by 1 / (1 - rate). The mask comes from tg.random_uniform keyed by `seed`
+/// (an i64 scalar, e.g. a hyper argument fed the step number). With
+/// training(false) it is the identity.
+class Dropout {
+public:
+  Dropout(double rate, Value seed);
+  Dropout &training(bool t) { training_ = t; return *this; }
+  Value operator()(Value x) const;
+
+private:
+  double rate_;
+  Value seed_;
+  bool training_ = true;
+};
+
+/// Graves-style LSTM (as DL4J's GravesLSTM), unrolled over the T steps of an
+/// input [B, T, D]:
+///   z = x_t W + h U + b;  i = sig(z_i + p_i*c);  f = sig(z_f + p_f*c + forget_bias)
+///   g = tanh(z_g);  c' = f*c + i*g;  o = sig(z_o + p_o*c');  h' = o*tanh(c')
+/// Peephole terms (p_*) only with peepholes(true). Gate order in W, U, b:
+/// i, f, g, o. The forget bias (default 1, as in DL4J) is added as a
+/// constant, so b starts at zero.
+class LSTM {
+public:
+  explicit LSTM(int64_t units, std::string name = "");
+  LSTM &peepholes(bool p) { peepholes_ = p; return *this; }
+  LSTM &forgetBias(double b) { forgetBias_ = b; return *this; }
+  LSTM &kernelInit(Init i) { kernelInit_ = std::move(i); return *this; }
+
+  struct Output {
+    Value sequence; ///< [B, T, units]: h at every step
+    Value h, c;     ///< [B, units]: state after the last step
+  };
+  /// h0, c0: [B, units] initial state.
+  Output operator()(Value x, Value h0, Value c0) const;
+
+private:
+  int64_t units_;
+  std::string name_;
+  bool peepholes_ = false;
+  double forgetBias_ = 1.0;
+  Init kernelInit_ = Init::glorotUniform();
+};
+
+} // namespace layers
+} // namespace tg
+
+#endif // TG_LAYERS_H

@@ -1,0 +1,59 @@
+//===- Module.h - a verified tg module --------------------------*- C++ -*-===//
+//
+// A parsed and verified `tg` MLIR module, from text, a .tg.mlir file or a
+// frontend Graph. Copies share the underlying module.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_MODULE_H
+#define TG_MODULE_H
+
+#include "tg/Tensor.h"
+
+#include "absl/status/statusor.h"
+
+#include <memory>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+namespace tg {
+
+/// One argument or result of a graph function.
+struct ValueInfo {
+  std::string name; ///< tg.name, or "arg<i>" / "result<i>" when absent
+  std::string role; ///< tg.role for arguments ("param", ...); empty for results
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape;
+};
+
+struct Signature {
+  std::vector<ValueInfo> args;
+  std::vector<ValueInfo> results;
+};
+
+class Module {
+public:
+  /// Parses and verifies MLIR text; errors carry `bufferName:line:col`.
+  static absl::StatusOr<Module> parse(absl::string_view text,
+                                      absl::string_view bufferName = "<string>");
+  /// Reads, parses and verifies a .tg.mlir file.
+  static absl::StatusOr<Module> load(const std::string &path);
+
+  /// The module as MLIR text.
+  std::string str() const;
+  /// Names of the functions, in order.
+  std::vector<std::string> functionNames() const;
+  /// Argument and result descriptions of `fn` (the only function if empty).
+  absl::StatusOr<Signature> signature(absl::string_view fn = "") const;
+
+  struct Impl;
+  const Impl &impl() const { return *impl_; }
+  explicit Module(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+private:
+  std::shared_ptr<Impl> impl_;
+};
+
+} // namespace tg
+
+#endif // TG_MODULE_H

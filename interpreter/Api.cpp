@@ -1,0 +1,74 @@
+//===- Api.cpp - public entry points of the reference interpreter ---------===//
+#include "frontend/ModuleImpl.h"
+#include "interpreter/Interpreter.h"
+#include "ir/Dialect.h"
+
+#include "absl/strings/str_cat.h"
+
+using namespace mlir;
+
+namespace tg {
+
+absl::StatusOr<std::vector<Tensor>> interpret(const Module &module, absl::string_view name,
+                                              const std::vector<Tensor> &args,
+                                              const InterpretOptions &options) {
+  auto fn = findFunction(*module.impl().module, name);
+  if (!fn.ok())
+    return fn.status();
+  return interpretFunction(*fn, args, options);
+}
+
+absl::StatusOr<NamedTensors> interpretNamed(const Module &module, absl::string_view name,
+                                            const NamedTensors &inputs,
+                                            const InterpretOptions &options) {
+  auto fn = findFunction(*module.impl().module, name);
+  if (!fn.ok())
+    return fn.status();
+  std::vector<Tensor> args;
+  size_t used = 0;
+  for (unsigned i = 0; i < fn->getNumArguments(); ++i) {
+    std::string argN = argName(*fn, i);
+    auto it = inputs.find(argN);
+    if (it == inputs.end())
+      return absl::InvalidArgumentError(absl::StrCat("no value given for argument '", argN,
+                                                     "' of '", fn->getSymName().str(), "'"));
+    args.push_back(it->second);
+    ++used;
+  }
+  if (used != inputs.size())
+    for (const auto &[key, value] : inputs) {
+      bool known = false;
+      for (unsigned i = 0; i < fn->getNumArguments(); ++i)
+        known = known || argName(*fn, i) == key;
+      if (!known)
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", fn->getSymName().str(), "' has no argument named '", key, "'"));
+    }
+  auto results = interpretFunction(*fn, args, options);
+  if (!results.ok())
+    return results.status();
+  NamedTensors out;
+  for (unsigned i = 0; i < results->size(); ++i)
+    out[resultName(*fn, i)] = std::move((*results)[i]);
+  return out;
+}
+
+absl::StatusOr<NamedTensors> initializeParams(const Module &module, absl::string_view name,
+                                              uint64_t seed) {
+  auto fn = findFunction(*module.impl().module, name);
+  if (!fn.ok())
+    return fn.status();
+  NamedTensors params;
+  for (unsigned i = 0; i < fn->getNumArguments(); ++i) {
+    auto role = fn->getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
+    if (!role || role.getValue() != "param")
+      continue;
+    auto value = initialValue(*fn, i, seed);
+    if (!value.ok())
+      return value.status();
+    params[argName(*fn, i)] = std::move(*value);
+  }
+  return params;
+}
+
+} // namespace tg

@@ -1,0 +1,15 @@
+# lit configuration for tgc: FileCheck tests of tg-opt and the tools.
+import os
+import lit.formats
+
+config.name = "tgc"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tgc_obj_root, "tests", "lit")
+
+# Tools under test first, then FileCheck/not from LLVM 19.
+config.environment["PATH"] = os.pathsep.join(
+    [config.tgc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%tgc_src", config.tgc_src_root))
