@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 2: install, build, run the whole suite (GoogleTest + lit)
+# through ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+cd build
+ctest --output-on-failure -j "${TG_JOBS:-$(nproc)}" "$@"

@@ -1,0 +1,158 @@
+//===- LayersTest.cpp - layers against hand-written graphs and math -------===//
+#include "TestUtil.h"
+
+#include "tg/Layers.h"
+
+#include <cmath>
+
+using namespace tg;
+using namespace tg::testing;
+using ::testing::HasSubstr;
+
+namespace {
+
+double sigm(double x) { return 1 / (1 + std::exp(-x)); }
+
+TEST(Layers, DenseMatchesManualMath) {
+  Graph g("dense");
+  Value x = g.data("x", {2, 3});
+  g.output("y", layers::Dense(2, "fc").activation(layers::Activation::relu)(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  Tensor xv = F({2, 3}, {1, 2, 3, -1, 0, 1});
+  Tensor k = F({3, 2}, {1, -1, 0.5, 0, -2, 1});
+  Tensor b = F({2}, {0.5, -0.5});
+  auto out = interpretNamed(*m, "", {{"x", xv}, {"fc.kernel", k}, {"fc.bias", b}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  // Row 0: [1+1-6+0.5, -1+0+3-0.5] = [-3.5, 1.5] -> relu [0, 1.5]
+  // Row 1: [-1+0-2+0.5, 1+0+1-0.5] = [-2.5, 1.5] -> [0, 1.5]
+  EXPECT_THAT(out->at("y"), TensorNear(F({2, 2}, {0, 1.5, 0, 1.5}), 1e-6));
+  auto sig = m->signature();
+  ASSERT_TRUE(sig.ok());
+  EXPECT_EQ(sig->args[1].name, "fc.kernel");
+  EXPECT_EQ(sig->args[2].name, "fc.bias");
+}
+
+TEST(Layers, DenseOnRank3AndDefaultNames) {
+  Graph g;
+  Value x = g.data("x", {2, 4, 3});
+  Value y = layers::Dense(5)(layers::Dense(5)(x));
+  EXPECT_EQ(y.shape(), (std::vector<int64_t>{2, 4, 5}));
+  g.output("y", y);
+  auto text = g.toMlir();
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_THAT(*text, HasSubstr("\"dense.kernel\""));
+  EXPECT_THAT(*text, HasSubstr("\"dense_1.kernel\""));
+}
+
+TEST(Layers, Conv2DSamePaddingPoolFlatten) {
+  Graph g;
+  Value x = g.data("x", {2, 3, 9, 7});
+  Value c = layers::Conv2D(4, {3, 3}, "c").padding("same")(x);
+  EXPECT_EQ(c.shape(), (std::vector<int64_t>{2, 4, 9, 7}));
+  Value s = layers::Conv2D(4, {3, 3}, "s").padding("same").strides({2, 2})(x);
+  EXPECT_EQ(s.shape(), (std::vector<int64_t>{2, 4, 5, 4}));
+  Value v = layers::Conv2D(4, {3, 2}, "v")(x);
+  EXPECT_EQ(v.shape(), (std::vector<int64_t>{2, 4, 7, 6}));
+  Value p = layers::MaxPool2D({2, 2})(c);
+  EXPECT_EQ(p.shape(), (std::vector<int64_t>{2, 4, 4, 3}));
+  EXPECT_EQ(layers::Flatten()(p).shape(), (std::vector<int64_t>{2, 48}));
+  EXPECT_TRUE(g.status().ok()) << g.status();
+  layers::Conv2D(4, {3, 3}).padding("full")(x);
+  EXPECT_THAT(std::string(g.status().message()), HasSubstr("padding must be \"valid\" or \"same\""));
+}
+
+TEST(Layers, Conv2DBiasIsPerChannel) {
+  Graph g("conv");
+  Value x = g.data("x", {1, 1, 2, 2});
+  g.output("y", layers::Conv2D(2, {1, 1}, "c")(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto out = interpretNamed(*m, "", {{"x", F({1, 1, 2, 2}, {1, 2, 3, 4})},
+                                     {"c.kernel", F({2, 1, 1, 1}, {1, -1})},
+                                     {"c.bias", F({2}, {10, 20})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(out->at("y"), TensorNear(F({1, 2, 2, 2}, {11, 12, 13, 14, 19, 18, 17, 16}), 1e-6));
+}
+
+TEST(Layers, EmbeddingLooksUpRows) {
+  Graph g("emb");
+  Value ids = g.data("ids", {2}, DType::i32);
+  g.output("e", layers::Embedding(3, 2, "emb")(ids));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto out = interpretNamed(*m, "", {{"ids", I({2}, {2, 0})},
+                                     {"emb.table", F({3, 2}, {1, 2, 3, 4, 5, 6})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(out->at("e"), TensorNear(F({2, 2}, {5, 6, 1, 2}), 0));
+}
+
+TEST(Layers, DropoutKeepsAndScales) {
+  Graph g("drop");
+  Value x = g.data("x", {10000});
+  Value seed = g.hyper("seed", {}, DType::i64);
+  g.output("y", layers::Dropout(0.25, seed)(x));
+  g.output("eval", layers::Dropout(0.25, seed).training(false)(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  Tensor ones = Tensor::full(DType::f32, {10000}, 1.0);
+  auto out = interpretNamed(*m, "", {{"x", ones}, {"seed", T(DType::i64, {}, {7})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  int kept = 0;
+  for (double v : out->at("y").data) {
+    ASSERT_TRUE(v == 0 || std::abs(v - 4.0 / 3.0) < 1e-6) << v;
+    kept += v != 0;
+  }
+  EXPECT_NEAR(kept / 10000.0, 0.75, 0.02);
+  EXPECT_EQ(out->at("eval").data, ones.data);
+  Graph bad;
+  layers::Dropout(1.0, bad.hyper("s", {}, DType::i64))(bad.data("x", {2}));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("rate must be in [0, 1)"));
+}
+
+// One LSTM step with peepholes, against the formulas evaluated by hand.
+TEST(Layers, LstmStepMatchesFormulas) {
+  const int64_t B = 1, D = 2, H = 1;
+  Graph g("lstm");
+  Value x = g.data("x", {B, 2, D});
+  Value h0 = g.state("h0", {B, H}), c0 = g.state("c0", {B, H});
+  auto out = layers::LSTM(H, "l").peepholes(true)(x, h0, c0);
+  g.output("seq", out.sequence);
+  g.output("h", out.h);
+  g.output("c", out.c);
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::vector<double> xv = {0.5, -1, 1, 0.25}, W = {0.1, 0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8};
+  std::vector<double> U = {0.3, -0.2, 0.1, 0.5}, b = {0.01, 0.02, 0.03, 0.04};
+  double pi = 0.2, pf = -0.3, po = 0.4;
+  auto res = interpretNamed(
+      *m, "",
+      {{"x", F({B, 2, D}, xv)}, {"h0", F({B, H}, {0.1})}, {"c0", F({B, H}, {-0.2})},
+       {"l.W", F({D, 4 * H}, W)}, {"l.U", F({H, 4 * H}, U)}, {"l.b", F({4 * H}, b)},
+       {"l.p_i", F({H}, {pi})}, {"l.p_f", F({H}, {pf})}, {"l.p_o", F({H}, {po})}},
+      {/*float64=*/true});
+  ASSERT_TRUE(res.ok()) << res.status();
+  double h = 0.1, c = -0.2;
+  std::vector<double> hs;
+  for (int t = 0; t < 2; ++t) {
+    double z[4];
+    for (int k = 0; k < 4; ++k)
+      z[k] = xv[2 * t] * W[k] + xv[2 * t + 1] * W[4 + k] + b[k] + h * U[k];
+    double i = sigm(z[0] + pi * c), f = sigm(z[1] + 1.0 + pf * c), gg = std::tanh(z[2]);
+    c = f * c + i * gg;
+    double o = sigm(z[3] + po * c);
+    h = o * std::tanh(c);
+    hs.push_back(h);
+  }
+  EXPECT_NEAR(res->at("h").data[0], h, 1e-12);
+  EXPECT_NEAR(res->at("c").data[0], c, 1e-12);
+  EXPECT_THAT(res->at("seq"), TensorNear(F({1, 2, 1}, hs), 1e-12));
+}
+
+TEST(Layers, LstmRejectsWrongRank) {
+  Graph g;
+  layers::LSTM(4)(g.data("x", {2, 3}), g.state("h", {2, 4}), g.state("c", {2, 4}));
+  EXPECT_THAT(std::string(g.status().message()), HasSubstr("LSTM: expects an input [batch, time"));
+}
+
+} // namespace
