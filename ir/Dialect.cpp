@@ -91,7 +91,7 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
     }
     if (numberOr(init, "low", 0) > numberOr(init, "high", 1))
       return op->emitError() << where << ": tg.init uniform range has low > high";
-    if (numberOr(init, "stddev", 1) < 0)
+    if (!(numberOr(init, "stddev", 1) >= 0)) // NaN fails too
       return op->emitError() << where << ": tg.init stddev must be >= 0";
     if (numberOr(init, "fan_in", 1) <= 0 || numberOr(init, "fan_out", 1) <= 0)
       return op->emitError() << where << ": tg.init fan_in and fan_out must be > 0";

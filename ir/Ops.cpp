@@ -205,6 +205,9 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   }
   Shape out;
   for (int64_t i = 0; i < t.getRank(); ++i) {
+    if (reduced[i] && t.getDimSize(i) == 0 && (kind == "max" || kind == "min"))
+      return fail(loc, "reduce", kind, " over the empty axis ", i, " of shape ",
+                  shapeStr(t.getShape()), " has no identity");
     if (!reduced[i])
       out.push_back(t.getDimSize(i));
     else if (adaptor.getKeepdims())
@@ -478,7 +481,7 @@ LogicalResult RandomUniformOp::verify() {
 }
 
 LogicalResult RandomNormalOp::verify() {
-  if (getStddev().convertToDouble() < 0)
+  if (!(getStddev().convertToDouble() >= 0)) // NaN fails too
     return emitOpError() << "needs stddev >= 0, got " << getStddev().convertToDouble();
   return success();
 }

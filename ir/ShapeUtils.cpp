@@ -70,6 +70,10 @@ std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::Arra
       !checkCount("padding", g.padding, 4, 0, error) ||
       !checkCount("dilations", g.dilations, 2, 1, error))
     return std::nullopt;
+  if (filter[2] < 1 || filter[3] < 1) {
+    error = "filter window " + shapeStr(filter.drop_front(2)) + " must be at least 1x1";
+    return std::nullopt;
+  }
   if (g.groups < 1 || input[1] % g.groups != 0 || filter[0] % g.groups != 0) {
     error = "groups = " + std::to_string(g.groups) + " must be >= 1 and divide input channels (" +
             std::to_string(input[1]) + ") and output channels (" + std::to_string(filter[0]) + ")";

@@ -1391,3 +1391,29 @@ func.func @f(%a: tensor<4xf32>) {
   %0 = "tg.add"(%a) : (tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @f(%a: tensor<2x0xf32>) {
+  // expected-error @+2 {{'tg.reduce' op max over the empty axis 1 of shape [2, 0] has no identity}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.reduce %a {kind = "max", axes = array<i64: 1>} : (tensor<2x0xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<6x4x0x3xf32>) {
+  // expected-error @+2 {{'tg.conv2d' op filter window [0, 3] must be at least 1x1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.conv2d %x, %w : (tensor<1x4x8x8xf32>, tensor<6x4x0x3xf32>) -> tensor<1x6x9x6xf32>
+  return
+}
+
+// -----
+
+func.func @f(%s: tensor<i64>) {
+  // expected-error @+1 {{'tg.random_normal' op needs stddev >= 0, got nan}}
+  %0 = tg.random_normal %s {stddev = 0x7FF8000000000000 : f64} : (tensor<i64>) -> tensor<4xf32>
+  return
+}
