@@ -148,6 +148,9 @@ Value tanh(Value x) { return unaryOp<TanhOp>(x); }
 Value sigmoid(Value x) { return unaryOp<SigmoidOp>(x); }
 Value relu(Value x) { return unaryOp<ReluOp>(x); }
 Value erf(Value x) { return unaryOp<ErfOp>(x); }
+Value sin(Value x) { return unaryOp<SinOp>(x); }
+Value cos(Value x) { return unaryOp<CosOp>(x); }
+Value floor(Value x) { return unaryOp<FloorOp>(x); }
 Value gelu(Value x, bool approximate) {
   auto *g = implOf(x);
   if (!g)

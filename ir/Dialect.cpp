@@ -1,14 +1,17 @@
 //===- Dialect.cpp - tg dialect registration and attribute checks ---------===//
 #include "ir/Dialect.h"
+#include "ir/TrainSpec.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 
 #include "ir/TgDialect.cpp.inc"
+#include "ir/TgInterfaces.cpp.inc"
 
 namespace tg {
 
@@ -86,8 +89,9 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
         return failure();
     if (fn) {
       auto role = fn.getArgAttrOfType<StringAttr>(argIndex, kRoleAttr);
-      if (!role || role.getValue() != "param")
-        return op->emitError() << where << ": tg.init is only allowed on a tg.role = \"param\" argument";
+      if (!role || (role.getValue() != "param" && role.getValue() != "state"))
+        return op->emitError()
+               << where << ": tg.init is only allowed on a \"param\" or \"state\" argument";
     }
     if (numberOr(init, "low", 0) > numberOr(init, "high", 1))
       return op->emitError() << where << ": tg.init uniform range has low > high";
@@ -97,8 +101,17 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
       return op->emitError() << where << ": tg.init fan_in and fan_out must be > 0";
     return success();
   }
+  if (name == kDefaultAttr) {
+    if (!llvm::isa<FloatAttr, IntegerAttr>(attr.getValue()))
+      return op->emitError() << where << ": tg.default must be a number, got " << attr.getValue();
+    auto role = fn ? fn.getArgAttrOfType<StringAttr>(argIndex, kRoleAttr) : StringAttr();
+    auto t = llvm::dyn_cast_or_null<RankedTensorType>(argType);
+    if (!role || role.getValue() != "hyper" || !t || t.getRank() != 0)
+      return op->emitError() << where << ": tg.default is only allowed on a scalar \"hyper\" argument";
+    return success();
+  }
   return op->emitError() << where << ": unknown tg argument attribute '" << name
-                         << "' (expected tg.role, tg.init or tg.name)";
+                         << "' (expected tg.role, tg.init, tg.name or tg.default)";
 }
 
 LogicalResult TgDialect::verifyRegionResultAttribute(Operation *op, unsigned regionIndex,
@@ -109,8 +122,50 @@ LogicalResult TgDialect::verifyRegionResultAttribute(Operation *op, unsigned reg
       return op->emitError() << "result #" << resultIndex << ": tg.name must be a non-empty string";
     return success();
   }
+  if (attr.getName().getValue() == kGradOfAttr) {
+    auto s = llvm::dyn_cast<StringAttr>(attr.getValue());
+    if (!s || s.getValue().empty())
+      return op->emitError() << "result #" << resultIndex
+                             << ": tg.grad_of must be a non-empty string";
+    return success();
+  }
+  if (attr.getName().getValue() == kAliasAttr) {
+    auto idx = llvm::dyn_cast<IntegerAttr>(attr.getValue());
+    auto fn = llvm::dyn_cast<FunctionOpInterface>(op);
+    if (!idx || !fn)
+      return op->emitError() << "result #" << resultIndex
+                             << ": tg.alias must be an integer argument index";
+    int64_t i = idx.getInt();
+    if (i < 0 || i >= int64_t(fn.getNumArguments()))
+      return op->emitError() << "result #" << resultIndex << ": tg.alias = " << i
+                             << " is not an argument index (the function has "
+                             << fn.getNumArguments() << " arguments)";
+    if (resultIndex < fn.getNumResults() &&
+        fn.getResultTypes()[resultIndex] != fn.getArgumentTypes()[i])
+      return op->emitError() << "result #" << resultIndex << " of type "
+                             << fn.getResultTypes()[resultIndex] << " cannot alias argument #"
+                             << i << " of type " << fn.getArgumentTypes()[i];
+    return success();
+  }
   return op->emitError() << "result #" << resultIndex << ": unknown tg result attribute '"
-                         << attr.getName().getValue() << "' (expected tg.name)";
+                         << attr.getName().getValue()
+                         << "' (expected tg.name, tg.alias or tg.grad_of)";
+}
+
+LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == kTrainAttr) {
+    if (!llvm::isa<ModuleOp>(op))
+      return op->emitError() << "tg.train belongs on the module";
+    return parseTrainSpec(attr.getValue(), [&] { return op->emitError(); });
+  }
+  if (name == kGradientOfAttr || name == kEntryAttr) {
+    if (!llvm::isa<FunctionOpInterface>(op) || !llvm::isa<StringAttr>(attr.getValue()))
+      return op->emitError() << name << " must be a string on a function";
+    return success();
+  }
+  return op->emitError() << "unknown tg attribute '" << name
+                         << "' (expected tg.train, tg.entry or tg.gradient_of)";
 }
 
 } // namespace tg

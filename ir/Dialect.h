@@ -11,6 +11,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "ir/TgDialect.h.inc"
+#include "ir/TgInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "ir/TgOps.h.inc"

@@ -23,10 +23,13 @@ def Tg_Dialect : Dialect {
     random numbers. Function arguments carry roles through the `tg.role`
     argument attribute (`param`, `state`, `data`, `label`, `hyper`); params
     carry an initializer in `tg.init`, and arguments and results a `tg.name`.
+    A result with `tg.alias = i` is the next value of argument `i` (updated in
+    place); a module's `tg.train` attribute holds its training spec.
   }];
   let hasConstantMaterializer = 1;
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
   // Inherent attributes stay in the attribute dictionary: the frontend and
   // the interpreter treat every op generically through it.
   let usePropertiesForAttributes = 0;
@@ -34,6 +37,16 @@ def Tg_Dialect : Dialect {
     static constexpr llvm::StringLiteral kRoleAttr = "tg.role";
     static constexpr llvm::StringLiteral kInitAttr = "tg.init";
     static constexpr llvm::StringLiteral kNameAttr = "tg.name";
+    /// On a hyper argument: the value used when the caller does not bind it.
+    static constexpr llvm::StringLiteral kDefaultAttr = "tg.default";
+    /// On a result: the index of the argument whose buffer it updates in place.
+    static constexpr llvm::StringLiteral kAliasAttr = "tg.alias";
+    /// On a result of a gradient function: the param it is the gradient of.
+    static constexpr llvm::StringLiteral kGradOfAttr = "tg.grad_of";
+    /// On a function: the function it was differentiated from.
+    static constexpr llvm::StringLiteral kGradientOfAttr = "tg.gradient_of";
+    /// On a function: its entry-point kind (train_step, eval_step, predict).
+    static constexpr llvm::StringLiteral kEntryAttr = "tg.entry";
   }];
 }
 

@@ -12,6 +12,10 @@
 #define TG_OPS_TD
 
 include "ir/TgBase.td"
+include "ir/TgInterfaces.td"
+
+// Ops with a vector-Jacobian product (ir/Gradients.cpp) for tg-autodiff.
+defvar Tg_Differentiable = DeclareOpInterfaceMethods<Tg_GradientOpInterface>;
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 
@@ -42,7 +46,8 @@ def Tg_ConstantOp : Tg_Op<"constant", [ConstantLike, Pure, InferTypeOpAdaptor]> 
 
 class Tg_UnaryOp<string mnemonic, string formula, Type operandType = Tg_FloatTensor,
                  list<Trait> traits = []>
-    : Tg_Op<mnemonic, !listconcat(traits, [Pure, Elementwise, SameOperandsAndResultType])> {
+    : Tg_Op<mnemonic, !listconcat(traits, [Pure, Elementwise, SameOperandsAndResultType,
+                                           Tg_Differentiable])> {
   let summary = "Elementwise " # mnemonic;
   let description = "Computes `" # formula # "` for every element. The result "
     # "has the operand's type.\n\nExample:\n```mlir\n%y = tg." # mnemonic
@@ -63,8 +68,11 @@ def Tg_TanhOp : Tg_UnaryOp<"tanh", "tanh(x)">;
 def Tg_SigmoidOp : Tg_UnaryOp<"sigmoid", "1 / (1 + e^-x)">;
 def Tg_ReluOp : Tg_UnaryOp<"relu", "max(x, 0)">;
 def Tg_ErfOp : Tg_UnaryOp<"erf", "erf(x), the Gauss error function (used by gelu's gradient)">;
+def Tg_SinOp : Tg_UnaryOp<"sin", "sin(x)">;
+def Tg_CosOp : Tg_UnaryOp<"cos", "cos(x) (cosine learning-rate schedules)">;
+def Tg_FloorOp : Tg_UnaryOp<"floor", "the largest integer <= x (step schedules); its gradient is zero">;
 
-def Tg_GeluOp : Tg_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType]> {
+def Tg_GeluOp : Tg_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType, Tg_Differentiable]> {
   let summary = "Elementwise GELU";
   let description = [{
     Gaussian error linear unit: `x * Phi(x)` with the exact form
@@ -86,7 +94,7 @@ def Tg_GeluOp : Tg_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType]> {
 //===----------------------------------------------------------------------===//
 
 class Tg_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
-    : Tg_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])> {
+    : Tg_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor, Tg_Differentiable])> {
   let summary = "Elementwise " # mnemonic # " with broadcasting";
   let description = "Computes `" # formula # "` elementwise. Operands share their "
     # "element type; shapes broadcast as in NumPy (align trailing dimensions; a "
@@ -122,7 +130,7 @@ def Tg_CompareOp : Tg_Op<"compare", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_SelectOp : Tg_Op<"select", [Pure, InferTypeOpAdaptor]> {
+def Tg_SelectOp : Tg_Op<"select", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Elementwise choice by an i1 mask, with broadcasting";
   let description = [{
     `cond ? on_true : on_false` elementwise. All three shapes broadcast
@@ -142,7 +150,7 @@ def Tg_SelectOp : Tg_Op<"select", [Pure, InferTypeOpAdaptor]> {
 // Linear algebra and data layout
 //===----------------------------------------------------------------------===//
 
-def Tg_MatmulOp : Tg_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
+def Tg_MatmulOp : Tg_Op<"matmul", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Batched matrix product with optional transposes";
   let description = [{
     `op(lhs) @ op(rhs)` over the last two dimensions, where `op` transposes
@@ -163,7 +171,7 @@ def Tg_MatmulOp : Tg_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_TransposeOp : Tg_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+def Tg_TransposeOp : Tg_Op<"transpose", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Permutes dimensions";
   let description = [{
     Result dimension `i` is operand dimension `perm[i]`; `perm` is a
@@ -181,7 +189,7 @@ def Tg_TransposeOp : Tg_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
   let hasCanonicalizer = 1;
 }
 
-def Tg_ReshapeOp : Tg_Op<"reshape", [Pure]> {
+def Tg_ReshapeOp : Tg_Op<"reshape", [Pure, Tg_Differentiable]> {
   let summary = "Reinterprets the shape, keeping row-major element order";
   let description = [{
     The result type gives the new shape; it has the operand's element type and
@@ -200,7 +208,7 @@ def Tg_ReshapeOp : Tg_Op<"reshape", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def Tg_BroadcastToOp : Tg_Op<"broadcast_to", [Pure]> {
+def Tg_BroadcastToOp : Tg_Op<"broadcast_to", [Pure, Tg_Differentiable]> {
   let summary = "Broadcasts to the result shape, NumPy style";
   let description = [{
     Aligns the operand's dimensions with the trailing dimensions of the
@@ -218,7 +226,7 @@ def Tg_BroadcastToOp : Tg_Op<"broadcast_to", [Pure]> {
   let hasFolder = 1;
 }
 
-def Tg_ReduceOp : Tg_Op<"reduce", [Pure, InferTypeOpAdaptor]> {
+def Tg_ReduceOp : Tg_Op<"reduce", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Reduction (sum, mean, max, min) over axes";
   let description = [{
     Reduces over `axes` (distinct, in `[0, rank)`; empty means every axis)
@@ -256,7 +264,7 @@ def Tg_ArgmaxOp : Tg_Op<"argmax", [Pure]> {
 }
 
 class Tg_SoftmaxLikeOp<string mnemonic, string formula>
-    : Tg_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Tg_Op<mnemonic, [Pure, SameOperandsAndResultType, Tg_Differentiable]> {
   let summary = "Numerically stable " # mnemonic # " along an axis";
   let description = "Computes `" # formula # "` along `axis`, subtracting the "
     # "maximum first.\n\nExample:\n```mlir\n%p = tg." # mnemonic
@@ -277,7 +285,7 @@ def Tg_LogSoftmaxOp : Tg_SoftmaxLikeOp<"log_softmax", "x_i - log(sum_j exp(x_j))
 defvar Tg_Pair1 = DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">;
 defvar Tg_Pad0 = DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">;
 
-def Tg_Conv2DOp : Tg_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
+def Tg_Conv2DOp : Tg_Op<"conv2d", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "2-D convolution (cross-correlation), NCHW input, OIHW filter";
   let description = [{
     `input` is `[N, C, H, W]`, `filter` is `[O, C/groups, KH, KW]`, the result
@@ -299,7 +307,7 @@ def Tg_Conv2DOp : Tg_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input `,` $filter attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_Conv2DBackpropInputOp : Tg_Op<"conv2d_backprop_input", [Pure]> {
+def Tg_Conv2DBackpropInputOp : Tg_Op<"conv2d_backprop_input", [Pure, Tg_Differentiable]> {
   let summary = "Gradient of conv2d with respect to its input";
   let description = [{
     Given `grad_output` (`[N, O, OH, OW]`) and the `filter`, computes the
@@ -321,7 +329,7 @@ def Tg_Conv2DBackpropInputOp : Tg_Op<"conv2d_backprop_input", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tg_Conv2DBackpropFilterOp : Tg_Op<"conv2d_backprop_filter", [Pure]> {
+def Tg_Conv2DBackpropFilterOp : Tg_Op<"conv2d_backprop_filter", [Pure, Tg_Differentiable]> {
   let summary = "Gradient of conv2d with respect to its filter";
   let description = [{
     Given the conv2d `input` and `grad_output`, computes the gradient with
@@ -343,7 +351,7 @@ def Tg_Conv2DBackpropFilterOp : Tg_Op<"conv2d_backprop_filter", [Pure]> {
 }
 
 class Tg_PoolOp<string mnemonic, string what>
-    : Tg_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+    : Tg_Op<mnemonic, [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "2-D " # what # " pooling over NCHW";
   let description = "Takes the " # what # " over `kernel` (`[kh, kw]`) windows "
     # "moved by `strides` over the input padded by `padding` (`[top, bottom, "
@@ -385,7 +393,7 @@ def Tg_MaxPool2DGradOp : Tg_Op<"max_pool2d_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tg_AvgPool2DGradOp : Tg_Op<"avg_pool2d_grad", [Pure]> {
+def Tg_AvgPool2DGradOp : Tg_Op<"avg_pool2d_grad", [Pure, Tg_Differentiable]> {
   let summary = "Gradient of avg_pool2d";
   let description = [{
     Spreads each element of `grad_output` evenly over its window. The result
@@ -409,7 +417,7 @@ def Tg_AvgPool2DGradOp : Tg_Op<"avg_pool2d_grad", [Pure]> {
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def Tg_ConcatOp : Tg_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+def Tg_ConcatOp : Tg_Op<"concat", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Joins tensors along an axis";
   let description = [{
     All inputs have the same rank, element type and sizes except along `axis`.
@@ -424,7 +432,7 @@ def Tg_ConcatOp : Tg_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_SliceOp : Tg_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+def Tg_SliceOp : Tg_Op<"slice", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Static strided slice";
   let description = [{
     Takes `x[start:limit:strides]` in every dimension, with
@@ -444,7 +452,7 @@ def Tg_SliceOp : Tg_Op<"slice", [Pure, InferTypeOpAdaptor]> {
   let hasFolder = 1;
 }
 
-def Tg_PadOp : Tg_Op<"pad", [Pure, InferTypeOpAdaptor]> {
+def Tg_PadOp : Tg_Op<"pad", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Pads with a constant value";
   let description = [{
     Adds `low[i]` elements before and `high[i]` after dimension `i`
@@ -462,7 +470,7 @@ def Tg_PadOp : Tg_Op<"pad", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_GatherOp : Tg_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+def Tg_GatherOp : Tg_Op<"gather", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Gathers slices along an axis (embedding lookup)";
   let description = [{
     `result[p..., i..., q...] = params[p..., indices[i...], q...]` where the
@@ -481,7 +489,7 @@ def Tg_GatherOp : Tg_Op<"gather", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$params `,` $indices attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_ScatterAddOp : Tg_Op<"scatter_add", [Pure, InferTypeOpAdaptor]> {
+def Tg_ScatterAddOp : Tg_Op<"scatter_add", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Adds slices into a tensor at indices (the transpose of gather)";
   let description = [{
     Returns `base` with `updates[p..., i..., q...]` added at
@@ -521,7 +529,7 @@ def Tg_OneHotOp : Tg_Op<"one_hot", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tg_CastOp : Tg_Op<"cast", [Pure]> {
+def Tg_CastOp : Tg_Op<"cast", [Pure, Tg_Differentiable]> {
   let summary = "Converts the element type";
   let description = [{
     Same shape, new element type. Float to integer truncates toward zero;
@@ -572,7 +580,7 @@ def Tg_RandomNormalOp : Tg_RandomOp<"random_normal", "normal (mean, stddev)"> {
 // Losses
 //===----------------------------------------------------------------------===//
 
-def Tg_SoftmaxCrossEntropyOp : Tg_Op<"softmax_cross_entropy", [Pure, InferTypeOpAdaptor]> {
+def Tg_SoftmaxCrossEntropyOp : Tg_Op<"softmax_cross_entropy", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Softmax cross-entropy with integer class labels";
   let description = [{
     For logits `[..., C]` and labels `[...]` (integers in `[0, C)`; another
@@ -591,7 +599,7 @@ def Tg_SoftmaxCrossEntropyOp : Tg_Op<"softmax_cross_entropy", [Pure, InferTypeOp
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_MeanSquaredErrorOp : Tg_Op<"mean_squared_error", [Pure, InferTypeOpAdaptor]> {
+def Tg_MeanSquaredErrorOp : Tg_Op<"mean_squared_error", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Squared error between predictions and targets";
   let description = [{
     `(predictions - targets)^2` elementwise; operands share one type.

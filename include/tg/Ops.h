@@ -34,6 +34,9 @@ Value tanh(Value x);
 Value sigmoid(Value x);
 Value relu(Value x);
 Value erf(Value x);
+Value sin(Value x);
+Value cos(Value x);
+Value floor(Value x);
 Value gelu(Value x, bool approximate = false);
 
 // Elementwise binary, NumPy broadcasting.

@@ -37,8 +37,9 @@ absl::StatusOr<Module> roundTrip(Graph &g) {
   if (!text.ok())
     return text.status();
   auto m = Module::parse(*text, "model.tg.mlir");
-  if (m.ok())
+  if (m.ok()) {
     EXPECT_EQ(m->str(), *text);
+  }
   return m;
 }
 

@@ -1096,14 +1096,14 @@ func.func @f(%arg0: tensor<4xf32> {tg.role = "param", tg.init = {kind = "he_norm
 
 // -----
 
-// expected-error @+1 {{argument #0: tg.init is only allowed on a tg.role = "param" argument}}
+// expected-error @+1 {{argument #0: tg.init is only allowed on a "param" or "state" argument}}
 func.func @f(%arg0: tensor<4xf32> {tg.role = "data", tg.init = {kind = "zeros"}}) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{argument #0: tg.init is only allowed on a tg.role = "param" argument}}
+// expected-error @+1 {{argument #0: tg.init is only allowed on a "param" or "state" argument}}
 func.func @f(%arg0: tensor<4xf32> {tg.init = {kind = "zeros"}}) {
   return
 }
@@ -1146,7 +1146,7 @@ func.func @f(%arg0: tensor<4xf32> {tg.role = "param", tg.init = {kind = "he_unif
 
 // -----
 
-// expected-error @+1 {{argument #0: unknown tg argument attribute 'tg.nme' (expected tg.role, tg.init or tg.name)}}
+// expected-error @+1 {{argument #0: unknown tg argument attribute 'tg.nme' (expected tg.role, tg.init, tg.name or tg.default)}}
 func.func @f(%arg0: tensor<4xf32> {tg.nme = "x"}) {
   return
 }
@@ -1175,7 +1175,7 @@ func.func @f(%a: tensor<f32>) -> (tensor<f32> {tg.name = "ok"}, tensor<f32> {tg.
 
 // -----
 
-// expected-error @+1 {{result #0: unknown tg result attribute 'tg.role' (expected tg.name)}}
+// expected-error @+1 {{result #0: unknown tg result attribute 'tg.role' (expected tg.name, tg.alias or tg.grad_of)}}
 func.func @f(%a: tensor<f32>) -> (tensor<f32> {tg.role = "data"}) {
   return %a : tensor<f32>
 }
@@ -1415,5 +1415,68 @@ func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<6x4x0x3xf32>) {
 func.func @f(%s: tensor<i64>) {
   // expected-error @+1 {{'tg.random_normal' op needs stddev >= 0, got nan}}
   %0 = tg.random_normal %s {stddev = 0x7FF8000000000000 : f64} : (tensor<i64>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0: tg.default must be a number, got "x"}}
+func.func @f(%arg0: tensor<f32> {tg.role = "hyper", tg.default = "x"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0: tg.default is only allowed on a scalar "hyper" argument}}
+func.func @f(%arg0: tensor<2xf32> {tg.role = "hyper", tg.default = 1.0}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{result #0: tg.alias must be an integer argument index}}
+func.func @f(%arg0: tensor<2xf32>) -> (tensor<2xf32> {tg.alias = "a"}) {
+  return %arg0 : tensor<2xf32>
+}
+
+// -----
+
+// expected-error @+1 {{result #0: tg.alias = 3 is not an argument index (the function has 1 arguments)}}
+func.func @f(%arg0: tensor<2xf32>) -> (tensor<2xf32> {tg.alias = 3}) {
+  return %arg0 : tensor<2xf32>
+}
+
+// -----
+
+// expected-error @+1 {{result #0 of type 'tensor<3xf32>' cannot alias argument #0 of type 'tensor<2xf32>'}}
+func.func @f(%arg0: tensor<2xf32>, %arg1: tensor<3xf32>) -> (tensor<3xf32> {tg.alias = 0}) {
+  return %arg1 : tensor<3xf32>
+}
+
+// -----
+
+// expected-error @+1 {{result #0: tg.grad_of must be a non-empty string}}
+func.func @f(%arg0: tensor<2xf32>) -> (tensor<2xf32> {tg.grad_of = ""}) {
+  return %arg0 : tensor<2xf32>
+}
+
+// -----
+
+// expected-error @+1 {{unknown tg attribute 'tg.foo' (expected tg.train, tg.entry or tg.gradient_of)}}
+func.func @f() attributes {tg.foo = 1} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tg.entry must be a string on a function}}
+func.func @f() attributes {tg.entry = 1} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tg.train belongs on the module}}
+func.func @f() attributes {tg.train = {optimizer = {kind = "sgd"}}} {
   return
 }

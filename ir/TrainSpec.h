@@ -1,0 +1,65 @@
+//===- TrainSpec.h - the tg.train module attribute --------------*- C++ -*-===//
+//
+// A module is self-describing for training: its `tg.train` attribute names the
+// model function, its loss output and the optimizer, e.g.
+//
+//   module attributes {tg.train = {function = "mlp", loss = "loss",
+//       optimizer = {kind = "rmsprop", lr = 0.1, rho = 0.95, eps = 1.0e-8,
+//                    l2 = 1.0e-3, schedule = {kind = "cosine", decay_steps = 1000}}}}
+//
+// parseTrainSpec checks every field (name, type, range) and reports the first
+// problem through `emitError`; the dialect verifier, the frontend and
+// tg-build-train-step all go through it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_IR_TRAINSPEC_H
+#define TG_IR_TRAINSPEC_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+
+#include <optional>
+#include <string>
+
+namespace tg {
+
+inline constexpr llvm::StringLiteral kTrainAttr = "tg.train";
+
+struct ScheduleSpec {
+  std::string kind = "constant"; ///< constant | step | exponential | cosine
+  int64_t stepSize = 0;          ///< step: decay every stepSize steps
+  int64_t decaySteps = 0;        ///< exponential, cosine
+  double gamma = 1.0;            ///< step, exponential: factor per period
+  double alpha = 0.0;            ///< cosine: final factor
+  int64_t warmupSteps = 0;       ///< linear warm-up, combined with any kind
+};
+
+struct OptimizerSpec {
+  std::string kind = "sgd"; ///< sgd | momentum | nesterov | rmsprop | adam | adamw
+  double lr = 0.01;
+  double momentum = 0.9;              ///< momentum, nesterov
+  double rho = 0.95;                  ///< rmsprop (DL4J's rmsDecay)
+  double beta1 = 0.9, beta2 = 0.999;  ///< adam, adamw
+  double eps = 1e-8;                  ///< rmsprop, adam, adamw
+  double l2 = 0.0;                    ///< coupled L2: g += l2 * p
+  double weightDecay = 0.0;           ///< decoupled: p -= lr * wd * p
+  double clipNorm = 0.0;              ///< clip by global norm (0: off)
+  ScheduleSpec schedule;
+};
+
+struct TrainSpec {
+  std::string function; ///< empty: the module's only function
+  std::string loss = "loss";
+  OptimizerSpec optimizer;
+};
+
+/// Parses and validates a `tg.train` dictionary.
+mlir::FailureOr<TrainSpec>
+parseTrainSpec(mlir::Attribute attr, llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+
+/// The dictionary form of `spec` (defaults written out, so files are explicit).
+mlir::DictionaryAttr trainSpecToAttr(mlir::MLIRContext *ctx, const TrainSpec &spec);
+
+} // namespace tg
+
+#endif // TG_IR_TRAINSPEC_H
