@@ -1,0 +1,200 @@
+//===- Autodiff.cpp - tg-autodiff: reverse-mode gradients -----------------===//
+//
+// Differentiates a tg function with respect to its params. The function is
+// cloned into `<name>_grad`; in the clone, ops are visited in reverse and each
+// one that lies on a path param -> loss asks its GradientOpInterface for the
+// cotangents of its operands, which are summed per value.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "ir/GradientBuilder.h"
+
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "tg-autodiff"
+
+namespace tg {
+#define GEN_PASS_DEF_AUTODIFF
+#include "passes/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+StringRef argName(func::FuncOp fn, unsigned i) {
+  auto s = fn.getArgAttrOfType<StringAttr>(i, TgDialect::kNameAttr);
+  return s ? s.getValue() : StringRef();
+}
+
+bool isParam(func::FuncOp fn, unsigned i) {
+  auto role = fn.getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
+  return role && role.getValue() == "param";
+}
+
+bool isFloatTensor(Value v) {
+  auto t = llvm::dyn_cast<RankedTensorType>(v.getType());
+  return t && llvm::isa<FloatType>(t.getElementType());
+}
+
+std::optional<unsigned> findResult(func::FuncOp fn, StringRef name) {
+  for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+    auto s = fn.getResultAttrOfType<StringAttr>(i, TgDialect::kNameAttr);
+    if (s && s.getValue() == name)
+      return i;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp fn, StringRef lossName) {
+  std::optional<unsigned> lossIndex = findResult(fn, lossName);
+  if (!lossIndex)
+    return fn.emitError() << "tg-autodiff: @" << fn.getSymName() << " has no result named '"
+                          << lossName << "' to differentiate";
+  auto lossType = llvm::dyn_cast<RankedTensorType>(fn.getResultTypes()[*lossIndex]);
+  if (!lossType || lossType.getRank() != 0 || !llvm::isa<FloatType>(lossType.getElementType()))
+    return fn.emitError() << "tg-autodiff: the loss '" << lossName << "' of @" << fn.getSymName()
+                          << " must be a scalar float tensor, got "
+                          << fn.getResultTypes()[*lossIndex];
+  if (fn.getBody().getBlocks().size() != 1)
+    return fn.emitError() << "tg-autodiff: @" << fn.getSymName() << " must have one block";
+
+  auto module = fn->getParentOfType<ModuleOp>();
+  std::string gradName = (fn.getSymName() + "_grad").str();
+  if (module && SymbolTable::lookupSymbolIn(module, gradName))
+    return fn.emitError() << "tg-autodiff: @" << gradName << " already exists";
+
+  // Differentiate a clone, so the forward function stays as it was.
+  OpBuilder b(fn);
+  b.setInsertionPointAfter(fn);
+  auto grad = llvm::cast<func::FuncOp>(b.clone(*fn));
+  grad.setSymName(gradName);
+  grad->setAttr(TgDialect::kGradientOfAttr, b.getStringAttr(fn.getSymName()));
+  Block &body = grad.getBody().front();
+  auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
+  Value loss = ret.getOperand(*lossIndex);
+
+  // Active values: float values that depend on a param and reach the loss.
+  DenseSet<Value> dependsOnParam, reachesLoss;
+  for (BlockArgument arg : body.getArguments())
+    if (isParam(grad, arg.getArgNumber()) && isFloatTensor(arg))
+      dependsOnParam.insert(arg);
+  for (Operation &op : body.without_terminator())
+    if (llvm::any_of(op.getOperands(), [&](Value v) { return dependsOnParam.contains(v); }))
+      for (Value r : op.getResults())
+        if (isFloatTensor(r))
+          dependsOnParam.insert(r);
+  reachesLoss.insert(loss);
+  for (Operation &op : llvm::reverse(body.without_terminator()))
+    if (llvm::any_of(op.getResults(), [&](Value v) { return reachesLoss.contains(v); }))
+      for (Value v : op.getOperands())
+        reachesLoss.insert(v);
+  auto active = [&](Value v) {
+    return isFloatTensor(v) && dependsOnParam.contains(v) && reachesLoss.contains(v);
+  };
+
+  // Gradient code goes after the forward code, before the return.
+  b.setInsertionPoint(ret);
+  GradientBuilder gb(b, fn.getLoc());
+  DenseMap<Value, Value> cotangent;
+  auto accumulate = [&](Value v, Value g) {
+    auto [it, inserted] = cotangent.try_emplace(v, g);
+    if (!inserted)
+      it->second = gb.add(it->second, g);
+  };
+  if (active(loss))
+    cotangent[loss] = gb.scalar(1.0, lossType.getElementType());
+
+  SmallVector<Operation *> forward;
+  for (Operation &op : body.without_terminator())
+    forward.push_back(&op);
+  for (Operation *op : llvm::reverse(forward)) {
+    if (op->getNumResults() != 1 || !cotangent.count(op->getResult(0)))
+      continue;
+    SmallVector<bool> needed;
+    for (Value v : op->getOperands())
+      needed.push_back(active(v));
+    if (!llvm::is_contained(needed, true))
+      continue;
+    auto iface = llvm::dyn_cast<GradientOpInterface>(op);
+    if (!iface) {
+      InFlightDiagnostic d = op->emitError()
+                             << "tg-autodiff: '" << op->getName()
+                             << "' has no gradient, but it lies between a param and the loss '"
+                             << lossName << "'";
+      return d;
+    }
+    SmallVector<Value> grads;
+    if (failed(iface.buildVjp(b, cotangent[op->getResult(0)], needed, grads)))
+      return failure();
+    for (auto [v, g] : llvm::zip(op->getOperands(), grads))
+      if (g)
+        accumulate(v, g);
+    LLVM_DEBUG(llvm::dbgs() << "tg-autodiff: differentiated " << op->getName() << "\n");
+  }
+
+  // Results: the forward results, then one gradient per param.
+  SmallVector<Value> results(ret.getOperands());
+  SmallVector<Type> resultTypes(grad.getResultTypes());
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (unsigned i = 0; i < grad.getNumResults(); ++i)
+    resultAttrs.push_back(grad.getResultAttrDict(i));
+  for (BlockArgument arg : body.getArguments()) {
+    unsigned i = arg.getArgNumber();
+    if (!isParam(grad, i))
+      continue;
+    StringRef name = argName(grad, i);
+    std::string label = name.empty() ? ("#" + llvm::Twine(i)).str() : name.str();
+    Value g = cotangent.lookup(arg);
+    if (!g) {
+      fn.emitWarning() << "tg-autodiff: param '" << label << "' does not reach the loss '"
+                       << lossName << "'; its gradient is zero";
+      g = gb.zerosLike(arg);
+    }
+    results.push_back(g);
+    resultTypes.push_back(arg.getType());
+    resultAttrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(label + ".grad")),
+         b.getNamedAttr(TgDialect::kGradOfAttr, b.getStringAttr(label))}));
+  }
+  b.create<func::ReturnOp>(ret.getLoc(), results);
+  ret.erase();
+  grad.setFunctionType(b.getFunctionType(grad.getArgumentTypes(), resultTypes));
+  grad.setAllResultAttrs(resultAttrs);
+  return grad;
+}
+
+namespace {
+
+struct AutodiffPass : impl::AutodiffBase<AutodiffPass> {
+  using AutodiffBase::AutodiffBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> targets;
+    if (!function.empty()) {
+      auto fn = module.lookupSymbol<func::FuncOp>(function);
+      if (!fn) {
+        module.emitError() << "tg-autodiff: no function named @" << function;
+        return signalPassFailure();
+      }
+      targets.push_back(fn);
+    } else {
+      for (auto fn : module.getOps<func::FuncOp>())
+        if (findResult(fn, loss) && !fn->hasAttr(TgDialect::kGradientOfAttr) &&
+            !fn->hasAttr(TgDialect::kEntryAttr))
+          targets.push_back(fn);
+    }
+    for (func::FuncOp fn : targets)
+      if (failed(buildGradientFunction(fn, loss)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace tg

@@ -1,0 +1,483 @@
+//===- BuildTrainStep.cpp - tg-build-train-step ---------------------------===//
+//
+// Turns a model function plus the module's tg.train spec into the entry
+// points the runtime calls: train_step (gradients + optimizer, every updated
+// buffer aliased to its argument), eval_step and predict.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+#include "ir/GradientBuilder.h"
+#include "ir/TrainSpec.h"
+
+#include "mlir/IR/IRMapping.h"
+#include "llvm/Support/Debug.h"
+
+#include <cmath>
+
+#define DEBUG_TYPE "tg-build-train-step"
+
+namespace tg {
+#define GEN_PASS_DEF_BUILDTRAINSTEP
+#include "passes/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+/// One argument of a function being assembled.
+struct Arg {
+  Type type;
+  DictionaryAttr attrs;
+};
+
+/// One result of a function being assembled.
+struct Result {
+  Value value;
+  DictionaryAttr attrs;
+};
+
+StringRef nameOf(DictionaryAttr attrs) {
+  auto s = attrs ? attrs.getAs<StringAttr>(TgDialect::kNameAttr) : StringAttr();
+  return s ? s.getValue() : StringRef();
+}
+
+StringRef roleOf(DictionaryAttr attrs) {
+  auto s = attrs ? attrs.getAs<StringAttr>(TgDialect::kRoleAttr) : StringAttr();
+  return s ? s.getValue() : StringRef();
+}
+
+/// The model function, its arguments grouped by role, and its results by kind.
+struct Model {
+  func::FuncOp fn;
+  SmallVector<unsigned> params, states, data, labels, hypers;
+  unsigned loss = 0;
+  SmallVector<unsigned> metrics;   ///< scalar float results besides the loss
+  SmallVector<unsigned> stateOuts; ///< results with tg.alias (next state)
+
+  LogicalResult classify(StringRef lossName) {
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
+      StringRef role = roleOf(fn.getArgAttrDict(i));
+      if (nameOf(fn.getArgAttrDict(i)).empty())
+        return fn.emitError() << "tg-build-train-step: argument #" << i << " of @"
+                              << fn.getSymName() << " has no tg.name";
+      auto &group = role == "param"   ? params
+                    : role == "state" ? states
+                    : role == "label" ? labels
+                    : role == "hyper" ? hypers
+                                      : data; // data, or no role
+      group.push_back(i);
+    }
+    bool found = false;
+    for (unsigned i = 0; i < fn.getNumResults(); ++i) {
+      DictionaryAttr attrs = fn.getResultAttrDict(i);
+      if (nameOf(attrs).empty())
+        return fn.emitError() << "tg-build-train-step: result #" << i << " of @"
+                              << fn.getSymName() << " has no tg.name";
+      if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr)) {
+        if (!llvm::is_contained(states, unsigned(alias.getInt())))
+          return fn.emitError() << "tg-build-train-step: result '" << nameOf(attrs)
+                                << "' aliases argument #" << alias.getInt()
+                                << ", which is not a state";
+        stateOuts.push_back(i);
+        continue;
+      }
+      auto t = llvm::cast<RankedTensorType>(fn.getResultTypes()[i]);
+      if (nameOf(attrs) == lossName) {
+        loss = i;
+        found = true;
+      } else if (t.getRank() == 0 && llvm::isa<FloatType>(t.getElementType())) {
+        metrics.push_back(i);
+      }
+    }
+    if (!found)
+      return fn.emitError() << "tg-build-train-step: @" << fn.getSymName()
+                            << " has no result named '" << lossName << "' (the tg.train loss)";
+    return success();
+  }
+};
+
+/// Builds a function from argument and result lists filled by a callback.
+class FunctionAssembler {
+public:
+  FunctionAssembler(OpBuilder &b, Location loc, StringRef name, StringRef entry)
+      : b(b), loc(loc) {
+    fn = b.create<func::FuncOp>(loc, name, b.getFunctionType({}, {}));
+    fn->setAttr(TgDialect::kEntryAttr, b.getStringAttr(entry));
+    body = fn.addEntryBlock();
+  }
+
+  /// Appends an argument; returns its value.
+  Value addArg(Type type, DictionaryAttr attrs) {
+    args.push_back({type, attrs});
+    return body->addArgument(type, loc);
+  }
+  void addResult(Value v, DictionaryAttr attrs) { results.push_back({v, attrs}); }
+  unsigned numArgs() const { return unsigned(args.size()); }
+
+  func::FuncOp finish() {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(body);
+    SmallVector<Value> values;
+    SmallVector<Type> argTypes, resultTypes;
+    for (const Arg &a : args)
+      argTypes.push_back(a.type);
+    for (const Result &r : results) {
+      values.push_back(r.value);
+      resultTypes.push_back(r.value.getType());
+    }
+    b.create<func::ReturnOp>(loc, values);
+    fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
+    for (auto [i, a] : llvm::enumerate(args))
+      fn.setArgAttrs(unsigned(i), a.attrs);
+    for (auto [i, r] : llvm::enumerate(results))
+      fn.setResultAttrs(unsigned(i), r.attrs);
+    return fn;
+  }
+
+  Block *entry() { return body; }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  func::FuncOp fn;
+  Block *body;
+  SmallVector<Arg> args;
+  SmallVector<Result> results;
+};
+
+/// Clones the ops of `src` whose operands are all mapped (so ops that need an
+/// argument left out, such as labels in predict, are dropped with everything
+/// downstream of them).
+void cloneBody(OpBuilder &b, func::FuncOp src, IRMapping &map) {
+  for (Operation &op : src.getBody().front().without_terminator())
+    if (llvm::all_of(op.getOperands(), [&](Value v) { return map.contains(v); }))
+      b.clone(op, map);
+}
+
+DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) {
+  NamedAttrList list(attrs);
+  list.set(TgDialect::kAliasAttr, b.getI64IntegerAttr(argIndex));
+  return list.getDictionary(b.getContext());
+}
+
+DictionaryAttr stateArgAttrs(OpBuilder &b, StringRef name) {
+  return b.getDictionaryAttr(
+      {b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(name)),
+       b.getNamedAttr(TgDialect::kRoleAttr, b.getStringAttr("state")),
+       b.getNamedAttr(TgDialect::kInitAttr,
+                      b.getDictionaryAttr({b.getNamedAttr("kind", b.getStringAttr("zeros"))}))});
+}
+
+/// Learning-rate factor at step `t` (f32 scalar) for the schedule; null for 1.
+Value scheduleFactor(GradientBuilder &gb, Value t, const ScheduleSpec &s) {
+  Type f32 = gb.builder().getF32Type();
+  auto c = [&](double v) { return gb.scalar(v, f32); };
+  Value factor;
+  if (s.kind == "step") {
+    Value periods = gb.create<FloorOp>({gb.div(t, c(double(s.stepSize)))}, {}, t.getType());
+    factor = gb.create<PowOp>({c(s.gamma), periods});
+  } else if (s.kind == "exponential") {
+    factor = gb.create<PowOp>({c(s.gamma), gb.div(t, c(double(s.decaySteps)))});
+  } else if (s.kind == "cosine") {
+    double total = double(s.decaySteps);
+    Value progress = gb.div(gb.create<MinimumOp>({t, c(total)}), c(total));
+    Value cosine = gb.create<CosOp>({gb.mul(progress, M_PI)}, {}, t.getType());
+    // alpha + (1 - alpha) * (1 + cos(pi * progress)) / 2
+    factor = gb.add(gb.mul(gb.add(cosine, 1.0), 0.5 * (1.0 - s.alpha)), s.alpha);
+  }
+  if (s.warmupSteps > 0) {
+    Value ramp = gb.create<MinimumOp>(
+        {gb.div(gb.add(t, 1.0), c(double(s.warmupSteps))), c(1.0)});
+    factor = factor ? gb.mul(factor, ramp) : ramp;
+  }
+  return factor;
+}
+
+struct BuildTrainStepPass : impl::BuildTrainStepBase<BuildTrainStepPass> {
+  void runOnOperation() override {
+    if (failed(run()))
+      signalPassFailure();
+  }
+
+  LogicalResult run();
+  func::FuncOp buildTrainStep(OpBuilder &b, Model &m, func::FuncOp grad, const TrainSpec &spec);
+  func::FuncOp buildEvalStep(OpBuilder &b, Model &m);
+  func::FuncOp buildPredict(OpBuilder &b, Model &m);
+};
+
+LogicalResult BuildTrainStepPass::run() {
+  ModuleOp module = getOperation();
+  Attribute attr = module->getAttr(kTrainAttr);
+  if (!attr)
+    return module.emitError() << "tg-build-train-step: the module has no tg.train attribute; "
+                                 "build the model with Graph::minimize or add "
+                                 "tg.train = {loss = \"loss\", optimizer = {kind = \"sgd\", lr = 0.01}}";
+  FailureOr<TrainSpec> spec = parseTrainSpec(attr, [&] { return module.emitError(); });
+  if (failed(spec))
+    return failure();
+
+  Model m;
+  if (!spec->function.empty()) {
+    m.fn = module.lookupSymbol<func::FuncOp>(spec->function);
+    if (!m.fn)
+      return module.emitError() << "tg-build-train-step: tg.train names @" << spec->function
+                                << ", which is not in the module";
+  } else {
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (fn->hasAttr(TgDialect::kGradientOfAttr) || fn->hasAttr(TgDialect::kEntryAttr))
+        continue;
+      if (m.fn)
+        return module.emitError() << "tg-build-train-step: the module has several functions (@"
+                                  << m.fn.getSymName() << ", @" << fn.getSymName()
+                                  << "); name the model in tg.train's 'function'";
+      m.fn = fn;
+    }
+    if (!m.fn)
+      return module.emitError() << "tg-build-train-step: the module has no model function";
+  }
+  for (StringRef entry : {"train_step", "eval_step", "predict"})
+    if (module.lookupSymbol(entry))
+      return module.emitError() << "tg-build-train-step: the module already has @" << entry;
+  if (failed(m.classify(spec->loss)))
+    return failure();
+  if (m.params.empty())
+    return m.fn.emitError() << "tg-build-train-step: @" << m.fn.getSymName()
+                            << " has no param to train";
+  for (unsigned h : m.hypers)
+    if (nameOf(m.fn.getArgAttrDict(h)) == "lr")
+      return m.fn.emitError() << "tg-build-train-step: the hyper argument name 'lr' is "
+                                 "reserved for the learning rate";
+
+  // Reuse a gradient function from an earlier tg-autodiff run.
+  func::FuncOp grad;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    auto of = fn->getAttrOfType<StringAttr>(TgDialect::kGradientOfAttr);
+    if (of && of.getValue() == m.fn.getSymName())
+      grad = fn;
+  }
+  bool ownGrad = !grad;
+  if (ownGrad) {
+    FailureOr<func::FuncOp> built = buildGradientFunction(m.fn, spec->loss);
+    if (failed(built))
+      return failure();
+    grad = *built;
+  }
+
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToEnd(module.getBody());
+  buildTrainStep(b, m, grad, *spec);
+  b.setInsertionPointToEnd(module.getBody());
+  buildEvalStep(b, m);
+  b.setInsertionPointToEnd(module.getBody());
+  buildPredict(b, m);
+  if (ownGrad)
+    grad.erase(); // inlined into train_step
+  return success();
+}
+
+func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::FuncOp grad,
+                                                const TrainSpec &spec) {
+  const OptimizerSpec &opt = spec.optimizer;
+  Location loc = m.fn.getLoc();
+  FunctionAssembler fa(b, loc, "train_step", "train_step");
+  IRMapping map;
+  Block &gradBody = grad.getBody().front();
+  auto mapArg = [&](unsigned i) {
+    map.map(gradBody.getArgument(i), fa.addArg(m.fn.getArgumentTypes()[i], m.fn.getArgAttrDict(i)));
+  };
+
+  // Arguments: params, optimizer slots, step, model state, data, labels, hypers, lr.
+  SmallVector<StringRef> slotNames;
+  if (opt.kind == "momentum" || opt.kind == "nesterov")
+    slotNames = {"velocity"};
+  else if (opt.kind == "rmsprop")
+    slotNames = {"mean_square"};
+  else if (opt.kind == "adam" || opt.kind == "adamw")
+    slotNames = {"m", "v"};
+  for (unsigned p : m.params)
+    mapArg(p);
+  struct Slot {
+    unsigned index;
+    Value value;
+    std::string name;
+  };
+  SmallVector<SmallVector<Slot>> slots(m.params.size());
+  for (auto [k, p] : llvm::enumerate(m.params))
+    for (StringRef slot : slotNames) {
+      std::string name = (nameOf(m.fn.getArgAttrDict(p)) + "." + slot).str();
+      unsigned index = fa.numArgs();
+      slots[k].push_back({index, fa.addArg(m.fn.getArgumentTypes()[p], stateArgAttrs(b, name)), name});
+    }
+  auto stepType = RankedTensorType::get({}, b.getI64Type());
+  unsigned stepIndex = fa.numArgs();
+  Value step = fa.addArg(stepType, stateArgAttrs(b, "step"));
+  DenseMap<unsigned, unsigned> newIndex; // model state arg -> train_step arg
+  for (unsigned s : m.states) {
+    newIndex[s] = fa.numArgs();
+    mapArg(s);
+  }
+  for (auto group : {&m.data, &m.labels, &m.hypers})
+    for (unsigned i : *group)
+      mapArg(i);
+  auto f32 = RankedTensorType::get({}, b.getF32Type());
+  Value lr = fa.addArg(
+      f32, b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr("lr")),
+                                b.getNamedAttr(TgDialect::kRoleAttr, b.getStringAttr("hyper")),
+                                b.getNamedAttr(TgDialect::kDefaultAttr, b.getF64FloatAttr(opt.lr))}));
+
+  // Forward and backward, then the update.
+  b.setInsertionPointToEnd(fa.entry());
+  cloneBody(b, grad, map);
+  auto gradRet = llvm::cast<func::ReturnOp>(gradBody.getTerminator());
+  auto fwd = [&](unsigned result) { return map.lookup(gradRet.getOperand(result)); };
+  SmallVector<Value> grads;
+  for (unsigned k = 0; k < m.params.size(); ++k)
+    grads.push_back(map.lookup(gradRet.getOperand(m.fn.getNumResults() + k)));
+
+  GradientBuilder gb(b, loc);
+  Value t = gb.cast(step, b.getF32Type());
+  Value lrT = lr;
+  if (Value factor = scheduleFactor(gb, t, opt.schedule))
+    lrT = gb.mul(lr, factor);
+
+  SmallVector<Value> params;
+  for (unsigned p : m.params)
+    params.push_back(map.lookup(gradBody.getArgument(p)));
+  auto castTo = [&](Value s, Value like) { return gb.cast(s, GradientBuilder::eltOf(like)); };
+
+  if (opt.l2 > 0)
+    for (auto [g, p] : llvm::zip(grads, params))
+      g = gb.add(g, gb.mul(p, opt.l2));
+  if (opt.clipNorm > 0) {
+    Value sumSq;
+    for (Value g : grads) {
+      Value s = gb.cast(gb.reduce(gb.mul(g, g), "sum", {}, false), b.getF32Type());
+      sumSq = sumSq ? gb.add(sumSq, s) : s;
+    }
+    Value norm = gb.create<SqrtOp>({sumSq}, {}, f32);
+    Value clip = gb.scalar(opt.clipNorm, b.getF32Type());
+    // min(1, clip / norm), safe at norm = 0
+    Value scale = gb.div(clip, gb.create<MaximumOp>({norm, clip}));
+    for (Value &g : grads)
+      g = gb.mul(g, castTo(scale, g));
+  }
+
+  Value t1 = gb.add(t, 1.0);
+  Value bc1, bc2;
+  if (opt.kind == "adam" || opt.kind == "adamw") {
+    auto c = [&](double v) { return gb.scalar(v, b.getF32Type()); };
+    bc1 = gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta1), t1}));
+    bc2 = gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta2), t1}));
+  }
+
+  auto named = [&](StringRef name, unsigned alias) {
+    return withAlias(
+        b, b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(name))}),
+        alias);
+  };
+  SmallVector<Result> paramOut, slotOut;
+  for (auto [k, p] : llvm::enumerate(params)) {
+    Value g = grads[k];
+    Value update; // p -= lr * update
+    SmallVector<Value> newSlots;
+    if (opt.kind == "sgd") {
+      update = g;
+    } else if (opt.kind == "momentum" || opt.kind == "nesterov") {
+      Value v = gb.add(gb.mul(slots[k][0].value, opt.momentum), g);
+      newSlots.push_back(v);
+      update = opt.kind == "momentum" ? v : gb.add(g, gb.mul(v, opt.momentum));
+    } else if (opt.kind == "rmsprop") {
+      Value s = gb.add(gb.mul(slots[k][0].value, opt.rho), gb.mul(gb.mul(g, g), 1.0 - opt.rho));
+      newSlots.push_back(s);
+      update = gb.div(g, gb.add(gb.create<SqrtOp>({s}, {}, s.getType()), opt.eps));
+    } else { // adam, adamw
+      Value m1 = gb.add(gb.mul(slots[k][0].value, opt.beta1), gb.mul(g, 1.0 - opt.beta1));
+      Value m2 =
+          gb.add(gb.mul(slots[k][1].value, opt.beta2), gb.mul(gb.mul(g, g), 1.0 - opt.beta2));
+      newSlots.push_back(m1);
+      newSlots.push_back(m2);
+      Value mHat = gb.div(m1, castTo(bc1, p));
+      Value vHat = gb.div(m2, castTo(bc2, p));
+      update = gb.div(mHat, gb.add(gb.create<SqrtOp>({vHat}, {}, vHat.getType()), opt.eps));
+    }
+    if (opt.weightDecay > 0) // decoupled (AdamW-style): p -= lr * wd * p
+      update = gb.add(update, gb.mul(p, opt.weightDecay));
+    Value newP = gb.sub(p, gb.mul(castTo(lrT, p), update));
+    // Params are the first arguments of train_step, in model order.
+    paramOut.push_back({newP, named(nameOf(m.fn.getArgAttrDict(m.params[k])), unsigned(k))});
+    for (auto [j, v] : llvm::enumerate(newSlots))
+      slotOut.push_back({v, named(slots[k][j].name, slots[k][j].index)});
+  }
+
+  fa.addResult(fwd(m.loss), m.fn.getResultAttrDict(m.loss));
+  for (unsigned r : m.metrics)
+    fa.addResult(fwd(r), m.fn.getResultAttrDict(r));
+  for (Result &r : paramOut)
+    fa.addResult(r.value, r.attrs);
+  for (Result &r : slotOut)
+    fa.addResult(r.value, r.attrs);
+  fa.addResult(gb.add(step, gb.scalar(1.0, b.getI64Type())), named("step", stepIndex));
+  for (unsigned r : m.stateOuts) {
+    auto alias = m.fn.getResultAttrDict(r).getAs<IntegerAttr>(TgDialect::kAliasAttr);
+    fa.addResult(fwd(r),
+                 withAlias(b, m.fn.getResultAttrDict(r), newIndex[unsigned(alias.getInt())]));
+  }
+  return fa.finish();
+}
+
+func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
+  FunctionAssembler fa(b, m.fn.getLoc(), "eval_step", "eval_step");
+  IRMapping map;
+  Block &body = m.fn.getBody().front();
+  DenseMap<unsigned, unsigned> newIndex;
+  for (auto group : {&m.params, &m.states, &m.data, &m.labels, &m.hypers})
+    for (unsigned i : *group) {
+      newIndex[i] = fa.numArgs();
+      map.map(body.getArgument(i), fa.addArg(m.fn.getArgumentTypes()[i], m.fn.getArgAttrDict(i)));
+    }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(fa.entry());
+  cloneBody(b, m.fn, map);
+  auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
+  fa.addResult(map.lookup(ret.getOperand(m.loss)), m.fn.getResultAttrDict(m.loss));
+  for (unsigned r : m.metrics)
+    fa.addResult(map.lookup(ret.getOperand(r)), m.fn.getResultAttrDict(r));
+  for (unsigned r : m.stateOuts) {
+    auto alias = m.fn.getResultAttrDict(r).getAs<IntegerAttr>(TgDialect::kAliasAttr);
+    fa.addResult(map.lookup(ret.getOperand(r)),
+                 withAlias(b, m.fn.getResultAttrDict(r), newIndex[unsigned(alias.getInt())]));
+  }
+  return fa.finish();
+}
+
+func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
+  FunctionAssembler fa(b, m.fn.getLoc(), "predict", "predict");
+  IRMapping map;
+  Block &body = m.fn.getBody().front();
+  DenseMap<unsigned, unsigned> newIndex;
+  for (auto group : {&m.params, &m.states, &m.data, &m.hypers})
+    for (unsigned i : *group) {
+      newIndex[i] = fa.numArgs();
+      map.map(body.getArgument(i), fa.addArg(m.fn.getArgumentTypes()[i], m.fn.getArgAttrDict(i)));
+    }
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(fa.entry());
+  cloneBody(b, m.fn, map);
+  // Every output that does not need labels.
+  auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
+  for (unsigned r = 0; r < m.fn.getNumResults(); ++r) {
+    Value v = ret.getOperand(r);
+    if (!map.contains(v))
+      continue;
+    DictionaryAttr attrs = m.fn.getResultAttrDict(r);
+    if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr))
+      attrs = withAlias(b, attrs, newIndex[unsigned(alias.getInt())]);
+    fa.addResult(map.lookup(v), attrs);
+  }
+  return fa.finish();
+}
+
+} // namespace
+} // namespace tg

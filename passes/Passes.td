@@ -1,0 +1,56 @@
+//===- Passes.td - tg passes ------------------------------*- tablegen -*-===//
+#ifndef TG_PASSES_TD
+#define TG_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def Autodiff : Pass<"tg-autodiff", "mlir::ModuleOp"> {
+  let summary = "Reverse-mode differentiation of a tg function";
+  let description = [{
+    For a function `@f` with a scalar float result named `loss`, adds
+    `@f_grad` with the same arguments, returning `@f`'s results followed by
+    d loss / d param for every `param` argument (result attributes
+    `tg.name = "<param>.grad"`, `tg.grad_of = "<param>"`).
+
+    Each op's vector-Jacobian product comes from its GradientOpInterface.
+    Cotangents of a value used several times are summed once; ops that do not
+    lie on a path from a param to the loss get no gradient code; data, label,
+    state and hyper arguments get no gradient. A param that does not reach the
+    loss gets a zero gradient and a warning. A differentiable path through an
+    op without a gradient is an error naming the op.
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"\"",
+           "Function to differentiate (default: every function with a `loss` result)">,
+    Option<"loss", "loss", "std::string", /*default=*/"\"loss\"",
+           "Name (tg.name) of the result to differentiate">
+  ];
+  let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
+}
+
+def BuildTrainStep : Pass<"tg-build-train-step", "mlir::ModuleOp"> {
+  let summary = "Builds train_step, eval_step and predict from the module's tg.train spec";
+  let description = [{
+    Reads the module's `tg.train` attribute (model function, loss, optimizer)
+    and adds three entry points:
+
+    * `train_step(params, optimizer state, step, model state, data, labels,
+      hypers, lr) -> (loss, metrics, params', optimizer state', step',
+      model state')`: gradients (through tg-autodiff), coupled L2, clipping
+      by global norm, the optimizer update and the learning-rate schedule
+      driven by the step counter. Each updated buffer is a result with
+      `tg.alias` set to its argument, so it is updated in place.
+    * `eval_step(params, model state, data, labels, hypers) -> (loss,
+      metrics, model state')`.
+    * `predict(params, model state, data, hypers) -> (outputs that do not
+      depend on labels)`.
+
+    Model state outputs (results with `tg.alias` in the model function, such
+    as an LSTM's final hidden state) become the next value of that state, and
+    no gradient flows into a state argument: a window of T steps with states
+    in and out is truncated backpropagation through time.
+  }];
+  let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
+}
+
+#endif // TG_PASSES_TD
