@@ -23,9 +23,11 @@ void buildFashionMlp(Graph &g, const MlpConfig &config) {
     h = layers::Dense(config.hidden[i], "fc" + std::to_string(i + 1))
             .activation(Activation::relu)(h);
   Value logits = layers::Dense(10, "fc" + std::to_string(config.hidden.size() + 1))(h);
-  g.output("loss", ops::softmaxCrossEntropy(logits, y));
+  Value loss = ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
   g.output("accuracy", accuracy(logits, y));
   g.output("logits", logits);
+  g.minimize(loss, config.optimizer);
 }
 
 void buildFashionCnn(Graph &g, const CnnConfig &config) {
@@ -42,9 +44,11 @@ void buildFashionCnn(Graph &g, const CnnConfig &config) {
   h = layers::Flatten()(h);
   h = layers::Dense(config.dense, "fc1").activation(Activation::relu)(h);
   Value logits = layers::Dense(10, "fc2")(h);
-  g.output("loss", ops::softmaxCrossEntropy(logits, y));
+  Value loss = ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
   g.output("accuracy", accuracy(logits, y));
   g.output("logits", logits);
+  g.minimize(loss, config.optimizer);
 }
 
 void buildCharLstm(Graph &g, const CharLstmConfig &c) {
@@ -59,12 +63,15 @@ void buildCharLstm(Graph &g, const CharLstmConfig &c) {
   auto l2 = layers::LSTM(c.hidden, "lstm2").peepholes(true)(l1.sequence, h2, c2);
   Value flat = ops::reshape(l2.sequence, {c.batch * c.steps, c.hidden});
   Value logits = layers::Dense(c.vocab, "out")(flat);
-  g.output("loss",
-           ops::softmaxCrossEntropy(logits, ops::reshape(targets, {c.batch * c.steps})));
-  g.output("lstm1.h", l1.h);
-  g.output("lstm1.c", l1.c);
-  g.output("lstm2.h", l2.h);
-  g.output("lstm2.c", l2.c);
+  Value loss = ops::softmaxCrossEntropy(logits, ops::reshape(targets, {c.batch * c.steps}));
+  g.output("loss", loss);
+  g.output("logits", logits);
+  // The final states seed the next window: truncated BPTT over `steps`.
+  g.updateState("lstm1.h", l1.h, h1);
+  g.updateState("lstm1.c", l1.c, c1);
+  g.updateState("lstm2.h", l2.h, h2);
+  g.updateState("lstm2.c", l2.c, c2);
+  g.minimize(loss, c.optimizer);
 }
 
 } // namespace examples

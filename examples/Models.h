@@ -19,6 +19,7 @@ namespace examples {
 struct MlpConfig {
   int64_t batch = 128;
   std::vector<int64_t> hidden = {256, 128};
+  optim::Optimizer optimizer = optim::Adam(1e-3);
 };
 void buildFashionMlp(Graph &g, const MlpConfig &config = {});
 
@@ -28,6 +29,7 @@ void buildFashionMlp(Graph &g, const MlpConfig &config = {});
 struct CnnConfig {
   int64_t batch = 64;
   int64_t filters1 = 32, filters2 = 64, dense = 128;
+  optim::Optimizer optimizer = optim::Adam(1e-3);
 };
 void buildFashionCnn(Graph &g, const CnnConfig &config = {});
 
@@ -35,12 +37,15 @@ void buildFashionCnn(Graph &g, const CnnConfig &config = {});
 /// Graves LSTM layers and a softmax over the vocabulary, unrolled over
 /// `steps` characters (the truncated-BPTT window). Inputs: "chars" and
 /// "targets" [B, T] i32, states "lstm1.h0", "lstm1.c0", "lstm2.h0",
-/// "lstm2.c0" [B, H]. Outputs: loss and the four final states.
+/// "lstm2.c0" [B, H]. Outputs: loss, logits [B*T, V] and the four final
+/// states, each marked as the next value of its state input (truncated BPTT).
+/// The optimizer is the source document's: RMSProp 0.1, l2 1e-3.
 struct CharLstmConfig {
   int64_t batch = 32;
   int64_t steps = 50;
   int64_t vocab = 77;
   int64_t hidden = 200;
+  optim::Optimizer optimizer = optim::RMSProp(0.1).l2(1e-3);
 };
 void buildCharLstm(Graph &g, const CharLstmConfig &config = {});
 

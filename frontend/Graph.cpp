@@ -3,6 +3,7 @@
 #include "frontend/ModuleImpl.h"
 #include "interpreter/Interpreter.h"
 #include "ir/Dialect.h"
+#include "ir/TrainSpec.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
@@ -234,9 +235,9 @@ absl::StatusOr<std::string> GraphImpl::finalizedText() {
   Builder b(ctx.get());
   SmallVector<mlir::Value> results;
   SmallVector<Type> resultTypes;
-  for (auto &[name, id] : outputs) {
-    results.push_back(values[size_t(id)]);
-    resultTypes.push_back(values[size_t(id)].getType());
+  for (auto &out : outputs) {
+    results.push_back(values[size_t(out.id)]);
+    resultTypes.push_back(values[size_t(out.id)].getType());
   }
   fn.setType(b.getFunctionType(body->getArgumentTypes(), resultTypes));
   for (auto [i, meta] : llvm::enumerate(args)) {
@@ -247,9 +248,15 @@ absl::StatusOr<std::string> GraphImpl::finalizedText() {
       attrs.push_back(b.getNamedAttr(TgDialect::kInitAttr, initAttr(b, *meta.init)));
     fn.setArgAttrs(unsigned(i), attrs);
   }
-  for (auto [i, out] : llvm::enumerate(outputs))
-    fn.setResultAttrs(unsigned(i), {b.getNamedAttr(TgDialect::kNameAttr,
-                                                   b.getStringAttr(out.first))});
+  for (auto [i, out] : llvm::enumerate(outputs)) {
+    SmallVector<NamedAttribute> attrs{
+        b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(out.name))};
+    if (out.alias)
+      attrs.push_back(b.getNamedAttr(TgDialect::kAliasAttr, b.getI64IntegerAttr(*out.alias)));
+    fn.setResultAttrs(unsigned(i), attrs);
+  }
+  if (trainSpec)
+    (*module)->setAttr(kTrainAttr, trainSpec);
   builder->setInsertionPointToEnd(body);
   auto ret = builder->create<func::ReturnOp>(fn.getLoc(), results);
   std::string diag;
@@ -318,11 +325,34 @@ void Graph::output(const std::string &name, Value value) {
     return;
   if (name.empty())
     return impl_->fail(absl::InvalidArgumentError("an output needs a name"));
-  for (auto &[existing, id] : impl_->outputs)
-    if (existing == name)
+  for (auto &out : impl_->outputs)
+    if (out.name == name)
       return impl_->fail(
           absl::InvalidArgumentError(absl::StrCat("duplicate output name '", name, "'")));
-  impl_->outputs.emplace_back(name, value.id());
+  impl_->outputs.push_back({name, value.id(), std::nullopt});
+}
+
+void Graph::updateState(const std::string &name, Value newValue, Value state) {
+  auto &g = *impl_;
+  if (!g.checkInputs({newValue, state}, "updateState"))
+    return;
+  auto arg = llvm::dyn_cast<BlockArgument>(g.unwrap(state));
+  if (!arg || g.args[arg.getArgNumber()].role != "state")
+    return g.fail(absl::InvalidArgumentError(absl::StrCat(
+        "updateState('", name, "'): the value to update must be a Graph::state argument")));
+  if (g.unwrap(newValue).getType() != arg.getType())
+    return g.fail(absl::InvalidArgumentError(
+        absl::StrCat("updateState('", name, "'): new value ", newValue.typeString(),
+                     " does not match state '", g.args[arg.getArgNumber()].name, "' ",
+                     state.typeString())));
+  for (auto &out : g.outputs)
+    if (out.alias == arg.getArgNumber())
+      return g.fail(absl::InvalidArgumentError(absl::StrCat(
+          "updateState('", name, "'): state '", g.args[arg.getArgNumber()].name,
+          "' already has a next value")));
+  output(name, newValue);
+  if (g.status.ok())
+    g.outputs.back().alias = arg.getArgNumber();
 }
 
 absl::Status Graph::status() const { return impl_->status; }

@@ -31,7 +31,13 @@ struct GraphImpl {
   std::unique_ptr<mlir::OpBuilder> builder;
   std::vector<mlir::Value> values;
   std::vector<ArgMeta> args;
-  std::vector<std::pair<std::string, int>> outputs;
+  struct Output {
+    std::string name;
+    int id;
+    std::optional<unsigned> alias; ///< state argument this output is the next value of
+  };
+  std::vector<Output> outputs;
+  mlir::DictionaryAttr trainSpec; ///< set by Graph::minimize
   std::set<std::string> names; ///< argument names in use
   absl::Status status;
   std::vector<std::string> scopes;

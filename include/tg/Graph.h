@@ -19,6 +19,7 @@
 #define TG_GRAPH_H
 
 #include "tg/Module.h"
+#include "tg/Optim.h"
 #include "tg/Tensor.h"
 
 #include "absl/status/status.h"
@@ -100,6 +101,14 @@ public:
 
   /// Marks `value` as a function result called `name`.
   void output(const std::string &name, Value value);
+  /// Outputs `newValue` as `name` and marks it as the next value of the
+  /// `state` argument (e.g. an RNN's final hidden state): a train step hands
+  /// it to the next step in place, and no gradient flows back through it.
+  void updateState(const std::string &name, Value newValue, Value state);
+  /// Makes this a training graph: `loss` (a scalar, output as "loss" unless
+  /// already an output) is minimized with `optimizer`. The spec is written
+  /// into the module (tg.train), so the .tg.mlir file is self-describing.
+  void minimize(Value loss, const optim::Optimizer &optimizer);
 
   /// The first error met while building, or OK.
   absl::Status status() const;
