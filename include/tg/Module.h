@@ -46,6 +46,13 @@ public:
   /// Argument and result descriptions of `fn` (the only function if empty).
   absl::StatusOr<Signature> signature(absl::string_view fn = "") const;
 
+  /// A copy of this module with a pass pipeline applied, in tg-opt syntax:
+  /// "tg-autodiff", "tg-build-train-step,canonicalize". Pass errors come back
+  /// as the status (with their location); warnings are appended to
+  /// `warnings` when given.
+  absl::StatusOr<Module> transform(absl::string_view pipeline,
+                                   std::vector<std::string> *warnings = nullptr) const;
+
   struct Impl;
   const Impl &impl() const { return *impl_; }
   explicit Module(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,0 +1,65 @@
+//===- Transform.cpp - Module::transform: running tg passes ---------------===//
+#include "frontend/ModuleImpl.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+namespace tg {
+
+static void registerPassesOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    registerTgPasses();
+    registerCanonicalizerPass();
+    registerCSEPass();
+  });
+}
+
+static std::string locationString(Location loc) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (auto file = llvm::dyn_cast<FileLineColLoc>(loc))
+    os << file.getFilename().getValue() << ":" << file.getLine() << ":" << file.getColumn();
+  else
+    os << loc;
+  return s;
+}
+
+absl::StatusOr<Module> Module::transform(absl::string_view pipeline,
+                                         std::vector<std::string> *warnings) const {
+  registerPassesOnce();
+  // Work on a private copy so this module stays as it was.
+  absl::StatusOr<Module> copy = Module::parse(str(), "module.tg.mlir");
+  if (!copy.ok())
+    return copy.status();
+  MLIRContext *ctx = copy->impl_->context.get();
+  std::string errors;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+    std::string line = absl::StrCat(locationString(d.getLocation()), ": ", d.str());
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      absl::StrAppend(&errors, errors.empty() ? "" : "\n", line);
+    else if (d.getSeverity() == DiagnosticSeverity::Warning && warnings)
+      warnings->push_back(line);
+    return success();
+  });
+  PassManager pm(ctx, ModuleOp::getOperationName());
+  std::string parseErrors;
+  llvm::raw_string_ostream os(parseErrors);
+  if (failed(parsePassPipeline(llvm::StringRef(pipeline.data(), pipeline.size()), pm, os)))
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad pass pipeline '", pipeline, "': ", parseErrors));
+  if (failed(pm.run(*copy->impl_->module)))
+    return absl::InvalidArgumentError(errors.empty() ? "pass pipeline failed" : errors);
+  return copy;
+}
+
+} // namespace tg

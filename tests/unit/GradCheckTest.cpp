@@ -1,0 +1,444 @@
+//===- GradCheckTest.cpp - tg-autodiff against finite differences ---------===//
+//
+// Every differentiable op, at several shapes (broadcasting, size-1 dims), and
+// the three example models: the gradient built by tg-autodiff and run by the
+// interpreter in float64 must match central differences of the loss with
+// relative error < 1e-6 (norm-wise per param).
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+#include "examples/Models.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <cmath>
+
+namespace tg {
+namespace {
+
+using testing::randomTensor;
+
+/// Largest relative error seen over the whole suite (printed at the end).
+double worstRelativeError = 0;
+int checks = 0;
+
+struct GradCheckResult {
+  double relError = 0;
+  std::string worstParam;
+};
+
+/// Checks d loss / d param for every param of `fn` in `m` at `inputs`.
+/// `maxElements` bounds the perturbed elements per param (a fixed subset).
+GradCheckResult checkGradients(const Module &m, const std::string &fn, const NamedTensors &inputs,
+                               int64_t maxElements = 64) {
+  GradCheckResult result;
+  std::vector<std::string> warnings;
+  auto withGrad = m.transform(absl::StrCat("tg-autodiff{function=", fn, "}"), &warnings);
+  EXPECT_TRUE(withGrad.ok()) << withGrad.status();
+  if (!withGrad.ok())
+    return {1e9, "<autodiff failed>"};
+  InterpretOptions f64{/*float64=*/true};
+  auto grads = interpretNamed(*withGrad, fn + "_grad", inputs, f64);
+  EXPECT_TRUE(grads.ok()) << grads.status();
+  if (!grads.ok())
+    return {1e9, "<interpreter failed>"};
+  auto lossAt = [&](const NamedTensors &in) {
+    auto out = interpretNamed(m, fn, in, f64);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? out->at("loss").data[0] : NAN;
+  };
+  auto sig = m.signature(fn);
+  EXPECT_TRUE(sig.ok()) << sig.status();
+  if (!sig.ok())
+    return {1e9, "<no signature>"};
+  for (const ValueInfo &a : sig->args) {
+    if (a.role != "param")
+      continue;
+    const Tensor &g = grads->at(a.name + ".grad");
+    EXPECT_EQ(g.shape, a.shape) << a.name;
+    NamedTensors in = inputs;
+    Tensor &p = in.at(a.name);
+    int64_t n = p.numElements(), stride = std::max<int64_t>(1, n / maxElements);
+    double diff2 = 0, ad2 = 0, fd2 = 0;
+    for (int64_t i = 0; i < n; i += stride) {
+      double x = p.data[size_t(i)];
+      double h = 1e-5 * std::max(1.0, std::fabs(x));
+      p.data[size_t(i)] = x + h;
+      double up = lossAt(in);
+      p.data[size_t(i)] = x - h;
+      double down = lossAt(in);
+      p.data[size_t(i)] = x;
+      double fd = (up - down) / (2 * h), ad = g.data[size_t(i)];
+      diff2 += (fd - ad) * (fd - ad);
+      ad2 += ad * ad;
+      fd2 += fd * fd;
+    }
+    double scale = std::max({std::sqrt(ad2), std::sqrt(fd2), 1e-7});
+    double rel = std::sqrt(diff2) / scale;
+    ++checks;
+    if (rel > result.relError) {
+      result.relError = rel;
+      result.worstParam = a.name;
+    }
+  }
+  worstRelativeError = std::max(worstRelativeError, result.relError);
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Single ops
+//===----------------------------------------------------------------------===//
+
+struct Operand {
+  std::string name, type;
+  double low = -1, high = 1; ///< float params: uniform range
+  int64_t intMax = 0;        ///< > 0: an integer data argument in [0, intMax)
+};
+
+struct OpCase {
+  std::string name;
+  std::vector<Operand> operands;
+  std::string body;  ///< defines %y
+  std::string yType; ///< type of %y, e.g. tensor<2x3xf64>
+};
+
+/// Wraps the case into @f(params..., r) -> sum(y * r) and checks it.
+void checkOp(const OpCase &c) {
+  std::vector<std::string> args;
+  for (const Operand &o : c.operands)
+    args.push_back(absl::StrCat("%", o.name, ": ", o.type, " {tg.name = \"", o.name,
+                                "\", tg.role = \"", o.intMax > 0 ? "data" : "param", "\"}"));
+  args.push_back(absl::StrCat("%r: ", c.yType, " {tg.name = \"r\", tg.role = \"data\"}"));
+  std::string text = absl::StrCat(
+      "func.func @f(", absl::StrJoin(args, ", "), ") -> (tensor<f64> {tg.name = \"loss\"}) {\n",
+      c.body, "\n  %m = tg.mul %y, %r : (", c.yType, ", ", c.yType, ") -> ", c.yType,
+      "\n  %l = tg.reduce %m {kind = \"sum\"} : (", c.yType, ") -> tensor<f64>\n",
+      "  return %l : tensor<f64>\n}\n");
+  auto m = Module::parse(text, c.name + ".mlir");
+  ASSERT_TRUE(m.ok()) << c.name << ": " << m.status() << "\n" << text;
+  auto sig = m->signature("f");
+  ASSERT_TRUE(sig.ok());
+  NamedTensors in;
+  unsigned seed = 7;
+  for (size_t i = 0; i < c.operands.size(); ++i) {
+    const Operand &o = c.operands[i];
+    const ValueInfo &a = sig->args[i];
+    Tensor t = randomTensor(a.shape, seed++, a.dtype);
+    for (double &v : t.data)
+      v = o.intMax > 0 ? std::floor((v + 1) / 2 * double(o.intMax))
+                       : o.low + (v + 1) / 2 * (o.high - o.low);
+    in[o.name] = t;
+  }
+  in["r"] = randomTensor(sig->args.back().shape, 99, DType::f64);
+  GradCheckResult r = checkGradients(*m, "f", in);
+  EXPECT_LT(r.relError, 1e-6) << c.name << ": d loss / d " << r.worstParam;
+}
+
+std::string t(const std::string &shape) { return "tensor<" + shape + "xf64>"; }
+const std::string kScalar = "tensor<f64>";
+
+Operand P(std::string name, std::string type, double low = -1, double high = 1) {
+  return {std::move(name), std::move(type), low, high, 0};
+}
+Operand Idx(std::string name, std::string type, int64_t max) {
+  return {std::move(name), std::move(type), 0, 0, max};
+}
+
+/// `%y = tg.<op> %a : type` cases for the unary ops at two shapes.
+std::vector<OpCase> unaryCases() {
+  struct U {
+    std::string op;
+    double low, high;
+    std::string attrs;
+  };
+  std::vector<U> ops = {{"neg", -1, 1, ""},      {"abs", -1, 1, ""},     {"sign", -1, 1, ""},
+                        {"exp", -1, 1, ""},      {"log", 0.2, 2, ""},    {"sqrt", 0.2, 2, ""},
+                        {"rsqrt", 0.2, 2, ""},   {"tanh", -2, 2, ""},    {"sigmoid", -3, 3, ""},
+                        {"relu", -1, 1, ""},     {"erf", -2, 2, ""},     {"sin", -3, 3, ""},
+                        {"cos", -3, 3, ""},      {"floor", 1.2, 1.8, ""}, {"gelu", -3, 3, ""},
+                        {"gelu", -3, 3, " {approximate = true}"}};
+  std::vector<OpCase> cases;
+  for (const U &u : ops)
+    for (std::string shape : {"2x3", "1x4x1"})
+      cases.push_back({u.op + u.attrs + " " + shape,
+                       {P("a", t(shape), u.low, u.high)},
+                       absl::StrCat("  %y = tg.", u.op, " %a", u.attrs, " : ", t(shape)),
+                       t(shape)});
+  return cases;
+}
+
+std::string binary(const std::string &op, const std::string &a, const std::string &b,
+                   const std::string &y) {
+  return absl::StrCat("  %y = tg.", op, " %a, %b : (", a, ", ", b, ") -> ", y);
+}
+
+std::vector<OpCase> binaryCases() {
+  struct Shapes {
+    std::string a, b, y;
+  };
+  std::vector<Shapes> shapes = {{t("2x3"), t("2x3"), t("2x3")},
+                                {t("2x3"), t("3"), t("2x3")},
+                                {t("2x1"), t("1x3"), t("2x3")},
+                                {t("4x1x3"), t("2x1"), t("4x2x3")},
+                                {t("2x3"), kScalar, t("2x3")}};
+  std::vector<OpCase> cases;
+  for (std::string op : {"add", "sub", "mul", "div", "pow", "maximum", "minimum"})
+    for (const Shapes &s : shapes) {
+      // pow and div need a positive base / denominator.
+      double lowA = op == "pow" ? 0.5 : -1, highA = op == "pow" ? 2 : 1;
+      double lowB = op == "div" ? 0.5 : -1, highB = op == "div" ? 2 : 1;
+      cases.push_back({op + " " + s.a + " " + s.b,
+                       {P("a", s.a, lowA, highA), P("b", s.b, lowB, highB)},
+                       binary(op, s.a, s.b, s.y),
+                       s.y});
+    }
+  return cases;
+}
+
+std::vector<OpCase> otherCases() {
+  std::vector<OpCase> c;
+  c.push_back({"select broadcast",
+               {Idx("k", "tensor<2x3xi32>", 2), P("a", t("2x3")), P("b", t("3"))},
+               "  %c = tg.cast %k : (tensor<2x3xi32>) -> tensor<2x3xi1>\n"
+               "  %y = tg.select %c, %a, %b : (tensor<2x3xi1>, tensor<2x3xf64>, tensor<3xf64>) -> "
+               "tensor<2x3xf64>",
+               t("2x3")});
+  for (auto [ta, tb] : {std::pair{false, false}, {true, false}, {false, true}, {true, true}}) {
+    std::string a = ta ? t("4x3") : t("3x4"), b = tb ? t("5x4") : t("4x5");
+    std::string attrs = absl::StrCat(" {transpose_lhs = ", ta ? "true" : "false",
+                                     ", transpose_rhs = ", tb ? "true" : "false", "}");
+    c.push_back({"matmul" + attrs,
+                 {P("a", a), P("b", b)},
+                 absl::StrCat("  %y = tg.matmul %a, %b", attrs, " : (", a, ", ", b, ") -> ",
+                              t("3x5")),
+                 t("3x5")});
+  }
+  c.push_back({"matmul batched broadcast",
+               {P("a", t("2x3x4")), P("b", t("4x2"))},
+               "  %y = tg.matmul %a, %b : (tensor<2x3x4xf64>, tensor<4x2xf64>) -> tensor<2x3x2xf64>",
+               t("2x3x2")});
+  c.push_back({"matmul batch 1 vs 2",
+               {P("a", t("1x3x4")), P("b", t("2x4x2"))},
+               "  %y = tg.matmul %a, %b {transpose_lhs = false} : (tensor<1x3x4xf64>, "
+               "tensor<2x4x2xf64>) -> tensor<2x3x2xf64>",
+               t("2x3x2")});
+  c.push_back({"transpose",
+               {P("a", t("2x3x4"))},
+               "  %y = tg.transpose %a {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf64>) -> "
+               "tensor<4x2x3xf64>",
+               t("4x2x3")});
+  c.push_back({"reshape",
+               {P("a", t("2x6"))},
+               "  %y = tg.reshape %a : (tensor<2x6xf64>) -> tensor<3x1x4xf64>",
+               t("3x1x4")});
+  c.push_back({"broadcast_to",
+               {P("a", t("2x1"))},
+               "  %y = tg.broadcast_to %a : (tensor<2x1xf64>) -> tensor<3x2x4xf64>",
+               t("3x2x4")});
+  for (auto [kind, axes, keep, out] :
+       {std::tuple{"sum", "1", false, "2x4"}, {"mean", "0, 2", true, "1x3x1"},
+        {"max", "1", false, "2x4"}, {"min", "", false, ""}, {"mean", "", true, "1x1x1"}}) {
+    std::string y = std::string(out).empty() ? kScalar : t(out);
+    c.push_back({absl::StrCat("reduce ", kind, " [", axes, "]", keep ? " keepdims" : ""),
+                 {P("a", t("2x3x4"))},
+                 absl::StrCat("  %y = tg.reduce %a {kind = \"", kind, "\", axes = array<i64",
+                              std::string(axes).empty() ? "" : ": ", axes,
+                              ">, keepdims = ", keep ? "true" : "false",
+                              "} : (tensor<2x3x4xf64>) -> ", y),
+                 y});
+  }
+  for (auto [op, axis] : {std::pair{"softmax", 1}, {"log_softmax", 0}, {"softmax", 0}})
+    c.push_back({absl::StrCat(op, " axis ", axis),
+                 {P("a", t("3x4"), -2, 2)},
+                 absl::StrCat("  %y = tg.", op, " %a {axis = ", axis, "} : tensor<3x4xf64>"),
+                 t("3x4")});
+  // Convolutions: plain, strided + padded, grouped, dilated.
+  struct Conv {
+    std::string name, x, w, attrs, y;
+  };
+  std::vector<Conv> convs = {
+      {"conv2d", "2x3x5x5", "4x3x3x3", "", "2x4x3x3"},
+      {"conv2d stride 2 pad 1", "1x2x6x5", "3x2x3x2",
+       " {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 0, 1>}", "1x3x3x3"},
+      {"conv2d groups 2", "1x4x4x4", "6x2x2x2", " {groups = 2}", "1x6x3x3"},
+      {"conv2d dilation 2", "1x1x6x6", "2x1x2x2", " {dilations = array<i64: 2, 2>}", "1x2x4x4"}};
+  for (const Conv &cv : convs) {
+    c.push_back({cv.name,
+                 {P("x", t(cv.x)), P("w", t(cv.w))},
+                 absl::StrCat("  %y = tg.conv2d %x, %w", cv.attrs, " : (", t(cv.x), ", ",
+                              t(cv.w), ") -> ", t(cv.y)),
+                 t(cv.y)});
+    c.push_back({cv.name + " backprop_input",
+                 {P("g", t(cv.y)), P("w", t(cv.w))},
+                 absl::StrCat("  %y = tg.conv2d_backprop_input %g, %w", cv.attrs, " : (",
+                              t(cv.y), ", ", t(cv.w), ") -> ", t(cv.x)),
+                 t(cv.x)});
+    c.push_back({cv.name + " backprop_filter",
+                 {P("x", t(cv.x)), P("g", t(cv.y))},
+                 absl::StrCat("  %y = tg.conv2d_backprop_filter %x, %g", cv.attrs, " : (",
+                              t(cv.x), ", ", t(cv.y), ") -> ", t(cv.w)),
+                 t(cv.w)});
+  }
+  c.push_back({"max_pool2d",
+               {P("x", t("2x2x4x4"))},
+               "  %y = tg.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : "
+               "(tensor<2x2x4x4xf64>) -> tensor<2x2x2x2xf64>",
+               t("2x2x2x2")});
+  c.push_back({"max_pool2d overlapping padded",
+               {P("x", t("1x1x5x5"))},
+               "  %y = tg.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, "
+               "padding = array<i64: 1, 1, 1, 1>} : (tensor<1x1x5x5xf64>) -> tensor<1x1x5x5xf64>",
+               t("1x1x5x5")});
+  for (std::string include : {"false", "true"}) {
+    std::string attrs = "{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = "
+                        "array<i64: 1, 1, 1, 1>, count_include_pad = " +
+                        include + "}";
+    c.push_back({"avg_pool2d count_include_pad=" + include,
+                 {P("x", t("1x2x5x5"))},
+                 "  %y = tg.avg_pool2d %x " + attrs +
+                     " : (tensor<1x2x5x5xf64>) -> tensor<1x2x3x3xf64>",
+                 t("1x2x3x3")});
+    c.push_back({"avg_pool2d_grad count_include_pad=" + include,
+                 {P("g", t("1x2x3x3"))},
+                 "  %y = tg.avg_pool2d_grad %g " + attrs +
+                     " : (tensor<1x2x3x3xf64>) -> tensor<1x2x5x5xf64>",
+                 t("1x2x5x5")});
+  }
+  c.push_back({"concat",
+               {P("a", t("2x3")), P("b", t("2x1")), P("c", t("2x2"))},
+               "  %y = tg.concat %a, %b, %c {axis = 1} : (tensor<2x3xf64>, tensor<2x1xf64>, "
+               "tensor<2x2xf64>) -> tensor<2x6xf64>",
+               t("2x6")});
+  c.push_back({"slice",
+               {P("a", t("4x5"))},
+               "  %y = tg.slice %a {start = array<i64: 1, 1>, limit = array<i64: 3, 4>, strides = "
+               "array<i64: 1, 1>} : (tensor<4x5xf64>) -> tensor<2x3xf64>",
+               t("2x3")});
+  c.push_back({"slice strided",
+               {P("a", t("4x5x2"))},
+               "  %y = tg.slice %a {start = array<i64: 0, 1, 0>, limit = array<i64: 4, 5, 2>, "
+               "strides = array<i64: 2, 2, 1>} : (tensor<4x5x2xf64>) -> tensor<2x2x2xf64>",
+               t("2x2x2")});
+  c.push_back({"pad",
+               {P("a", t("2x3"))},
+               "  %y = tg.pad %a {low = array<i64: 1, 0>, high = array<i64: 0, 2>, value = 0.5} : "
+               "(tensor<2x3xf64>) -> tensor<3x5xf64>",
+               t("3x5")});
+  c.push_back({"gather (repeated indices)",
+               {P("a", t("5x3")), Idx("k", "tensor<2x4xi32>", 5)},
+               "  %y = tg.gather %a, %k : (tensor<5x3xf64>, tensor<2x4xi32>) -> tensor<2x4x3xf64>",
+               t("2x4x3")});
+  c.push_back({"gather axis 1",
+               {P("a", t("2x5")), Idx("k", "tensor<3xi32>", 5)},
+               "  %y = tg.gather %a, %k {axis = 1} : (tensor<2x5xf64>, tensor<3xi32>) -> "
+               "tensor<2x3xf64>",
+               t("2x3")});
+  c.push_back({"scatter_add",
+               {P("a", t("4x3")), Idx("k", "tensor<5xi32>", 4), P("u", t("5x3"))},
+               "  %y = tg.scatter_add %a, %k, %u : (tensor<4x3xf64>, tensor<5xi32>, "
+               "tensor<5x3xf64>) -> tensor<4x3xf64>",
+               t("4x3")});
+  c.push_back({"cast f64 -> f32 -> f64",
+               {P("a", t("2x3"))},
+               "  %h = tg.cast %a : (tensor<2x3xf64>) -> tensor<2x3xf32>\n"
+               "  %y = tg.cast %h : (tensor<2x3xf32>) -> tensor<2x3xf64>",
+               t("2x3")});
+  for (std::string red : {"mean", "sum"})
+    c.push_back({"softmax_cross_entropy " + red,
+                 {P("a", t("4x5"), -2, 2), Idx("k", "tensor<4xi32>", 5)},
+                 "  %y = tg.softmax_cross_entropy %a, %k {reduction = \"" + red +
+                     "\"} : (tensor<4x5xf64>, tensor<4xi32>) -> tensor<f64>",
+                 kScalar});
+  c.push_back({"softmax_cross_entropy none rank 3",
+               {P("a", t("2x3x4"), -2, 2), Idx("k", "tensor<2x3xi32>", 4)},
+               "  %y = tg.softmax_cross_entropy %a, %k {reduction = \"none\"} : "
+               "(tensor<2x3x4xf64>, tensor<2x3xi32>) -> tensor<2x3xf64>",
+               t("2x3")});
+  for (std::string red : {"mean", "sum", "none"}) {
+    std::string y = red == "none" ? t("3x2") : kScalar;
+    c.push_back({"mean_squared_error " + red,
+                 {P("a", t("3x2")), P("b", t("3x2"))},
+                 "  %y = tg.mean_squared_error %a, %b {reduction = \"" + red +
+                     "\"} : (tensor<3x2xf64>, tensor<3x2xf64>) -> " + y,
+                 y});
+  }
+  // A value used several times: cotangents accumulate.
+  c.push_back({"shared subexpression",
+               {P("a", t("2x3")), P("b", t("3"))},
+               "  %s = tg.mul %a, %b : (tensor<2x3xf64>, tensor<3xf64>) -> tensor<2x3xf64>\n"
+               "  %e = tg.tanh %s : tensor<2x3xf64>\n"
+               "  %q = tg.mul %s, %e : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>\n"
+               "  %y = tg.add %q, %s : (tensor<2x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>",
+               t("2x3")});
+  return c;
+}
+
+void checkAll(const std::vector<OpCase> &cases) {
+  for (const OpCase &c : cases)
+    checkOp(c);
+  // ctest runs each test in its own process: these are this test's numbers.
+  std::printf("[ gradcheck ] %zu ops/shapes, %d param gradients, largest relative error %.3g\n",
+              cases.size(), checks, worstRelativeError);
+}
+
+TEST(GradCheck, UnaryOps) { checkAll(unaryCases()); }
+TEST(GradCheck, BinaryOpsWithBroadcasting) { checkAll(binaryCases()); }
+TEST(GradCheck, LayoutConvPoolDataMovementLosses) { checkAll(otherCases()); }
+
+//===----------------------------------------------------------------------===//
+// Example models
+//===----------------------------------------------------------------------===//
+
+/// Random params (not their initial values, which are zero for biases and
+/// peepholes and would hide mistakes), random data, labels in range.
+NamedTensors modelInputs(const Module &m, const std::string &fn, int64_t classes) {
+  NamedTensors in;
+  unsigned seed = 11;
+  auto sig = m.signature(fn);
+  EXPECT_TRUE(sig.ok()) << sig.status();
+  if (!sig.ok())
+    return in;
+  for (const ValueInfo &a : sig->args) {
+    Tensor t = randomTensor(a.shape, seed++, DType::f64);
+    t.dtype = a.dtype;
+    if (!isFloat(a.dtype))
+      for (double &v : t.data)
+        v = std::floor((v + 1) / 2 * double(classes));
+    else if (a.role == "param" || a.role == "state")
+      for (double &v : t.data)
+        v *= 0.5;
+    in[a.name] = t;
+  }
+  return in;
+}
+
+void checkModel(Graph &g, const std::string &fn, int64_t classes) {
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  GradCheckResult r = checkGradients(*m, fn, modelInputs(*m, fn, classes), 24);
+  EXPECT_LT(r.relError, 1e-6) << fn << ": d loss / d " << r.worstParam;
+  std::printf("[ gradcheck ] %s: largest relative error %.3g (%s)\n", fn.c_str(), r.relError,
+              r.worstParam.c_str());
+}
+
+TEST(GradCheck, FashionMlp) {
+  Graph g("fashion_mlp");
+  examples::buildFashionMlp(g, {/*batch=*/3, /*hidden=*/{6, 5}});
+  checkModel(g, "fashion_mlp", 10);
+}
+
+TEST(GradCheck, FashionCnn) {
+  Graph g("fashion_cnn");
+  examples::buildFashionCnn(g, {/*batch=*/2, /*filters1=*/2, /*filters2=*/3, /*dense=*/4});
+  checkModel(g, "fashion_cnn", 10);
+}
+
+TEST(GradCheck, CharLstm) {
+  Graph g("char_lstm");
+  examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/3, /*vocab=*/5, /*hidden=*/4});
+  checkModel(g, "char_lstm", 5);
+}
+
+} // namespace
+} // namespace tg
