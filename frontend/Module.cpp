@@ -127,6 +127,8 @@ absl::StatusOr<Signature> Module::signature(absl::string_view name) const {
     auto info = describe(fn->getResultTypes()[i], resultName(*fn, i), "");
     if (!info.ok())
       return info.status();
+    if (auto alias = fn->getResultAttrOfType<IntegerAttr>(i, TgDialect::kAliasAttr))
+      info->alias = int(alias.getInt());
     sig.results.push_back(*info);
   }
   return sig;

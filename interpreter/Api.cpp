@@ -61,14 +61,52 @@ absl::StatusOr<NamedTensors> initializeParams(const Module &module, absl::string
   NamedTensors params;
   for (unsigned i = 0; i < fn->getNumArguments(); ++i) {
     auto role = fn->getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
-    if (!role || role.getValue() != "param")
+    if (!role || (role.getValue() != "param" && role.getValue() != "state"))
       continue;
+    if (!fn->getArgAttr(i, TgDialect::kInitAttr)) { // state without an initializer: zeros
+      auto t = llvm::cast<RankedTensorType>(fn->getArgumentTypes()[i]);
+      auto dt = dtypeOf(t.getElementType());
+      if (!dt.ok())
+        return dt.status();
+      params[argName(*fn, i)] = Tensor::full(*dt, {t.getShape().begin(), t.getShape().end()});
+      continue;
+    }
     auto value = initialValue(*fn, i, seed);
     if (!value.ok())
       return value.status();
     params[argName(*fn, i)] = std::move(*value);
   }
   return params;
+}
+
+absl::StatusOr<NamedTensors> interpretStep(const Module &module, absl::string_view name,
+                                           NamedTensors &inputs, const InterpretOptions &options) {
+  auto fn = findFunction(*module.impl().module, name);
+  if (!fn.ok())
+    return fn.status();
+  NamedTensors feed = inputs;
+  for (unsigned i = 0; i < fn->getNumArguments(); ++i) {
+    std::string argN = argName(*fn, i);
+    auto dflt = fn->getArgAttr(i, TgDialect::kDefaultAttr);
+    if (feed.count(argN) || !dflt)
+      continue;
+    double v = 0;
+    if (auto f = llvm::dyn_cast<FloatAttr>(dflt))
+      v = f.getValueAsDouble();
+    else if (auto n = llvm::dyn_cast<IntegerAttr>(dflt))
+      v = double(n.getInt());
+    auto dt = dtypeOf(llvm::cast<RankedTensorType>(fn->getArgumentTypes()[i]).getElementType());
+    if (!dt.ok())
+      return dt.status();
+    feed[argN] = Tensor::scalar(v, *dt);
+  }
+  auto out = interpretNamed(module, name, feed, options);
+  if (!out.ok())
+    return out.status();
+  for (unsigned i = 0; i < fn->getNumResults(); ++i)
+    if (auto alias = fn->getResultAttrOfType<IntegerAttr>(i, TgDialect::kAliasAttr))
+      inputs[argName(*fn, unsigned(alias.getInt()))] = out->at(resultName(*fn, i));
+  return out;
 }
 
 } // namespace tg

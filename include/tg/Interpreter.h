@@ -31,10 +31,19 @@ absl::StatusOr<NamedTensors> interpretNamed(const Module &module, absl::string_v
                                             const NamedTensors &inputs,
                                             const InterpretOptions &options = {});
 
-/// Initial values of every param of `fn`, from their tg.init attributes,
-/// drawn with Philox from `seed` (the same seed gives the same values).
+/// Initial values of the params and state arguments of `fn`: each from its
+/// tg.init, drawn with Philox from `seed` (the same seed gives the same
+/// values); zeros for a state without one.
 absl::StatusOr<NamedTensors> initializeParams(const Module &module, absl::string_view fn,
                                               uint64_t seed);
+
+/// One step the way the runtime runs an entry point: runs `fn` on `inputs`
+/// (hyper arguments missing there take their tg.default) and writes every
+/// result that aliases an argument (tg.alias) back into `inputs`, as the
+/// compiled step updates params and state in place. Returns all results.
+absl::StatusOr<NamedTensors> interpretStep(const Module &module, absl::string_view fn,
+                                           NamedTensors &inputs,
+                                           const InterpretOptions &options = {});
 
 } // namespace tg
 

@@ -24,6 +24,7 @@ struct ValueInfo {
   std::string role; ///< tg.role for arguments ("param", ...); empty for results
   DType dtype = DType::f32;
   std::vector<int64_t> shape;
+  int alias = -1; ///< results: the argument index it updates in place (tg.alias)
 };
 
 struct Signature {

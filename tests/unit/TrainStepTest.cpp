@@ -1,0 +1,412 @@
+//===- TrainStepTest.cpp - optimizers, schedules, training ----------------===//
+//
+// train_step built by tg-build-train-step and run by the interpreter, against
+// updates computed by hand in this file (3 steps per optimizer / schedule);
+// truncated BPTT state hand-off; and a short real training run.
+//
+//===----------------------------------------------------------------------===//
+#include "TestUtil.h"
+#include "examples/Models.h"
+#include "runtime/Idx.h"
+
+#include <cmath>
+#include <functional>
+
+namespace tg {
+namespace {
+
+using optim::Optimizer;
+using optim::Schedule;
+
+//===----------------------------------------------------------------------===//
+// Hand-written reference
+//===----------------------------------------------------------------------===//
+
+/// loss = sum(a * a * x) + sum(b * b * b): ga = 2 a x, gb = 3 b^2.
+struct Quadratic {
+  std::vector<double> x = {0.5, -1.0, 2.0};
+  std::vector<double> a = {1.0, 0.5, -0.25}, b = {0.3, -0.7};
+  double loss() const {
+    double l = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      l += a[i] * a[i] * x[i];
+    for (double v : b)
+      l += v * v * v;
+    return l;
+  }
+};
+
+/// The reference spec: what tg.train would say, in plain numbers.
+struct Ref {
+  std::string kind = "sgd";
+  double lr = 0.1, momentum = 0.9, rho = 0.95, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double l2 = 0, wd = 0, clip = 0;
+  std::function<double(double)> factor = [](double) { return 1.0; };
+};
+
+/// Runs `steps` steps of `r` on `q` by hand; returns params and the slots
+/// {a.<slot>..., b.<slot>...} after the last step, and the loss before each.
+struct RefState {
+  std::vector<double> a, b;
+  std::map<std::string, std::vector<double>> slots;
+  std::vector<double> losses;
+};
+
+RefState runReference(Quadratic q, const Ref &r, int steps) {
+  RefState s;
+  std::vector<std::vector<double> *> params = {&q.a, &q.b};
+  std::vector<std::string> names = {"a", "b"};
+  std::map<std::string, std::vector<double>> m, v; // first / second slots
+  for (auto &n : names) {
+    m[n].assign(n == "a" ? 3 : 2, 0.0);
+    v[n].assign(n == "a" ? 3 : 2, 0.0);
+  }
+  for (int t = 0; t < steps; ++t) {
+    s.losses.push_back(q.loss());
+    std::vector<std::vector<double>> grads(2);
+    for (size_t i = 0; i < 3; ++i)
+      grads[0].push_back(2 * q.a[i] * q.x[i] + r.l2 * q.a[i]);
+    for (size_t i = 0; i < 2; ++i)
+      grads[1].push_back(3 * q.b[i] * q.b[i] + r.l2 * q.b[i]);
+    if (r.clip > 0) {
+      double n2 = 0;
+      for (auto &g : grads)
+        for (double x : g)
+          n2 += x * x;
+      double scale = r.clip / std::max(std::sqrt(n2), r.clip);
+      for (auto &g : grads)
+        for (double &x : g)
+          x *= scale;
+    }
+    double lr = r.lr * r.factor(double(t));
+    for (size_t k = 0; k < 2; ++k) {
+      std::vector<double> &p = *params[k];
+      auto &mk = m[names[k]], &vk = v[names[k]];
+      for (size_t i = 0; i < p.size(); ++i) {
+        double g = grads[k][i], u = 0;
+        if (r.kind == "sgd") {
+          u = g;
+        } else if (r.kind == "momentum" || r.kind == "nesterov") {
+          mk[i] = r.momentum * mk[i] + g;
+          u = r.kind == "momentum" ? mk[i] : g + r.momentum * mk[i];
+        } else if (r.kind == "rmsprop") {
+          mk[i] = r.rho * mk[i] + (1 - r.rho) * g * g;
+          u = g / (std::sqrt(mk[i]) + r.eps);
+        } else { // adam, adamw
+          mk[i] = r.beta1 * mk[i] + (1 - r.beta1) * g;
+          vk[i] = r.beta2 * vk[i] + (1 - r.beta2) * g * g;
+          double mh = mk[i] / (1 - std::pow(r.beta1, t + 1));
+          double vh = vk[i] / (1 - std::pow(r.beta2, t + 1));
+          u = mh / (std::sqrt(vh) + r.eps);
+        }
+        p[i] -= lr * (u + r.wd * p[i]);
+      }
+    }
+  }
+  s.a = q.a;
+  s.b = q.b;
+  if (r.kind == "momentum" || r.kind == "nesterov") {
+    s.slots["a.velocity"] = m["a"];
+    s.slots["b.velocity"] = m["b"];
+  } else if (r.kind == "rmsprop") {
+    s.slots["a.mean_square"] = m["a"];
+    s.slots["b.mean_square"] = m["b"];
+  } else if (r.kind == "adam" || r.kind == "adamw") {
+    s.slots["a.m"] = m["a"];
+    s.slots["b.m"] = m["b"];
+    s.slots["a.v"] = v["a"];
+    s.slots["b.v"] = v["b"];
+  }
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// The same through tg-build-train-step and the interpreter
+//===----------------------------------------------------------------------===//
+
+absl::StatusOr<Module> quadraticTrainModule(const Optimizer &opt) {
+  Graph g("quadratic");
+  Value x = g.data("x", {3});
+  Value a = g.param("a", {3});
+  Value b = g.param("b", {2});
+  Value loss = ops::reduceSum(a * a * x) + ops::reduceSum(b * b * b);
+  g.minimize(loss, opt);
+  auto m = g.build();
+  if (!m.ok())
+    return m.status();
+  return m->transform("tg-build-train-step");
+}
+
+/// The graph is f32, so its constants (0.9, lr, ...) are f32-rounded (about
+/// 3e-8 relative); the interpreter then computes in float64. Formula mistakes
+/// show up orders of magnitude above this.
+constexpr double kTolerance = 1e-6;
+
+void expectClose(const std::vector<double> &got, const std::vector<double> &want,
+                 const std::string &what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], kTolerance * std::max(1.0, std::fabs(want[i])))
+        << what << "[" << i << "]";
+}
+
+void checkAgainstReference(const Optimizer &opt, const Ref &ref, double lrOverride = 0) {
+  auto m = quadraticTrainModule(opt);
+  ASSERT_TRUE(m.ok()) << m.status();
+  Quadratic q;
+  auto state = initializeParams(*m, "train_step", 1);
+  ASSERT_TRUE(state.ok()) << state.status();
+  NamedTensors &in = *state;
+  in["a"] = testing::T(DType::f32, {3}, q.a);
+  in["b"] = testing::T(DType::f32, {2}, q.b);
+  in["x"] = testing::T(DType::f32, {3}, q.x);
+  if (lrOverride > 0)
+    in["lr"] = Tensor::scalar(lrOverride);
+  Ref r = ref;
+  if (lrOverride > 0)
+    r.lr = lrOverride;
+  RefState want = runReference(q, r, 3);
+  for (int t = 0; t < 3; ++t) {
+    auto out = interpretStep(*m, "train_step", in, {/*float64=*/true});
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_NEAR(out->at("loss").data[0], want.losses[size_t(t)], kTolerance)
+        << "loss at step " << t;
+  }
+  expectClose(in.at("a").data, want.a, "a");
+  expectClose(in.at("b").data, want.b, "b");
+  for (auto &[name, values] : want.slots) {
+    ASSERT_TRUE(in.count(name)) << "no optimizer slot '" << name << "'";
+    expectClose(in.at(name).data, values, name);
+  }
+  EXPECT_EQ(in.at("step").data[0], 3.0);
+}
+
+Ref ref(std::string kind, double lr) {
+  Ref r;
+  r.kind = std::move(kind);
+  r.lr = lr;
+  return r;
+}
+
+TEST(Optimizers, Sgd) { checkAgainstReference(optim::SGD(0.1), ref("sgd", 0.1)); }
+
+TEST(Optimizers, SgdWithL2AndLearningRateHyper) {
+  Ref r = ref("sgd", 0.1);
+  r.l2 = 0.01;
+  checkAgainstReference(optim::SGD(0.1).l2(0.01), r, /*lrOverride=*/0.05);
+}
+
+TEST(Optimizers, Momentum) {
+  Ref r = ref("momentum", 0.05);
+  r.momentum = 0.8;
+  checkAgainstReference(optim::Momentum(0.05, 0.8), r);
+}
+
+TEST(Optimizers, Nesterov) {
+  Ref r = ref("nesterov", 0.05);
+  r.momentum = 0.9;
+  checkAgainstReference(optim::Nesterov(0.05, 0.9), r);
+}
+
+TEST(Optimizers, RmsPropAsInTheSourceDocument) {
+  Ref r = ref("rmsprop", 0.1);
+  r.l2 = 1e-3;
+  checkAgainstReference(optim::RMSProp(0.1).l2(1e-3), r);
+}
+
+TEST(Optimizers, Adam) {
+  Ref r = ref("adam", 0.01);
+  r.beta1 = 0.8;
+  r.beta2 = 0.99;
+  r.eps = 1e-6;
+  checkAgainstReference(optim::Adam(0.01, 0.8, 0.99, 1e-6), r);
+}
+
+TEST(Optimizers, AdamWDecoupledWeightDecay) {
+  Ref r = ref("adamw", 0.01);
+  r.wd = 0.1;
+  checkAgainstReference(optim::AdamW(0.01, 0.1), r);
+}
+
+TEST(Optimizers, SgdWithDecoupledWeightDecay) {
+  Ref r = ref("sgd", 0.1);
+  r.wd = 0.5;
+  checkAgainstReference(optim::SGD(0.1).weightDecay(0.5), r);
+}
+
+TEST(Optimizers, GlobalNormClipping) {
+  Ref r = ref("sgd", 0.1);
+  r.clip = 0.5; // the gradient norm here is about 2.4: clipping is active
+  checkAgainstReference(optim::SGD(0.1).clipNorm(0.5), r);
+  Ref loose = ref("momentum", 0.1);
+  loose.clip = 100; // inactive
+  checkAgainstReference(optim::Momentum(0.1).clipNorm(100), loose);
+}
+
+TEST(Schedules, Step) {
+  Ref r = ref("sgd", 0.1);
+  r.factor = [](double t) { return std::pow(0.5, std::floor(t / 2)); };
+  checkAgainstReference(optim::SGD(0.1).schedule(Schedule::step(2, 0.5)), r);
+}
+
+TEST(Schedules, Exponential) {
+  Ref r = ref("sgd", 0.1);
+  r.factor = [](double t) { return std::pow(0.5, t / 2); };
+  checkAgainstReference(optim::SGD(0.1).schedule(Schedule::exponential(2, 0.5)), r);
+}
+
+TEST(Schedules, Cosine) {
+  Ref r = ref("momentum", 0.1);
+  r.factor = [](double t) {
+    double p = std::min(t, 2.0) / 2.0; // decay over 2 steps, then flat at alpha
+    return 0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * p));
+  };
+  checkAgainstReference(optim::Momentum(0.1).schedule(Schedule::cosine(2, 0.1)), r);
+}
+
+TEST(Schedules, LinearWarmupOnCosine) {
+  Ref r = ref("adam", 0.01);
+  r.factor = [](double t) {
+    double cosine = 0.5 * (1 + std::cos(M_PI * std::min(t, 10.0) / 10.0));
+    return cosine * std::min(1.0, (t + 1) / 3);
+  };
+  checkAgainstReference(optim::Adam(0.01).schedule(Schedule::cosine(10)).warmup(3), r);
+}
+
+TEST(Schedules, Constant) {
+  checkAgainstReference(optim::RMSProp(0.01).schedule(Schedule::constant()), ref("rmsprop", 0.01));
+}
+
+TEST(TrainStep, BadSpecsAreErrors) {
+  auto bad = quadraticTrainModule(optim::SGD(0.1).schedule(Schedule::step(-2, 0.5)));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("'step_size' must be >= 1, got -2"));
+  bad = quadraticTrainModule(optim::Adam(-1.0));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("'lr' must be > 0"));
+  bad = quadraticTrainModule(Optimizer("adagrad", 0.1));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("unknown kind \"adagrad\""));
+}
+
+TEST(TrainStep, NonScalarLossIsAnError) {
+  Graph g("f");
+  Value a = g.param("a", {3});
+  g.minimize(a * a, optim::SGD(0.1));
+  EXPECT_THAT(std::string(g.status().message()),
+              ::testing::HasSubstr("the loss must be a scalar float tensor, got tensor<3xf32>"));
+}
+
+//===----------------------------------------------------------------------===//
+// The example models
+//===----------------------------------------------------------------------===//
+
+TEST(TrainStep, ExampleModelsBuildTheirEntryPoints) {
+  for (int which = 0; which < 3; ++which) {
+    Graph g(which == 0 ? "mlp" : which == 1 ? "cnn" : "lstm");
+    if (which == 0)
+      examples::buildFashionMlp(g, {/*batch=*/4});
+    else if (which == 1)
+      examples::buildFashionCnn(g, {/*batch=*/2});
+    else
+      examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/4});
+    auto m = g.build();
+    ASSERT_TRUE(m.ok()) << m.status();
+    auto t = m->transform("tg-build-train-step,canonicalize,cse");
+    ASSERT_TRUE(t.ok()) << t.status();
+    auto names = t->functionNames();
+    for (std::string entry : {"train_step", "eval_step", "predict"})
+      EXPECT_THAT(names, ::testing::Contains(entry)) << g.status();
+    // One step of each entry point runs.
+    auto in = initializeParams(*t, "train_step", 3);
+    ASSERT_TRUE(in.ok()) << in.status();
+    auto sig = t->signature("train_step");
+    unsigned seed = 1;
+    for (const ValueInfo &a : sig->args)
+      if (a.role == "data" || a.role == "label") {
+        Tensor v = testing::randomTensor(a.shape, seed++, a.dtype);
+        if (!isFloat(a.dtype))
+          for (double &x : v.data)
+            x = std::floor((x + 1) * 2);
+        (*in)[a.name] = v;
+      }
+    auto out = interpretStep(*t, "train_step", *in);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_TRUE(std::isfinite(out->at("loss").data[0]));
+    EXPECT_EQ(in->at("step").data[0], 1.0);
+  }
+}
+
+TEST(TrainStep, TruncatedBpttHandsStateToTheNextWindow) {
+  Graph g("lstm");
+  examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/3, /*vocab=*/5, /*hidden=*/4});
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto t = m->transform("tg-build-train-step");
+  ASSERT_TRUE(t.ok()) << t.status();
+  // The state inputs are not differentiated: train_step has no gradient of
+  // them, and their next values are aliased outputs.
+  auto sig = t->signature("train_step");
+  int stateOuts = 0;
+  for (const ValueInfo &r : sig->results)
+    if (r.alias >= 0 && sig->args[size_t(r.alias)].name.find(".h0") != std::string::npos)
+      ++stateOuts;
+  EXPECT_EQ(stateOuts, 2);
+  auto in = initializeParams(*t, "train_step", 3);
+  ASSERT_TRUE(in.ok()) << in.status();
+  (*in)["chars"] = testing::I({2, 3}, {0, 1, 2, 3, 4, 0});
+  (*in)["targets"] = testing::I({2, 3}, {1, 2, 3, 4, 0, 1});
+  auto before = (*in)["lstm1.h0"].data;
+  auto out = interpretStep(*t, "train_step", *in);
+  ASSERT_TRUE(out.ok()) << out.status();
+  // The window's final state became the next window's initial state.
+  EXPECT_NE(in->at("lstm1.h0").data, before);
+  EXPECT_EQ(in->at("lstm1.h0").data, out->at("lstm1.h").data);
+  EXPECT_EQ(in->at("lstm2.c0").data, out->at("lstm2.c").data);
+}
+
+TEST(Training, MlpLossFallsOnFashionMnist) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist";
+  auto images = readIdx(dir + "/train-images-idx3-ubyte.gz");
+  auto labels = readIdx(dir + "/train-labels-idx1-ubyte.gz");
+  if (!images.ok() || !labels.ok())
+    GTEST_SKIP() << "Fashion-MNIST not installed (package dataset-fashion-mnist)";
+  const int64_t batch = 64, examples = 512, epochs = 3;
+  Graph g("mlp");
+  examples::buildFashionMlp(g, {batch, {64, 32}, optim::Adam(3e-3)});
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto t = m->transform("tg-build-train-step,canonicalize,cse");
+  ASSERT_TRUE(t.ok()) << t.status();
+  auto in = initializeParams(*t, "train_step", 42);
+  ASSERT_TRUE(in.ok()) << in.status();
+  std::vector<double> epochLoss, epochAccuracy;
+  for (int64_t e = 0; e < epochs; ++e) {
+    double loss = 0, acc = 0;
+    for (int64_t s = 0; s < examples / batch; ++s) {
+      Tensor x = Tensor::full(DType::f32, {batch, 784}), y = Tensor::full(DType::i32, {batch});
+      for (int64_t i = 0; i < batch; ++i) {
+        int64_t n = s * batch + i;
+        for (int64_t k = 0; k < 784; ++k)
+          x.data[size_t(i * 784 + k)] = images->value(n * 784 + k) / 255.0;
+        y.data[size_t(i)] = labels->value(n);
+      }
+      (*in)["image"] = x;
+      (*in)["label"] = y;
+      auto out = interpretStep(*t, "train_step", *in);
+      ASSERT_TRUE(out.ok()) << out.status();
+      loss += out->at("loss").data[0];
+      acc += out->at("accuracy").data[0];
+    }
+    epochLoss.push_back(loss / double(examples / batch));
+    epochAccuracy.push_back(acc / double(examples / batch));
+    std::printf("[ training  ] epoch %lld: mean loss %.4f, accuracy %.3f\n", (long long)e,
+                epochLoss.back(), epochAccuracy.back());
+  }
+  EXPECT_LT(epochLoss.back(), 0.6 * epochLoss.front());
+  EXPECT_GT(epochAccuracy.back(), epochAccuracy.front() + 0.15);
+}
+
+} // namespace
+} // namespace tg
