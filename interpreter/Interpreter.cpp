@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "interpreter/Interpreter.h"
-#include "interpreter/Random.h"
+#include "runtime/Random.h"
 #include "ir/Dialect.h"
 #include "ir/ShapeUtils.h"
 

@@ -69,7 +69,7 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
                                          "\"data\", \"label\", \"hyper\", got "
                              << attr.getValue();
     if (s.getValue() == "param") {
-      auto t = llvm::dyn_cast_or_null<RankedTensorType>(argType);
+      auto t = llvm::dyn_cast_or_null<ShapedType>(argType);
       if (!t || !llvm::isa<FloatType>(t.getElementType()))
         return op->emitError() << where << ": a param must be a float tensor, got " << argType;
     }
@@ -105,7 +105,7 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
     if (!llvm::isa<FloatAttr, IntegerAttr>(attr.getValue()))
       return op->emitError() << where << ": tg.default must be a number, got " << attr.getValue();
     auto role = fn ? fn.getArgAttrOfType<StringAttr>(argIndex, kRoleAttr) : StringAttr();
-    auto t = llvm::dyn_cast_or_null<RankedTensorType>(argType);
+    auto t = llvm::dyn_cast_or_null<ShapedType>(argType);
     if (!role || role.getValue() != "hyper" || !t || t.getRank() != 0)
       return op->emitError() << where << ": tg.default is only allowed on a scalar \"hyper\" argument";
     return success();

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Dialect.h"
+#include "codegen/cpu/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -18,17 +19,29 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  // The upstream passes of the CPU pipeline, to run its phases one by one.
+  mlir::bufferization::registerBufferizationPasses();
+  mlir::registerLinalgPasses();
+  mlir::memref::registerMemRefPasses();
+  mlir::registerConversionPasses();
   tg::registerTgPasses();
+  tg::registerTgCpuPasses();
+  tg::registerCpuPipelines();
   mlir::DialectRegistry registry;
   registry.insert<tg::TgDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::math::MathDialect, mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect,
                   mlir::memref::MemRefDialect, mlir::bufferization::BufferizationDialect,
                   mlir::scf::SCFDialect, mlir::vector::VectorDialect, mlir::LLVM::LLVMDialect>();
+  tg::registerCpuCodegen(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tg optimizer driver\n", registry));
 }

@@ -1,0 +1,743 @@
+//===- LowerToLinalg.cpp - tg-lower-to-linalg -----------------------------===//
+//
+// tg ops on tensors -> linalg.generic / tensor ops. Broadcasting is expressed
+// in indexing maps (size-1 and missing dimensions read index 0), so no
+// broadcast tensor is ever materialized. Library ops (matmul) are left alone.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/Passes.h"
+#include "ir/Dialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <limits>
+
+namespace tg {
+#define GEN_PASS_DEF_LOWERTOLINALG
+#include "codegen/cpu/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+RankedTensorType tensorType(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
+bool isFloatElt(Type t) { return llvm::isa<FloatType>(t); }
+
+/// Emission helpers shared by all op lowerings.
+struct Emitter {
+  OpBuilder &b;
+  Location loc;
+
+  Value empty(RankedTensorType t) {
+    return b.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType());
+  }
+
+  /// A scalar constant of element type `t`.
+  Value scalar(OpBuilder &bb, Location l, Type t, double v) {
+    if (auto f = llvm::dyn_cast<FloatType>(t))
+      return bb.create<arith::ConstantOp>(l, bb.getFloatAttr(f, v));
+    return bb.create<arith::ConstantOp>(l, bb.getIntegerAttr(t, int64_t(v)));
+  }
+
+  /// Map from the result's loop dims to an operand broadcast NumPy style.
+  AffineMap broadcastMap(RankedTensorType operand, ArrayRef<int64_t> resultShape) {
+    int64_t r = int64_t(resultShape.size()), lead = r - operand.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < operand.getRank(); ++i) {
+      bool broadcast = operand.getDimSize(i) == 1 && resultShape[size_t(lead + i)] != 1;
+      exprs.push_back(broadcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(unsigned(lead + i)));
+    }
+    return AffineMap::get(unsigned(r), 0, exprs, b.getContext());
+  }
+
+  /// result[i] = body(operands broadcast to the result at i).
+  Value elementwise(RankedTensorType result, ValueRange operands, BodyFn body) {
+    SmallVector<AffineMap> maps;
+    for (Value v : operands)
+      maps.push_back(broadcastMap(tensorType(v), result.getShape()));
+    maps.push_back(b.getMultiDimIdentityMap(unsigned(result.getRank())));
+    SmallVector<utils::IteratorType> iters(result.getRank(), utils::IteratorType::parallel);
+    auto op = b.create<linalg::GenericOp>(
+        loc, TypeRange{result}, operands, ValueRange{empty(result)}, maps, iters,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          nb.create<linalg::YieldOp>(l, body(nb, l, args.drop_back()));
+        });
+    return op.getResult(0);
+  }
+
+  /// Reduces `x` over `axes` (sorted) into a tensor without those dims.
+  /// `combine(acc, x)`; `init` is the identity.
+  Value reduce(Value x, ArrayRef<int64_t> axes, double init,
+               function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+    auto t = tensorType(x);
+    SmallVector<int64_t> outShape;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      bool reduced = llvm::is_contained(axes, i);
+      iters.push_back(reduced ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+      if (!reduced) {
+        outShape.push_back(t.getDimSize(i));
+        outExprs.push_back(b.getAffineDimExpr(unsigned(i)));
+      }
+    }
+    auto outType = RankedTensorType::get(outShape, t.getElementType());
+    Value filled =
+        b.create<linalg::FillOp>(loc, scalar(b, loc, t.getElementType(), init), empty(outType))
+            .getResult(0);
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(unsigned(t.getRank())),
+                                   AffineMap::get(unsigned(t.getRank()), 0, outExprs,
+                                                  b.getContext())};
+    auto op = b.create<linalg::GenericOp>(
+        loc, TypeRange{outType}, ValueRange{x}, ValueRange{filled}, maps, iters,
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          nb.create<linalg::YieldOp>(l, combine(nb, l, args[1], args[0]));
+        });
+    return op.getResult(0);
+  }
+
+  /// Map from `full`'s dims to a tensor reduced over `axis` (that dim dropped).
+  AffineMap droppedAxisMap(int64_t rank, int64_t axis) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis)
+        exprs.push_back(b.getAffineDimExpr(unsigned(i)));
+    return AffineMap::get(unsigned(rank), 0, exprs, b.getContext());
+  }
+
+  /// Elementwise over `full`'s shape where `reduced` operands drop `axis`.
+  Value withReduced(RankedTensorType result, ValueRange fulls, ValueRange reduced, int64_t axis,
+                    BodyFn body) {
+    SmallVector<Value> operands(fulls);
+    operands.append(reduced.begin(), reduced.end());
+    SmallVector<AffineMap> maps;
+    for (size_t i = 0; i < fulls.size(); ++i)
+      maps.push_back(b.getMultiDimIdentityMap(unsigned(result.getRank())));
+    for (size_t i = 0; i < reduced.size(); ++i)
+      maps.push_back(droppedAxisMap(result.getRank(), axis));
+    maps.push_back(b.getMultiDimIdentityMap(unsigned(result.getRank())));
+    SmallVector<utils::IteratorType> iters(result.getRank(), utils::IteratorType::parallel);
+    return b
+        .create<linalg::GenericOp>(loc, TypeRange{result}, operands, ValueRange{empty(result)},
+                                   maps, iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                                     nb.create<linalg::YieldOp>(l, body(nb, l, args.drop_back()));
+                                   })
+        .getResult(0);
+  }
+
+  /// Row-major reshape through a rank-1 (or rank-0) intermediate.
+  Value reshape(Value x, RankedTensorType to) {
+    auto from = tensorType(x);
+    if (from.getShape() == to.getShape())
+      return x;
+    auto flatType = RankedTensorType::get({from.getNumElements()}, from.getElementType());
+    auto all = [&](int64_t rank) {
+      SmallVector<ReassociationIndices> r;
+      if (rank > 0) {
+        r.emplace_back();
+        for (int64_t i = 0; i < rank; ++i)
+          r.back().push_back(i);
+      }
+      return r;
+    };
+    Value flat = from.getRank() == 1 ? x
+                                     : b.create<tensor::CollapseShapeOp>(loc, flatType, x,
+                                                                         all(from.getRank()));
+    if (to.getRank() == 1)
+      return flat;
+    if (to.getRank() == 0)
+      return b.create<tensor::CollapseShapeOp>(loc, to, flat, all(0));
+    return b.create<tensor::ExpandShapeOp>(loc, to, flat, all(to.getRank()));
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Scalar semantics (shared by all elementwise lowerings)
+//===----------------------------------------------------------------------===//
+
+Value fconst(OpBuilder &b, Location l, Type t, double v) {
+  return b.create<arith::ConstantOp>(l, b.getFloatAttr(t, v));
+}
+
+FailureOr<Value> unaryScalar(Operation *op, OpBuilder &b, Location l, Value x) {
+  Type t = x.getType();
+  bool f = isFloatElt(t);
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case([&](NegOp) -> Value {
+        if (f)
+          return b.create<arith::NegFOp>(l, x);
+        return b.create<arith::SubIOp>(l, b.create<arith::ConstantOp>(l, b.getIntegerAttr(t, 0)), x);
+      })
+      .Case([&](AbsOp) -> Value {
+        if (f)
+          return b.create<math::AbsFOp>(l, x);
+        return b.create<math::AbsIOp>(l, x);
+      })
+      .Case([&](SignOp) -> Value {
+        Value zero = f ? fconst(b, l, t, 0) : b.create<arith::ConstantOp>(l, b.getIntegerAttr(t, 0));
+        Value one = f ? fconst(b, l, t, 1) : b.create<arith::ConstantOp>(l, b.getIntegerAttr(t, 1));
+        Value minus = f ? fconst(b, l, t, -1) : b.create<arith::ConstantOp>(l, b.getIntegerAttr(t, -1));
+        Value gt = f ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, zero).getResult()
+                     : b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, x, zero).getResult();
+        Value lt = f ? b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, x, zero).getResult()
+                     : b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, x, zero).getResult();
+        return b.create<arith::SelectOp>(l, gt, one, b.create<arith::SelectOp>(l, lt, minus, zero));
+      })
+      .Case([&](ExpOp) -> Value { return b.create<math::ExpOp>(l, x); })
+      .Case([&](LogOp) -> Value { return b.create<math::LogOp>(l, x); })
+      .Case([&](SqrtOp) -> Value { return b.create<math::SqrtOp>(l, x); })
+      .Case([&](RsqrtOp) -> Value { return b.create<math::RsqrtOp>(l, x); })
+      .Case([&](TanhOp) -> Value { return b.create<math::TanhOp>(l, x); })
+      .Case([&](ErfOp) -> Value { return b.create<math::ErfOp>(l, x); })
+      .Case([&](SinOp) -> Value { return b.create<math::SinOp>(l, x); })
+      .Case([&](CosOp) -> Value { return b.create<math::CosOp>(l, x); })
+      .Case([&](FloorOp) -> Value { return b.create<math::FloorOp>(l, x); })
+      .Case([&](SigmoidOp) -> Value {
+        Value e = b.create<math::ExpOp>(l, b.create<arith::NegFOp>(l, x));
+        return b.create<arith::DivFOp>(l, fconst(b, l, t, 1),
+                                       b.create<arith::AddFOp>(l, fconst(b, l, t, 1), e));
+      })
+      .Case([&](ReluOp) -> Value {
+        Value zero = fconst(b, l, t, 0);
+        Value gt = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, x, zero);
+        return b.create<arith::SelectOp>(l, gt, x, zero);
+      })
+      .Case([&](GeluOp g) -> Value {
+        Value half = fconst(b, l, t, 0.5), one = fconst(b, l, t, 1);
+        Value inner;
+        if (g.getApproximate()) {
+          Value x3 = b.create<arith::MulFOp>(l, b.create<arith::MulFOp>(l, x, x), x);
+          Value u = b.create<arith::MulFOp>(
+              l, fconst(b, l, t, std::sqrt(2.0 / M_PI)),
+              b.create<arith::AddFOp>(l, x, b.create<arith::MulFOp>(l, fconst(b, l, t, 0.044715), x3)));
+          inner = b.create<math::TanhOp>(l, u);
+        } else {
+          inner = b.create<math::ErfOp>(l, b.create<arith::MulFOp>(l, x, fconst(b, l, t, M_SQRT1_2)));
+        }
+        return b.create<arith::MulFOp>(
+            l, b.create<arith::MulFOp>(l, half, x), b.create<arith::AddFOp>(l, one, inner));
+      })
+      .Default([](Operation *) { return failure(); });
+}
+
+FailureOr<Value> binaryScalar(Operation *op, OpBuilder &b, Location l, Value x, Value y) {
+  bool f = isFloatElt(x.getType());
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case([&](AddOp) -> Value {
+        return f ? b.create<arith::AddFOp>(l, x, y).getResult() : b.create<arith::AddIOp>(l, x, y).getResult();
+      })
+      .Case([&](SubOp) -> Value {
+        return f ? b.create<arith::SubFOp>(l, x, y).getResult() : b.create<arith::SubIOp>(l, x, y).getResult();
+      })
+      .Case([&](MulOp) -> Value {
+        return f ? b.create<arith::MulFOp>(l, x, y).getResult() : b.create<arith::MulIOp>(l, x, y).getResult();
+      })
+      .Case([&](DivOp) -> Value {
+        if (f)
+          return b.create<arith::DivFOp>(l, x, y);
+        // Integer division by zero gives 0 instead of trapping.
+        Value zero = b.create<arith::ConstantOp>(l, b.getIntegerAttr(y.getType(), 0));
+        Value one = b.create<arith::ConstantOp>(l, b.getIntegerAttr(y.getType(), 1));
+        Value isZero = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, y, zero);
+        Value safe = b.create<arith::SelectOp>(l, isZero, one, y);
+        return b.create<arith::SelectOp>(l, isZero, zero, b.create<arith::DivSIOp>(l, x, safe));
+      })
+      .Case([&](PowOp) -> Value {
+        if (f)
+          return b.create<math::PowFOp>(l, x, y);
+        return b.create<math::IPowIOp>(l, x, y);
+      })
+      .Case([&](MaximumOp) -> Value {
+        return f ? b.create<arith::MaximumFOp>(l, x, y).getResult() : b.create<arith::MaxSIOp>(l, x, y).getResult();
+      })
+      .Case([&](MinimumOp) -> Value {
+        return f ? b.create<arith::MinimumFOp>(l, x, y).getResult() : b.create<arith::MinSIOp>(l, x, y).getResult();
+      })
+      .Case([&](CompareOp c) -> Value {
+        StringRef p = c.getPredicate();
+        if (f) {
+          auto pred = llvm::StringSwitch<arith::CmpFPredicate>(p)
+                          .Case("eq", arith::CmpFPredicate::OEQ)
+                          .Case("ne", arith::CmpFPredicate::UNE)
+                          .Case("lt", arith::CmpFPredicate::OLT)
+                          .Case("le", arith::CmpFPredicate::OLE)
+                          .Case("gt", arith::CmpFPredicate::OGT)
+                          .Default(arith::CmpFPredicate::OGE);
+          return b.create<arith::CmpFOp>(l, pred, x, y);
+        }
+        auto pred = llvm::StringSwitch<arith::CmpIPredicate>(p)
+                        .Case("eq", arith::CmpIPredicate::eq)
+                        .Case("ne", arith::CmpIPredicate::ne)
+                        .Case("lt", arith::CmpIPredicate::slt)
+                        .Case("le", arith::CmpIPredicate::sle)
+                        .Case("gt", arith::CmpIPredicate::sgt)
+                        .Default(arith::CmpIPredicate::sge);
+        return b.create<arith::CmpIOp>(l, pred, x, y);
+      })
+      .Default([](Operation *) { return failure(); });
+}
+
+/// Scalar conversion between element types (tg.cast semantics: float->int
+/// truncates toward zero, i1 is 0/1, anything->i1 is "!= 0").
+Value castScalar(OpBuilder &b, Location l, Value x, Type to) {
+  Type from = x.getType();
+  if (from == to)
+    return x;
+  if (to.isInteger(1)) {
+    if (isFloatElt(from))
+      return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNE, x, fconst(b, l, from, 0));
+    return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, x,
+                                   b.create<arith::ConstantOp>(l, b.getIntegerAttr(from, 0)));
+  }
+  if (isFloatElt(from) && isFloatElt(to)) {
+    if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+      return b.create<arith::ExtFOp>(l, to, x);
+    return b.create<arith::TruncFOp>(l, to, x);
+  }
+  if (isFloatElt(from))
+    return b.create<arith::FPToSIOp>(l, to, x);
+  if (isFloatElt(to))
+    return from.isInteger(1) ? b.create<arith::UIToFPOp>(l, to, x).getResult()
+                             : b.create<arith::SIToFPOp>(l, to, x).getResult();
+  if (from.isInteger(1))
+    return b.create<arith::ExtUIOp>(l, to, x);
+  if (from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth())
+    return b.create<arith::ExtSIOp>(l, to, x);
+  return b.create<arith::TruncIOp>(l, to, x);
+}
+
+Value addScalar(OpBuilder &b, Location l, Value acc, Value x) {
+  return isFloatElt(x.getType()) ? b.create<arith::AddFOp>(l, acc, x).getResult()
+                                 : b.create<arith::AddIOp>(l, acc, x).getResult();
+}
+
+double lowest(Type t) {
+  return isFloatElt(t) ? -std::numeric_limits<double>::infinity()
+                       : double(t.isInteger(32) ? std::numeric_limits<int32_t>::min()
+                                                : std::numeric_limits<int64_t>::min());
+}
+double highest(Type t) {
+  return isFloatElt(t) ? std::numeric_limits<double>::infinity()
+                       : double(t.isInteger(32) ? std::numeric_limits<int32_t>::max()
+                                                : std::numeric_limits<int64_t>::max());
+}
+
+//===----------------------------------------------------------------------===//
+// Op lowerings
+//===----------------------------------------------------------------------===//
+
+/// sum / max over the last axis, then the softmax-family formulas.
+struct SoftmaxParts {
+  Value max, sumExp; // reduced over `axis`
+};
+SoftmaxParts softmaxParts(Emitter &e, Value x, int64_t axis) {
+  auto t = tensorType(x);
+  Type elt = t.getElementType();
+  Value m = e.reduce(x, {axis}, lowest(elt), [](OpBuilder &b, Location l, Value acc, Value v) {
+    return b.create<arith::MaximumFOp>(l, acc, v).getResult();
+  });
+  Value ex = e.withReduced(t, {x}, {m}, axis, [](OpBuilder &b, Location l, ValueRange a) {
+    return b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, a[0], a[1])).getResult();
+  });
+  Value s = e.reduce(ex, {axis}, 0.0, [](OpBuilder &b, Location l, Value acc, Value v) {
+    return b.create<arith::AddFOp>(l, acc, v).getResult();
+  });
+  return {m, s};
+}
+
+/// Applies the loss reduction ("mean", "sum", "none") to per-element losses.
+Value reduceLoss(Emitter &e, Value perElement, StringRef reduction) {
+  if (reduction == "none")
+    return perElement;
+  auto t = tensorType(perElement);
+  SmallVector<int64_t> all;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    all.push_back(i);
+  Value s = e.reduce(perElement, all, 0.0, [](OpBuilder &b, Location l, Value acc, Value v) {
+    return b.create<arith::AddFOp>(l, acc, v).getResult();
+  });
+  if (reduction == "sum" || t.getNumElements() == 0)
+    return s;
+  double n = double(t.getNumElements());
+  return e.elementwise(tensorType(s), {s}, [&](OpBuilder &b, Location l, ValueRange a) {
+    return b.create<arith::DivFOp>(l, a[0], fconst(b, l, a[0].getType(), n)).getResult();
+  });
+}
+
+Value lowerMatmulGeneric(MatmulOp mm, Emitter &e);
+
+FailureOr<Value> lower(Operation *op, Emitter &e) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto resultType = op->getNumResults() == 1
+                        ? llvm::dyn_cast<RankedTensorType>(op->getResult(0).getType())
+                        : RankedTensorType();
+  if (!resultType)
+    return failure();
+  Type elt = resultType.getElementType();
+
+  if (op->hasTrait<OpTrait::Elementwise>() && op->getNumOperands() == 1)
+    return e.elementwise(resultType, op->getOperands(), [&](OpBuilder &nb, Location l, ValueRange a) {
+      return *unaryScalar(op, nb, l, a[0]);
+    });
+
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case([&](MatmulOp mm) -> Value { return lowerMatmulGeneric(mm, e); })
+      .Case([&](ConstantOp c) -> Value {
+        return b.create<arith::ConstantOp>(loc, resultType,
+                                           llvm::cast<TypedAttr>(c.getValue()));
+      })
+      .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaximumOp, MinimumOp, CompareOp>(
+          [&](Operation *o) -> Value {
+            return e.elementwise(resultType, o->getOperands(),
+                                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                                   return *binaryScalar(o, nb, l, a[0], a[1]);
+                                 });
+          })
+      .Case([&](SelectOp s) -> Value {
+        return e.elementwise(resultType, s->getOperands(), [](OpBuilder &nb, Location l, ValueRange a) {
+          return nb.create<arith::SelectOp>(l, a[0], a[1], a[2]).getResult();
+        });
+      })
+      .Case([&](CastOp c) -> Value {
+        return e.elementwise(resultType, {c.getX()}, [&](OpBuilder &nb, Location l, ValueRange a) {
+          return castScalar(nb, l, a[0], elt);
+        });
+      })
+      .Case([&](BroadcastToOp c) -> Value {
+        return e.elementwise(resultType, {c.getX()},
+                             [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+      })
+      .Case([&](ReshapeOp r) -> Value { return e.reshape(r.getX(), resultType); })
+      .Case([&](TransposeOp t) -> Value {
+        return b.create<linalg::TransposeOp>(loc, t.getX(), e.empty(resultType), t.getPerm())
+            .getResult()[0];
+      })
+      .Case([&](ReduceOp r) -> FailureOr<Value> {
+        auto xt = tensorType(r.getX());
+        SmallVector<int64_t> axes(r.getAxes());
+        if (axes.empty())
+          for (int64_t i = 0; i < xt.getRank(); ++i)
+            axes.push_back(i);
+        llvm::sort(axes);
+        StringRef kind = r.getKind();
+        Value v;
+        if (kind == "sum" || kind == "mean") {
+          v = e.reduce(r.getX(), axes, 0.0, addScalar);
+          if (kind == "mean") {
+            double n = 1;
+            for (int64_t a : axes)
+              n *= double(xt.getDimSize(a));
+            v = e.elementwise(tensorType(v), {v}, [&](OpBuilder &nb, Location l, ValueRange a) {
+              if (isFloatElt(elt))
+                return nb.create<arith::DivFOp>(l, a[0], fconst(nb, l, elt, n)).getResult();
+              return nb.create<arith::DivSIOp>(
+                           l, a[0], nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(elt, int64_t(n))))
+                  .getResult();
+            });
+          }
+        } else {
+          bool isMax = kind == "max";
+          v = e.reduce(r.getX(), axes, isMax ? lowest(elt) : highest(elt),
+                       [&](OpBuilder &nb, Location l, Value acc, Value x) -> Value {
+                         if (isFloatElt(elt))
+                           return isMax ? nb.create<arith::MaximumFOp>(l, acc, x).getResult()
+                                        : nb.create<arith::MinimumFOp>(l, acc, x).getResult();
+                         return isMax ? nb.create<arith::MaxSIOp>(l, acc, x).getResult()
+                                      : nb.create<arith::MinSIOp>(l, acc, x).getResult();
+                       });
+        }
+        return e.reshape(v, resultType); // keepdims
+      })
+      .Case([&](ArgmaxOp a) -> Value {
+        auto xt = tensorType(a.getX());
+        int64_t axis = int64_t(a.getAxis());
+        Type xe = xt.getElementType();
+        auto valType = RankedTensorType::get(resultType.getShape(), xe);
+        Value bestV = b.create<linalg::FillOp>(loc, e.scalar(b, loc, xe, lowest(xe)), e.empty(valType))
+                          .getResult(0);
+        Value bestI = b.create<linalg::FillOp>(loc, e.scalar(b, loc, elt, 0), e.empty(resultType))
+                          .getResult(0);
+        SmallVector<utils::IteratorType> iters(xt.getRank(), utils::IteratorType::parallel);
+        iters[size_t(axis)] = utils::IteratorType::reduction;
+        AffineMap out = e.droppedAxisMap(xt.getRank(), axis);
+        auto g = b.create<linalg::GenericOp>(
+            loc, TypeRange{valType, resultType}, ValueRange{a.getX()}, ValueRange{bestV, bestI},
+            ArrayRef<AffineMap>{b.getMultiDimIdentityMap(unsigned(xt.getRank())), out, out}, iters,
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value idx = nb.create<arith::IndexCastOp>(
+                  l, elt, nb.create<linalg::IndexOp>(l, uint64_t(axis)));
+              // Strictly greater: the first maximum wins, as in the interpreter.
+              Value better = isFloatElt(xe)
+                                 ? nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, args[0], args[1]).getResult()
+                                 : nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, args[0], args[1]).getResult();
+              nb.create<linalg::YieldOp>(
+                  l, ValueRange{nb.create<arith::SelectOp>(l, better, args[0], args[1]),
+                                nb.create<arith::SelectOp>(l, better, idx, args[2])});
+            });
+        return g.getResult(1);
+      })
+      .Case([&](SoftmaxOp s) -> Value {
+        int64_t axis = int64_t(s.getAxis());
+        SoftmaxParts p = softmaxParts(e, s.getX(), axis);
+        return e.withReduced(resultType, {s.getX()}, {p.max, p.sumExp}, axis,
+                             [](OpBuilder &nb, Location l, ValueRange a) {
+                               Value ex = nb.create<math::ExpOp>(l, nb.create<arith::SubFOp>(l, a[0], a[1]));
+                               return nb.create<arith::DivFOp>(l, ex, a[2]).getResult();
+                             });
+      })
+      .Case([&](LogSoftmaxOp s) -> Value {
+        int64_t axis = int64_t(s.getAxis());
+        SoftmaxParts p = softmaxParts(e, s.getX(), axis);
+        return e.withReduced(resultType, {s.getX()}, {p.max, p.sumExp}, axis,
+                             [](OpBuilder &nb, Location l, ValueRange a) {
+                               Value shifted = nb.create<arith::SubFOp>(l, a[0], a[1]);
+                               return nb.create<arith::SubFOp>(l, shifted, nb.create<math::LogOp>(l, a[2]))
+                                   .getResult();
+                             });
+      })
+      .Case([&](SoftmaxCrossEntropyOp s) -> Value {
+        // loss_i = max_i + log(sum_c exp(x_ic - max_i)) - x_i,label_i
+        auto lt = tensorType(s.getLogits());
+        int64_t axis = lt.getRank() - 1;
+        SoftmaxParts p = softmaxParts(e, s.getLogits(), axis);
+        Type le = tensorType(s.getLabels()).getElementType();
+        // picked_i = sum_c (c == label_i ? x_ic : 0), a reduction with the label as input.
+        auto rowType = tensorType(p.max);
+        Value zeros = b.create<linalg::FillOp>(loc, e.scalar(b, loc, lt.getElementType(), 0.0),
+                                               e.empty(rowType))
+                          .getResult(0);
+        SmallVector<utils::IteratorType> iters(lt.getRank(), utils::IteratorType::parallel);
+        iters.back() = utils::IteratorType::reduction;
+        AffineMap rows = e.droppedAxisMap(lt.getRank(), axis);
+        Value picked = b.create<linalg::GenericOp>(
+                       loc, TypeRange{rowType}, ValueRange{s.getLogits(), s.getLabels()},
+                       ValueRange{zeros},
+                       ArrayRef<AffineMap>{b.getMultiDimIdentityMap(unsigned(lt.getRank())), rows, rows},
+                       iters,
+                       [&](OpBuilder &nb, Location l, ValueRange a) {
+                         Value c = nb.create<arith::IndexCastOp>(l, le, nb.create<linalg::IndexOp>(l, uint64_t(axis)));
+                         Value hit = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, a[1]);
+                         Value add = nb.create<arith::AddFOp>(l, a[2], a[0]);
+                         nb.create<linalg::YieldOp>(l, nb.create<arith::SelectOp>(l, hit, add, a[2]).getResult());
+                       })
+                     .getResult(0);
+        Value perRow = e.elementwise(rowType, {p.max, p.sumExp, picked},
+                                     [](OpBuilder &nb, Location l, ValueRange a) {
+                                       Value lse = nb.create<arith::AddFOp>(l, a[0], nb.create<math::LogOp>(l, a[1]));
+                                       return nb.create<arith::SubFOp>(l, lse, a[2]).getResult();
+                                     });
+        return reduceLoss(e, perRow, s.getReduction());
+      })
+      .Case([&](MeanSquaredErrorOp m) -> Value {
+        auto pt = tensorType(m.getPredictions());
+        Value sq = e.elementwise(pt, {m.getPredictions(), m.getTargets()},
+                                 [](OpBuilder &nb, Location l, ValueRange a) {
+                                   Value d = nb.create<arith::SubFOp>(l, a[0], a[1]);
+                                   return nb.create<arith::MulFOp>(l, d, d).getResult();
+                                 });
+        return reduceLoss(e, sq, m.getReduction());
+      })
+      .Case([&](OneHotOp o) -> Value {
+        Type ie = tensorType(o.getIndices()).getElementType();
+        int64_t last = resultType.getRank() - 1;
+        SmallVector<AffineMap> maps = {e.droppedAxisMap(resultType.getRank(), last),
+                                       b.getMultiDimIdentityMap(unsigned(resultType.getRank()))};
+        SmallVector<utils::IteratorType> iters(resultType.getRank(), utils::IteratorType::parallel);
+        double on = o.getOnValue().convertToDouble(), off = o.getOffValue().convertToDouble();
+        return b
+            .create<linalg::GenericOp>(
+                loc, TypeRange{resultType}, ValueRange{o.getIndices()}, ValueRange{e.empty(resultType)},
+                maps, iters,
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Value c = nb.create<arith::IndexCastOp>(l, ie, nb.create<linalg::IndexOp>(l, uint64_t(last)));
+                  Value hit = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, c, a[0]);
+                  nb.create<linalg::YieldOp>(
+                      l, nb.create<arith::SelectOp>(l, hit, e.scalar(nb, l, elt, on), e.scalar(nb, l, elt, off))
+                             .getResult());
+                })
+            .getResult(0);
+      })
+      .Case([&](SliceOp s) -> Value {
+        SmallVector<OpFoldResult> offsets, sizes, strides;
+        for (int64_t i = 0; i < resultType.getRank(); ++i) {
+          offsets.push_back(b.getIndexAttr(s.getStart()[size_t(i)]));
+          sizes.push_back(b.getIndexAttr(resultType.getDimSize(i)));
+          strides.push_back(b.getIndexAttr(s.getStrides()[size_t(i)]));
+        }
+        return b.create<tensor::ExtractSliceOp>(loc, resultType, s.getX(), offsets, sizes, strides);
+      })
+      .Case([&](PadOp p) -> Value {
+        SmallVector<OpFoldResult> low, high;
+        for (int64_t v : p.getLow())
+          low.push_back(b.getIndexAttr(v));
+        for (int64_t v : p.getHigh())
+          high.push_back(b.getIndexAttr(v));
+        Value value = e.scalar(b, loc, elt, p.getValue().convertToDouble());
+        return b.create<tensor::PadOp>(loc, resultType, p.getX(), low, high, value);
+      })
+      .Case([&](ConcatOp c) -> Value {
+        Value acc = e.empty(resultType);
+        int64_t offset = 0, axis = int64_t(c.getAxis());
+        for (Value in : c.getInputs()) {
+          auto it = tensorType(in);
+          SmallVector<OpFoldResult> offsets(resultType.getRank(), b.getIndexAttr(0)), sizes,
+              strides(resultType.getRank(), b.getIndexAttr(1));
+          offsets[size_t(axis)] = b.getIndexAttr(offset);
+          for (int64_t d : it.getShape())
+            sizes.push_back(b.getIndexAttr(d));
+          acc = b.create<tensor::InsertSliceOp>(loc, in, acc, offsets, sizes, strides);
+          offset += it.getDimSize(axis);
+        }
+        return acc;
+      })
+      .Case([&](GatherOp g) -> Value {
+        // result[pre, idx..., post] = params[pre, clamp(indices[idx...]), post]
+        auto pt = tensorType(g.getParams());
+        auto it = tensorType(g.getIndices());
+        int64_t axis = int64_t(g.getAxis()), k = it.getRank();
+        SmallVector<AffineExpr> idxExprs;
+        for (int64_t i = 0; i < k; ++i)
+          idxExprs.push_back(b.getAffineDimExpr(unsigned(axis + i)));
+        SmallVector<AffineMap> maps = {
+            AffineMap::get(unsigned(resultType.getRank()), 0, idxExprs, b.getContext()),
+            b.getMultiDimIdentityMap(unsigned(resultType.getRank()))};
+        SmallVector<utils::IteratorType> iters(resultType.getRank(), utils::IteratorType::parallel);
+        Value params = g.getParams();
+        return b
+            .create<linalg::GenericOp>(
+                loc, TypeRange{resultType}, ValueRange{g.getIndices()}, ValueRange{e.empty(resultType)},
+                maps, iters,
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  // Out-of-range indices are clamped: compiled code cannot
+                  // report them (the interpreter does).
+                  Value i = nb.create<arith::IndexCastOp>(l, nb.getIndexType(), a[0]);
+                  Value zero = nb.create<arith::ConstantIndexOp>(l, 0);
+                  Value top = nb.create<arith::ConstantIndexOp>(l, pt.getDimSize(axis) - 1);
+                  i = nb.create<arith::MinSIOp>(l, nb.create<arith::MaxSIOp>(l, i, zero), top);
+                  SmallVector<Value> coords;
+                  for (int64_t d = 0; d < axis; ++d)
+                    coords.push_back(nb.create<linalg::IndexOp>(l, uint64_t(d)));
+                  coords.push_back(i);
+                  for (int64_t d = axis + 1; d < pt.getRank(); ++d)
+                    coords.push_back(nb.create<linalg::IndexOp>(l, uint64_t(d + k - 1)));
+                  nb.create<linalg::YieldOp>(l, nb.create<tensor::ExtractOp>(l, params, coords).getResult());
+                })
+            .getResult(0);
+      })
+      .Default([](Operation *) { return failure(); });
+}
+
+/// Ops that stay tg ops and bufferize into runtime (oneDNN) calls.
+bool isLibraryOp(Operation *op) {
+  auto mm = llvm::dyn_cast<MatmulOp>(op);
+  return mm && tensorType(mm.getResult()).getElementType().isF32();
+}
+
+/// Matmul of other element types (f64, integers): a linalg.generic over
+/// (batch..., m, n, k) with broadcast batch dims and transposes in the maps.
+Value lowerMatmulGeneric(MatmulOp mm, Emitter &e) {
+  OpBuilder &b = e.b;
+  auto rt = tensorType(mm.getResult());
+  int64_t r = rt.getRank();
+  unsigned k = unsigned(r); // the contraction loop
+  auto operandMap = [&](Value v, bool transposed, bool isLhs) {
+    auto t = tensorType(v);
+    int64_t lead = (r - 2) - (t.getRank() - 2);
+    SmallVector<AffineExpr> ex;
+    for (int64_t i = 0; i < t.getRank() - 2; ++i) {
+      bool bcast = t.getDimSize(i) == 1 && rt.getDimSize(lead + i) != 1;
+      ex.push_back(bcast ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(unsigned(lead + i)));
+    }
+    AffineExpr outer = b.getAffineDimExpr(unsigned(isLhs ? r - 2 : r - 1)), inner = b.getAffineDimExpr(k);
+    // lhs is [m, k] (or [k, m] transposed); rhs is [k, n] (or [n, k]).
+    if (isLhs != transposed) {
+      ex.push_back(outer);
+      ex.push_back(inner);
+    } else {
+      ex.push_back(inner);
+      ex.push_back(outer);
+    }
+    return AffineMap::get(unsigned(r + 1), 0, ex, b.getContext());
+  };
+  SmallVector<AffineExpr> outEx;
+  for (int64_t i = 0; i < r; ++i)
+    outEx.push_back(b.getAffineDimExpr(unsigned(i)));
+  SmallVector<AffineMap> maps = {operandMap(mm.getLhs(), mm.getTransposeLhs(), true),
+                                 operandMap(mm.getRhs(), mm.getTransposeRhs(), false),
+                                 AffineMap::get(unsigned(r + 1), 0, outEx, b.getContext())};
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Type elt = rt.getElementType();
+  Value zero = b.create<linalg::FillOp>(e.loc, e.scalar(b, e.loc, elt, 0), e.empty(rt)).getResult(0);
+  return b
+      .create<linalg::GenericOp>(e.loc, TypeRange{rt}, ValueRange{mm.getLhs(), mm.getRhs()},
+                                 ValueRange{zero}, maps, iters,
+                                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                                   Value p = isFloatElt(elt) ? nb.create<arith::MulFOp>(l, a[0], a[1]).getResult()
+                                                             : nb.create<arith::MulIOp>(l, a[0], a[1]).getResult();
+                                   nb.create<linalg::YieldOp>(l, addScalar(nb, l, a[2], p));
+                                 })
+      .getResult(0);
+}
+
+struct LowerTgOp : public ConversionPattern {
+  LowerTgOp(MLIRContext *ctx) : ConversionPattern(MatchAnyOpTypeTag(), 1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                                ConversionPatternRewriter &rewriter) const override {
+    if (!llvm::isa<TgDialect>(op->getDialect()) || isLibraryOp(op))
+      return failure();
+    Emitter e{rewriter, op->getLoc()};
+    FailureOr<Value> v = lower(op, e);
+    if (failed(v))
+      return rewriter.notifyMatchFailure(op, "no CPU lowering");
+    rewriter.replaceOp(op, *v);
+    return success();
+  }
+};
+
+struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    // Report every unsupported op by name rather than a generic failure.
+    bool unsupported = false;
+    module.walk([&](Operation *op) {
+      if (!llvm::isa<TgDialect>(op->getDialect()) || isLibraryOp(op))
+        return;
+      if (llvm::isa<ScatterAddOp, RandomUniformOp, RandomNormalOp, Conv2DOp, Conv2DBackpropInputOp,
+                    Conv2DBackpropFilterOp, MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp,
+                    AvgPool2DGradOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' is not supported by the CPU code generator yet";
+        unsupported = true;
+      }
+    });
+    if (unsupported)
+      return signalPassFailure();
+    ConversionTarget target(getContext());
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+                           math::MathDialect, scf::SCFDialect, func::FuncDialect>();
+    target.addIllegalDialect<TgDialect>();
+    target.addDynamicallyLegalOp<MatmulOp>([](MatmulOp op) { return isLibraryOp(op); });
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerTgOp>(&getContext());
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace tg

@@ -1,0 +1,55 @@
+//===- Passes.td - CPU code generation passes -------------*- tablegen -*-===//
+#ifndef TG_CODEGEN_CPU_PASSES_TD
+#define TG_CODEGEN_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerToLinalg : Pass<"tg-lower-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lowers tg ops to linalg/tensor/arith/math on tensors";
+  let description = [{
+    Elementwise ops (with NumPy broadcasting as indexing maps), reductions,
+    softmax, losses and data movement become `linalg.generic` and `tensor`
+    ops. Library ops (matmul) stay as tg ops: they bufferize into calls to
+    the runtime's oneDNN kernels (see LibraryBufferization.cpp). An op the
+    CPU code generator does not handle yet is an error naming it.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def TieResults : Pass<"tg-cpu-tie-results", "mlir::ModuleOp"> {
+  let summary = "Ties results with tg.alias to their argument's buffer";
+  let description = [{
+    Before bufferization: a result with `tg.alias = i` is routed through
+    `bufferization.materialize_in_destination` into argument i, which is
+    marked writable; every other argument is marked read-only. Empty-tensor
+    elimination then lets the last op that produces the result write straight
+    into the argument's buffer (an in-place update, no copy).
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def EntryAbi : Pass<"tg-cpu-entry-abi", "mlir::ModuleOp"> {
+  let summary = "Fixes the calling convention of bufferized entry points";
+  let description = [{
+    After bufferization: a result with `tg.alias = i` is written into
+    argument i's buffer (dropped from the results when bufferization already
+    computed it in place, otherwise copied there at the end), and entry
+    points get a C interface. Run before buffer-results-to-out-params.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def MathApproximation : Pass<"tg-math-approximation", "mlir::ModuleOp"> {
+  let summary = "Vectorizable polynomial approximations of math functions";
+  let description = [{
+    Rewrites tanh, exp, log, erf, sin, cos, ... into arithmetic (MLIR's
+    polynomial approximations), so loops containing them vectorize and no
+    libm call is left on the hot path.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+#endif // TG_CODEGEN_CPU_PASSES_TD
