@@ -12,6 +12,7 @@
 #include "dnnl.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -109,4 +110,37 @@ extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *
   dnnl::memory ma(da, ctx.engine, va.data), mb(db, ctx.engine, vb.data), mc(dc, ctx.engine, vc.data);
   it->second.execute(ctx.stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
   ctx.stream.wait();
+}
+
+/// memref.copy between non-contiguous layouts lowers to this call (MLIR's
+/// runner-utils ABI): a strided copy of `elemSize`-byte elements.
+extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef *dst) {
+  auto *s = static_cast<char *>(src->descriptor), *d = static_cast<char *>(dst->descriptor);
+  int64_t rank = src->rank;
+  char *sp = *reinterpret_cast<char **>(s + sizeof(void *)) +
+             *reinterpret_cast<int64_t *>(s + 2 * sizeof(void *)) * elemSize;
+  char *dp = *reinterpret_cast<char **>(d + sizeof(void *)) +
+             *reinterpret_cast<int64_t *>(d + 2 * sizeof(void *)) * elemSize;
+  auto *sizes = reinterpret_cast<int64_t *>(s + 2 * sizeof(void *) + sizeof(int64_t));
+  auto *sStrides = sizes + rank;
+  auto *dStrides = reinterpret_cast<int64_t *>(d + 2 * sizeof(void *) + sizeof(int64_t)) + rank;
+  int64_t total = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    total *= sizes[i];
+  if (total == 0)
+    return;
+  std::vector<int64_t> index(size_t(rank), 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, dof = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += index[size_t(i)] * sStrides[i];
+      dof += index[size_t(i)] * dStrides[i];
+    }
+    std::memcpy(dp + dof * elemSize, sp + so * elemSize, size_t(elemSize));
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++index[size_t(i)] < sizes[i])
+        break;
+      index[size_t(i)] = 0;
+    }
+  }
 }

@@ -2,6 +2,7 @@
 #include "tg/tg_runtime.h"
 #include "runtime/Init.h"
 #include "runtime/KernelError.h"
+#include "runtime/Trailer.h"
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -287,12 +288,29 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
   FILE *f = std::fopen(path, "rb");
   if (!f)
     return fail(TG_NOT_FOUND, absl::StrCat("cannot open artifact '", path, "': ", std::strerror(errno)));
-  char magic[4] = {};
-  size_t got = std::fread(magic, 1, 4, f);
+  std::string bytes;
+  char chunk[1 << 16];
+  for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, f)) > 0;)
+    bytes.append(chunk, n);
   std::fclose(f);
-  if (got != 4 || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
+  if (bytes.size() < 4 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("'", path, "' is not a tgx artifact (not an ELF shared object)"));
+  // Check the integrity trailer before the dynamic loader touches the file.
+  if (bytes.size() < kTrailerSize ||
+      std::memcmp(bytes.data() + bytes.size() - kTrailerSize, kTrailerMagic, 8) != 0)
+    return fail(TG_INVALID_ARGUMENT,
+                absl::StrCat("'", path, "' is truncated or not written by tgc compile (no "
+                             "integrity trailer in its last ", kTrailerSize, " bytes)"));
+  uint64_t fields[2];
+  std::memcpy(fields, bytes.data() + bytes.size() - 16, 16);
+  size_t elfSize = bytes.size() - kTrailerSize;
+  if (fields[0] != elfSize)
+    return fail(TG_INVALID_ARGUMENT,
+                absl::StrCat("'", path, "' is truncated or padded: its trailer records ",
+                             fields[0], " bytes of code, the file holds ", elfSize));
+  if (fnv1a64(bytes.data(), elfSize) != fields[1])
+    return fail(TG_INVALID_ARGUMENT, absl::StrCat("'", path, "' is corrupted (checksum mismatch)"));
   a->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!a->handle)
     return fail(TG_INVALID_ARGUMENT,

@@ -3,6 +3,7 @@
 #include "codegen/cpu/Passes.h"
 #include "ir/Dialect.h"
 #include "ir/TrainSpec.h"
+#include "runtime/Trailer.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -294,6 +295,18 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
   if (rc != 0)
     return absl::InternalError(absl::StrCat("linking '", path, "' failed",
                                             execError.empty() ? "" : ": " + execError, "\n", log));
+  // Integrity trailer (runtime/Trailer.h).
+  auto elf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!elf)
+    return absl::InternalError(absl::StrCat("cannot read back '", path, "'"));
+  std::string trailer = makeTrailer((*elf)->getBuffer().str());
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Append);
+    if (ec)
+      return absl::InternalError(absl::StrCat("cannot append to '", path, "': ", ec.message()));
+    os << trailer;
+  }
   timer.phase("");
   return absl::OkStatus();
 }

@@ -153,8 +153,10 @@ struct Emitter {
       return r;
     };
     Value flat = from.getRank() == 1 ? x
-                                     : b.create<tensor::CollapseShapeOp>(loc, flatType, x,
-                                                                         all(from.getRank()));
+                 : from.getRank() == 0
+                     ? b.create<tensor::ExpandShapeOp>(loc, flatType, x, all(0)).getResult()
+                     : b.create<tensor::CollapseShapeOp>(loc, flatType, x, all(from.getRank()))
+                           .getResult();
     if (to.getRank() == 1)
       return flat;
     if (to.getRank() == 0)

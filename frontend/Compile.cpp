@@ -1,0 +1,200 @@
+//===- Compile.cpp - tg::compile: the CPU pipeline in process -------------===//
+#include "tg/Compile.h"
+#include "codegen/cpu/Artifact.h"
+#include "codegen/cpu/Passes.h"
+#include "frontend/ModuleImpl.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FileSystem.h"
+
+#include "absl/strings/str_cat.h"
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace tg {
+
+Executable::Executable(rt::Artifact artifact, rt::Session session)
+    : artifact_(std::move(artifact)), session_(std::move(session)),
+      manifest_(artifact_.manifest()) {
+  auto m = nlohmann::json::parse(manifest_, nullptr, false);
+  if (m.is_discarded())
+    return;
+  for (const auto &e : m["entries"])
+    for (const char *list : {"args", "results"})
+      for (const auto &b : e[list]) {
+        auto dt = parseDType(b["dtype"].get<std::string>());
+        if (dt.ok())
+          specs_[b["name"].get<std::string>()] = {*dt, b["shape"].get<std::vector<int64_t>>()};
+      }
+}
+
+static size_t elementSize(DType d) {
+  switch (d) {
+  case DType::f64:
+  case DType::i64:
+    return 8;
+  case DType::f16:
+  case DType::bf16:
+    return 2;
+  case DType::i1:
+    return 1;
+  default:
+    return 4;
+  }
+}
+
+absl::Status Executable::set(const std::string &name, const Tensor &value) {
+  auto it = specs_.find(name);
+  if (it == specs_.end())
+    return absl::NotFoundError(absl::StrCat("no buffer named '", name, "'"));
+  if (it->second.dtype != value.dtype || it->second.shape != value.shape)
+    return absl::InvalidArgumentError(absl::StrCat("buffer '", name, "' is ", dtypeName(it->second.dtype),
+                                                   " ", shapeToString(it->second.shape), ", got ",
+                                                   value.typeString()));
+  std::vector<uint8_t> bytes(size_t(value.numElements()) * elementSize(value.dtype));
+  for (size_t i = 0; i < value.data.size(); ++i) {
+    double v = value.data[i];
+    switch (value.dtype) {
+    case DType::f32: {
+      float f = float(v);
+      std::memcpy(&bytes[i * 4], &f, 4);
+      break;
+    }
+    case DType::f64:
+      std::memcpy(&bytes[i * 8], &v, 8);
+      break;
+    case DType::i32: {
+      int32_t x = int32_t(v);
+      std::memcpy(&bytes[i * 4], &x, 4);
+      break;
+    }
+    case DType::i64: {
+      int64_t x = int64_t(v);
+      std::memcpy(&bytes[i * 8], &x, 8);
+      break;
+    }
+    case DType::i1:
+      bytes[i] = v != 0;
+      break;
+    default:
+      return absl::UnimplementedError(absl::StrCat("set: dtype ", dtypeName(value.dtype)));
+    }
+  }
+  return session_.write(name, bytes.data(), bytes.size());
+}
+
+absl::StatusOr<Tensor> Executable::get(const std::string &name) const {
+  auto it = specs_.find(name);
+  if (it == specs_.end())
+    return absl::NotFoundError(absl::StrCat("no buffer named '", name, "'"));
+  Tensor t = Tensor::full(it->second.dtype, it->second.shape);
+  std::vector<uint8_t> bytes(size_t(t.numElements()) * elementSize(t.dtype));
+  if (absl::Status s = session_.read(name, bytes.data(), bytes.size()); !s.ok())
+    return s;
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    switch (t.dtype) {
+    case DType::f32: {
+      float f;
+      std::memcpy(&f, &bytes[i * 4], 4);
+      t.data[i] = f;
+      break;
+    }
+    case DType::f64:
+      std::memcpy(&t.data[i], &bytes[i * 8], 8);
+      break;
+    case DType::i32: {
+      int32_t x;
+      std::memcpy(&x, &bytes[i * 4], 4);
+      t.data[i] = x;
+      break;
+    }
+    case DType::i64: {
+      int64_t x;
+      std::memcpy(&x, &bytes[i * 8], 8);
+      t.data[i] = double(x);
+      break;
+    }
+    case DType::i1:
+      t.data[i] = bytes[i];
+      break;
+    default:
+      return absl::UnimplementedError(absl::StrCat("get: dtype ", dtypeName(t.dtype)));
+    }
+  }
+  return t;
+}
+
+absl::Status Executable::run(const std::string &entry) { return session_.run(entry); }
+
+absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &options) {
+  absl::StatusOr<Module> work = module.transform("canonicalize"); // a private copy
+  if (!work.ok())
+    return work.status();
+  ModuleOp m = *work->impl().module;
+  bool built = false;
+  for (auto fn : m.getOps<func::FuncOp>())
+    built = built || fn.getSymName() == "train_step";
+  if (m->hasAttr("tg.train") && !built) {
+    work = work->transform("tg-build-train-step");
+    if (!work.ok())
+      return work.status();
+    m = *work->impl().module;
+  }
+  MLIRContext *ctx = m.getContext();
+  DialectRegistry registry;
+  registerCpuCodegen(registry);
+  ctx->appendDialectRegistry(registry);
+  ctx->loadAllAvailableDialects();
+
+  std::string path = options.outputPath;
+  bool temporary = path.empty();
+  if (temporary) {
+    llvm::SmallString<128> p;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tg-compile", "tgx", p))
+      return absl::InternalError(absl::StrCat("cannot create a temporary file: ", ec.message()));
+    path = std::string(p);
+  }
+  std::string diagnostics;
+  absl::Status s;
+  {
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+      if (d.getSeverity() != DiagnosticSeverity::Error)
+        return success();
+      std::string loc;
+      llvm::raw_string_ostream os(loc);
+      os << d.getLocation();
+      absl::StrAppend(&diagnostics, diagnostics.empty() ? "" : "\n", loc, ": ", d.str());
+      return success();
+    });
+    ArtifactOptions ao;
+    ao.targetCpu = options.targetCpu;
+    s = writeArtifact(m, ao, path);
+  }
+  if (!s.ok()) {
+    if (temporary)
+      llvm::sys::fs::remove(path);
+    return absl::Status(s.code(), diagnostics.empty() ? std::string(s.message())
+                                                      : absl::StrCat(s.message(), ":\n", diagnostics));
+  }
+  auto artifact = rt::Artifact::open(path);
+  if (temporary)
+    llvm::sys::fs::remove(path); // the mapping stays valid after unlink
+  if (!artifact.ok())
+    return artifact.status();
+  auto session = rt::Session::create(*artifact, options.seed);
+  if (!session.ok())
+    return session.status();
+  return Executable(std::move(*artifact), std::move(*session));
+}
+
+absl::StatusOr<Executable> compile(const Graph &graph, const CompileOptions &options) {
+  auto m = graph.build();
+  if (!m.ok())
+    return m.status();
+  return compile(*m, options);
+}
+
+} // namespace tg
