@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -61,6 +62,9 @@ struct Context {
   dnnl::stream stream{engine};
   std::mutex mutex;
   std::map<std::string, dnnl::matmul> matmuls;
+  /// Convolution / pooling primitives (and a pooling workspace desc) by key.
+  std::map<std::string, dnnl::primitive> primitives;
+  std::map<std::string, dnnl::memory::desc> workspaces;
 };
 
 Context &context() {
@@ -143,4 +147,217 @@ extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef
       index[size_t(i)] = 0;
     }
   }
+}
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+
+dnnl::memory::desc descOf(const View &v) { return dnnl::memory::desc(v.sizes, dt::f32, v.strides); }
+
+/// Weights [O, C/G, KH, KW] as oneDNN's grouped [G, O/G, C/G, KH, KW] view.
+dnnl::memory::desc weightsDesc(const View &w, int64_t groups) {
+  if (groups == 1)
+    return descOf(w);
+  dnnl::memory::dims dims = {groups, w.sizes[0] / groups, w.sizes[1], w.sizes[2], w.sizes[3]};
+  dnnl::memory::dims strides = {w.strides[0] * (w.sizes[0] / groups), w.strides[0], w.strides[1],
+                                w.strides[2], w.strides[3]};
+  return dnnl::memory::desc(dims, dt::f32, strides);
+}
+
+struct ConvGeometry {
+  dnnl::memory::dims strides, dilates, padL, padR;
+  int64_t groups;
+  ConvGeometry(int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh,
+               int64_t dw, int64_t g)
+      : strides{sh, sw}, dilates{dh - 1, dw - 1}, padL{pt, pl}, padR{pb, pr}, groups(g) {}
+};
+
+std::string keyOf(const char *op, std::initializer_list<const View *> views,
+                  std::initializer_list<int64_t> params) {
+  std::ostringstream os;
+  os << op << ':';
+  for (const View *v : views)
+    key(os, *v);
+  for (int64_t p : params)
+    os << p << ',';
+  return os.str();
+}
+
+dnnl::convolution_forward::primitive_desc convForwardPd(Context &ctx, const View &x, const View &w,
+                                                        const View &y, const ConvGeometry &g) {
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
+                                    dnnl::algorithm::convolution_direct, descOf(x),
+                                    weightsDesc(w, g.groups), descOf(y), g.strides, g.dilates,
+                                    g.padL, g.padR);
+  return dnnl::convolution_forward::primitive_desc(d, ctx.engine);
+}
+
+/// Runs (creating once) the primitive `make()` under `key`; errors are
+/// recorded for tg_session_run instead of thrown through compiled code.
+template <typename Make>
+void runCached(const std::string &key, Make make,
+               const std::unordered_map<int, dnnl::memory> &args) {
+  Context &ctx = context();
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  try {
+    auto it = ctx.primitives.find(key);
+    if (it == ctx.primitives.end())
+      it = ctx.primitives.emplace(key, make()).first;
+    it->second.execute(ctx.stream, args);
+    ctx.stream.wait();
+  } catch (const dnnl::error &e) {
+    tg::setKernelError("oneDNN " + key + ": " + e.what());
+  }
+}
+
+dnnl::memory mem(const View &v, const dnnl::memory::desc &d) {
+  return dnnl::memory(d, context().engine, v.data);
+}
+
+} // namespace
+
+#define TG_CONV_PARAMS                                                                             \
+  int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,  \
+      int64_t groups
+#define TG_CONV_ARGS sh, sw, pt, pb, pl, pr, dh, dw, groups
+
+extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
+                                             UnrankedMemRef *ym, TG_CONV_PARAMS) {
+  View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
+  ConvGeometry g(TG_CONV_ARGS);
+  auto pd = [&] { return convForwardPd(context(), x, w, y, g); };
+  runCached(keyOf("conv2d", {&x, &w, &y}, {TG_CONV_ARGS}),
+            [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
+            {{DNNL_ARG_SRC, mem(x, descOf(x))},
+             {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
+             {DNNL_ARG_DST, mem(y, descOf(y))}});
+}
+
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym, UnrankedMemRef *wm,
+                                                            UnrankedMemRef *dxm, TG_CONV_PARAMS) {
+  View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
+  ConvGeometry g(TG_CONV_ARGS);
+  auto make = [&] {
+    auto hint = convForwardPd(context(), dx, w, dy, g);
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, descOf(dx),
+                                            weightsDesc(w, groups), descOf(dy), g.strides,
+                                            g.dilates, g.padL, g.padR);
+    return dnnl::primitive(dnnl::convolution_backward_data(
+        dnnl::convolution_backward_data::primitive_desc(d, context().engine, hint)));
+  };
+  runCached(keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}), make,
+            {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
+             {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
+             {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}});
+}
+
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
+                                                             UnrankedMemRef *dym,
+                                                             UnrankedMemRef *dwm, TG_CONV_PARAMS) {
+  View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
+  ConvGeometry g(TG_CONV_ARGS);
+  auto make = [&] {
+    auto hint = convForwardPd(context(), x, dwt, dy, g);
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, descOf(x),
+                                               weightsDesc(dwt, groups), descOf(dy), g.strides,
+                                               g.dilates, g.padL, g.padR);
+    return dnnl::primitive(dnnl::convolution_backward_weights(
+        dnnl::convolution_backward_weights::primitive_desc(d, context().engine, hint)));
+  };
+  runCached(keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}), make,
+            {{DNNL_ARG_SRC, mem(x, descOf(x))},
+             {DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
+             {DNNL_ARG_DIFF_WEIGHTS, mem(dwt, weightsDesc(dwt, groups))}});
+}
+
+namespace {
+
+dnnl::algorithm poolAlgorithm(bool isMax, int64_t includePad) {
+  return isMax ? dnnl::algorithm::pooling_max
+               : includePad ? dnnl::algorithm::pooling_avg_include_padding
+                            : dnnl::algorithm::pooling_avg_exclude_padding;
+}
+
+dnnl::pooling_forward::primitive_desc poolForwardPd(const View &x, const View &y, bool isMax,
+                                                    int64_t includePad, int64_t kh, int64_t kw,
+                                                    int64_t sh, int64_t sw, int64_t pt, int64_t pb,
+                                                    int64_t pl, int64_t pr) {
+  dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_training, poolAlgorithm(isMax, includePad),
+                                descOf(x), descOf(y), {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
+  return dnnl::pooling_forward::primitive_desc(d, context().engine);
+}
+
+} // namespace
+
+#define TG_POOL_PARAMS                                                                             \
+  int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr
+#define TG_POOL_ARGS kh, kw, sh, sw, pt, pb, pl, pr
+
+static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int64_t includePad,
+                        TG_POOL_PARAMS) {
+  View x = viewOf(xm), y = viewOf(ym);
+  auto pd = poolForwardPd(x, y, isMax, includePad, TG_POOL_ARGS);
+  // Training-mode max pooling wants a workspace; it is scratch here.
+  std::vector<uint8_t> ws(pd.workspace_desc().get_size());
+  std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, mem(x, descOf(x))},
+                                                {DNNL_ARG_DST, mem(y, descOf(y))}};
+  if (!ws.empty())
+    args[DNNL_ARG_WORKSPACE] = dnnl::memory(pd.workspace_desc(), context().engine, ws.data());
+  runCached(keyOf(isMax ? "max_pool" : "avg_pool", {&x, &y}, {TG_POOL_ARGS, includePad}),
+            [&] { return dnnl::primitive(dnnl::pooling_forward(pd)); }, args);
+}
+
+extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
+                                                 TG_POOL_PARAMS) {
+  poolForward(x, y, true, 0, TG_POOL_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
+                                                 TG_POOL_PARAMS, int64_t includePad) {
+  poolForward(x, y, false, includePad, TG_POOL_ARGS);
+}
+
+/// dx from dy: max pooling recomputes the forward pass for its workspace
+/// (the argmax positions), as tg.max_pool2d_grad takes the input.
+static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef *dxm, bool isMax,
+                         int64_t includePad, TG_POOL_PARAMS) {
+  View dy = viewOf(dym), dx = viewOf(dxm);
+  View x = xm ? viewOf(xm) : dx;
+  std::vector<float> y(size_t(dnnl::memory::desc(dy.sizes, dt::f32, dnnl::memory::format_tag::nchw).get_size() / sizeof(float)));
+  View yv{y.data(), dy.sizes, {dy.sizes[1] * dy.sizes[2] * dy.sizes[3], dy.sizes[2] * dy.sizes[3], dy.sizes[3], 1}};
+  try {
+    auto fwd = poolForwardPd(x, yv, isMax, includePad, TG_POOL_ARGS);
+    std::vector<uint8_t> ws(fwd.workspace_desc().get_size());
+    dnnl::memory wsMem(fwd.workspace_desc(), context().engine, ws.data());
+    if (isMax)
+      runCached(keyOf("max_pool", {&x, &yv}, {TG_POOL_ARGS, 0}),
+                [&] { return dnnl::primitive(dnnl::pooling_forward(fwd)); },
+                {{DNNL_ARG_SRC, mem(x, descOf(x))}, {DNNL_ARG_DST, mem(yv, descOf(yv))},
+                 {DNNL_ARG_WORKSPACE, wsMem}});
+    auto make = [&] {
+      dnnl::pooling_backward::desc d(poolAlgorithm(isMax, includePad), descOf(dx), descOf(dy),
+                                     {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
+      return dnnl::primitive(
+          dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(d, context().engine, fwd)));
+    };
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
+                                                  {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}};
+    if (isMax)
+      args[DNNL_ARG_WORKSPACE] = wsMem;
+    runCached(keyOf(isMax ? "max_pool_bwd" : "avg_pool_bwd", {&dy, &dx}, {TG_POOL_ARGS, includePad}),
+              make, args);
+  } catch (const dnnl::error &e) {
+    tg::setKernelError(std::string("oneDNN pooling backward: ") + e.what());
+  }
+}
+
+extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, UnrankedMemRef *dy,
+                                                      UnrankedMemRef *dx, TG_POOL_PARAMS) {
+  poolBackward(x, dy, dx, true, 0, TG_POOL_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, UnrankedMemRef *dx,
+                                                      TG_POOL_PARAMS, int64_t includePad) {
+  poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
 }

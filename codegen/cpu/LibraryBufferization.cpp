@@ -1,8 +1,9 @@
 //===- LibraryBufferization.cpp - library ops bufferize into runtime calls ===//
 //
-// tg.matmul on f32 survives tg-lower-to-linalg; one-shot bufferization turns
-// it into an aligned allocation for the result and a call into libtgrt,
-// which runs a cached oneDNN primitive. Operands are passed as unranked
+// f32 matmul, convolutions and pooling (with their gradient ops) survive
+// tg-lower-to-linalg; one-shot bufferization turns each into an aligned
+// allocation for the result and a call into libtgrt, which runs a cached
+// oneDNN primitive. Operands are passed as unranked
 // memrefs (C interface), so one runtime entry serves every rank and layout.
 //
 //===----------------------------------------------------------------------===//
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::bufferization;
@@ -35,8 +37,56 @@ func::FuncOp declareRuntimeFunction(Operation *from, RewriterBase &rewriter, Str
   return fn;
 }
 
-struct MatmulBufferization
-    : public BufferizableOpInterface::ExternalModel<MatmulBufferization, MatmulOp> {
+/// How a library op becomes a runtime call: its symbol and the integer
+/// parameters that follow the memref operands (unranked, then the result).
+struct LibraryCall {
+  std::string symbol;
+  SmallVector<int64_t> params;
+};
+
+LibraryCall libraryCall(Operation *op) {
+  auto ints = [](ArrayRef<int64_t> a, SmallVector<int64_t> &out) { out.append(a.begin(), a.end()); };
+  LibraryCall c;
+  if (auto mm = llvm::dyn_cast<MatmulOp>(op)) {
+    c.symbol = kMatmulF32Symbol.str();
+    c.params = {mm.getTransposeLhs(), mm.getTransposeRhs()};
+    return c;
+  }
+  auto conv = [&](auto o, StringRef name) {
+    c.symbol = name.str();
+    ints(o.getStrides(), c.params);
+    ints(o.getPadding(), c.params);
+    ints(o.getDilations(), c.params);
+    c.params.push_back(int64_t(o.getGroups()));
+  };
+  auto pool = [&](auto o, StringRef name) {
+    c.symbol = name.str();
+    ints(o.getKernel(), c.params);
+    ints(o.getStrides(), c.params);
+    ints(o.getPadding(), c.params);
+  };
+  llvm::TypeSwitch<Operation *>(op)
+      .Case([&](Conv2DOp o) { conv(o, "tgrt_conv2d_f32"); })
+      .Case([&](Conv2DBackpropInputOp o) { conv(o, "tgrt_conv2d_backprop_input_f32"); })
+      .Case([&](Conv2DBackpropFilterOp o) { conv(o, "tgrt_conv2d_backprop_filter_f32"); })
+      .Case([&](MaxPool2DOp o) { pool(o, "tgrt_max_pool2d_f32"); })
+      .Case([&](MaxPool2DGradOp o) { pool(o, "tgrt_max_pool2d_grad_f32"); })
+      .Case([&](AvgPool2DOp o) {
+        pool(o, "tgrt_avg_pool2d_f32");
+        c.params.push_back(o.getCountIncludePad());
+      })
+      .Case([&](AvgPool2DGradOp o) {
+        pool(o, "tgrt_avg_pool2d_grad_f32");
+        c.params.push_back(o.getCountIncludePad());
+      });
+  return c;
+}
+
+/// Bufferizes a library op into an aligned allocation for its result and a
+/// call `symbol(operands..., result, params...)`.
+template <typename OpTy>
+struct LibraryOpBufferization
+    : public BufferizableOpInterface::ExternalModel<LibraryOpBufferization<OpTy>, OpTy> {
   bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
     return true;
   }
@@ -50,25 +100,34 @@ struct MatmulBufferization
 
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
                           const BufferizationOptions &options) const {
-    auto mm = llvm::cast<MatmulOp>(op);
     Location loc = op->getLoc();
-    FailureOr<Value> lhs = getBuffer(rewriter, mm.getLhs(), options);
-    FailureOr<Value> rhs = getBuffer(rewriter, mm.getRhs(), options);
-    if (failed(lhs) || failed(rhs))
-      return failure();
-    auto rt = llvm::cast<RankedTensorType>(mm.getType());
+    SmallVector<Value> buffers;
+    for (Value v : op->getOperands()) {
+      FailureOr<Value> buf = getBuffer(rewriter, v, options);
+      if (failed(buf))
+        return failure();
+      buffers.push_back(*buf);
+    }
+    auto rt = llvm::cast<RankedTensorType>(op->getResult(0).getType());
     Type elt = rt.getElementType();
     Value out = rewriter.create<memref::AllocOp>(loc, MemRefType::get(rt.getShape(), elt),
                                                  rewriter.getI64IntegerAttr(64));
+    buffers.push_back(out);
     auto unranked = UnrankedMemRefType::get(elt, 0);
-    auto erase = [&](Value v) { return rewriter.create<memref::CastOp>(loc, unranked, v); };
-    Type i32 = rewriter.getI32Type();
-    auto fnType = rewriter.getFunctionType({unranked, unranked, unranked, i32, i32}, {});
-    declareRuntimeFunction(op, rewriter, kMatmulF32Symbol, fnType);
-    Value ta = rewriter.create<arith::ConstantOp>(loc, rewriter.getI32IntegerAttr(mm.getTransposeLhs()));
-    Value tb = rewriter.create<arith::ConstantOp>(loc, rewriter.getI32IntegerAttr(mm.getTransposeRhs()));
-    rewriter.create<func::CallOp>(loc, kMatmulF32Symbol, TypeRange{},
-                                  ValueRange{erase(*lhs), erase(*rhs), erase(out), ta, tb});
+    SmallVector<Value> args;
+    SmallVector<Type> argTypes;
+    for (Value b : buffers) {
+      args.push_back(rewriter.create<memref::CastOp>(loc, unranked, b));
+      argTypes.push_back(unranked);
+    }
+    LibraryCall call = libraryCall(op);
+    Type paramType = call.symbol == kMatmulF32Symbol ? rewriter.getI32Type() : rewriter.getI64Type();
+    for (int64_t p : call.params) {
+      args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getIntegerAttr(paramType, p)));
+      argTypes.push_back(paramType);
+    }
+    declareRuntimeFunction(op, rewriter, call.symbol, rewriter.getFunctionType(argTypes, {}));
+    rewriter.create<func::CallOp>(loc, call.symbol, TypeRange{}, args);
     replaceOpWithBufferizedValues(rewriter, op, out);
     return success();
   }
@@ -78,7 +137,14 @@ struct MatmulBufferization
 
 void registerLibraryBufferization(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, TgDialect *) {
-    MatmulOp::attachInterface<MatmulBufferization>(*ctx);
+    MatmulOp::attachInterface<LibraryOpBufferization<MatmulOp>>(*ctx);
+    Conv2DOp::attachInterface<LibraryOpBufferization<Conv2DOp>>(*ctx);
+    Conv2DBackpropInputOp::attachInterface<LibraryOpBufferization<Conv2DBackpropInputOp>>(*ctx);
+    Conv2DBackpropFilterOp::attachInterface<LibraryOpBufferization<Conv2DBackpropFilterOp>>(*ctx);
+    MaxPool2DOp::attachInterface<LibraryOpBufferization<MaxPool2DOp>>(*ctx);
+    MaxPool2DGradOp::attachInterface<LibraryOpBufferization<MaxPool2DGradOp>>(*ctx);
+    AvgPool2DOp::attachInterface<LibraryOpBufferization<AvgPool2DOp>>(*ctx);
+    AvgPool2DGradOp::attachInterface<LibraryOpBufferization<AvgPool2DGradOp>>(*ctx);
   });
 }
 

@@ -644,8 +644,10 @@ FailureOr<Value> lower(Operation *op, Emitter &e) {
 
 /// Ops that stay tg ops and bufferize into runtime (oneDNN) calls.
 bool isLibraryOp(Operation *op) {
-  auto mm = llvm::dyn_cast<MatmulOp>(op);
-  return mm && tensorType(mm.getResult()).getElementType().isF32();
+  if (!llvm::isa<MatmulOp, Conv2DOp, Conv2DBackpropInputOp, Conv2DBackpropFilterOp, MaxPool2DOp,
+                 MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op))
+    return false;
+  return tensorType(op->getResult(0)).getElementType().isF32();
 }
 
 /// Matmul of other element types (f64, integers): a linalg.generic over
@@ -719,11 +721,11 @@ struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
     module.walk([&](Operation *op) {
       if (!llvm::isa<TgDialect>(op->getDialect()) || isLibraryOp(op))
         return;
-      if (llvm::isa<ScatterAddOp, RandomUniformOp, RandomNormalOp, Conv2DOp, Conv2DBackpropInputOp,
-                    Conv2DBackpropFilterOp, MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp,
-                    AvgPool2DGradOp>(op)) {
-        op->emitError() << "'" << op->getName()
-                        << "' is not supported by the CPU code generator yet";
+      bool library = llvm::isa<Conv2DOp, Conv2DBackpropInputOp, Conv2DBackpropFilterOp,
+                               MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op);
+      if (llvm::isa<ScatterAddOp, RandomUniformOp, RandomNormalOp>(op) || library) {
+        op->emitError() << "'" << op->getName() << "' is not supported by the CPU code generator yet"
+                        << (library ? " for element types other than f32" : "");
         unsupported = true;
       }
     });
@@ -732,8 +734,7 @@ struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
     ConversionTarget target(getContext());
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                            math::MathDialect, scf::SCFDialect, func::FuncDialect>();
-    target.addIllegalDialect<TgDialect>();
-    target.addDynamicallyLegalOp<MatmulOp>([](MatmulOp op) { return isLibraryOp(op); });
+    target.addDynamicallyLegalDialect<TgDialect>([](Operation *op) { return isLibraryOp(op); });
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerTgOp>(&getContext());
     if (failed(applyPartialConversion(module, target, std::move(patterns))))

@@ -191,6 +191,48 @@ std::vector<OpCase> opCases() {
   c.push_back({"gather axis 1", {{t("3x5")}, {"tensor<2x2xi32>", 0, 5}},
                "%y = tg.gather %a, %b {axis = 1} : (tensor<3x5xf32>, tensor<2x2xi32>) -> tensor<3x2x2xf32>",
                t("3x2x2")});
+  struct Conv {
+    std::string name, x, w, attrs, y;
+  };
+  for (const Conv &cv : std::vector<Conv>{
+           {"conv2d", "2x3x7x7", "4x3x3x3", "", "2x4x5x5"},
+           {"conv2d stride 2 pad", "1x2x8x7", "3x2x3x2",
+            " {strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 0, 1>}", "1x3x4x4"},
+           {"conv2d groups 2", "1x4x5x5", "6x2x2x2", " {groups = 2}", "1x6x4x4"},
+           {"conv2d dilation 2", "1x1x7x7", "2x1x2x2", " {dilations = array<i64: 2, 2>}", "1x2x5x5"}}) {
+    c.push_back({cv.name, {{t(cv.x)}, {t(cv.w)}},
+                 "%y = tg.conv2d %a, %b" + cv.attrs + " : (" + t(cv.x) + ", " + t(cv.w) + ") -> " + t(cv.y),
+                 t(cv.y)});
+    c.push_back({cv.name + " backprop_input", {{t(cv.y)}, {t(cv.w)}},
+                 "%y = tg.conv2d_backprop_input %a, %b" + cv.attrs + " : (" + t(cv.y) + ", " + t(cv.w) +
+                     ") -> " + t(cv.x),
+                 t(cv.x)});
+    c.push_back({cv.name + " backprop_filter", {{t(cv.x)}, {t(cv.y)}},
+                 "%y = tg.conv2d_backprop_filter %a, %b" + cv.attrs + " : (" + t(cv.x) + ", " + t(cv.y) +
+                     ") -> " + t(cv.w),
+                 t(cv.w)});
+  }
+  std::string pool = "kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>";
+  c.push_back({"max_pool2d", {{t("2x3x6x6")}},
+               "%y = tg.max_pool2d %a {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>} : (tensor<2x3x6x6xf32>) -> tensor<2x3x3x3xf32>",
+               t("2x3x3x3")});
+  c.push_back({"max_pool2d overlapping padded", {{t("1x2x5x5")}},
+               "%y = tg.max_pool2d %a {" + pool + "} : (tensor<1x2x5x5xf32>) -> tensor<1x2x3x3xf32>",
+               t("1x2x3x3")});
+  c.push_back({"max_pool2d_grad", {{t("1x2x5x5")}, {t("1x2x3x3")}},
+               "%y = tg.max_pool2d_grad %a, %b {" + pool +
+                   "} : (tensor<1x2x5x5xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32>",
+               t("1x2x5x5")});
+  for (std::string include : {"false", "true"}) {
+    c.push_back({"avg_pool2d count_include_pad=" + include, {{t("1x2x5x5")}},
+                 "%y = tg.avg_pool2d %a {" + pool + ", count_include_pad = " + include +
+                     "} : (tensor<1x2x5x5xf32>) -> tensor<1x2x3x3xf32>",
+                 t("1x2x3x3")});
+    c.push_back({"avg_pool2d_grad count_include_pad=" + include, {{t("1x2x3x3")}},
+                 "%y = tg.avg_pool2d_grad %a {" + pool + ", count_include_pad = " + include +
+                     "} : (tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32>",
+                 t("1x2x5x5")});
+  }
   c.push_back({"constant", {{t("3")}},
                "%k = tg.constant dense<[1.5, -2.0, 4.0]> : tensor<3xf32>\n"
                "  %y = tg.mul %a, %k : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>",
@@ -287,13 +329,23 @@ TEST(Compiled, CharLstmTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 6);
 }
 
-TEST(Compiled, UnsupportedOpsAreNamed) {
+TEST(Compiled, FashionCnnTrainStepMatchesTheInterpreter) {
   Graph g("cnn");
-  examples::buildFashionCnn(g, {/*batch=*/2, /*filters1=*/2, /*filters2=*/2, /*dense=*/4});
-  auto exe = compile(g);
+  examples::buildFashionCnn(g, {/*batch=*/4, /*filters1=*/3, /*filters2=*/4, /*dense=*/8});
+  checkTrainSteps(g, 10);
+}
+
+TEST(Compiled, UnsupportedOpsAreNamed) {
+  auto m = Module::parse(R"(
+    func.func @f(%s: tensor<i64> {tg.name = "s", tg.role = "data"}) -> (tensor<4xf32> {tg.name = "y"}) {
+      %0 = tg.random_normal %s : (tensor<i64>) -> tensor<4xf32>
+      return %0 : tensor<4xf32>
+    })");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto exe = compile(*m);
   ASSERT_FALSE(exe.ok());
   EXPECT_THAT(std::string(exe.status().message()),
-              HasSubstr("'tg.conv2d' is not supported by the CPU code generator yet"));
+              HasSubstr("'tg.random_normal' is not supported by the CPU code generator yet"));
 }
 
 //===----------------------------------------------------------------------===//
