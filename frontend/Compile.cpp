@@ -171,6 +171,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
     });
     ArtifactOptions ao;
     ao.targetCpu = options.targetCpu;
+    ao.fusion = options.fusion;
     s = writeArtifact(m, ao, path);
   }
   if (!s.ok()) {

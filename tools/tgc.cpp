@@ -41,7 +41,8 @@ commands:
 'tgc <command> --help' describes each command.
 )";
 
-const char *kCompileUsage = R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--timing]
+const char *kCompileUsage = R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--no-fusion]
+                   [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
 point and an embedded manifest). A module with a tg.train spec (Graph::minimize)
@@ -51,12 +52,13 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --emit=PHASE       stop after a phase and write it:
                        tg        the input module
                        trained   after tg-build-train-step
-                       linalg    lowered to linalg on tensors
+                       linalg    lowered to linalg on tensors (fused)
                        bufferized  on buffers, in-place updates resolved
                        llvm      LLVM IR (optimized)
                        obj       the .tgx artifact (default)
   --target-cpu=CPU   native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or an
                      LLVM CPU name; the artifact records the features it needs
+  --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
   --timing           print the time of each phase
 )";
 
@@ -127,6 +129,10 @@ int compile(int argc, char **argv) {
       continue;
     if (a == "--timing") {
       timing = true;
+      continue;
+    }
+    if (a == "--no-fusion") {
+      options.fusion = false;
       continue;
     }
     if (!a.empty() && a[0] == '-')
@@ -201,6 +207,7 @@ int compile(int argc, char **argv) {
     mlir::PassManager pm(m.getContext(), mlir::ModuleOp::getOperationName());
     tg::CpuPipelineOptions po;
     po.stopAfter = emit;
+    po.fusion = options.fusion;
     tg::buildCpuPipeline(pm, po);
     if (mlir::failed(pm.run(m)))
       return error("compile: lowering '" + input + "' failed");

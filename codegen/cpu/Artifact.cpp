@@ -134,7 +134,7 @@ absl::StatusOr<std::string> buildManifest(ModuleOp module, const ArtifactOptions
   m["compiler"] = "tgc 0.1 (MLIR/LLVM 19)";
   m["target"] = {{"triple", llvm::sys::getProcessTriple()}, {"cpu", cpuName},
                  {"features", cpuFeatures}};
-  m["options"] = {{"target_cpu", options.targetCpu}};
+  m["options"] = {{"target_cpu", options.targetCpu}, {"fusion", options.fusion}};
   if (Attribute train = module->getAttr(kTrainAttr))
     m["train"] = attrToJson(train);
   m["entries"] = json::array();
@@ -206,7 +206,9 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
 
   timer.phase("lower to LLVM dialect");
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  buildCpuPipeline(pm);
+  CpuPipelineOptions pipeline;
+  pipeline.fusion = options.fusion;
+  buildCpuPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return absl::InvalidArgumentError("lowering failed (see the diagnostics above)");
 

@@ -25,6 +25,8 @@ struct ArtifactOptions {
   std::string targetCpu = "native";
   /// What to produce: "obj" (the .tgx), "llvm" (LLVM IR text).
   std::string emit = "obj";
+  /// Fuse elementwise chains (tgc compile --no-fusion turns it off).
+  bool fusion = true;
   /// Per-phase wall times, filled when non-null.
   std::vector<std::pair<std::string, double>> *timings = nullptr;
 };

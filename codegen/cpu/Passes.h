@@ -29,6 +29,8 @@ struct CpuPipelineOptions {
   /// Stop after this phase: "linalg" (tg lowered, still tensors), "bufferized"
   /// (memrefs) or "llvm" (LLVM dialect, the default).
   std::string stopAfter = "llvm";
+  /// tg-fuse-elementwise (off: the unfused path, for comparison and tests).
+  bool fusion = true;
 };
 
 /// Registers `--tg-cpu-codegen` (buildCpuPipeline) for tg-opt.

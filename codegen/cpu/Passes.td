@@ -18,6 +18,19 @@ def LowerToLinalg : Pass<"tg-lower-to-linalg", "mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def FuseElementwise : Pass<"tg-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuses chains of elementwise linalg ops into single loop nests";
+  let description = [{
+    After tg-lower-to-linalg: a `linalg.generic` whose only use is an
+    elementwise consumer is folded into that consumer, so a chain such as
+    bias + ReLU, the softmax cross-entropy gradient or a whole optimizer
+    update (moments, bias correction, step) becomes one loop nest with no
+    intermediate buffers. Producers with several uses are kept (fusing them
+    would recompute them). `tgc compile --no-fusion` skips this pass.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def TieResults : Pass<"tg-cpu-tie-results", "mlir::ModuleOp"> {
   let summary = "Ties results with tg.alias to their argument's buffer";
   let description = [{

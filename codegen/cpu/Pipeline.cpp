@@ -65,6 +65,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   pm.addPass(createCSEPass());
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
+  if (options.fusion) {
+    pm.addPass(createFuseElementwise());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createTieResults());
   if (options.stopAfter == "linalg")
     return;

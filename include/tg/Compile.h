@@ -27,6 +27,7 @@ struct CompileOptions {
   /// Where the .tgx goes; empty: a temporary file removed when done loading.
   std::string outputPath;
   uint64_t seed = 0; ///< initializer seed of the session
+  bool fusion = true; ///< false: the unfused path
 };
 
 /// A loaded artifact with one session, exchanging tg::Tensor values.

@@ -240,7 +240,9 @@ std::vector<OpCase> opCases() {
   return c;
 }
 
-TEST(Compiled, EveryOpMatchesTheInterpreter) {
+class CompiledFusion : public ::testing::TestWithParam<bool> {};
+
+TEST_P(CompiledFusion, EveryOpMatchesTheInterpreter) {
   std::vector<OpCase> cases = opCases();
   std::string text = "module {\n";
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -257,7 +259,9 @@ TEST(Compiled, EveryOpMatchesTheInterpreter) {
   text += "}\n";
   auto m = Module::parse(text, "ops.mlir");
   ASSERT_TRUE(m.ok()) << m.status();
-  auto exe = compile(*m);
+  CompileOptions options;
+  options.fusion = GetParam();
+  auto exe = compile(*m, options);
   ASSERT_TRUE(exe.ok()) << exe.status();
   for (size_t i = 0; i < cases.size(); ++i) {
     const OpCase &c = cases[i];
@@ -277,19 +281,20 @@ TEST(Compiled, EveryOpMatchesTheInterpreter) {
     ASSERT_TRUE(got.ok()) << c.name << ": " << got.status();
     expectClose(*got, want->at(fn + ".y"), c.name);
   }
-  std::printf("[ compiled  ] %zu op cases match the interpreter\n", cases.size());
+  std::printf("[ compiled  ] %zu op cases match the interpreter (%s)\n", cases.size(),
+              GetParam() ? "fused" : "unfused");
 }
 
 //===----------------------------------------------------------------------===//
 // Example models: 5 compiled train steps against 5 interpreted ones.
 //===----------------------------------------------------------------------===//
 
-void checkTrainSteps(Graph &g, int64_t classes) {
+void checkTrainSteps(Graph &g, int64_t classes, bool fusion) {
   auto model = g.build();
   ASSERT_TRUE(model.ok()) << model.status();
   auto trained = model->transform("tg-build-train-step");
   ASSERT_TRUE(trained.ok()) << trained.status();
-  auto exe = compile(*trained, {"native", "", /*seed=*/7});
+  auto exe = compile(*trained, {"native", "", /*seed=*/7, fusion});
   ASSERT_TRUE(exe.ok()) << exe.status();
   auto state = initializeParams(*trained, "train_step", 7);
   ASSERT_TRUE(state.ok()) << state.status();
@@ -317,23 +322,28 @@ void checkTrainSteps(Graph &g, int64_t classes) {
     }
 }
 
-TEST(Compiled, FashionMlpTrainStepMatchesTheInterpreter) {
+TEST_P(CompiledFusion, FashionMlpTrainStepMatchesTheInterpreter) {
   Graph g("mlp");
   examples::buildFashionMlp(g, {/*batch=*/16, /*hidden=*/{32, 16}});
-  checkTrainSteps(g, 10);
+  checkTrainSteps(g, 10, GetParam());
 }
 
-TEST(Compiled, CharLstmTrainStepMatchesTheInterpreter) {
+TEST_P(CompiledFusion, CharLstmTrainStepMatchesTheInterpreter) {
   Graph g("lstm");
   examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/4, /*vocab=*/6, /*hidden=*/8});
-  checkTrainSteps(g, 6);
+  checkTrainSteps(g, 6, GetParam());
 }
 
-TEST(Compiled, FashionCnnTrainStepMatchesTheInterpreter) {
+TEST_P(CompiledFusion, FashionCnnTrainStepMatchesTheInterpreter) {
   Graph g("cnn");
   examples::buildFashionCnn(g, {/*batch=*/4, /*filters1=*/3, /*filters2=*/4, /*dense=*/8});
-  checkTrainSteps(g, 10);
+  checkTrainSteps(g, 10, GetParam());
 }
+
+INSTANTIATE_TEST_SUITE_P(FusedAndUnfused, CompiledFusion, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                           return info.param ? "fused" : "unfused";
+                         });
 
 TEST(Compiled, UnsupportedOpsAreNamed) {
   auto m = Module::parse(R"(
