@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -287,7 +288,7 @@ int run(int argc, char **argv) {
     return error("run: no artifact (see tgc run --help)");
   char *end = nullptr;
   unsigned long long seed = std::strtoull(seedText.c_str(), &end, 10);
-  if (seedText.empty() || *end)
+  if (seedText.empty() || *end || !std::isdigit(static_cast<unsigned char>(seedText[0])))
     return error("run: --seed needs a non-negative integer, got '" + seedText + "'");
   long repeat = std::strtol(repeatText.c_str(), &end, 10);
   if (repeatText.empty() || *end || repeat < 1)

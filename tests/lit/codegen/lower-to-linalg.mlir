@@ -1,0 +1,95 @@
+// RUN: tg-opt %s --tg-lower-to-linalg --split-input-file --verify-diagnostics | FileCheck %s
+
+// Broadcasting is an indexing map: the size-1 dim reads index 0, the missing
+// leading dim is dropped; nothing is materialized.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d1, 0)>
+// CHECK-LABEL: func.func @broadcast_add
+// CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[B]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel"]}
+// CHECK: arith.addf
+// CHECK-NOT: tg.
+func.func @broadcast_add(%a: tensor<2x3x4xf32>, %b: tensor<3x1xf32>) -> tensor<2x3x4xf32> {
+  %0 = tg.add %a, %b : (tensor<2x3x4xf32>, tensor<3x1xf32>) -> tensor<2x3x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// f32 matmul stays a library op (oneDNN at bufferization); other element
+// types become a generic contraction.
+// CHECK-LABEL: func.func @matmuls
+// CHECK: tg.matmul %arg0, %arg1 {transpose_rhs = true}
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @matmuls(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %c: tensor<2x3xf64>, %d: tensor<3x4xf64>) -> (tensor<2x4xf32>, tensor<2x4xf64>) {
+  %0 = tg.matmul %a, %b {transpose_rhs = true} : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x4xf32>
+  %1 = tg.matmul %c, %d : (tensor<2x3xf64>, tensor<3x4xf64>) -> tensor<2x4xf64>
+  return %0, %1 : tensor<2x4xf32>, tensor<2x4xf64>
+}
+
+// -----
+
+// reduce with keepdims: a reduction generic, then a reshape.
+// CHECK-LABEL: func.func @reduce_max
+// CHECK: %[[INIT:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: linalg.fill ins(%[[INIT]] : f32)
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: tensor.expand_shape
+func.func @reduce_max(%a: tensor<5x7xf32>) -> tensor<5x1xf32> {
+  %0 = tg.reduce %a {kind = "max", axes = array<i64: 1>, keepdims = true} : (tensor<5x7xf32>) -> tensor<5x1xf32>
+  return %0 : tensor<5x1xf32>
+}
+
+// -----
+
+// softmax cross-entropy: row max, sum of exponentials, the picked logit (a
+// reduction reading the label), then the mean.
+// CHECK-LABEL: func.func @xent
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: linalg.generic
+// CHECK: linalg.index 1
+// CHECK: arith.cmpi eq
+// CHECK: math.log
+// CHECK: arith.divf
+// CHECK-NOT: tg.
+func.func @xent(%x: tensor<4x10xf32>, %l: tensor<4xi32>) -> tensor<f32> {
+  %0 = tg.softmax_cross_entropy %x, %l : (tensor<4x10xf32>, tensor<4xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Data movement maps to tensor ops.
+// CHECK-LABEL: func.func @movement
+// CHECK: tensor.extract_slice %arg0[1, 0] [2, 2] [2, 3]
+// CHECK: tensor.pad %arg1 low[1, 0] high[0, 2]
+// CHECK: tensor.insert_slice
+// CHECK: linalg.transpose
+func.func @movement(%a: tensor<5x6xf32>, %b: tensor<2x3xf32>) -> (tensor<2x2xf32>, tensor<3x5xf32>, tensor<2x6xf32>, tensor<3x2xf32>) {
+  %0 = tg.slice %a {start = array<i64: 1, 0>, limit = array<i64: 5, 6>, strides = array<i64: 2, 3>} : (tensor<5x6xf32>) -> tensor<2x2xf32>
+  %1 = tg.pad %b {low = array<i64: 1, 0>, high = array<i64: 0, 2>} : (tensor<2x3xf32>) -> tensor<3x5xf32>
+  %2 = tg.concat %b, %b {axis = 1} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
+  %3 = tg.transpose %b {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %0, %1, %2, %3 : tensor<2x2xf32>, tensor<3x5xf32>, tensor<2x6xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+func.func @unsupported(%s: tensor<i64>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.random_uniform' is not supported by the CPU code generator yet}}
+  %0 = tg.random_uniform %s : (tensor<i64>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @f64_conv(%x: tensor<1x1x4x4xf64>, %w: tensor<1x1x2x2xf64>) -> tensor<1x1x3x3xf64> {
+  // expected-error @+1 {{'tg.conv2d' is not supported by the CPU code generator yet for element types other than f32}}
+  %0 = tg.conv2d %x, %w : (tensor<1x1x4x4xf64>, tensor<1x1x2x2xf64>) -> tensor<1x1x3x3xf64>
+  return %0 : tensor<1x1x3x3xf64>
+}
