@@ -378,6 +378,118 @@ Value reduceLoss(Emitter &e, Value perElement, StringRef reduction) {
   });
 }
 
+/// scatter_add: the base, then for every update element (in order) a
+/// read-modify-write of its target: an scf.for over the updates carrying the
+/// result tensor (bufferized in place). Indices are clamped like gather's.
+Value lowerScatterAdd(ScatterAddOp s, Emitter &e) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto bt = tensorType(s.getBase()), it = tensorType(s.getIndices()), ut = tensorType(s.getUpdates());
+  int64_t axis = int64_t(s.getAxis()), k = it.getRank(), n = ut.getNumElements();
+  if (n == 0)
+    return s.getBase();
+  Value lb = b.create<arith::ConstantIndexOp>(loc, 0), ub = b.create<arith::ConstantIndexOp>(loc, n),
+        one = b.create<arith::ConstantIndexOp>(loc, 1);
+  Value indices = s.getIndices(), updates = s.getUpdates();
+  auto loop = b.create<scf::ForOp>(
+      loc, lb, ub, one, ValueRange{s.getBase()},
+      [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
+        // Delinearize iv over the updates' shape (row-major).
+        SmallVector<Value> coords(size_t(ut.getRank()));
+        Value rest = iv;
+        for (int64_t d = ut.getRank() - 1; d >= 0; --d) {
+          Value size = nb.create<arith::ConstantIndexOp>(l, ut.getDimSize(d));
+          coords[size_t(d)] = nb.create<arith::RemUIOp>(l, rest, size);
+          rest = nb.create<arith::DivUIOp>(l, rest, size);
+        }
+        SmallVector<Value> idxCoords(coords.begin() + axis, coords.begin() + axis + k);
+        Value target = nb.create<arith::IndexCastOp>(
+            l, nb.getIndexType(), nb.create<tensor::ExtractOp>(l, indices, idxCoords));
+        Value zero = nb.create<arith::ConstantIndexOp>(l, 0);
+        Value top = nb.create<arith::ConstantIndexOp>(l, bt.getDimSize(axis) - 1);
+        target = nb.create<arith::MinSIOp>(l, nb.create<arith::MaxSIOp>(l, target, zero), top);
+        SmallVector<Value> baseCoords(coords.begin(), coords.begin() + axis);
+        baseCoords.push_back(target);
+        baseCoords.append(coords.begin() + axis + k, coords.end());
+        Value u = nb.create<tensor::ExtractOp>(l, updates, coords);
+        Value old = nb.create<tensor::ExtractOp>(l, acc[0], baseCoords);
+        Value sum = addScalar(nb, l, old, u);
+        nb.create<scf::YieldOp>(l, nb.create<tensor::InsertOp>(l, sum, acc[0], baseCoords).getResult());
+      });
+  return loop.getResult(0);
+}
+
+/// Philox-4x32-10 keyed by the seed, counter = the element's row-major
+/// position, stream 0: bit for bit the generator of runtime/Random.h.
+SmallVector<Value, 4> philox(OpBuilder &b, Location l, Value seed, Value counter) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto c32 = [&](uint32_t v) { return b.create<arith::ConstantOp>(l, b.getIntegerAttr(i32, int64_t(v))); };
+  Value shift = b.create<arith::ConstantOp>(l, b.getIntegerAttr(i64, 32));
+  SmallVector<Value, 4> c = {b.create<arith::TruncIOp>(l, i32, counter),
+                             b.create<arith::TruncIOp>(l, i32, b.create<arith::ShRUIOp>(l, counter, shift)),
+                             c32(0), c32(0)};
+  Value k0 = b.create<arith::TruncIOp>(l, i32, seed);
+  Value k1 = b.create<arith::TruncIOp>(l, i32, b.create<arith::ShRUIOp>(l, seed, shift));
+  for (int round = 0; round < 10; ++round) {
+    auto p0 = b.create<arith::MulUIExtendedOp>(l, c32(0xD2511F53u), c[0]);
+    auto p1 = b.create<arith::MulUIExtendedOp>(l, c32(0xCD9E8D57u), c[2]);
+    Value n0 = b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, p1.getHigh(), c[1]), k0);
+    Value n2 = b.create<arith::XOrIOp>(l, b.create<arith::XOrIOp>(l, p0.getHigh(), c[3]), k1);
+    c = {n0, p1.getLow(), n2, p0.getLow()};
+    k0 = b.create<arith::AddIOp>(l, k0, c32(0x9E3779B9u));
+    k1 = b.create<arith::AddIOp>(l, k1, c32(0xBB67AE85u));
+  }
+  return c;
+}
+
+/// 24 random bits of `word` as a float in [0, 1) (plus `offset` ulps of 2^-24).
+Value unitFloat(OpBuilder &b, Location l, Value word, Type f, double offset = 0) {
+  Value bits = b.create<arith::ShRUIOp>(l, word, b.create<arith::ConstantOp>(l, b.getI32IntegerAttr(8)));
+  Value x = b.create<arith::UIToFPOp>(l, f, bits);
+  if (offset != 0)
+    x = b.create<arith::AddFOp>(l, x, fconst(b, l, f, offset));
+  return b.create<arith::MulFOp>(l, x, fconst(b, l, f, 0x1p-24));
+}
+
+Value lowerRandom(Operation *op, Value seedTensor, bool normal, double a, double c, Emitter &e) {
+  OpBuilder &b = e.b;
+  auto rt = tensorType(op->getResult(0));
+  Type f = rt.getElementType();
+  SmallVector<AffineMap> maps = {AffineMap::get(unsigned(rt.getRank()), 0, {}, b.getContext()),
+                                 b.getMultiDimIdentityMap(unsigned(rt.getRank()))};
+  SmallVector<utils::IteratorType> iters(rt.getRank(), utils::IteratorType::parallel);
+  return b
+      .create<linalg::GenericOp>(
+          e.loc, TypeRange{rt}, ValueRange{seedTensor}, ValueRange{e.empty(rt)}, maps, iters,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Type i64 = nb.getI64Type();
+            Value linear = nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(i64, 0));
+            for (int64_t d = 0; d < rt.getRank(); ++d) {
+              Value size = nb.create<arith::ConstantOp>(l, nb.getIntegerAttr(i64, rt.getDimSize(d)));
+              Value idx = nb.create<arith::IndexCastOp>(l, i64, nb.create<linalg::IndexOp>(l, uint64_t(d)));
+              linear = nb.create<arith::AddIOp>(l, nb.create<arith::MulIOp>(l, linear, size), idx);
+            }
+            SmallVector<Value, 4> words = philox(nb, l, args[0], linear);
+            Value v;
+            if (!normal) {
+              v = nb.create<arith::AddFOp>(
+                  l, fconst(nb, l, f, a),
+                  nb.create<arith::MulFOp>(l, fconst(nb, l, f, c - a), unitFloat(nb, l, words[0], f)));
+            } else {
+              // Box-Muller on the first two words: u1 in (0, 1], u2 in [0, 1).
+              Value u1 = unitFloat(nb, l, words[0], f, 1.0), u2 = unitFloat(nb, l, words[1], f);
+              Value radius = nb.create<math::SqrtOp>(
+                  l, nb.create<arith::MulFOp>(l, fconst(nb, l, f, -2.0), nb.create<math::LogOp>(l, u1)));
+              Value angle = nb.create<math::CosOp>(l, nb.create<arith::MulFOp>(l, fconst(nb, l, f, 2 * M_PI), u2));
+              v = nb.create<arith::AddFOp>(
+                  l, fconst(nb, l, f, a),
+                  nb.create<arith::MulFOp>(l, fconst(nb, l, f, c), nb.create<arith::MulFOp>(l, radius, angle)));
+            }
+            nb.create<linalg::YieldOp>(l, v);
+          })
+      .getResult(0);
+}
+
 Value lowerMatmulGeneric(MatmulOp mm, Emitter &e);
 
 FailureOr<Value> lower(Operation *op, Emitter &e) {
@@ -397,6 +509,15 @@ FailureOr<Value> lower(Operation *op, Emitter &e) {
 
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](MatmulOp mm) -> Value { return lowerMatmulGeneric(mm, e); })
+      .Case([&](ScatterAddOp sa) -> Value { return lowerScatterAdd(sa, e); })
+      .Case([&](RandomUniformOp r) -> Value {
+        return lowerRandom(r, r.getSeed(), false, r.getLow().convertToDouble(),
+                           r.getHigh().convertToDouble(), e);
+      })
+      .Case([&](RandomNormalOp r) -> Value {
+        return lowerRandom(r, r.getSeed(), true, r.getMean().convertToDouble(),
+                           r.getStddev().convertToDouble(), e);
+      })
       .Case([&](ConstantOp c) -> Value {
         return b.create<arith::ConstantOp>(loc, resultType,
                                            llvm::cast<TypedAttr>(c.getValue()));
@@ -723,7 +844,7 @@ struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
         return;
       bool library = llvm::isa<Conv2DOp, Conv2DBackpropInputOp, Conv2DBackpropFilterOp,
                                MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op);
-      if (llvm::isa<ScatterAddOp, RandomUniformOp, RandomNormalOp>(op) || library) {
+      if (library) {
         op->emitError() << "'" << op->getName() << "' is not supported by the CPU code generator yet"
                         << (library ? " for element types other than f32" : "");
         unsupported = true;

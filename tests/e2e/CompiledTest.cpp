@@ -9,6 +9,7 @@
 #include "examples/Models.h"
 #include "tg/Compile.h"
 #include "tg/Interpreter.h"
+#include "tg/Layers.h"
 #include "tg/Ops.h"
 #include "runtime/Trailer.h"
 
@@ -233,6 +234,16 @@ std::vector<OpCase> opCases() {
                      "} : (tensor<1x2x3x3xf32>) -> tensor<1x2x5x5xf32>",
                  t("1x2x5x5")});
   }
+  c.push_back({"scatter_add (repeated indices)", {{t("4x3")}, {"tensor<5xi32>", 0, 4}, {t("5x3")}},
+               "%y = tg.scatter_add %a, %b, %c : (tensor<4x3xf32>, tensor<5xi32>, tensor<5x3xf32>) -> tensor<4x3xf32>",
+               t("4x3")});
+  c.push_back({"scatter_add axis 1", {{t("2x4")}, {"tensor<3xi32>", 0, 4}, {t("2x3")}},
+               "%y = tg.scatter_add %a, %b, %c {axis = 1} : (tensor<2x4xf32>, tensor<3xi32>, tensor<2x3xf32>) -> tensor<2x4xf32>",
+               t("2x4")});
+  c.push_back({"random_uniform", {{"tensor<i64>", 0, 1000000}},
+               "%y = tg.random_uniform %a {low = -2.0, high = 3.0} : (tensor<i64>) -> tensor<3x50xf32>", t("3x50")});
+  c.push_back({"random_normal", {{"tensor<i64>", 0, 1000000}},
+               "%y = tg.random_normal %a {mean = 1.0, stddev = 0.5} : (tensor<i64>) -> tensor<64xf32>", t("64")});
   c.push_back({"constant", {{t("3")}},
                "%k = tg.constant dense<[1.5, -2.0, 4.0]> : tensor<3xf32>\n"
                "  %y = tg.mul %a, %k : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>",
@@ -347,15 +358,27 @@ INSTANTIATE_TEST_SUITE_P(FusedAndUnfused, CompiledFusion, ::testing::Values(true
 
 TEST(Compiled, UnsupportedOpsAreNamed) {
   auto m = Module::parse(R"(
-    func.func @f(%s: tensor<i64> {tg.name = "s", tg.role = "data"}) -> (tensor<4xf32> {tg.name = "y"}) {
-      %0 = tg.random_normal %s : (tensor<i64>) -> tensor<4xf32>
-      return %0 : tensor<4xf32>
+    func.func @f(%x: tensor<1x1x4x4xf64> {tg.name = "x", tg.role = "data"}, %w: tensor<1x1x2x2xf64> {tg.name = "w", tg.role = "data"}) -> (tensor<1x1x3x3xf64> {tg.name = "y"}) {
+      %0 = tg.conv2d %x, %w : (tensor<1x1x4x4xf64>, tensor<1x1x2x2xf64>) -> tensor<1x1x3x3xf64>
+      return %0 : tensor<1x1x3x3xf64>
     })");
   ASSERT_TRUE(m.ok()) << m.status();
   auto exe = compile(*m);
   ASSERT_FALSE(exe.ok());
   EXPECT_THAT(std::string(exe.status().message()),
-              HasSubstr("'tg.random_normal' is not supported by the CPU code generator yet"));
+              HasSubstr("'tg.conv2d' is not supported by the CPU code generator yet for element types other than f32"));
+}
+
+TEST(Compiled, EmbeddingAndDropoutTrainStep) {
+  // gather + scatter_add (the embedding gradient) and random masks.
+  Graph g("emb");
+  Value ids = g.data("ids", {6}, DType::i32);
+  Value y = g.label("y", {6});
+  Value h = layers::Embedding(9, 5, "emb")(ids);
+  h = layers::Dropout(0.25, g.data("seed", {}, DType::i64))(h);
+  Value logits = layers::Dense(3, "out")(h);
+  g.minimize(ops::softmaxCrossEntropy(logits, y), optim::SGD(0.5));
+  checkTrainSteps(g, 3, true);
 }
 
 //===----------------------------------------------------------------------===//

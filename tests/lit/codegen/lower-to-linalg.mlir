@@ -80,10 +80,28 @@ func.func @movement(%a: tensor<5x6xf32>, %b: tensor<2x3xf32>) -> (tensor<2x2xf32
 
 // -----
 
-func.func @unsupported(%s: tensor<i64>) -> tensor<4xf32> {
-  // expected-error @+1 {{'tg.random_uniform' is not supported by the CPU code generator yet}}
+// Random numbers: Philox-4x32-10 rounds in the loop body, keyed by the seed
+// and the element's position.
+// CHECK-LABEL: func.func @random
+// CHECK: linalg.generic
+// CHECK-COUNT-20: arith.mului_extended
+// CHECK: arith.uitofp
+func.func @random(%s: tensor<i64>) -> tensor<4xf32> {
   %0 = tg.random_uniform %s : (tensor<i64>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
+}
+
+// -----
+
+// scatter_add: a loop over the updates carrying the result.
+// CHECK-LABEL: func.func @scatter
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: tensor.extract
+// CHECK: arith.addf
+// CHECK: tensor.insert
+func.func @scatter(%b: tensor<4x3xf32>, %i: tensor<5xi32>, %u: tensor<5x3xf32>) -> tensor<4x3xf32> {
+  %0 = tg.scatter_add %b, %i, %u : (tensor<4x3xf32>, tensor<5xi32>, tensor<5x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
 }
 
 // -----
