@@ -163,7 +163,10 @@ private:
   absl::StatusOr<Tensor> binary(Operation *op, Value lhs, Value rhs,
                                 const std::function<double(double, double)> &f);
   absl::StatusOr<Tensor> select(SelectOp op);
-  absl::StatusOr<Tensor> matmul(MatmulOp op);
+  template <typename MatmulLike>
+  absl::StatusOr<Tensor> matmul(MatmulLike op);
+  /// Adds bias[c] along `channelDim` and applies `activation` (fused ops).
+  void epilogue(Tensor &t, const Tensor &bias, int64_t channelDim, llvm::StringRef activation);
   absl::StatusOr<Tensor> transpose(TransposeOp op);
   absl::StatusOr<Tensor> broadcastTo(BroadcastToOp op);
   absl::StatusOr<Tensor> reduce(ReduceOp op);
@@ -331,6 +334,18 @@ absl::StatusOr<Tensor> Interpreter::evalOp(Operation *op) {
       })
       .Case([&](SelectOp o) { return select(o); })
       .Case([&](MatmulOp o) { return matmul(o); })
+      .Case([&](FusedMatmulOp o) -> R {
+        R r = matmul(o);
+        if (r.ok())
+          epilogue(*r, in(o.getBias()), r->rank() - 1, o.getActivation());
+        return r;
+      })
+      .Case([&](FusedConv2DOp o) -> R {
+        R r = conv(o, o.getInput(), o.getFilter(), o.getResult(), 0);
+        if (r.ok())
+          epilogue(*r, in(o.getBias()), 1, o.getActivation());
+        return r;
+      })
       .Case([&](TransposeOp o) { return transpose(o); })
       .Case([&](ReshapeOp o) -> R {
         R r = blank(o.getResult());
@@ -450,7 +465,8 @@ absl::StatusOr<Tensor> Interpreter::select(SelectOp op) {
   return r;
 }
 
-absl::StatusOr<Tensor> Interpreter::matmul(MatmulOp op) {
+template <typename MatmulLike>
+absl::StatusOr<Tensor> Interpreter::matmul(MatmulLike op) {
   auto r = blank(op.getResult());
   if (!r.ok())
     return r;
@@ -482,6 +498,24 @@ absl::StatusOr<Tensor> Interpreter::matmul(MatmulOp op) {
     it.next();
   }
   return r;
+}
+
+void Interpreter::epilogue(Tensor &t, const Tensor &bias, int64_t channelDim,
+                           llvm::StringRef activation) {
+  int64_t inner = 1;
+  for (int64_t d = channelDim + 1; d < t.rank(); ++d)
+    inner *= t.shape[size_t(d)];
+  int64_t channels = t.shape[size_t(channelDim)];
+  for (int64_t i = 0; i < t.numElements(); ++i) {
+    double v = t.data[size_t(i)] + bias.data[size_t((i / inner) % channels)];
+    if (activation == "relu")
+      v = relu(v);
+    else if (activation == "tanh")
+      v = std::tanh(v);
+    else if (activation == "sigmoid")
+      v = sigmoid(v);
+    t.data[size_t(i)] = v;
+  }
 }
 
 absl::StatusOr<Tensor> Interpreter::transpose(TransposeOp op) {

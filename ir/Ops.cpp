@@ -117,8 +117,9 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 // Linear algebra and layout
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+template <typename Adaptor>
+static LogicalResult inferMatmul(std::optional<Location> loc, Adaptor adaptor,
+                                 SmallVectorImpl<Type> &inferred) {
   auto a = tensorOf(adaptor.getLhs()), b = tensorOf(adaptor.getRhs());
   if (a.getRank() < 2 || b.getRank() < 2)
     return fail(loc, "matmul", "operands must have rank >= 2, got ", shapeStr(a.getShape()), " and ",
@@ -145,6 +146,36 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   out.push_back(n);
   inferred.push_back(RankedTensorType::get(out, a.getElementType()));
   return success();
+}
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  return inferMatmul(loc, adaptor, inferred);
+}
+
+/// The bias and activation of a fused library op: bias [C] of the result's
+/// element type, C being the result dimension `channelDim`.
+static LogicalResult checkEpilogue(std::optional<Location> loc, StringRef name, Value bias,
+                                   RankedTensorType result, int64_t channelDim,
+                                   StringRef activation) {
+  if (!llvm::is_contained({"none", "relu", "tanh", "sigmoid"}, activation))
+    return fail(loc, name, "activation must be none, relu, tanh or sigmoid, got \"", activation,
+                "\"");
+  auto bt = tensorOf(bias);
+  if (bt.getElementType() != result.getElementType() || bt.getRank() != 1 ||
+      bt.getDimSize(0) != result.getDimSize(channelDim))
+    return fail(loc, name, "bias must be ", typeStr(RankedTensorType::get({result.getDimSize(channelDim)}, result.getElementType())),
+                " for a result of shape ", shapeStr(result.getShape()), ", got ", typeStr(bt));
+  return success();
+}
+
+LogicalResult FusedMatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  if (failed(inferMatmul(loc, adaptor, inferred)))
+    return failure();
+  auto rt = llvm::cast<RankedTensorType>(inferred.back());
+  return checkEpilogue(loc, "fused_matmul", adaptor.getBias(), rt, rt.getRank() - 1,
+                       adaptor.getActivation());
 }
 
 LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
@@ -260,6 +291,21 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     return fail(loc, "conv2d", error);
   inferred.push_back(RankedTensorType::get(*out, in.getElementType()));
   return success();
+}
+
+LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  auto in = tensorOf(adaptor.getInput()), w = tensorOf(adaptor.getFilter());
+  if (in.getElementType() != w.getElementType())
+    return fail(loc, "fused_conv2d", "input and filter element types differ: ",
+                typeStr(in.getElementType()), " vs ", typeStr(w.getElementType()));
+  std::string error;
+  auto out = conv2dOutputShape(in.getShape(), w.getShape(), geometryOf(adaptor), error);
+  if (!out)
+    return fail(loc, "fused_conv2d", error);
+  auto rt = RankedTensorType::get(*out, in.getElementType());
+  inferred.push_back(rt);
+  return checkEpilogue(loc, "fused_conv2d", adaptor.getBias(), rt, 1, adaptor.getActivation());
 }
 
 /// Checks that conv2d(input, filter) with `op`'s attributes yields `gradOutput`.

@@ -617,4 +617,51 @@ def Tg_MeanSquaredErrorOp : Tg_Op<"mean_squared_error", [Pure, InferTypeOpAdapto
   let assemblyFormat = "$predictions `,` $targets attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Fused library ops (created by tg-fuse-epilogues, not by users)
+//===----------------------------------------------------------------------===//
+
+def Tg_FusedMatmulOp : Tg_Op<"fused_matmul", [Pure, InferTypeOpAdaptor]> {
+  let summary = "matmul + bias + activation as one library call";
+  let description = [{
+    `activation(op(lhs) @ op(rhs) + bias)` with the matmul's shape rule;
+    `bias` is `[N]`, the result's last dimension, and `activation` one of
+    `none`, `relu`, `tanh`, `sigmoid`. tg-fuse-epilogues forms it from a
+    matmul, a bias add and an activation so that the CPU backend runs one
+    oneDNN primitive with post-ops instead of three passes over memory.
+
+    Example:
+    ```mlir
+    %y = tg.fused_matmul %x, %w, %b {activation = "relu"} : (tensor<32x784xf32>, tensor<784x256xf32>, tensor<256xf32>) -> tensor<32x256xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$lhs, Tg_FloatTensor:$rhs, Tg_FloatTensor:$bias,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_lhs,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_rhs,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $bias attr-dict `:` functional-type(operands, results)";
+}
+
+def Tg_FusedConv2DOp : Tg_Op<"fused_conv2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "conv2d + per-channel bias + activation as one library call";
+  let description = [{
+    `activation(conv2d(input, filter) + bias[c])` with conv2d's attributes and
+    shape rule; `bias` is `[O]`, one value per output channel, and
+    `activation` one of `none`, `relu`, `tanh`, `sigmoid`. Formed by
+    tg-fuse-epilogues.
+
+    Example:
+    ```mlir
+    %y = tg.fused_conv2d %x, %w, %b {activation = "relu", padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x28x28xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>) -> tensor<8x32x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$input, Tg_FloatTensor:$filter, Tg_FloatTensor:$bias,
+                   Tg_Pair1:$strides, Tg_Pad0:$padding, Tg_Pair1:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$groups,
+                   DefaultValuedAttr<StrAttr, "\"none\"">:$activation);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $filter `,` $bias attr-dict `:` functional-type(operands, results)";
+}
+
 #endif // TG_OPS_TD

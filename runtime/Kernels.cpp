@@ -16,6 +16,7 @@
 #include <map>
 #include <unordered_map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -81,28 +82,57 @@ void key(std::ostringstream &os, const View &v) {
   os << ';';
 }
 
-} // namespace
 
-extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *b,
-                                             UnrankedMemRef *c, int32_t transposeA,
-                                             int32_t transposeB) {
+/// Activation codes of fused ops: 0 none, 1 relu, 2 tanh, 3 sigmoid.
+dnnl::primitive_attr postOps(int64_t activation) {
+  dnnl::primitive_attr attr;
+  if (activation == 0)
+    return attr;
+  dnnl::post_ops ops;
+  auto alg = activation == 1   ? dnnl::algorithm::eltwise_relu
+             : activation == 2 ? dnnl::algorithm::eltwise_tanh
+                               : dnnl::algorithm::eltwise_logistic;
+  ops.append_eltwise(1.0f, alg, 0.0f, 0.0f);
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+/// c = act(op(a) @ op(b) [+ bias]) with one cached oneDNN matmul.
+void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, UnrankedMemRef *c,
+            int32_t transposeA, int32_t transposeB, int64_t activation) {
   View va = viewOf(a), vb = viewOf(b), vc = viewOf(c);
   size_t rank = vc.sizes.size();
   normalize(va, rank, transposeA != 0);
   normalize(vb, rank, transposeB != 0);
+  std::optional<View> vbias;
+  if (bias) {
+    // [N] broadcast over every row: dims [1, ..., 1, N].
+    View v = viewOf(bias);
+    vbias = View{v.data, dnnl::memory::dims(rank, 1), dnnl::memory::dims(rank, 0)};
+    vbias->sizes.back() = vc.sizes.back();
+    vbias->strides.back() = 1;
+    for (size_t i = 0; i + 1 < rank; ++i)
+      vbias->strides[i] = vc.sizes.back();
+  }
   std::ostringstream os;
   key(os, va);
   key(os, vb);
   key(os, vc);
+  if (vbias)
+    key(os, *vbias);
+  os << "act" << activation;
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
   using dt = dnnl::memory::data_type;
   dnnl::memory::desc da(va.sizes, dt::f32, va.strides), db(vb.sizes, dt::f32, vb.strides),
       dc(vc.sizes, dt::f32, vc.strides);
+  dnnl::memory::desc dbias = vbias ? dnnl::memory::desc(vbias->sizes, dt::f32, vbias->strides)
+                                   : dnnl::memory::desc();
   auto it = ctx.matmuls.find(os.str());
   if (it == ctx.matmuls.end()) {
     try {
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(da, db, dc), ctx.engine); // oneDNN 2.x API
+      auto desc = vbias ? dnnl::matmul::desc(da, db, dbias, dc) : dnnl::matmul::desc(da, db, dc);
+      dnnl::matmul::primitive_desc pd(desc, postOps(activation), ctx.engine); // oneDNN 2.x API
       it = ctx.matmuls.emplace(os.str(), dnnl::matmul(pd)).first;
     } catch (const dnnl::error &e) {
       // Shapes were verified at compile time, so this is an internal error;
@@ -112,41 +142,27 @@ extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *
     }
   }
   dnnl::memory ma(da, ctx.engine, va.data), mb(db, ctx.engine, vb.data), mc(dc, ctx.engine, vc.data);
-  it->second.execute(ctx.stream, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
+  std::unordered_map<int, dnnl::memory> args = {
+      {DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+  if (vbias)
+    args[DNNL_ARG_BIAS] = dnnl::memory(dbias, ctx.engine, vbias->data);
+  it->second.execute(ctx.stream, args);
   ctx.stream.wait();
 }
 
-/// memref.copy between non-contiguous layouts lowers to this call (MLIR's
-/// runner-utils ABI): a strided copy of `elemSize`-byte elements.
-extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef *dst) {
-  auto *s = static_cast<char *>(src->descriptor), *d = static_cast<char *>(dst->descriptor);
-  int64_t rank = src->rank;
-  char *sp = *reinterpret_cast<char **>(s + sizeof(void *)) +
-             *reinterpret_cast<int64_t *>(s + 2 * sizeof(void *)) * elemSize;
-  char *dp = *reinterpret_cast<char **>(d + sizeof(void *)) +
-             *reinterpret_cast<int64_t *>(d + 2 * sizeof(void *)) * elemSize;
-  auto *sizes = reinterpret_cast<int64_t *>(s + 2 * sizeof(void *) + sizeof(int64_t));
-  auto *sStrides = sizes + rank;
-  auto *dStrides = reinterpret_cast<int64_t *>(d + 2 * sizeof(void *) + sizeof(int64_t)) + rank;
-  int64_t total = 1;
-  for (int64_t i = 0; i < rank; ++i)
-    total *= sizes[i];
-  if (total == 0)
-    return;
-  std::vector<int64_t> index(size_t(rank), 0);
-  for (int64_t n = 0; n < total; ++n) {
-    int64_t so = 0, dof = 0;
-    for (int64_t i = 0; i < rank; ++i) {
-      so += index[size_t(i)] * sStrides[i];
-      dof += index[size_t(i)] * dStrides[i];
-    }
-    std::memcpy(dp + dof * elemSize, sp + so * elemSize, size_t(elemSize));
-    for (int64_t i = rank - 1; i >= 0; --i) {
-      if (++index[size_t(i)] < sizes[i])
-        break;
-      index[size_t(i)] = 0;
-    }
-  }
+} // namespace
+
+extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *b,
+                                             UnrankedMemRef *c, int32_t transposeA,
+                                             int32_t transposeB) {
+  matmul(a, b, nullptr, c, transposeA, transposeB, 0);
+}
+
+extern "C" void _mlir_ciface_tgrt_fused_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *b,
+                                                   UnrankedMemRef *bias, UnrankedMemRef *c,
+                                                   int32_t transposeA, int32_t transposeB,
+                                                   int32_t activation) {
+  matmul(a, b, bias, c, transposeA, transposeB, activation);
 }
 
 namespace {
@@ -185,7 +201,15 @@ std::string keyOf(const char *op, std::initializer_list<const View *> views,
 }
 
 dnnl::convolution_forward::primitive_desc convForwardPd(Context &ctx, const View &x, const View &w,
-                                                        const View &y, const ConvGeometry &g) {
+                                                        const View &y, const ConvGeometry &g,
+                                                        const View *bias = nullptr,
+                                                        int64_t activation = 0) {
+  if (bias) {
+    dnnl::convolution_forward::desc d(
+        dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, descOf(x),
+        weightsDesc(w, g.groups), descOf(*bias), descOf(y), g.strides, g.dilates, g.padL, g.padR);
+    return dnnl::convolution_forward::primitive_desc(d, postOps(activation), ctx.engine);
+  }
   dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
                                     dnnl::algorithm::convolution_direct, descOf(x),
                                     weightsDesc(w, g.groups), descOf(y), g.strides, g.dilates,
@@ -231,6 +255,20 @@ extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef 
             [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
             {{DNNL_ARG_SRC, mem(x, descOf(x))},
              {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
+             {DNNL_ARG_DST, mem(y, descOf(y))}});
+}
+
+extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
+                                                   UnrankedMemRef *bm, UnrankedMemRef *ym,
+                                                   TG_CONV_PARAMS, int64_t activation) {
+  View x = viewOf(xm), w = viewOf(wm), bias = viewOf(bm), y = viewOf(ym);
+  ConvGeometry g(TG_CONV_ARGS);
+  auto pd = [&] { return convForwardPd(context(), x, w, y, g, &bias, activation); };
+  runCached(keyOf("fused_conv2d", {&x, &w, &bias, &y}, {TG_CONV_ARGS, activation}),
+            [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
+            {{DNNL_ARG_SRC, mem(x, descOf(x))},
+             {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
+             {DNNL_ARG_BIAS, mem(bias, descOf(bias))},
              {DNNL_ARG_DST, mem(y, descOf(y))}});
 }
 
@@ -360,4 +398,37 @@ extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, Unranke
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, UnrankedMemRef *dx,
                                                       TG_POOL_PARAMS, int64_t includePad) {
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
+}
+
+/// memref.copy between non-contiguous layouts lowers to this call (MLIR's
+/// runner-utils ABI): a strided copy of `elemSize`-byte elements.
+extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef *dst) {
+  auto *s = static_cast<char *>(src->descriptor), *d = static_cast<char *>(dst->descriptor);
+  int64_t rank = src->rank;
+  char *sp = *reinterpret_cast<char **>(s + sizeof(void *)) +
+             *reinterpret_cast<int64_t *>(s + 2 * sizeof(void *)) * elemSize;
+  char *dp = *reinterpret_cast<char **>(d + sizeof(void *)) +
+             *reinterpret_cast<int64_t *>(d + 2 * sizeof(void *)) * elemSize;
+  auto *sizes = reinterpret_cast<int64_t *>(s + 2 * sizeof(void *) + sizeof(int64_t));
+  auto *sStrides = sizes + rank;
+  auto *dStrides = reinterpret_cast<int64_t *>(d + 2 * sizeof(void *) + sizeof(int64_t)) + rank;
+  int64_t total = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    total *= sizes[i];
+  if (total == 0)
+    return;
+  std::vector<int64_t> index(size_t(rank), 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, dof = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += index[size_t(i)] * sStrides[i];
+      dof += index[size_t(i)] * dStrides[i];
+    }
+    std::memcpy(dp + dof * elemSize, sp + so * elemSize, size_t(elemSize));
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++index[size_t(i)] < sizes[i])
+        break;
+      index[size_t(i)] = 0;
+    }
+  }
 }

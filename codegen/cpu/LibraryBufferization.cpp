@@ -15,6 +15,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -52,6 +53,14 @@ LibraryCall libraryCall(Operation *op) {
     c.params = {mm.getTransposeLhs(), mm.getTransposeRhs()};
     return c;
   }
+  auto activationCode = [](StringRef a) -> int64_t {
+    return llvm::StringSwitch<int64_t>(a).Case("relu", 1).Case("tanh", 2).Case("sigmoid", 3).Default(0);
+  };
+  if (auto fm = llvm::dyn_cast<FusedMatmulOp>(op)) {
+    c.symbol = "tgrt_fused_matmul_f32";
+    c.params = {fm.getTransposeLhs(), fm.getTransposeRhs(), activationCode(fm.getActivation())};
+    return c;
+  }
   auto conv = [&](auto o, StringRef name) {
     c.symbol = name.str();
     ints(o.getStrides(), c.params);
@@ -67,6 +76,10 @@ LibraryCall libraryCall(Operation *op) {
   };
   llvm::TypeSwitch<Operation *>(op)
       .Case([&](Conv2DOp o) { conv(o, "tgrt_conv2d_f32"); })
+      .Case([&](FusedConv2DOp o) {
+        conv(o, "tgrt_fused_conv2d_f32");
+        c.params.push_back(activationCode(o.getActivation()));
+      })
       .Case([&](Conv2DBackpropInputOp o) { conv(o, "tgrt_conv2d_backprop_input_f32"); })
       .Case([&](Conv2DBackpropFilterOp o) { conv(o, "tgrt_conv2d_backprop_filter_f32"); })
       .Case([&](MaxPool2DOp o) { pool(o, "tgrt_max_pool2d_f32"); })
@@ -121,7 +134,9 @@ struct LibraryOpBufferization
       argTypes.push_back(unranked);
     }
     LibraryCall call = libraryCall(op);
-    Type paramType = call.symbol == kMatmulF32Symbol ? rewriter.getI32Type() : rewriter.getI64Type();
+    Type paramType = call.symbol == kMatmulF32Symbol || call.symbol == "tgrt_fused_matmul_f32"
+                         ? rewriter.getI32Type()
+                         : rewriter.getI64Type();
     for (int64_t p : call.params) {
       args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getIntegerAttr(paramType, p)));
       argTypes.push_back(paramType);
@@ -139,6 +154,8 @@ void registerLibraryBufferization(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, TgDialect *) {
     MatmulOp::attachInterface<LibraryOpBufferization<MatmulOp>>(*ctx);
     Conv2DOp::attachInterface<LibraryOpBufferization<Conv2DOp>>(*ctx);
+    FusedMatmulOp::attachInterface<LibraryOpBufferization<FusedMatmulOp>>(*ctx);
+    FusedConv2DOp::attachInterface<LibraryOpBufferization<FusedConv2DOp>>(*ctx);
     Conv2DBackpropInputOp::attachInterface<LibraryOpBufferization<Conv2DBackpropInputOp>>(*ctx);
     Conv2DBackpropFilterOp::attachInterface<LibraryOpBufferization<Conv2DBackpropFilterOp>>(*ctx);
     MaxPool2DOp::attachInterface<LibraryOpBufferization<MaxPool2DOp>>(*ctx);

@@ -765,8 +765,9 @@ FailureOr<Value> lower(Operation *op, Emitter &e) {
 
 /// Ops that stay tg ops and bufferize into runtime (oneDNN) calls.
 bool isLibraryOp(Operation *op) {
-  if (!llvm::isa<MatmulOp, Conv2DOp, Conv2DBackpropInputOp, Conv2DBackpropFilterOp, MaxPool2DOp,
-                 MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op))
+  if (!llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
+                 Conv2DBackpropFilterOp, MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp,
+                 AvgPool2DGradOp>(op))
     return false;
   return tensorType(op->getResult(0)).getElementType().isF32();
 }
@@ -842,7 +843,8 @@ struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
     module.walk([&](Operation *op) {
       if (!llvm::isa<TgDialect>(op->getDialect()) || isLibraryOp(op))
         return;
-      bool library = llvm::isa<Conv2DOp, Conv2DBackpropInputOp, Conv2DBackpropFilterOp,
+      bool library = llvm::isa<FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
+                               Conv2DBackpropFilterOp,
                                MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op);
       if (library) {
         op->emitError() << "'" << op->getName() << "' is not supported by the CPU code generator yet"

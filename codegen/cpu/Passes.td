@@ -18,6 +18,19 @@ def LowerToLinalg : Pass<"tg-lower-to-linalg", "mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def FuseEpilogues : Pass<"tg-fuse-epilogues", "mlir::ModuleOp"> {
+  let summary = "Folds bias adds and activations into matmul and conv2d";
+  let description = [{
+    On tg ops, before lowering: `add(matmul(a, b), bias[N])` becomes
+    `tg.fused_matmul`, `add(conv2d(x, w), bias[O] as [O, 1, 1])` becomes
+    `tg.fused_conv2d`, and a following relu, tanh or sigmoid becomes their
+    `activation`, so oneDNN runs one primitive with post-ops. The producer
+    must have no other use. A ReLU gradient mask `compare(x, 0, "gt")` is
+    first rewritten to read relu(x) (the same mask), so that x itself is
+    not needed by the backward pass and can be fused away.
+  }];
+}
+
 def FuseElementwise : Pass<"tg-fuse-elementwise", "mlir::ModuleOp"> {
   let summary = "Fuses chains of elementwise linalg ops into single loop nests";
   let description = [{

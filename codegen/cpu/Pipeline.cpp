@@ -63,6 +63,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   // tg -> linalg on tensors.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.fusion) {
+    pm.addPass(createFuseEpilogues());
+    pm.addPass(createCSEPass());
+  }
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   if (options.fusion) {

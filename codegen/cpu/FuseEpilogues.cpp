@@ -1,0 +1,126 @@
+//===- FuseEpilogues.cpp - tg-fuse-epilogues ------------------------------===//
+#include "codegen/cpu/Passes.h"
+#include "ir/Dialect.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace tg {
+#define GEN_PASS_DEF_FUSEEPILOGUES
+#include "codegen/cpu/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+RankedTensorType typeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
+
+bool isZeroConstant(Value v) {
+  DenseElementsAttr attr;
+  return matchPattern(v, m_Constant(&attr)) && attr.isSplat() &&
+         llvm::isa<FloatType>(attr.getElementType()) &&
+         attr.getSplatValue<APFloat>().isZero();
+}
+
+/// compare(x, 0, gt) with relu(x) in the block: compare(relu(x), 0, gt).
+struct ReluMaskFromOutput : OpRewritePattern<CompareOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompareOp op, PatternRewriter &rewriter) const override {
+    if (op.getPredicate() != "gt" || !isZeroConstant(op.getRhs()))
+      return failure();
+    Value x = op.getLhs();
+    if (x.getDefiningOp<ReluOp>())
+      return failure();
+    for (Operation *user : x.getUsers())
+      if (auto relu = llvm::dyn_cast<ReluOp>(user)) {
+        // The relu must dominate the compare: both in one block, relu first.
+        if (relu->getBlock() != op->getBlock() || !relu->isBeforeInBlock(op))
+          continue;
+        rewriter.modifyOpInPlace(op, [&] { op->setOperand(0, relu.getResult()); });
+        return success();
+      }
+    return failure();
+  }
+};
+
+/// add(matmul, bias[N]) -> fused_matmul; add(conv2d, bias as [O,1,1]) -> fused_conv2d.
+struct FuseBias : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AddOp op, PatternRewriter &rewriter) const override {
+    for (int side = 0; side < 2; ++side) {
+      Value main = op->getOperand(side), bias = op->getOperand(1 - side);
+      auto rt = typeOf(op.getResult());
+      if (typeOf(main) != rt || !rt.getElementType().isF32() || !main.hasOneUse())
+        continue;
+      if (auto mm = main.getDefiningOp<MatmulOp>()) {
+        if (typeOf(bias).getShape() != ArrayRef<int64_t>{rt.getShape().back()})
+          continue;
+        auto fused = rewriter.create<FusedMatmulOp>(op.getLoc(), mm.getLhs(), mm.getRhs(), bias,
+                                                    mm.getTransposeLhs(), mm.getTransposeRhs(),
+                                                    "none");
+        rewriter.replaceOp(op, fused.getResult());
+        rewriter.eraseOp(mm);
+        return success();
+      }
+      if (auto conv = main.getDefiningOp<Conv2DOp>()) {
+        int64_t channels = rt.getDimSize(1);
+        auto bt = typeOf(bias);
+        // A per-channel bias broadcast as [O, 1, 1] or [1, O, 1, 1].
+        bool perChannel = bt.getNumElements() == channels && bt.getRank() >= 3 &&
+                          bt.getDimSize(bt.getRank() - 3) == channels &&
+                          bt.getDimSize(bt.getRank() - 1) == 1 && bt.getDimSize(bt.getRank() - 2) == 1;
+        if (!perChannel)
+          continue;
+        auto flatType = RankedTensorType::get({channels}, bt.getElementType());
+        Value flat = rewriter.create<ReshapeOp>(op.getLoc(), flatType, bias);
+        auto fused = rewriter.create<FusedConv2DOp>(
+            op.getLoc(), conv.getInput(), conv.getFilter(), flat, conv.getStridesAttr(),
+            conv.getPaddingAttr(), conv.getDilationsAttr(), conv.getGroupsAttr(),
+            rewriter.getStringAttr("none"));
+        rewriter.replaceOp(op, fused.getResult());
+        rewriter.eraseOp(conv);
+        return success();
+      }
+    }
+    return failure();
+  }
+};
+
+/// relu/tanh/sigmoid(fused op without activation) -> the fused op with it.
+template <typename ActOp>
+struct FuseActivation : OpRewritePattern<ActOp> {
+  FuseActivation(MLIRContext *ctx, StringRef name) : OpRewritePattern<ActOp>(ctx), name(name) {}
+  LogicalResult matchAndRewrite(ActOp op, PatternRewriter &rewriter) const override {
+    Operation *producer = op->getOperand(0).getDefiningOp();
+    if (!producer || !llvm::isa<FusedMatmulOp, FusedConv2DOp>(producer) ||
+        !producer->getResult(0).hasOneUse())
+      return failure();
+    auto act = producer->getAttrOfType<StringAttr>("activation");
+    if (act && act.getValue() != "none")
+      return failure();
+    rewriter.modifyOpInPlace(producer,
+                             [&] { producer->setAttr("activation", rewriter.getStringAttr(name)); });
+    rewriter.replaceOp(op, producer->getResult(0));
+    return success();
+  }
+  std::string name;
+};
+
+struct FuseEpiloguesPass : impl::FuseEpiloguesBase<FuseEpiloguesPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<ReluMaskFromOutput, FuseBias>(ctx);
+    patterns.add<FuseActivation<ReluOp>>(ctx, "relu");
+    patterns.add<FuseActivation<TanhOp>>(ctx, "tanh");
+    patterns.add<FuseActivation<SigmoidOp>>(ctx, "sigmoid");
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
+} // namespace tg
