@@ -43,7 +43,7 @@ commands:
 )";
 
 const char *kCompileUsage = R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--no-fusion]
-                   [--timing]
+                   [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
 point and an embedded manifest). A module with a tg.train spec (Graph::minimize)
@@ -60,6 +60,7 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --target-cpu=CPU   native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or an
                      LLVM CPU name; the artifact records the features it needs
   --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
+  --opt-level=N      LLVM optimization level 0-3 (default 3)
   --timing           print the time of each phase
 )";
 
@@ -134,6 +135,13 @@ int compile(int argc, char **argv) {
     }
     if (a == "--no-fusion") {
       options.fusion = false;
+      continue;
+    }
+    std::string level;
+    if (takeValue(i, argc, argv, "--opt-level", level)) {
+      if (level.size() != 1 || level[0] < '0' || level[0] > '3')
+        return error("compile: --opt-level needs 0, 1, 2 or 3, got '" + level + "'");
+      options.optLevel = level[0] - '0';
       continue;
     }
     if (!a.empty() && a[0] == '-')

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 using namespace mlir;
@@ -200,6 +201,16 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
     if (tm->getMCSubtargetInfo()->checkFeatures(std::string("+") + f))
       required.push_back(f);
 
+  // With entry points built (train_step, ...), the model function and any
+  // gradient function are only their ingredients: not compiled on their own.
+  bool hasEntries = llvm::any_of(module.getOps<func::FuncOp>(), [](func::FuncOp fn) {
+    return fn->hasAttr(TgDialect::kEntryAttr);
+  });
+  if (hasEntries)
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+      if (!fn.isExternal() && !fn->hasAttr(TgDialect::kEntryAttr))
+        fn.erase();
+
   auto manifest = buildManifest(module, options, required, cpu);
   if (!manifest.ok())
     return manifest.status();
@@ -248,7 +259,10 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
                            ir.getInt64(manifest->size()), "tg_manifest_size");
 
   timer.phase("optimize LLVM IR");
-  if (llvm::Error err = makeOptimizingTransformer(3, 0, tm.get())(llvmModule.get()))
+  int optLevel = std::clamp(options.optLevel, 0, 3);
+  if (optLevel < 3)
+    tm->setOptLevel(optLevel == 0 ? llvm::CodeGenOptLevel::None : llvm::CodeGenOptLevel::Less);
+  if (llvm::Error err = makeOptimizingTransformer(unsigned(optLevel), 0, tm.get())(llvmModule.get()))
     return absl::InternalError(absl::StrCat("LLVM optimization failed: ",
                                             llvm::toString(std::move(err))));
   if (options.emit == "llvm") {

@@ -27,6 +27,8 @@ struct ArtifactOptions {
   std::string emit = "obj";
   /// Fuse elementwise chains (tgc compile --no-fusion turns it off).
   bool fusion = true;
+  /// LLVM optimization level 0-3.
+  int optLevel = 3;
   /// Per-phase wall times, filled when non-null.
   std::vector<std::pair<std::string, double>> *timings = nullptr;
 };
