@@ -53,6 +53,7 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --emit=PHASE       stop after a phase and write it:
                        tg        the input module
                        trained   after tg-build-train-step
+                       fused     after tg-fuse-epilogues (matmul/conv + bias + activation)
                        linalg    lowered to linalg on tensors (fused)
                        bufferized  on buffers, in-place updates resolved
                        llvm      LLVM IR (optimized)
@@ -152,10 +153,10 @@ int compile(int argc, char **argv) {
   }
   if (input.empty())
     return error("compile: no input file (see tgc compile --help)");
-  static const char *phases[] = {"tg", "trained", "linalg", "bufferized", "llvm", "obj"};
+  static const char *phases[] = {"tg", "trained", "fused", "linalg", "bufferized", "llvm", "obj"};
   if (std::find(std::begin(phases), std::end(phases), emit) == std::end(phases))
     return error("compile: unknown --emit=" + emit +
-                 " (tg, trained, linalg, bufferized, llvm, obj)");
+                 " (tg, trained, fused, linalg, bufferized, llvm, obj)");
   bool text = emit != "obj";
   if (output.empty() && !text) {
     output = input;
@@ -212,7 +213,7 @@ int compile(int argc, char **argv) {
     m.getContext()->appendDialectRegistry(registry);
     m.getContext()->loadAllAvailableDialects();
   }
-  if (emit == "linalg" || emit == "bufferized") {
+  if (emit == "fused" || emit == "linalg" || emit == "bufferized") {
     mlir::PassManager pm(m.getContext(), mlir::ModuleOp::getOperationName());
     tg::CpuPipelineOptions po;
     po.stopAfter = emit;

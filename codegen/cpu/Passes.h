@@ -26,8 +26,9 @@ void registerCpuCodegen(mlir::DialectRegistry &registry);
 inline constexpr llvm::StringLiteral kMatmulF32Symbol = "tgrt_matmul_f32";
 
 struct CpuPipelineOptions {
-  /// Stop after this phase: "linalg" (tg lowered, still tensors), "bufferized"
-  /// (memrefs) or "llvm" (LLVM dialect, the default).
+  /// Stop after this phase: "fused" (tg with fused library ops), "linalg" (tg
+  /// lowered, still tensors), "bufferized" (memrefs) or "llvm" (LLVM dialect,
+  /// the default).
   std::string stopAfter = "llvm";
   /// tg-fuse-elementwise (off: the unfused path, for comparison and tests).
   bool fusion = true;

@@ -67,6 +67,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
     pm.addPass(createFuseEpilogues());
     pm.addPass(createCSEPass());
   }
+  if (options.stopAfter == "fused")
+    return;
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   if (options.fusion) {
