@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ ccache python3 pkg-config
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
-  libdnnl-dev libopenmpi-dev openmpi-bin
+  libdnnl-dev libomp-19-dev libopenmpi-dev openmpi-bin
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev zlib1g-dev
   dataset-fashion-mnist
 )

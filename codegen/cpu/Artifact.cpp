@@ -298,7 +298,9 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
   llvm::SmallString<128> logPath;
   llvm::sys::fs::createTemporaryFile("tgx-link", "log", logPath);
   std::string out = path;
-  std::vector<llvm::StringRef> argv = {*cc, "-shared", "-o", out, objPath, "-lm"};
+  // Parallel loops call the LLVM OpenMP runtime (libomp).
+  std::string ompDir = TG_LIBOMP_DIR, rpath = "-Wl,-rpath," + ompDir, libDir = "-L" + ompDir;
+  std::vector<llvm::StringRef> argv = {*cc, "-shared", "-o", out, objPath, libDir, "-lomp", rpath, "-lm"};
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
   std::string execError;

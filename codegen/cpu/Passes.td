@@ -67,6 +67,24 @@ def EntryAbi : Pass<"tg-cpu-entry-abi", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def LowerToLoops : Pass<"tg-lower-to-loops", "mlir::ModuleOp"> {
+  let summary = "Lowers linalg ops on buffers to loops, parallel ones where they are large";
+  let description = [{
+    A linalg op whose iteration space has at least `min-parallel-work`
+    points becomes `scf.parallel` over its parallel dimensions (reductions
+    stay sequential inside), which convert-scf-to-openmp turns into an
+    OpenMP work-shared loop: large loops are split across threads. Smaller
+    ops become plain `scf.for` nests, where threading would cost more than
+    it gains.
+  }];
+  let options = [
+    Option<"minParallelWork", "min-parallel-work", "int64_t", /*default=*/"65536",
+           "Iteration points from which a loop nest is run in parallel">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MathApproximation : Pass<"tg-math-approximation", "mlir::ModuleOp"> {
   let summary = "Vectorizable polynomial approximations of math functions";
   let description = [{
