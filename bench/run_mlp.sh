@@ -40,7 +40,7 @@ fi
 echo "ratio tgc-unfused / tgc:   $(echo "$U / $T" | bc -l | cut -c1-5)"
 if command -v perf >/dev/null 2>&1; then
   echo "# profile of 1500 compiled train steps (perf, cpu-clock), by library;"
-  echo "# [JIT] is oneDNN's generated GEMM code, libgomp its OpenMP threads, *.tgx our code:"
+  echo "# [JIT] is oneDNN's generated GEMM code, libomp the OpenMP threads, the artifact our code:"
   perf record -q -F 2000 -o /tmp/tg-bench.perf.data "$BIN" --steps 1500 --warmup 0 >/dev/null 2>&1 || true
   perf report -q -i /tmp/tg-bench.perf.data --sort dso --stdio 2>/dev/null | grep -v '^$' | head -8 |
     sed 's/  */ /g; s/tid [0-9]*//; s/tg-compile-[a-z0-9]*\.tgx/artifact (.tgx)/'
