@@ -10,10 +10,28 @@
 
 #include <string>
 
+#include <cstdint>
+#include <vector>
+
 namespace tg {
 void setKernelError(std::string message);
 /// The recorded error (empty when none), cleared by the call.
 std::string takeKernelError();
+
+/// One operand of a kernel call as the manifest records it.
+struct KernelOperand {
+  std::vector<int64_t> sizes, strides;
+};
+
+/// Creates (and caches) the oneDNN primitive that a call of kernel `symbol`
+/// with these operands and integer parameters will use, without running it.
+/// False, with `error` set, for an unknown symbol or a primitive oneDNN
+/// cannot create.
+bool prepareKernel(const std::string &symbol, const std::vector<KernelOperand> &operands,
+                   const std::vector<int64_t> &params, std::string &error);
+
+/// oneDNN primitives created so far in this process (for tests).
+size_t cachedPrimitiveCount();
 } // namespace tg
 
 #endif // TG_RUNTIME_KERNELERROR_H

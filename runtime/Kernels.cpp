@@ -58,6 +58,9 @@ void normalize(View &v, size_t rank, bool transpose) {
   }
 }
 
+/// Set while prepareKernel runs: kernels create their primitives and return.
+thread_local bool prepareOnly = false;
+
 struct Context {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
@@ -141,6 +144,8 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
       return;
     }
   }
+  if (prepareOnly)
+    return;
   dnnl::memory ma(da, ctx.engine, va.data), mb(db, ctx.engine, vb.data), mc(dc, ctx.engine, vc.data);
   std::unordered_map<int, dnnl::memory> args = {
       {DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
@@ -228,6 +233,8 @@ void runCached(const std::string &key, Make make,
     auto it = ctx.primitives.find(key);
     if (it == ctx.primitives.end())
       it = ctx.primitives.emplace(key, make()).first;
+    if (prepareOnly)
+      return;
     it->second.execute(ctx.stream, args);
     ctx.stream.wait();
   } catch (const dnnl::error &e) {
@@ -431,4 +438,98 @@ extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef
       index[size_t(i)] = 0;
     }
   }
+}
+
+namespace {
+
+/// A memref descriptor {allocated, aligned, offset, sizes, strides} without
+/// data, for prepare-only calls.
+struct FakeMemRef {
+  std::vector<int64_t> words;
+  UnrankedMemRef ref;
+  explicit FakeMemRef(const tg::KernelOperand &op) {
+    words = {0, 0, 0};
+    words.insert(words.end(), op.sizes.begin(), op.sizes.end());
+    words.insert(words.end(), op.strides.begin(), op.strides.end());
+    ref = {int64_t(op.sizes.size()), words.data()};
+  }
+};
+
+} // namespace
+
+bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperand> &operands,
+                       const std::vector<int64_t> &params, std::string &error) {
+  std::vector<FakeMemRef> fakes;
+  for (const KernelOperand &op : operands) {
+    if (op.sizes.size() != op.strides.size()) {
+      error = "kernel '" + symbol + "': operand sizes and strides differ in rank";
+      return false;
+    }
+    fakes.emplace_back(op);
+  }
+  auto m = [&](size_t i) { return &fakes[i].ref; };
+  auto p = [&](size_t i) { return params[i]; };
+  auto shape = [&](size_t memrefs, size_t ints) {
+    if (fakes.size() == memrefs && params.size() == ints)
+      return true;
+    error = "kernel '" + symbol + "': expected " + std::to_string(memrefs) + " operands and " +
+            std::to_string(ints) + " parameters";
+    return false;
+  };
+  prepareOnly = true;
+  takeKernelError();
+  bool known = true;
+  if (symbol == "tgrt_matmul_f32") {
+    if (!shape(3, 2))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_matmul_f32(m(0), m(1), m(2), int32_t(p(0)), int32_t(p(1)));
+  } else if (symbol == "tgrt_fused_matmul_f32") {
+    if (!shape(4, 3))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_fused_matmul_f32(m(0), m(1), m(2), m(3), int32_t(p(0)), int32_t(p(1)), int32_t(p(2)));
+  } else if (symbol == "tgrt_conv2d_f32" || symbol == "tgrt_conv2d_backprop_input_f32" ||
+             symbol == "tgrt_conv2d_backprop_filter_f32") {
+    if (!shape(3, 9))
+      return prepareOnly = false;
+    auto fn = symbol == "tgrt_conv2d_f32"                   ? _mlir_ciface_tgrt_conv2d_f32
+              : symbol == "tgrt_conv2d_backprop_input_f32" ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
+                                                           : _mlir_ciface_tgrt_conv2d_backprop_filter_f32;
+    fn(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
+  } else if (symbol == "tgrt_fused_conv2d_f32") {
+    if (!shape(4, 10))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_fused_conv2d_f32(m(0), m(1), m(2), m(3), p(0), p(1), p(2), p(3), p(4), p(5),
+                                       p(6), p(7), p(8), p(9));
+  } else if (symbol == "tgrt_max_pool2d_f32") {
+    if (!shape(2, 8))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_max_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
+  } else if (symbol == "tgrt_avg_pool2d_f32") {
+    if (!shape(2, 9))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_avg_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
+  } else if (symbol == "tgrt_max_pool2d_grad_f32") {
+    if (!shape(3, 8))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_max_pool2d_grad_f32(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
+  } else if (symbol == "tgrt_avg_pool2d_grad_f32") {
+    if (!shape(2, 9))
+      return prepareOnly = false;
+    _mlir_ciface_tgrt_avg_pool2d_grad_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
+  } else {
+    known = false;
+  }
+  prepareOnly = false;
+  if (!known) {
+    error = "unknown kernel '" + symbol + "' (this runtime is older than the artifact?)";
+    return false;
+  }
+  error = takeKernelError();
+  return error.empty();
+}
+
+size_t tg::cachedPrimitiveCount() {
+  Context &ctx = context();
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  return ctx.matmuls.size() + ctx.primitives.size();
 }

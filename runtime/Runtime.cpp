@@ -11,6 +11,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -189,6 +190,12 @@ struct tg_artifact {
   void *handle = nullptr;
   std::string manifest;
   std::vector<Entry> entries;
+  struct Kernel {
+    std::string symbol;
+    std::vector<KernelOperand> operands;
+    std::vector<int64_t> params;
+  };
+  std::vector<Kernel> kernels; ///< oneDNN primitives to create per session
   ~tg_artifact() {
     if (handle)
       dlclose(handle);
@@ -243,6 +250,36 @@ static absl::Status parseManifest(tg_artifact &a) {
     return absl::FailedPreconditionError(absl::StrCat(
         a.path, ": compiled for CPU features this machine lacks: ", absl::StrJoin(missing, ", "),
         " (recompile with tgc compile --target-cpu=native or an older level such as x86-64-v2)"));
+  if (m.contains("kernels") && m["kernels"].is_array())
+    for (const json &k : m["kernels"]) {
+      tg_artifact::Kernel kernel;
+      auto symbol = r.str(k, "symbol", "kernels");
+      if (!symbol.ok())
+        return symbol.status();
+      kernel.symbol = *symbol;
+      if (!k.contains("operands") || !k["operands"].is_array() || !k.contains("params") ||
+          !k["params"].is_array())
+        return r.error("kernels", absl::StrCat("'", kernel.symbol, "' lacks operands or params"));
+      for (const json &o : k["operands"]) {
+        KernelOperand op;
+        if (!o.contains("sizes") || !o.contains("strides") || !o["sizes"].is_array() ||
+            !o["strides"].is_array())
+          return r.error("kernels", absl::StrCat("'", kernel.symbol, "' has a bad operand"));
+        for (const json &d : o["sizes"])
+          op.sizes.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
+        for (const json &d : o["strides"])
+          op.strides.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
+        if (std::find(op.sizes.begin(), op.sizes.end(), -1) != op.sizes.end())
+          return r.error("kernels", absl::StrCat("'", kernel.symbol, "' has a bad dimension"));
+        kernel.operands.push_back(std::move(op));
+      }
+      for (const json &p : k["params"]) {
+        if (!p.is_number_integer())
+          return r.error("kernels", absl::StrCat("'", kernel.symbol, "' has a non-integer parameter"));
+        kernel.params.push_back(p.get<int64_t>());
+      }
+      a.kernels.push_back(std::move(kernel));
+    }
   if (!m.contains("entries") || !m["entries"].is_array())
     return r.error("entries", "missing");
   for (const json &e : m["entries"]) {
@@ -361,6 +398,12 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
       }
       s->args.emplace(spec.name, std::move(b));
     }
+  // Create the oneDNN primitives now rather than in the first step.
+  for (const auto &k : artifact->kernels) {
+    std::string error;
+    if (!prepareKernel(k.symbol, k.operands, k.params, error))
+      return fail(TG_INTERNAL, absl::StrCat(artifact->path, ": preparing ", error));
+  }
   *out = s.release();
   return TG_OK;
 }

@@ -7,6 +7,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -28,6 +30,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 using namespace mlir;
 using json = nlohmann::json;
@@ -105,6 +108,41 @@ absl::StatusOr<json> bufferJson(Type type, DictionaryAttr attrs, const std::stri
   if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr))
     b["alias"] = alias.getInt();
   return b;
+}
+
+/// Every distinct runtime kernel call of the bufferized module: symbol,
+/// operand shapes and strides, integer parameters. Calls on buffers with
+/// dynamic strides are left to the first step.
+json libraryKernels(ModuleOp module) {
+  json kernels = json::array();
+  std::set<std::string> seen;
+  module.walk([&](func::CallOp call) {
+    if (!call.getCallee().starts_with("tgrt_"))
+      return;
+    json k;
+    k["symbol"] = call.getCallee().str();
+    k["operands"] = json::array();
+    k["params"] = json::array();
+    for (Value v : call.getOperands()) {
+      if (auto cast = v.getDefiningOp<memref::CastOp>()) {
+        auto type = llvm::dyn_cast<MemRefType>(cast.getSource().getType());
+        SmallVector<int64_t> strides;
+        int64_t offset;
+        if (!type || !type.hasStaticShape() || failed(getStridesAndOffset(type, strides, offset)) ||
+            llvm::any_of(strides, ShapedType::isDynamic))
+          return;
+        k["operands"].push_back({{"sizes", type.getShape()}, {"strides", strides}});
+        continue;
+      }
+      APInt value;
+      if (!matchPattern(v, m_ConstantInt(&value)))
+        return;
+      k["params"].push_back(value.getSExtValue());
+    }
+    if (seen.insert(k.dump()).second)
+      kernels.push_back(k);
+  });
+  return kernels;
 }
 
 class Timer {
@@ -211,17 +249,33 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
       if (!fn.isExternal() && !fn->hasAttr(TgDialect::kEntryAttr))
         fn.erase();
 
-  auto manifest = buildManifest(module, options, required, cpu);
+  absl::StatusOr<std::string> manifest = buildManifest(module, options, required, cpu);
   if (!manifest.ok())
     return manifest.status();
 
   timer.phase("lower to LLVM dialect");
-  PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  CpuPipelineOptions pipeline;
-  pipeline.fusion = options.fusion;
-  buildCpuPipeline(pm, pipeline);
-  if (failed(pm.run(module)))
-    return absl::InvalidArgumentError("lowering failed (see the diagnostics above)");
+  {
+    PassManager pm(module.getContext(), ModuleOp::getOperationName());
+    CpuPipelineOptions pipeline;
+    pipeline.fusion = options.fusion;
+    pipeline.stopAfter = "bufferized";
+    buildCpuPipeline(pm, pipeline);
+    if (failed(pm.run(module)))
+      return absl::InvalidArgumentError("lowering failed (see the diagnostics above)");
+  }
+  // The oneDNN primitives the code will call, so the runtime creates them
+  // when a session starts instead of in the first step.
+  json full = json::parse(*manifest);
+  full["kernels"] = libraryKernels(module);
+  *manifest = full.dump(2);
+  {
+    PassManager pm(module.getContext(), ModuleOp::getOperationName());
+    CpuPipelineOptions pipeline;
+    pipeline.startAfter = "bufferized";
+    buildCpuPipeline(pm, pipeline);
+    if (failed(pm.run(module)))
+      return absl::InvalidArgumentError("lowering failed (see the diagnostics above)");
+  }
 
   timer.phase("translate to LLVM IR");
   llvm::LLVMContext llvmContext;

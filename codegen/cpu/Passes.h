@@ -32,6 +32,8 @@ struct CpuPipelineOptions {
   std::string stopAfter = "llvm";
   /// tg-fuse-elementwise (off: the unfused path, for comparison and tests).
   bool fusion = true;
+  /// "bufferized": the module is already bufferized; only lower it to LLVM.
+  std::string startAfter;
 };
 
 /// Registers `--tg-cpu-codegen` (buildCpuPipeline) for tg-opt.
@@ -39,6 +41,8 @@ void registerCpuPipelines();
 
 /// tg (after tg-build-train-step) -> LLVM dialect, in phases.
 void buildCpuPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &options = {});
+/// The second half: bufferized module -> LLVM dialect.
+void buildLoweringToLLVM(mlir::OpPassManager &pm);
 
 } // namespace tg
 

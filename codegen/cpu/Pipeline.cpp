@@ -66,6 +66,8 @@ void registerCpuCodegen(DialectRegistry &registry) {
 }
 
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
+  if (options.startAfter == "bufferized")
+    return buildLoweringToLLVM(pm);
   // tg -> linalg on tensors.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -99,7 +101,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
   if (options.stopAfter == "bufferized")
     return;
+  buildLoweringToLLVM(pm);
+}
 
+void buildLoweringToLLVM(OpPassManager &pm) {
   // Loops -> LLVM dialect.
   pm.addPass(createLowerToLoops());
   pm.addPass(createConvertSCFToOpenMPPass());

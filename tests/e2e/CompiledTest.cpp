@@ -11,6 +11,7 @@
 #include "tg/Interpreter.h"
 #include "tg/Layers.h"
 #include "tg/Ops.h"
+#include "runtime/KernelError.h"
 #include "runtime/Trailer.h"
 
 #include "absl/strings/str_cat.h"
@@ -355,6 +356,19 @@ INSTANTIATE_TEST_SUITE_P(FusedAndUnfused, CompiledFusion, ::testing::Values(true
                          [](const ::testing::TestParamInfo<bool> &info) {
                            return info.param ? "fused" : "unfused";
                          });
+
+TEST(Compiled, PrimitivesAreCreatedWhenTheSessionStarts) {
+  Graph g("cnn");
+  examples::buildFashionCnn(g, {/*batch=*/2, /*filters1=*/2, /*filters2=*/3, /*dense=*/4});
+  size_t before = cachedPrimitiveCount();
+  auto exe = compile(g);
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  size_t prepared = cachedPrimitiveCount();
+  EXPECT_GE(prepared - before, 10u) << "conv, pooling and matmul primitives of the CNN";
+  for (const std::string entry : {"train_step", "eval_step", "predict"})
+    ASSERT_TRUE(exe->run(entry).ok()) << entry;
+  EXPECT_EQ(cachedPrimitiveCount(), prepared) << "a step created a oneDNN primitive";
+}
 
 TEST(Compiled, UnsupportedOpsAreNamed) {
   auto m = Module::parse(R"(
