@@ -108,6 +108,9 @@ void buildLoweringToLLVM(OpPassManager &pm) {
   // Loops -> LLVM dialect.
   pm.addPass(createLowerToLoops());
   pm.addPass(createConvertSCFToOpenMPPass());
+  // Inlines the memref.alloca_scope that wraps each parallel iteration (ours
+  // allocate nothing on the stack), before scf-to-cf splits its body into blocks.
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createMathApproximation());

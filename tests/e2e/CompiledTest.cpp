@@ -178,6 +178,14 @@ std::vector<OpCase> opCases() {
                      "\"} : (tensor<3x4xf32>, tensor<3x4xf32>) -> " + (red == "none" ? t("3x4") : "tensor<f32>"),
                  red == "none" ? t("3x4") : "tensor<f32>"});
   }
+  // Large enough (>= 64K iteration points) to run as parallel loops, with
+  // sequential reductions inside.
+  c.push_back({"softmax_cross_entropy, parallel rows", {{t("1024x80"), -4, 4}, {"tensor<1024xi32>", 0, 80}},
+               "%y = tg.softmax_cross_entropy %a, %b {reduction = \"none\"} : (tensor<1024x80xf32>, tensor<1024xi32>) -> " + t("1024"),
+               t("1024")});
+  c.push_back({"reduce sum, parallel rows", {{t("300x300")}},
+               "%y = tg.reduce %a {kind = \"sum\", axes = array<i64: 1>} : (tensor<300x300xf32>) -> " + t("300"),
+               t("300")});
   c.push_back({"one_hot", {{"tensor<2x3xi32>", 0, 4}},
                "%y = tg.one_hot %a {on_value = 2.0, off_value = -1.0} : (tensor<2x3xi32>) -> tensor<2x3x4xf32>",
                t("2x3x4")});
