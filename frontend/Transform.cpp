@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -37,8 +38,14 @@ static std::string locationString(Location loc) {
 absl::StatusOr<Module> Module::transform(absl::string_view pipeline,
                                          std::vector<std::string> *warnings) const {
   registerPassesOnce();
-  // Work on a private copy so this module stays as it was.
-  absl::StatusOr<Module> copy = Module::parse(str(), "module.tg.mlir");
+  // Work on a private copy so this module stays as it was. Printed with its
+  // locations, so diagnostics still point into the user's file.
+  std::string text;
+  {
+    llvm::raw_string_ostream os(text);
+    impl_->module->print(os, OpPrintingFlags().enableDebugInfo());
+  }
+  absl::StatusOr<Module> copy = Module::parse(text, "module.tg.mlir");
   if (!copy.ok())
     return copy.status();
   MLIRContext *ctx = copy->impl_->context.get();

@@ -348,7 +348,9 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
                              fields[0], " bytes of code, the file holds ", elfSize));
   if (fnv1a64(bytes.data(), elfSize) != fields[1])
     return fail(TG_INVALID_ARGUMENT, absl::StrCat("'", path, "' is corrupted (checksum mismatch)"));
-  a->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  // A name without a slash would make dlopen search the library path.
+  std::string loadPath = std::strchr(path, '/') ? std::string(path) : "./" + std::string(path);
+  a->handle = dlopen(loadPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!a->handle)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("cannot load artifact '", path, "': ", dlerror()));
