@@ -32,6 +32,13 @@ bool prepareKernel(const std::string &symbol, const std::vector<KernelOperand> &
 
 /// oneDNN primitives created so far in this process (for tests).
 size_t cachedPrimitiveCount();
+
+/// Sets flush-to-zero / denormals-are-zero in this thread; returns the old
+/// MXCSR for restoreFloatMode.
+unsigned enableFlushDenormals();
+void restoreFloatMode(unsigned mxcsr);
+/// Sets FTZ/DAZ once in every OpenMP worker thread.
+void flushDenormalsInWorkers();
 } // namespace tg
 
 #endif // TG_RUNTIME_KERNELERROR_H

@@ -11,7 +11,10 @@
 
 #include "dnnl.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -61,6 +64,39 @@ void normalize(View &v, size_t rank, bool transpose) {
 /// Set while prepareKernel runs: kernels create their primitives and return.
 thread_local bool prepareOnly = false;
 
+/// TGRT_PROFILE=1: time spent in each kernel, printed at exit.
+struct KernelProfile {
+  std::mutex mutex;
+  std::map<std::string, std::pair<double, long>> totals; ///< seconds, calls
+  bool enabled = std::getenv("TGRT_PROFILE") != nullptr;
+  ~KernelProfile() {
+    if (!enabled)
+      return;
+    std::fprintf(stderr, "tgrt kernel profile (TGRT_PROFILE):\n");
+    for (auto &[name, t] : totals)
+      std::fprintf(stderr, "  %-34s %8ld calls %10.3f ms\n", name.c_str(), t.second, t.first * 1e3);
+  }
+};
+KernelProfile &profile() {
+  static KernelProfile p;
+  return p;
+}
+struct ProfileScope {
+  std::string name;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  explicit ProfileScope(std::string n) : name(std::move(n)) {}
+  ~ProfileScope() {
+    KernelProfile &p = profile();
+    if (!p.enabled || prepareOnly)
+      return;
+    double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    auto &t = p.totals[name];
+    t.first += sec;
+    ++t.second;
+  }
+};
+
 struct Context {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
@@ -86,6 +122,51 @@ void key(std::ostringstream &os, const View &v) {
 }
 
 
+bool rowMajor(const View &v) {
+  int64_t stride = 1;
+  for (size_t i = v.sizes.size(); i-- > 0;) {
+    if (v.sizes[i] != 1 && v.strides[i] != stride)
+      return false;
+    stride *= v.sizes[i];
+  }
+  return true;
+}
+
+/// Copies `v` into `scratch` in row-major order (one cached oneDNN reorder)
+/// and makes `v` describe the copy. In prepare mode only the reorder is made.
+void toRowMajor(View &v, std::vector<float> &scratch) {
+  View dense = v;
+  int64_t n = 1;
+  for (size_t i = v.sizes.size(); i-- > 0;) {
+    dense.strides[i] = n;
+    n *= v.sizes[i];
+  }
+  std::ostringstream os;
+  os << "reorder:";
+  key(os, v);
+  using dt = dnnl::memory::data_type;
+  dnnl::memory::desc from(v.sizes, dt::f32, v.strides), to(dense.sizes, dt::f32, dense.strides);
+  Context &ctx = context();
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  try {
+    auto it = ctx.primitives.find(os.str());
+    if (it == ctx.primitives.end())
+      it = ctx.primitives
+               .emplace(os.str(), dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to)))
+               .first;
+    if (!prepareOnly) {
+      scratch.resize(size_t(n));
+      dense.data = scratch.data();
+      dnnl::memory src(from, ctx.engine, v.data), dst(to, ctx.engine, dense.data);
+      it->second.execute(ctx.stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
+      ctx.stream.wait();
+    }
+  } catch (const dnnl::error &e) {
+    tg::setKernelError(std::string("oneDNN ") + os.str() + ": " + e.what());
+  }
+  v = dense;
+}
+
 /// Activation codes of fused ops: 0 none, 1 relu, 2 tanh, 3 sigmoid.
 dnnl::primitive_attr postOps(int64_t activation) {
   dnnl::primitive_attr attr;
@@ -107,6 +188,13 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
   size_t rank = vc.sizes.size();
   normalize(va, rank, transposeA != 0);
   normalize(vb, rank, transposeB != 0);
+  // oneDNN 2.6's matmul is several times slower on transposed (column-major)
+  // operands than a reorder into row-major plus a plain matmul.
+  thread_local std::vector<float> scratchA, scratchB;
+  if (!rowMajor(va))
+    toRowMajor(va, scratchA);
+  if (!rowMajor(vb))
+    toRowMajor(vb, scratchB);
   std::optional<View> vbias;
   if (bias) {
     // [N] broadcast over every row: dims [1, ..., 1, N].
@@ -160,6 +248,7 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
 extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *b,
                                              UnrankedMemRef *c, int32_t transposeA,
                                              int32_t transposeB) {
+  ProfileScope scope("tgrt_matmul_f32");
   matmul(a, b, nullptr, c, transposeA, transposeB, 0);
 }
 
@@ -167,6 +256,7 @@ extern "C" void _mlir_ciface_tgrt_fused_matmul_f32(UnrankedMemRef *a, UnrankedMe
                                                    UnrankedMemRef *bias, UnrankedMemRef *c,
                                                    int32_t transposeA, int32_t transposeB,
                                                    int32_t activation) {
+  ProfileScope scope("tgrt_fused_matmul_f32");
   matmul(a, b, bias, c, transposeA, transposeB, activation);
 }
 
@@ -255,6 +345,7 @@ dnnl::memory mem(const View &v, const dnnl::memory::desc &d) {
 
 extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
                                              UnrankedMemRef *ym, TG_CONV_PARAMS) {
+  ProfileScope scope("tgrt_conv2d_f32");
   View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
   auto pd = [&] { return convForwardPd(context(), x, w, y, g); };
@@ -268,6 +359,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef 
 extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
                                                    UnrankedMemRef *bm, UnrankedMemRef *ym,
                                                    TG_CONV_PARAMS, int64_t activation) {
+  ProfileScope scope("tgrt_fused_conv2d_f32");
   View x = viewOf(xm), w = viewOf(wm), bias = viewOf(bm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
   auto pd = [&] { return convForwardPd(context(), x, w, y, g, &bias, activation); };
@@ -281,6 +373,7 @@ extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedM
 
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym, UnrankedMemRef *wm,
                                                             UnrankedMemRef *dxm, TG_CONV_PARAMS) {
+  ProfileScope scope("tgrt_conv2d_backprop_input_f32");
   View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
   ConvGeometry g(TG_CONV_ARGS);
   auto make = [&] {
@@ -300,6 +393,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
                                                              UnrankedMemRef *dym,
                                                              UnrankedMemRef *dwm, TG_CONV_PARAMS) {
+  ProfileScope scope("tgrt_conv2d_backprop_filter_f32");
   View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
   ConvGeometry g(TG_CONV_ARGS);
   auto make = [&] {
@@ -355,11 +449,13 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
                                                  TG_POOL_PARAMS) {
+  ProfileScope scope("tgrt_max_pool2d_f32");
   poolForward(x, y, true, 0, TG_POOL_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
                                                  TG_POOL_PARAMS, int64_t includePad) {
+  ProfileScope scope("tgrt_avg_pool2d_f32");
   poolForward(x, y, false, includePad, TG_POOL_ARGS);
 }
 
@@ -399,17 +495,20 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, UnrankedMemRef *dy,
                                                       UnrankedMemRef *dx, TG_POOL_PARAMS) {
+  ProfileScope scope("tgrt_max_pool2d_grad_f32");
   poolBackward(x, dy, dx, true, 0, TG_POOL_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, UnrankedMemRef *dx,
                                                       TG_POOL_PARAMS, int64_t includePad) {
+  ProfileScope scope("tgrt_avg_pool2d_grad_f32");
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
 }
 
 /// memref.copy between non-contiguous layouts lowers to this call (MLIR's
 /// runner-utils ABI): a strided copy of `elemSize`-byte elements.
 extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef *dst) {
+  ProfileScope scope("memrefCopy");
   auto *s = static_cast<char *>(src->descriptor), *d = static_cast<char *>(dst->descriptor);
   int64_t rank = src->rank;
   char *sp = *reinterpret_cast<char **>(s + sizeof(void *)) +

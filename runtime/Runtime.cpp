@@ -400,6 +400,7 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
       }
       s->args.emplace(spec.name, std::move(b));
     }
+  flushDenormalsInWorkers();
   // Create the oneDNN primitives now rather than in the first step.
   for (const auto &k : artifact->kernels) {
     std::string error;
@@ -506,7 +507,9 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   for (auto &d : descs)
     ptrs.push_back(d.data());
   takeKernelError();
+  unsigned mxcsr = enableFlushDenormals();
   e->fn(ptrs.data());
+  restoreFloatMode(mxcsr);
   std::string error = takeKernelError();
   if (!error.empty())
     return fail(TG_INTERNAL, absl::StrCat("entry point '", entry, "': ", error));

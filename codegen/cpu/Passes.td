@@ -31,6 +31,18 @@ def FuseEpilogues : Pass<"tg-fuse-epilogues", "mlir::ModuleOp"> {
   }];
 }
 
+def BatchMatmulSums : Pass<"tg-batch-matmul-sums", "mlir::ModuleOp"> {
+  let summary = "Turns a sum of matmuls sharing their output into one larger matmul";
+  let description = [{
+    `A1^T B1 + A2^T B2 + ... = [A1; A2; ...]^T [B1; B2; ...]`: a tree of
+    single-use adds whose leaves are rank-2 `matmul(Ai, Bi, transpose_lhs)`
+    of one result type becomes one matmul of the operands concatenated along
+    the contraction dimension. Autodiff of a recurrent layer produces exactly
+    this: the weight gradient is a sum over time steps of small matmuls
+    (contraction = batch), which one GEMM runs many times faster.
+  }];
+}
+
 def FuseElementwise : Pass<"tg-fuse-elementwise", "mlir::ModuleOp"> {
   let summary = "Fuses chains of elementwise linalg ops into single loop nests";
   let description = [{

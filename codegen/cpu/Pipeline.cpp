@@ -72,6 +72,7 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.fusion) {
+    pm.addPass(createBatchMatmulSums());
     pm.addPass(createFuseEpilogues());
     pm.addPass(createCSEPass());
   }
