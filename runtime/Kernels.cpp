@@ -122,51 +122,6 @@ void key(std::ostringstream &os, const View &v) {
 }
 
 
-bool rowMajor(const View &v) {
-  int64_t stride = 1;
-  for (size_t i = v.sizes.size(); i-- > 0;) {
-    if (v.sizes[i] != 1 && v.strides[i] != stride)
-      return false;
-    stride *= v.sizes[i];
-  }
-  return true;
-}
-
-/// Copies `v` into `scratch` in row-major order (one cached oneDNN reorder)
-/// and makes `v` describe the copy. In prepare mode only the reorder is made.
-void toRowMajor(View &v, std::vector<float> &scratch) {
-  View dense = v;
-  int64_t n = 1;
-  for (size_t i = v.sizes.size(); i-- > 0;) {
-    dense.strides[i] = n;
-    n *= v.sizes[i];
-  }
-  std::ostringstream os;
-  os << "reorder:";
-  key(os, v);
-  using dt = dnnl::memory::data_type;
-  dnnl::memory::desc from(v.sizes, dt::f32, v.strides), to(dense.sizes, dt::f32, dense.strides);
-  Context &ctx = context();
-  std::lock_guard<std::mutex> lock(ctx.mutex);
-  try {
-    auto it = ctx.primitives.find(os.str());
-    if (it == ctx.primitives.end())
-      it = ctx.primitives
-               .emplace(os.str(), dnnl::reorder(dnnl::reorder::primitive_desc(ctx.engine, from, ctx.engine, to)))
-               .first;
-    if (!prepareOnly) {
-      scratch.resize(size_t(n));
-      dense.data = scratch.data();
-      dnnl::memory src(from, ctx.engine, v.data), dst(to, ctx.engine, dense.data);
-      it->second.execute(ctx.stream, {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}});
-      ctx.stream.wait();
-    }
-  } catch (const dnnl::error &e) {
-    tg::setKernelError(std::string("oneDNN ") + os.str() + ": " + e.what());
-  }
-  v = dense;
-}
-
 /// Activation codes of fused ops: 0 none, 1 relu, 2 tanh, 3 sigmoid.
 dnnl::primitive_attr postOps(int64_t activation) {
   dnnl::primitive_attr attr;
@@ -188,13 +143,6 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
   size_t rank = vc.sizes.size();
   normalize(va, rank, transposeA != 0);
   normalize(vb, rank, transposeB != 0);
-  // oneDNN 2.6's matmul is several times slower on transposed (column-major)
-  // operands than a reorder into row-major plus a plain matmul.
-  thread_local std::vector<float> scratchA, scratchB;
-  if (!rowMajor(va))
-    toRowMajor(va, scratchA);
-  if (!rowMajor(vb))
-    toRowMajor(vb, scratchB);
   std::optional<View> vbias;
   if (bias) {
     // [N] broadcast over every row: dims [1, ..., 1, N].
