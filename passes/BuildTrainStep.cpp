@@ -162,6 +162,28 @@ DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) 
   return list.getDictionary(b.getContext());
 }
 
+/// Adds `m.fn`'s arguments of `groups` to `fa` in order, mapping them in
+/// `map` (from `body`'s arguments) and recording each one's new index.
+void addModelArgs(FunctionAssembler &fa, func::FuncOp fn, Block &body,
+                  std::initializer_list<SmallVector<unsigned> *> groups, IRMapping &map,
+                  DenseMap<unsigned, unsigned> &newIndex) {
+  for (auto *group : groups)
+    for (unsigned i : *group) {
+      newIndex[i] = fa.numArgs();
+      map.map(body.getArgument(i), fa.addArg(fn.getArgumentTypes()[i], fn.getArgAttrDict(i)));
+    }
+}
+
+/// Result attributes of model result `r`, its tg.alias (if any) renumbered
+/// to the new function's argument.
+DictionaryAttr remapAlias(OpBuilder &b, func::FuncOp fn, unsigned r,
+                          const DenseMap<unsigned, unsigned> &newIndex) {
+  DictionaryAttr attrs = fn.getResultAttrDict(r);
+  if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr))
+    return withAlias(b, attrs, newIndex.lookup(unsigned(alias.getInt())));
+  return attrs;
+}
+
 DictionaryAttr stateArgAttrs(OpBuilder &b, StringRef name) {
   return b.getDictionaryAttr(
       {b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(name)),
@@ -419,11 +441,8 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   for (Result &r : slotOut)
     fa.addResult(r.value, r.attrs);
   fa.addResult(gb.add(step, gb.scalar(1.0, b.getI64Type())), named("step", stepIndex));
-  for (unsigned r : m.stateOuts) {
-    auto alias = m.fn.getResultAttrDict(r).getAs<IntegerAttr>(TgDialect::kAliasAttr);
-    fa.addResult(fwd(r),
-                 withAlias(b, m.fn.getResultAttrDict(r), newIndex[unsigned(alias.getInt())]));
-  }
+  for (unsigned r : m.stateOuts)
+    fa.addResult(fwd(r), remapAlias(b, m.fn, r, newIndex));
   return fa.finish();
 }
 
@@ -432,11 +451,8 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
   IRMapping map;
   Block &body = m.fn.getBody().front();
   DenseMap<unsigned, unsigned> newIndex;
-  for (auto group : {&m.params, &m.states, &m.data, &m.labels, &m.hypers})
-    for (unsigned i : *group) {
-      newIndex[i] = fa.numArgs();
-      map.map(body.getArgument(i), fa.addArg(m.fn.getArgumentTypes()[i], m.fn.getArgAttrDict(i)));
-    }
+  addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.labels, &m.hypers}, map,
+               newIndex);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
   cloneBody(b, m.fn, map);
@@ -444,11 +460,8 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
   fa.addResult(map.lookup(ret.getOperand(m.loss)), m.fn.getResultAttrDict(m.loss));
   for (unsigned r : m.metrics)
     fa.addResult(map.lookup(ret.getOperand(r)), m.fn.getResultAttrDict(r));
-  for (unsigned r : m.stateOuts) {
-    auto alias = m.fn.getResultAttrDict(r).getAs<IntegerAttr>(TgDialect::kAliasAttr);
-    fa.addResult(map.lookup(ret.getOperand(r)),
-                 withAlias(b, m.fn.getResultAttrDict(r), newIndex[unsigned(alias.getInt())]));
-  }
+  for (unsigned r : m.stateOuts)
+    fa.addResult(map.lookup(ret.getOperand(r)), remapAlias(b, m.fn, r, newIndex));
   return fa.finish();
 }
 
@@ -457,25 +470,15 @@ func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
   IRMapping map;
   Block &body = m.fn.getBody().front();
   DenseMap<unsigned, unsigned> newIndex;
-  for (auto group : {&m.params, &m.states, &m.data, &m.hypers})
-    for (unsigned i : *group) {
-      newIndex[i] = fa.numArgs();
-      map.map(body.getArgument(i), fa.addArg(m.fn.getArgumentTypes()[i], m.fn.getArgAttrDict(i)));
-    }
+  addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.hypers}, map, newIndex);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
   cloneBody(b, m.fn, map);
   // Every output that does not need labels.
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
-  for (unsigned r = 0; r < m.fn.getNumResults(); ++r) {
-    Value v = ret.getOperand(r);
-    if (!map.contains(v))
-      continue;
-    DictionaryAttr attrs = m.fn.getResultAttrDict(r);
-    if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr))
-      attrs = withAlias(b, attrs, newIndex[unsigned(alias.getInt())]);
-    fa.addResult(map.lookup(v), attrs);
-  }
+  for (unsigned r = 0; r < m.fn.getNumResults(); ++r)
+    if (map.contains(ret.getOperand(r)))
+      fa.addResult(map.lookup(ret.getOperand(r)), remapAlias(b, m.fn, r, newIndex));
   return fa.finish();
 }
 

@@ -82,9 +82,9 @@ KernelProfile &profile() {
   return p;
 }
 struct ProfileScope {
-  std::string name;
+  const char *name;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  explicit ProfileScope(std::string n) : name(std::move(n)) {}
+  explicit ProfileScope(const char *n) : name(n) {}
   ~ProfileScope() {
     KernelProfile &p = profile();
     if (!p.enabled || prepareOnly)
@@ -523,50 +523,52 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
             std::to_string(ints) + " parameters";
     return false;
   };
-  prepareOnly = true;
+  struct PrepareMode { // on for this call only, whichever way it returns
+    PrepareMode() { prepareOnly = true; }
+    ~PrepareMode() { prepareOnly = false; }
+  } prepareMode;
   takeKernelError();
   bool known = true;
   if (symbol == "tgrt_matmul_f32") {
     if (!shape(3, 2))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_matmul_f32(m(0), m(1), m(2), int32_t(p(0)), int32_t(p(1)));
   } else if (symbol == "tgrt_fused_matmul_f32") {
     if (!shape(4, 3))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_fused_matmul_f32(m(0), m(1), m(2), m(3), int32_t(p(0)), int32_t(p(1)), int32_t(p(2)));
   } else if (symbol == "tgrt_conv2d_f32" || symbol == "tgrt_conv2d_backprop_input_f32" ||
              symbol == "tgrt_conv2d_backprop_filter_f32") {
     if (!shape(3, 9))
-      return prepareOnly = false;
+      return false;
     auto fn = symbol == "tgrt_conv2d_f32"                   ? _mlir_ciface_tgrt_conv2d_f32
               : symbol == "tgrt_conv2d_backprop_input_f32" ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
                                                            : _mlir_ciface_tgrt_conv2d_backprop_filter_f32;
     fn(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
   } else if (symbol == "tgrt_fused_conv2d_f32") {
     if (!shape(4, 10))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_fused_conv2d_f32(m(0), m(1), m(2), m(3), p(0), p(1), p(2), p(3), p(4), p(5),
                                        p(6), p(7), p(8), p(9));
   } else if (symbol == "tgrt_max_pool2d_f32") {
     if (!shape(2, 8))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_max_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
   } else if (symbol == "tgrt_avg_pool2d_f32") {
     if (!shape(2, 9))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_avg_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
   } else if (symbol == "tgrt_max_pool2d_grad_f32") {
     if (!shape(3, 8))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_max_pool2d_grad_f32(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
   } else if (symbol == "tgrt_avg_pool2d_grad_f32") {
     if (!shape(2, 9))
-      return prepareOnly = false;
+      return false;
     _mlir_ciface_tgrt_avg_pool2d_grad_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
   } else {
     known = false;
   }
-  prepareOnly = false;
   if (!known) {
     error = "unknown kernel '" + symbol + "' (this runtime is older than the artifact?)";
     return false;

@@ -164,9 +164,11 @@ private:
 
 } // namespace
 
-absl::StatusOr<std::string> buildManifest(ModuleOp module, const ArtifactOptions &options,
-                                          const std::vector<std::string> &cpuFeatures,
-                                          const std::string &cpuName) {
+namespace {
+
+absl::StatusOr<json> manifestJson(ModuleOp module, const ArtifactOptions &options,
+                                  const std::vector<std::string> &cpuFeatures,
+                                  const std::string &cpuName) {
   json m;
   m["format"] = "tgx";
   m["version"] = kArtifactFormatVersion;
@@ -204,7 +206,18 @@ absl::StatusOr<std::string> buildManifest(ModuleOp module, const ArtifactOptions
     }
     m["entries"].push_back(e);
   }
-  return m.dump(2);
+  return m;
+}
+
+} // namespace
+
+absl::StatusOr<std::string> buildManifest(ModuleOp module, const ArtifactOptions &options,
+                                          const std::vector<std::string> &cpuFeatures,
+                                          const std::string &cpuName) {
+  auto m = manifestJson(module, options, cpuFeatures, cpuName);
+  if (!m.ok())
+    return m.status();
+  return m->dump(2);
 }
 
 absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
@@ -249,7 +262,7 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
       if (!fn.isExternal() && !fn->hasAttr(TgDialect::kEntryAttr))
         fn.erase();
 
-  absl::StatusOr<std::string> manifest = buildManifest(module, options, required, cpu);
+  absl::StatusOr<json> manifest = manifestJson(module, options, required, cpu);
   if (!manifest.ok())
     return manifest.status();
 
@@ -265,9 +278,8 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
   }
   // The oneDNN primitives the code will call, so the runtime creates them
   // when a session starts instead of in the first step.
-  json full = json::parse(*manifest);
-  full["kernels"] = libraryKernels(module);
-  *manifest = full.dump(2);
+  (*manifest)["kernels"] = libraryKernels(module);
+  const std::string manifestText = manifest->dump(2);
   {
     PassManager pm(module.getContext(), ModuleOp::getOperationName());
     CpuPipelineOptions pipeline;
@@ -306,11 +318,11 @@ absl::Status writeArtifact(ModuleOp module, const ArtifactOptions &options,
     ir.CreateCall(callee, args);
     ir.CreateRetVoid();
   }
-  auto *text = llvm::ConstantDataArray::getString(llvmContext, *manifest, /*AddNull=*/true);
+  auto *text = llvm::ConstantDataArray::getString(llvmContext, manifestText, /*AddNull=*/true);
   new llvm::GlobalVariable(*llvmModule, text->getType(), true, llvm::GlobalValue::ExternalLinkage,
                            text, "tg_manifest");
   new llvm::GlobalVariable(*llvmModule, ir.getInt64Ty(), true, llvm::GlobalValue::ExternalLinkage,
-                           ir.getInt64(manifest->size()), "tg_manifest_size");
+                           ir.getInt64(manifestText.size()), "tg_manifest_size");
 
   timer.phase("optimize LLVM IR");
   int optLevel = std::clamp(options.optLevel, 0, 3);
