@@ -2,7 +2,9 @@
 #include "codegen/cpu/Artifact.h"
 #include "codegen/cpu/Passes.h"
 #include "frontend/ModuleImpl.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/Npy.h"
+#include "runtime/Trainer.h"
 #include "tg/Module.h"
 #include "tg/Runtime.h"
 
@@ -11,10 +13,12 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -37,6 +41,7 @@ Compiles tg dataflow graphs ahead of time and runs the artifacts.
 commands:
   compile MODEL.tg.mlir   compile a model (with its training step) into a .tgx artifact
   run MODEL.tgx           run an entry point of an artifact on .npy inputs
+  train MODEL.tgx         train an artifact on data files, with checkpoints and metrics
   inspect MODEL.tgx       print an artifact's manifest
 
 'tgc <command> --help' describes each command.
@@ -77,6 +82,51 @@ every result to DIR/<name>.npy.
   --output DIR       where results go (default: print a summary only)
   --seed S           initializer seed (default 0)
   --repeat N         run the entry point N times (a train step N steps)
+)";
+
+const char *kTrainUsage = R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
+                      [--epochs N | --steps N] [--lr LR] [--seed S]
+                      [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
+                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N]
+                      [--progress=auto|bar|lines|none] [--log-every N]
+
+Runs the artifact's train_step over the data, evaluates with eval_step at each
+epoch end, shows progress and writes metrics as JSON lines.
+
+data (SPEC), mapped onto the artifact's data and label arguments:
+  NAME=FILE          an IDX file (gzipped or raw; the MNIST family) or a NumPy
+                     .npy file for argument NAME; the first dimension counts
+                     examples, the rest is reshaped to the argument's (IDX u8
+                     into a float argument is scaled to [0, 1])
+  DIR                an MNIST-style directory: train-images-idx3-ubyte[.gz] and
+                     train-labels-idx1-ubyte[.gz] feed the data and label
+                     argument; its t10k-* files are the default --eval-data
+  FILE               plain text for a character model: the vocabulary is the
+                     text's distinct bytes, the label is the next character;
+                     the text is cut into batch-many streams read in order, so
+                     recurrent state carries over (truncated BPTT)
+
+  --epochs N         passes over the data (default 1)
+  --steps N          train steps in all instead of epochs
+  --lr LR            learning rate (overrides the compiled default)
+  --seed S           initializer and shuffling seed (default 0)
+  --pad              pad the last partial batch (wrapping around) instead of dropping it
+  --no-shuffle       keep the data in file order
+  --prefetch N       batches prepared ahead on a background thread (default 2)
+
+checkpoints (safetensors: params and optimizer state, written atomically):
+  --checkpoint-dir DIR  where DIR/ckpt-<step>.safetensors go; metrics default
+                        to DIR/metrics.jsonl
+  --checkpoint-every N  every N steps (default: at each epoch end) and at the end
+  --keep K           keep the newest K checkpoints (default 3)
+  --resume           continue from the newest checkpoint in DIR, exactly
+
+output:
+  --metrics FILE     JSON lines: train (every --log-every steps), eval, checkpoint
+  --progress=MODE    bar on a terminal, lines otherwise (auto); none
+  --log-every N      steps between metric lines (default: a tenth of an epoch)
+
+Ctrl-C stops after the current step and saves a checkpoint (with --checkpoint-dir).
 )";
 
 const char *kInspectUsage = R"(usage: tgc inspect MODEL.tgx [--json]
@@ -263,10 +313,6 @@ std::vector<ManifestEntry> entriesOf(const json &manifest) {
   return out;
 }
 
-size_t dtypeSize(const std::string &d) {
-  return d == "f64" || d == "i64" ? 8 : d == "i1" ? 1 : d == "f16" || d == "bf16" ? 2 : 4;
-}
-
 int run(int argc, char **argv) {
   std::string path, fn, outputDir, seedText = "0", repeatText = "1";
   std::vector<std::pair<std::string, std::string>> inputs;
@@ -385,6 +431,115 @@ int run(int argc, char **argv) {
 }
 
 //===----------------------------------------------------------------------===//
+// train
+//===----------------------------------------------------------------------===//
+
+bool parseCount(const std::string &flag, const std::string &text, int64_t min, int64_t &out) {
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || v < min) {
+    error("train: " + flag + " needs an integer >= " + std::to_string(min) + ", got '" + text + "'");
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+int train(int argc, char **argv) {
+  tg::TrainOptions o;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i], v;
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kTrainUsage);
+      return 0;
+    }
+    int64_t n = 0;
+    if (takeValue(i, argc, argv, "--data", v)) {
+      o.data.push_back(v);
+    } else if (takeValue(i, argc, argv, "--eval-data", v)) {
+      o.evalData.push_back(v);
+    } else if (takeValue(i, argc, argv, "--epochs", v)) {
+      if (!parseCount("--epochs", v, 1, o.epochs))
+        return 1;
+    } else if (takeValue(i, argc, argv, "--steps", v)) {
+      if (!parseCount("--steps", v, 1, o.steps))
+        return 1;
+    } else if (takeValue(i, argc, argv, "--seed", v)) {
+      if (!parseCount("--seed", v, 0, n))
+        return 1;
+      o.seed = uint64_t(n);
+    } else if (takeValue(i, argc, argv, "--lr", v)) {
+      char *end = nullptr;
+      double lr = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(lr > 0) || !std::isfinite(lr))
+        return error("train: --lr needs a positive number, got '" + v + "'");
+      o.lr = lr;
+    } else if (takeValue(i, argc, argv, "--checkpoint-dir", o.checkpointDir)) {
+    } else if (takeValue(i, argc, argv, "--checkpoint-every", v)) {
+      if (!parseCount("--checkpoint-every", v, 1, o.checkpointEvery))
+        return 1;
+    } else if (takeValue(i, argc, argv, "--keep", v)) {
+      if (!parseCount("--keep", v, 1, n))
+        return 1;
+      o.keepCheckpoints = int(n);
+    } else if (takeValue(i, argc, argv, "--prefetch", v)) {
+      if (!parseCount("--prefetch", v, 1, n))
+        return 1;
+      o.prefetch = int(n);
+    } else if (takeValue(i, argc, argv, "--log-every", v)) {
+      if (!parseCount("--log-every", v, 1, o.logEvery))
+        return 1;
+    } else if (takeValue(i, argc, argv, "--metrics", o.metricsPath)) {
+    } else if (takeValue(i, argc, argv, "--progress", v)) {
+      using P = tg::TrainOptions::Progress;
+      static const std::map<std::string, P> modes = {
+          {"auto", P::Auto}, {"bar", P::Bar}, {"lines", P::Lines}, {"none", P::None}};
+      if (!modes.count(v))
+        return error("train: --progress needs auto, bar, lines or none, got '" + v + "'");
+      o.progress = modes.at(v);
+    } else if (a == "--resume") {
+      o.resume = true;
+    } else if (a == "--pad") {
+      o.pad = true;
+    } else if (a == "--no-shuffle") {
+      o.shuffle = false;
+    } else if (!a.empty() && a[0] == '-') {
+      return error("train: unknown option '" + a + "' (see tgc train --help)");
+    } else if (!o.artifact.empty()) {
+      return error("train: more than one artifact ('" + o.artifact + "', '" + a + "')");
+    } else {
+      o.artifact = a;
+    }
+  }
+  if (o.artifact.empty())
+    return error("train: no artifact (see tgc train --help)");
+  if (o.resume && o.checkpointDir.empty())
+    return error("train: --resume needs --checkpoint-dir");
+  auto r = tg::train(o);
+  if (!r.ok()) {
+    error("train: " + std::string(r.status().message()));
+    return r.status().code() == absl::StatusCode::kCancelled ? 130 : 1;
+  }
+  auto fmt = [](const std::map<std::string, double> &m) {
+    std::vector<std::string> parts;
+    if (m.count("loss"))
+      parts.push_back(absl::StrFormat("loss %.4f", m.at("loss")));
+    for (auto &[k, v] : m)
+      if (k != "examples" && k != "loss")
+        parts.push_back(absl::StrFormat("%s %.4f", k, v));
+    return absl::StrJoin(parts, ", ");
+  };
+  std::printf("trained %lld steps (%lld epochs) in %.1f s: train %s\n", (long long)r->steps,
+              (long long)r->epochs, r->seconds, fmt(r->lastTrain).c_str());
+  if (!r->lastEval.empty())
+    std::printf("test %s (%lld examples)\n", fmt(r->lastEval).c_str(),
+                (long long)r->lastEval.at("examples"));
+  if (!r->lastCheckpoint.empty())
+    std::printf("checkpoint: %s\n", r->lastCheckpoint.c_str());
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
 // inspect
 //===----------------------------------------------------------------------===//
 
@@ -462,5 +617,7 @@ int main(int argc, char **argv) {
     return run(argc, argv);
   if (command == "inspect")
     return inspect(argc, argv);
-  return error("unknown command '" + command + "' (compile, run, inspect; see tgc --help)");
+  if (command == "train")
+    return train(argc, argv);
+  return error("unknown command '" + command + "' (compile, run, train, inspect; see tgc --help)");
 }
