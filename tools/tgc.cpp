@@ -529,7 +529,7 @@ int train(int argc, char **argv) {
         parts.push_back(absl::StrFormat("%s %.4f", k, v));
     return absl::StrJoin(parts, ", ");
   };
-  std::printf("trained %lld steps (%lld epochs) in %.1f s: train %s\n", (long long)r->steps,
+  std::printf("trained %lld steps (%lld epoch(s)) in %.1f s: train %s\n", (long long)r->steps,
               (long long)r->epochs, r->seconds, fmt(r->lastTrain).c_str());
   if (!r->lastEval.empty())
     std::printf("test %s (%lld examples)\n", fmt(r->lastEval).c_str(),
