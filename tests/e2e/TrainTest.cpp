@@ -1,0 +1,252 @@
+//===- TrainTest.cpp - training compiled artifacts on real data -----------===//
+//
+// Trains small artifacts on Fashion-MNIST and on a licence text shipped by
+// Debian, kills `tgc train` with SIGKILL and checks that resuming gives the
+// same bits as an unbroken run, and feeds it bad data and bad checkpoints.
+//
+//===----------------------------------------------------------------------===//
+#include "examples/Models.h"
+#include "runtime/Checkpoint.h"
+#include "runtime/Npy.h"
+#include "runtime/Trainer.h"
+#include "tg/Compile.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <fstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using ::testing::HasSubstr;
+
+namespace {
+
+const std::string kFashion = "/usr/share/datasets/fashion-mnist";
+const std::string kText = "/usr/share/common-licenses/GPL-3";
+
+std::string temp(const std::string &name) { return ::testing::TempDir() + "/tgtrain-" + name; }
+
+std::string compileTo(tg::Graph &g, const std::string &path) {
+  tg::CompileOptions o;
+  o.outputPath = path;
+  auto exe = tg::compile(g, o);
+  EXPECT_TRUE(exe.ok()) << exe.status();
+  return path;
+}
+
+/// A small MLP (784-64-10, batch 64, Adam) compiled once for the suite.
+const std::string &mlpArtifact() {
+  static std::string path = [] {
+    tg::Graph g("mlp");
+    tg::examples::buildFashionMlp(g, {64, {64}, tg::optim::Adam(2e-3)});
+    return compileTo(g, temp("mlp.tgx"));
+  }();
+  return path;
+}
+
+tg::TrainOptions quiet(const std::string &artifact) {
+  tg::TrainOptions o;
+  o.artifact = artifact;
+  o.progress = tg::TrainOptions::Progress::None;
+  return o;
+}
+
+std::string freshDir(const std::string &name) {
+  std::string d = temp(name);
+  (void)!std::system(("rm -rf '" + d + "'").c_str());
+  return d;
+}
+
+std::string errorOf(const tg::TrainOptions &o) {
+  auto r = tg::train(o);
+  return r.ok() ? "(no error)" : std::string(r.status().message());
+}
+
+TEST(Train, MlpReachesAccuracyOnTheTestSplit) {
+  tg::TrainOptions o = quiet(mlpArtifact());
+  o.data = {kFashion}; // train-* for training, t10k-* (held out) for evaluation
+  auto r = tg::train(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->steps, 937);
+  EXPECT_EQ(r->epochs, 1);
+  EXPECT_EQ(r->lastEval.at("examples"), 9984);
+  // One epoch of a 784-64-10 MLP: the stated bar is 0.80 test accuracy.
+  EXPECT_GE(r->lastEval.at("accuracy"), 0.80);
+  EXPECT_LT(r->lastEval.at("loss"), 0.6);
+}
+
+TEST(Train, CharLstmLearnsALicenceText) {
+  tg::Graph g("lstm");
+  tg::examples::CharLstmConfig c;
+  c.batch = 8;
+  c.steps = 8;
+  c.hidden = 32;
+  c.vocab = 77;
+  c.optimizer = tg::optim::RMSProp(0.01);
+  tg::examples::buildCharLstm(g, c);
+  std::string artifact = compileTo(g, temp("lstm.tgx"));
+  tg::TrainOptions o = quiet(artifact);
+  o.data = {kText};
+  o.steps = 300;
+  auto r = tg::train(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Uniform guessing over 77 symbols costs ln 77 = 4.34 nats per character.
+  EXPECT_LT(r->lastTrain.at("loss"), 0.75 * std::log(77.0));
+}
+
+std::vector<std::string> tgcTrain(const std::string &dir, bool resume) {
+  return {TGC_PATH, "train", mlpArtifact(), "--data", kFashion, "--steps", "4000",
+          "--checkpoint-every", "100", "--checkpoint-dir", dir, "--progress=none",
+          "--seed", "7", resume ? "--resume" : "--keep=3"};
+}
+
+pid_t spawn(const std::vector<std::string> &args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char *> argv;
+    for (const std::string &a : args)
+      argv.push_back(const_cast<char *>(a.c_str()));
+    argv.push_back(nullptr);
+    (void)!freopen("/dev/null", "w", stderr);
+    (void)!freopen("/dev/null", "w", stdout);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int waitFor(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST(Train, KillAndResumeIsBitwiseExact) {
+  std::string straight = freshDir("straight"), killed = freshDir("killed");
+  int status = waitFor(spawn(tgcTrain(straight, false)));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "straight run failed";
+
+  pid_t pid = spawn(tgcTrain(killed, false));
+  // Kill it soon after its first checkpoint, likely while it writes another.
+  while (tg::listCheckpoints(killed).empty()) {
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the run ended before its first checkpoint";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  kill(pid, SIGKILL);
+  status = waitFor(pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it was killed";
+  auto left = tg::listCheckpoints(killed);
+  ASSERT_FALSE(left.empty());
+  EXPECT_NE(left.back(), tg::checkpointPath(killed, 4000));
+
+  status = waitFor(spawn(tgcTrain(killed, true)));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "resumed run failed";
+
+  auto a = tg::readSafetensors(tg::checkpointPath(straight, 4000));
+  auto b = tg::readSafetensors(tg::checkpointPath(killed, 4000));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(a->tensors.size(), b->tensors.size());
+  // Params, Adam's moments and the step counter, bit for bit.
+  EXPECT_GE(a->tensors.size(), 4u * 3u + 1u);
+  for (const tg::NamedTensor &t : a->tensors) {
+    const tg::NamedTensor *u = b->find(t.name);
+    ASSERT_NE(u, nullptr) << t.name;
+    EXPECT_TRUE(t.bytes == u->bytes) << "tensor '" << t.name << "' differs after resume";
+  }
+  for (const char *k : {"step", "epoch", "position", "artifact_hash"})
+    EXPECT_EQ(a->metadata.at(k), b->metadata.at(k)) << k;
+  // The metrics of the resumed run have no duplicated steps.
+  std::ifstream metrics(killed + "/metrics.jsonl");
+  int checkpointsLogged = 0;
+  for (std::string line; std::getline(metrics, line);)
+    checkpointsLogged += line.find("\"event\":\"checkpoint\"") != std::string::npos;
+  EXPECT_EQ(checkpointsLogged, 40);
+}
+
+TEST(Train, BadDataIsAnErrorBeforeTheFirstStep) {
+  tg::TrainOptions o = quiet(mlpArtifact());
+  o.checkpointDir = freshDir("bad-data");
+  o.data = {"image=" + temp("missing.gz"), "label=" + kFashion + "/train-labels-idx1-ubyte.gz"};
+  EXPECT_THAT(errorOf(o), HasSubstr("cannot open data file"));
+  EXPECT_THAT(errorOf(o), HasSubstr("missing.gz"));
+
+  o.data = {"pixels=" + kFashion + "/train-images-idx3-ubyte.gz"};
+  EXPECT_THAT(errorOf(o), HasSubstr("no data or label argument 'pixels'"));
+
+  o.data = {"image=" + kFashion + "/train-images-idx3-ubyte.gz"};
+  EXPECT_THAT(errorOf(o), HasSubstr("no data for label"));
+
+  // Labels as images: 1 value per example where the argument takes 784.
+  o.data = {"image=" + kFashion + "/train-labels-idx1-ubyte.gz",
+            "label=" + kFashion + "/train-labels-idx1-ubyte.gz"};
+  EXPECT_THAT(errorOf(o), HasSubstr("one example holds 1 values, the argument takes 784"));
+
+  // Test images with training labels: counts differ.
+  o.data = {"image=" + kFashion + "/t10k-images-idx3-ubyte.gz",
+            "label=" + kFashion + "/train-labels-idx1-ubyte.gz"};
+  EXPECT_THAT(errorOf(o), HasSubstr("has 10000 examples but data for 'label' has 60000"));
+
+  // A truncated gzip file.
+  std::ifstream in(kFashion + "/t10k-labels-idx1-ubyte.gz", std::ios::binary);
+  std::string gz((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(temp("cut.gz"), std::ios::binary) << gz.substr(0, gz.size() / 2);
+  o.data = {"image=" + kFashion + "/t10k-images-idx3-ubyte.gz", "label=" + temp("cut.gz")};
+  EXPECT_THAT(errorOf(o), HasSubstr("cut.gz"));
+
+  o.data = {kText}; // text for an image model
+  EXPECT_THAT(errorOf(o), HasSubstr("[batch, steps] integer arguments"));
+  // Nothing ran, so nothing was written.
+  EXPECT_TRUE(tg::listCheckpoints(o.checkpointDir).empty());
+}
+
+TEST(Train, BadCheckpointsAreErrorsAndNothingIsLost) {
+  std::string dir = freshDir("bad-ckpt");
+  tg::TrainOptions o = quiet(mlpArtifact());
+  o.data = {kFashion};
+  o.steps = 30;
+  o.checkpointEvery = 10;
+  o.checkpointDir = dir;
+  ASSERT_TRUE(tg::train(o).ok());
+  ASSERT_EQ(tg::listCheckpoints(dir).size(), 3u);
+
+  // Without --resume, existing checkpoints are not overwritten.
+  EXPECT_THAT(errorOf(o), HasSubstr("already holds checkpoints"));
+
+  // Another artifact (other layer sizes) refuses this directory's checkpoints.
+  tg::Graph g("mlp2");
+  tg::examples::buildFashionMlp(g, {64, {32}, tg::optim::Adam(2e-3)});
+  tg::TrainOptions other = quiet(compileTo(g, temp("mlp2.tgx")));
+  other.data = o.data;
+  other.checkpointDir = dir;
+  other.resume = true;
+  EXPECT_THAT(errorOf(other), HasSubstr("was written by another artifact"));
+
+  // A truncated newest checkpoint is named in the error; the others stay.
+  std::string newest = tg::listCheckpoints(dir).back();
+  std::ifstream in(newest, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(newest, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  o.resume = true;
+  o.steps = 40;
+  EXPECT_THAT(errorOf(o), HasSubstr(newest));
+  EXPECT_THAT(errorOf(o), HasSubstr("the file may be truncated"));
+  EXPECT_EQ(tg::listCheckpoints(dir).size(), 3u);
+  auto older = tg::readSafetensors(tg::listCheckpoints(dir)[1]);
+  EXPECT_TRUE(older.ok()) << older.status();
+
+  // A checkpoint directory that cannot be created.
+  tg::TrainOptions u = quiet(mlpArtifact());
+  u.data = {kFashion};
+  u.checkpointDir = kText + "/sub";
+  EXPECT_THAT(errorOf(u), HasSubstr("cannot create checkpoint directory"));
+}
+
+} // namespace
