@@ -17,12 +17,13 @@ static void usage(std::FILE *out) {
                "  --batch N    batch size (default: the model's)\n"
                "  --steps N    char-lstm: characters per window (default 50)\n"
                "  --vocab N    char-lstm: vocabulary size (default 77)\n"
+               "  --hidden N   char-lstm: units per LSTM layer (default 200)\n"
                "  -h, --help   this text\n");
 }
 
 int main(int argc, char **argv) {
   std::string model, out;
-  int64_t batch = 0, steps = 0, vocab = 0;
+  int64_t batch = 0, steps = 0, vocab = 0, hidden = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto number = [&](int64_t &dst) {
@@ -54,6 +55,8 @@ int main(int argc, char **argv) {
       number(steps);
     } else if (a == "--vocab") {
       number(vocab);
+    } else if (a == "--hidden") {
+      number(hidden);
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "tg-example: unknown option '%s' (see --help)\n", a.c_str());
       return 2;
@@ -91,6 +94,8 @@ int main(int argc, char **argv) {
       c.steps = steps;
     if (vocab)
       c.vocab = vocab;
+    if (hidden)
+      c.hidden = hidden;
     tg::examples::buildCharLstm(g, c);
   } else {
     std::fprintf(stderr, "tg-example: unknown model '%s' (fashion-mlp, fashion-cnn, char-lstm)\n",

@@ -1,0 +1,188 @@
+//===- char-lstm-sample.cpp - sample text from a trained char LSTM --------===//
+//
+// Loads a one-character artifact of the char LSTM (tg-example char-lstm
+// --batch 1 --steps 1, same --hidden and --vocab as the trained model), puts
+// the trained params from a `tgc train` checkpoint into it, and generates
+// text one character at a time: its predict entry returns the logits of the
+// next character and carries the LSTM state in place.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Checkpoint.h"
+#include "tg/Runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using json = nlohmann::json;
+
+static int fail(const std::string &msg) {
+  std::fprintf(stderr, "char-lstm-sample: error: %s\n", msg.c_str());
+  return 1;
+}
+
+static const char *kUsage =
+    "usage: char-lstm-sample SAMPLER.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
+    "                        [--seed S] [--prime TEXT]\n"
+    "\n"
+    "  SAMPLER.tgx   tg-example char-lstm --batch 1 --steps 1 (+ the trained --hidden/--vocab),\n"
+    "                compiled with tgc compile\n"
+    "  CHECKPOINT    a checkpoint of `tgc train` on a text file (holds the vocabulary)\n"
+    "  --length N    characters to generate (default 400)\n"
+    "  --temperature T  softmax temperature (default 0.8; lower is more conservative)\n"
+    "  --seed S      sampling seed (default 0)\n"
+    "  --prime TEXT  text fed first (default: a newline)\n"
+    "  --score FILE  instead of sampling, print the model's mean loss (nats per character)\n"
+    "                on the first --length characters of FILE after --prime\n";
+
+int main(int argc, char **argv) {
+  std::vector<std::string> positional;
+  long length = 400;
+  double temperature = 0.8;
+  unsigned long seed = 0;
+  std::string prime = "\n", scoreFile;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        fail(a + " needs a value");
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else if (a == "--length") {
+      length = std::strtol(value().c_str(), nullptr, 10);
+    } else if (a == "--temperature") {
+      temperature = std::strtod(value().c_str(), nullptr);
+    } else if (a == "--seed") {
+      seed = std::strtoul(value().c_str(), nullptr, 10);
+    } else if (a == "--score") {
+      scoreFile = value();
+    } else if (a == "--prime") {
+      prime = value();
+    } else if (!a.empty() && a[0] == '-') {
+      return fail("unknown option '" + a + "'\n" + kUsage);
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() != 2) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 1;
+  }
+  if (length < 1 || !(temperature > 0))
+    return fail("--length must be >= 1 and --temperature > 0");
+  auto artifact = tg::rt::Artifact::open(positional[0]);
+  if (!artifact.ok())
+    return fail(std::string(artifact.status().message()));
+  auto ck = tg::readSafetensors(positional[1]);
+  if (!ck.ok())
+    return fail(std::string(ck.status().message()));
+  if (!ck->metadata.count("vocab"))
+    return fail("'" + positional[1] + "' has no vocabulary: train the model on a text file");
+  std::string vocab = json::parse(ck->metadata.at("vocab")).get<std::string>();
+
+  json manifest = json::parse(artifact->manifest());
+  const json *predict = nullptr;
+  for (const json &e : manifest["entries"])
+    if (e["name"] == "predict")
+      predict = &e;
+  if (!predict)
+    return fail("'" + positional[0] + "' has no predict entry");
+  auto session = tg::rt::Session::create(*artifact, 0);
+  if (!session.ok())
+    return fail(std::string(session.status().message()));
+  // Every param of the sampler comes from the checkpoint, shapes checked.
+  for (const json &a : (*predict)["args"]) {
+    if (a.value("role", "") != "param")
+      continue;
+    std::string name = a["name"];
+    const tg::NamedTensor *t = ck->find(name);
+    if (!t)
+      return fail("checkpoint '" + positional[1] + "' has no param '" + name + "'");
+    if (t->shape != a["shape"].get<std::vector<int64_t>>())
+      return fail("param '" + name + "' has another shape in the checkpoint than in the sampler: "
+                  "compile the sampler with the trained model's --hidden and --vocab");
+    if (absl::Status s = session->write(name, t->bytes.data(), t->bytes.size()); !s.ok())
+      return fail(std::string(s.message()));
+  }
+  size_t logitsSize = 0; // results get buffers on the first run: size from the manifest
+  for (const json &r : (*predict)["results"])
+    if (r["name"] == "logits" && r["dtype"] == "f32" && r["shape"].size() == 2 && r["shape"][0] == 1)
+      logitsSize = 4 * r["shape"][1].get<size_t>();
+  if (session->size("chars") != 4 || logitsSize < vocab.size() * 4)
+    return fail("'" + positional[0] + "' is not a one-character sampler with a vocabulary of at "
+                "least " + std::to_string(vocab.size()) + " (tg-example char-lstm --batch 1 --steps 1)");
+  std::vector<float> logits(logitsSize / 4);
+  auto feed = [&](int32_t id) -> absl::Status {
+    if (absl::Status s = session->write("chars", &id, 4); !s.ok())
+      return s;
+    if (absl::Status s = session->run("predict"); !s.ok())
+      return s;
+    return session->read("logits", logits.data(), logitsSize);
+  };
+  for (char c : prime) {
+    size_t id = vocab.find(c);
+    if (id == std::string::npos)
+      return fail(std::string("--prime: character '") + c + "' is not in the trained vocabulary");
+    if (absl::Status s = feed(int32_t(id)); !s.ok())
+      return fail(std::string(s.message()));
+  }
+  if (!scoreFile.empty()) {
+    // Mean cross-entropy of the file's characters (teacher forcing), the
+    // quantity train_step's loss estimates.
+    std::FILE *f = std::fopen(scoreFile.c_str(), "rb");
+    if (!f)
+      return fail("cannot open '" + scoreFile + "'");
+    std::string text;
+    for (int c; (c = std::fgetc(f)) != EOF;)
+      text += char(c);
+    std::fclose(f);
+    double total = 0;
+    long n = 0;
+    for (size_t i = 0; i + 1 < text.size() && n < length; ++i, ++n) {
+      size_t id = vocab.find(text[i]), next = vocab.find(text[i + 1]);
+      if (id == std::string::npos || next == std::string::npos)
+        return fail("'" + scoreFile + "' has characters outside the trained vocabulary");
+      if (absl::Status s = feed(int32_t(id)); !s.ok())
+        return fail(std::string(s.message()));
+      double mx = -INFINITY, sum = 0;
+      for (size_t k = 0; k < vocab.size(); ++k)
+        mx = std::max(mx, double(logits[k]));
+      for (size_t k = 0; k < vocab.size(); ++k)
+        sum += std::exp(double(logits[k]) - mx);
+      total += std::log(sum) + mx - double(logits[next]);
+    }
+    std::printf("%.4f nats per character over %ld characters of '%s'\n", total / double(n), n,
+                scoreFile.c_str());
+    return 0;
+  }
+  std::fputs(prime.c_str(), stdout);
+  std::mt19937_64 rng(seed);
+  std::vector<double> p(vocab.size());
+  for (long n = 0; n < length; ++n) {
+    // Softmax with temperature over the trained vocabulary only.
+    double mx = -INFINITY, sum = 0;
+    for (size_t k = 0; k < p.size(); ++k)
+      mx = std::max(mx, double(logits[k]) / temperature);
+    for (size_t k = 0; k < p.size(); ++k)
+      sum += p[k] = std::exp(double(logits[k]) / temperature - mx);
+    double u = std::uniform_real_distribution<double>(0, sum)(rng);
+    size_t next = 0;
+    while (next + 1 < p.size() && u > p[next])
+      u -= p[next++];
+    std::fputc(vocab[next], stdout);
+    if (absl::Status s = feed(int32_t(next)); !s.ok())
+      return fail(std::string(s.message()));
+  }
+  std::fputc('\n', stdout);
+  return 0;
+}
