@@ -628,6 +628,7 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
     result.lastTrain = epochMeans.get();
   result.steps = globalStep;
   result.epochs = epoch;
+  result.stepsPerEpoch = perEpoch;
   result.seconds = elapsed();
   return result;
 }

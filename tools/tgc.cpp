@@ -7,6 +7,7 @@
 #include "runtime/Trainer.h"
 #include "tg/Module.h"
 #include "tg/Runtime.h"
+#include "tools/Commands.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
@@ -29,10 +30,7 @@ using json = nlohmann::json;
 
 namespace {
 
-int error(const std::string &message) {
-  std::fprintf(stderr, "tgc: error: %s\n", message.c_str());
-  return 1;
-}
+using tg::tools::error;
 
 const char *kUsage = R"(usage: tgc <command> [options]
 
@@ -43,6 +41,8 @@ commands:
   run MODEL.tgx           run an entry point of an artifact on .npy inputs
   train MODEL.tgx         train an artifact on data files, with checkpoints and metrics
   inspect MODEL.tgx       print an artifact's manifest
+  plot METRICS.jsonl      draw training curves (SVG or PNG)
+  viz MODEL.tg.mlir       draw a model's graph (Graphviz)
 
 'tgc <command> --help' describes each command.
 )";
@@ -529,8 +529,8 @@ int train(int argc, char **argv) {
         parts.push_back(absl::StrFormat("%s %.4f", k, v));
     return absl::StrJoin(parts, ", ");
   };
-  std::printf("trained %lld steps (%lld epoch(s)) in %.1f s: train %s\n", (long long)r->steps,
-              (long long)r->epochs, r->seconds, fmt(r->lastTrain).c_str());
+  std::printf("trained %lld steps (%.3g epochs) in %.1f s: train %s\n", (long long)r->steps,
+              double(r->steps) / double(r->stepsPerEpoch), r->seconds, fmt(r->lastTrain).c_str());
   if (!r->lastEval.empty())
     std::printf("test %s (%lld examples)\n", fmt(r->lastEval).c_str(),
                 (long long)r->lastEval.at("examples"));
@@ -619,5 +619,9 @@ int main(int argc, char **argv) {
     return inspect(argc, argv);
   if (command == "train")
     return train(argc, argv);
-  return error("unknown command '" + command + "' (compile, run, train, inspect; see tgc --help)");
+  if (command == "plot")
+    return tg::tools::plotCommand(argc, argv);
+  if (command == "viz")
+    return tg::tools::vizCommand(argc, argv);
+  return error("unknown command '" + command + "' (compile, run, train, inspect, plot, viz; see tgc --help)");
 }

@@ -13,3 +13,10 @@ config.test_exec_root = os.path.join(config.tgc_obj_root, "tests", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.tgc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%tgc_src", config.tgc_src_root))
+config.substitutions.append(("%tgc_bin", os.path.join(config.tgc_obj_root, "tools")))
+# Graphviz and an SVG rasterizer are optional: tests of rendering need them.
+import shutil
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
+if shutil.which("rsvg-convert"):
+    config.available_features.add("rsvg")
