@@ -481,12 +481,11 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
         return s;
     }
     const data::Dataset &eds = *eval->dataset;
-    data::Batcher batcher(eds, batch, eds.order(o.seed, 0, false), 0, o.pad, o.prefetch);
-    Means means;
-    while (auto b = batcher.next()) {
+    auto evalBatch = [&](const std::vector<std::vector<uint8_t>> &buffers)
+        -> absl::StatusOr<std::map<std::string, double>> {
       for (size_t c = 0; c < eds.columns().size(); ++c)
-        if (absl::Status s = session->write(eds.columns()[c].spec.name, b->buffers[c].data(),
-                                            b->buffers[c].size());
+        if (absl::Status s = session->write(eds.columns()[c].spec.name, buffers[c].data(),
+                                            buffers[c].size());
             !s.ok())
           return s;
       if (absl::Status s = session->run("eval_step"); !s.ok())
@@ -498,13 +497,53 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
           return s;
         v[m] = x;
       }
-      means.add(v);
+      return v;
+    };
+    std::vector<int64_t> order = eds.order(o.seed, 0, false);
+    data::Batcher batcher(eds, batch, order, 0, /*pad=*/false, o.prefetch);
+    std::map<std::string, double> sums; // metric x examples
+    int64_t examples = 0;
+    while (auto b = batcher.next()) {
+      auto v = evalBatch(b->buffers);
+      if (!v.ok())
+        return v.status();
+      for (auto &[k, x] : *v)
+        sums[k] += x * double(batch);
+      examples += batch;
+    }
+    // The last r < batch examples, exactly: fill the batch with copies of one
+    // of them, and subtract what the copies contribute, measured on a batch
+    // of nothing but that example. Valid for metrics that are means over
+    // examples (loss, accuracy) of a stateless eval_step.
+    int64_t r = eds.rows() - examples;
+    if (r > 0 && evalStep.aliased.empty()) {
+      std::vector<int64_t> mixed(order.begin() + examples, order.end());
+      mixed.resize(size_t(batch), mixed.front());
+      std::vector<int64_t> same(size_t(batch), mixed.front());
+      std::vector<std::vector<uint8_t>> bm, bs;
+      for (size_t c = 0; c < eds.columns().size(); ++c) {
+        bm.emplace_back(eds.columns()[c].rowBytes() * size_t(batch));
+        bs.emplace_back(eds.columns()[c].rowBytes() * size_t(batch));
+        eds.gather(c, mixed.data(), mixed.size(), bm.back().data());
+        eds.gather(c, same.data(), same.size(), bs.back().data());
+      }
+      auto vm = evalBatch(bm);
+      if (!vm.ok())
+        return vm.status();
+      auto vs = evalBatch(bs);
+      if (!vs.ok())
+        return vs.status();
+      for (auto &[k, x] : *vm)
+        sums[k] += x * double(batch) - (*vs)[k] * double(batch - r);
+      examples += r;
     }
     for (auto &[b, bytes] : keep)
       if (absl::Status s = session->write(b, bytes.data(), bytes.size()); !s.ok())
         return s;
-    auto m = means.get();
-    m["examples"] = double(means.n * batch);
+    std::map<std::string, double> m;
+    for (auto &[k, x] : sums)
+      m[k] = x / double(std::max<int64_t>(examples, 1));
+    m["examples"] = double(examples);
     return m;
   };
 

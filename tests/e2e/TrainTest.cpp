@@ -7,9 +7,11 @@
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
 #include "runtime/Checkpoint.h"
+#include "runtime/Data.h"
 #include "runtime/Npy.h"
 #include "runtime/Trainer.h"
 #include "tg/Compile.h"
+#include "tg/Runtime.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -98,6 +100,55 @@ TEST(Train, CharLstmLearnsALicenceText) {
   ASSERT_TRUE(r.ok()) << r.status();
   // Uniform guessing over 77 symbols costs ln 77 = 4.34 nats per character.
   EXPECT_LT(r->lastTrain.at("loss"), 0.75 * std::log(77.0));
+}
+
+TEST(Train, EvaluationCoversEveryTestExampleExactly) {
+  // Batch 64 leaves 10000 % 64 = 16 test images in a partial batch; the
+  // evaluation counts them. Recompute loss and accuracy of the params it
+  // evaluated (the epoch-end checkpoint) from predict's logits on the host.
+  tg::TrainOptions e = quiet(mlpArtifact());
+  e.data = {"image=" + kFashion + "/t10k-images-idx3-ubyte.gz",
+            "label=" + kFashion + "/t10k-labels-idx1-ubyte.gz"};
+  e.evalData = e.data;
+  e.epochs = 1;
+  e.checkpointDir = freshDir("eval2");
+  auto er = tg::train(e);
+  ASSERT_TRUE(er.ok()) << er.status();
+  ASSERT_EQ(er->lastEval.at("examples"), 10000);
+
+  auto ck = tg::readSafetensors(er->lastCheckpoint);
+  ASSERT_TRUE(ck.ok()) << ck.status();
+  auto artifact = tg::rt::Artifact::open(mlpArtifact());
+  ASSERT_TRUE(artifact.ok());
+  auto session = tg::rt::Session::create(*artifact, 0);
+  ASSERT_TRUE(session.ok());
+  for (const tg::NamedTensor &t : ck->tensors)
+    ASSERT_TRUE(session->write(t.name, t.bytes.data(), t.bytes.size()).ok()) << t.name;
+  auto images = tg::data::readArray(kFashion + "/t10k-images-idx3-ubyte.gz");
+  auto labels = tg::data::readArray(kFashion + "/t10k-labels-idx1-ubyte.gz");
+  ASSERT_TRUE(images.ok() && labels.ok());
+  double loss = 0, correct = 0;
+  std::vector<float> x(64 * 784), logits(64 * 10);
+  for (int64_t start = 0; start < 10000; start += 64) {
+    int64_t n = std::min<int64_t>(64, 10000 - start);
+    std::fill(x.begin(), x.end(), 0.0f);
+    for (int64_t i = 0; i < n * 784; ++i)
+      x[size_t(i)] = float(images->values[size_t(start * 784 + i)] * (1.0 / 255.0));
+    ASSERT_TRUE(session->write("image", x.data(), x.size() * 4).ok());
+    ASSERT_TRUE(session->run("predict").ok());
+    ASSERT_TRUE(session->read("logits", logits.data(), logits.size() * 4).ok());
+    for (int64_t i = 0; i < n; ++i) {
+      const float *l = &logits[size_t(i * 10)];
+      int y = int(labels->values[size_t(start + i)]);
+      double mx = *std::max_element(l, l + 10), sum = 0;
+      for (int k = 0; k < 10; ++k)
+        sum += std::exp(double(l[k]) - mx);
+      loss += std::log(sum) + mx - double(l[y]);
+      correct += std::max_element(l, l + 10) - l == y;
+    }
+  }
+  EXPECT_NEAR(er->lastEval.at("accuracy"), correct / 10000, 1e-6);
+  EXPECT_NEAR(er->lastEval.at("loss"), loss / 10000, 1e-4);
 }
 
 std::vector<std::string> tgcTrain(const std::string &dir, bool resume) {
