@@ -71,7 +71,7 @@ gets train_step, eval_step and predict first (tg-build-train-step).
 )";
 
 const char *kRunUsage = R"(usage: tgc run MODEL.tgx [--fn NAME] [--input NAME=FILE.npy ...] [--output DIR]
-                    [--seed S] [--repeat N]
+                    [--seed S] [--repeat N] [--checkpoint FILE.safetensors]
 
 Creates a session (params and state from their initializers with the seed,
 hypers at their defaults), binds the inputs, runs the entry point and writes
@@ -82,6 +82,8 @@ every result to DIR/<name>.npy.
   --output DIR       where results go (default: print a summary only)
   --seed S           initializer seed (default 0)
   --repeat N         run the entry point N times (a train step N steps)
+  --checkpoint FILE  params (and state) from a tgc train checkpoint, matched by
+                     name; dtypes and shapes must agree
 )";
 
 const char *kTrainUsage = R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
@@ -314,7 +316,7 @@ std::vector<ManifestEntry> entriesOf(const json &manifest) {
 }
 
 int run(int argc, char **argv) {
-  std::string path, fn, outputDir, seedText = "0", repeatText = "1";
+  std::string path, fn, outputDir, seedText = "0", repeatText = "1", checkpoint;
   std::vector<std::pair<std::string, std::string>> inputs;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i], v;
@@ -324,7 +326,8 @@ int run(int argc, char **argv) {
     }
     if (takeValue(i, argc, argv, "--fn", fn) || takeValue(i, argc, argv, "--output", outputDir) ||
         takeValue(i, argc, argv, "--seed", seedText) ||
-        takeValue(i, argc, argv, "--repeat", repeatText))
+        takeValue(i, argc, argv, "--repeat", repeatText) ||
+        takeValue(i, argc, argv, "--checkpoint", checkpoint))
       continue;
     if (takeValue(i, argc, argv, "--input", v)) {
       size_t eq = v.find('=');
@@ -377,6 +380,32 @@ int run(int argc, char **argv) {
   auto session = tg::rt::Session::create(*artifact, seed);
   if (!session.ok())
     return error(std::string(session.status().message()));
+  if (!checkpoint.empty()) {
+    // Trained params (and state) by name; the entry's own buffers must all be there.
+    auto ck = tg::readSafetensors(checkpoint);
+    if (!ck.ok())
+      return error(std::string(ck.status().message()));
+    int loaded = 0;
+    for (const json &a : entry->args) {
+      std::string role = a.value("role", ""), name = a["name"].get<std::string>();
+      if (role != "param" && role != "state")
+        continue;
+      const tg::NamedTensor *t = ck->find(name);
+      if (!t) {
+        if (role == "param")
+          return error("run: checkpoint '" + checkpoint + "' has no param '" + name + "'");
+        continue; // a state the checkpoint lacks keeps its initial value
+      }
+      if (t->dtype != a["dtype"].get<std::string>() || t->shape != a["shape"].get<std::vector<int64_t>>())
+        return error("run: checkpoint '" + checkpoint + "': '" + name + "' is " + t->dtype + " " +
+                     shapeString(json(t->shape)) + ", the artifact's is " +
+                     a["dtype"].get<std::string>() + " " + shapeString(a["shape"]));
+      if (absl::Status s = session->write(name, t->bytes.data(), t->bytes.size()); !s.ok())
+        return error(std::string(s.message()));
+      ++loaded;
+    }
+    std::printf("loaded %d tensors from %s\n", loaded, checkpoint.c_str());
+  }
   for (auto &[name, file] : inputs) {
     const json *spec = nullptr;
     for (const json &a : entry->args)

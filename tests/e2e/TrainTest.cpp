@@ -153,7 +153,8 @@ TEST(Train, EvaluationCoversEveryTestExampleExactly) {
 
 std::vector<std::string> tgcTrain(const std::string &dir, bool resume) {
   return {TGC_PATH, "train", mlpArtifact(), "--data", kFashion, "--steps", "4000",
-          "--checkpoint-every", "100", "--checkpoint-dir", dir, "--progress=none",
+          "--checkpoint-every", "100", // args[8], changed by the SIGINT test
+          "--checkpoint-dir", dir, "--progress=none",
           "--seed", "7", resume ? "--resume" : "--keep=3"};
 }
 
@@ -220,6 +221,33 @@ TEST(Train, KillAndResumeIsBitwiseExact) {
   for (std::string line; std::getline(metrics, line);)
     checkpointsLogged += line.find("\"event\":\"checkpoint\"") != std::string::npos;
   EXPECT_EQ(checkpointsLogged, 40);
+}
+
+TEST(Train, CtrlCSavesACheckpointAndExits130) {
+  std::string dir = freshDir("sigint");
+  std::vector<std::string> args = tgcTrain(dir, false);
+  args[8] = "100000"; // --checkpoint-every N: only the interrupt writes one
+  pid_t pid = spawn(args);
+  // Wait until it trains (metrics lines appear), then interrupt.
+  for (int i = 0; i < 20000; ++i) {
+    std::ifstream m(dir + "/metrics.jsonl");
+    std::string line;
+    if (std::getline(m, line))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  kill(pid, SIGINT);
+  int status = waitFor(pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "tgc train did not exit on SIGINT";
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  auto saved = tg::listCheckpoints(dir);
+  ASSERT_EQ(saved.size(), 1u);
+  auto ck = tg::readSafetensors(saved[0]);
+  ASSERT_TRUE(ck.ok()) << ck.status();
+  int64_t step = std::stoll(ck->metadata.at("step"));
+  EXPECT_GT(step, 0);
+  EXPECT_LT(step, 4000);
+  EXPECT_EQ(saved[0], tg::checkpointPath(dir, step));
 }
 
 TEST(Train, BadDataIsAnErrorBeforeTheFirstStep) {
