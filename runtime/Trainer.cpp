@@ -341,6 +341,17 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
   for (const Arg &a : step.args)
     if (a.role == "param" || a.role == "state")
       saved.push_back(&a);
+  // Model state (recurrent h/c): the state that predict also takes, unlike
+  // optimizer slots and the step counter. Text streams restart it at each
+  // epoch, as Keras' reset_states: carried across epochs, it can grow into a
+  // regime that a model run from a fresh state (sampling) never reaches.
+  std::vector<const Arg *> modelState;
+  Entry predict = entryOf(manifest, "predict");
+  bool resetState = o.resetState == TrainOptions::ResetState::Epoch ||
+                    (o.resetState == TrainOptions::ResetState::Auto && !ds.shuffles());
+  for (const Arg &a : predict.args)
+    if (a.role == "state" && resetState)
+      modelState.push_back(&a);
 
   int64_t globalStep = 0, epoch = 0, position = 0;
   double priorSeconds = 0;
@@ -423,13 +434,14 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
                   : o.progress;
   int64_t logEvery = o.logEvery > 0 ? o.logEvery : std::max<int64_t>(1, perEpoch / 10);
   int64_t totalEpochs = (totalSteps + perEpoch - 1) / perEpoch;
-  std::fprintf(stderr, "training %s on %s: %lld steps of batch %lld (%lld per epoch, %s)%s\n",
+  std::fprintf(stderr, "training %s on %s: %lld steps of batch %lld (%lld per epoch, %s)%s%s\n",
                o.artifact.c_str(), train->description.c_str(), (long long)totalSteps,
                (long long)batch, (long long)perEpoch,
                ds.rows() % batch == 0 ? "no partial batch"
                : o.pad ? absl::StrCat("last partial batch of ", ds.rows() % batch, " padded").c_str()
                        : absl::StrCat("last partial batch of ", ds.rows() % batch, " dropped").c_str(),
-               shuffle ? ", shuffled" : ds.shuffles() ? "" : ", in stream order");
+               shuffle ? ", shuffled" : ds.shuffles() ? "" : ", in stream order",
+               modelState.empty() ? "" : "; recurrent state reset to zero at each epoch start");
 
   TrainResult result;
   auto start = Clock::now();
@@ -562,6 +574,12 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
   auto windowStart = Clock::now();
   auto lastBar = Clock::time_point{};
   while (globalStep < totalSteps) {
+    if (position == 0)
+      for (const Arg *a : modelState) {
+        std::vector<uint8_t> zeros(session->size(a->name));
+        if (absl::Status s = session->write(a->name, zeros.data(), zeros.size()); !s.ok())
+          return s;
+      }
     data::Batcher batcher(ds, batch, ds.order(o.seed, epoch, shuffle), position, o.pad, o.prefetch);
     while (globalStep < totalSteps) {
       auto b = batcher.next();

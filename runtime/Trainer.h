@@ -33,6 +33,9 @@ struct TrainOptions {
   bool shuffle = true;
   bool pad = false; ///< pad the last partial batch instead of dropping it
   int prefetch = 2;
+  /// Zero the model's recurrent state (predict's state arguments) at each
+  /// epoch start: Auto does it for text streams only.
+  enum class ResetState { Auto, Epoch, Never } resetState = ResetState::Auto;
   std::string checkpointDir;
   int64_t checkpointEvery = 0; ///< steps; 0: at each epoch end
   int keepCheckpoints = 3;

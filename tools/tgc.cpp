@@ -89,7 +89,7 @@ every result to DIR/<name>.npy.
 const char *kTrainUsage = R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
                       [--epochs N | --steps N] [--lr LR] [--seed S]
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
-                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N]
+                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
 
 Runs the artifact's train_step over the data, evaluates with eval_step at each
@@ -115,6 +115,8 @@ data (SPEC), mapped onto the artifact's data and label arguments:
   --pad              pad the last partial batch (wrapping around) instead of dropping it
   --no-shuffle       keep the data in file order
   --prefetch N       batches prepared ahead on a background thread (default 2)
+  --reset-state=M    zero the recurrent state (predict's state arguments) at
+                     each epoch start: epoch, never, or auto (text streams only)
 
 checkpoints (safetensors: params and optimizer state, written atomically):
   --checkpoint-dir DIR  where DIR/ckpt-<step>.safetensors go; metrics default
@@ -519,6 +521,13 @@ int train(int argc, char **argv) {
       if (!parseCount("--log-every", v, 1, o.logEvery))
         return 1;
     } else if (takeValue(i, argc, argv, "--metrics", o.metricsPath)) {
+    } else if (takeValue(i, argc, argv, "--reset-state", v)) {
+      using R = tg::TrainOptions::ResetState;
+      static const std::map<std::string, R> modes = {
+          {"auto", R::Auto}, {"epoch", R::Epoch}, {"never", R::Never}};
+      if (!modes.count(v))
+        return error("train: --reset-state needs auto, epoch or never, got '" + v + "'");
+      o.resetState = modes.at(v);
     } else if (takeValue(i, argc, argv, "--progress", v)) {
       using P = tg::TrainOptions::Progress;
       static const std::map<std::string, P> modes = {

@@ -360,6 +360,15 @@ TEST_P(CompiledFusion, FashionCnnTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 10, GetParam());
 }
 
+// At the README's size (parallel loops, oneDNN GEMMs). SGD: RMSProp at a
+// large rate turns rounding differences into different updates.
+TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {
+  Graph g("lstm");
+  examples::buildCharLstm(g, {/*batch=*/32, /*steps=*/4, /*vocab=*/77, /*hidden=*/128,
+                             optim::SGD(0.5)});
+  checkTrainSteps(g, 77, true);
+}
+
 INSTANTIATE_TEST_SUITE_P(FusedAndUnfused, CompiledFusion, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool> &info) {
                            return info.param ? "fused" : "unfused";

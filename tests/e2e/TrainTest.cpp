@@ -329,3 +329,52 @@ TEST(Train, BadCheckpointsAreErrorsAndNothingIsLost) {
 }
 
 } // namespace
+
+namespace {
+
+// The sampler's premise: the char LSTM run one character at a time, carrying
+// its state, computes what the unrolled window computes.
+TEST(Train, CharLstmOneStepAtATimeEqualsTheWindow) {
+  const int64_t B = 2, T = 4, V = 77;
+  auto build = [&](int64_t steps) {
+    tg::Graph g("lstm");
+    tg::examples::CharLstmConfig c;
+    c.batch = B;
+    c.steps = steps;
+    c.hidden = 64;
+    c.vocab = V;
+    tg::examples::buildCharLstm(g, c);
+    auto exe = tg::compile(g);
+    EXPECT_TRUE(exe.ok()) << exe.status();
+    return std::move(*exe);
+  };
+  tg::Executable window = build(T), step = build(1); // same params: seeded by name
+  tg::Tensor chars = tg::Tensor::full(tg::DType::i32, {B, T});
+  for (int64_t i = 0; i < B * T; ++i)
+    chars.data[size_t(i)] = double((i * 7 + 3) % V);
+  ASSERT_TRUE(window.set("chars", chars).ok());
+  ASSERT_TRUE(window.run("predict").ok());
+  auto all = window.get("logits"); // [B*T, V]
+  ASSERT_TRUE(all.ok());
+  for (int64_t t = 0; t < T; ++t) {
+    tg::Tensor one = tg::Tensor::full(tg::DType::i32, {B, 1});
+    for (int64_t b = 0; b < B; ++b)
+      one.data[size_t(b)] = chars.data[size_t(b * T + t)];
+    ASSERT_TRUE(step.set("chars", one).ok());
+    ASSERT_TRUE(step.run("predict").ok());
+    auto l = step.get("logits"); // [B, V]
+    ASSERT_TRUE(l.ok());
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t v = 0; v < V; ++v)
+        EXPECT_NEAR(l->data[size_t(b * V + v)], all->data[size_t((b * T + t) * V + v)], 1e-5)
+            << "b " << b << " t " << t << " v " << v;
+  }
+  for (const char *s : {"lstm1.h0", "lstm1.c0", "lstm2.h0", "lstm2.c0"}) {
+    auto a = window.get(s), b = step.get(s);
+    ASSERT_TRUE(a.ok() && b.ok());
+    for (size_t i = 0; i < a->data.size(); ++i)
+      EXPECT_NEAR(a->data[i], b->data[i], 1e-5) << s << " element " << i;
+  }
+}
+
+} // namespace
