@@ -61,6 +61,29 @@ Entry entryOf(const json &manifest, const std::string &name) {
   return e;
 }
 
+/// Writes a batch into the dataset's argument buffers, runs `entry` and
+/// reads its scalar metrics.
+absl::StatusOr<std::map<std::string, double>>
+runBatch(rt::Session &session, const data::Dataset &ds,
+         const std::vector<std::vector<uint8_t>> &buffers, const std::string &entry,
+         const std::vector<std::string> &metrics) {
+  for (size_t c = 0; c < ds.columns().size(); ++c)
+    if (absl::Status s = session.write(ds.columns()[c].spec.name, buffers[c].data(),
+                                       buffers[c].size());
+        !s.ok())
+      return s;
+  if (absl::Status s = session.run(entry); !s.ok())
+    return s;
+  std::map<std::string, double> v;
+  for (const std::string &m : metrics) {
+    float x;
+    if (absl::Status s = session.read(m, &x, sizeof x); !s.ok())
+      return s;
+    v[m] = x;
+  }
+  return v;
+}
+
 bool isDir(const std::string &p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -493,23 +516,8 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
         return s;
     }
     const data::Dataset &eds = *eval->dataset;
-    auto evalBatch = [&](const std::vector<std::vector<uint8_t>> &buffers)
-        -> absl::StatusOr<std::map<std::string, double>> {
-      for (size_t c = 0; c < eds.columns().size(); ++c)
-        if (absl::Status s = session->write(eds.columns()[c].spec.name, buffers[c].data(),
-                                            buffers[c].size());
-            !s.ok())
-          return s;
-      if (absl::Status s = session->run("eval_step"); !s.ok())
-        return s;
-      std::map<std::string, double> v;
-      for (const std::string &m : evalStep.metrics) {
-        float x;
-        if (absl::Status s = session->read(m, &x, sizeof x); !s.ok())
-          return s;
-        v[m] = x;
-      }
-      return v;
+    auto evalBatch = [&](const std::vector<std::vector<uint8_t>> &buffers) {
+      return runBatch(*session, eds, buffers, "eval_step", evalStep.metrics);
     };
     std::vector<int64_t> order = eds.order(o.seed, 0, false);
     data::Batcher batcher(eds, batch, order, 0, /*pad=*/false, o.prefetch);
@@ -585,20 +593,10 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
       auto b = batcher.next();
       if (!b)
         break;
-      for (size_t c = 0; c < ds.columns().size(); ++c)
-        if (absl::Status s = session->write(ds.columns()[c].spec.name, b->buffers[c].data(),
-                                            b->buffers[c].size());
-            !s.ok())
-          return s;
-      if (absl::Status s = session->run("train_step"); !s.ok())
-        return s;
-      std::map<std::string, double> v;
-      for (const std::string &m : step.metrics) {
-        float x;
-        if (absl::Status s = session->read(m, &x, sizeof x); !s.ok())
-          return s;
-        v[m] = x;
-      }
+      auto stepped = runBatch(*session, ds, b->buffers, "train_step", step.metrics);
+      if (!stepped.ok())
+        return stepped.status();
+      std::map<std::string, double> &v = *stepped;
       if (!std::isfinite(v["loss"]))
         return absl::FailedPreconditionError(absl::StrCat(
             "the loss became ", v["loss"], " at step ", globalStep + 1,
