@@ -1,7 +1,8 @@
 //===- Folders.cpp - tg folders and canonicalization patterns -------------===//
 //
 // Only cheap, always-profitable rewrites: identities (x+0, x*1, x/1, x-0,
-// -(-x)), no-op layout ops, and merging of reshape/transpose chains.
+// -(-x)), no-op layout ops, merging of reshape/transpose/concat chains, and
+// sums of zero-padded pieces of disjoint ranges turned into one concat.
 // x+0 -> x ignores the sign of zero (-0 + 0 is +0), as fast-math would.
 //
 //===----------------------------------------------------------------------===//
@@ -94,6 +95,108 @@ struct MergeReshapes : OpRewritePattern<ReshapeOp> {
   }
 };
 } // namespace
+
+namespace {
+/// The one axis along which `pad` adds zeros (all others unpadded), or -1.
+int64_t zeroPadAxis(PadOp pad) {
+  if (pad.getValue().convertToDouble() != 0.0)
+    return -1;
+  int64_t axis = -1;
+  for (size_t i = 0; i < pad.getLow().size(); ++i) {
+    if (pad.getLow()[i] == 0 && pad.getHigh()[i] == 0)
+      continue;
+    if (axis >= 0 || pad.getLow()[i] < 0 || pad.getHigh()[i] < 0)
+      return -1;
+    axis = int64_t(i);
+  }
+  return axis;
+}
+
+/// add(pad(a), pad(b)) -> pad(concat(a, [zeros,] b)) when both pad with zeros
+/// along the same axis and cover disjoint ranges. This is the gradient of a
+/// tensor read through slices: an unrolled RNN reads its input projections
+/// one time step at a time, and summing T full-size padded cotangents costs
+/// O(T^2); the concat is O(T).
+struct MergeDisjointPads : OpRewritePattern<AddOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AddOp op, PatternRewriter &rewriter) const override {
+    auto a = op.getLhs().getDefiningOp<PadOp>(), b = op.getRhs().getDefiningOp<PadOp>();
+    auto type = llvm::cast<RankedTensorType>(op.getType());
+    if (!a || !b || a == b || a.getType() != type || b.getType() != type || !a->hasOneUse() ||
+        !b->hasOneUse())
+      return failure();
+    int64_t axis = zeroPadAxis(a);
+    if (axis < 0 || zeroPadAxis(b) != axis)
+      return failure();
+    int64_t full = type.getDimSize(axis);
+    if (b.getLow()[axis] < a.getLow()[axis])
+      std::swap(a, b);
+    int64_t aEnd = full - a.getHigh()[axis], bStart = b.getLow()[axis];
+    if (aEnd > bStart)
+      return failure(); // overlapping ranges
+    SmallVector<Value> pieces = {a.getX()};
+    SmallVector<int64_t> shape(type.getShape());
+    if (bStart > aEnd) {
+      shape[axis] = bStart - aEnd;
+      auto gapType = RankedTensorType::get(shape, type.getElementType());
+      pieces.push_back(rewriter.create<ConstantOp>(
+          op.getLoc(), gapType,
+          DenseElementsAttr::get(gapType, rewriter.getZeroAttr(type.getElementType()))));
+    }
+    pieces.push_back(b.getX());
+    shape[axis] = full - b.getHigh()[axis] - a.getLow()[axis];
+    Value joined = rewriter.create<ConcatOp>(
+        op.getLoc(), RankedTensorType::get(shape, type.getElementType()), pieces,
+        rewriter.getI64IntegerAttr(axis));
+    SmallVector<int64_t> low(type.getRank(), 0), high(type.getRank(), 0);
+    low[axis] = a.getLow()[axis];
+    high[axis] = b.getHigh()[axis];
+    rewriter.replaceOpWithNewOp<PadOp>(op, type, joined, rewriter.getDenseI64ArrayAttr(low),
+                                       rewriter.getDenseI64ArrayAttr(high), a.getValueAttr());
+    return success();
+  }
+};
+
+/// concat(x, concat(y, z)) along one axis -> concat(x, y, z).
+struct FlattenConcats : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
+    SmallVector<Value> inputs;
+    bool changed = false;
+    for (Value in : op.getInputs()) {
+      auto inner = in.getDefiningOp<ConcatOp>();
+      if (inner && inner.getAxis() == op.getAxis() && inner->hasOneUse()) {
+        llvm::append_range(inputs, inner.getInputs());
+        changed = true;
+      } else {
+        inputs.push_back(in);
+      }
+    }
+    if (!changed)
+      return failure();
+    rewriter.replaceOpWithNewOp<ConcatOp>(op, op.getType(), inputs, op.getAxisAttr());
+    return success();
+  }
+};
+} // namespace
+
+void AddOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<MergeDisjointPads>(ctx);
+}
+
+void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<FlattenConcats>(ctx);
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  return getInputs().size() == 1 && getInputs()[0].getType() == getType()
+             ? OpFoldResult(getInputs()[0])
+             : OpFoldResult();
+}
+
+OpFoldResult PadOp::fold(FoldAdaptor) {
+  return getX().getType() == getType() ? OpFoldResult(getX()) : OpFoldResult();
+}
 
 void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<MergeTransposes>(ctx);

@@ -105,7 +105,10 @@ class Tg_BinaryOp<string mnemonic, string formula, list<Trait> traits = []>
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_AddOp : Tg_BinaryOp<"add", "lhs + rhs", [Commutative]> { let hasFolder = 1; }
+def Tg_AddOp : Tg_BinaryOp<"add", "lhs + rhs", [Commutative]> {
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
 def Tg_SubOp : Tg_BinaryOp<"sub", "lhs - rhs"> { let hasFolder = 1; }
 def Tg_MulOp : Tg_BinaryOp<"mul", "lhs * rhs", [Commutative]> { let hasFolder = 1; }
 def Tg_DivOp : Tg_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
@@ -430,6 +433,8 @@ def Tg_ConcatOp : Tg_Op<"concat", [Pure, InferTypeOpAdaptor, Tg_Differentiable]>
   let arguments = (ins Variadic<Tg_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Tg_Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Tg_SliceOp : Tg_Op<"slice", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
@@ -468,6 +473,7 @@ def Tg_PadOp : Tg_Op<"pad", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
                    DefaultValuedAttr<F64Attr, "0.0">:$value);
   let results = (outs Tg_Tensor:$result);
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def Tg_GatherOp : Tg_Op<"gather", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {

@@ -456,3 +456,87 @@ func.func @folds_compose(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %5 = tg.transpose %4 {perm = array<i64: 1, 0>} : (tensor<3x2xf32>) -> tensor<2x3xf32>
   return %5 : tensor<2x3xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// Sums of zero-padded disjoint pieces -> one concat (the gradient of slices)
+//===----------------------------------------------------------------------===//
+
+// Three time steps of [2,1,4] read out of [2,3,4] by slices: their
+// cotangents, padded back and summed, become one concat (no padding left).
+// CHECK-LABEL: func.func @pads_of_time_steps
+// CHECK-SAME: (%[[A:[a-z0-9]+]]: tensor<2x1x4xf32>, %[[B:[a-z0-9]+]]: tensor<2x1x4xf32>, %[[C:[a-z0-9]+]]: tensor<2x1x4xf32>)
+// CHECK-NOT: tg.add
+// CHECK-NOT: tg.pad
+// CHECK: %[[J:.+]] = tg.concat %[[A]], %[[B]], %[[C]] {axis = 1 : i64}
+// CHECK: return %[[J]] : tensor<2x3x4xf32>
+func.func @pads_of_time_steps(%a: tensor<2x1x4xf32>, %b: tensor<2x1x4xf32>, %c: tensor<2x1x4xf32>) -> tensor<2x3x4xf32> {
+  %pc = tg.pad %c {low = array<i64: 0, 2, 0>, high = array<i64: 0, 0, 0>} : (tensor<2x1x4xf32>) -> tensor<2x3x4xf32>
+  %pb = tg.pad %b {low = array<i64: 0, 1, 0>, high = array<i64: 0, 1, 0>} : (tensor<2x1x4xf32>) -> tensor<2x3x4xf32>
+  %pa = tg.pad %a {low = array<i64: 0, 0, 0>, high = array<i64: 0, 2, 0>} : (tensor<2x1x4xf32>) -> tensor<2x3x4xf32>
+  %0 = tg.add %pc, %pb : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %1 = tg.add %0, %pa : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  return %1 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// A gap between the pieces is filled with zeros; the outer padding stays.
+// CHECK-LABEL: func.func @pads_with_gap
+// CHECK-SAME: (%[[A:[a-z0-9]+]]: tensor<2x1xf32>, %[[B:[a-z0-9]+]]: tensor<2x2xf32>)
+// CHECK: %[[Z:.+]] = tg.constant dense<0.000000e+00> : tensor<2x2xf32>
+// CHECK: %[[J:.+]] = tg.concat %[[A]], %[[Z]], %[[B]] {axis = 1 : i64} : (tensor<2x1xf32>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x5xf32>
+// CHECK: %[[P:.+]] = tg.pad %[[J]] {high = array<i64: 0, 1>, low = array<i64: 0, 1>
+// CHECK-NOT: tg.add
+// CHECK: return %[[P]]
+func.func @pads_with_gap(%a: tensor<2x1xf32>, %b: tensor<2x2xf32>) -> tensor<2x7xf32> {
+  %pa = tg.pad %a {low = array<i64: 0, 1>, high = array<i64: 0, 5>} : (tensor<2x1xf32>) -> tensor<2x7xf32>
+  %pb = tg.pad %b {low = array<i64: 0, 4>, high = array<i64: 0, 1>} : (tensor<2x2xf32>) -> tensor<2x7xf32>
+  %0 = tg.add %pa, %pb : (tensor<2x7xf32>, tensor<2x7xf32>) -> tensor<2x7xf32>
+  return %0 : tensor<2x7xf32>
+}
+
+// -----
+
+// Overlapping ranges, pads along different axes, non-zero padding values and
+// pads with other uses are left alone.
+// CHECK-LABEL: func.func @pads_not_merged
+// CHECK-COUNT-4: tg.add
+// CHECK-NOT: tg.concat
+func.func @pads_not_merged(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>) -> (tensor<2x3xf32>, tensor<3x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %p1 = tg.pad %a {low = array<i64: 0, 0>, high = array<i64: 0, 1>} : (tensor<2x2xf32>) -> tensor<2x3xf32>
+  %p2 = tg.pad %b {low = array<i64: 0, 1>, high = array<i64: 0, 0>} : (tensor<2x2xf32>) -> tensor<2x3xf32>
+  %overlap = tg.add %p1, %p2 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %q1 = tg.pad %a {low = array<i64: 1, 0>, high = array<i64: 0, 1>} : (tensor<2x2xf32>) -> tensor<3x3xf32>
+  %q2 = tg.pad %b {low = array<i64: 0, 1>, high = array<i64: 1, 0>} : (tensor<2x2xf32>) -> tensor<3x3xf32>
+  %twoaxes = tg.add %q1, %q2 : (tensor<3x3xf32>, tensor<3x3xf32>) -> tensor<3x3xf32>
+  %r1 = tg.pad %a {low = array<i64: 0, 0>, high = array<i64: 0, 1>, value = 1.0} : (tensor<2x2xf32>) -> tensor<2x3xf32>
+  %c1 = tg.slice %b {start = array<i64: 0, 0>, limit = array<i64: 2, 1>, strides = array<i64: 1, 1>} : (tensor<2x2xf32>) -> tensor<2x1xf32>
+  %r2 = tg.pad %c1 {low = array<i64: 0, 2>, high = array<i64: 0, 0>} : (tensor<2x1xf32>) -> tensor<2x3xf32>
+  %ones = tg.add %r1, %r2 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %s1 = tg.pad %c1 {low = array<i64: 0, 0>, high = array<i64: 0, 2>} : (tensor<2x1xf32>) -> tensor<2x3xf32>
+  %shared = tg.add %s1, %r2 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %overlap, %twoaxes, %ones, %shared, %r2 : tensor<2x3xf32>, tensor<3x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @concat_of_concat
+// CHECK-SAME: (%[[A:[a-z0-9]+]]: tensor<2x1xf32>, %[[B:[a-z0-9]+]]: tensor<2x2xf32>)
+// CHECK: %[[J:.+]] = tg.concat %[[A]], %[[B]], %[[A]] {axis = 1 : i64}
+// CHECK-NEXT: return %[[J]]
+func.func @concat_of_concat(%a: tensor<2x1xf32>, %b: tensor<2x2xf32>) -> tensor<2x4xf32> {
+  %0 = tg.concat %a, %b {axis = 1} : (tensor<2x1xf32>, tensor<2x2xf32>) -> tensor<2x3xf32>
+  %1 = tg.concat %0, %a {axis = 1} : (tensor<2x3xf32>, tensor<2x1xf32>) -> tensor<2x4xf32>
+  return %1 : tensor<2x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @noop_pad_and_concat
+// CHECK-SAME: (%[[A:[a-z0-9]+]]: tensor<2x3xf32>)
+// CHECK-NEXT: return %[[A]] : tensor<2x3xf32>
+func.func @noop_pad_and_concat(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = tg.pad %a {low = array<i64: 0, 0>, high = array<i64: 0, 0>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %1 = tg.concat %0 {axis = 0} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %1 : tensor<2x3xf32>
+}
