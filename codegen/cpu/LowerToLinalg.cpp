@@ -712,17 +712,47 @@ FailureOr<Value> lower(Operation *op, Emitter &e) {
         return b.create<tensor::PadOp>(loc, resultType, p.getX(), low, high, value);
       })
       .Case([&](ConcatOp c) -> Value {
-        Value acc = e.empty(resultType);
-        int64_t offset = 0, axis = int64_t(c.getAxis());
+        // Each piece is inserted right after it is computed, in the order the
+        // pieces are computed, into a tensor created at the top of the block:
+        // then empty-tensor elimination lets each producer write into its
+        // slice of the result instead of a temporary that is copied (an
+        // unrolled RNN's outputs and gate gradients are such pieces).
+        int64_t axis = int64_t(c.getAxis());
+        SmallVector<std::pair<Value, int64_t>> pieces; // (value, offset)
+        int64_t offset = 0;
+        Block *block = c->getBlock();
+        bool local = true;
         for (Value in : c.getInputs()) {
+          pieces.push_back({in, offset});
+          offset += tensorType(in).getDimSize(axis);
+          Operation *def = in.getDefiningOp();
+          local = local && (def ? def->getBlock() == block
+                                : llvm::cast<BlockArgument>(in).getOwner() == block);
+        }
+        OpBuilder::InsertionGuard guard(b);
+        if (local) {
+          b.setInsertionPointToStart(block);
+          std::stable_sort(pieces.begin(), pieces.end(), [](auto &x, auto &y) {
+            Operation *dx = x.first.getDefiningOp(), *dy = y.first.getDefiningOp();
+            return dx && dy ? dx->isBeforeInBlock(dy) : !dx && dy;
+          });
+        }
+        Value acc = e.empty(resultType);
+        for (auto [in, at] : pieces) {
+          if (local) {
+            Operation *def = in.getDefiningOp();
+            Operation *after = acc.getDefiningOp();
+            if (def && after->isBeforeInBlock(def))
+              after = def;
+            b.setInsertionPointAfter(after);
+          }
           auto it = tensorType(in);
           SmallVector<OpFoldResult> offsets(resultType.getRank(), b.getIndexAttr(0)), sizes,
               strides(resultType.getRank(), b.getIndexAttr(1));
-          offsets[size_t(axis)] = b.getIndexAttr(offset);
+          offsets[size_t(axis)] = b.getIndexAttr(at);
           for (int64_t d : it.getShape())
             sizes.push_back(b.getIndexAttr(d));
           acc = b.create<tensor::InsertSliceOp>(loc, in, acc, offsets, sizes, strides);
-          offset += it.getDimSize(axis);
         }
         return acc;
       })

@@ -64,11 +64,13 @@ func.func @xent(%x: tensor<4x10xf32>, %l: tensor<4xi32>) -> tensor<f32> {
 
 // -----
 
-// Data movement maps to tensor ops.
+// Data movement maps to tensor ops; a concat of arguments is built at the top.
 // CHECK-LABEL: func.func @movement
+// CHECK: tensor.empty() : tensor<2x6xf32>
+// CHECK: tensor.insert_slice %arg1 into %{{.*}}[0, 0] [2, 3] [1, 1]
+// CHECK: tensor.insert_slice %arg1 into %{{.*}}[0, 3] [2, 3] [1, 1]
 // CHECK: tensor.extract_slice %arg0[1, 0] [2, 2] [2, 3]
 // CHECK: tensor.pad %arg1 low[1, 0] high[0, 2]
-// CHECK: tensor.insert_slice
 // CHECK: linalg.transpose
 func.func @movement(%a: tensor<5x6xf32>, %b: tensor<2x3xf32>) -> (tensor<2x2xf32>, tensor<3x5xf32>, tensor<2x6xf32>, tensor<3x2xf32>) {
   %0 = tg.slice %a {start = array<i64: 1, 0>, limit = array<i64: 5, 6>, strides = array<i64: 2, 3>} : (tensor<5x6xf32>) -> tensor<2x2xf32>
@@ -76,6 +78,27 @@ func.func @movement(%a: tensor<5x6xf32>, %b: tensor<2x3xf32>) -> (tensor<2x2xf32
   %2 = tg.concat %b, %b {axis = 1} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
   %3 = tg.transpose %b {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %0, %1, %2, %3 : tensor<2x2xf32>, tensor<3x5xf32>, tensor<2x6xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// Each concat piece is inserted right after its producer, in the order the
+// producers run (here the second piece first), so that empty-tensor
+// elimination can make the producers write into the result.
+// CHECK-LABEL: func.func @concat_in_producer_order
+// CHECK: %[[R:.+]] = tensor.empty() : tensor<2x6xf32>
+// CHECK: %[[Y:.+]] = linalg.generic
+// CHECK: math.exp
+// CHECK: %[[R1:.+]] = tensor.insert_slice %[[Y]] into %[[R]][0, 3] [2, 3] [1, 1]
+// CHECK: %[[X:.+]] = linalg.generic
+// CHECK: arith.negf
+// CHECK: %[[R2:.+]] = tensor.insert_slice %[[X]] into %[[R1]][0, 0] [2, 3] [1, 1]
+// CHECK: return %[[R2]]
+func.func @concat_in_producer_order(%b: tensor<2x3xf32>) -> tensor<2x6xf32> {
+  %y = tg.exp %b : tensor<2x3xf32>
+  %x = tg.neg %b : tensor<2x3xf32>
+  %0 = tg.concat %x, %y {axis = 1} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x6xf32>
+  return %0 : tensor<2x6xf32>
 }
 
 // -----
