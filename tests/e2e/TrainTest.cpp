@@ -32,7 +32,10 @@ namespace {
 const std::string kFashion = "/usr/share/datasets/fashion-mnist";
 const std::string kText = "/usr/share/common-licenses/GPL-3";
 
-std::string temp(const std::string &name) { return ::testing::TempDir() + "/tgtrain-" + name; }
+// Per process: ctest runs the tests of this file in parallel processes.
+std::string temp(const std::string &name) {
+  return ::testing::TempDir() + "/tgtrain-" + std::to_string(getpid()) + "-" + name;
+}
 
 std::string compileTo(tg::Graph &g, const std::string &path) {
   tg::CompileOptions o;
