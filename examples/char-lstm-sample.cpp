@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Checkpoint.h"
+#include "support/Manifest.h"
 #include "tg/Runtime.h"
 
 #include <nlohmann/json.hpp>
@@ -88,36 +89,35 @@ int main(int argc, char **argv) {
     return fail(std::string(ck.status().message()));
   if (!ck->metadata.count("vocab"))
     return fail("'" + positional[1] + "' has no vocabulary: train the model on a text file");
+  // The vocabulary is checkpoint metadata (a JSON string), not the manifest.
   std::string vocab = json::parse(ck->metadata.at("vocab")).get<std::string>();
 
-  json manifest = json::parse(artifact->manifest());
-  const json *predict = nullptr;
-  for (const json &e : manifest["entries"])
-    if (e["name"] == "predict")
-      predict = &e;
+  auto manifest = tg::parseManifest(artifact->manifest(), positional[0]);
+  if (!manifest.ok())
+    return fail(std::string(manifest.status().message()));
+  const tg::EntrySpec *predict = manifest->findEntry("predict");
   if (!predict)
     return fail("'" + positional[0] + "' has no predict entry");
   auto session = tg::rt::Session::create(*artifact, 0);
   if (!session.ok())
     return fail(std::string(session.status().message()));
   // Every param of the sampler comes from the checkpoint, shapes checked.
-  for (const json &a : (*predict)["args"]) {
-    if (a.value("role", "") != "param")
+  for (const tg::BufferSpec &a : predict->args) {
+    if (a.role != tg::Role::Param)
       continue;
-    std::string name = a["name"];
-    const tg::NamedTensor *t = ck->find(name);
+    const tg::NamedTensor *t = ck->find(a.name);
     if (!t)
-      return fail("checkpoint '" + positional[1] + "' has no param '" + name + "'");
-    if (t->shape != a["shape"].get<std::vector<int64_t>>())
-      return fail("param '" + name + "' has another shape in the checkpoint than in the sampler: "
+      return fail("checkpoint '" + positional[1] + "' has no param '" + a.name + "'");
+    if (t->shape != a.shape)
+      return fail("param '" + a.name + "' has another shape in the checkpoint than in the sampler: "
                   "compile the sampler with the trained model's --hidden and --vocab");
-    if (absl::Status s = session->write(name, t->bytes.data(), t->bytes.size()); !s.ok())
+    if (absl::Status s = session->write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
       return fail(std::string(s.message()));
   }
   size_t logitsSize = 0; // results get buffers on the first run: size from the manifest
-  for (const json &r : (*predict)["results"])
-    if (r["name"] == "logits" && r["dtype"] == "f32" && r["shape"].size() == 2 && r["shape"][0] == 1)
-      logitsSize = 4 * r["shape"][1].get<size_t>();
+  if (const tg::BufferSpec *r = predict->findResult("logits"))
+    if (r->dtype == tg::DType::f32 && r->shape.size() == 2 && r->shape[0] == 1)
+      logitsSize = r->byteSize();
   if (session->size("chars") != 4 || logitsSize < vocab.size() * 4)
     return fail("'" + positional[0] + "' is not a one-character sampler with a vocabulary of at "
                 "least " + std::to_string(vocab.size()) + " (tg-example char-lstm --batch 1 --steps 1)");

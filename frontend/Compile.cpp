@@ -1,14 +1,13 @@
 //===- Compile.cpp - tg::compile: the CPU pipeline in process -------------===//
 #include "tg/Compile.h"
-#include "codegen/cpu/Artifact.h"
-#include "codegen/cpu/Passes.h"
+#include "driver/Compiler.h"
 #include "frontend/ModuleImpl.h"
+#include "support/Manifest.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
 
 #include "absl/strings/str_cat.h"
-#include <nlohmann/json.hpp>
 
 #include <cstring>
 
@@ -19,31 +18,15 @@ namespace tg {
 Executable::Executable(rt::Artifact artifact, rt::Session session)
     : artifact_(std::move(artifact)), session_(std::move(session)),
       manifest_(artifact_.manifest()) {
-  auto m = nlohmann::json::parse(manifest_, nullptr, false);
-  if (m.is_discarded())
+  // Artifact::open has validated the manifest already; a failure here leaves
+  // no buffers to set or get.
+  auto m = parseManifest(manifest_, "compiled artifact");
+  if (!m.ok())
     return;
-  for (const auto &e : m["entries"])
-    for (const char *list : {"args", "results"})
-      for (const auto &b : e[list]) {
-        auto dt = parseDType(b["dtype"].get<std::string>());
-        if (dt.ok())
-          specs_[b["name"].get<std::string>()] = {*dt, b["shape"].get<std::vector<int64_t>>()};
-      }
-}
-
-static size_t elementSize(DType d) {
-  switch (d) {
-  case DType::f64:
-  case DType::i64:
-    return 8;
-  case DType::f16:
-  case DType::bf16:
-    return 2;
-  case DType::i1:
-    return 1;
-  default:
-    return 4;
-  }
+  for (const EntrySpec &e : m->entries)
+    for (const auto *list : {&e.args, &e.results})
+      for (const BufferSpec &b : *list)
+        specs_[b.name] = {b.dtype, b.shape};
 }
 
 absl::Status Executable::set(const std::string &name, const Tensor &value) {
@@ -54,7 +37,7 @@ absl::Status Executable::set(const std::string &name, const Tensor &value) {
     return absl::InvalidArgumentError(absl::StrCat("buffer '", name, "' is ", dtypeName(it->second.dtype),
                                                    " ", shapeToString(it->second.shape), ", got ",
                                                    value.typeString()));
-  std::vector<uint8_t> bytes(size_t(value.numElements()) * elementSize(value.dtype));
+  std::vector<uint8_t> bytes(size_t(value.numElements()) * dtypeSize(value.dtype));
   for (size_t i = 0; i < value.data.size(); ++i) {
     double v = value.data[i];
     switch (value.dtype) {
@@ -91,7 +74,7 @@ absl::StatusOr<Tensor> Executable::get(const std::string &name) const {
   if (it == specs_.end())
     return absl::NotFoundError(absl::StrCat("no buffer named '", name, "'"));
   Tensor t = Tensor::full(it->second.dtype, it->second.shape);
-  std::vector<uint8_t> bytes(size_t(t.numElements()) * elementSize(t.dtype));
+  std::vector<uint8_t> bytes(size_t(t.numElements()) * dtypeSize(t.dtype));
   if (absl::Status s = session_.read(name, bytes.data(), bytes.size()); !s.ok())
     return s;
   for (size_t i = 0; i < t.data.size(); ++i) {
@@ -130,25 +113,9 @@ absl::StatusOr<Tensor> Executable::get(const std::string &name) const {
 absl::Status Executable::run(const std::string &entry) { return session_.run(entry); }
 
 absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &options) {
-  absl::StatusOr<Module> work = module.transform("canonicalize"); // a private copy
+  absl::StatusOr<Module> work = module.transform(""); // a private copy to lower in place
   if (!work.ok())
     return work.status();
-  ModuleOp m = *work->impl().module;
-  bool built = false;
-  for (auto fn : m.getOps<func::FuncOp>())
-    built = built || fn.getSymName() == "train_step";
-  if (m->hasAttr("tg.train") && !built) {
-    work = work->transform("tg-build-train-step");
-    if (!work.ok())
-      return work.status();
-    m = *work->impl().module;
-  }
-  MLIRContext *ctx = m.getContext();
-  DialectRegistry registry;
-  registerCpuCodegen(registry);
-  ctx->appendDialectRegistry(registry);
-  ctx->loadAllAvailableDialects();
-
   std::string path = options.outputPath;
   bool temporary = path.empty();
   if (temporary) {
@@ -157,28 +124,14 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
       return absl::InternalError(absl::StrCat("cannot create a temporary file: ", ec.message()));
     path = std::string(p);
   }
-  std::string diagnostics;
-  absl::Status s;
-  {
-    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-      if (d.getSeverity() != DiagnosticSeverity::Error)
-        return success();
-      std::string loc;
-      llvm::raw_string_ostream os(loc);
-      os << d.getLocation();
-      absl::StrAppend(&diagnostics, diagnostics.empty() ? "" : "\n", loc, ": ", d.str());
-      return success();
-    });
-    ArtifactOptions ao;
-    ao.targetCpu = options.targetCpu;
-    ao.fusion = options.fusion;
-    s = writeArtifact(m, ao, path);
-  }
-  if (!s.ok()) {
+  CompilerOptions co;
+  co.targetCpu = options.targetCpu;
+  co.fusion = options.fusion;
+  absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
+  if (!compiled.ok()) {
     if (temporary)
       llvm::sys::fs::remove(path);
-    return absl::Status(s.code(), diagnostics.empty() ? std::string(s.message())
-                                                      : absl::StrCat(s.message(), ":\n", diagnostics));
+    return compiled.status();
   }
   auto artifact = rt::Artifact::open(path);
   if (temporary)

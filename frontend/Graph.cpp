@@ -1,7 +1,7 @@
 //===- Graph.cpp - tg::Graph: arguments, outputs, export ------------------===//
 #include "frontend/GraphImpl.h"
 #include "frontend/ModuleImpl.h"
-#include "interpreter/Interpreter.h"
+#include "ir/DTypes.h"
 #include "ir/Dialect.h"
 #include "ir/TrainSpec.h"
 
@@ -181,11 +181,11 @@ Value GraphImpl::create(
   return wrap(op->getResult(0));
 }
 
-Value GraphImpl::addArgument(const std::string &name, const std::string &role,
+Value GraphImpl::addArgument(const std::string &name, Role role,
                              const std::vector<int64_t> &shape, DType dtype,
                              std::optional<Init> init) {
   if (name.empty()) {
-    fail(absl::InvalidArgumentError(absl::StrCat("a ", role, " argument needs a name")));
+    fail(absl::InvalidArgumentError(absl::StrCat("a ", std::string(roleName(role)), " argument needs a name")));
     return {};
   }
   if (!names.insert(name).second) {
@@ -194,11 +194,11 @@ Value GraphImpl::addArgument(const std::string &name, const std::string &role,
   }
   for (int64_t d : shape)
     if (d < 0) {
-      fail(absl::InvalidArgumentError(absl::StrCat(role, " '", name, "': negative dimension in ",
+      fail(absl::InvalidArgumentError(absl::StrCat(std::string(roleName(role)), " '", name, "': negative dimension in ",
                                                    shapeToString(shape))));
       return {};
     }
-  if (role == "param" && !isFloat(dtype)) {
+  if (role == Role::Param && !isFloat(dtype)) {
     fail(absl::InvalidArgumentError(absl::StrCat("param '", name, "' must have a float dtype, got ",
                                                  dtypeName(dtype))));
     return {};
@@ -243,7 +243,7 @@ absl::StatusOr<std::string> GraphImpl::finalizedText() {
   for (auto [i, meta] : llvm::enumerate(args)) {
     SmallVector<NamedAttribute> attrs{
         b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(meta.name)),
-        b.getNamedAttr(TgDialect::kRoleAttr, b.getStringAttr(meta.role))};
+        b.getNamedAttr(TgDialect::kRoleAttr, roleAttr(b, meta.role))};
     if (meta.init)
       attrs.push_back(b.getNamedAttr(TgDialect::kInitAttr, initAttr(b, *meta.init)));
     fn.setArgAttrs(unsigned(i), attrs);
@@ -305,19 +305,19 @@ Graph::Graph(std::string functionName) : impl_(std::make_unique<detail::GraphImp
 Graph::~Graph() = default;
 
 Value Graph::param(const std::string &name, std::vector<int64_t> shape, Init init, DType dtype) {
-  return impl_->addArgument(scopedName(name), "param", shape, dtype, std::move(init));
+  return impl_->addArgument(scopedName(name), Role::Param, shape, dtype, std::move(init));
 }
 Value Graph::state(const std::string &name, std::vector<int64_t> shape, DType dtype) {
-  return impl_->addArgument(name, "state", shape, dtype, std::nullopt);
+  return impl_->addArgument(name, Role::State, shape, dtype, std::nullopt);
 }
 Value Graph::data(const std::string &name, std::vector<int64_t> shape, DType dtype) {
-  return impl_->addArgument(name, "data", shape, dtype, std::nullopt);
+  return impl_->addArgument(name, Role::Data, shape, dtype, std::nullopt);
 }
 Value Graph::label(const std::string &name, std::vector<int64_t> shape, DType dtype) {
-  return impl_->addArgument(name, "label", shape, dtype, std::nullopt);
+  return impl_->addArgument(name, Role::Label, shape, dtype, std::nullopt);
 }
 Value Graph::hyper(const std::string &name, std::vector<int64_t> shape, DType dtype) {
-  return impl_->addArgument(name, "hyper", shape, dtype, std::nullopt);
+  return impl_->addArgument(name, Role::Hyper, shape, dtype, std::nullopt);
 }
 
 void Graph::output(const std::string &name, Value value) {
@@ -337,7 +337,7 @@ void Graph::updateState(const std::string &name, Value newValue, Value state) {
   if (!g.checkInputs({newValue, state}, "updateState"))
     return;
   auto arg = llvm::dyn_cast<BlockArgument>(g.unwrap(state));
-  if (!arg || g.args[arg.getArgNumber()].role != "state")
+  if (!arg || g.args[arg.getArgNumber()].role != Role::State)
     return g.fail(absl::InvalidArgumentError(absl::StrCat(
         "updateState('", name, "'): the value to update must be a Graph::state argument")));
   if (g.unwrap(newValue).getType() != arg.getType())

@@ -2,6 +2,7 @@
 #ifndef TG_FRONTEND_GRAPHIMPL_H
 #define TG_FRONTEND_GRAPHIMPL_H
 
+#include "tg/Vocabulary.h"
 #include "tg/Graph.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,7 +19,8 @@ namespace tg {
 namespace detail {
 
 struct ArgMeta {
-  std::string name, role;
+  std::string name;
+  Role role = Role::None;
   std::optional<Init> init;
 };
 
@@ -86,7 +88,7 @@ struct GraphImpl {
     return create(OpTy::getOperationName(), inputs, attrs, resultType, nullptr);
   }
 
-  Value addArgument(const std::string &name, const std::string &role,
+  Value addArgument(const std::string &name, Role role,
                     const std::vector<int64_t> &shape, DType dtype, std::optional<Init> init);
   absl::StatusOr<std::string> finalizedText();
 };

@@ -1,6 +1,6 @@
 //===- Module.cpp - parsing, verifying and describing tg modules ----------===//
 #include "frontend/ModuleImpl.h"
-#include "interpreter/Interpreter.h"
+#include "ir/DTypes.h"
 #include "ir/Dialect.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -99,14 +99,14 @@ std::string resultName(func::FuncOp fn, unsigned i) {
   return absl::StrCat("result", i);
 }
 
-static absl::StatusOr<ValueInfo> describe(Type type, std::string name, std::string role) {
+static absl::StatusOr<ValueInfo> describe(Type type, std::string name, Role role) {
   auto t = llvm::dyn_cast<RankedTensorType>(type);
   if (!t)
     return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a ranked tensor"));
   auto dt = dtypeOf(t.getElementType());
   if (!dt.ok())
     return dt.status();
-  return ValueInfo{std::move(name), std::move(role), *dt,
+  return ValueInfo{std::move(name), role, *dt,
                    std::vector<int64_t>(t.getShape().begin(), t.getShape().end())};
 }
 
@@ -116,15 +116,13 @@ absl::StatusOr<Signature> Module::signature(absl::string_view name) const {
     return fn.status();
   Signature sig;
   for (unsigned i = 0; i < fn->getNumArguments(); ++i) {
-    auto role = fn->getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
-    auto info = describe(fn->getArgumentTypes()[i], argName(*fn, i),
-                         role ? role.getValue().str() : "");
+    auto info = describe(fn->getArgumentTypes()[i], argName(*fn, i), argRole(*fn, i));
     if (!info.ok())
       return info.status();
     sig.args.push_back(*info);
   }
   for (unsigned i = 0; i < fn->getNumResults(); ++i) {
-    auto info = describe(fn->getResultTypes()[i], resultName(*fn, i), "");
+    auto info = describe(fn->getResultTypes()[i], resultName(*fn, i), Role::None);
     if (!info.ok())
       return info.status();
     if (auto alias = fn->getResultAttrOfType<IntegerAttr>(i, TgDialect::kAliasAttr))

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "interpreter/Interpreter.h"
-#include "runtime/Init.h"
+#include "support/Init.h"
 #include "ir/Dialect.h"
 
 #include "absl/strings/str_cat.h"

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "interpreter/Interpreter.h"
-#include "runtime/Random.h"
+#include "support/Random.h"
 #include "ir/Dialect.h"
 #include "ir/ShapeUtils.h"
 
@@ -24,26 +24,6 @@
 using namespace mlir;
 
 namespace tg {
-
-absl::StatusOr<DType> dtypeOf(Type t) {
-  if (t.isF32())
-    return DType::f32;
-  if (t.isF16())
-    return DType::f16;
-  if (t.isBF16())
-    return DType::bf16;
-  if (t.isF64())
-    return DType::f64;
-  if (t.isInteger(1))
-    return DType::i1;
-  if (t.isInteger(32))
-    return DType::i32;
-  if (t.isInteger(64))
-    return DType::i64;
-  std::string s;
-  llvm::raw_string_ostream(s) << t;
-  return absl::InvalidArgumentError(absl::StrCat("unsupported element type ", s));
-}
 
 namespace {
 

@@ -10,6 +10,7 @@
 #define TG_INTERPRETER_INTERPRETER_H
 
 #include "tg/Interpreter.h"
+#include "ir/DTypes.h"
 #include "tg/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,9 +25,6 @@ absl::StatusOr<std::vector<Tensor>> interpretFunction(mlir::func::FuncOp fn,
 
 /// The initial value of a param argument from its tg.init attribute.
 absl::StatusOr<Tensor> initialValue(mlir::func::FuncOp fn, unsigned argIndex, uint64_t seed);
-
-/// DType of an MLIR element type (error for unsupported ones).
-absl::StatusOr<DType> dtypeOf(mlir::Type elementType);
 
 } // namespace tg
 

@@ -49,6 +49,18 @@ static double numberOr(DictionaryAttr init, StringRef key, double dflt) {
   return dflt;
 }
 
+Role argRole(FunctionOpInterface fn, unsigned i) {
+  auto s = fn.getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
+  if (!s)
+    return Role::None;
+  return parseRole(std::string_view(s.getValue().data(), s.size())).value_or(Role::None);
+}
+
+StringAttr roleAttr(Builder &b, Role role) {
+  std::string_view name = roleName(role);
+  return b.getStringAttr(llvm::StringRef(name.data(), name.size()));
+}
+
 /// Checks `tg.role`, `tg.init` and `tg.name` on function arguments.
 LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned regionIndex,
                                                   unsigned argIndex, NamedAttribute attr) {
@@ -64,11 +76,13 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
   }
   if (name == kRoleAttr) {
     auto s = llvm::dyn_cast<StringAttr>(attr.getValue());
-    if (!s || !llvm::is_contained(kRoles, s.getValue()))
+    std::optional<Role> role =
+        s ? parseRole(std::string_view(s.getValue().data(), s.size())) : std::nullopt;
+    if (!role || *role == Role::None)
       return op->emitError() << where << ": tg.role must be one of \"param\", \"state\", "
                                          "\"data\", \"label\", \"hyper\", got "
                              << attr.getValue();
-    if (s.getValue() == "param") {
+    if (*role == Role::Param) {
       auto t = llvm::dyn_cast_or_null<ShapedType>(argType);
       if (!t || !llvm::isa<FloatType>(t.getElementType()))
         return op->emitError() << where << ": a param must be a float tensor, got " << argType;
@@ -88,8 +102,7 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
       if (failed(requireNumber(op, init, key, where)))
         return failure();
     if (fn) {
-      auto role = fn.getArgAttrOfType<StringAttr>(argIndex, kRoleAttr);
-      if (!role || (role.getValue() != "param" && role.getValue() != "state"))
+      if (!isPersistent(argRole(fn, argIndex)))
         return op->emitError()
                << where << ": tg.init is only allowed on a \"param\" or \"state\" argument";
     }
@@ -104,9 +117,8 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
   if (name == kDefaultAttr) {
     if (!llvm::isa<FloatAttr, IntegerAttr>(attr.getValue()))
       return op->emitError() << where << ": tg.default must be a number, got " << attr.getValue();
-    auto role = fn ? fn.getArgAttrOfType<StringAttr>(argIndex, kRoleAttr) : StringAttr();
     auto t = llvm::dyn_cast_or_null<ShapedType>(argType);
-    if (!role || role.getValue() != "hyper" || !t || t.getRank() != 0)
+    if (!fn || argRole(fn, argIndex) != Role::Hyper || !t || t.getRank() != 0)
       return op->emitError() << where << ": tg.default is only allowed on a scalar \"hyper\" argument";
     return success();
   }

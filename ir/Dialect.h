@@ -8,7 +8,9 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "tg/Vocabulary.h"
 
 #include "ir/TgDialect.h.inc"
 #include "ir/TgInterfaces.h.inc"
@@ -18,8 +20,13 @@
 
 namespace tg {
 
-/// Argument roles (`tg.role`) of a graph function.
-inline constexpr llvm::StringLiteral kRoles[] = {"param", "state", "data", "label", "hyper"};
+/// The role of argument `i` of a function (`tg.role`, spelled as in
+/// tg/Vocabulary.h); Role::None without one (or an unknown spelling,
+/// which the verifier rejects).
+Role argRole(mlir::FunctionOpInterface fn, unsigned i);
+
+/// The `tg.role` attribute value of `role`.
+mlir::StringAttr roleAttr(mlir::Builder &b, Role role);
 
 /// Initializer kinds (`tg.init = {kind = ...}`) a param may carry.
 inline constexpr llvm::StringLiteral kInitKinds[] = {

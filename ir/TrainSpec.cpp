@@ -102,7 +102,13 @@ private:
   SmallVector<StringRef> used;
 };
 
-constexpr StringRef kOptimizers[] = {"sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"};
+/// The optimizer names, in tg/Vocabulary.h's order.
+SmallVector<StringRef> optimizerNames() {
+  SmallVector<StringRef> names;
+  for (OptimizerKind k : kAllOptimizers)
+    names.push_back(StringRef(optimizerName(k).data(), optimizerName(k).size()));
+  return names;
+}
 constexpr StringRef kSchedules[] = {"constant", "step", "exponential", "cosine"};
 
 LogicalResult parseSchedule(DictionaryAttr dict, ScheduleSpec &s,
@@ -125,9 +131,11 @@ LogicalResult parseSchedule(DictionaryAttr dict, ScheduleSpec &s,
 LogicalResult parseOptimizer(DictionaryAttr dict, OptimizerSpec &o,
                              function_ref<InFlightDiagnostic()> emitError) {
   FieldReader r(dict, "tg.train optimizer", emitError);
-  if (failed(r.string("kind", o.kind, kOptimizers)))
+  std::string kind = std::string(optimizerName(o.kind));
+  if (failed(r.string("kind", kind, optimizerNames())))
     return failure();
-  if (o.kind == "adamw")
+  o.kind = *tg::parseOptimizer(kind); // checked against the same table above
+  if (o.kind == OptimizerKind::AdamW)
     o.weightDecay = 0.01; // AdamW's customary default; an explicit field wins
   Attribute schedule = dict.get("schedule");
   if (failed(r.number("lr", o.lr, 0, /*minOpen=*/true)) ||
@@ -191,22 +199,22 @@ DictionaryAttr trainSpecToAttr(MLIRContext *ctx, const TrainSpec &spec) {
   if (s.warmupSteps > 0)
     sched.push_back(b.getNamedAttr("warmup_steps", b.getI64IntegerAttr(s.warmupSteps)));
 
-  SmallVector<NamedAttribute> opt = {b.getNamedAttr("kind", b.getStringAttr(o.kind)),
+  SmallVector<NamedAttribute> opt = {b.getNamedAttr("kind", b.getStringAttr(optimizerName(o.kind).data())),
                                      b.getNamedAttr("lr", b.getF64FloatAttr(o.lr))};
   auto num = [&](StringRef k, double v) { opt.push_back(b.getNamedAttr(k, b.getF64FloatAttr(v))); };
-  if (o.kind == "momentum" || o.kind == "nesterov")
+  if (hasVelocity(o.kind))
     num("momentum", o.momentum);
-  if (o.kind == "rmsprop")
+  if (o.kind == OptimizerKind::RmsProp)
     num("rho", o.rho);
-  if (o.kind == "adam" || o.kind == "adamw") {
+  if (isAdamFamily(o.kind)) {
     num("beta1", o.beta1);
     num("beta2", o.beta2);
   }
-  if (o.kind == "rmsprop" || o.kind == "adam" || o.kind == "adamw")
+  if (hasEpsilon(o.kind))
     num("eps", o.eps);
   if (o.l2 > 0)
     num("l2", o.l2);
-  if (o.weightDecay > 0 || o.kind == "adamw")
+  if (o.weightDecay > 0 || o.kind == OptimizerKind::AdamW)
     num("weight_decay", o.weightDecay);
   if (o.clipNorm > 0)
     num("clip_norm", o.clipNorm);

@@ -17,6 +17,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "tg/Vocabulary.h"
 
 #include <optional>
 #include <string>
@@ -35,7 +36,7 @@ struct ScheduleSpec {
 };
 
 struct OptimizerSpec {
-  std::string kind = "sgd"; ///< sgd | momentum | nesterov | rmsprop | adam | adamw
+  OptimizerKind kind = OptimizerKind::Sgd;
   double lr = 0.01;
   double momentum = 0.9;              ///< momentum, nesterov
   double rho = 0.95;                  ///< rmsprop (DL4J's rmsDecay)

@@ -31,8 +31,7 @@ StringRef argName(func::FuncOp fn, unsigned i) {
 }
 
 bool isParam(func::FuncOp fn, unsigned i) {
-  auto role = fn.getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
-  return role && role.getValue() == "param";
+  return argRole(fn, i) == Role::Param;
 }
 
 bool isFloatTensor(Value v) {

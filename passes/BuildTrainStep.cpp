@@ -43,9 +43,11 @@ StringRef nameOf(DictionaryAttr attrs) {
   return s ? s.getValue() : StringRef();
 }
 
-StringRef roleOf(DictionaryAttr attrs) {
+Role roleOf(DictionaryAttr attrs) {
   auto s = attrs ? attrs.getAs<StringAttr>(TgDialect::kRoleAttr) : StringAttr();
-  return s ? s.getValue() : StringRef();
+  // The dialect verifier admits only known roles.
+  return s ? parseRole(std::string_view(s.getValue().data(), s.size())).value_or(Role::None)
+           : Role::None;
 }
 
 /// The model function, its arguments grouped by role, and its results by kind.
@@ -58,15 +60,15 @@ struct Model {
 
   LogicalResult classify(StringRef lossName) {
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-      StringRef role = roleOf(fn.getArgAttrDict(i));
+      Role role = roleOf(fn.getArgAttrDict(i));
       if (nameOf(fn.getArgAttrDict(i)).empty())
         return fn.emitError() << "tg-build-train-step: argument #" << i << " of @"
                               << fn.getSymName() << " has no tg.name";
-      auto &group = role == "param"   ? params
-                    : role == "state" ? states
-                    : role == "label" ? labels
-                    : role == "hyper" ? hypers
-                                      : data; // data, or no role
+      auto &group = role == Role::Param   ? params
+                    : role == Role::State ? states
+                    : role == Role::Label ? labels
+                    : role == Role::Hyper ? hypers
+                                          : data; // data, or no role
       group.push_back(i);
     }
     bool found = false;
@@ -187,7 +189,7 @@ DictionaryAttr remapAlias(OpBuilder &b, func::FuncOp fn, unsigned r,
 DictionaryAttr stateArgAttrs(OpBuilder &b, StringRef name) {
   return b.getDictionaryAttr(
       {b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(name)),
-       b.getNamedAttr(TgDialect::kRoleAttr, b.getStringAttr("state")),
+       b.getNamedAttr(TgDialect::kRoleAttr, roleAttr(b, Role::State)),
        b.getNamedAttr(TgDialect::kInitAttr,
                       b.getDictionaryAttr({b.getNamedAttr("kind", b.getStringAttr("zeros"))}))});
 }
@@ -218,6 +220,7 @@ Value scheduleFactor(GradientBuilder &gb, Value t, const ScheduleSpec &s) {
 }
 
 struct BuildTrainStepPass : impl::BuildTrainStepBase<BuildTrainStepPass> {
+  using impl::BuildTrainStepBase<BuildTrainStepPass>::BuildTrainStepBase;
   void runOnOperation() override {
     if (failed(run()))
       signalPassFailure();
@@ -232,6 +235,10 @@ struct BuildTrainStepPass : impl::BuildTrainStepBase<BuildTrainStepPass> {
 LogicalResult BuildTrainStepPass::run() {
   ModuleOp module = getOperation();
   Attribute attr = module->getAttr(kTrainAttr);
+  if (ifNeeded && (!attr || module.lookupSymbol<func::FuncOp>("train_step"))) {
+    LLVM_DEBUG(llvm::dbgs() << "tg-build-train-step: nothing to build\n");
+    return success();
+  }
   if (!attr)
     return module.emitError() << "tg-build-train-step: the module has no tg.train attribute; "
                                  "build the model with Graph::minimize or add "
@@ -312,11 +319,11 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
 
   // Arguments: params, optimizer slots, step, model state, data, labels, hypers, lr.
   SmallVector<StringRef> slotNames;
-  if (opt.kind == "momentum" || opt.kind == "nesterov")
+  if (hasVelocity(opt.kind))
     slotNames = {"velocity"};
-  else if (opt.kind == "rmsprop")
+  else if (opt.kind == OptimizerKind::RmsProp)
     slotNames = {"mean_square"};
-  else if (opt.kind == "adam" || opt.kind == "adamw")
+  else if (isAdamFamily(opt.kind))
     slotNames = {"m", "v"};
   for (unsigned p : m.params)
     mapArg(p);
@@ -346,7 +353,7 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   auto f32 = RankedTensorType::get({}, b.getF32Type());
   Value lr = fa.addArg(
       f32, b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr("lr")),
-                                b.getNamedAttr(TgDialect::kRoleAttr, b.getStringAttr("hyper")),
+                                b.getNamedAttr(TgDialect::kRoleAttr, roleAttr(b, Role::Hyper)),
                                 b.getNamedAttr(TgDialect::kDefaultAttr, b.getF64FloatAttr(opt.lr))}));
 
   // Forward and backward, then the update.
@@ -388,7 +395,7 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
 
   Value t1 = gb.add(t, 1.0);
   Value bc1, bc2;
-  if (opt.kind == "adam" || opt.kind == "adamw") {
+  if (isAdamFamily(opt.kind)) {
     auto c = [&](double v) { return gb.scalar(v, b.getF32Type()); };
     bc1 = gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta1), t1}));
     bc2 = gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta2), t1}));
@@ -404,13 +411,13 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
     Value g = grads[k];
     Value update; // p -= lr * update
     SmallVector<Value> newSlots;
-    if (opt.kind == "sgd") {
+    if (opt.kind == OptimizerKind::Sgd) {
       update = g;
-    } else if (opt.kind == "momentum" || opt.kind == "nesterov") {
+    } else if (hasVelocity(opt.kind)) {
       Value v = gb.add(gb.mul(slots[k][0].value, opt.momentum), g);
       newSlots.push_back(v);
-      update = opt.kind == "momentum" ? v : gb.add(g, gb.mul(v, opt.momentum));
-    } else if (opt.kind == "rmsprop") {
+      update = opt.kind == OptimizerKind::Momentum ? v : gb.add(g, gb.mul(v, opt.momentum));
+    } else if (opt.kind == OptimizerKind::RmsProp) {
       Value s = gb.add(gb.mul(slots[k][0].value, opt.rho), gb.mul(gb.mul(g, g), 1.0 - opt.rho));
       newSlots.push_back(s);
       update = gb.div(g, gb.add(gb.create<SqrtOp>({s}, {}, s.getType()), opt.eps));

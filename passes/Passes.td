@@ -49,8 +49,28 @@ def BuildTrainStep : Pass<"tg-build-train-step", "mlir::ModuleOp"> {
     as an LSTM's final hidden state) become the next value of that state, and
     no gradient flows into a state argument: a window of T steps with states
     in and out is truncated backpropagation through time.
+
+    With `if-needed`, a module without `tg.train` or that already has
+    `train_step` is left alone (the compile pipelines run it that way).
   }];
+  let options = [
+    Option<"ifNeeded", "if-needed", "bool", /*default=*/"false",
+           "Do nothing when the module has no tg.train spec or already has train_step">
+  ];
   let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
+}
+
+def StripNonEntry : Pass<"tg-strip-non-entry", "mlir::ModuleOp"> {
+  let summary = "Removes the functions that are not entry points";
+  let description = [{
+    Once entry points exist (functions with `tg.entry`: train_step,
+    eval_step, predict, ...), the model function and any gradient function
+    are only their ingredients: they are inlined into the entry points and not
+    compiled on their own. This pass erases them, so the module holds exactly
+    what the artifact exports. A module without entry points (a plain
+    function module compiled as is) is left alone.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
 #endif // TG_PASSES_TD

@@ -8,7 +8,7 @@
 // compiled loops share; libtgrt resolves its GOMP calls to libomp).
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/KernelError.h"
+#include "runtime/Denormals.h"
 
 #include <xmmintrin.h>
 

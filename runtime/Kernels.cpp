@@ -7,7 +7,9 @@
 // the process.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/KernelError.h"
+#include "runtime/Kernels.h"
+#include "runtime/KernelStatus.h"
+#include "support/KernelAbi.h"
 
 #include "dnnl.hpp"
 
@@ -122,15 +124,17 @@ void key(std::ostringstream &os, const View &v) {
 }
 
 
-/// Activation codes of fused ops: 0 none, 1 relu, 2 tanh, 3 sigmoid.
+/// The post-op of a fused kernel's activation code (support/KernelAbi.h).
 dnnl::primitive_attr postOps(int64_t activation) {
+  using tg::abi::Activation;
   dnnl::primitive_attr attr;
-  if (activation == 0)
+  std::optional<Activation> act = tg::abi::activationOfCode(activation);
+  if (!act || *act == Activation::None)
     return attr;
   dnnl::post_ops ops;
-  auto alg = activation == 1   ? dnnl::algorithm::eltwise_relu
-             : activation == 2 ? dnnl::algorithm::eltwise_tanh
-                               : dnnl::algorithm::eltwise_logistic;
+  auto alg = *act == Activation::Relu   ? dnnl::algorithm::eltwise_relu
+             : *act == Activation::Tanh ? dnnl::algorithm::eltwise_tanh
+                                        : dnnl::algorithm::eltwise_logistic;
   ops.append_eltwise(1.0f, alg, 0.0f, 0.0f);
   attr.set_post_ops(ops);
   return attr;
@@ -196,7 +200,7 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
 extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *b,
                                              UnrankedMemRef *c, int32_t transposeA,
                                              int32_t transposeB) {
-  ProfileScope scope("tgrt_matmul_f32");
+  ProfileScope scope(tg::abi::kMatmulF32.data());
   matmul(a, b, nullptr, c, transposeA, transposeB, 0);
 }
 
@@ -204,7 +208,7 @@ extern "C" void _mlir_ciface_tgrt_fused_matmul_f32(UnrankedMemRef *a, UnrankedMe
                                                    UnrankedMemRef *bias, UnrankedMemRef *c,
                                                    int32_t transposeA, int32_t transposeB,
                                                    int32_t activation) {
-  ProfileScope scope("tgrt_fused_matmul_f32");
+  ProfileScope scope(tg::abi::kFusedMatmulF32.data());
   matmul(a, b, bias, c, transposeA, transposeB, activation);
 }
 
@@ -293,7 +297,7 @@ dnnl::memory mem(const View &v, const dnnl::memory::desc &d) {
 
 extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
                                              UnrankedMemRef *ym, TG_CONV_PARAMS) {
-  ProfileScope scope("tgrt_conv2d_f32");
+  ProfileScope scope(tg::abi::kConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
   auto pd = [&] { return convForwardPd(context(), x, w, y, g); };
@@ -307,7 +311,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef 
 extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
                                                    UnrankedMemRef *bm, UnrankedMemRef *ym,
                                                    TG_CONV_PARAMS, int64_t activation) {
-  ProfileScope scope("tgrt_fused_conv2d_f32");
+  ProfileScope scope(tg::abi::kFusedConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), bias = viewOf(bm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
   auto pd = [&] { return convForwardPd(context(), x, w, y, g, &bias, activation); };
@@ -321,7 +325,7 @@ extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedM
 
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym, UnrankedMemRef *wm,
                                                             UnrankedMemRef *dxm, TG_CONV_PARAMS) {
-  ProfileScope scope("tgrt_conv2d_backprop_input_f32");
+  ProfileScope scope(tg::abi::kConv2dBackpropInputF32.data());
   View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
   ConvGeometry g(TG_CONV_ARGS);
   auto make = [&] {
@@ -341,7 +345,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
                                                              UnrankedMemRef *dym,
                                                              UnrankedMemRef *dwm, TG_CONV_PARAMS) {
-  ProfileScope scope("tgrt_conv2d_backprop_filter_f32");
+  ProfileScope scope(tg::abi::kConv2dBackpropFilterF32.data());
   View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
   ConvGeometry g(TG_CONV_ARGS);
   auto make = [&] {
@@ -397,13 +401,13 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
                                                  TG_POOL_PARAMS) {
-  ProfileScope scope("tgrt_max_pool2d_f32");
+  ProfileScope scope(tg::abi::kMaxPool2dF32.data());
   poolForward(x, y, true, 0, TG_POOL_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
                                                  TG_POOL_PARAMS, int64_t includePad) {
-  ProfileScope scope("tgrt_avg_pool2d_f32");
+  ProfileScope scope(tg::abi::kAvgPool2dF32.data());
   poolForward(x, y, false, includePad, TG_POOL_ARGS);
 }
 
@@ -443,13 +447,13 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, UnrankedMemRef *dy,
                                                       UnrankedMemRef *dx, TG_POOL_PARAMS) {
-  ProfileScope scope("tgrt_max_pool2d_grad_f32");
+  ProfileScope scope(tg::abi::kMaxPool2dGradF32.data());
   poolBackward(x, dy, dx, true, 0, TG_POOL_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, UnrankedMemRef *dx,
                                                       TG_POOL_PARAMS, int64_t includePad) {
-  ProfileScope scope("tgrt_avg_pool2d_grad_f32");
+  ProfileScope scope(tg::abi::kAvgPool2dGradF32.data());
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
 }
 
@@ -529,40 +533,40 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
   } prepareMode;
   takeKernelError();
   bool known = true;
-  if (symbol == "tgrt_matmul_f32") {
+  if (symbol == tg::abi::kMatmulF32) {
     if (!shape(3, 2))
       return false;
     _mlir_ciface_tgrt_matmul_f32(m(0), m(1), m(2), int32_t(p(0)), int32_t(p(1)));
-  } else if (symbol == "tgrt_fused_matmul_f32") {
+  } else if (symbol == tg::abi::kFusedMatmulF32) {
     if (!shape(4, 3))
       return false;
     _mlir_ciface_tgrt_fused_matmul_f32(m(0), m(1), m(2), m(3), int32_t(p(0)), int32_t(p(1)), int32_t(p(2)));
-  } else if (symbol == "tgrt_conv2d_f32" || symbol == "tgrt_conv2d_backprop_input_f32" ||
-             symbol == "tgrt_conv2d_backprop_filter_f32") {
+  } else if (symbol == tg::abi::kConv2dF32 || symbol == tg::abi::kConv2dBackpropInputF32 ||
+             symbol == tg::abi::kConv2dBackpropFilterF32) {
     if (!shape(3, 9))
       return false;
-    auto fn = symbol == "tgrt_conv2d_f32"                   ? _mlir_ciface_tgrt_conv2d_f32
-              : symbol == "tgrt_conv2d_backprop_input_f32" ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
+    auto fn = symbol == tg::abi::kConv2dF32                   ? _mlir_ciface_tgrt_conv2d_f32
+              : symbol == tg::abi::kConv2dBackpropInputF32 ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
                                                            : _mlir_ciface_tgrt_conv2d_backprop_filter_f32;
     fn(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
-  } else if (symbol == "tgrt_fused_conv2d_f32") {
+  } else if (symbol == tg::abi::kFusedConv2dF32) {
     if (!shape(4, 10))
       return false;
     _mlir_ciface_tgrt_fused_conv2d_f32(m(0), m(1), m(2), m(3), p(0), p(1), p(2), p(3), p(4), p(5),
                                        p(6), p(7), p(8), p(9));
-  } else if (symbol == "tgrt_max_pool2d_f32") {
+  } else if (symbol == tg::abi::kMaxPool2dF32) {
     if (!shape(2, 8))
       return false;
     _mlir_ciface_tgrt_max_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
-  } else if (symbol == "tgrt_avg_pool2d_f32") {
+  } else if (symbol == tg::abi::kAvgPool2dF32) {
     if (!shape(2, 9))
       return false;
     _mlir_ciface_tgrt_avg_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
-  } else if (symbol == "tgrt_max_pool2d_grad_f32") {
+  } else if (symbol == tg::abi::kMaxPool2dGradF32) {
     if (!shape(3, 8))
       return false;
     _mlir_ciface_tgrt_max_pool2d_grad_f32(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
-  } else if (symbol == "tgrt_avg_pool2d_grad_f32") {
+  } else if (symbol == tg::abi::kAvgPool2dGradF32) {
     if (!shape(2, 9))
       return false;
     _mlir_ciface_tgrt_avg_pool2d_grad_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));

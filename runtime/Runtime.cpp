@@ -1,13 +1,16 @@
 //===- Runtime.cpp - artifact loading, buffers, entry points --------------===//
 #include "tg/tg_runtime.h"
-#include "runtime/Init.h"
-#include "runtime/KernelError.h"
-#include "runtime/Trailer.h"
+#include "runtime/Denormals.h"
+#include "runtime/KernelStatus.h"
+#include "runtime/Kernels.h"
+#include "support/Init.h"
+#include "support/KernelAbi.h"
+#include "support/Manifest.h"
+#include "support/Trailer.h"
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include <nlohmann/json.hpp>
 
 #include <dlfcn.h>
 
@@ -20,107 +23,14 @@
 #include <string>
 #include <vector>
 
-using json = nlohmann::json;
-
 namespace tg {
-
-static thread_local std::string kernelError;
-void setKernelError(std::string message) {
-  if (kernelError.empty())
-    kernelError = std::move(message);
-}
-std::string takeKernelError() { return std::exchange(kernelError, std::string()); }
 
 namespace {
 
-constexpr int kFormatVersion = 1;
-
-struct BufferSpec {
-  std::string name, role, dtype;
-  std::vector<int64_t> shape;
-  std::optional<InitSpec> init;
-  std::optional<double> dflt;
-  int alias = -1; ///< results: argument index updated in place
-};
-
+/// An entry point: its manifest description and its compiled function.
 struct Entry {
-  std::string name, symbol;
-  std::vector<BufferSpec> args, results;
+  const EntrySpec *spec = nullptr;
   void (*fn)(void **) = nullptr;
-};
-
-size_t dtypeSize(const std::string &dtype) {
-  if (dtype == "f32" || dtype == "i32")
-    return 4;
-  if (dtype == "f64" || dtype == "i64")
-    return 8;
-  if (dtype == "f16" || dtype == "bf16")
-    return 2;
-  if (dtype == "i1")
-    return 1;
-  return 0;
-}
-
-size_t byteSize(const BufferSpec &b) {
-  size_t n = dtypeSize(b.dtype);
-  for (int64_t d : b.shape)
-    n *= size_t(d);
-  return n;
-}
-
-/// Typed access to manifest fields with errors naming the path.
-class Reader {
-public:
-  explicit Reader(std::string path) : path(std::move(path)) {}
-  absl::Status error(const std::string &where, const std::string &what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": manifest: ", where, ": ", what));
-  }
-  absl::StatusOr<std::string> str(const json &j, const char *key, const std::string &where) const {
-    if (!j.is_object() || !j.contains(key) || !j[key].is_string())
-      return error(where, absl::StrCat("missing string '", key, "'"));
-    return j[key].get<std::string>();
-  }
-  absl::StatusOr<BufferSpec> buffer(const json &j, const std::string &where) const {
-    BufferSpec b;
-    auto name = str(j, "name", where);
-    auto dtype = str(j, "dtype", where);
-    if (!name.ok())
-      return name.status();
-    if (!dtype.ok())
-      return dtype.status();
-    b.name = *name;
-    b.dtype = *dtype;
-    if (dtypeSize(b.dtype) == 0)
-      return error(where, absl::StrCat("'", b.name, "' has unknown dtype '", b.dtype, "'"));
-    if (!j.contains("shape") || !j["shape"].is_array())
-      return error(where, absl::StrCat("'", b.name, "' has no shape"));
-    for (const json &d : j["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0)
-        return error(where, absl::StrCat("'", b.name, "' has a bad dimension"));
-      b.shape.push_back(d.get<int64_t>());
-    }
-    if (j.contains("role") && j["role"].is_string())
-      b.role = j["role"].get<std::string>();
-    if (j.contains("init") && j["init"].is_object()) {
-      InitSpec spec;
-      for (auto &[k, v] : j["init"].items()) {
-        if (k == "kind" && v.is_string())
-          spec.kind = v.get<std::string>();
-        else if (v.is_number())
-          spec.fields[k] = v.get<double>();
-      }
-      b.init = spec;
-    }
-    if (j.contains("default") && j["default"].is_number())
-      b.dflt = j["default"].get<double>();
-    if (j.contains("alias") && j["alias"].is_number_integer())
-      b.alias = j["alias"].get<int>();
-    return b;
-  }
-
-private:
-  std::string path;
 };
 
 const std::map<std::string, bool> &hostFeatures() {
@@ -153,7 +63,7 @@ struct Buffer {
   static Buffer allocate(const BufferSpec &spec) {
     Buffer b;
     b.spec = spec;
-    b.bytes = byteSize(spec);
+    b.bytes = spec.byteSize();
     size_t rounded = ((b.bytes + 63) / 64) * 64;
     b.data.reset(static_cast<uint8_t *>(std::aligned_alloc(64, rounded ? rounded : 64)));
     std::memset(b.data.get(), 0, rounded ? rounded : 64);
@@ -165,17 +75,26 @@ struct Buffer {
     uint8_t *p = data.get();
     for (size_t i = 0; i < n; ++i) {
       double v = values[i];
-      const std::string &t = spec.dtype;
-      if (t == "f32")
+      switch (spec.dtype) {
+      case DType::f32:
         reinterpret_cast<float *>(p)[i] = float(v);
-      else if (t == "f64")
+        break;
+      case DType::f64:
         reinterpret_cast<double *>(p)[i] = v;
-      else if (t == "i32")
+        break;
+      case DType::i32:
         reinterpret_cast<int32_t *>(p)[i] = int32_t(v);
-      else if (t == "i64")
+        break;
+      case DType::i64:
         reinterpret_cast<int64_t *>(p)[i] = int64_t(v);
-      else if (t == "i1")
+        break;
+      case DType::i1:
         p[i] = v != 0;
+        break;
+      case DType::f16:
+      case DType::bf16:
+        break; // no initializers for half types (the interpreter rejects them too)
+      }
     }
   }
 };
@@ -188,14 +107,9 @@ using namespace tg;
 struct tg_artifact {
   std::string path;
   void *handle = nullptr;
-  std::string manifest;
-  std::vector<Entry> entries;
-  struct Kernel {
-    std::string symbol;
-    std::vector<KernelOperand> operands;
-    std::vector<int64_t> params;
-  };
-  std::vector<Kernel> kernels; ///< oneDNN primitives to create per session
+  std::string manifestText;
+  Manifest manifest;
+  std::vector<Entry> entries; ///< in manifest order, each with its function
   ~tg_artifact() {
     if (handle)
       dlclose(handle);
@@ -224,94 +138,32 @@ static tg_status fail(const absl::Status &s) {
 
 extern "C" const char *tg_last_error(void) { return lastError.c_str(); }
 
-static absl::Status parseManifest(tg_artifact &a) {
-  Reader r(a.path);
-  json m = json::parse(a.manifest, nullptr, /*allow_exceptions=*/false);
-  if (m.is_discarded() || !m.is_object())
-    return r.error("top level", "not a JSON object");
-  if (!m.contains("format") || m["format"] != "tgx")
-    return r.error("format", "not a tgx manifest");
-  if (!m.contains("version") || !m["version"].is_number_integer())
-    return r.error("version", "missing");
-  if (m["version"].get<int>() != kFormatVersion)
-    return absl::FailedPreconditionError(absl::StrCat(
-        a.path, ": artifact format version ", m["version"].get<int>(),
-        " is not supported by this runtime (version ", kFormatVersion, "); recompile it"));
+/// Reads the manifest (support/Manifest.h), checks the CPU features and binds
+/// every entry point to its symbol.
+static absl::Status loadManifest(tg_artifact &a) {
+  auto m = parseManifest(a.manifestText, a.path);
+  if (!m.ok())
+    return m.status();
+  a.manifest = std::move(*m);
   std::vector<std::string> missing;
-  if (m.contains("target") && m["target"].contains("features"))
-    for (const json &f : m["target"]["features"]) {
-      if (!f.is_string())
-        return r.error("target.features", "not a list of strings");
-      auto it = hostFeatures().find(f.get<std::string>());
-      if (it == hostFeatures().end() || !it->second)
-        missing.push_back(f.get<std::string>());
-    }
+  for (const std::string &f : a.manifest.features) {
+    auto it = hostFeatures().find(f);
+    if (it == hostFeatures().end() || !it->second)
+      missing.push_back(f);
+  }
   if (!missing.empty())
     return absl::FailedPreconditionError(absl::StrCat(
         a.path, ": compiled for CPU features this machine lacks: ", absl::StrJoin(missing, ", "),
         " (recompile with tgc compile --target-cpu=native or an older level such as x86-64-v2)"));
-  if (m.contains("kernels") && m["kernels"].is_array())
-    for (const json &k : m["kernels"]) {
-      tg_artifact::Kernel kernel;
-      auto symbol = r.str(k, "symbol", "kernels");
-      if (!symbol.ok())
-        return symbol.status();
-      kernel.symbol = *symbol;
-      if (!k.contains("operands") || !k["operands"].is_array() || !k.contains("params") ||
-          !k["params"].is_array())
-        return r.error("kernels", absl::StrCat("'", kernel.symbol, "' lacks operands or params"));
-      for (const json &o : k["operands"]) {
-        KernelOperand op;
-        if (!o.contains("sizes") || !o.contains("strides") || !o["sizes"].is_array() ||
-            !o["strides"].is_array())
-          return r.error("kernels", absl::StrCat("'", kernel.symbol, "' has a bad operand"));
-        for (const json &d : o["sizes"])
-          op.sizes.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
-        for (const json &d : o["strides"])
-          op.strides.push_back(d.is_number_integer() ? d.get<int64_t>() : -1);
-        if (std::find(op.sizes.begin(), op.sizes.end(), -1) != op.sizes.end())
-          return r.error("kernels", absl::StrCat("'", kernel.symbol, "' has a bad dimension"));
-        kernel.operands.push_back(std::move(op));
-      }
-      for (const json &p : k["params"]) {
-        if (!p.is_number_integer())
-          return r.error("kernels", absl::StrCat("'", kernel.symbol, "' has a non-integer parameter"));
-        kernel.params.push_back(p.get<int64_t>());
-      }
-      a.kernels.push_back(std::move(kernel));
-    }
-  if (!m.contains("entries") || !m["entries"].is_array())
-    return r.error("entries", "missing");
-  for (const json &e : m["entries"]) {
+  for (const EntrySpec &spec : a.manifest.entries) {
     Entry entry;
-    auto name = r.str(e, "name", "entries");
-    auto symbol = r.str(e, "symbol", "entries");
-    if (!name.ok())
-      return name.status();
-    if (!symbol.ok())
-      return symbol.status();
-    entry.name = *name;
-    entry.symbol = *symbol;
-    for (const char *list : {"args", "results"}) {
-      if (!e.contains(list) || !e[list].is_array())
-        return r.error(entry.name, absl::StrCat("missing '", list, "'"));
-      for (const json &b : e[list]) {
-        auto spec = r.buffer(b, absl::StrCat(entry.name, ".", list));
-        if (!spec.ok())
-          return spec.status();
-        (std::string(list) == "args" ? entry.args : entry.results).push_back(*spec);
-      }
-    }
-    for (const BufferSpec &res : entry.results)
-      if (res.alias >= int(entry.args.size()))
-        return r.error(entry.name, absl::StrCat("result '", res.name, "' aliases argument #",
-                                                res.alias, ", which does not exist"));
+    entry.spec = &spec;
     dlerror();
-    entry.fn = reinterpret_cast<void (*)(void **)>(dlsym(a.handle, entry.symbol.c_str()));
+    entry.fn = reinterpret_cast<void (*)(void **)>(dlsym(a.handle, spec.symbol.c_str()));
     if (!entry.fn)
-      return absl::InvalidArgumentError(absl::StrCat(a.path, ": entry point '", entry.name,
-                                                     "' has no symbol '", entry.symbol, "'"));
-    a.entries.push_back(std::move(entry));
+      return absl::InvalidArgumentError(absl::StrCat(a.path, ": entry point '", spec.name,
+                                                     "' has no symbol '", spec.symbol, "'"));
+    a.entries.push_back(entry);
   }
   return absl::OkStatus();
 }
@@ -354,13 +206,13 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
   if (!a->handle)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("cannot load artifact '", path, "': ", dlerror()));
-  auto *text = static_cast<const char *>(dlsym(a->handle, "tg_manifest"));
-  auto *size = static_cast<const uint64_t *>(dlsym(a->handle, "tg_manifest_size"));
+  auto *text = static_cast<const char *>(dlsym(a->handle, tg::abi::kManifestSymbol));
+  auto *size = static_cast<const uint64_t *>(dlsym(a->handle, tg::abi::kManifestSizeSymbol));
   if (!text || !size)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("'", path, "' has no tg manifest (not built by tgc compile)"));
-  a->manifest.assign(text, size_t(*size));
-  absl::Status s = parseManifest(*a);
+  a->manifestText.assign(text, size_t(*size));
+  absl::Status s = loadManifest(*a);
   if (!s.ok())
     return fail(s);
   *out = a.release();
@@ -370,7 +222,7 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
 extern "C" void tg_artifact_close(tg_artifact *artifact) { delete artifact; }
 
 extern "C" const char *tg_artifact_manifest(const tg_artifact *artifact) {
-  return artifact ? artifact->manifest.c_str() : "";
+  return artifact ? artifact->manifestText.c_str() : "";
 }
 
 extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_session **out) {
@@ -379,7 +231,7 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
   *out = nullptr;
   auto s = std::make_unique<tg_session>();
   s->artifact = artifact;
-  for (const Entry &e : artifact->entries)
+  for (const EntrySpec &e : artifact->manifest.entries)
     for (const BufferSpec &spec : e.args) {
       auto it = s->args.find(spec.name);
       if (it != s->args.end()) {
@@ -395,14 +247,14 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
         if (!values.ok())
           return fail(values.status());
         b.fill(*values);
-      } else if (spec.dflt) {
-        b.fill(std::vector<double>(byteSize(spec) / dtypeSize(spec.dtype), *spec.dflt));
+      } else if (spec.defaultValue) {
+        b.fill(std::vector<double>(size_t(spec.numElements()), *spec.defaultValue));
       }
       s->args.emplace(spec.name, std::move(b));
     }
   flushDenormalsInWorkers();
   // Create the oneDNN primitives now rather than in the first step.
-  for (const auto &k : artifact->kernels) {
+  for (const KernelCall &k : artifact->manifest.kernels) {
     std::string error;
     if (!prepareKernel(k.symbol, k.operands, k.params, error))
       return fail(TG_INTERNAL, absl::StrCat(artifact->path, ": preparing ", error));
@@ -436,8 +288,7 @@ extern "C" tg_status tg_session_write(tg_session *session, const char *name, con
   if (bytes != it->second.bytes)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("buffer '", name, "' holds ", it->second.bytes, " bytes (",
-                             it->second.spec.dtype, " [", absl::StrJoin(it->second.spec.shape, ", "),
-                             "]), got ", bytes));
+                             it->second.spec.typeString(), "), got ", bytes));
   std::memcpy(it->second.data.get(), data, bytes);
   return TG_OK;
 }
@@ -480,21 +331,18 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
     return fail(TG_INVALID_ARGUMENT, "tg_session_run: null argument");
   const Entry *e = nullptr;
   for (const Entry &x : session->artifact->entries)
-    if (x.name == entry)
+    if (x.spec->name == entry)
       e = &x;
-  if (!e) {
-    std::vector<std::string> names;
-    for (const Entry &x : session->artifact->entries)
-      names.push_back(x.name);
-    return fail(TG_NOT_FOUND, absl::StrCat("no entry point '", entry, "' (the artifact has: ",
-                                           absl::StrJoin(names, ", "), ")"));
-  }
+  if (!e)
+    return fail(TG_NOT_FOUND,
+                absl::StrCat("no entry point '", entry, "' (the artifact has: ",
+                             absl::StrJoin(session->artifact->manifest.entryNames(), ", "), ")"));
   // Call arguments: every argument buffer, then a buffer per result that is
   // not updated in place (buffer-results-to-out-params order).
   std::vector<std::vector<int64_t>> descs;
-  for (const BufferSpec &a : e->args)
+  for (const BufferSpec &a : e->spec->args)
     descs.push_back(descriptor(session->args.at(a.name)));
-  for (const BufferSpec &r : e->results) {
+  for (const BufferSpec &r : e->spec->results) {
     if (r.alias >= 0)
       continue;
     auto it = session->results.find(r.name);

@@ -1,4 +1,10 @@
 //===- Commands.h - tgc subcommands in their own files ----------*- C++ -*-===//
+//
+// One file per subcommand (Compile.cpp, Run.cpp, Train.cpp, Inspect.cpp,
+// Plot.cpp, Viz.cpp); tgc.cpp only dispatches. Each command gets main's
+// argc/argv, its options starting at argv[2], and returns the exit status.
+//
+//===----------------------------------------------------------------------===//
 #ifndef TG_TOOLS_COMMANDS_H
 #define TG_TOOLS_COMMANDS_H
 
@@ -14,11 +20,20 @@ inline int error(const std::string &message) {
   return 1;
 }
 
+/// Reads the value of option `flag` at argv[i], spelled `flag=VALUE` or
+/// `flag VALUE` (then i moves past it); false when argv[i] is another option.
+/// A missing value is an error that exits.
+bool takeValue(int &i, int argc, char **argv, const std::string &flag, std::string &out);
+
 /// Finds `program` on PATH; empty when it is not installed.
 std::string findProgram(const std::string &program);
 
-int vizCommand(int argc, char **argv);  ///< tgc viz
-int plotCommand(int argc, char **argv); ///< tgc plot
+int compileCommand(int argc, char **argv); ///< tgc compile
+int runCommand(int argc, char **argv);     ///< tgc run
+int trainCommand(int argc, char **argv);   ///< tgc train
+int inspectCommand(int argc, char **argv); ///< tgc inspect
+int vizCommand(int argc, char **argv);     ///< tgc viz
+int plotCommand(int argc, char **argv);    ///< tgc plot
 
 } // namespace tools
 } // namespace tg

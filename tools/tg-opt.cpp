@@ -6,7 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ir/Dialect.h"
+#include "codegen/common/TgToLinalg.h"
 #include "codegen/cpu/Passes.h"
+#include "driver/Pipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,14 +36,15 @@ int main(int argc, char **argv) {
   mlir::memref::registerMemRefPasses();
   mlir::registerConversionPasses();
   tg::registerTgPasses();
+  tg::registerTgCommonPasses();
   tg::registerTgCpuPasses();
-  tg::registerCpuPipelines();
+  tg::registerPipelines();
   mlir::DialectRegistry registry;
   registry.insert<tg::TgDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::math::MathDialect, mlir::linalg::LinalgDialect, mlir::tensor::TensorDialect,
                   mlir::memref::MemRefDialect, mlir::bufferization::BufferizationDialect,
                   mlir::scf::SCFDialect, mlir::vector::VectorDialect, mlir::LLVM::LLVMDialect>();
-  tg::registerCpuCodegen(registry);
+  tg::registerPipelineDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tg optimizer driver\n", registry));
 }

@@ -5,6 +5,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#define DEBUG_TYPE "tg-batch-matmul-sums"
+
 namespace tg {
 #define GEN_PASS_DEF_BATCHMATMULSUMS
 #include "codegen/cpu/Passes.h.inc"

@@ -13,6 +13,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
+#define DEBUG_TYPE "tg-cpu-entry-abi"
+
 namespace tg {
 #define GEN_PASS_DEF_ENTRYABI
 #include "codegen/cpu/Passes.h.inc"

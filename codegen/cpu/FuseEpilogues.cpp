@@ -1,10 +1,13 @@
 //===- FuseEpilogues.cpp - tg-fuse-epilogues ------------------------------===//
 #include "codegen/cpu/Passes.h"
 #include "ir/Dialect.h"
+#include "support/KernelAbi.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#define DEBUG_TYPE "tg-fuse-epilogues"
 
 namespace tg {
 #define GEN_PASS_DEF_FUSEEPILOGUES
@@ -114,9 +117,10 @@ struct FuseEpiloguesPass : impl::FuseEpiloguesBase<FuseEpiloguesPass> {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     patterns.add<ReluMaskFromOutput, FuseBias>(ctx);
-    patterns.add<FuseActivation<ReluOp>>(ctx, "relu");
-    patterns.add<FuseActivation<TanhOp>>(ctx, "tanh");
-    patterns.add<FuseActivation<SigmoidOp>>(ctx, "sigmoid");
+    auto name = [](abi::Activation a) { return llvm::StringRef(abi::activationName(a).data()); };
+    patterns.add<FuseActivation<ReluOp>>(ctx, name(abi::Activation::Relu));
+    patterns.add<FuseActivation<TanhOp>>(ctx, name(abi::Activation::Tanh));
+    patterns.add<FuseActivation<SigmoidOp>>(ctx, name(abi::Activation::Sigmoid));
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/Passes.h"
 #include "ir/Dialect.h"
+#include "support/KernelAbi.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
@@ -17,6 +18,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#define DEBUG_TYPE "tg-cpu-library-bufferization"
 
 using namespace mlir;
 using namespace mlir::bufferization;
@@ -49,47 +52,49 @@ LibraryCall libraryCall(Operation *op) {
   auto ints = [](ArrayRef<int64_t> a, SmallVector<int64_t> &out) { out.append(a.begin(), a.end()); };
   LibraryCall c;
   if (auto mm = llvm::dyn_cast<MatmulOp>(op)) {
-    c.symbol = kMatmulF32Symbol.str();
+    c.symbol = std::string(abi::kMatmulF32);
     c.params = {mm.getTransposeLhs(), mm.getTransposeRhs()};
     return c;
   }
   auto activationCode = [](StringRef a) -> int64_t {
-    return llvm::StringSwitch<int64_t>(a).Case("relu", 1).Case("tanh", 2).Case("sigmoid", 3).Default(0);
+    // The verifier admits only known activations; anything else is none.
+    return int64_t(abi::parseActivation(std::string_view(a.data(), a.size()))
+                       .value_or(abi::Activation::None));
   };
   if (auto fm = llvm::dyn_cast<FusedMatmulOp>(op)) {
-    c.symbol = "tgrt_fused_matmul_f32";
+    c.symbol = std::string(abi::kFusedMatmulF32);
     c.params = {fm.getTransposeLhs(), fm.getTransposeRhs(), activationCode(fm.getActivation())};
     return c;
   }
-  auto conv = [&](auto o, StringRef name) {
-    c.symbol = name.str();
+  auto conv = [&](auto o, std::string_view name) {
+    c.symbol = std::string(name);
     ints(o.getStrides(), c.params);
     ints(o.getPadding(), c.params);
     ints(o.getDilations(), c.params);
     c.params.push_back(int64_t(o.getGroups()));
   };
-  auto pool = [&](auto o, StringRef name) {
-    c.symbol = name.str();
+  auto pool = [&](auto o, std::string_view name) {
+    c.symbol = std::string(name);
     ints(o.getKernel(), c.params);
     ints(o.getStrides(), c.params);
     ints(o.getPadding(), c.params);
   };
   llvm::TypeSwitch<Operation *>(op)
-      .Case([&](Conv2DOp o) { conv(o, "tgrt_conv2d_f32"); })
+      .Case([&](Conv2DOp o) { conv(o, abi::kConv2dF32); })
       .Case([&](FusedConv2DOp o) {
-        conv(o, "tgrt_fused_conv2d_f32");
+        conv(o, abi::kFusedConv2dF32);
         c.params.push_back(activationCode(o.getActivation()));
       })
-      .Case([&](Conv2DBackpropInputOp o) { conv(o, "tgrt_conv2d_backprop_input_f32"); })
-      .Case([&](Conv2DBackpropFilterOp o) { conv(o, "tgrt_conv2d_backprop_filter_f32"); })
-      .Case([&](MaxPool2DOp o) { pool(o, "tgrt_max_pool2d_f32"); })
-      .Case([&](MaxPool2DGradOp o) { pool(o, "tgrt_max_pool2d_grad_f32"); })
+      .Case([&](Conv2DBackpropInputOp o) { conv(o, abi::kConv2dBackpropInputF32); })
+      .Case([&](Conv2DBackpropFilterOp o) { conv(o, abi::kConv2dBackpropFilterF32); })
+      .Case([&](MaxPool2DOp o) { pool(o, abi::kMaxPool2dF32); })
+      .Case([&](MaxPool2DGradOp o) { pool(o, abi::kMaxPool2dGradF32); })
       .Case([&](AvgPool2DOp o) {
-        pool(o, "tgrt_avg_pool2d_f32");
+        pool(o, abi::kAvgPool2dF32);
         c.params.push_back(o.getCountIncludePad());
       })
       .Case([&](AvgPool2DGradOp o) {
-        pool(o, "tgrt_avg_pool2d_grad_f32");
+        pool(o, abi::kAvgPool2dGradF32);
         c.params.push_back(o.getCountIncludePad());
       });
   return c;
@@ -134,9 +139,7 @@ struct LibraryOpBufferization
       argTypes.push_back(unranked);
     }
     LibraryCall call = libraryCall(op);
-    Type paramType = call.symbol == kMatmulF32Symbol || call.symbol == "tgrt_fused_matmul_f32"
-                         ? rewriter.getI32Type()
-                         : rewriter.getI64Type();
+    Type paramType = abi::hasI32Params(call.symbol) ? rewriter.getI32Type() : rewriter.getI64Type();
     for (int64_t p : call.params) {
       args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getIntegerAttr(paramType, p)));
       argTypes.push_back(paramType);

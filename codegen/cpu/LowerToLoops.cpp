@@ -8,6 +8,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
+#define DEBUG_TYPE "tg-lower-to-loops"
+
 namespace tg {
 #define GEN_PASS_DEF_LOWERTOLOOPS
 #include "codegen/cpu/Passes.h.inc"

@@ -7,6 +7,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#define DEBUG_TYPE "tg-math-approximation"
+
 namespace tg {
 #define GEN_PASS_DEF_MATHAPPROXIMATION
 #include "codegen/cpu/Passes.h.inc"

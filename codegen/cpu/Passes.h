@@ -22,27 +22,23 @@ namespace tg {
 /// the CPU pipeline needs.
 void registerCpuCodegen(mlir::DialectRegistry &registry);
 
-/// Runtime symbol of the oneDNN matmul kernel (C interface, unranked memrefs).
-inline constexpr llvm::StringLiteral kMatmulF32Symbol = "tgrt_matmul_f32";
+/// True for the ops the CPU backend turns into oneDNN calls (f32 matmul,
+/// conv2d, pooling, their gradients and fused forms): tg-lower-to-linalg
+/// keeps them, LibraryBufferization.cpp turns them into calls.
+bool isCpuLibraryOp(mlir::Operation *op);
 
-struct CpuPipelineOptions {
-  /// Stop after this phase: "fused" (tg with fused library ops), "linalg" (tg
-  /// lowered, still tensors), "bufferized" (memrefs) or "llvm" (LLVM dialect,
-  /// the default).
-  std::string stopAfter = "llvm";
-  /// tg-fuse-elementwise (off: the unfused path, for comparison and tests).
-  bool fusion = true;
-  /// "bufferized": the module is already bufferized; only lower it to LLVM.
-  std::string startAfter;
-};
-
-/// Registers `--tg-cpu-codegen` (buildCpuPipeline) for tg-opt.
-void registerCpuPipelines();
-
-/// tg (after tg-build-train-step) -> LLVM dialect, in phases.
-void buildCpuPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &options = {});
-/// The second half: bufferized module -> LLVM dialect.
-void buildLoweringToLLVM(mlir::OpPassManager &pm);
+// The CPU backend's passes of each pipeline phase (driver/Pipeline.cpp).
+/// fused: canonicalize, CSE, then (with fusion) tg-batch-matmul-sums and
+/// tg-fuse-epilogues.
+void addCpuFusionPasses(mlir::OpPassManager &pm, bool fusion);
+/// linalg: tg-lower-to-linalg, tg-fuse-elementwise (with fusion),
+/// tg-cpu-tie-results.
+void addCpuLinalgPasses(mlir::OpPassManager &pm, bool fusion);
+/// bufferized: one-shot bufferization, tg-cpu-entry-abi, out-params,
+/// deallocation.
+void addCpuBufferizationPasses(mlir::OpPassManager &pm);
+/// llvm: loops (parallel ones through OpenMP), math, LLVM dialect.
+void addCpuLLVMPasses(mlir::OpPassManager &pm);
 
 } // namespace tg
 

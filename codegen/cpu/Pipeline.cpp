@@ -1,4 +1,9 @@
-//===- Pipeline.cpp - the CPU pipeline, built in one place ----------------===//
+//===- Pipeline.cpp - the CPU backend's passes, phase by phase ------------===//
+//
+// driver/Pipeline.cpp strings these together with the backend-neutral phases;
+// this file only says which passes the CPU backend runs in each phase.
+//
+//===----------------------------------------------------------------------===//
 #include "codegen/cpu/Passes.h"
 #include "ir/Dialect.h"
 
@@ -65,29 +70,27 @@ void registerCpuCodegen(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
-  if (options.startAfter == "bufferized")
-    return buildLoweringToLLVM(pm);
-  // tg -> linalg on tensors.
+void addCpuFusionPasses(OpPassManager &pm, bool fusion) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (options.fusion) {
-    pm.addPass(createBatchMatmulSums());
-    pm.addPass(createFuseEpilogues());
-    pm.addPass(createCSEPass());
-  }
-  if (options.stopAfter == "fused")
+  if (!fusion)
     return;
+  pm.addPass(createBatchMatmulSums());
+  pm.addPass(createFuseEpilogues());
+  pm.addPass(createCSEPass());
+}
+
+void addCpuLinalgPasses(OpPassManager &pm, bool fusion) {
   pm.addPass(createLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
-  if (options.fusion) {
+  if (fusion) {
     pm.addPass(createFuseElementwise());
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createTieResults());
-  if (options.stopAfter == "linalg")
-    return;
+}
 
+void addCpuBufferizationPasses(OpPassManager &pm) {
   // Tensors -> buffers, params and state updated in place.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizationOptions bufferization;
@@ -100,12 +103,9 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createCanonicalizerPass());
-  if (options.stopAfter == "bufferized")
-    return;
-  buildLoweringToLLVM(pm);
 }
 
-void buildLoweringToLLVM(OpPassManager &pm) {
+void addCpuLLVMPasses(OpPassManager &pm) {
   // Loops -> LLVM dialect.
   pm.addPass(createLowerToLoops());
   pm.addPass(createConvertSCFToOpenMPPass());
@@ -136,10 +136,3 @@ void buildLoweringToLLVM(OpPassManager &pm) {
 
 } // namespace tg
 
-namespace tg {
-void registerCpuPipelines() {
-  static PassPipelineRegistration<> pipeline(
-      "tg-cpu-codegen", "The whole CPU pipeline: tg (after tg-build-train-step) to LLVM dialect",
-      [](OpPassManager &pm) { buildCpuPipeline(pm); });
-}
-} // namespace tg

@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 
+#define DEBUG_TYPE "tg-cpu-tie-results"
+
 namespace tg {
 #define GEN_PASS_DEF_TIERESULTS
 #include "codegen/cpu/Passes.h.inc"

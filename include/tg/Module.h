@@ -8,6 +8,7 @@
 #define TG_MODULE_H
 
 #include "tg/Tensor.h"
+#include "tg/Vocabulary.h"
 
 #include "absl/status/statusor.h"
 
@@ -21,7 +22,7 @@ namespace tg {
 /// One argument or result of a graph function.
 struct ValueInfo {
   std::string name; ///< tg.name, or "arg<i>" / "result<i>" when absent
-  std::string role; ///< tg.role for arguments ("param", ...); empty for results
+  Role role = Role::None; ///< tg.role of an argument; Role::None for results
   DType dtype = DType::f32;
   std::vector<int64_t> shape;
   int alias = -1; ///< results: the argument index it updates in place (tg.alias)

@@ -11,8 +11,8 @@
 #include "tg/Interpreter.h"
 #include "tg/Layers.h"
 #include "tg/Ops.h"
-#include "runtime/KernelError.h"
-#include "runtime/Trailer.h"
+#include "runtime/Kernels.h"
+#include "support/Trailer.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -321,7 +321,7 @@ void checkTrainSteps(Graph &g, int64_t classes, bool fusion) {
   auto sig = trained->signature("train_step");
   for (int step = 0; step < 5; ++step) {
     for (const ValueInfo &a : sig->args)
-      if (a.role == "data" || a.role == "label") {
+      if (a.role == Role::Data || a.role == Role::Label) {
         Tensor v = randomTensor(a.shape, a.dtype, unsigned(step * 31 + a.name.size()),
                                 isFloat(a.dtype) ? 0 : 0, isFloat(a.dtype) ? 1 : double(classes));
         (*state)[a.name] = v;
@@ -335,7 +335,7 @@ void checkTrainSteps(Graph &g, int64_t classes, bool fusion) {
     expectClose(*loss, want->at("loss"), absl::StrCat("loss at step ", step));
   }
   for (const ValueInfo &a : sig->args)
-    if (a.role == "param" || a.role == "state") {
+    if (a.role == Role::Param || a.role == Role::State) {
       auto got = exe->get(a.name);
       ASSERT_TRUE(got.ok()) << got.status();
       expectClose(*got, state->at(a.name), a.name + " after 5 steps", 1e-3, 1e-4);

@@ -19,13 +19,13 @@ NamedTensors feed(const Module &m, uint64_t seed) {
   auto sig = m.signature();
   unsigned s = 100;
   for (const ValueInfo &a : sig->args) {
-    if (a.role == "param")
+    if (a.role == Role::Param)
       continue;
     Tensor t = randomTensor(a.shape, s++, a.dtype);
     if (!isFloat(a.dtype)) // labels / ids: small non-negative integers
       for (double &v : t.data)
         v = std::floor((v + 1) * 2.5);
-    if (a.role == "state")
+    if (a.role == Role::State)
       std::fill(t.data.begin(), t.data.end(), 0.0);
     in[a.name] = t;
   }

@@ -37,7 +37,7 @@ TEST(Frontend, ExportImportRoundTrip) {
   ASSERT_TRUE(sig.ok()) << sig.status();
   ASSERT_EQ(sig->args.size(), 6u);
   EXPECT_EQ(sig->args[1].name, "w");
-  EXPECT_EQ(sig->args[1].role, "param");
+  EXPECT_EQ(sig->args[1].role, Role::Param);
   EXPECT_EQ(sig->args[1].shape, (std::vector<int64_t>{3, 2}));
   EXPECT_EQ(sig->args[5].dtype, DType::i32);
   ASSERT_EQ(sig->results.size(), 1u);

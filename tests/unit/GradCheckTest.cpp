@@ -53,7 +53,7 @@ GradCheckResult checkGradients(const Module &m, const std::string &fn, const Nam
   if (!sig.ok())
     return {1e9, "<no signature>"};
   for (const ValueInfo &a : sig->args) {
-    if (a.role != "param")
+    if (a.role != Role::Param)
       continue;
     const Tensor &g = grads->at(a.name + ".grad");
     EXPECT_EQ(g.shape, a.shape) << a.name;
@@ -405,7 +405,7 @@ NamedTensors modelInputs(const Module &m, const std::string &fn, int64_t classes
     if (!isFloat(a.dtype))
       for (double &v : t.data)
         v = std::floor((v + 1) / 2 * double(classes));
-    else if (a.role == "param" || a.role == "state")
+    else if (a.role == Role::Param || a.role == Role::State)
       for (double &v : t.data)
         v *= 0.5;
     in[a.name] = t;

@@ -324,7 +324,7 @@ TEST(TrainStep, ExampleModelsBuildTheirEntryPoints) {
     auto sig = t->signature("train_step");
     unsigned seed = 1;
     for (const ValueInfo &a : sig->args)
-      if (a.role == "data" || a.role == "label") {
+      if (a.role == Role::Data || a.role == Role::Label) {
         Tensor v = testing::randomTensor(a.shape, seed++, a.dtype);
         if (!isFloat(a.dtype))
           for (double &x : v.data)

@@ -7,8 +7,8 @@
 // instead of crashing the dynamic loader.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TG_RUNTIME_TRAILER_H
-#define TG_RUNTIME_TRAILER_H
+#ifndef TG_SUPPORT_TRAILER_H
+#define TG_SUPPORT_TRAILER_H
 
 #include <cstddef>
 #include <cstdint>
@@ -39,4 +39,4 @@ inline std::string makeTrailer(const std::string &elf) {
 
 } // namespace tg
 
-#endif // TG_RUNTIME_TRAILER_H
+#endif // TG_SUPPORT_TRAILER_H

@@ -60,8 +60,7 @@ absl::StatusOr<NamedTensors> initializeParams(const Module &module, absl::string
     return fn.status();
   NamedTensors params;
   for (unsigned i = 0; i < fn->getNumArguments(); ++i) {
-    auto role = fn->getArgAttrOfType<StringAttr>(i, TgDialect::kRoleAttr);
-    if (!role || (role.getValue() != "param" && role.getValue() != "state"))
+    if (!isPersistent(argRole(*fn, i)))
       continue;
     if (!fn->getArgAttr(i, TgDialect::kInitAttr)) { // state without an initializer: zeros
       auto t = llvm::cast<RankedTensorType>(fn->getArgumentTypes()[i]);

@@ -6,8 +6,8 @@
 // matrices, [O, I, KH, KW] for conv filters.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Init.h"
-#include "runtime/Random.h"
+#include "support/Init.h"
+#include "support/Random.h"
 
 #include "absl/strings/str_cat.h"
 

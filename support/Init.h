@@ -7,8 +7,8 @@
 // train_step, eval_step and the model function agree).
 //
 //===----------------------------------------------------------------------===//
-#ifndef TG_RUNTIME_INIT_H
-#define TG_RUNTIME_INIT_H
+#ifndef TG_SUPPORT_INIT_H
+#define TG_SUPPORT_INIT_H
 
 #include "absl/status/statusor.h"
 
@@ -34,4 +34,4 @@ absl::StatusOr<std::vector<double>> initialValues(const InitSpec &spec,
 
 } // namespace tg
 
-#endif // TG_RUNTIME_INIT_H
+#endif // TG_SUPPORT_INIT_H

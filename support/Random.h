@@ -5,8 +5,8 @@
 // state. The same generator initializes params.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TG_RUNTIME_RANDOM_H
-#define TG_RUNTIME_RANDOM_H
+#ifndef TG_SUPPORT_RANDOM_H
+#define TG_SUPPORT_RANDOM_H
 
 #include <array>
 #include <cmath>
@@ -47,4 +47,4 @@ inline double philoxNormal(uint64_t seed, uint64_t counter, uint32_t stream = 0)
 
 } // namespace tg
 
-#endif // TG_RUNTIME_RANDOM_H
+#endif // TG_SUPPORT_RANDOM_H

@@ -1,0 +1,50 @@
+//===- Compiler.h - compiling a tg module, up to any phase ------*- C++ -*-===//
+//
+// The one compile driver behind `tgc compile` and tg::compile: runs the
+// pipeline (Pipeline.h) up to the requested phase and, for `llvm` and `obj`,
+// the CPU backend's artifact writer (codegen/cpu/Artifact.h), with the
+// manifest taken from the module between the phases.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_DRIVER_COMPILER_H
+#define TG_DRIVER_COMPILER_H
+
+#include "driver/Pipeline.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include "absl/status/statusor.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tg {
+
+struct CompilerOptions {
+  /// The phase to stop after: text phases (tg ... llvm) are returned as text,
+  /// obj writes the artifact.
+  Phase emit = Phase::Obj;
+  /// LLVM CPU name ("native", "x86-64-v3", "skylake-avx512", ...).
+  std::string targetCpu = "native";
+  /// The backend's fusion passes (tgc compile --no-fusion turns them off).
+  bool fusion = true;
+  /// LLVM optimization level 0-3.
+  int optLevel = 3;
+  /// Per-phase wall times, appended to when non-null.
+  std::vector<std::pair<std::string, double>> *timings = nullptr;
+  /// Warnings of the passes ("file:line:col: message"), appended to when
+  /// non-null.
+  std::vector<std::string> *warnings = nullptr;
+};
+
+/// Compiles `module` (a verified tg module; modified in place) up to
+/// `options.emit`. Returns the text of a text phase, or "" after writing the
+/// artifact to `path`. Errors carry every error diagnostic as
+/// "file:line:col: message", one per line.
+absl::StatusOr<std::string> compileModule(mlir::ModuleOp module, const CompilerOptions &options,
+                                          const std::string &path);
+
+} // namespace tg
+
+#endif // TG_DRIVER_COMPILER_H

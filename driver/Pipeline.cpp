@@ -1,0 +1,138 @@
+//===- Pipeline.cpp - the one compiler pipeline, in phases ----------------===//
+#include "driver/Pipeline.h"
+#include "codegen/cpu/Passes.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "tg-pipeline"
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+struct PhaseInfo {
+  Phase phase;
+  llvm::StringLiteral name, description;
+};
+
+constexpr PhaseInfo kPhases[] = {
+    {Phase::Tg, "tg", "parse and verify"},
+    {Phase::Trained, "trained", "tg-build-train-step"},
+    {Phase::Distributed, "distributed", "distribute, strip non-entry functions"},
+    {Phase::Fused, "fused", "fusion"},
+    {Phase::Linalg, "linalg", "lower to linalg"},
+    {Phase::Bufferized, "bufferized", "bufferize"},
+    {Phase::Llvm, "llvm", "lower to LLVM dialect"},
+    {Phase::Obj, "obj", "emit object"},
+};
+
+/// Runs a callback on the module at a phase boundary. Not registered: the
+/// pipeline builder adds it when a caller asks to observe the phases.
+struct PhaseEndPass : PassWrapper<PhaseEndPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PhaseEndPass)
+
+  PhaseEndPass(Phase phase, std::function<LogicalResult(Phase, ModuleOp)> fn)
+      : phase(phase), fn(std::move(fn)) {}
+  StringRef getArgument() const override { return "tg-phase-end"; }
+  void runOnOperation() override {
+    LLVM_DEBUG(llvm::dbgs() << "end of phase " << phaseName(phase) << "\n");
+    if (failed(fn(phase, getOperation())))
+      signalPassFailure();
+  }
+
+  Phase phase;
+  std::function<LogicalResult(Phase, ModuleOp)> fn;
+};
+
+} // namespace
+
+StringRef phaseName(Phase phase) {
+  for (const PhaseInfo &p : kPhases)
+    if (p.phase == phase)
+      return p.name;
+  return "";
+}
+
+StringRef phaseDescription(Phase phase) {
+  for (const PhaseInfo &p : kPhases)
+    if (p.phase == phase)
+      return p.description;
+  return "";
+}
+
+std::optional<Phase> parsePhase(StringRef name) {
+  for (const PhaseInfo &p : kPhases)
+    if (p.name == name)
+      return p.phase;
+  return std::nullopt;
+}
+
+std::string phaseList() {
+  std::string s;
+  for (const PhaseInfo &p : kPhases)
+    s += (s.empty() ? "" : ", ") + p.name.str();
+  return s;
+}
+
+void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  Phase last = options.stopAfter == Phase::Obj ? Phase::Llvm : options.stopAfter;
+  // Adds the passes of `phase` and its observer; false once past `last`.
+  auto phase = [&](Phase p, llvm::function_ref<void()> addPasses) {
+    if (p > last)
+      return false;
+    addPasses();
+    if (options.onPhaseEnd)
+      pm.addPass(std::make_unique<PhaseEndPass>(p, options.onPhaseEnd));
+    return true;
+  };
+  phase(Phase::Tg, [] {});
+  phase(Phase::Trained, [&] {
+    pm.addPass(createCanonicalizerPass());
+    BuildTrainStepOptions trainStep;
+    trainStep.ifNeeded = true;
+    pm.addPass(createBuildTrainStep(trainStep));
+  });
+  // The data-parallel issue adds tg-distribute here.
+  phase(Phase::Distributed, [&] { pm.addPass(createStripNonEntry()); });
+  phase(Phase::Fused, [&] { addCpuFusionPasses(pm, options.fusion); });
+  phase(Phase::Linalg, [&] { addCpuLinalgPasses(pm, options.fusion); });
+  phase(Phase::Bufferized, [&] { addCpuBufferizationPasses(pm); });
+  phase(Phase::Llvm, [&] { addCpuLLVMPasses(pm); });
+}
+
+void registerPipelineDialects(DialectRegistry &registry) { registerCpuCodegen(registry); }
+
+namespace {
+struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
+  Option<Phase> stopAfter{
+      *this, "stop-after", llvm::cl::desc("The last phase"), llvm::cl::init(Phase::Llvm),
+      llvm::cl::values(clEnumValN(Phase::Trained, "trained", "after tg-build-train-step"),
+                       clEnumValN(Phase::Distributed, "distributed", "after tg-distribute"),
+                       clEnumValN(Phase::Fused, "fused", "after the fusion passes"),
+                       clEnumValN(Phase::Linalg, "linalg", "lowered to linalg on tensors"),
+                       clEnumValN(Phase::Bufferized, "bufferized", "on buffers"),
+                       clEnumValN(Phase::Llvm, "llvm", "the LLVM dialect"))};
+  Option<bool> fusion{*this, "fusion", llvm::cl::desc("The backend's fusion passes"),
+                      llvm::cl::init(true)};
+};
+} // namespace
+
+void registerPipelines() {
+  static PassPipelineRegistration<PipelineCliOptions> pipeline(
+      "tg-pipeline", "The compiler pipeline from a tg module up to a phase (default: llvm)",
+      [](OpPassManager &pm, const PipelineCliOptions &cli) {
+        PipelineOptions options;
+        options.fusion = cli.fusion;
+        options.stopAfter = cli.stopAfter;
+        buildPipeline(pm, options);
+      });
+  static PassPipelineRegistration<> cpu(
+      "tg-cpu-codegen", "The whole CPU pipeline: tg to the LLVM dialect",
+      [](OpPassManager &pm) { buildPipeline(pm, PipelineOptions()); });
+}
+
+} // namespace tg

@@ -1,0 +1,69 @@
+//===- Pipeline.h - the one compiler pipeline, in phases --------*- C++ -*-===//
+//
+// Every entry point that compiles (tgc compile, tg::compile, tg-opt's
+// --tg-pipeline, the artifact writer) builds its pass pipeline here:
+//
+//   tg -> trained -> distributed -> fused -> linalg -> bufferized -> llvm -> obj
+//
+//   trained      canonicalize, tg-build-train-step{if-needed}
+//   distributed  (tg-distribute: the data-parallel issue's slot),
+//                tg-strip-non-entry
+//   fused        the backend's fusion (CPU: batch-matmul-sums, fuse-epilogues)
+//   linalg       tg -> linalg/tensor (codegen/common patterns, the backend's
+//                library ops kept), elementwise fusion, in-place ties
+//   bufferized   one-shot bufferization, entry ABI, deallocation
+//   llvm         loops (OpenMP), math, LLVM dialect
+//   obj          LLVM IR, object, linked .tgx (driver/Compiler.cpp)
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_DRIVER_PIPELINE_H
+#define TG_DRIVER_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace tg {
+
+/// The phases of the pipeline, in order. Each names the state of the module
+/// after it; a user can stop after any (tgc compile --emit=PHASE).
+enum class Phase { Tg, Trained, Distributed, Fused, Linalg, Bufferized, Llvm, Obj };
+
+/// "tg", "trained", ... (the --emit spelling).
+llvm::StringRef phaseName(Phase phase);
+std::optional<Phase> parsePhase(llvm::StringRef name);
+/// "tg, trained, distributed, fused, linalg, bufferized, llvm, obj".
+std::string phaseList();
+/// What a phase does, for --timing ("tg-build-train-step", "lower to LLVM dialect", ...).
+llvm::StringRef phaseDescription(Phase phase);
+
+struct PipelineOptions {
+  /// The last pass-manager phase to run (Obj is past the pass manager: it
+  /// means Llvm here).
+  Phase stopAfter = Phase::Llvm;
+  /// The backend's fusion passes (off: every op its own loop nest/call).
+  bool fusion = true;
+  /// Called with the module after each phase that ran; a failure stops the
+  /// pipeline. The artifact writer reads the entry points after
+  /// `distributed` and the library calls after `bufferized` through it.
+  std::function<mlir::LogicalResult(Phase, mlir::ModuleOp)> onPhaseEnd;
+};
+
+/// Adds the passes from a tg module (with or without train_step) up to
+/// `options.stopAfter`.
+void buildPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// Dialects, interface models and translations every phase needs.
+void registerPipelineDialects(mlir::DialectRegistry &registry);
+
+/// Registers `--tg-pipeline` (options: stop-after=PHASE, fusion=BOOL) for
+/// tg-opt, and `--tg-cpu-codegen` (the same, to the LLVM dialect).
+void registerPipelines();
+
+} // namespace tg
+
+#endif // TG_DRIVER_PIPELINE_H

@@ -1,0 +1,17 @@
+//===- KernelStatus.cpp - errors raised inside compiled code -------------===//
+#include "runtime/KernelStatus.h"
+
+#include <utility>
+
+namespace tg {
+
+static thread_local std::string kernelError;
+
+void setKernelError(std::string message) {
+  if (kernelError.empty())
+    kernelError = std::move(message);
+}
+
+std::string takeKernelError() { return std::exchange(kernelError, std::string()); }
+
+} // namespace tg

@@ -1,0 +1,149 @@
+//===- TrainCheckpoint.cpp - training checkpoints: write and resume -------===//
+//
+// A checkpoint holds every param and state buffer of train_step (optimizer
+// slots, the step counter, recurrent state) and the data position, so a run
+// resumed from it computes the same bits as an unbroken one. Resuming checks
+// that the checkpoint belongs to this artifact, seed and data before any
+// buffer is overwritten.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Checkpoint.h"
+#include "runtime/TrainInternal.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
+namespace tg {
+namespace trainer {
+
+absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, int64_t perEpoch,
+                                                          Position &pos) {
+  if (o_.checkpointDir.empty())
+    return std::optional<int64_t>();
+  if (!isDir(o_.checkpointDir) && ::mkdir(o_.checkpointDir.c_str(), 0755) != 0)
+    return absl::PermissionDeniedError(absl::StrCat("cannot create checkpoint directory '",
+                                                    o_.checkpointDir, "': ", std::strerror(errno)));
+  std::vector<std::string> existing = listCheckpoints(o_.checkpointDir);
+  if (!o_.resume && !existing.empty())
+    return absl::AlreadyExistsError(absl::StrCat(
+        "'", o_.checkpointDir, "' already holds checkpoints (newest: ", existing.back(),
+        "); pass --resume to continue from it, or choose another --checkpoint-dir"));
+  if (!o_.resume || existing.empty())
+    return std::optional<int64_t>();
+  if (absl::Status s = restore(existing.back(), session, perEpoch, pos); !s.ok())
+    return s;
+  std::fprintf(stderr, "resuming from %s: step %lld, epoch %lld, batch %lld\n",
+               existing.back().c_str(), (long long)pos.step, (long long)pos.epoch + 1,
+               (long long)pos.batch);
+  return std::optional<int64_t>(pos.step);
+}
+
+namespace {
+
+/// Checks that `ck` holds exactly the buffers `saved`, with their dtypes and shapes.
+absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
+                          const std::vector<const BufferSpec *> &saved) {
+  for (const BufferSpec *a : saved) {
+    const NamedTensor *t = ck.find(a->name);
+    if (!t)
+      return absl::InvalidArgumentError(absl::StrCat("'", path, "' lacks tensor '", a->name, "' (",
+                                                     std::string(roleName(a->role)), ")"));
+    if (t->dtype != dtypeName(a->dtype) || t->shape != a->shape)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", path, "': tensor '", a->name, "' is ", t->dtype, " ", shapeToString(t->shape),
+          ", the artifact's buffer is ", a->typeString()));
+  }
+  if (ck.tensors.size() != saved.size())
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' holds ", ck.tensors.size(),
+                                                   " tensors, the artifact has ", saved.size(),
+                                                   " params and states"));
+  return absl::OkStatus();
+}
+
+} // namespace
+
+absl::Status Checkpointer::restore(const std::string &path, rt::Session &session,
+                                   int64_t perEpoch, Position &pos) const {
+  auto ck = readSafetensors(path);
+  if (!ck.ok())
+    return ck.status();
+  auto meta = [&](const std::string &k) {
+    auto it = ck->metadata.find(k);
+    return it == ck->metadata.end() ? std::string() : it->second;
+  };
+  if (meta("format") != "tgc-checkpoint/1")
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not a tgc training checkpoint (metadata format '",
+                     meta("format"), "')"));
+  if (meta("artifact_hash") != hash_)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' was written by another artifact (hash ", meta("artifact_hash"), ", '",
+        meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
+        ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
+  if (absl::Status s = checkTensors(path, *ck, saved_); !s.ok())
+    return s;
+  try {
+    pos.step = std::stoll(meta("step"));
+    pos.epoch = std::stoll(meta("epoch"));
+    pos.batch = std::stoll(meta("position"));
+    pos.priorSeconds = std::stod(meta("train_seconds"));
+  } catch (...) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "': metadata step/epoch/position/train_seconds are not numbers"));
+  }
+  if (meta("seed") != std::to_string(o_.seed))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path, "' was trained with --seed ", meta("seed"), "; resume with the same seed"));
+  if (pos.batch < 0 || pos.batch >= perEpoch)
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "': data position ", pos.batch,
+                                                   " is past the ", perEpoch,
+                                                   " batches of an epoch of this data"));
+  for (const NamedTensor &t : ck->tensors)
+    if (absl::Status s = session.write(t.name, t.bytes.data(), t.bytes.size()); !s.ok())
+      return s;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, const Position &pos,
+                                                double trainSeconds) const {
+  if (o_.checkpointDir.empty())
+    return std::string();
+  Checkpoint ck;
+  for (const BufferSpec *a : saved_) {
+    NamedTensor t{a->name, std::string(dtypeName(a->dtype)), a->shape, {}};
+    t.bytes.resize(session.size(a->name));
+    if (absl::Status s = session.read(a->name, t.bytes.data(), t.bytes.size()); !s.ok())
+      return s;
+    ck.tensors.push_back(std::move(t));
+  }
+  ck.metadata = {{"format", "tgc-checkpoint/1"},
+                 {"artifact", o_.artifact},
+                 {"artifact_hash", hash_},
+                 {"step", std::to_string(pos.step)},
+                 {"epoch", std::to_string(pos.epoch)},
+                 {"position", std::to_string(pos.batch)},
+                 {"seed", std::to_string(o_.seed)},
+                 {"rng", absl::StrCat("data order: mt19937_64 Fisher-Yates keyed by (seed ",
+                                      o_.seed, ", epoch ", pos.epoch,
+                                      "); graph randomness: stateless "
+                                      "Philox keyed by the step counter")},
+                 {"data", data_.description},
+                 {"train_seconds", absl::StrFormat("%.3f", trainSeconds)}};
+  if (!data_.vocab.empty())
+    ck.metadata["vocab"] = nlohmann::json(data_.vocab).dump();
+  if (o_.lr)
+    ck.metadata["lr"] = absl::StrFormat("%.9g", *o_.lr);
+  std::string path = checkpointPath(o_.checkpointDir, pos.step);
+  if (absl::Status s = writeSafetensors(path, ck); !s.ok())
+    return s;
+  pruneCheckpoints(o_.checkpointDir, o_.keepCheckpoints);
+  return path;
+}
+
+} // namespace trainer
+} // namespace tg

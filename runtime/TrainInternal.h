@@ -1,0 +1,233 @@
+//===- TrainInternal.h - the steps of tg::train -----------------*- C++ -*-===//
+//
+// tg::train (Trainer.cpp) runs these steps in order: bind the data files to
+// the artifact's data and label arguments (TrainData.cpp), create the session
+// and pick the buffers a checkpoint holds (TrainSession.cpp), restore the
+// newest checkpoint or start fresh (TrainCheckpoint.cpp), then the step loop
+// (TrainLoop.cpp), which evaluates at each epoch end (Evaluate.cpp), reports
+// progress and JSON-lines metrics (TrainReport.cpp) and writes checkpoints.
+// Internal to tgtrain; the public interface is runtime/Trainer.h.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_RUNTIME_TRAININTERNAL_H
+#define TG_RUNTIME_TRAININTERNAL_H
+
+#include "runtime/Data.h"
+#include "runtime/Trainer.h"
+#include "support/Manifest.h"
+#include "tg/Runtime.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tg {
+namespace trainer {
+
+using Clock = std::chrono::steady_clock;
+using Values = std::map<std::string, double>; ///< metric name -> value
+
+//===----------------------------------------------------------------------===//
+// The artifact side (TrainSession.cpp)
+//===----------------------------------------------------------------------===//
+
+/// An entry point as the loop drives it.
+struct StepEntry {
+  const EntrySpec *spec = nullptr;  ///< null: the artifact has no such entry
+  std::vector<std::string> metrics; ///< f32 scalar results not updated in place
+  std::vector<std::string> aliased; ///< buffers the entry updates in place
+  explicit operator bool() const { return spec != nullptr; }
+};
+StepEntry stepEntry(const Manifest &manifest, std::string_view name);
+
+/// What the data pipeline needs of an argument (dtype in MLIR spelling).
+data::ArgSpec argSpec(const BufferSpec &arg);
+
+/// A session of the artifact, with --lr written into train_step's `lr` hyper.
+absl::StatusOr<rt::Session> createSession(const rt::Artifact &artifact, const TrainOptions &o,
+                                          const EntrySpec &step);
+/// What a checkpoint holds: every param and state buffer of train_step.
+std::vector<const BufferSpec *> checkpointedArgs(const EntrySpec &step);
+/// The recurrent state to zero at each epoch start (empty when not reset).
+std::vector<const BufferSpec *> modelStateArgs(const Manifest &manifest, const TrainOptions &o,
+                                               const data::Dataset &ds);
+/// Writes zeros into `args`.
+absl::Status zeroBuffers(rt::Session &session, const std::vector<const BufferSpec *> &args);
+
+//===----------------------------------------------------------------------===//
+// Data (TrainData.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A loaded dataset and a description of where it came from.
+struct LoadedData {
+  std::optional<data::Dataset> dataset;
+  std::string vocab, description;
+};
+
+/// The training data and, when there is any, the evaluation data.
+struct BoundData {
+  LoadedData train;
+  std::optional<LoadedData> eval;
+};
+
+/// Loads --data and --eval-data (an MNIST directory's t10k split by default)
+/// and checks them against train_step and eval_step before anything runs.
+absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
+                                   const StepEntry &evalStep);
+
+/// The shape of the run: batch size, batches per epoch, steps in all.
+struct Schedule {
+  int64_t batch = 0, perEpoch = 0, totalSteps = 0, totalEpochs = 0;
+  bool shuffle = false;
+};
+absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds);
+
+bool isDir(const std::string &path);
+
+//===----------------------------------------------------------------------===//
+// Checkpoints (TrainCheckpoint.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Where training stands; what a checkpoint records besides the tensors.
+struct Position {
+  int64_t step = 0, epoch = 0, batch = 0; ///< global step, epoch, batch in the epoch
+  double priorSeconds = 0;                ///< training time of earlier runs
+};
+
+class Checkpointer {
+public:
+  Checkpointer(const TrainOptions &o, std::string artifactHash,
+               std::vector<const BufferSpec *> saved, const LoadedData &data)
+      : o_(o), hash_(std::move(artifactHash)), saved_(std::move(saved)), data_(data) {}
+
+  /// Creates --checkpoint-dir; with --resume restores its newest checkpoint
+  /// into `session` and `pos`. Returns the step resumed at, if any.
+  absl::StatusOr<std::optional<int64_t>> open(rt::Session &session, int64_t perEpoch,
+                                              Position &pos);
+  /// Writes a checkpoint of `session` at `pos`; returns its path ("" without
+  /// --checkpoint-dir).
+  absl::StatusOr<std::string> write(const rt::Session &session, const Position &pos,
+                                    double trainSeconds) const;
+
+private:
+  absl::Status restore(const std::string &path, rt::Session &session, int64_t perEpoch,
+                       Position &pos) const;
+
+  const TrainOptions &o_;
+  std::string hash_;
+  std::vector<const BufferSpec *> saved_;
+  const LoadedData &data_;
+};
+
+//===----------------------------------------------------------------------===//
+// Running entries and evaluating (Evaluate.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Writes a batch into the dataset's argument buffers, runs `entry` and
+/// reads its scalar metrics.
+absl::StatusOr<Values> runBatch(rt::Session &session, const data::Dataset &ds,
+                                const std::vector<std::vector<uint8_t>> &buffers,
+                                const std::string &entry, const std::vector<std::string> &metrics);
+
+/// Means of eval_step's metrics over every example of `ds` (plus
+/// "examples"), leaving the session's buffers as they were.
+absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
+                                const StepEntry &evalStep, int64_t batch, const TrainOptions &o);
+
+//===----------------------------------------------------------------------===//
+// Reporting (TrainReport.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The metrics JSON-lines file (nothing when the path is empty).
+class MetricsLog {
+public:
+  MetricsLog() = default;
+  MetricsLog(const MetricsLog &) = delete;
+  MetricsLog &operator=(const MetricsLog &) = delete;
+  ~MetricsLog();
+  /// Opens `path`; resuming at step `keepUpTo`, keeps the lines up to it.
+  absl::Status open(const std::string &path, std::optional<int64_t> keepUpTo);
+  void write(const nlohmann::json &line);
+
+private:
+  std::FILE *file_ = nullptr;
+};
+
+/// --metrics, or CHECKPOINT_DIR/metrics.jsonl.
+std::string metricsPath(const TrainOptions &o);
+
+/// "training X on Y: N steps of batch B (...)".
+void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s,
+                 bool resetsState);
+
+/// Running means of the step results over a window.
+struct Means {
+  Values sum;
+  int64_t n = 0;
+  void add(const Values &v);
+  Values get() const;
+};
+
+/// Progress on stderr (a bar or log lines) and the train/eval metric lines.
+class Reporter {
+public:
+  Reporter(const TrainOptions &o, const Schedule &s, const StepEntry &step, MetricsLog &log,
+           double priorSeconds);
+  /// Seconds since this run started.
+  double elapsed() const;
+  /// After train step `pos.step` (pos already advanced) returned `v`.
+  void step(const Position &pos, bool epochEnd, const Values &v, int64_t stepsThisRun);
+  /// At an epoch end: ends the bar's line and returns the epoch's train means.
+  Values endEpoch();
+  /// Logs the evaluation and prints the epoch's summary line.
+  void epochSummary(const Position &pos, const Values &train, const Values *eval,
+                    const StepEntry &evalStep);
+  /// Ends the bar's line when stopping mid-epoch (`midEpoch`) or interrupted.
+  void finish(bool midEpoch);
+  /// The means of the current, unfinished epoch.
+  Values epochMeans() const { return epochMeans_.get(); }
+
+private:
+  void logLine(const Position &pos, Clock::time_point now, double eta);
+  void drawBar(const Position &pos, double rate, double eta);
+
+  const Schedule &s_;
+  const StepEntry &step_;
+  MetricsLog &log_;
+  TrainOptions::Progress mode_;
+  int64_t logEvery_;
+  double priorSeconds_;
+  Means window_, epochMeans_;
+  Clock::time_point start_, windowStart_, lastBar_{};
+};
+
+//===----------------------------------------------------------------------===//
+// The step loop (TrainLoop.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Everything the loop works on, set up by tg::train.
+struct TrainSetup {
+  const TrainOptions &options;
+  rt::Session &session;
+  const StepEntry &step, &evalStep;
+  const BoundData &data;
+  const Schedule &schedule;
+  const std::vector<const BufferSpec *> &modelState;
+  const Checkpointer &checkpointer;
+  MetricsLog &metrics;
+};
+
+/// Trains from `start` to the schedule's last step; SIGINT/SIGTERM stop it
+/// after the current step with a checkpoint (CANCELLED).
+absl::StatusOr<TrainResult> runLoop(const TrainSetup &setup, Position start);
+
+} // namespace trainer
+} // namespace tg
+
+#endif // TG_RUNTIME_TRAININTERNAL_H

@@ -1,0 +1,97 @@
+//===- KernelAbi.h - the ABI between generated code and libtgrt -*- C++ -*-===//
+//
+// The one place where the compiler (codegen/cpu/LibraryBufferization.cpp,
+// the manifest's kernel list) and the runtime (runtime/Kernels.cpp) agree on
+// kernel symbols, activation codes and argument order.
+//
+// Every kernel is called through MLIR's C interface:
+//   _mlir_ciface_<symbol>(UnrankedMemRef *operands..., UnrankedMemRef *result,
+//                         <integer params>...)
+// with operands in the op's operand order, the result last, then the integer
+// parameters listed below (i32 for the matmuls, i64 for everything else).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_SUPPORT_KERNELABI_H
+#define TG_SUPPORT_KERNELABI_H
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace tg::abi {
+
+/// Prefix of every runtime kernel symbol (the manifest lists calls to them).
+inline constexpr std::string_view kKernelPrefix = "tgrt_";
+/// Prefix MLIR's C interface adds to an external function.
+inline constexpr std::string_view kCInterfacePrefix = "_mlir_ciface_";
+/// Exported entry point of an artifact: `void tg_entry_<name>(void **descriptors)`.
+inline constexpr std::string_view kEntryPrefix = "tg_entry_";
+/// The manifest's symbols in an artifact (a NUL-terminated JSON text and its size).
+inline constexpr const char *kManifestSymbol = "tg_manifest";
+inline constexpr const char *kManifestSizeSymbol = "tg_manifest_size";
+
+// Kernel symbols and their integer parameters.
+/// (a, b, c; transpose_a, transpose_b), i32 params.
+inline constexpr std::string_view kMatmulF32 = "tgrt_matmul_f32";
+/// (a, b, bias, c; transpose_a, transpose_b, activation), i32 params.
+inline constexpr std::string_view kFusedMatmulF32 = "tgrt_fused_matmul_f32";
+/// (x, w, y; stride h/w, pad top/bottom/left/right, dilation h/w, groups).
+inline constexpr std::string_view kConv2dF32 = "tgrt_conv2d_f32";
+/// (x, w, bias, y; the conv2d params, activation).
+inline constexpr std::string_view kFusedConv2dF32 = "tgrt_fused_conv2d_f32";
+/// (dy, w, dx; the conv2d params).
+inline constexpr std::string_view kConv2dBackpropInputF32 = "tgrt_conv2d_backprop_input_f32";
+/// (x, dy, dw; the conv2d params).
+inline constexpr std::string_view kConv2dBackpropFilterF32 = "tgrt_conv2d_backprop_filter_f32";
+/// (x, y; kernel h/w, stride h/w, pad top/bottom/left/right).
+inline constexpr std::string_view kMaxPool2dF32 = "tgrt_max_pool2d_f32";
+/// (x, y; the pool params, count_include_pad).
+inline constexpr std::string_view kAvgPool2dF32 = "tgrt_avg_pool2d_f32";
+/// (x, dy, dx; the pool params).
+inline constexpr std::string_view kMaxPool2dGradF32 = "tgrt_max_pool2d_grad_f32";
+/// (dy, dx; the pool params, count_include_pad).
+inline constexpr std::string_view kAvgPool2dGradF32 = "tgrt_avg_pool2d_grad_f32";
+
+/// Matmul kernels take i32 parameters; every other kernel i64.
+inline bool hasI32Params(std::string_view symbol) {
+  return symbol == kMatmulF32 || symbol == kFusedMatmulF32;
+}
+
+/// The activation applied by a fused kernel (its `activation` parameter).
+enum class Activation : int64_t { None = 0, Relu = 1, Tanh = 2, Sigmoid = 3 };
+
+/// "", "relu", "tanh", "sigmoid" (the spelling of tg.fused_* ops' attribute).
+inline std::string_view activationName(Activation a) {
+  switch (a) {
+  case Activation::Relu:
+    return "relu";
+  case Activation::Tanh:
+    return "tanh";
+  case Activation::Sigmoid:
+    return "sigmoid";
+  case Activation::None:
+    break;
+  }
+  return "";
+}
+
+/// The activation spelled `name` ("" or "none" is None); nullopt if unknown.
+inline std::optional<Activation> parseActivation(std::string_view name) {
+  for (Activation a : {Activation::None, Activation::Relu, Activation::Tanh, Activation::Sigmoid})
+    if (activationName(a) == name)
+      return a;
+  if (name == "none")
+    return Activation::None;
+  return std::nullopt;
+}
+
+/// The activation of a kernel's integer parameter; nullopt when out of range.
+inline std::optional<Activation> activationOfCode(int64_t code) {
+  if (code < 0 || code > int64_t(Activation::Sigmoid))
+    return std::nullopt;
+  return Activation(code);
+}
+
+} // namespace tg::abi
+
+#endif // TG_SUPPORT_KERNELABI_H

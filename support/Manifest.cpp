@@ -1,0 +1,372 @@
+//===- Manifest.cpp - reading and writing the artifact manifest ----------===//
+#include "support/Manifest.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+namespace tg {
+
+size_t dtypeSize(DType dtype) {
+  switch (dtype) {
+  case DType::f64:
+  case DType::i64:
+    return 8;
+  case DType::f32:
+  case DType::i32:
+    return 4;
+  case DType::f16:
+  case DType::bf16:
+    return 2;
+  case DType::i1:
+    return 1;
+  }
+  return 0;
+}
+
+int64_t BufferSpec::numElements() const { return tg::numElements(shape); }
+
+std::string BufferSpec::typeString() const {
+  return absl::StrCat(dtypeName(dtype), " ", shapeToString(shape));
+}
+
+const BufferSpec *EntrySpec::findArg(std::string_view n) const {
+  for (const BufferSpec &b : args)
+    if (b.name == n)
+      return &b;
+  return nullptr;
+}
+
+const BufferSpec *EntrySpec::findResult(std::string_view n) const {
+  for (const BufferSpec &b : results)
+    if (b.name == n)
+      return &b;
+  return nullptr;
+}
+
+const std::string &EntrySpec::bufferOf(const BufferSpec &result) const {
+  return result.alias >= 0 && size_t(result.alias) < args.size() ? args[size_t(result.alias)].name
+                                                                  : result.name;
+}
+
+const EntrySpec *Manifest::findEntry(std::string_view n) const {
+  for (const EntrySpec &e : entries)
+    if (e.name == n)
+      return &e;
+  return nullptr;
+}
+
+std::vector<std::string> Manifest::entryNames() const {
+  std::vector<std::string> names;
+  for (const EntrySpec &e : entries)
+    names.push_back(e.name);
+  return names;
+}
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+json bufferToJson(const BufferSpec &b) {
+  json j;
+  j["name"] = b.name;
+  j["dtype"] = std::string(dtypeName(b.dtype));
+  j["shape"] = b.shape;
+  if (b.role != Role::None)
+    j["role"] = std::string(roleName(b.role));
+  if (b.init) {
+    json init = json::object();
+    init["kind"] = b.init->kind;
+    for (const auto &[k, v] : b.init->fields)
+      init[k] = v;
+    j["init"] = init;
+  }
+  if (b.defaultValue)
+    j["default"] = *b.defaultValue;
+  if (b.alias >= 0)
+    j["alias"] = b.alias;
+  return j;
+}
+
+} // namespace
+
+std::string Manifest::toJson() const {
+  json m;
+  m["format"] = "tgx";
+  m["version"] = version;
+  m["compiler"] = compiler;
+  m["target"] = {{"triple", triple}, {"cpu", cpu}, {"features", features}};
+  m["options"] = {{"target_cpu", targetCpu}, {"fusion", fusion}};
+  if (train)
+    m["train"] = json::parse(train->json, nullptr, /*allow_exceptions=*/false);
+  m["entries"] = json::array();
+  for (const EntrySpec &e : entries) {
+    json j;
+    j["name"] = e.name;
+    j["symbol"] = e.symbol;
+    j["kind"] = e.kind;
+    j["args"] = json::array();
+    j["results"] = json::array();
+    for (const BufferSpec &b : e.args)
+      j["args"].push_back(bufferToJson(b));
+    for (const BufferSpec &b : e.results)
+      j["results"].push_back(bufferToJson(b));
+    m["entries"].push_back(j);
+  }
+  m["kernels"] = json::array();
+  for (const KernelCall &k : kernels) {
+    json j;
+    j["symbol"] = k.symbol;
+    j["operands"] = json::array();
+    for (const KernelOperand &o : k.operands)
+      j["operands"].push_back({{"sizes", o.sizes}, {"strides", o.strides}});
+    j["params"] = k.params;
+    m["kernels"].push_back(j);
+  }
+  return m.dump(2);
+}
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Typed access to manifest fields; every error names the artifact and the
+/// path of the field.
+class Reader {
+public:
+  explicit Reader(std::string_view source) : source(source) {}
+
+  absl::Status error(const std::string &where, const std::string &what) const {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": manifest: ", where, ": ", what));
+  }
+
+  absl::StatusOr<std::string> str(const json &j, const char *key, const std::string &where) const {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_string())
+      return error(where, absl::StrCat("missing string '", key, "'"));
+    return j[key].get<std::string>();
+  }
+
+  absl::Status ints(const json &j, const std::string &where, const std::string &what,
+                    std::vector<int64_t> &out, bool nonNegative) const {
+    if (!j.is_array())
+      return error(where, absl::StrCat(what, " is not a list"));
+    for (const json &d : j) {
+      if (!d.is_number_integer() || (nonNegative && d.get<int64_t>() < 0))
+        return error(where, absl::StrCat(what, " has a bad value ", d.dump()));
+      out.push_back(d.get<int64_t>());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<BufferSpec> buffer(const json &j, const std::string &where) const {
+    BufferSpec b;
+    auto name = str(j, "name", where);
+    if (!name.ok())
+      return name.status();
+    b.name = *name;
+    auto dtype = str(j, "dtype", where);
+    if (!dtype.ok())
+      return dtype.status();
+    auto dt = parseDType(*dtype);
+    if (!dt.ok())
+      return error(where, absl::StrCat("'", b.name, "' has unknown dtype '", *dtype, "'"));
+    b.dtype = *dt;
+    if (!j.contains("shape") || !j["shape"].is_array())
+      return error(where, absl::StrCat("'", b.name, "' has no shape"));
+    for (const json &d : j["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        return error(where, absl::StrCat("'", b.name, "' has a bad dimension ", d.dump()));
+      b.shape.push_back(d.get<int64_t>());
+    }
+    if (j.contains("role")) {
+      std::optional<Role> role = j["role"].is_string() ? parseRole(j["role"].get<std::string>())
+                                                       : std::nullopt;
+      if (!role)
+        return error(where, absl::StrCat("'", b.name, "' has unknown role ", j["role"].dump()));
+      b.role = *role;
+    }
+    if (j.contains("init")) {
+      if (!j["init"].is_object())
+        return error(where, absl::StrCat("'", b.name, "' has a bad init ", j["init"].dump()));
+      InitSpec spec;
+      for (auto &[k, v] : j["init"].items()) {
+        if (k == "kind" && v.is_string())
+          spec.kind = v.get<std::string>();
+        else if (v.is_number())
+          spec.fields[k] = v.get<double>();
+        else
+          return error(where, absl::StrCat("'", b.name, "' init field '", k, "' is ", v.dump()));
+      }
+      b.init = spec;
+    }
+    if (j.contains("default")) {
+      if (!j["default"].is_number())
+        return error(where, absl::StrCat("'", b.name, "' has a non-numeric default"));
+      b.defaultValue = j["default"].get<double>();
+    }
+    if (j.contains("alias")) {
+      if (!j["alias"].is_number_integer() || j["alias"].get<int64_t>() < 0)
+        return error(where, absl::StrCat("'", b.name, "' has a bad alias ", j["alias"].dump()));
+      b.alias = j["alias"].get<int>();
+    }
+    return b;
+  }
+
+  absl::StatusOr<KernelCall> kernel(const json &k) const {
+    KernelCall call;
+    auto symbol = str(k, "symbol", "kernels");
+    if (!symbol.ok())
+      return symbol.status();
+    call.symbol = *symbol;
+    if (!k.contains("operands") || !k["operands"].is_array() || !k.contains("params") ||
+        !k["params"].is_array())
+      return error("kernels", absl::StrCat("'", call.symbol, "' lacks operands or params"));
+    for (const json &o : k["operands"]) {
+      KernelOperand op;
+      if (!o.is_object() || !o.contains("sizes") || !o.contains("strides"))
+        return error("kernels", absl::StrCat("'", call.symbol, "' has a bad operand"));
+      std::string where = absl::StrCat("kernels.", call.symbol);
+      if (absl::Status s = ints(o["sizes"], where, "an operand's sizes", op.sizes, true); !s.ok())
+        return s;
+      if (absl::Status s = ints(o["strides"], where, "an operand's strides", op.strides, false);
+          !s.ok())
+        return s;
+      call.operands.push_back(std::move(op));
+    }
+    if (absl::Status s = ints(k["params"], absl::StrCat("kernels.", call.symbol), "params",
+                              call.params, false);
+        !s.ok())
+      return s;
+    return call;
+  }
+
+  absl::StatusOr<TrainInfo> train(const json &t) const {
+    if (!t.is_object())
+      return error("train", "not an object");
+    TrainInfo info;
+    info.json = t.dump();
+    if (t.contains("function") && t["function"].is_string())
+      info.function = t["function"].get<std::string>();
+    if (t.contains("loss") && t["loss"].is_string())
+      info.loss = t["loss"].get<std::string>();
+    if (t.contains("optimizer")) {
+      const json &o = t["optimizer"];
+      std::optional<OptimizerKind> kind;
+      if (o.is_object() && o.contains("kind") && o["kind"].is_string())
+        kind = parseOptimizer(o["kind"].get<std::string>());
+      if (!kind)
+        return error("train.optimizer", absl::StrCat("unknown optimizer ", o.dump()));
+      info.optimizer = *kind;
+      if (o.contains("lr") && o["lr"].is_number())
+        info.lr = o["lr"].get<double>();
+    }
+    return info;
+  }
+
+private:
+  std::string source;
+};
+
+} // namespace
+
+absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view source) {
+  Reader r(source);
+  json m = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (m.is_discarded() || !m.is_object())
+    return r.error("top level", "not a JSON object");
+  if (!m.contains("format") || m["format"] != "tgx")
+    return r.error("format", "not a tgx manifest");
+  if (!m.contains("version") || !m["version"].is_number_integer())
+    return r.error("version", "missing");
+  Manifest out;
+  out.version = m["version"].get<int>();
+  if (out.version != kManifestVersion)
+    return absl::FailedPreconditionError(absl::StrCat(
+        std::string(source), ": artifact format version ", out.version,
+        " is not supported by this runtime (version ", kManifestVersion, "); recompile it"));
+  if (m.contains("compiler") && m["compiler"].is_string())
+    out.compiler = m["compiler"].get<std::string>();
+  if (m.contains("target")) {
+    const json &t = m["target"];
+    if (!t.is_object())
+      return r.error("target", "not an object");
+    if (t.contains("triple") && t["triple"].is_string())
+      out.triple = t["triple"].get<std::string>();
+    if (t.contains("cpu") && t["cpu"].is_string())
+      out.cpu = t["cpu"].get<std::string>();
+    if (t.contains("features")) {
+      if (!t["features"].is_array())
+        return r.error("target.features", "not a list of strings");
+      for (const json &f : t["features"]) {
+        if (!f.is_string())
+          return r.error("target.features", "not a list of strings");
+        out.features.push_back(f.get<std::string>());
+      }
+    }
+  }
+  if (m.contains("options") && m["options"].is_object()) {
+    const json &o = m["options"];
+    if (o.contains("target_cpu") && o["target_cpu"].is_string())
+      out.targetCpu = o["target_cpu"].get<std::string>();
+    if (o.contains("fusion") && o["fusion"].is_boolean())
+      out.fusion = o["fusion"].get<bool>();
+  }
+  if (m.contains("train")) {
+    auto t = r.train(m["train"]);
+    if (!t.ok())
+      return t.status();
+    out.train = std::move(*t);
+  }
+  if (m.contains("kernels")) {
+    if (!m["kernels"].is_array())
+      return r.error("kernels", "not a list");
+    for (const json &k : m["kernels"]) {
+      auto call = r.kernel(k);
+      if (!call.ok())
+        return call.status();
+      out.kernels.push_back(std::move(*call));
+    }
+  }
+  if (!m.contains("entries") || !m["entries"].is_array())
+    return r.error("entries", "missing");
+  for (const json &e : m["entries"]) {
+    EntrySpec entry;
+    auto name = r.str(e, "name", "entries");
+    if (!name.ok())
+      return name.status();
+    auto symbol = r.str(e, "symbol", "entries");
+    if (!symbol.ok())
+      return symbol.status();
+    entry.name = *name;
+    entry.symbol = *symbol;
+    if (e.contains("kind") && e["kind"].is_string())
+      entry.kind = e["kind"].get<std::string>();
+    if (out.findEntry(entry.name))
+      return r.error("entries", absl::StrCat("entry point '", entry.name, "' appears twice"));
+    for (const char *list : {"args", "results"}) {
+      if (!e.contains(list) || !e[list].is_array())
+        return r.error(entry.name, absl::StrCat("missing '", list, "'"));
+      bool isArgs = std::string_view(list) == "args";
+      for (const json &b : e[list]) {
+        auto spec = r.buffer(b, absl::StrCat(entry.name, ".", list));
+        if (!spec.ok())
+          return spec.status();
+        (isArgs ? entry.args : entry.results).push_back(std::move(*spec));
+      }
+    }
+    for (const BufferSpec &res : entry.results)
+      if (res.alias >= int(entry.args.size()))
+        return r.error(entry.name, absl::StrCat("result '", res.name, "' aliases argument #",
+                                                res.alias, ", which does not exist"));
+    out.entries.push_back(std::move(entry));
+  }
+  return out;
+}
+
+} // namespace tg

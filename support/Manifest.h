@@ -1,0 +1,110 @@
+//===- Manifest.h - the typed manifest of a .tgx artifact -------*- C++ -*-===//
+//
+// The manifest is the JSON text embedded in every artifact (symbol
+// `tg_manifest`): entry points, every buffer's name/role/dtype/shape/
+// initializer/alias, the library kernel calls to prepare, the target and the
+// training spec. The compiler fills a Manifest and writes it with toJson();
+// everything that reads one (libtgrt, tgtrain, tgc, the examples) goes through
+// parseManifest(), which validates every field and names the one it rejects.
+// No other code reads manifest JSON.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_SUPPORT_MANIFEST_H
+#define TG_SUPPORT_MANIFEST_H
+
+#include "support/Init.h"
+#include "tg/Vocabulary.h"
+#include "tg/Tensor.h"
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tg {
+
+/// Version of the manifest schema this code writes and reads.
+inline constexpr int kManifestVersion = 1;
+
+/// Bytes of one element of `dtype`.
+size_t dtypeSize(DType dtype);
+
+/// One argument or result of an entry point.
+struct BufferSpec {
+  std::string name;
+  Role role = Role::None; ///< arguments only
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape;
+  std::optional<InitSpec> init;        ///< params (and state) with tg.init
+  std::optional<double> defaultValue;  ///< hypers with tg.default
+  int alias = -1; ///< results: the argument index updated in place (tg.alias)
+
+  int64_t numElements() const;
+  size_t byteSize() const { return size_t(numElements()) * dtypeSize(dtype); }
+  /// "f32 [784, 256]".
+  std::string typeString() const;
+};
+
+struct EntrySpec {
+  std::string name;
+  std::string symbol;           ///< tg_entry_<name>
+  std::string kind = "function"; ///< train_step | eval_step | predict | function
+  std::vector<BufferSpec> args, results;
+
+  const BufferSpec *findArg(std::string_view name) const;
+  const BufferSpec *findResult(std::string_view name) const;
+  /// The buffer a result lives in: its aliased argument's name, or its own.
+  const std::string &bufferOf(const BufferSpec &result) const;
+};
+
+/// One operand of a library kernel call: sizes and strides of its memref.
+struct KernelOperand {
+  std::vector<int64_t> sizes, strides;
+};
+
+/// A library kernel call the runtime prepares when a session starts.
+struct KernelCall {
+  std::string symbol;
+  std::vector<KernelOperand> operands;
+  std::vector<int64_t> params;
+};
+
+/// What the training step was built from (the tg.train attribute).
+struct TrainInfo {
+  std::string function;
+  std::string loss;
+  OptimizerKind optimizer = OptimizerKind::Sgd;
+  double lr = 0;
+  /// The whole spec as compact JSON, for display.
+  std::string json;
+};
+
+struct Manifest {
+  int version = kManifestVersion;
+  std::string compiler;
+  std::string triple, cpu;
+  std::vector<std::string> features; ///< CPU features the code needs
+  std::string targetCpu;             ///< the --target-cpu it was compiled with
+  bool fusion = true;
+  std::optional<TrainInfo> train;
+  std::vector<EntrySpec> entries;
+  std::vector<KernelCall> kernels;
+
+  const EntrySpec *findEntry(std::string_view name) const;
+  std::vector<std::string> entryNames() const;
+
+  /// The JSON text (what the compiler embeds).
+  std::string toJson() const;
+};
+
+/// Parses and validates a manifest's JSON text. Errors name `source` (the
+/// artifact's path), the field and the value. A version other than
+/// kManifestVersion is FAILED_PRECONDITION.
+absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view source);
+
+} // namespace tg
+
+#endif // TG_SUPPORT_MANIFEST_H

@@ -1,0 +1,101 @@
+//===- Inspect.cpp - tgc inspect: print an artifact's manifest ------------===//
+//
+// A table of what the typed manifest says: format, target, training spec and
+// every entry point's buffers; --json prints the embedded text as it is.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/Commands.h"
+
+#include "support/Manifest.h"
+#include "tg/Runtime.h"
+
+#include "absl/strings/str_join.h"
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace tg {
+namespace tools {
+namespace {
+
+const char *kInspectUsage = R"(usage: tgc inspect MODEL.tgx [--json]
+
+Prints the artifact's manifest: format version, target CPU and features, the
+training spec, and every entry point with its buffers (name, role, dtype,
+shape, initializer, in-place aliasing). --json prints the raw manifest.
+)";
+
+/// "  init {...}" or "  default X", spelled as in the manifest's JSON.
+std::string argExtra(const BufferSpec &a) {
+  if (a.defaultValue)
+    return "  default " + nlohmann::json(*a.defaultValue).dump();
+  if (!a.init)
+    return "";
+  nlohmann::json init = nlohmann::json::object();
+  init["kind"] = a.init->kind;
+  for (const auto &[k, v] : a.init->fields)
+    init[k] = v;
+  return "  init " + init.dump();
+}
+
+void printEntry(const EntrySpec &e) {
+  std::printf("\nentry %s (%s)\n", e.name.c_str(), e.kind.c_str());
+  for (const BufferSpec &a : e.args)
+    std::printf("  in   %-28s %-6s %-7s %-16s%s\n", a.name.c_str(),
+                std::string(roleName(a.role)).c_str(), std::string(dtypeName(a.dtype)).c_str(),
+                shapeToString(a.shape).c_str(), argExtra(a).c_str());
+  for (const BufferSpec &r : e.results) {
+    std::string extra;
+    if (r.alias >= 0)
+      extra = "  in place of " + e.bufferOf(r);
+    std::printf("  out  %-28s %-6s %-7s %-16s%s\n", r.name.c_str(), "",
+                std::string(dtypeName(r.dtype)).c_str(), shapeToString(r.shape).c_str(),
+                extra.c_str());
+  }
+}
+
+} // namespace
+
+int inspectCommand(int argc, char **argv) {
+  std::string path;
+  bool raw = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kInspectUsage);
+      return 0;
+    }
+    if (a == "--json") {
+      raw = true;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-')
+      return error("inspect: unknown option '" + a + "' (see tgc inspect --help)");
+    path = a;
+  }
+  if (path.empty())
+    return error("inspect: no artifact (see tgc inspect --help)");
+  auto artifact = rt::Artifact::open(path);
+  if (!artifact.ok())
+    return error(std::string(artifact.status().message()));
+  if (raw) {
+    std::printf("%s\n", artifact->manifest().c_str());
+    return 0;
+  }
+  auto m = parseManifest(artifact->manifest(), path);
+  if (!m.ok())
+    return error(std::string(m.status().message()));
+  std::printf("%s: tgx format %d, %s\n", path.c_str(), m->version, m->compiler.c_str());
+  std::printf("target: %s, cpu %s, needs %s\n", m->triple.c_str(), m->cpu.c_str(),
+              m->features.empty() ? "no optional features"
+                                  : absl::StrJoin(m->features, " ").c_str());
+  if (m->train)
+    std::printf("training: %s\n", m->train->json.c_str());
+  for (const EntrySpec &e : m->entries)
+    printEntry(e);
+  return 0;
+}
+
+} // namespace tools
+} // namespace tg

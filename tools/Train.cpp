@@ -1,0 +1,222 @@
+//===- Train.cpp - tgc train: train an artifact on data files -------------===//
+//
+// Parses the options into tg::TrainOptions, runs tg::train (runtime/Trainer.h)
+// and prints its summary. An interrupted run exits with 130, as a shell does
+// for SIGINT.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/Commands.h"
+
+#include "runtime/Trainer.h"
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tg {
+namespace tools {
+namespace {
+
+const char *kTrainUsage = R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
+                      [--epochs N | --steps N] [--lr LR] [--seed S]
+                      [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
+                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
+                      [--progress=auto|bar|lines|none] [--log-every N]
+
+Runs the artifact's train_step over the data, evaluates with eval_step at each
+epoch end, shows progress and writes metrics as JSON lines.
+
+data (SPEC), mapped onto the artifact's data and label arguments:
+  NAME=FILE          an IDX file (gzipped or raw; the MNIST family) or a NumPy
+                     .npy file for argument NAME; the first dimension counts
+                     examples, the rest is reshaped to the argument's (IDX u8
+                     into a float argument is scaled to [0, 1])
+  DIR                an MNIST-style directory: train-images-idx3-ubyte[.gz] and
+                     train-labels-idx1-ubyte[.gz] feed the data and label
+                     argument; its t10k-* files are the default --eval-data
+  FILE               plain text for a character model: the vocabulary is the
+                     text's distinct bytes, the label is the next character;
+                     the text is cut into batch-many streams read in order, so
+                     recurrent state carries over (truncated BPTT)
+
+  --epochs N         passes over the data (default 1)
+  --steps N          train steps in all instead of epochs
+  --lr LR            learning rate (overrides the compiled default)
+  --seed S           initializer and shuffling seed (default 0)
+  --pad              pad the last partial batch (wrapping around) instead of dropping it
+  --no-shuffle       keep the data in file order
+  --prefetch N       batches prepared ahead on a background thread (default 2)
+  --reset-state=M    zero the recurrent state (predict's state arguments) at
+                     each epoch start: epoch, never, or auto (text streams only)
+
+checkpoints (safetensors: params and optimizer state, written atomically):
+  --checkpoint-dir DIR  where DIR/ckpt-<step>.safetensors go; metrics default
+                        to DIR/metrics.jsonl
+  --checkpoint-every N  every N steps (default: at each epoch end) and at the end
+  --keep K           keep the newest K checkpoints (default 3)
+  --resume           continue from the newest checkpoint in DIR, exactly
+
+output:
+  --metrics FILE     JSON lines: train (every --log-every steps), eval, checkpoint
+  --progress=MODE    bar on a terminal, lines otherwise (auto); none
+  --log-every N      steps between metric lines (default: a tenth of an epoch)
+
+Ctrl-C stops after the current step and saves a checkpoint (with --checkpoint-dir).
+)";
+
+bool parseCount(const std::string &flag, const std::string &text, int64_t min, int64_t &out) {
+  char *end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || v < min) {
+    error("train: " + flag + " needs an integer >= " + std::to_string(min) + ", got '" + text +
+          "'");
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+/// Options with a count as the value. Returns whether argv[i] was one; `ok`
+/// is false when its value is bad (the error is printed).
+bool takeCount(int &i, int argc, char **argv, TrainOptions &o, bool &ok) {
+  std::string v;
+  int64_t n = 0;
+  auto count = [&](const char *flag, int64_t min, int64_t &out) {
+    if (!takeValue(i, argc, argv, flag, v))
+      return false;
+    ok = parseCount(flag, v, min, out);
+    return true;
+  };
+  if (count("--epochs", 1, o.epochs) || count("--steps", 1, o.steps) ||
+      count("--checkpoint-every", 1, o.checkpointEvery) || count("--log-every", 1, o.logEvery))
+    return true;
+  if (count("--seed", 0, n)) {
+    o.seed = uint64_t(n);
+    return true;
+  }
+  if (count("--keep", 1, n)) {
+    o.keepCheckpoints = int(n);
+    return true;
+  }
+  if (count("--prefetch", 1, n)) {
+    o.prefetch = int(n);
+    return true;
+  }
+  return false;
+}
+
+/// Options with a word or a number as the value: --lr, --reset-state, --progress.
+/// Returns whether argv[i] was one; `message` is set when its value is bad.
+bool takeChoice(int &i, int argc, char **argv, TrainOptions &o, std::string &message) {
+  std::string v;
+  if (takeValue(i, argc, argv, "--lr", v)) {
+    char *end = nullptr;
+    double lr = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end || !(lr > 0) || !std::isfinite(lr))
+      message = "train: --lr needs a positive number, got '" + v + "'";
+    o.lr = lr;
+  } else if (takeValue(i, argc, argv, "--reset-state", v)) {
+    using R = TrainOptions::ResetState;
+    static const std::map<std::string, R> modes = {
+        {"auto", R::Auto}, {"epoch", R::Epoch}, {"never", R::Never}};
+    if (!modes.count(v))
+      message = "train: --reset-state needs auto, epoch or never, got '" + v + "'";
+    else
+      o.resetState = modes.at(v);
+  } else if (takeValue(i, argc, argv, "--progress", v)) {
+    using P = TrainOptions::Progress;
+    static const std::map<std::string, P> modes = {
+        {"auto", P::Auto}, {"bar", P::Bar}, {"lines", P::Lines}, {"none", P::None}};
+    if (!modes.count(v))
+      message = "train: --progress needs auto, bar, lines or none, got '" + v + "'";
+    else
+      o.progress = modes.at(v);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// Parses train's options into `o`; an exit status when tgc should stop
+/// (help: 0, a bad option: 1), else -1.
+int parseTrainArgs(int argc, char **argv, TrainOptions &o) {
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i], v, message;
+    bool ok = true;
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kTrainUsage);
+      return 0;
+    }
+    if (takeValue(i, argc, argv, "--data", v)) {
+      o.data.push_back(v);
+    } else if (takeValue(i, argc, argv, "--eval-data", v)) {
+      o.evalData.push_back(v);
+    } else if (takeCount(i, argc, argv, o, ok)) {
+      if (!ok)
+        return 1;
+    } else if (takeChoice(i, argc, argv, o, message)) {
+      if (!message.empty())
+        return error(message);
+    } else if (takeValue(i, argc, argv, "--checkpoint-dir", o.checkpointDir) ||
+               takeValue(i, argc, argv, "--metrics", o.metricsPath)) {
+    } else if (a == "--resume") {
+      o.resume = true;
+    } else if (a == "--pad") {
+      o.pad = true;
+    } else if (a == "--no-shuffle") {
+      o.shuffle = false;
+    } else if (!a.empty() && a[0] == '-') {
+      return error("train: unknown option '" + a + "' (see tgc train --help)");
+    } else if (!o.artifact.empty()) {
+      return error("train: more than one artifact ('" + o.artifact + "', '" + a + "')");
+    } else {
+      o.artifact = a;
+    }
+  }
+  if (o.artifact.empty())
+    return error("train: no artifact (see tgc train --help)");
+  if (o.resume && o.checkpointDir.empty())
+    return error("train: --resume needs --checkpoint-dir");
+  return -1;
+}
+
+/// "loss 0.1234, accuracy 0.9000": loss first, "examples" left out.
+std::string summaryText(const std::map<std::string, double> &m) {
+  std::vector<std::string> parts;
+  if (m.count("loss"))
+    parts.push_back(absl::StrFormat("loss %.4f", m.at("loss")));
+  for (auto &[k, v] : m)
+    if (k != "examples" && k != "loss")
+      parts.push_back(absl::StrFormat("%s %.4f", k, v));
+  return absl::StrJoin(parts, ", ");
+}
+
+} // namespace
+
+int trainCommand(int argc, char **argv) {
+  TrainOptions o;
+  if (int status = parseTrainArgs(argc, argv, o); status >= 0)
+    return status;
+  auto r = train(o);
+  if (!r.ok()) {
+    error("train: " + std::string(r.status().message()));
+    return r.status().code() == absl::StatusCode::kCancelled ? 130 : 1;
+  }
+  std::printf("trained %lld steps (%.3g epochs) in %.1f s: train %s\n", (long long)r->steps,
+              double(r->steps) / double(r->stepsPerEpoch), r->seconds,
+              summaryText(r->lastTrain).c_str());
+  if (!r->lastEval.empty())
+    std::printf("test %s (%lld examples)\n", summaryText(r->lastEval).c_str(),
+                (long long)r->lastEval.at("examples"));
+  if (!r->lastCheckpoint.empty())
+    std::printf("checkpoint: %s\n", r->lastCheckpoint.c_str());
+  return 0;
+}
+
+} // namespace tools
+} // namespace tg
