@@ -9,7 +9,7 @@
 #ifndef TG_INTERPRETER_INTERPRETER_H
 #define TG_INTERPRETER_INTERPRETER_H
 
-#include "tg/Interpreter.h"
+#include "tg/InterpretOptions.h"
 #include "ir/DTypes.h"
 #include "tg/Tensor.h"
 

@@ -7,18 +7,13 @@
 #ifndef TG_INTERPRETER_H
 #define TG_INTERPRETER_H
 
+#include "tg/InterpretOptions.h"
 #include "tg/Module.h"
 #include "tg/Tensor.h"
 
 #include "absl/status/statusor.h"
 
 namespace tg {
-
-struct InterpretOptions {
-  /// Keep every intermediate in double precision instead of rounding to the
-  /// op's element type (for finite-difference gradient checks).
-  bool float64 = false;
-};
 
 /// Runs function `fn` ("" = the only one) on positional arguments.
 absl::StatusOr<std::vector<Tensor>> interpret(const Module &module, absl::string_view fn,

@@ -1,0 +1,64 @@
+# The layers of tgc and what each may link: the data flow of
+# docs/ARCHITECTURE.md, one direction only. tg_check_layers() (configure time)
+# fails when a library links a tgc library not listed here;
+# scripts/check-layers.py (a build step) fails when a source file includes a
+# header of a library its own may not use. Add a library here when you add one.
+set(TG_LAYER_DEPS_TgSupport "")
+set(TG_LAYER_DEPS_TgIR TgSupport)
+set(TG_LAYER_DEPS_TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_TgInterpreter TgIR TgSupport)
+set(TG_LAYER_DEPS_TgCodegenCommon TgIR TgSupport)
+set(TG_LAYER_DEPS_TgCodegenCpu TgCodegenCommon TgIR TgSupport)
+set(TG_LAYER_DEPS_TgDriver TgCodegenCpu TgCodegenCommon TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_TgFrontend TgInterpreter TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_tgrt TgSupport)
+set(TG_LAYER_DEPS_tgtrain tgrt TgSupport)
+set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver tgrt TgInterpreter TgPasses TgCodegenCpu
+    TgCodegenCommon TgIR TgSupport)
+set(TG_LAYER_DEPS_TgExamples TgFrontend TgInterpreter TgPasses TgIR TgSupport)
+
+# The public headers (include/tg/) by the library that implements them.
+set(TG_PUBLIC_HEADERS
+    Tensor.h=TgSupport Vocabulary.h=TgSupport
+    Module.h=TgFrontend Graph.h=TgFrontend Ops.h=TgFrontend Layers.h=TgFrontend
+    Optim.h=TgFrontend Interpreter.h=TgFrontend InterpretOptions.h=TgInterpreter
+    tg_runtime.h=tgrt Runtime.h=tgrt
+    Compile.h=TgCompile)
+
+# Fails the configuration when a tgc library links another tgc library that
+# its layer may not use (an upward or sideways link).
+function(tg_check_layers)
+  get_cmake_property(_vars VARIABLES)
+  set(_libs "")
+  foreach(_v ${_vars})
+    if(_v MATCHES "^TG_LAYER_DEPS_(.+)$")
+      list(APPEND _libs ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
+  foreach(_lib ${_libs})
+    if(NOT TARGET ${_lib})
+      message(FATAL_ERROR "cmake/TgLayers.cmake lists '${_lib}', which is not a target")
+    endif()
+    get_target_property(_links ${_lib} LINK_LIBRARIES)
+    if(NOT _links)
+      set(_links "")
+    endif()
+    foreach(_dep ${_links})
+      if(TARGET ${_dep} AND _dep IN_LIST _libs AND NOT _dep IN_LIST TG_LAYER_DEPS_${_lib})
+        message(FATAL_ERROR "layering: ${_lib} links ${_dep}, which its layer may not use "
+                            "(allowed: ${TG_LAYER_DEPS_${_lib}}; see cmake/TgLayers.cmake)")
+      endif()
+    endforeach()
+  endforeach()
+  # Every tgc library must have a layer.
+  get_property(_dirs DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY SUBDIRECTORIES)
+  foreach(_dir ${_dirs})
+    get_property(_targets DIRECTORY ${_dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(_t ${_targets})
+      get_target_property(_type ${_t} TYPE)
+      if(_type MATCHES "LIBRARY$" AND NOT _t IN_LIST _libs)
+        message(FATAL_ERROR "layering: library ${_t} has no layer in cmake/TgLayers.cmake")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
