@@ -219,6 +219,83 @@ Value scheduleFactor(GradientBuilder &gb, Value t, const ScheduleSpec &s) {
   return factor;
 }
 
+/// The optimizer state kept per param, by slot name (`<param>.<slot>`).
+SmallVector<StringRef> optimizerSlots(OptimizerKind kind) {
+  if (hasVelocity(kind))
+    return {"velocity"};
+  if (kind == OptimizerKind::RmsProp)
+    return {"mean_square"};
+  if (isAdamFamily(kind))
+    return {"m", "v"};
+  return {};
+}
+
+/// Coupled L2 (g += l2 * p), then clipping by the global norm.
+void regularizeGradients(GradientBuilder &gb, const OptimizerSpec &opt,
+                         SmallVectorImpl<Value> &grads, ArrayRef<Value> params) {
+  Type f32 = gb.builder().getF32Type();
+  if (opt.l2 > 0)
+    for (auto [g, p] : llvm::zip(grads, params))
+      g = gb.add(g, gb.mul(p, opt.l2));
+  if (opt.clipNorm <= 0)
+    return;
+  Value sumSq;
+  for (Value g : grads) {
+    Value s = gb.cast(gb.reduce(gb.mul(g, g), "sum", {}, false), f32);
+    sumSq = sumSq ? gb.add(sumSq, s) : s;
+  }
+  Value norm = gb.create<SqrtOp>({sumSq}, {}, RankedTensorType::get({}, f32));
+  Value clip = gb.scalar(opt.clipNorm, f32);
+  // min(1, clip / norm), safe at norm = 0
+  Value scale = gb.div(clip, gb.create<MaximumOp>({norm, clip}));
+  for (Value &g : grads)
+    g = gb.mul(g, gb.cast(scale, GradientBuilder::eltOf(g)));
+}
+
+/// Adam's 1 - beta^(t+1) (null for other optimizers).
+struct BiasCorrections {
+  Value first, second;
+};
+BiasCorrections biasCorrections(GradientBuilder &gb, const OptimizerSpec &opt, Value t) {
+  Value t1 = gb.add(t, 1.0);
+  if (!isAdamFamily(opt.kind))
+    return {};
+  auto c = [&](double v) { return gb.scalar(v, gb.builder().getF32Type()); };
+  return {gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta1), t1})),
+          gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta2), t1}))};
+}
+
+/// The step direction of one param (p -= lr * update) and its new optimizer
+/// slots (in optimizerSlots order), appended to `newSlots`.
+Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, Value p, Value g,
+                      ArrayRef<Value> slots, const BiasCorrections &bc,
+                      SmallVectorImpl<Value> &newSlots) {
+  auto castTo = [&](Value s, Value like) { return gb.cast(s, GradientBuilder::eltOf(like)); };
+  Value update;
+  if (opt.kind == OptimizerKind::Sgd) {
+    update = g;
+  } else if (hasVelocity(opt.kind)) {
+    Value v = gb.add(gb.mul(slots[0], opt.momentum), g);
+    newSlots.push_back(v);
+    update = opt.kind == OptimizerKind::Momentum ? v : gb.add(g, gb.mul(v, opt.momentum));
+  } else if (opt.kind == OptimizerKind::RmsProp) {
+    Value s = gb.add(gb.mul(slots[0], opt.rho), gb.mul(gb.mul(g, g), 1.0 - opt.rho));
+    newSlots.push_back(s);
+    update = gb.div(g, gb.add(gb.create<SqrtOp>({s}, {}, s.getType()), opt.eps));
+  } else { // adam, adamw
+    Value m1 = gb.add(gb.mul(slots[0], opt.beta1), gb.mul(g, 1.0 - opt.beta1));
+    Value m2 = gb.add(gb.mul(slots[1], opt.beta2), gb.mul(gb.mul(g, g), 1.0 - opt.beta2));
+    newSlots.push_back(m1);
+    newSlots.push_back(m2);
+    Value mHat = gb.div(m1, castTo(bc.first, p));
+    Value vHat = gb.div(m2, castTo(bc.second, p));
+    update = gb.div(mHat, gb.add(gb.create<SqrtOp>({vHat}, {}, vHat.getType()), opt.eps));
+  }
+  if (opt.weightDecay > 0) // decoupled (AdamW-style): p -= lr * wd * p
+    update = gb.add(update, gb.mul(p, opt.weightDecay));
+  return update;
+}
+
 struct BuildTrainStepPass : impl::BuildTrainStepBase<BuildTrainStepPass> {
   using impl::BuildTrainStepBase<BuildTrainStepPass>::BuildTrainStepBase;
   void runOnOperation() override {
@@ -318,13 +395,7 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   };
 
   // Arguments: params, optimizer slots, step, model state, data, labels, hypers, lr.
-  SmallVector<StringRef> slotNames;
-  if (hasVelocity(opt.kind))
-    slotNames = {"velocity"};
-  else if (opt.kind == OptimizerKind::RmsProp)
-    slotNames = {"mean_square"};
-  else if (isAdamFamily(opt.kind))
-    slotNames = {"m", "v"};
+  SmallVector<StringRef> slotNames = optimizerSlots(opt.kind);
   for (unsigned p : m.params)
     mapArg(p);
   struct Slot {
@@ -376,30 +447,8 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
     params.push_back(map.lookup(gradBody.getArgument(p)));
   auto castTo = [&](Value s, Value like) { return gb.cast(s, GradientBuilder::eltOf(like)); };
 
-  if (opt.l2 > 0)
-    for (auto [g, p] : llvm::zip(grads, params))
-      g = gb.add(g, gb.mul(p, opt.l2));
-  if (opt.clipNorm > 0) {
-    Value sumSq;
-    for (Value g : grads) {
-      Value s = gb.cast(gb.reduce(gb.mul(g, g), "sum", {}, false), b.getF32Type());
-      sumSq = sumSq ? gb.add(sumSq, s) : s;
-    }
-    Value norm = gb.create<SqrtOp>({sumSq}, {}, f32);
-    Value clip = gb.scalar(opt.clipNorm, b.getF32Type());
-    // min(1, clip / norm), safe at norm = 0
-    Value scale = gb.div(clip, gb.create<MaximumOp>({norm, clip}));
-    for (Value &g : grads)
-      g = gb.mul(g, castTo(scale, g));
-  }
-
-  Value t1 = gb.add(t, 1.0);
-  Value bc1, bc2;
-  if (isAdamFamily(opt.kind)) {
-    auto c = [&](double v) { return gb.scalar(v, b.getF32Type()); };
-    bc1 = gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta1), t1}));
-    bc2 = gb.sub(c(1.0), gb.create<PowOp>({c(opt.beta2), t1}));
-  }
+  regularizeGradients(gb, opt, grads, params);
+  BiasCorrections bc = biasCorrections(gb, opt, t);
 
   auto named = [&](StringRef name, unsigned alias) {
     return withAlias(
@@ -408,31 +457,11 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   };
   SmallVector<Result> paramOut, slotOut;
   for (auto [k, p] : llvm::enumerate(params)) {
-    Value g = grads[k];
-    Value update; // p -= lr * update
+    SmallVector<Value> oldSlots;
+    for (const Slot &slot : slots[k])
+      oldSlots.push_back(slot.value);
     SmallVector<Value> newSlots;
-    if (opt.kind == OptimizerKind::Sgd) {
-      update = g;
-    } else if (hasVelocity(opt.kind)) {
-      Value v = gb.add(gb.mul(slots[k][0].value, opt.momentum), g);
-      newSlots.push_back(v);
-      update = opt.kind == OptimizerKind::Momentum ? v : gb.add(g, gb.mul(v, opt.momentum));
-    } else if (opt.kind == OptimizerKind::RmsProp) {
-      Value s = gb.add(gb.mul(slots[k][0].value, opt.rho), gb.mul(gb.mul(g, g), 1.0 - opt.rho));
-      newSlots.push_back(s);
-      update = gb.div(g, gb.add(gb.create<SqrtOp>({s}, {}, s.getType()), opt.eps));
-    } else { // adam, adamw
-      Value m1 = gb.add(gb.mul(slots[k][0].value, opt.beta1), gb.mul(g, 1.0 - opt.beta1));
-      Value m2 =
-          gb.add(gb.mul(slots[k][1].value, opt.beta2), gb.mul(gb.mul(g, g), 1.0 - opt.beta2));
-      newSlots.push_back(m1);
-      newSlots.push_back(m2);
-      Value mHat = gb.div(m1, castTo(bc1, p));
-      Value vHat = gb.div(m2, castTo(bc2, p));
-      update = gb.div(mHat, gb.add(gb.create<SqrtOp>({vHat}, {}, vHat.getType()), opt.eps));
-    }
-    if (opt.weightDecay > 0) // decoupled (AdamW-style): p -= lr * wd * p
-      update = gb.add(update, gb.mul(p, opt.weightDecay));
+    Value update = optimizerUpdate(gb, opt, p, grads[k], oldSlots, bc, newSlots);
     Value newP = gb.sub(p, gb.mul(castTo(lrT, p), update));
     // Params are the first arguments of train_step, in model order.
     paramOut.push_back({newP, named(nameOf(m.fn.getArgAttrDict(m.params[k])), unsigned(k))});
