@@ -59,17 +59,21 @@ std::string typeLabel(mlir::Type t) {
   return s;
 }
 
-const char *roleColor(llvm::StringRef role) {
-  if (role == "param")
+const char *roleColor(Role role) {
+  switch (role) {
+  case Role::Param:
     return "#b7e1b0";
-  if (role == "state")
+  case Role::State:
     return "#d9c8ef";
-  if (role == "data")
+  case Role::Data:
     return "#b8d4f0";
-  if (role == "label")
+  case Role::Label:
     return "#f7d3a8";
-  if (role == "hyper")
+  case Role::Hyper:
     return "#e0e0e0";
+  case Role::None:
+    break;
+  }
   return "#ffffff";
 }
 
@@ -81,12 +85,12 @@ std::string toDot(mlir::func::FuncOp fn) {
      << "  edge [fontname=\"Helvetica\", fontsize=8, color=\"#555555\"];\n";
   llvm::DenseMap<mlir::Value, std::string> ids;
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-    auto role = fn.getArgAttrOfType<mlir::StringAttr>(i, TgDialect::kRoleAttr);
+    Role role = argRole(fn, i);
     std::string id = "a" + std::to_string(i);
     ids[fn.getArgument(i)] = id;
-    os << "  " << id << " [shape=ellipse, style=filled, fillcolor=\""
-       << roleColor(role ? role.getValue() : "") << "\", label=\"" << escape(argName(fn, i))
-       << "\\n" << (role ? role.getValue().str() + " " : "")
+    os << "  " << id << " [shape=ellipse, style=filled, fillcolor=\"" << roleColor(role)
+       << "\", label=\"" << escape(argName(fn, i)) << "\\n"
+       << (role != Role::None ? std::string(roleName(role)) + " " : "")
        << escape(typeLabel(fn.getArgument(i).getType())) << "\"];\n";
   }
   unsigned n = 0;
