@@ -31,6 +31,7 @@ Schedule Schedule::cosine(int64_t decaySteps, double alpha) {
 }
 
 Optimizer::Optimizer(std::string kind, double lr) : kind_(std::move(kind)) { fields_["lr"] = lr; }
+Optimizer::Optimizer(OptimizerKind kind, double lr) : Optimizer(std::string(optimizerName(kind)), lr) {}
 
 Optimizer &Optimizer::set(const std::string &field, double value) {
   fields_[field] = value;
@@ -50,21 +51,21 @@ Optimizer &Optimizer::warmup(int64_t steps) {
   return *this;
 }
 
-Optimizer SGD(double lr) { return Optimizer("sgd", lr); }
+Optimizer SGD(double lr) { return Optimizer(OptimizerKind::Sgd, lr); }
 Optimizer Momentum(double lr, double momentum) {
-  return Optimizer("momentum", lr).set("momentum", momentum);
+  return Optimizer(OptimizerKind::Momentum, lr).set("momentum", momentum);
 }
 Optimizer Nesterov(double lr, double momentum) {
-  return Optimizer("nesterov", lr).set("momentum", momentum);
+  return Optimizer(OptimizerKind::Nesterov, lr).set("momentum", momentum);
 }
 Optimizer RMSProp(double lr, double rho, double eps) {
-  return Optimizer("rmsprop", lr).set("rho", rho).set("eps", eps);
+  return Optimizer(OptimizerKind::RmsProp, lr).set("rho", rho).set("eps", eps);
 }
 Optimizer Adam(double lr, double beta1, double beta2, double eps) {
-  return Optimizer("adam", lr).set("beta1", beta1).set("beta2", beta2).set("eps", eps);
+  return Optimizer(OptimizerKind::Adam, lr).set("beta1", beta1).set("beta2", beta2).set("eps", eps);
 }
 Optimizer AdamW(double lr, double weightDecay, double beta1, double beta2, double eps) {
-  return Optimizer("adamw", lr)
+  return Optimizer(OptimizerKind::AdamW, lr)
       .set("beta1", beta1)
       .set("beta2", beta2)
       .set("eps", eps)

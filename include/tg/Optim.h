@@ -21,6 +21,8 @@
 #ifndef TG_OPTIM_H
 #define TG_OPTIM_H
 
+#include "tg/Vocabulary.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -45,6 +47,9 @@ struct Schedule {
 
 class Optimizer {
 public:
+  Optimizer(OptimizerKind kind, double lr);
+  /// An optimizer by its tg.train spelling; an unknown one is reported when
+  /// the graph is built (for specs read from elsewhere).
   Optimizer(std::string kind, double lr);
 
   /// Sets a numeric field of the spec by its tg.train name ("momentum",
