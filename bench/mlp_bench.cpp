@@ -65,13 +65,15 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "tg-bench-mlp: %s\n", std::string(st.message()).c_str());
       return 1;
     }
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
     if (s >= warmup)
       times.push_back(ms);
   }
   std::sort(times.begin(), times.end());
   auto loss = exe->get("loss");
-  std::printf("tgc%s: compile %.2f s, train step median %.3f ms (p10 %.3f, p90 %.3f) over %d steps, final loss %.4f\n",
+  std::printf("tgc%s: compile %.2f s, train step median %.3f ms (p10 %.3f, p90 %.3f) over %d "
+              "steps, final loss %.4f\n",
               fusion ? "" : " --no-fusion", compileSec, times[times.size() / 2],
               times[times.size() / 10], times[times.size() * 9 / 10], steps,
               loss.ok() ? loss->data[0] : -1.0);

@@ -107,7 +107,8 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "tg-bench-models: %s\n", std::string(st.message()).c_str());
       return 1;
     }
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
     if (s >= warmup)
       times.push_back(ms);
   }

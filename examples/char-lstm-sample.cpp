@@ -109,7 +109,8 @@ int main(int argc, char **argv) {
     if (!t)
       return fail("checkpoint '" + positional[1] + "' has no param '" + a.name + "'");
     if (t->shape != a.shape)
-      return fail("param '" + a.name + "' has another shape in the checkpoint than in the sampler: "
+      return fail("param '" + a.name +
+                  "' has another shape in the checkpoint than in the sampler: "
                   "compile the sampler with the trained model's --hidden and --vocab");
     if (absl::Status s = session->write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
       return fail(std::string(s.message()));
@@ -119,8 +120,10 @@ int main(int argc, char **argv) {
     if (r->dtype == tg::DType::f32 && r->shape.size() == 2 && r->shape[0] == 1)
       logitsSize = r->byteSize();
   if (session->size("chars") != 4 || logitsSize < vocab.size() * 4)
-    return fail("'" + positional[0] + "' is not a one-character sampler with a vocabulary of at "
-                "least " + std::to_string(vocab.size()) + " (tg-example char-lstm --batch 1 --steps 1)");
+    return fail("'" + positional[0] +
+                "' is not a one-character sampler with a vocabulary of at "
+                "least " +
+                std::to_string(vocab.size()) + " (tg-example char-lstm --batch 1 --steps 1)");
   std::vector<float> logits(logitsSize / 4);
   auto feed = [&](int32_t id) -> absl::Status {
     if (absl::Status s = session->write("chars", &id, 4); !s.ok())

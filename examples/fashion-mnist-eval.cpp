@@ -122,13 +122,14 @@ int main(int argc, char **argv) {
 
   auto start = std::chrono::steady_clock::now();
   auto out = tg::interpretNamed(*module, "", inputs);
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!out.ok())
     return fail(std::string(out.status().message()));
   std::printf("Fashion-MNIST MLP 784-256-128-10, untrained (seed %llu), test examples %lld..%lld\n",
               (unsigned long long)seed, (long long)offset, (long long)(offset + batch - 1));
-  std::printf("interpreter: loss %.4f  accuracy %.4f  (%.0f ms, uniform-guess loss ln 10 = 2.3026)\n",
-              out->at("loss").data[0], out->at("accuracy").data[0], ms);
+  std::printf(
+      "interpreter: loss %.4f  accuracy %.4f  (%.0f ms, uniform-guess loss ln 10 = 2.3026)\n",
+      out->at("loss").data[0], out->at("accuracy").data[0], ms);
   return 0;
 }

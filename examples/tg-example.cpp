@@ -8,17 +8,16 @@
 #include <string>
 
 static void usage(std::FILE *out) {
-  std::fprintf(out,
-               "usage: tg-example MODEL [-o FILE] [--batch N]\n"
-               "Builds one of the example models with the C++ frontend and writes it as\n"
-               "tg MLIR (to stdout without -o).\n\n"
-               "MODEL: fashion-mlp | fashion-cnn | char-lstm\n"
-               "  -o FILE      write to FILE\n"
-               "  --batch N    batch size (default: the model's)\n"
-               "  --steps N    char-lstm: characters per window (default 50)\n"
-               "  --vocab N    char-lstm: vocabulary size (default 77)\n"
-               "  --hidden N   char-lstm: units per LSTM layer (default 200)\n"
-               "  -h, --help   this text\n");
+  std::fprintf(out, "usage: tg-example MODEL [-o FILE] [--batch N]\n"
+                    "Builds one of the example models with the C++ frontend and writes it as\n"
+                    "tg MLIR (to stdout without -o).\n\n"
+                    "MODEL: fashion-mlp | fashion-cnn | char-lstm\n"
+                    "  -o FILE      write to FILE\n"
+                    "  --batch N    batch size (default: the model's)\n"
+                    "  --steps N    char-lstm: characters per window (default 50)\n"
+                    "  --vocab N    char-lstm: vocabulary size (default 77)\n"
+                    "  --hidden N   char-lstm: units per LSTM layer (default 200)\n"
+                    "  -h, --help   this text\n");
 }
 
 int main(int argc, char **argv) {

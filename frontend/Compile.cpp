@@ -34,9 +34,9 @@ absl::Status Executable::set(const std::string &name, const Tensor &value) {
   if (it == specs_.end())
     return absl::NotFoundError(absl::StrCat("no buffer named '", name, "'"));
   if (it->second.dtype != value.dtype || it->second.shape != value.shape)
-    return absl::InvalidArgumentError(absl::StrCat("buffer '", name, "' is ", dtypeName(it->second.dtype),
-                                                   " ", shapeToString(it->second.shape), ", got ",
-                                                   value.typeString()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("buffer '", name, "' is ", dtypeName(it->second.dtype), " ",
+                     shapeToString(it->second.shape), ", got ", value.typeString()));
   std::vector<uint8_t> bytes(size_t(value.numElements()) * dtypeSize(value.dtype));
   for (size_t i = 0; i < value.data.size(); ++i) {
     double v = value.data[i];

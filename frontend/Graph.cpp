@@ -112,13 +112,20 @@ Location GraphImpl::loc(StringRef opName) {
 Type GraphImpl::elementType(DType dtype) {
   Builder b(ctx.get());
   switch (dtype) {
-  case DType::f32: return b.getF32Type();
-  case DType::f16: return b.getF16Type();
-  case DType::bf16: return b.getBF16Type();
-  case DType::f64: return b.getF64Type();
-  case DType::i1: return b.getI1Type();
-  case DType::i32: return b.getI32Type();
-  case DType::i64: return b.getI64Type();
+  case DType::f32:
+    return b.getF32Type();
+  case DType::f16:
+    return b.getF16Type();
+  case DType::bf16:
+    return b.getBF16Type();
+  case DType::f64:
+    return b.getF64Type();
+  case DType::i1:
+    return b.getI1Type();
+  case DType::i32:
+    return b.getI32Type();
+  case DType::i64:
+    return b.getI64Type();
   }
   return b.getF32Type();
 }
@@ -159,9 +166,9 @@ Value GraphImpl::create(
     for (const Value &v : inputs)
       types.push_back(v.typeString());
     std::string where = scopePath();
-    fail(absl::InvalidArgumentError(absl::StrCat(
-        where.empty() ? "" : where + ": ", diag.empty() ? name.str() + " failed" : diag,
-        " (operands: ", absl::StrJoin(types, ", "), ")")));
+    fail(absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ": ",
+                                                 diag.empty() ? name.str() + " failed" : diag,
+                                                 " (operands: ", absl::StrJoin(types, ", "), ")")));
     return {};
   };
   SmallVector<Type> types;
@@ -181,11 +188,11 @@ Value GraphImpl::create(
   return wrap(op->getResult(0));
 }
 
-Value GraphImpl::addArgument(const std::string &name, Role role,
-                             const std::vector<int64_t> &shape, DType dtype,
-                             std::optional<Init> init) {
+Value GraphImpl::addArgument(const std::string &name, Role role, const std::vector<int64_t> &shape,
+                             DType dtype, std::optional<Init> init) {
   if (name.empty()) {
-    fail(absl::InvalidArgumentError(absl::StrCat("a ", std::string(roleName(role)), " argument needs a name")));
+    fail(absl::InvalidArgumentError(
+        absl::StrCat("a ", std::string(roleName(role)), " argument needs a name")));
     return {};
   }
   if (!names.insert(name).second) {
@@ -194,13 +201,14 @@ Value GraphImpl::addArgument(const std::string &name, Role role,
   }
   for (int64_t d : shape)
     if (d < 0) {
-      fail(absl::InvalidArgumentError(absl::StrCat(std::string(roleName(role)), " '", name, "': negative dimension in ",
+      fail(absl::InvalidArgumentError(absl::StrCat(std::string(roleName(role)), " '", name,
+                                                   "': negative dimension in ",
                                                    shapeToString(shape))));
       return {};
     }
   if (role == Role::Param && !isFloat(dtype)) {
-    fail(absl::InvalidArgumentError(absl::StrCat("param '", name, "' must have a float dtype, got ",
-                                                 dtypeName(dtype))));
+    fail(absl::InvalidArgumentError(
+        absl::StrCat("param '", name, "' must have a float dtype, got ", dtypeName(dtype))));
     return {};
   }
   args.push_back({name, role, std::move(init)});
@@ -230,8 +238,8 @@ absl::StatusOr<std::string> GraphImpl::finalizedText() {
   if (!status.ok())
     return status;
   if (outputs.empty())
-    return absl::FailedPreconditionError(absl::StrCat(
-        "graph '", fn.getSymName().str(), "' has no outputs: call Graph::output()"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("graph '", fn.getSymName().str(), "' has no outputs: call Graph::output()"));
   Builder b(ctx.get());
   SmallVector<mlir::Value> results;
   SmallVector<Type> resultTypes;
@@ -341,15 +349,14 @@ void Graph::updateState(const std::string &name, Value newValue, Value state) {
     return g.fail(absl::InvalidArgumentError(absl::StrCat(
         "updateState('", name, "'): the value to update must be a Graph::state argument")));
   if (g.unwrap(newValue).getType() != arg.getType())
-    return g.fail(absl::InvalidArgumentError(
-        absl::StrCat("updateState('", name, "'): new value ", newValue.typeString(),
-                     " does not match state '", g.args[arg.getArgNumber()].name, "' ",
-                     state.typeString())));
+    return g.fail(absl::InvalidArgumentError(absl::StrCat(
+        "updateState('", name, "'): new value ", newValue.typeString(), " does not match state '",
+        g.args[arg.getArgNumber()].name, "' ", state.typeString())));
   for (auto &out : g.outputs)
     if (out.alias == arg.getArgNumber())
-      return g.fail(absl::InvalidArgumentError(absl::StrCat(
-          "updateState('", name, "'): state '", g.args[arg.getArgNumber()].name,
-          "' already has a next value")));
+      return g.fail(absl::InvalidArgumentError(absl::StrCat("updateState('", name, "'): state '",
+                                                            g.args[arg.getArgNumber()].name,
+                                                            "' already has a next value")));
   output(name, newValue);
   if (g.status.ok())
     g.outputs.back().alias = arg.getArgNumber();
@@ -379,8 +386,7 @@ absl::Status Graph::save(const std::string &path) const {
   os << *text;
   os.close();
   if (os.has_error())
-    return absl::DataLossError(
-        absl::StrCat("writing '", path, "' failed: ", os.error().message()));
+    return absl::DataLossError(absl::StrCat("writing '", path, "' failed: ", os.error().message()));
   return absl::OkStatus();
 }
 

@@ -2,8 +2,8 @@
 #ifndef TG_FRONTEND_GRAPHIMPL_H
 #define TG_FRONTEND_GRAPHIMPL_H
 
-#include "tg/Vocabulary.h"
 #include "tg/Graph.h"
+#include "tg/Vocabulary.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -40,7 +40,7 @@ struct GraphImpl {
   };
   std::vector<Output> outputs;
   mlir::DictionaryAttr trainSpec; ///< set by Graph::minimize
-  std::set<std::string> names; ///< argument names in use
+  std::set<std::string> names;    ///< argument names in use
   absl::Status status;
   std::vector<std::string> scopes;
   std::map<std::string, int> nameCounts;
@@ -88,8 +88,8 @@ struct GraphImpl {
     return create(OpTy::getOperationName(), inputs, attrs, resultType, nullptr);
   }
 
-  Value addArgument(const std::string &name, Role role,
-                    const std::vector<int64_t> &shape, DType dtype, std::optional<Init> init);
+  Value addArgument(const std::string &name, Role role, const std::vector<int64_t> &shape,
+                    DType dtype, std::optional<Init> init);
   absl::StatusOr<std::string> finalizedText();
 };
 

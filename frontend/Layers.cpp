@@ -23,12 +23,18 @@ Value layerError(Graph &g, const std::string &message) {
 
 Value activate(Value x, Activation activation) {
   switch (activation) {
-  case Activation::none: return x;
-  case Activation::relu: return ops::relu(x);
-  case Activation::tanh: return ops::tanh(x);
-  case Activation::sigmoid: return ops::sigmoid(x);
-  case Activation::gelu: return ops::gelu(x);
-  case Activation::softmax: return ops::softmax(x, -1);
+  case Activation::none:
+    return x;
+  case Activation::relu:
+    return ops::relu(x);
+  case Activation::tanh:
+    return ops::tanh(x);
+  case Activation::sigmoid:
+    return ops::sigmoid(x);
+  case Activation::gelu:
+    return ops::gelu(x);
+  case Activation::softmax:
+    return ops::softmax(x, -1);
   }
   return x;
 }
@@ -41,7 +47,8 @@ Value Dense::operator()(Value x) const {
   Graph &g = *x.graph();
   Graph::NameScope scope(g, name_.empty() ? g.uniqueName("dense") : name_);
   if (x.rank() < 1)
-    return layerError(g, absl::StrCat("Dense: expects an input of rank >= 1, got ", x.typeString()));
+    return layerError(g,
+                      absl::StrCat("Dense: expects an input of rank >= 1, got ", x.typeString()));
   int64_t in = x.dim(-1);
   Value kernel = g.param("kernel", {in, units_}, kernelInit_, x.dtype());
   Value y = ops::matmul(x.rank() == 2 ? x : ops::reshape(x, {-1, in}), kernel);
@@ -75,13 +82,13 @@ Value Conv2D::operator()(Value x) const {
       options.padding[2 * d + 1] = total - total / 2;
     }
   } else if (padding_ != "valid") {
-    return layerError(g, absl::StrCat("Conv2D: padding must be \"valid\" or \"same\", got \"",
-                                      padding_, "\""));
+    return layerError(
+        g, absl::StrCat("Conv2D: padding must be \"valid\" or \"same\", got \"", padding_, "\""));
   }
   if (x.rank() != 4)
     return layerError(g, absl::StrCat("Conv2D: expects an NCHW input, got ", x.typeString()));
-  Value filter = g.param("kernel", {filters_, x.dim(1), kernel_[0], kernel_[1]}, kernelInit_,
-                         x.dtype());
+  Value filter =
+      g.param("kernel", {filters_, x.dim(1), kernel_[0], kernel_[1]}, kernelInit_, x.dtype());
   Value y = ops::conv2d(x, filter, options);
   if (useBias_)
     y = y + ops::reshape(g.param("bias", {filters_}, Init::zeros(), x.dtype()), {filters_, 1, 1});
@@ -137,7 +144,8 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
   if (x.rank() != 3)
     return {layerError(g, absl::StrCat("LSTM: expects an input [batch, time, features], got ",
                                        x.typeString())),
-            {}, {}};
+            {},
+            {}};
   int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2), H = units_;
   Value W = g.param("W", {D, 4 * H}, kernelInit_);
   Value U = g.param("U", {H, 4 * H}, kernelInit_);
@@ -154,8 +162,8 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
   Value h = h0, c = c0;
   std::vector<Value> steps;
   for (int64_t t = 0; t < T; ++t) {
-    Value z = ops::reshape(ops::slice(xw, {0, t, 0}, {B, t + 1, 4 * H}), {B, 4 * H}) +
-              ops::matmul(h, U);
+    Value z =
+        ops::reshape(ops::slice(xw, {0, t, 0}, {B, t + 1, 4 * H}), {B, 4 * H}) + ops::matmul(h, U);
     Value zi = gate(z, 0), zf = gate(z, 1) + forgetBias_, zg = gate(z, 2), zo = gate(z, 3);
     if (peepholes_) {
       zi = zi + pi * c;

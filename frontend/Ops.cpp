@@ -5,9 +5,9 @@
 // GraphImpl::create, so the frontend can never disagree with the verifier.
 //
 //===----------------------------------------------------------------------===//
+#include "tg/Ops.h"
 #include "frontend/GraphImpl.h"
 #include "ir/Dialect.h"
-#include "tg/Ops.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -45,8 +45,7 @@ std::vector<int64_t> normAxes(std::vector<int64_t> axes, int64_t rank) {
   return axes;
 }
 
-template <typename OpTy>
-Value unaryOp(Value x, ArrayRef<NamedAttribute> attrs = {}) {
+template <typename OpTy> Value unaryOp(Value x, ArrayRef<NamedAttribute> attrs = {}) {
   auto *g = implOf(x);
   if (!g)
     return {};
@@ -94,9 +93,8 @@ SmallVector<NamedAttribute> poolAttrs(detail::GraphImpl &g, const Pool2DOptions 
 Value constant(Graph &graph, const Tensor &value) {
   auto &g = graph.impl();
   if (int64_t(value.data.size()) != tg::numElements(value.shape)) {
-    g.fail(absl::InvalidArgumentError(absl::StrCat("tg.constant: ", value.data.size(),
-                                                   " values for shape ",
-                                                   shapeToString(value.shape))));
+    g.fail(absl::InvalidArgumentError(absl::StrCat(
+        "tg.constant: ", value.data.size(), " values for shape ", shapeToString(value.shape))));
     return {};
   }
   auto type = g.tensorType(value.shape, value.dtype);
@@ -121,7 +119,9 @@ Value constant(Graph &graph, const Tensor &value) {
   return g.createTyped<ConstantOp>({}, type, {attr(g, "value", dense)});
 }
 
-Value scalar(Graph &g, double value, DType dtype) { return constant(g, Tensor::scalar(value, dtype)); }
+Value scalar(Graph &g, double value, DType dtype) {
+  return constant(g, Tensor::scalar(value, dtype));
+}
 
 Value fill(Graph &g, std::vector<int64_t> shape, double value, DType dtype) {
   for (int64_t d : shape)
@@ -207,9 +207,9 @@ Value reshape(Value x, std::vector<int64_t> shape) {
       continue;
     }
     if (shape[i] < 0) {
-      g->fail(absl::InvalidArgumentError(absl::StrCat(
-          "tg.reshape: invalid target shape ", shapeToString(shape),
-          " (one -1 at most, other dimensions >= 0), from ", x.typeString())));
+      g->fail(absl::InvalidArgumentError(
+          absl::StrCat("tg.reshape: invalid target shape ", shapeToString(shape),
+                       " (one -1 at most, other dimensions >= 0), from ", x.typeString())));
       return {};
     }
     known *= shape[i];
@@ -217,9 +217,9 @@ Value reshape(Value x, std::vector<int64_t> shape) {
   if (inferredAt >= 0) {
     int64_t total = tg::numElements(x.shape());
     if (known == 0 || total % known != 0) {
-      g->fail(absl::InvalidArgumentError(absl::StrCat("tg.reshape: cannot reshape ",
-                                                      x.typeString(), " (", total,
-                                                      " elements) to ", shapeToString(shape))));
+      g->fail(absl::InvalidArgumentError(absl::StrCat("tg.reshape: cannot reshape ", x.typeString(),
+                                                      " (", total, " elements) to ",
+                                                      shapeToString(shape))));
       return {};
     }
     shape[size_t(inferredAt)] = total / known;
@@ -255,7 +255,8 @@ Value argmax(Value x, int64_t axis, DType dtype) {
   std::vector<int64_t> shape = x.shape();
   if (axis >= 0 && axis < int64_t(shape.size()))
     shape.erase(shape.begin() + axis);
-  return g->createTyped<ArgmaxOp>({x}, g->tensorType(shape, dtype), {attr(*g, "axis", i64(*g, axis))});
+  return g->createTyped<ArgmaxOp>({x}, g->tensorType(shape, dtype),
+                                  {attr(*g, "axis", i64(*g, axis))});
 }
 
 Value softmax(Value x, int64_t axis) {
@@ -343,8 +344,8 @@ Value concat(const std::vector<Value> &inputs, int64_t axis) {
     if (!v.valid())
       return {};
   auto &g = *implOf(inputs[0]);
-  return g.createInferred<ConcatOp>(
-      inputs, {attr(g, "axis", i64(g, normAxis(axis, inputs[0].rank())))});
+  return g.createInferred<ConcatOp>(inputs,
+                                    {attr(g, "axis", i64(g, normAxis(axis, inputs[0].rank())))});
 }
 
 Value slice(Value x, std::vector<int64_t> start, std::vector<int64_t> limit,
@@ -354,9 +355,9 @@ Value slice(Value x, std::vector<int64_t> start, std::vector<int64_t> limit,
     return {};
   if (strides.empty())
     strides.assign(start.size(), 1);
-  return inferred<SliceOp>({x}, {attr(*g, "start", i64s(*g, start)),
-                                 attr(*g, "limit", i64s(*g, limit)),
-                                 attr(*g, "strides", i64s(*g, strides))});
+  return inferred<SliceOp>({x},
+                           {attr(*g, "start", i64s(*g, start)), attr(*g, "limit", i64s(*g, limit)),
+                            attr(*g, "strides", i64s(*g, strides))});
 }
 
 Value pad(Value x, std::vector<int64_t> low, std::vector<int64_t> high, double value) {
@@ -388,14 +389,15 @@ Value oneHot(Value indices, int64_t depth, DType dtype, double on, double off) {
   if (!g)
     return {};
   if (depth < 0) {
-    g->fail(absl::InvalidArgumentError(absl::StrCat("tg.one_hot: depth must be >= 0, got ", depth)));
+    g->fail(
+        absl::InvalidArgumentError(absl::StrCat("tg.one_hot: depth must be >= 0, got ", depth)));
     return {};
   }
   std::vector<int64_t> shape = indices.shape();
   shape.push_back(depth);
-  return g->createTyped<OneHotOp>({indices}, g->tensorType(shape, dtype),
-                                  {attr(*g, "on_value", f64(*g, on)),
-                                   attr(*g, "off_value", f64(*g, off))});
+  return g->createTyped<OneHotOp>(
+      {indices}, g->tensorType(shape, dtype),
+      {attr(*g, "on_value", f64(*g, on)), attr(*g, "off_value", f64(*g, off))});
 }
 
 Value cast(Value x, DType dtype) {
@@ -414,7 +416,8 @@ Value randomUniform(Value seed, std::vector<int64_t> shape, double low, double h
   if (!g)
     return {};
   return g->createTyped<RandomUniformOp>(
-      {seed}, g->tensorType(shape, dtype), {attr(*g, "low", f64(*g, low)), attr(*g, "high", f64(*g, high))});
+      {seed}, g->tensorType(shape, dtype),
+      {attr(*g, "low", f64(*g, low)), attr(*g, "high", f64(*g, high))});
 }
 
 Value randomNormal(Value seed, std::vector<int64_t> shape, double mean, double stddev,
@@ -422,9 +425,9 @@ Value randomNormal(Value seed, std::vector<int64_t> shape, double mean, double s
   auto *g = implOf(seed);
   if (!g)
     return {};
-  return g->createTyped<RandomNormalOp>({seed}, g->tensorType(shape, dtype),
-                                        {attr(*g, "mean", f64(*g, mean)),
-                                         attr(*g, "stddev", f64(*g, stddev))});
+  return g->createTyped<RandomNormalOp>(
+      {seed}, g->tensorType(shape, dtype),
+      {attr(*g, "mean", f64(*g, mean)), attr(*g, "stddev", f64(*g, stddev))});
 }
 
 Value softmaxCrossEntropy(Value logits, Value labels, const std::string &reduction) {

@@ -31,7 +31,8 @@ Schedule Schedule::cosine(int64_t decaySteps, double alpha) {
 }
 
 Optimizer::Optimizer(std::string kind, double lr) : kind_(std::move(kind)) { fields_["lr"] = lr; }
-Optimizer::Optimizer(OptimizerKind kind, double lr) : Optimizer(std::string(optimizerName(kind)), lr) {}
+Optimizer::Optimizer(OptimizerKind kind, double lr)
+    : Optimizer(std::string(optimizerName(kind)), lr) {}
 
 Optimizer &Optimizer::set(const std::string &field, double value) {
   fields_[field] = value;
@@ -114,10 +115,10 @@ void Graph::minimize(Value loss, const optim::Optimizer &optimizer) {
       return;
   }
   Builder b(g.ctx.get());
-  DictionaryAttr raw = b.getDictionaryAttr(
-      {b.getNamedAttr("function", b.getStringAttr(g.fn.getSymName())),
-       b.getNamedAttr("loss", b.getStringAttr(lossName)),
-       b.getNamedAttr("optimizer", optimizerAttr(b, optimizer))});
+  DictionaryAttr raw =
+      b.getDictionaryAttr({b.getNamedAttr("function", b.getStringAttr(g.fn.getSymName())),
+                           b.getNamedAttr("loss", b.getStringAttr(lossName)),
+                           b.getNamedAttr("optimizer", optimizerAttr(b, optimizer))});
   std::string message;
   FailureOr<TrainSpec> spec;
   {

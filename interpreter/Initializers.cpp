@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "interpreter/Interpreter.h"
-#include "support/Init.h"
 #include "ir/Dialect.h"
+#include "support/Init.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -6,9 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "interpreter/Interpreter.h"
-#include "support/Random.h"
 #include "ir/Dialect.h"
 #include "ir/ShapeUtils.h"
+#include "support/Random.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/APFloat.h"
@@ -129,9 +129,8 @@ private:
       x = roundTo(t.dtype, x, options.float64);
   }
   absl::Status error(Operation *op, absl::string_view message) {
-    return absl::InvalidArgumentError(absl::StrCat(locStr(op->getLoc()), ": '",
-                                                   op->getName().getStringRef().str(),
-                                                   "': ", message));
+    return absl::InvalidArgumentError(absl::StrCat(
+        locStr(op->getLoc()), ": '", op->getName().getStringRef().str(), "': ", message));
   }
 
   absl::Status eval(Operation *op);
@@ -143,8 +142,7 @@ private:
   absl::StatusOr<Tensor> binary(Operation *op, Value lhs, Value rhs,
                                 const std::function<double(double, double)> &f);
   absl::StatusOr<Tensor> select(SelectOp op);
-  template <typename MatmulLike>
-  absl::StatusOr<Tensor> matmul(MatmulLike op);
+  template <typename MatmulLike> absl::StatusOr<Tensor> matmul(MatmulLike op);
   /// Adds bias[c] along `channelDim` and applies `activation` (fused ops).
   void epilogue(Tensor &t, const Tensor &bias, int64_t channelDim, llvm::StringRef activation);
   absl::StatusOr<Tensor> transpose(TransposeOp op);
@@ -153,8 +151,8 @@ private:
   absl::StatusOr<Tensor> argmax(ArgmaxOp op);
   absl::StatusOr<Tensor> softmax(Operation *op, Value x, int64_t axis, bool log);
   absl::StatusOr<Tensor> conv(Operation *op, Value input, Value filter, Value output, int mode);
-  absl::StatusOr<Tensor> pool(Operation *op, Value input, Value gradOutput, Value result,
-                              bool max, bool grad, bool countIncludePad);
+  absl::StatusOr<Tensor> pool(Operation *op, Value input, Value gradOutput, Value result, bool max,
+                              bool grad, bool countIncludePad);
   absl::StatusOr<Tensor> concat(ConcatOp op);
   absl::StatusOr<Tensor> slice(SliceOp op);
   absl::StatusOr<Tensor> pad(PadOp op);
@@ -184,28 +182,25 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::run(func::FuncOp fn,
         absl::StrCat("function '", fn.getSymName().str(), "' has no body"));
   Block &body = fn.getBody().front();
   if (args.size() != body.getNumArguments())
-    return absl::InvalidArgumentError(absl::StrCat("function '", fn.getSymName().str(),
-                                                   "' takes ", body.getNumArguments(),
-                                                   " arguments, got ", args.size()));
+    return absl::InvalidArgumentError(absl::StrCat("function '", fn.getSymName().str(), "' takes ",
+                                                   body.getNumArguments(), " arguments, got ",
+                                                   args.size()));
   for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
     auto type = llvm::dyn_cast<RankedTensorType>(arg.getType());
     if (!type)
-      return absl::InvalidArgumentError(
-          absl::StrCat("argument #", i, " is not a ranked tensor"));
+      return absl::InvalidArgumentError(absl::StrCat("argument #", i, " is not a ranked tensor"));
     auto dt = dtypeOf(type.getElementType());
     if (!dt.ok())
       return dt.status();
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     const Tensor &given = args[i];
     if (given.dtype != *dt || given.shape != shape)
-      return absl::InvalidArgumentError(
-          absl::StrCat("argument #", i, " of '", fn.getSymName().str(), "' expects ",
-                       dtypeName(*dt), shapeToString(shape), ", got ", dtypeName(given.dtype),
-                       shapeToString(given.shape)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "argument #", i, " of '", fn.getSymName().str(), "' expects ", dtypeName(*dt),
+          shapeToString(shape), ", got ", dtypeName(given.dtype), shapeToString(given.shape)));
     if (int64_t(given.data.size()) != numElements(shape))
-      return absl::InvalidArgumentError(absl::StrCat("argument #", i, " holds ",
-                                                     given.data.size(), " values for shape ",
-                                                     shapeToString(shape)));
+      return absl::InvalidArgumentError(absl::StrCat("argument #", i, " holds ", given.data.size(),
+                                                     " values for shape ", shapeToString(shape)));
     env[arg] = given;
   }
   for (Operation &op : body) {
@@ -445,8 +440,7 @@ absl::StatusOr<Tensor> Interpreter::select(SelectOp op) {
   return r;
 }
 
-template <typename MatmulLike>
-absl::StatusOr<Tensor> Interpreter::matmul(MatmulLike op) {
+template <typename MatmulLike> absl::StatusOr<Tensor> Interpreter::matmul(MatmulLike op) {
   auto r = blank(op.getResult());
   if (!r.ok())
     return r;
@@ -634,8 +628,8 @@ absl::StatusOr<Tensor> Interpreter::softmax(Operation *op, Value xv, int64_t axi
 }
 
 /// mode 0: output = conv(input, filter); 1: d input from d output; 2: d filter.
-absl::StatusOr<Tensor> Interpreter::conv(Operation *op, Value inputV, Value filterV,
-                                         Value outputV, int mode) {
+absl::StatusOr<Tensor> Interpreter::conv(Operation *op, Value inputV, Value filterV, Value outputV,
+                                         int mode) {
   auto r = blank(op->getResult(0));
   if (!r.ok())
     return r;

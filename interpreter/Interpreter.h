@@ -9,8 +9,8 @@
 #ifndef TG_INTERPRETER_INTERPRETER_H
 #define TG_INTERPRETER_INTERPRETER_H
 
-#include "tg/InterpretOptions.h"
 #include "ir/DTypes.h"
+#include "tg/InterpretOptions.h"
 #include "tg/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

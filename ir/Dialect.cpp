@@ -36,7 +36,8 @@ static LogicalResult requireNumber(Operation *op, DictionaryAttr init, StringRef
   if (!a)
     return success();
   if (!llvm::isa<FloatAttr, IntegerAttr>(a))
-    return op->emitError() << where << ": tg.init field '" << key << "' must be a number, got " << a;
+    return op->emitError() << where << ": tg.init field '" << key << "' must be a number, got "
+                           << a;
   return success();
 }
 
@@ -79,8 +80,9 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
     std::optional<Role> role =
         s ? parseRole(std::string_view(s.getValue().data(), s.size())) : std::nullopt;
     if (!role || *role == Role::None)
-      return op->emitError() << where << ": tg.role must be one of \"param\", \"state\", "
-                                         "\"data\", \"label\", \"hyper\", got "
+      return op->emitError() << where
+                             << ": tg.role must be one of \"param\", \"state\", "
+                                "\"data\", \"label\", \"hyper\", got "
                              << attr.getValue();
     if (*role == Role::Param) {
       auto t = llvm::dyn_cast_or_null<ShapedType>(argType);
@@ -103,8 +105,8 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
         return failure();
     if (fn) {
       if (!isPersistent(argRole(fn, argIndex)))
-        return op->emitError()
-               << where << ": tg.init is only allowed on a \"param\" or \"state\" argument";
+        return op->emitError() << where
+                               << ": tg.init is only allowed on a \"param\" or \"state\" argument";
     }
     if (numberOr(init, "low", 0) > numberOr(init, "high", 1))
       return op->emitError() << where << ": tg.init uniform range has low > high";
@@ -119,7 +121,8 @@ LogicalResult TgDialect::verifyRegionArgAttribute(Operation *op, unsigned region
       return op->emitError() << where << ": tg.default must be a number, got " << attr.getValue();
     auto t = llvm::dyn_cast_or_null<ShapedType>(argType);
     if (!fn || argRole(fn, argIndex) != Role::Hyper || !t || t.getRank() != 0)
-      return op->emitError() << where << ": tg.default is only allowed on a scalar \"hyper\" argument";
+      return op->emitError() << where
+                             << ": tg.default is only allowed on a scalar \"hyper\" argument";
     return success();
   }
   return op->emitError() << where << ": unknown tg argument attribute '" << name
@@ -155,8 +158,8 @@ LogicalResult TgDialect::verifyRegionResultAttribute(Operation *op, unsigned reg
     if (resultIndex < fn.getNumResults() &&
         fn.getResultTypes()[resultIndex] != fn.getArgumentTypes()[i])
       return op->emitError() << "result #" << resultIndex << " of type "
-                             << fn.getResultTypes()[resultIndex] << " cannot alias argument #"
-                             << i << " of type " << fn.getArgumentTypes()[i];
+                             << fn.getResultTypes()[resultIndex] << " cannot alias argument #" << i
+                             << " of type " << fn.getArgumentTypes()[i];
     return success();
   }
   return op->emitError() << "result #" << resultIndex << ": unknown tg result attribute '"

@@ -7,8 +7,8 @@
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
-#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "tg/Vocabulary.h"
 
@@ -30,8 +30,8 @@ mlir::StringAttr roleAttr(mlir::Builder &b, Role role);
 
 /// Initializer kinds (`tg.init = {kind = ...}`) a param may carry.
 inline constexpr llvm::StringLiteral kInitKinds[] = {
-    "zeros", "ones", "constant", "uniform", "normal", "glorot_uniform",
-    "glorot_normal", "he_uniform", "he_normal"};
+    "zeros",          "ones",          "constant",   "uniform",  "normal",
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal"};
 
 } // namespace tg
 

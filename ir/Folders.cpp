@@ -145,9 +145,9 @@ struct MergeDisjointPads : OpRewritePattern<AddOp> {
     }
     pieces.push_back(b.getX());
     shape[axis] = full - b.getHigh()[axis] - a.getLow()[axis];
-    Value joined = rewriter.create<ConcatOp>(
-        op.getLoc(), RankedTensorType::get(shape, type.getElementType()), pieces,
-        rewriter.getI64IntegerAttr(axis));
+    Value joined =
+        rewriter.create<ConcatOp>(op.getLoc(), RankedTensorType::get(shape, type.getElementType()),
+                                  pieces, rewriter.getI64IntegerAttr(axis));
     SmallVector<int64_t> low(type.getRank(), 0), high(type.getRank(), 0);
     low[axis] = a.getLow()[axis];
     high[axis] = b.getHigh()[axis];

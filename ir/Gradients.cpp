@@ -66,8 +66,7 @@ LogicalResult AbsOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grad
 
 /// Piecewise constant ops: zero gradient almost everywhere.
 template <typename OpTy>
-static LogicalResult zeroVjp(OpTy op, OpBuilder &b, Value g, ArrayRef<bool> needed,
-                             Grads &grads) {
+static LogicalResult zeroVjp(OpTy op, OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
   GradientBuilder gb = start(b, op, grads);
   if (needed[0])
     grads[0] = gb.zerosLike(op.getX());
@@ -81,7 +80,8 @@ LogicalResult FloorOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Gr
 }
 
 LogicalResult ExpOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
-  return unaryChain(b, *this, g, needed, grads, [](GradientBuilder &, Value, Value y) { return y; });
+  return unaryChain(b, *this, g, needed, grads,
+                    [](GradientBuilder &, Value, Value y) { return y; });
 }
 
 LogicalResult LogOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
@@ -190,7 +190,8 @@ static LogicalResult binaryChain(OpTy op, OpBuilder &b, Value g, ArrayRef<bool> 
 }
 
 LogicalResult AddOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
-  return binaryChain(*this, b, g, needed, grads, [](GradientBuilder &, unsigned) { return Value(); });
+  return binaryChain(*this, b, g, needed, grads,
+                     [](GradientBuilder &, unsigned) { return Value(); });
 }
 
 LogicalResult SubOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
@@ -386,8 +387,8 @@ LogicalResult Conv2DBackpropInputOp::buildVjp(OpBuilder &b, Value dz, ArrayRef<b
   if (needed[0])
     grads[0] = gb.create<Conv2DOp>({dz, getFilter()}, attrs);
   if (needed[1])
-    grads[1] = gb.create<Conv2DBackpropFilterOp>({dz, getGradOutput()}, attrs,
-                                                 getFilter().getType());
+    grads[1] =
+        gb.create<Conv2DBackpropFilterOp>({dz, getGradOutput()}, attrs, getFilter().getType());
   return success();
 }
 
@@ -396,8 +397,7 @@ LogicalResult Conv2DBackpropFilterOp::buildVjp(OpBuilder &b, Value dz, ArrayRef<
   GradientBuilder gb = start(b, *this, grads);
   auto attrs = convAttrs(*this);
   if (needed[0])
-    grads[0] = gb.create<Conv2DBackpropInputOp>({getGradOutput(), dz}, attrs,
-                                                getInput().getType());
+    grads[0] = gb.create<Conv2DBackpropInputOp>({getGradOutput(), dz}, attrs, getInput().getType());
   if (needed[1])
     grads[1] = gb.create<Conv2DOp>({getInput(), dz}, attrs);
   return success();
@@ -406,8 +406,8 @@ LogicalResult Conv2DBackpropFilterOp::buildVjp(OpBuilder &b, Value dz, ArrayRef<
 LogicalResult MaxPool2DOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
   GradientBuilder gb = start(b, *this, grads);
   if (needed[0])
-    grads[0] = gb.create<MaxPool2DGradOp>({getInput(), g}, (*this)->getAttrs(),
-                                          getInput().getType());
+    grads[0] =
+        gb.create<MaxPool2DGradOp>({getInput(), g}, (*this)->getAttrs(), getInput().getType());
   return success();
 }
 
@@ -441,9 +441,9 @@ LogicalResult ConcatOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, G
       SmallVector<int64_t> start(gt.getRank(), 0), limit(gt.getShape()), strides(gt.getRank(), 1);
       start[axis] = offset;
       limit[axis] = offset + size;
-      grads[i] = gb.create<SliceOp>({g}, {gb.arrayAttr("start", start),
-                                          gb.arrayAttr("limit", limit),
-                                          gb.arrayAttr("strides", strides)});
+      grads[i] =
+          gb.create<SliceOp>({g}, {gb.arrayAttr("start", start), gb.arrayAttr("limit", limit),
+                                   gb.arrayAttr("strides", strides)});
     }
     offset += size;
   }

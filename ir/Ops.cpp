@@ -93,8 +93,8 @@ LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
   StringRef p = adaptor.getPredicate();
   if (!llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, p))
     return fail(loc, "compare", "predicate must be one of eq, ne, lt, le, gt, ge, got \"", p, "\"");
-  return inferBroadcast(loc, "compare", adaptor.getLhs(), adaptor.getRhs(), IntegerType::get(ctx, 1),
-                        inferred);
+  return inferBroadcast(loc, "compare", adaptor.getLhs(), adaptor.getRhs(),
+                        IntegerType::get(ctx, 1), inferred);
 }
 
 LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
@@ -102,8 +102,9 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   auto c = tensorOf(adaptor.getCond()), t = tensorOf(adaptor.getOnTrue()),
        f = tensorOf(adaptor.getOnFalse());
   if (t.getElementType() != f.getElementType())
-    return fail(loc, "select", "on_true and on_false element types differ: ",
-                typeStr(t.getElementType()), " vs ", typeStr(f.getElementType()));
+    return fail(loc, "select",
+                "on_true and on_false element types differ: ", typeStr(t.getElementType()), " vs ",
+                typeStr(f.getElementType()));
   auto tf = broadcastShapes(t.getShape(), f.getShape());
   auto all = tf ? broadcastShapes(c.getShape(), *tf) : std::nullopt;
   if (!all)
@@ -122,11 +123,11 @@ static LogicalResult inferMatmul(std::optional<Location> loc, Adaptor adaptor,
                                  SmallVectorImpl<Type> &inferred) {
   auto a = tensorOf(adaptor.getLhs()), b = tensorOf(adaptor.getRhs());
   if (a.getRank() < 2 || b.getRank() < 2)
-    return fail(loc, "matmul", "operands must have rank >= 2, got ", shapeStr(a.getShape()), " and ",
-                shapeStr(b.getShape()));
+    return fail(loc, "matmul", "operands must have rank >= 2, got ", shapeStr(a.getShape()),
+                " and ", shapeStr(b.getShape()));
   if (a.getElementType() != b.getElementType())
-    return fail(loc, "matmul", "operand element types differ: ", typeStr(a.getElementType()), " vs ",
-                typeStr(b.getElementType()));
+    return fail(loc, "matmul", "operand element types differ: ", typeStr(a.getElementType()),
+                " vs ", typeStr(b.getElementType()));
   ArrayRef<int64_t> as = a.getShape(), bs = b.getShape();
   bool ta = adaptor.getTransposeLhs(), tb = adaptor.getTransposeRhs();
   int64_t m = ta ? as.back() : as[as.size() - 2];
@@ -164,8 +165,10 @@ static LogicalResult checkEpilogue(std::optional<Location> loc, StringRef name, 
   auto bt = tensorOf(bias);
   if (bt.getElementType() != result.getElementType() || bt.getRank() != 1 ||
       bt.getDimSize(0) != result.getDimSize(channelDim))
-    return fail(loc, name, "bias must be ", typeStr(RankedTensorType::get({result.getDimSize(channelDim)}, result.getElementType())),
-                " for a result of shape ", shapeStr(result.getShape()), ", got ", typeStr(bt));
+    return fail(
+        loc, name, "bias must be ",
+        typeStr(RankedTensorType::get({result.getDimSize(channelDim)}, result.getElementType())),
+        " for a result of shape ", shapeStr(result.getShape()), ", got ", typeStr(bt));
   return success();
 }
 
@@ -274,8 +277,7 @@ LogicalResult LogSoftmaxOp::verify() { return verifySoftmaxLike(*this, "log_soft
 // Convolution and pooling
 //===----------------------------------------------------------------------===//
 
-template <typename ConvLike>
-static Conv2DGeometry geometryOf(ConvLike op) {
+template <typename ConvLike> static Conv2DGeometry geometryOf(ConvLike op) {
   return {op.getStrides(), op.getPadding(), op.getDilations(), int64_t(op.getGroups())};
 }
 
@@ -283,8 +285,9 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
                                          Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   auto in = tensorOf(adaptor.getInput()), w = tensorOf(adaptor.getFilter());
   if (in.getElementType() != w.getElementType())
-    return fail(loc, "conv2d", "input and filter element types differ: ",
-                typeStr(in.getElementType()), " vs ", typeStr(w.getElementType()));
+    return fail(loc, "conv2d",
+                "input and filter element types differ: ", typeStr(in.getElementType()), " vs ",
+                typeStr(w.getElementType()));
   std::string error;
   auto out = conv2dOutputShape(in.getShape(), w.getShape(), geometryOf(adaptor), error);
   if (!out)
@@ -297,8 +300,9 @@ LogicalResult FusedConv2DOp::inferReturnTypes(MLIRContext *, std::optional<Locat
                                               Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   auto in = tensorOf(adaptor.getInput()), w = tensorOf(adaptor.getFilter());
   if (in.getElementType() != w.getElementType())
-    return fail(loc, "fused_conv2d", "input and filter element types differ: ",
-                typeStr(in.getElementType()), " vs ", typeStr(w.getElementType()));
+    return fail(loc, "fused_conv2d",
+                "input and filter element types differ: ", typeStr(in.getElementType()), " vs ",
+                typeStr(w.getElementType()));
   std::string error;
   auto out = conv2dOutputShape(in.getShape(), w.getShape(), geometryOf(adaptor), error);
   if (!out)
@@ -372,15 +376,15 @@ static LogicalResult verifyPoolGrad(PoolGrad op, RankedTensorType input,
     return op.emitOpError() << error;
   if (ArrayRef<int64_t>(*out) != gradOutput.getShape())
     return op.emitOpError() << "grad_output shape " << shapeStr(gradOutput.getShape())
-                            << " does not match the pooled shape " << shapeStr(*out)
-                            << " of input " << shapeStr(input.getShape());
+                            << " does not match the pooled shape " << shapeStr(*out) << " of input "
+                            << shapeStr(input.getShape());
   return success();
 }
 
 LogicalResult MaxPool2DGradOp::verify() {
   if (getInput().getType() != getResult().getType())
-    return emitOpError() << "result type " << getResult().getType()
-                         << " must equal the input type " << getInput().getType();
+    return emitOpError() << "result type " << getResult().getType() << " must equal the input type "
+                         << getInput().getType();
   return verifyPoolGrad(*this, tensorOf(getInput()), tensorOf(getGradOutput()));
 }
 
@@ -405,8 +409,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   for (auto [i, v] : llvm::enumerate(inputs.drop_front())) {
     auto t = tensorOf(v);
     if (t.getElementType() != first.getElementType())
-      return fail(loc, "concat", "input #", i + 1, " has element type ", typeStr(t.getElementType()),
-                  ", input #0 has ", typeStr(first.getElementType()));
+      return fail(loc, "concat", "input #", i + 1, " has element type ",
+                  typeStr(t.getElementType()), ", input #0 has ", typeStr(first.getElementType()));
     bool ok = t.getRank() == first.getRank();
     for (int64_t d = 0; ok && d < t.getRank(); ++d)
       ok = d == axis || t.getDimSize(d) == first.getDimSize(d);
@@ -420,8 +424,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 
-LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                        Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
   auto t = tensorOf(adaptor.getX());
   ArrayRef<int64_t> start = adaptor.getStart(), limit = adaptor.getLimit(),
                     strides = adaptor.getStrides();

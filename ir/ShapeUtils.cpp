@@ -48,7 +48,8 @@ std::string shapeStr(llvm::ArrayRef<int64_t> shape) {
 static bool checkCount(llvm::StringRef name, llvm::ArrayRef<int64_t> v, size_t n, int64_t min,
                        std::string &error) {
   if (v.size() != n) {
-    error = (name + " must have " + llvm::Twine(n) + " entries, got " + llvm::Twine(v.size())).str();
+    error =
+        (name + " must have " + llvm::Twine(n) + " entries, got " + llvm::Twine(v.size())).str();
     return false;
   }
   for (int64_t x : v)
@@ -59,8 +60,9 @@ static bool checkCount(llvm::StringRef name, llvm::ArrayRef<int64_t> v, size_t n
   return true;
 }
 
-std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> filter,
-                                       const Conv2DGeometry &g, std::string &error) {
+std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input,
+                                       llvm::ArrayRef<int64_t> filter, const Conv2DGeometry &g,
+                                       std::string &error) {
   if (input.size() != 4 || filter.size() != 4) {
     error = "expects a rank-4 NCHW input and a rank-4 OIHW filter, got input " + shapeStr(input) +
             " and filter " + shapeStr(filter);
@@ -81,8 +83,8 @@ std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::Arra
   }
   if (filter[1] * g.groups != input[1]) {
     error = "filter " + shapeStr(filter) + " expects " + std::to_string(filter[1] * g.groups) +
-            " input channels (C/groups = " + std::to_string(filter[1]) + ", groups = " +
-            std::to_string(g.groups) + ") but input " + shapeStr(input) + " has " +
+            " input channels (C/groups = " + std::to_string(filter[1]) +
+            ", groups = " + std::to_string(g.groups) + ") but input " + shapeStr(input) + " has " +
             std::to_string(input[1]);
     return std::nullopt;
   }
@@ -98,9 +100,10 @@ std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::Arra
   return Shape{input[0], filter[0], oh, ow};
 }
 
-std::optional<Shape> pool2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
-                                       llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
-                                       std::string &error) {
+std::optional<Shape> pool2dOutputShape(llvm::ArrayRef<int64_t> input,
+                                       llvm::ArrayRef<int64_t> kernel,
+                                       llvm::ArrayRef<int64_t> strides,
+                                       llvm::ArrayRef<int64_t> padding, std::string &error) {
   if (input.size() != 4) {
     error = "expects a rank-4 NCHW input, got " + shapeStr(input);
     return std::nullopt;

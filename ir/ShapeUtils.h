@@ -47,13 +47,15 @@ struct Conv2DGeometry {
 };
 
 /// Output shape of conv2d(input, filter) or an error message.
-std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> filter,
-                                       const Conv2DGeometry &g, std::string &error);
+std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input,
+                                       llvm::ArrayRef<int64_t> filter, const Conv2DGeometry &g,
+                                       std::string &error);
 
 /// Output shape of 2-D pooling or an error message.
-std::optional<Shape> pool2dOutputShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
-                                       llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> padding,
-                                       std::string &error);
+std::optional<Shape> pool2dOutputShape(llvm::ArrayRef<int64_t> input,
+                                       llvm::ArrayRef<int64_t> kernel,
+                                       llvm::ArrayRef<int64_t> strides,
+                                       llvm::ArrayRef<int64_t> padding, std::string &error);
 
 /// Row-major strides of a shape.
 Shape rowMajorStrides(llvm::ArrayRef<int64_t> shape);

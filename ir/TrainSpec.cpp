@@ -22,8 +22,7 @@ std::string fmt(double v) {
 /// Reads typed fields of one dictionary and rejects unknown keys.
 class FieldReader {
 public:
-  FieldReader(DictionaryAttr dict, StringRef where,
-              function_ref<InFlightDiagnostic()> emitError)
+  FieldReader(DictionaryAttr dict, StringRef where, function_ref<InFlightDiagnostic()> emitError)
       : dict(dict), where(where), emitError(emitError) {}
 
   LogicalResult number(StringRef key, double &out, double min, bool minOpen, double max = INFINITY,
@@ -199,8 +198,9 @@ DictionaryAttr trainSpecToAttr(MLIRContext *ctx, const TrainSpec &spec) {
   if (s.warmupSteps > 0)
     sched.push_back(b.getNamedAttr("warmup_steps", b.getI64IntegerAttr(s.warmupSteps)));
 
-  SmallVector<NamedAttribute> opt = {b.getNamedAttr("kind", b.getStringAttr(optimizerName(o.kind).data())),
-                                     b.getNamedAttr("lr", b.getF64FloatAttr(o.lr))};
+  SmallVector<NamedAttribute> opt = {
+      b.getNamedAttr("kind", b.getStringAttr(optimizerName(o.kind).data())),
+      b.getNamedAttr("lr", b.getF64FloatAttr(o.lr))};
   auto num = [&](StringRef k, double v) { opt.push_back(b.getNamedAttr(k, b.getF64FloatAttr(v))); };
   if (hasVelocity(o.kind))
     num("momentum", o.momentum);

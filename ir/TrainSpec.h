@@ -38,13 +38,13 @@ struct ScheduleSpec {
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::Sgd;
   double lr = 0.01;
-  double momentum = 0.9;              ///< momentum, nesterov
-  double rho = 0.95;                  ///< rmsprop (DL4J's rmsDecay)
-  double beta1 = 0.9, beta2 = 0.999;  ///< adam, adamw
-  double eps = 1e-8;                  ///< rmsprop, adam, adamw
-  double l2 = 0.0;                    ///< coupled L2: g += l2 * p
-  double weightDecay = 0.0;           ///< decoupled: p -= lr * wd * p
-  double clipNorm = 0.0;              ///< clip by global norm (0: off)
+  double momentum = 0.9;             ///< momentum, nesterov
+  double rho = 0.95;                 ///< rmsprop (DL4J's rmsDecay)
+  double beta1 = 0.9, beta2 = 0.999; ///< adam, adamw
+  double eps = 1e-8;                 ///< rmsprop, adam, adamw
+  double l2 = 0.0;                   ///< coupled L2: g += l2 * p
+  double weightDecay = 0.0;          ///< decoupled: p -= lr * wd * p
+  double clipNorm = 0.0;             ///< clip by global norm (0: off)
   ScheduleSpec schedule;
 };
 
@@ -55,8 +55,8 @@ struct TrainSpec {
 };
 
 /// Parses and validates a `tg.train` dictionary.
-mlir::FailureOr<TrainSpec>
-parseTrainSpec(mlir::Attribute attr, llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+mlir::FailureOr<TrainSpec> parseTrainSpec(mlir::Attribute attr,
+                                          llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
 
 /// The dictionary form of `spec` (defaults written out, so files are explicit).
 mlir::DictionaryAttr trainSpecToAttr(mlir::MLIRContext *ctx, const TrainSpec &spec);

@@ -6,8 +6,8 @@
 // cotangents of its operands, which are summed per value.
 //
 //===----------------------------------------------------------------------===//
-#include "passes/Passes.h"
 #include "ir/GradientBuilder.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseSet.h"
@@ -30,9 +30,7 @@ StringRef argName(func::FuncOp fn, unsigned i) {
   return s ? s.getValue() : StringRef();
 }
 
-bool isParam(func::FuncOp fn, unsigned i) {
-  return argRole(fn, i) == Role::Param;
-}
+bool isParam(func::FuncOp fn, unsigned i) { return argRole(fn, i) == Role::Param; }
 
 bool isFloatTensor(Value v) {
   auto t = llvm::dyn_cast<RankedTensorType>(v.getType());
@@ -157,9 +155,9 @@ FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp fn, StringRef lossNam
     }
     results.push_back(g);
     resultTypes.push_back(arg.getType());
-    resultAttrs.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(label + ".grad")),
-         b.getNamedAttr(TgDialect::kGradOfAttr, b.getStringAttr(label))}));
+    resultAttrs.push_back(
+        b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(label + ".grad")),
+                             b.getNamedAttr(TgDialect::kGradOfAttr, b.getStringAttr(label))}));
   }
   b.create<func::ReturnOp>(ret.getLoc(), results);
   ret.erase();

@@ -5,9 +5,9 @@
 // buffer aliased to its argument), eval_step and predict.
 //
 //===----------------------------------------------------------------------===//
-#include "passes/Passes.h"
 #include "ir/GradientBuilder.h"
 #include "ir/TrainSpec.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "llvm/Support/Debug.h"
@@ -75,8 +75,8 @@ struct Model {
     for (unsigned i = 0; i < fn.getNumResults(); ++i) {
       DictionaryAttr attrs = fn.getResultAttrDict(i);
       if (nameOf(attrs).empty())
-        return fn.emitError() << "tg-build-train-step: result #" << i << " of @"
-                              << fn.getSymName() << " has no tg.name";
+        return fn.emitError() << "tg-build-train-step: result #" << i << " of @" << fn.getSymName()
+                              << " has no tg.name";
       if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr)) {
         if (!llvm::is_contained(states, unsigned(alias.getInt())))
           return fn.emitError() << "tg-build-train-step: result '" << nameOf(attrs)
@@ -103,8 +103,7 @@ struct Model {
 /// Builds a function from argument and result lists filled by a callback.
 class FunctionAssembler {
 public:
-  FunctionAssembler(OpBuilder &b, Location loc, StringRef name, StringRef entry)
-      : b(b), loc(loc) {
+  FunctionAssembler(OpBuilder &b, Location loc, StringRef name, StringRef entry) : b(b), loc(loc) {
     fn = b.create<func::FuncOp>(loc, name, b.getFunctionType({}, {}));
     fn->setAttr(TgDialect::kEntryAttr, b.getStringAttr(entry));
     body = fn.addEntryBlock();
@@ -212,8 +211,7 @@ Value scheduleFactor(GradientBuilder &gb, Value t, const ScheduleSpec &s) {
     factor = gb.add(gb.mul(gb.add(cosine, 1.0), 0.5 * (1.0 - s.alpha)), s.alpha);
   }
   if (s.warmupSteps > 0) {
-    Value ramp = gb.create<MinimumOp>(
-        {gb.div(gb.add(t, 1.0), c(double(s.warmupSteps))), c(1.0)});
+    Value ramp = gb.create<MinimumOp>({gb.div(gb.add(t, 1.0), c(double(s.warmupSteps))), c(1.0)});
     factor = factor ? gb.mul(factor, ramp) : ramp;
   }
   return factor;
@@ -317,9 +315,10 @@ LogicalResult BuildTrainStepPass::run() {
     return success();
   }
   if (!attr)
-    return module.emitError() << "tg-build-train-step: the module has no tg.train attribute; "
-                                 "build the model with Graph::minimize or add "
-                                 "tg.train = {loss = \"loss\", optimizer = {kind = \"sgd\", lr = 0.01}}";
+    return module.emitError()
+           << "tg-build-train-step: the module has no tg.train attribute; "
+              "build the model with Graph::minimize or add "
+              "tg.train = {loss = \"loss\", optimizer = {kind = \"sgd\", lr = 0.01}}";
   FailureOr<TrainSpec> spec = parseTrainSpec(attr, [&] { return module.emitError(); });
   if (failed(spec))
     return failure();
@@ -408,7 +407,8 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
     for (StringRef slot : slotNames) {
       std::string name = (nameOf(m.fn.getArgAttrDict(p)) + "." + slot).str();
       unsigned index = fa.numArgs();
-      slots[k].push_back({index, fa.addArg(m.fn.getArgumentTypes()[p], stateArgAttrs(b, name)), name});
+      slots[k].push_back(
+          {index, fa.addArg(m.fn.getArgumentTypes()[p], stateArgAttrs(b, name)), name});
     }
   auto stepType = RankedTensorType::get({}, b.getI64Type());
   unsigned stepIndex = fa.numArgs();
@@ -423,9 +423,10 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
       mapArg(i);
   auto f32 = RankedTensorType::get({}, b.getF32Type());
   Value lr = fa.addArg(
-      f32, b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr("lr")),
-                                b.getNamedAttr(TgDialect::kRoleAttr, roleAttr(b, Role::Hyper)),
-                                b.getNamedAttr(TgDialect::kDefaultAttr, b.getF64FloatAttr(opt.lr))}));
+      f32,
+      b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr("lr")),
+                           b.getNamedAttr(TgDialect::kRoleAttr, roleAttr(b, Role::Hyper)),
+                           b.getNamedAttr(TgDialect::kDefaultAttr, b.getF64FloatAttr(opt.lr))}));
 
   // Forward and backward, then the update.
   b.setInsertionPointToEnd(fa.entry());

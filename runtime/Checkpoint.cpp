@@ -22,7 +22,7 @@ struct DtypeName {
   const char *tg, *st;
   size_t size;
 };
-const DtypeName kDtypes[] = {{"f32", "F32", 4}, {"f64", "F64", 8}, {"f16", "F16", 2},
+const DtypeName kDtypes[] = {{"f32", "F32", 4},   {"f64", "F64", 8}, {"f16", "F16", 2},
                              {"bf16", "BF16", 2}, {"i32", "I32", 4}, {"i64", "I64", 8},
                              {"i1", "BOOL", 1}};
 
@@ -73,11 +73,10 @@ absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
     for (int64_t s : t.shape)
       n *= size_t(s);
     if (n * d->size != t.bytes.size())
-      return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' holds ",
-                                                     t.bytes.size(), " bytes, its shape needs ",
-                                                     n * d->size));
-    header[t.name] = {{"dtype", d->st}, {"shape", t.shape},
-                      {"data_offsets", {offset, offset + t.bytes.size()}}};
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' holds ", t.bytes.size(),
+                                                     " bytes, its shape needs ", n * d->size));
+    header[t.name] = {
+        {"dtype", d->st}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
   std::string text = header.dump();
@@ -100,7 +99,8 @@ absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std
         absl::StrCat("'", what, "': not a valid safetensors checkpoint: ", why));
   };
   if (bytes.size() < 8)
-    return bad(absl::StrCat("the file has ", bytes.size(), " bytes, less than the 8-byte header length"));
+    return bad(
+        absl::StrCat("the file has ", bytes.size(), " bytes, less than the 8-byte header length"));
   uint64_t len = 0;
   for (int i = 7; i >= 0; --i)
     len = (len << 8) | uint8_t(bytes[size_t(i)]);
@@ -127,10 +127,11 @@ absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std
       }
       continue;
     }
-    if (!v.is_object() || !v.contains("dtype") || !v["dtype"].is_string() ||
-        !v.contains("shape") || !v["shape"].is_array() || !v.contains("data_offsets") ||
-        !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
-      return bad(absl::StrCat("tensor '", name, "' needs dtype, shape and data_offsets [begin, end]"));
+    if (!v.is_object() || !v.contains("dtype") || !v["dtype"].is_string() || !v.contains("shape") ||
+        !v["shape"].is_array() || !v.contains("data_offsets") || !v["data_offsets"].is_array() ||
+        v["data_offsets"].size() != 2)
+      return bad(
+          absl::StrCat("tensor '", name, "' needs dtype, shape and data_offsets [begin, end]"));
     const DtypeName *d = bySt(v["dtype"].get<std::string>());
     if (!d)
       return bad(absl::StrCat("tensor '", name, "' has unsupported dtype ", v["dtype"].dump()));
@@ -181,8 +182,8 @@ absl::Status writeFileAtomically(const std::string &path, const std::string &con
     return absl::PermissionDeniedError(
         absl::StrCat("cannot write checkpoint in '", dir, "': ", errnoText()));
   auto failWith = [&](const std::string &what) {
-    std::string msg = absl::StrCat(what, " '", tmp, "': ", errnoText(),
-                                   "; earlier checkpoints are untouched");
+    std::string msg =
+        absl::StrCat(what, " '", tmp, "': ", errnoText(), "; earlier checkpoints are untouched");
     ::close(fd);
     ::unlink(tmp.c_str());
     return absl::ResourceExhaustedError(msg);

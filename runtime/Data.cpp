@@ -50,8 +50,8 @@ size_t Column::rowBytes() const { return size_t(spec.rowElements()) * dtypeBytes
 absl::StatusOr<Array> readArray(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return absl::NotFoundError(absl::StrCat("cannot open data file '", path, "': ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("cannot open data file '", path, "': ", std::strerror(errno)));
   char magic[6] = {};
   in.read(magic, 6);
   Array a;
@@ -103,10 +103,9 @@ absl::StatusOr<Array> readArray(const std::string &path) {
 
 absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec) {
   auto fail = [&](const std::string &why) {
-    return absl::InvalidArgumentError(absl::StrCat("data '", array.path, "' (", array.sourceType,
-                                                   " ", shapeStr(array.shape), ") for argument '",
-                                                   spec.name, "' (", spec.dtype, " ",
-                                                   shapeStr(spec.shape), "): ", why));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data '", array.path, "' (", array.sourceType, " ", shapeStr(array.shape),
+        ") for argument '", spec.name, "' (", spec.dtype, " ", shapeStr(spec.shape), "): ", why));
   };
   if (array.shape.empty())
     return fail("a scalar has no examples; the first dimension counts examples");
@@ -134,8 +133,8 @@ absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec) {
     double v = array.values[i] * scale;
     uint8_t *out = c.bytes.data() + i * size;
     if (isInt && (v != std::floor(v) || v < lo || v > hi))
-      return fail(absl::StrCat("value ", v, " at element ", i, " is not an integer in the range of ",
-                               spec.dtype));
+      return fail(absl::StrCat("value ", v, " at element ", i,
+                               " is not an integer in the range of ", spec.dtype));
     if (spec.dtype == "f32")
       store<float>(out, v);
     else if (spec.dtype == "f64")
@@ -153,12 +152,12 @@ absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec) {
 absl::StatusOr<Corpus> readText(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
-    return absl::NotFoundError(absl::StrCat("cannot open text file '", path, "': ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("cannot open text file '", path, "': ", std::strerror(errno)));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (text.size() < 2)
-    return absl::InvalidArgumentError(
-        absl::StrCat("text file '", path, "' has ", text.size(), " bytes; a character model needs more"));
+    return absl::InvalidArgumentError(absl::StrCat("text file '", path, "' has ", text.size(),
+                                                   " bytes; a character model needs more"));
   Corpus c;
   c.path = path;
   bool seen[256] = {};
@@ -181,9 +180,9 @@ absl::StatusOr<Dataset> Dataset::fromColumns(std::vector<Column> columns) {
     return absl::InvalidArgumentError("no data columns");
   for (const Column &c : columns)
     if (c.rows != columns[0].rows)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "data for '", columns[0].spec.name, "' has ", columns[0].rows, " examples but data for '",
-          c.spec.name, "' has ", c.rows));
+      return absl::InvalidArgumentError(absl::StrCat("data for '", columns[0].spec.name, "' has ",
+                                                     columns[0].rows, " examples but data for '",
+                                                     c.spec.name, "' has ", c.rows));
   Dataset d;
   d.rows_ = columns[0].rows;
   d.columns_ = std::move(columns);
@@ -194,21 +193,21 @@ absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &i
                                           const ArgSpec &target) {
   for (const ArgSpec *s : {&input, &target})
     if (s->shape.size() != 2 || (s->dtype != "i32" && s->dtype != "i64"))
-      return absl::InvalidArgumentError(absl::StrCat(
-          "text '", corpus.path, "' feeds [batch, steps] integer arguments; '", s->name, "' is ",
-          s->dtype, " ", shapeStr(s->shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("text '", corpus.path, "' feeds [batch, steps] integer arguments; '",
+                       s->name, "' is ", s->dtype, " ", shapeStr(s->shape)));
   if (input.shape != target.shape)
-    return absl::InvalidArgumentError(absl::StrCat("text input '", input.name, "' ",
-                                                   shapeStr(input.shape), " and target '",
-                                                   target.name, "' ", shapeStr(target.shape),
-                                                   " differ in shape"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("text input '", input.name, "' ", shapeStr(input.shape), " and target '",
+                     target.name, "' ", shapeStr(target.shape), " differ in shape"));
   int64_t B = input.shape[0], T = input.shape[1];
   int64_t perStream = (int64_t(corpus.ids.size()) - 1) / B;
   int64_t chunks = perStream / T;
   if (chunks < 1)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "text '", corpus.path, "' has ", corpus.ids.size(), " characters, too few for one batch of ",
-        B, " streams x ", T, " steps (needs ", B * T + 1, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("text '", corpus.path, "' has ", corpus.ids.size(),
+                     " characters, too few for one batch of ", B, " streams x ", T,
+                     " steps (needs ", B * T + 1, ")"));
   Dataset d;
   d.shuffles_ = false;
   d.rows_ = B * chunks;

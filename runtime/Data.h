@@ -27,9 +27,9 @@ namespace data {
 
 /// What an artifact argument expects per batch.
 struct ArgSpec {
-  std::string name, dtype;      ///< dtype in MLIR spelling: f32, i32, ...
-  std::vector<int64_t> shape;   ///< [batch, ...]
-  int64_t rowElements() const;  ///< product of shape[1:]
+  std::string name, dtype;     ///< dtype in MLIR spelling: f32, i32, ...
+  std::vector<int64_t> shape;  ///< [batch, ...]
+  int64_t rowElements() const; ///< product of shape[1:]
 };
 
 /// A numeric array read from a file, values as doubles (exact for every

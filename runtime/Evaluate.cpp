@@ -16,8 +16,8 @@ absl::StatusOr<Values> runBatch(rt::Session &session, const data::Dataset &ds,
                                 const std::vector<std::vector<uint8_t>> &buffers,
                                 const std::string &entry, const std::vector<std::string> &metrics) {
   for (size_t c = 0; c < ds.columns().size(); ++c)
-    if (absl::Status s = session.write(ds.columns()[c].spec.name, buffers[c].data(),
-                                       buffers[c].size());
+    if (absl::Status s =
+            session.write(ds.columns()[c].spec.name, buffers[c].data(), buffers[c].size());
         !s.ok())
       return s;
   if (absl::Status s = session.run(entry); !s.ok())

@@ -12,12 +12,17 @@ namespace tg {
 static int sizeOfType(uint8_t code) {
   switch (code) {
   case 0x08:
-  case 0x09: return 1;
-  case 0x0B: return 2;
+  case 0x09:
+    return 1;
+  case 0x0B:
+    return 2;
   case 0x0C:
-  case 0x0D: return 4;
-  case 0x0E: return 8;
-  default: return 0;
+  case 0x0D:
+    return 4;
+  case 0x0E:
+    return 8;
+  default:
+    return 0;
   }
 }
 
@@ -36,10 +41,14 @@ double IdxArray::value(int64_t i) const {
   for (int k = 0; k < elementSize(); ++k)
     bits = (bits << 8) | p[k];
   switch (typeCode) {
-  case 0x08: return double(uint8_t(bits));
-  case 0x09: return double(int8_t(bits));
-  case 0x0B: return double(int16_t(bits));
-  case 0x0C: return double(int32_t(bits));
+  case 0x08:
+    return double(uint8_t(bits));
+  case 0x09:
+    return double(int8_t(bits));
+  case 0x0B:
+    return double(int16_t(bits));
+  case 0x0C:
+    return double(int32_t(bits));
   case 0x0D: {
     uint32_t b = uint32_t(bits);
     float f;
@@ -68,8 +77,8 @@ absl::StatusOr<int64_t> readFully(gzFile f, uint8_t *out, int64_t n, const std::
     if (got < 0) {
       int errnum;
       const char *msg = gzerror(f, &errnum);
-      return absl::DataLossError(absl::StrCat(path, ": read error at byte offset ", done, ": ",
-                                              msg ? msg : "unknown"));
+      return absl::DataLossError(
+          absl::StrCat(path, ": read error at byte offset ", done, ": ", msg ? msg : "unknown"));
     }
     if (got == 0)
       break;
@@ -82,8 +91,8 @@ absl::StatusOr<int64_t> readFully(gzFile f, uint8_t *out, int64_t n, const std::
 absl::StatusOr<IdxArray> readIdx(const std::string &path) {
   std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
   if (!f)
-    return absl::NotFoundError(absl::StrCat("cannot open IDX file '", path, "': ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat("cannot open IDX file '", path, "': ", std::strerror(errno)));
   uint8_t header[4];
   auto got = readFully(f.get(), header, 4, path);
   if (!got.ok())
@@ -92,9 +101,9 @@ absl::StatusOr<IdxArray> readIdx(const std::string &path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": truncated IDX header (", *got, " of 4 bytes)"));
   if (header[0] != 0 || header[1] != 0)
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": bad IDX magic: the first two bytes must be 0, got ", int(header[0]), " ",
-        int(header[1]), " (not an IDX file?)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": bad IDX magic: the first two bytes must be 0, got ", int(header[0]),
+                     " ", int(header[1]), " (not an IDX file?)"));
   IdxArray a;
   a.typeCode = header[2];
   if (sizeOfType(a.typeCode) == 0)
@@ -118,8 +127,8 @@ absl::StatusOr<IdxArray> readIdx(const std::string &path) {
     a.dims.push_back(dim);
     total *= dim;
     if (total > (int64_t(1) << 36))
-      return absl::InvalidArgumentError(absl::StrCat(path, ": IDX dimensions are implausibly large (",
-                                                     "dimension ", d, " = ", dim, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": IDX dimensions are implausibly large (", "dimension ", d, " = ", dim, ")"));
   }
   a.bytes.resize(size_t(total));
   got = readFully(f.get(), a.bytes.data(), total, path);
@@ -135,9 +144,9 @@ absl::StatusOr<IdxArray> readIdx(const std::string &path) {
   if (!got.ok())
     return got.status();
   if (*got != 0)
-    return absl::InvalidArgumentError(absl::StrCat(path, ": trailing bytes after the IDX data at offset ",
-                                                   dataOffset + total,
-                                                   " (the header's dimensions do not match the file)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": trailing bytes after the IDX data at offset ", dataOffset + total,
+                     " (the header's dimensions do not match the file)"));
   return a;
 }
 

@@ -19,11 +19,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace {
@@ -123,7 +123,6 @@ void key(std::ostringstream &os, const View &v) {
   os << ';';
 }
 
-
 /// The post-op of a fused kernel's activation code (support/KernelAbi.h).
 dnnl::primitive_attr postOps(int64_t activation) {
   using tg::abi::Activation;
@@ -169,8 +168,8 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
   using dt = dnnl::memory::data_type;
   dnnl::memory::desc da(va.sizes, dt::f32, va.strides), db(vb.sizes, dt::f32, vb.strides),
       dc(vc.sizes, dt::f32, vc.strides);
-  dnnl::memory::desc dbias = vbias ? dnnl::memory::desc(vbias->sizes, dt::f32, vbias->strides)
-                                   : dnnl::memory::desc();
+  dnnl::memory::desc dbias =
+      vbias ? dnnl::memory::desc(vbias->sizes, dt::f32, vbias->strides) : dnnl::memory::desc();
   auto it = ctx.matmuls.find(os.str());
   if (it == ctx.matmuls.end()) {
     try {
@@ -186,7 +185,8 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
   }
   if (prepareOnly)
     return;
-  dnnl::memory ma(da, ctx.engine, va.data), mb(db, ctx.engine, vb.data), mc(dc, ctx.engine, vc.data);
+  dnnl::memory ma(da, ctx.engine, va.data), mb(db, ctx.engine, vb.data),
+      mc(dc, ctx.engine, vc.data);
   std::unordered_map<int, dnnl::memory> args = {
       {DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
   if (vbias)
@@ -257,10 +257,9 @@ dnnl::convolution_forward::primitive_desc convForwardPd(Context &ctx, const View
         weightsDesc(w, g.groups), descOf(*bias), descOf(y), g.strides, g.dilates, g.padL, g.padR);
     return dnnl::convolution_forward::primitive_desc(d, postOps(activation), ctx.engine);
   }
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
-                                    dnnl::algorithm::convolution_direct, descOf(x),
-                                    weightsDesc(w, g.groups), descOf(y), g.strides, g.dilates,
-                                    g.padL, g.padR);
+  dnnl::convolution_forward::desc d(
+      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, descOf(x),
+      weightsDesc(w, g.groups), descOf(y), g.strides, g.dilates, g.padL, g.padR);
   return dnnl::convolution_forward::primitive_desc(d, ctx.engine);
 }
 
@@ -365,9 +364,9 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
 namespace {
 
 dnnl::algorithm poolAlgorithm(bool isMax, int64_t includePad) {
-  return isMax ? dnnl::algorithm::pooling_max
-               : includePad ? dnnl::algorithm::pooling_avg_include_padding
-                            : dnnl::algorithm::pooling_avg_exclude_padding;
+  return isMax        ? dnnl::algorithm::pooling_max
+         : includePad ? dnnl::algorithm::pooling_avg_include_padding
+                      : dnnl::algorithm::pooling_avg_exclude_padding;
 }
 
 dnnl::pooling_forward::primitive_desc poolForwardPd(const View &x, const View &y, bool isMax,
@@ -395,8 +394,9 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
                                                 {DNNL_ARG_DST, mem(y, descOf(y))}};
   if (!ws.empty())
     args[DNNL_ARG_WORKSPACE] = dnnl::memory(pd.workspace_desc(), context().engine, ws.data());
-  runCached(keyOf(isMax ? "max_pool" : "avg_pool", {&x, &y}, {TG_POOL_ARGS, includePad}),
-            [&] { return dnnl::primitive(dnnl::pooling_forward(pd)); }, args);
+  runCached(
+      keyOf(isMax ? "max_pool" : "avg_pool", {&x, &y}, {TG_POOL_ARGS, includePad}),
+      [&] { return dnnl::primitive(dnnl::pooling_forward(pd)); }, args);
 }
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
@@ -417,8 +417,12 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
                          int64_t includePad, TG_POOL_PARAMS) {
   View dy = viewOf(dym), dx = viewOf(dxm);
   View x = xm ? viewOf(xm) : dx;
-  std::vector<float> y(size_t(dnnl::memory::desc(dy.sizes, dt::f32, dnnl::memory::format_tag::nchw).get_size() / sizeof(float)));
-  View yv{y.data(), dy.sizes, {dy.sizes[1] * dy.sizes[2] * dy.sizes[3], dy.sizes[2] * dy.sizes[3], dy.sizes[3], 1}};
+  std::vector<float> y(
+      size_t(dnnl::memory::desc(dy.sizes, dt::f32, dnnl::memory::format_tag::nchw).get_size() /
+             sizeof(float)));
+  View yv{y.data(),
+          dy.sizes,
+          {dy.sizes[1] * dy.sizes[2] * dy.sizes[3], dy.sizes[2] * dy.sizes[3], dy.sizes[3], 1}};
   try {
     auto fwd = poolForwardPd(x, yv, isMax, includePad, TG_POOL_ARGS);
     std::vector<uint8_t> ws(fwd.workspace_desc().get_size());
@@ -426,7 +430,8 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
     if (isMax)
       runCached(keyOf("max_pool", {&x, &yv}, {TG_POOL_ARGS, 0}),
                 [&] { return dnnl::primitive(dnnl::pooling_forward(fwd)); },
-                {{DNNL_ARG_SRC, mem(x, descOf(x))}, {DNNL_ARG_DST, mem(yv, descOf(yv))},
+                {{DNNL_ARG_SRC, mem(x, descOf(x))},
+                 {DNNL_ARG_DST, mem(yv, descOf(yv))},
                  {DNNL_ARG_WORKSPACE, wsMem}});
     auto make = [&] {
       dnnl::pooling_backward::desc d(poolAlgorithm(isMax, includePad), descOf(dx), descOf(dy),
@@ -438,8 +443,9 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
                                                   {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}};
     if (isMax)
       args[DNNL_ARG_WORKSPACE] = wsMem;
-    runCached(keyOf(isMax ? "max_pool_bwd" : "avg_pool_bwd", {&dy, &dx}, {TG_POOL_ARGS, includePad}),
-              make, args);
+    runCached(
+        keyOf(isMax ? "max_pool_bwd" : "avg_pool_bwd", {&dy, &dx}, {TG_POOL_ARGS, includePad}),
+        make, args);
   } catch (const dnnl::error &e) {
     tg::setKernelError(std::string("oneDNN pooling backward: ") + e.what());
   }
@@ -540,14 +546,16 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
   } else if (symbol == tg::abi::kFusedMatmulF32) {
     if (!shape(4, 3))
       return false;
-    _mlir_ciface_tgrt_fused_matmul_f32(m(0), m(1), m(2), m(3), int32_t(p(0)), int32_t(p(1)), int32_t(p(2)));
+    _mlir_ciface_tgrt_fused_matmul_f32(m(0), m(1), m(2), m(3), int32_t(p(0)), int32_t(p(1)),
+                                       int32_t(p(2)));
   } else if (symbol == tg::abi::kConv2dF32 || symbol == tg::abi::kConv2dBackpropInputF32 ||
              symbol == tg::abi::kConv2dBackpropFilterF32) {
     if (!shape(3, 9))
       return false;
-    auto fn = symbol == tg::abi::kConv2dF32                   ? _mlir_ciface_tgrt_conv2d_f32
-              : symbol == tg::abi::kConv2dBackpropInputF32 ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
-                                                           : _mlir_ciface_tgrt_conv2d_backprop_filter_f32;
+    auto fn = symbol == tg::abi::kConv2dF32 ? _mlir_ciface_tgrt_conv2d_f32
+              : symbol == tg::abi::kConv2dBackpropInputF32
+                  ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
+                  : _mlir_ciface_tgrt_conv2d_backprop_filter_f32;
     fn(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
   } else if (symbol == tg::abi::kFusedConv2dF32) {
     if (!shape(4, 10))
@@ -561,15 +569,18 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
   } else if (symbol == tg::abi::kAvgPool2dF32) {
     if (!shape(2, 9))
       return false;
-    _mlir_ciface_tgrt_avg_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
+    _mlir_ciface_tgrt_avg_pool2d_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7),
+                                     p(8));
   } else if (symbol == tg::abi::kMaxPool2dGradF32) {
     if (!shape(3, 8))
       return false;
-    _mlir_ciface_tgrt_max_pool2d_grad_f32(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7));
+    _mlir_ciface_tgrt_max_pool2d_grad_f32(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5),
+                                          p(6), p(7));
   } else if (symbol == tg::abi::kAvgPool2dGradF32) {
     if (!shape(2, 9))
       return false;
-    _mlir_ciface_tgrt_avg_pool2d_grad_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
+    _mlir_ciface_tgrt_avg_pool2d_grad_f32(m(0), m(1), p(0), p(1), p(2), p(3), p(4), p(5), p(6),
+                                          p(7), p(8));
   } else {
     known = false;
   }

@@ -16,7 +16,7 @@
 
 namespace {
 
-constexpr size_t kHeader = 64;                 ///< keeps the payload 64-byte aligned
+constexpr size_t kHeader = 64;                      ///< keeps the payload 64-byte aligned
 constexpr size_t kMaxCachedBytes = size_t(1) << 31; ///< 2 GiB held for reuse at most
 
 struct Cache {

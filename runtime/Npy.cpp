@@ -16,8 +16,8 @@ struct DtypeInfo {
   const char *descr, *name;
   size_t size;
 };
-const DtypeInfo kDtypes[] = {{"<f4", "f32", 4}, {"<f8", "f64", 8}, {"<i4", "i32", 4},
-                             {"<i8", "i64", 8}, {"|b1", "i1", 1}};
+const DtypeInfo kDtypes[] = {
+    {"<f4", "f32", 4}, {"<f8", "f64", 8}, {"<i4", "i32", 4}, {"<i8", "i64", 8}, {"|b1", "i1", 1}};
 
 absl::Status bad(const std::string &path, const std::string &what) {
   return absl::InvalidArgumentError(absl::StrCat("'", path, "': not a valid .npy file: ", what));
@@ -85,8 +85,8 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path) {
   size_t offset = headerStart + headerLen, need = count * info->size;
   if (data.size() - offset != need)
     return bad(path, absl::StrCat("shape [", absl::StrJoin(a.shape, ", "), "] of ", a.dtype,
-                                  " needs ", need, " data bytes after offset ", offset, ", the file has ",
-                                  data.size() - offset));
+                                  " needs ", need, " data bytes after offset ", offset,
+                                  ", the file has ", data.size() - offset));
   a.bytes.assign(data.begin() + long(offset), data.end());
   return a;
 }
@@ -97,18 +97,20 @@ absl::Status writeNpy(const std::string &path, const NpyArray &array) {
     if (array.dtype == d.name)
       info = &d;
   if (!info)
-    return absl::InvalidArgumentError(absl::StrCat("cannot write dtype '", array.dtype, "' to .npy"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write dtype '", array.dtype, "' to .npy"));
   std::string shape = absl::StrJoin(array.shape, ", ");
   if (array.shape.size() == 1)
     shape += ",";
-  std::string header = absl::StrCat("{'descr': '", info->descr, "', 'fortran_order': False, 'shape': (",
-                                    shape, "), }");
+  std::string header = absl::StrCat("{'descr': '", info->descr,
+                                    "', 'fortran_order': False, 'shape': (", shape, "), }");
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
   std::ofstream out(path, std::ios::binary);
   if (!out)
-    return absl::InvalidArgumentError(absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
   out.write("\x93NUMPY\x01\x00", 8);
   char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
   out.write(len, 2);

@@ -1,5 +1,4 @@
 //===- Runtime.cpp - artifact loading, buffers, entry points --------------===//
-#include "tg/tg_runtime.h"
 #include "runtime/Denormals.h"
 #include "runtime/KernelStatus.h"
 #include "runtime/Kernels.h"
@@ -7,6 +6,7 @@
 #include "support/KernelAbi.h"
 #include "support/Manifest.h"
 #include "support/Trailer.h"
+#include "tg/tg_runtime.h"
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -176,28 +176,34 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
   a->path = path;
   FILE *f = std::fopen(path, "rb");
   if (!f)
-    return fail(TG_NOT_FOUND, absl::StrCat("cannot open artifact '", path, "': ", std::strerror(errno)));
+    return fail(TG_NOT_FOUND,
+                absl::StrCat("cannot open artifact '", path, "': ", std::strerror(errno)));
   std::string bytes;
   char chunk[1 << 16];
   for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, f)) > 0;)
     bytes.append(chunk, n);
   std::fclose(f);
-  if (bytes.size() < 4 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0)
+  if (bytes.size() < 4 || std::memcmp(bytes.data(),
+                                      "\x7f"
+                                      "ELF",
+                                      4) != 0)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("'", path, "' is not a tgx artifact (not an ELF shared object)"));
   // Check the integrity trailer before the dynamic loader touches the file.
   if (bytes.size() < kTrailerSize ||
       std::memcmp(bytes.data() + bytes.size() - kTrailerSize, kTrailerMagic, 8) != 0)
     return fail(TG_INVALID_ARGUMENT,
-                absl::StrCat("'", path, "' is truncated or not written by tgc compile (no "
-                             "integrity trailer in its last ", kTrailerSize, " bytes)"));
+                absl::StrCat("'", path,
+                             "' is truncated or not written by tgc compile (no "
+                             "integrity trailer in its last ",
+                             kTrailerSize, " bytes)"));
   uint64_t fields[2];
   std::memcpy(fields, bytes.data() + bytes.size() - 16, 16);
   size_t elfSize = bytes.size() - kTrailerSize;
   if (fields[0] != elfSize)
     return fail(TG_INVALID_ARGUMENT,
-                absl::StrCat("'", path, "' is truncated or padded: its trailer records ",
-                             fields[0], " bytes of code, the file holds ", elfSize));
+                absl::StrCat("'", path, "' is truncated or padded: its trailer records ", fields[0],
+                             " bytes of code, the file holds ", elfSize));
   if (fnv1a64(bytes.data(), elfSize) != fields[1])
     return fail(TG_INVALID_ARGUMENT, absl::StrCat("'", path, "' is corrupted (checksum mismatch)"));
   // A name without a slash would make dlopen search the library path.
@@ -301,8 +307,8 @@ extern "C" tg_status tg_session_read(const tg_session *session, const char *name
   if (!b)
     return fail(TG_NOT_FOUND, absl::StrCat("no buffer named '", name, "'"));
   if (bytes != b->bytes)
-    return fail(TG_INVALID_ARGUMENT, absl::StrCat("buffer '", name, "' holds ", b->bytes,
-                                                  " bytes, got ", bytes));
+    return fail(TG_INVALID_ARGUMENT,
+                absl::StrCat("buffer '", name, "' holds ", b->bytes, " bytes, got ", bytes));
   std::memcpy(data, b->data.get(), bytes);
   return TG_OK;
 }

@@ -54,9 +54,9 @@ absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
       return absl::InvalidArgumentError(absl::StrCat("'", path, "' lacks tensor '", a->name, "' (",
                                                      std::string(roleName(a->role)), ")"));
     if (t->dtype != dtypeName(a->dtype) || t->shape != a->shape)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", path, "': tensor '", a->name, "' is ", t->dtype, " ", shapeToString(t->shape),
-          ", the artifact's buffer is ", a->typeString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "': tensor '", a->name, "' is ", t->dtype, " ",
+                       shapeToString(t->shape), ", the artifact's buffer is ", a->typeString()));
   }
   if (ck.tensors.size() != saved.size())
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' holds ", ck.tensors.size(),
@@ -67,8 +67,8 @@ absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
 
 } // namespace
 
-absl::Status Checkpointer::restore(const std::string &path, rt::Session &session,
-                                   int64_t perEpoch, Position &pos) const {
+absl::Status Checkpointer::restore(const std::string &path, rt::Session &session, int64_t perEpoch,
+                                   Position &pos) const {
   auto ck = readSafetensors(path);
   if (!ck.ok())
     return ck.status();
@@ -77,14 +77,13 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
     return it == ck->metadata.end() ? std::string() : it->second;
   };
   if (meta("format") != "tgc-checkpoint/1")
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' is not a tgc training checkpoint (metadata format '",
-                     meta("format"), "')"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", path, "' is not a tgc training checkpoint (metadata format '", meta("format"), "')"));
   if (meta("artifact_hash") != hash_)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", path, "' was written by another artifact (hash ", meta("artifact_hash"), ", '",
-        meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
-        ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path, "' was written by another artifact (hash ", meta("artifact_hash"),
+                     ", '", meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
+                     ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
   if (absl::Status s = checkTensors(path, *ck, saved_); !s.ok())
     return s;
   try {
@@ -97,8 +96,8 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
         absl::StrCat("'", path, "': metadata step/epoch/position/train_seconds are not numbers"));
   }
   if (meta("seed") != std::to_string(o_.seed))
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", path, "' was trained with --seed ", meta("seed"), "; resume with the same seed"));
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' was trained with --seed ",
+                                                   meta("seed"), "; resume with the same seed"));
   if (pos.batch < 0 || pos.batch >= perEpoch)
     return absl::InvalidArgumentError(absl::StrCat("'", path, "': data position ", pos.batch,
                                                    " is past the ", perEpoch,

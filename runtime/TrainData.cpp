@@ -53,8 +53,8 @@ struct Inputs {
     std::vector<std::string> n;
     for (const BufferSpec &a : entry.args)
       if (isBatchInput(a.role))
-        n.push_back(absl::StrCat(a.name, " (", std::string(roleName(a.role)), " ",
-                                 a.typeString(), ")"));
+        n.push_back(
+            absl::StrCat(a.name, " (", std::string(roleName(a.role)), " ", a.typeString(), ")"));
     return absl::StrJoin(n, ", ");
   }
   const EntrySpec &entry;
@@ -105,9 +105,11 @@ absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, cons
 absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &in,
                                     const std::string &flag) {
   if (in.data.size() != 1 || in.labels.size() != 1)
-    return absl::InvalidArgumentError(absl::StrCat(
-        flag, " ", textFile, ": text feeds one data argument and one label argument (the "
-        "next characters); this artifact has ", in.names()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", textFile,
+                     ": text feeds one data argument and one label argument (the "
+                     "next characters); this artifact has ",
+                     in.names()));
   auto corpus = data::readText(textFile);
   if (!corpus.ok())
     return corpus.status();

@@ -86,8 +86,8 @@ absl::Status Loop::runEpoch() {
   if (pos_.batch == 0)
     if (absl::Status s = zeroBuffers(t_.session, t_.modelState); !s.ok())
       return s;
-  data::Batcher batcher(ds, s_.batch, ds.order(o_.seed, pos_.epoch, s_.shuffle), pos_.batch,
-                        o_.pad, o_.prefetch);
+  data::Batcher batcher(ds, s_.batch, ds.order(o_.seed, pos_.epoch, s_.shuffle), pos_.batch, o_.pad,
+                        o_.prefetch);
   while (pos_.step < s_.totalSteps) {
     auto b = batcher.next();
     if (!b)
@@ -105,9 +105,9 @@ absl::Status Loop::runEpoch() {
 absl::Status Loop::afterStep(const data::Batch &batch, Values &v) {
   double loss = v["loss"]; // a step without a loss result reports loss 0
   if (!std::isfinite(loss))
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the loss became ", loss, " at step ", pos_.step + 1, " (epoch ", pos_.epoch + 1,
-        ", batch ", batch.index + 1, "); try a smaller --lr"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the loss became ", loss, " at step ", pos_.step + 1, " (epoch ",
+                     pos_.epoch + 1, ", batch ", batch.index + 1, "); try a smaller --lr"));
   ++pos_.step;
   ++stepsThisRun_;
   pos_.batch = batch.index + 1;

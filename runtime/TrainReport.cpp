@@ -104,7 +104,9 @@ void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &
   std::fprintf(stderr, "training %s on %s: %lld steps of batch %lld (%lld per epoch, %s)%s%s\n",
                o.artifact.c_str(), data.description.c_str(), (long long)s.totalSteps,
                (long long)s.batch, (long long)s.perEpoch, batches.c_str(),
-               s.shuffle ? ", shuffled" : ds.shuffles() ? "" : ", in stream order",
+               s.shuffle       ? ", shuffled"
+               : ds.shuffles() ? ""
+                               : ", in stream order",
                resetsState ? "; recurrent state reset to zero at each epoch start" : "");
 }
 
@@ -125,8 +127,8 @@ Values Means::get() const {
   return m;
 }
 
-Reporter::Reporter(const TrainOptions &o, const Schedule &s, const StepEntry &step,
-                   MetricsLog &log, double priorSeconds)
+Reporter::Reporter(const TrainOptions &o, const Schedule &s, const StepEntry &step, MetricsLog &log,
+                   double priorSeconds)
     : s_(s), step_(step), log_(log), priorSeconds_(priorSeconds), start_(Clock::now()),
       windowStart_(start_) {
   bool tty = ::isatty(2);

@@ -51,9 +51,10 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
     return manifest.status();
   StepEntry step = stepEntry(*manifest, "train_step");
   if (!step)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "'", o.artifact, "' has no train_step: compile a model that has a training spec "
-        "(Graph::minimize, or a tg.train module attribute)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", o.artifact,
+                     "' has no train_step: compile a model that has a training spec "
+                     "(Graph::minimize, or a tg.train module attribute)"));
   StepEntry evalStep = stepEntry(*manifest, "eval_step");
 
   // Data, checked against the artifact before anything runs.

@@ -48,7 +48,7 @@ struct TrainOptions {
 struct TrainResult {
   int64_t steps = 0, epochs = 0; ///< totals, including resumed ones
   int64_t stepsPerEpoch = 0;
-  double seconds = 0;            ///< wall time of this run
+  double seconds = 0;                                ///< wall time of this run
   std::map<std::string, double> lastTrain, lastEval; ///< means of the last epoch
   std::string lastCheckpoint;
 };

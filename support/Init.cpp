@@ -40,8 +40,8 @@ static std::pair<double, double> fans(const std::vector<int64_t> &shape) {
 }
 
 absl::StatusOr<std::vector<double>> initialValues(const InitSpec &spec,
-                                                  const std::vector<int64_t> &shape,
-                                                  uint64_t seed, const std::string &name) {
+                                                  const std::vector<int64_t> &shape, uint64_t seed,
+                                                  const std::string &name) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;

@@ -20,7 +20,7 @@
 namespace tg {
 
 struct InitSpec {
-  std::string kind = "zeros"; ///< zeros ones constant uniform normal glorot_* he_*
+  std::string kind = "zeros";           ///< zeros ones constant uniform normal glorot_* he_*
   std::map<std::string, double> fields; ///< value low high mean stddev gain fan_in fan_out
 };
 
@@ -29,8 +29,8 @@ uint32_t initStream(const std::string &name);
 
 /// Values (row-major, in double) of a tensor of `shape` under `spec`.
 absl::StatusOr<std::vector<double>> initialValues(const InitSpec &spec,
-                                                  const std::vector<int64_t> &shape,
-                                                  uint64_t seed, const std::string &name);
+                                                  const std::vector<int64_t> &shape, uint64_t seed,
+                                                  const std::string &name);
 
 } // namespace tg
 

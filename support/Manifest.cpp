@@ -48,7 +48,7 @@ const BufferSpec *EntrySpec::findResult(std::string_view n) const {
 
 const std::string &EntrySpec::bufferOf(const BufferSpec &result) const {
   return result.alias >= 0 && size_t(result.alias) < args.size() ? args[size_t(result.alias)].name
-                                                                  : result.name;
+                                                                 : result.name;
 }
 
 const EntrySpec *Manifest::findEntry(std::string_view n) const {
@@ -185,8 +185,8 @@ public:
       b.shape.push_back(d.get<int64_t>());
     }
     if (j.contains("role")) {
-      std::optional<Role> role = j["role"].is_string() ? parseRole(j["role"].get<std::string>())
-                                                       : std::nullopt;
+      std::optional<Role> role =
+          j["role"].is_string() ? parseRole(j["role"].get<std::string>()) : std::nullopt;
       if (!role)
         return error(where, absl::StrCat("'", b.name, "' has unknown role ", j["role"].dump()));
       b.role = *role;
@@ -239,8 +239,8 @@ public:
         return s;
       call.operands.push_back(std::move(op));
     }
-    if (absl::Status s = ints(k["params"], absl::StrCat("kernels.", call.symbol), "params",
-                              call.params, false);
+    if (absl::Status s =
+            ints(k["params"], absl::StrCat("kernels.", call.symbol), "params", call.params, false);
         !s.ok())
       return s;
     return call;

@@ -13,8 +13,8 @@
 #define TG_SUPPORT_MANIFEST_H
 
 #include "support/Init.h"
-#include "tg/Vocabulary.h"
 #include "tg/Tensor.h"
+#include "tg/Vocabulary.h"
 
 #include "absl/status/statusor.h"
 
@@ -38,9 +38,9 @@ struct BufferSpec {
   Role role = Role::None; ///< arguments only
   DType dtype = DType::f32;
   std::vector<int64_t> shape;
-  std::optional<InitSpec> init;        ///< params (and state) with tg.init
-  std::optional<double> defaultValue;  ///< hypers with tg.default
-  int alias = -1; ///< results: the argument index updated in place (tg.alias)
+  std::optional<InitSpec> init;       ///< params (and state) with tg.init
+  std::optional<double> defaultValue; ///< hypers with tg.default
+  int alias = -1;                     ///< results: the argument index updated in place (tg.alias)
 
   int64_t numElements() const;
   size_t byteSize() const { return size_t(numElements()) * dtypeSize(dtype); }
@@ -50,7 +50,7 @@ struct BufferSpec {
 
 struct EntrySpec {
   std::string name;
-  std::string symbol;           ///< tg_entry_<name>
+  std::string symbol;            ///< tg_entry_<name>
   std::string kind = "function"; ///< train_step | eval_step | predict | function
   std::vector<BufferSpec> args, results;
 

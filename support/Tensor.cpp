@@ -10,20 +10,27 @@ namespace tg {
 
 absl::string_view dtypeName(DType dtype) {
   switch (dtype) {
-  case DType::f32: return "f32";
-  case DType::f16: return "f16";
-  case DType::bf16: return "bf16";
-  case DType::f64: return "f64";
-  case DType::i1: return "i1";
-  case DType::i32: return "i32";
-  case DType::i64: return "i64";
+  case DType::f32:
+    return "f32";
+  case DType::f16:
+    return "f16";
+  case DType::bf16:
+    return "bf16";
+  case DType::f64:
+    return "f64";
+  case DType::i1:
+    return "i1";
+  case DType::i32:
+    return "i32";
+  case DType::i64:
+    return "i64";
   }
   return "?";
 }
 
 absl::StatusOr<DType> parseDType(absl::string_view name) {
-  for (DType d : {DType::f32, DType::f16, DType::bf16, DType::f64, DType::i1, DType::i32,
-                  DType::i64})
+  for (DType d :
+       {DType::f32, DType::f16, DType::bf16, DType::f64, DType::i1, DType::i32, DType::i64})
     if (dtypeName(d) == name)
       return d;
   return absl::InvalidArgumentError(
@@ -31,8 +38,7 @@ absl::StatusOr<DType> parseDType(absl::string_view name) {
 }
 
 bool isFloat(DType dtype) {
-  return dtype == DType::f32 || dtype == DType::f16 || dtype == DType::bf16 ||
-         dtype == DType::f64;
+  return dtype == DType::f32 || dtype == DType::f16 || dtype == DType::bf16 || dtype == DType::f64;
 }
 
 std::string shapeToString(const std::vector<int64_t> &shape) {

@@ -17,9 +17,9 @@ struct OptimizerName {
   std::string_view name;
 };
 constexpr OptimizerName kOptimizerNames[] = {
-    {OptimizerKind::Sgd, "sgd"},         {OptimizerKind::Momentum, "momentum"},
+    {OptimizerKind::Sgd, "sgd"},           {OptimizerKind::Momentum, "momentum"},
     {OptimizerKind::Nesterov, "nesterov"}, {OptimizerKind::RmsProp, "rmsprop"},
-    {OptimizerKind::Adam, "adam"},       {OptimizerKind::AdamW, "adamw"}};
+    {OptimizerKind::Adam, "adam"},         {OptimizerKind::AdamW, "adamw"}};
 } // namespace
 
 std::string_view roleName(Role role) {

@@ -22,7 +22,8 @@ namespace tg {
 namespace tools {
 namespace {
 
-const char *kCompileUsage = R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--no-fusion]
+const char *kCompileUsage =
+    R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--no-fusion]
                    [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry

@@ -87,23 +87,23 @@ void drawPanel(std::string &svg, const Panel &p, double x0, double y0, double w,
                            px - 6, Y(v) + 4, number(v));
   }
   for (double s = 0; s <= maxStep + xStep / 2; s += xStep)
-    svg += absl::StrFormat(
-        R"(<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">%s</text>)"
-        "\n",
-        X(s), py + ph + 16, number(s));
-  svg += absl::StrFormat(R"(<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">step</text>)"
-                         "\n",
-                         px + pw / 2, py + ph + 32);
+    svg +=
+        absl::StrFormat(R"(<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">%s</text>)"
+                        "\n",
+                        X(s), py + ph + 16, number(s));
+  svg +=
+      absl::StrFormat(R"(<text x="%.1f" y="%.1f" font-size="11" text-anchor="middle">step</text>)"
+                      "\n",
+                      px + pw / 2, py + ph + 32);
   auto line = [&](const Series &s, const char *color, bool dots) {
     if (s.empty())
       return;
     std::string pts;
     for (auto &[x, y] : s)
       pts += absl::StrFormat("%.1f,%.1f ", X(x), Y(y));
-    svg += absl::StrFormat(
-        R"(<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>)"
-        "\n",
-        color, pts);
+    svg += absl::StrFormat(R"(<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>)"
+                           "\n",
+                           color, pts);
     if (dots)
       for (auto &[x, y] : s)
         svg += absl::StrFormat(R"(<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>)"
@@ -118,9 +118,9 @@ void drawPanel(std::string &svg, const Panel &p, double x0, double y0, double w,
   bool high = !last.empty() && Y(last.back().second) < py + ph * 0.4;
   double lx = px + pw - 150, ly = high ? py + ph - 40 : py + 8;
   int row = 0;
-  for (auto [name, color, s] : {std::tuple<const char *, const char *, const Series *>{
-                                    "train", "#1f77b4", &p.train},
-                                {"eval", "#ff7f0e", &p.eval}}) {
+  for (auto [name, color, s] :
+       {std::tuple<const char *, const char *, const Series *>{"train", "#1f77b4", &p.train},
+        {"eval", "#ff7f0e", &p.eval}}) {
     if (s->empty())
       continue;
     double y = ly + 16 * row++;
@@ -187,7 +187,8 @@ int plotCommand(int argc, char **argv) {
     }
   }
   if (points == 0)
-    return error("plot: '" + input + "' has no train or eval metrics (write them with tgc train "
+    return error("plot: '" + input +
+                 "' has no train or eval metrics (write them with tgc train "
                  "--metrics FILE or --checkpoint-dir)");
   std::vector<Panel *> order;
   if (panels.count("loss"))
@@ -219,7 +220,8 @@ int plotCommand(int argc, char **argv) {
         rasterizer = findProgram(p);
     if (rasterizer.empty())
       return error("plot: PNG needs an SVG rasterizer: install one with 'sudo apt-get install "
-                   "librsvg2-bin', or write -o " + output.substr(0, output.size() - 3) + "svg");
+                   "librsvg2-bin', or write -o " +
+                   output.substr(0, output.size() - 3) + "svg");
     if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tgc-plot", "svg", temp))
       return error("plot: cannot create a temporary file: " + ec.message());
     svgPath = temp.str().str();

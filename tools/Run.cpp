@@ -30,7 +30,8 @@ namespace tg {
 namespace tools {
 namespace {
 
-const char *kRunUsage = R"(usage: tgc run MODEL.tgx [--fn NAME] [--input NAME=FILE.npy ...] [--output DIR]
+const char *kRunUsage =
+    R"(usage: tgc run MODEL.tgx [--fn NAME] [--input NAME=FILE.npy ...] [--output DIR]
                     [--seed S] [--repeat N] [--checkpoint FILE.safetensors]
 
 Creates a session (params and state from their initializers with the seed,
@@ -78,8 +79,8 @@ absl::Status parseRunArgs(int argc, char **argv, RunArgs &args) {
     if (!a.empty() && a[0] == '-')
       return absl::InvalidArgumentError("run: unknown option '" + a + "' (see tgc run --help)");
     if (!args.path.empty())
-      return absl::InvalidArgumentError("run: more than one artifact ('" + args.path + "', '" +
-                                        a + "')");
+      return absl::InvalidArgumentError("run: more than one artifact ('" + args.path + "', '" + a +
+                                        "')");
     args.path = a;
   }
   if (args.path.empty())
@@ -87,8 +88,8 @@ absl::Status parseRunArgs(int argc, char **argv, RunArgs &args) {
   char *end = nullptr;
   args.seed = std::strtoull(seedText.c_str(), &end, 10);
   if (seedText.empty() || *end || !std::isdigit(static_cast<unsigned char>(seedText[0])))
-    return absl::InvalidArgumentError("run: --seed needs a non-negative integer, got '" +
-                                      seedText + "'");
+    return absl::InvalidArgumentError("run: --seed needs a non-negative integer, got '" + seedText +
+                                      "'");
   args.repeat = std::strtol(repeatText.c_str(), &end, 10);
   if (repeatText.empty() || *end || args.repeat < 1)
     return absl::InvalidArgumentError("run: --repeat needs an integer >= 1, got '" + repeatText +
@@ -116,8 +117,7 @@ absl::StatusOr<const EntrySpec *> chooseEntry(const Manifest &m, const RunArgs &
 }
 
 /// Trained params (and state) by name; the entry's params must all be there.
-absl::Status loadCheckpoint(const std::string &file, const EntrySpec &entry,
-                            rt::Session &session) {
+absl::Status loadCheckpoint(const std::string &file, const EntrySpec &entry, rt::Session &session) {
   auto ck = readSafetensors(file);
   if (!ck.ok())
     return ck.status();
@@ -167,8 +167,7 @@ absl::Status writeResults(const EntrySpec &entry, const rt::Session &session,
                           const std::string &outputDir) {
   if (!outputDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
-      return absl::PermissionDeniedError("run: cannot create '" + outputDir + "': " +
-                                         ec.message());
+      return absl::PermissionDeniedError("run: cannot create '" + outputDir + "': " + ec.message());
   }
   for (const BufferSpec &r : entry.results) {
     // A result updated in place lives in its argument's buffer.
@@ -215,8 +214,8 @@ absl::Status run(const RunArgs &args) {
     if (absl::Status s = session->run(fn); !s.ok())
       return s;
   double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("ran %s %ld time(s) in %.3f ms (%.3f ms each)\n", fn.c_str(), args.repeat,
-              sec * 1e3, sec * 1e3 / double(args.repeat));
+  std::printf("ran %s %ld time(s) in %.3f ms (%.3f ms each)\n", fn.c_str(), args.repeat, sec * 1e3,
+              sec * 1e3 / double(args.repeat));
   return writeResults(**entry, *session, args.outputDir);
 }
 

@@ -22,7 +22,8 @@ namespace tg {
 namespace tools {
 namespace {
 
-const char *kTrainUsage = R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
+const char *kTrainUsage =
+    R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
                       [--epochs N | --steps N] [--lr LR] [--seed S]
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]

@@ -99,8 +99,8 @@ std::string toDot(mlir::func::FuncOp fn) {
       for (unsigned i = 0; i < op.getNumOperands(); ++i) {
         std::string id = "r" + std::to_string(i);
         os << "  " << id << " [shape=octagon, style=filled, fillcolor=\"#fff3b0\", label=\""
-           << escape(resultName(fn, i)) << "\\n" << escape(typeLabel(op.getOperand(i).getType()))
-           << "\"];\n";
+           << escape(resultName(fn, i)) << "\\n"
+           << escape(typeLabel(op.getOperand(i).getType())) << "\"];\n";
         auto it = ids.find(op.getOperand(i));
         if (it != ids.end())
           os << "  " << it->second << " -> " << id << ";\n";
@@ -159,8 +159,8 @@ int vizCommand(int argc, char **argv) {
   }
   if (input.empty() || output.empty())
     return error("viz: needs MODEL.tg.mlir and -o OUT (see tgc viz --help)");
-  std::string ext = output.substr(output.rfind('.') == std::string::npos ? output.size()
-                                                                          : output.rfind('.') + 1);
+  std::string ext =
+      output.substr(output.rfind('.') == std::string::npos ? output.size() : output.rfind('.') + 1);
   if (ext != "dot" && ext != "svg" && ext != "png" && ext != "pdf")
     return error("viz: -o '" + output + "': use a .svg, .png, .pdf or .dot file");
   auto module = Module::load(input);

@@ -48,5 +48,6 @@ int main(int argc, char **argv) {
     return tg::tools::plotCommand(argc, argv);
   if (command == "viz")
     return tg::tools::vizCommand(argc, argv);
-  return error("unknown command '" + command + "' (compile, run, train, inspect, plot, viz; see tgc --help)");
+  return error("unknown command '" + command +
+               "' (compile, run, train, inspect, plot, viz; see tgc --help)");
 }

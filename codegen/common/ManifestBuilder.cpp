@@ -109,15 +109,17 @@ absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
     auto kind = fn->getAttrOfType<StringAttr>(TgDialect::kEntryAttr);
     e.kind = kind ? kind.getValue().str() : "function";
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-      auto b = describeBuffer(fn.getArgumentTypes()[i], fn.getArgAttrDict(i),
-                              "arg" + std::to_string(i), absl::StrCat("@", e.name, " argument #", i));
+      auto b =
+          describeBuffer(fn.getArgumentTypes()[i], fn.getArgAttrDict(i), "arg" + std::to_string(i),
+                         absl::StrCat("@", e.name, " argument #", i));
       if (!b.ok())
         return b.status();
       e.args.push_back(std::move(*b));
     }
     for (unsigned i = 0; i < fn.getNumResults(); ++i) {
-      auto b = describeBuffer(fn.getResultTypes()[i], fn.getResultAttrDict(i),
-                              "result" + std::to_string(i), absl::StrCat("@", e.name, " result #", i));
+      auto b =
+          describeBuffer(fn.getResultTypes()[i], fn.getResultAttrDict(i),
+                         "result" + std::to_string(i), absl::StrCat("@", e.name, " result #", i));
       if (!b.ok())
         return b.status();
       e.results.push_back(std::move(*b));

@@ -43,10 +43,9 @@ namespace tg {
 namespace {
 
 /// The x86 features a runtime checks before loading (tg_runtime's list).
-const char *const kCheckedFeatures[] = {"sse4.2",   "avx",      "avx2",     "fma",
-                                        "bmi",      "bmi2",     "avx512f",  "avx512vl",
-                                        "avx512bw", "avx512dq", "avx512cd", "avx512vnni",
-                                        "avx512bf16"};
+const char *const kCheckedFeatures[] = {
+    "sse4.2",   "avx",      "avx2",     "fma",      "bmi",        "bmi2",      "avx512f",
+    "avx512vl", "avx512bw", "avx512dq", "avx512cd", "avx512vnni", "avx512bf16"};
 
 class Timer {
 public:
@@ -95,8 +94,8 @@ absl::StatusOr<CpuTarget> selectCpuTarget(const std::string &targetCpu) {
   if (t.cpu == "native") {
     t.cpu = llvm::sys::getHostCPUName().str();
     for (auto &f : llvm::sys::getHostCPUFeatures())
-      features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
-                  f.first().str();
+      features +=
+          (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
   }
   t.machine.reset(target->createTargetMachine(t.triple, t.cpu, features, llvm::TargetOptions(),
                                               llvm::Reloc::PIC_, std::nullopt,
@@ -116,8 +115,8 @@ std::vector<KernelCall> collectKernelCalls(ModuleOp module) {
   std::vector<KernelCall> calls;
   std::set<std::string> seen;
   module.walk([&](func::CallOp call) {
-    if (!call.getCallee().starts_with(llvm::StringRef(abi::kKernelPrefix.data(),
-                                                      abi::kKernelPrefix.size())))
+    if (!call.getCallee().starts_with(
+            llvm::StringRef(abi::kKernelPrefix.data(), abi::kKernelPrefix.size())))
       return;
     KernelCall k;
     k.symbol = call.getCallee().str();
@@ -171,9 +170,9 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
       continue;
     llvm::Function *callee = llvmModule->getFunction(name);
     std::string entry = (entryPrefix + name.drop_front(cInterfacePrefix.size())).str();
-    auto *wrapper = llvm::Function::Create(
-        llvm::FunctionType::get(ir.getVoidTy(), {ptrTy}, false), llvm::Function::ExternalLinkage,
-        entry, llvmModule.get());
+    auto *wrapper =
+        llvm::Function::Create(llvm::FunctionType::get(ir.getVoidTy(), {ptrTy}, false),
+                               llvm::Function::ExternalLinkage, entry, llvmModule.get());
     ir.SetInsertPoint(llvm::BasicBlock::Create(llvmContext, "entry", wrapper));
     std::vector<llvm::Value *> args;
     for (unsigned i = 0; i < callee->arg_size(); ++i) {
@@ -194,8 +193,8 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
   if (optLevel < 3)
     tm->setOptLevel(optLevel == 0 ? llvm::CodeGenOptLevel::None : llvm::CodeGenOptLevel::Less);
   if (llvm::Error err = makeOptimizingTransformer(unsigned(optLevel), 0, tm)(llvmModule.get()))
-    return absl::InternalError(absl::StrCat("LLVM optimization failed: ",
-                                            llvm::toString(std::move(err))));
+    return absl::InternalError(
+        absl::StrCat("LLVM optimization failed: ", llvm::toString(std::move(err))));
   if (options.llvmText) {
     std::string out;
     llvm::raw_string_ostream os(out);
@@ -229,7 +228,8 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
   std::string out = path;
   // Parallel loops call the LLVM OpenMP runtime (libomp).
   std::string ompDir = TG_LIBOMP_DIR, rpath = "-Wl,-rpath," + ompDir, libDir = "-L" + ompDir;
-  std::vector<llvm::StringRef> argv = {*cc, "-shared", "-o", out, objPath, libDir, "-lomp", rpath, "-lm"};
+  std::vector<llvm::StringRef> argv = {*cc,    "-shared", "-o",  out,  objPath,
+                                       libDir, "-lomp",   rpath, "-lm"};
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
   std::string execError;

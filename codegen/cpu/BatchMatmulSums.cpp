@@ -21,7 +21,8 @@ namespace {
 bool isTransposedLhsMatmul(Value v, Type resultType) {
   auto mm = v.getDefiningOp<MatmulOp>();
   return mm && v.hasOneUse() && mm.getType() == resultType && mm.getTransposeLhs() &&
-         !mm.getTransposeRhs() && llvm::cast<RankedTensorType>(mm.getLhs().getType()).getRank() == 2 &&
+         !mm.getTransposeRhs() &&
+         llvm::cast<RankedTensorType>(mm.getLhs().getType()).getRank() == 2 &&
          llvm::cast<RankedTensorType>(mm.getRhs().getType()).getRank() == 2;
 }
 
@@ -67,7 +68,8 @@ struct BatchSum : OpRewritePattern<AddOp> {
     IntegerAttr axis0 = rewriter.getI64IntegerAttr(0);
     Value a = rewriter.create<ConcatOp>(loc, lhs, axis0);
     Value b = rewriter.create<ConcatOp>(loc, rhs, axis0);
-    Value sum = rewriter.create<MatmulOp>(loc, a, b, /*transpose_lhs=*/true, /*transpose_rhs=*/false);
+    Value sum =
+        rewriter.create<MatmulOp>(loc, a, b, /*transpose_lhs=*/true, /*transpose_rhs=*/false);
     for (Value v : others)
       sum = rewriter.create<AddOp>(loc, sum, v);
     rewriter.replaceOp(root, sum);

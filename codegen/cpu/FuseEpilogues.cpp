@@ -24,8 +24,7 @@ RankedTensorType typeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType
 bool isZeroConstant(Value v) {
   DenseElementsAttr attr;
   return matchPattern(v, m_Constant(&attr)) && attr.isSplat() &&
-         llvm::isa<FloatType>(attr.getElementType()) &&
-         attr.getSplatValue<APFloat>().isZero();
+         llvm::isa<FloatType>(attr.getElementType()) && attr.getSplatValue<APFloat>().isZero();
 }
 
 /// compare(x, 0, gt) with relu(x) in the block: compare(relu(x), 0, gt).
@@ -61,9 +60,9 @@ struct FuseBias : OpRewritePattern<AddOp> {
       if (auto mm = main.getDefiningOp<MatmulOp>()) {
         if (typeOf(bias).getShape() != ArrayRef<int64_t>{rt.getShape().back()})
           continue;
-        auto fused = rewriter.create<FusedMatmulOp>(op.getLoc(), mm.getLhs(), mm.getRhs(), bias,
-                                                    mm.getTransposeLhs(), mm.getTransposeRhs(),
-                                                    "none");
+        auto fused =
+            rewriter.create<FusedMatmulOp>(op.getLoc(), mm.getLhs(), mm.getRhs(), bias,
+                                           mm.getTransposeLhs(), mm.getTransposeRhs(), "none");
         rewriter.replaceOp(op, fused.getResult());
         rewriter.eraseOp(mm);
         return success();
@@ -74,7 +73,8 @@ struct FuseBias : OpRewritePattern<AddOp> {
         // A per-channel bias broadcast as [O, 1, 1] or [1, O, 1, 1].
         bool perChannel = bt.getNumElements() == channels && bt.getRank() >= 3 &&
                           bt.getDimSize(bt.getRank() - 3) == channels &&
-                          bt.getDimSize(bt.getRank() - 1) == 1 && bt.getDimSize(bt.getRank() - 2) == 1;
+                          bt.getDimSize(bt.getRank() - 1) == 1 &&
+                          bt.getDimSize(bt.getRank() - 2) == 1;
         if (!perChannel)
           continue;
         auto flatType = RankedTensorType::get({channels}, bt.getElementType());
@@ -93,8 +93,7 @@ struct FuseBias : OpRewritePattern<AddOp> {
 };
 
 /// relu/tanh/sigmoid(fused op without activation) -> the fused op with it.
-template <typename ActOp>
-struct FuseActivation : OpRewritePattern<ActOp> {
+template <typename ActOp> struct FuseActivation : OpRewritePattern<ActOp> {
   FuseActivation(MLIRContext *ctx, StringRef name) : OpRewritePattern<ActOp>(ctx), name(name) {}
   LogicalResult matchAndRewrite(ActOp op, PatternRewriter &rewriter) const override {
     Operation *producer = op->getOperand(0).getDefiningOp();
@@ -104,8 +103,8 @@ struct FuseActivation : OpRewritePattern<ActOp> {
     auto act = producer->getAttrOfType<StringAttr>("activation");
     if (act && act.getValue() != "none")
       return failure();
-    rewriter.modifyOpInPlace(producer,
-                             [&] { producer->setAttr("activation", rewriter.getStringAttr(name)); });
+    rewriter.modifyOpInPlace(
+        producer, [&] { producer->setAttr("activation", rewriter.getStringAttr(name)); });
     rewriter.replaceOp(op, producer->getResult(0));
     return success();
   }

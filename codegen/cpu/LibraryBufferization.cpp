@@ -49,7 +49,9 @@ struct LibraryCall {
 };
 
 LibraryCall libraryCall(Operation *op) {
-  auto ints = [](ArrayRef<int64_t> a, SmallVector<int64_t> &out) { out.append(a.begin(), a.end()); };
+  auto ints = [](ArrayRef<int64_t> a, SmallVector<int64_t> &out) {
+    out.append(a.begin(), a.end());
+  };
   LibraryCall c;
   if (auto mm = llvm::dyn_cast<MatmulOp>(op)) {
     c.symbol = std::string(abi::kMatmulF32);
@@ -58,8 +60,8 @@ LibraryCall libraryCall(Operation *op) {
   }
   auto activationCode = [](StringRef a) -> int64_t {
     // The verifier admits only known activations; anything else is none.
-    return int64_t(abi::parseActivation(std::string_view(a.data(), a.size()))
-                       .value_or(abi::Activation::None));
+    return int64_t(
+        abi::parseActivation(std::string_view(a.data(), a.size())).value_or(abi::Activation::None));
   };
   if (auto fm = llvm::dyn_cast<FusedMatmulOp>(op)) {
     c.symbol = std::string(abi::kFusedMatmulF32);
@@ -141,7 +143,8 @@ struct LibraryOpBufferization
     LibraryCall call = libraryCall(op);
     Type paramType = abi::hasI32Params(call.symbol) ? rewriter.getI32Type() : rewriter.getI64Type();
     for (int64_t p : call.params) {
-      args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getIntegerAttr(paramType, p)));
+      args.push_back(
+          rewriter.create<arith::ConstantOp>(loc, rewriter.getIntegerAttr(paramType, p)));
       argTypes.push_back(paramType);
     }
     declareRuntimeFunction(op, rewriter, call.symbol, rewriter.getFunctionType(argTypes, {}));

@@ -43,12 +43,11 @@ struct LowerToLoopsPass : impl::LowerToLoopsBase<LowerToLoopsPass> {
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
       rewriter.setInsertionPoint(op);
-      bool parallel = iterationPoints(op) >= minParallelWork &&
-                      op.getNumParallelLoops() > 0 &&
+      bool parallel = iterationPoints(op) >= minParallelWork && op.getNumParallelLoops() > 0 &&
                       op.getIteratorTypesArray().front() == utils::IteratorType::parallel;
-      FailureOr<linalg::LinalgLoops> loops =
-          parallel ? linalg::linalgOpToParallelLoops(rewriter, op)
-                   : linalg::linalgOpToLoops(rewriter, op);
+      FailureOr<linalg::LinalgLoops> loops = parallel
+                                                 ? linalg::linalgOpToParallelLoops(rewriter, op)
+                                                 : linalg::linalgOpToLoops(rewriter, op);
       if (failed(loops)) {
         op->emitError() << "tg-lower-to-loops: cannot lower this op to loops";
         return signalPassFailure();

@@ -26,7 +26,7 @@ struct CompileOptions {
   std::string targetCpu = "native";
   /// Where the .tgx goes; empty: a temporary file removed when done loading.
   std::string outputPath;
-  uint64_t seed = 0; ///< initializer seed of the session
+  uint64_t seed = 0;  ///< initializer seed of the session
   bool fusion = true; ///< false: the unfused path
 };
 

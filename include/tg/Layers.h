@@ -25,10 +25,22 @@ Value activate(Value x, Activation activation);
 class Dense {
 public:
   explicit Dense(int64_t units, std::string name = "");
-  Dense &activation(Activation a) { activation_ = a; return *this; }
-  Dense &useBias(bool b) { useBias_ = b; return *this; }
-  Dense &kernelInit(Init i) { kernelInit_ = std::move(i); return *this; }
-  Dense &biasInit(Init i) { biasInit_ = std::move(i); return *this; }
+  Dense &activation(Activation a) {
+    activation_ = a;
+    return *this;
+  }
+  Dense &useBias(bool b) {
+    useBias_ = b;
+    return *this;
+  }
+  Dense &kernelInit(Init i) {
+    kernelInit_ = std::move(i);
+    return *this;
+  }
+  Dense &biasInit(Init i) {
+    biasInit_ = std::move(i);
+    return *this;
+  }
   Value operator()(Value x) const;
 
 private:
@@ -44,11 +56,26 @@ private:
 class Conv2D {
 public:
   Conv2D(int64_t filters, std::array<int64_t, 2> kernel, std::string name = "");
-  Conv2D &strides(std::array<int64_t, 2> s) { strides_ = s; return *this; }
-  Conv2D &padding(std::string p) { padding_ = std::move(p); return *this; }
-  Conv2D &activation(Activation a) { activation_ = a; return *this; }
-  Conv2D &useBias(bool b) { useBias_ = b; return *this; }
-  Conv2D &kernelInit(Init i) { kernelInit_ = std::move(i); return *this; }
+  Conv2D &strides(std::array<int64_t, 2> s) {
+    strides_ = s;
+    return *this;
+  }
+  Conv2D &padding(std::string p) {
+    padding_ = std::move(p);
+    return *this;
+  }
+  Conv2D &activation(Activation a) {
+    activation_ = a;
+    return *this;
+  }
+  Conv2D &useBias(bool b) {
+    useBias_ = b;
+    return *this;
+  }
+  Conv2D &kernelInit(Init i) {
+    kernelInit_ = std::move(i);
+    return *this;
+  }
   Value operator()(Value x) const;
 
 private:
@@ -64,7 +91,10 @@ private:
 class MaxPool2D {
 public:
   explicit MaxPool2D(std::array<int64_t, 2> pool = {2, 2}) : pool_(pool), strides_(pool) {}
-  MaxPool2D &strides(std::array<int64_t, 2> s) { strides_ = s; return *this; }
+  MaxPool2D &strides(std::array<int64_t, 2> s) {
+    strides_ = s;
+    return *this;
+  }
   Value operator()(Value x) const;
 
 private:
@@ -81,7 +111,10 @@ public:
 class Embedding {
 public:
   Embedding(int64_t vocab, int64_t dim, std::string name = "");
-  Embedding &init(Init i) { init_ = std::move(i); return *this; }
+  Embedding &init(Init i) {
+    init_ = std::move(i);
+    return *this;
+  }
   Value operator()(Value ids) const;
 
 private:
@@ -97,7 +130,10 @@ private:
 class Dropout {
 public:
   Dropout(double rate, Value seed);
-  Dropout &training(bool t) { training_ = t; return *this; }
+  Dropout &training(bool t) {
+    training_ = t;
+    return *this;
+  }
   Value operator()(Value x) const;
 
 private:
@@ -116,9 +152,18 @@ private:
 class LSTM {
 public:
   explicit LSTM(int64_t units, std::string name = "");
-  LSTM &peepholes(bool p) { peepholes_ = p; return *this; }
-  LSTM &forgetBias(double b) { forgetBias_ = b; return *this; }
-  LSTM &kernelInit(Init i) { kernelInit_ = std::move(i); return *this; }
+  LSTM &peepholes(bool p) {
+    peepholes_ = p;
+    return *this;
+  }
+  LSTM &forgetBias(double b) {
+    forgetBias_ = b;
+    return *this;
+  }
+  LSTM &kernelInit(Init i) {
+    kernelInit_ = std::move(i);
+    return *this;
+  }
 
   struct Output {
     Value sequence; ///< [B, T, units]: h at every step

@@ -12,16 +12,16 @@
 
 #include "absl/status/statusor.h"
 
+#include "absl/strings/string_view.h"
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 namespace tg {
 
 /// One argument or result of a graph function.
 struct ValueInfo {
-  std::string name; ///< tg.name, or "arg<i>" / "result<i>" when absent
+  std::string name;       ///< tg.name, or "arg<i>" / "result<i>" when absent
   Role role = Role::None; ///< tg.role of an argument; Role::None for results
   DType dtype = DType::f32;
   std::vector<int64_t> shape;

@@ -106,8 +106,8 @@ Value cast(Value x, DType dtype);
 // Stateless random numbers; `seed` is an i64 scalar tensor.
 Value randomUniform(Value seed, std::vector<int64_t> shape, double low = 0.0, double high = 1.0,
                     DType dtype = DType::f32);
-Value randomNormal(Value seed, std::vector<int64_t> shape, double mean = 0.0,
-                   double stddev = 1.0, DType dtype = DType::f32);
+Value randomNormal(Value seed, std::vector<int64_t> shape, double mean = 0.0, double stddev = 1.0,
+                   DType dtype = DType::f32);
 
 // Losses. reduction: "mean", "sum" or "none".
 Value softmaxCrossEntropy(Value logits, Value labels, const std::string &reduction = "mean");

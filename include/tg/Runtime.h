@@ -73,7 +73,8 @@ public:
   }
 
 private:
-  Session(Artifact a, std::shared_ptr<tg_session> h) : artifact_(std::move(a)), handle_(std::move(h)) {}
+  Session(Artifact a, std::shared_ptr<tg_session> h)
+      : artifact_(std::move(a)), handle_(std::move(h)) {}
   Artifact artifact_; // keeps the code loaded while the session lives
   std::shared_ptr<tg_session> handle_;
 };

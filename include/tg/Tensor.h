@@ -11,10 +11,10 @@
 
 #include "absl/status/statusor.h"
 
+#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 namespace tg {

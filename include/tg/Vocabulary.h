@@ -24,8 +24,8 @@ enum class Role {
   Hyper, ///< a scalar hyperparameter with a default (tg.default)
 };
 
-inline constexpr std::array<Role, 5> kAllRoles = {Role::Param, Role::State, Role::Data,
-                                                  Role::Label, Role::Hyper};
+inline constexpr std::array<Role, 5> kAllRoles = {Role::Param, Role::State, Role::Data, Role::Label,
+                                                  Role::Hyper};
 
 /// "param", "state", "data", "label", "hyper"; "" for Role::None.
 std::string_view roleName(Role role);

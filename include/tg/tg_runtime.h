@@ -25,8 +25,8 @@ extern "C" {
 
 typedef enum tg_status {
   TG_OK = 0,
-  TG_INVALID_ARGUMENT = 1,  /* a bad name, size, file or option */
-  TG_NOT_FOUND = 2,         /* no such file, entry point or buffer */
+  TG_INVALID_ARGUMENT = 1,    /* a bad name, size, file or option */
+  TG_NOT_FOUND = 2,           /* no such file, entry point or buffer */
   TG_FAILED_PRECONDITION = 3, /* wrong format version, CPU lacks a feature */
   TG_INTERNAL = 4
 } tg_status;

@@ -155,10 +155,21 @@ TEST(Train, EvaluationCoversEveryTestExampleExactly) {
 }
 
 std::vector<std::string> tgcTrain(const std::string &dir, bool resume) {
-  return {TGC_PATH, "train", mlpArtifact(), "--data", kFashion, "--steps", "4000",
-          "--checkpoint-every", "100", // args[8], changed by the SIGINT test
-          "--checkpoint-dir", dir, "--progress=none",
-          "--seed", "7", resume ? "--resume" : "--keep=3"};
+  return {TGC_PATH,
+          "train",
+          mlpArtifact(),
+          "--data",
+          kFashion,
+          "--steps",
+          "4000",
+          "--checkpoint-every",
+          "100", // args[8], changed by the SIGINT test
+          "--checkpoint-dir",
+          dir,
+          "--progress=none",
+          "--seed",
+          "7",
+          resume ? "--resume" : "--keep=3"};
 }
 
 pid_t spawn(const std::vector<std::string> &args) {

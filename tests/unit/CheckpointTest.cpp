@@ -48,7 +48,8 @@ TEST(Checkpoint, SafetensorsLayout) {
   std::memcpy(&len, bytes->data(), 8); // little-endian u64 header length
   EXPECT_EQ(len % 8, 0u);              // data 8-byte aligned
   std::string header = bytes->substr(8, len);
-  EXPECT_THAT(header, HasSubstr(R"("fc1.kernel":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]})"));
+  EXPECT_THAT(header,
+              HasSubstr(R"("fc1.kernel":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]})"));
   EXPECT_THAT(header, HasSubstr(R"("step":{"dtype":"I64","shape":[],"data_offsets":[24,32]})"));
   EXPECT_THAT(header, HasSubstr(R"("__metadata__":{"format":"tgc-checkpoint/1","step":"1234"})"));
   EXPECT_EQ(bytes->size(), 8 + len + 32);
@@ -97,11 +98,13 @@ TEST(Checkpoint, CorruptFilesAreClearErrors) {
               HasSubstr("tensor 'a' spans 8 bytes but F32 [3] needs 12"));
   EXPECT_THAT(errorOfBytes(withHeader(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})")),
               HasSubstr("unsupported dtype \"Q7\""));
-  EXPECT_THAT(errorOfBytes(withHeader(
-                  R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})")),
-              HasSubstr("tensors 'a' and 'b' overlap"));
-  EXPECT_THAT(errorOfBytes(withHeader(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})")),
-              HasSubstr("bad dimension -2"));
+  EXPECT_THAT(
+      errorOfBytes(withHeader(
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})")),
+      HasSubstr("tensors 'a' and 'b' overlap"));
+  EXPECT_THAT(
+      errorOfBytes(withHeader(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})")),
+      HasSubstr("bad dimension -2"));
   EXPECT_THAT(errorOfBytes(withHeader(R"({"a":{"dtype":"F32"}})")),
               HasSubstr("needs dtype, shape and data_offsets"));
   EXPECT_THAT(errorOfBytes(withHeader(R"({"__metadata__":{"step":3}})")),

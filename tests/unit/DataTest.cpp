@@ -147,7 +147,8 @@ TEST(Data, TextStreamsContinueAcrossBatches) {
   for (int64_t r = 0; r < B; ++r)
     EXPECT_EQ(streams[size_t(r)], text.substr(size_t(r * 249), 240)) << "stream " << r;
 
-  auto tooShort = Dataset::fromText(*corpus, {"chars", "i32", {200, 10}}, {"targets", "i32", {200, 10}});
+  auto tooShort =
+      Dataset::fromText(*corpus, {"chars", "i32", {200, 10}}, {"targets", "i32", {200, 10}});
   ASSERT_FALSE(tooShort.ok());
   EXPECT_THAT(errorOf(tooShort.status()), HasSubstr("too few for one batch"));
 }
@@ -162,9 +163,9 @@ TEST(Data, ShuffleIsASeededPermutationAndBatchesDropOrPad) {
   ASSERT_TRUE(ds.ok());
   auto a = ds->order(1, 0, true), b = ds->order(1, 0, true), c = ds->order(1, 1, true),
        d = ds->order(2, 0, true);
-  EXPECT_EQ(a, b);  // same seed and epoch: same order (resume depends on it)
-  EXPECT_NE(a, c);  // a new order each epoch
-  EXPECT_NE(a, d);  // and per seed
+  EXPECT_EQ(a, b); // same seed and epoch: same order (resume depends on it)
+  EXPECT_NE(a, c); // a new order each epoch
+  EXPECT_NE(a, d); // and per seed
   EXPECT_EQ(std::set<int64_t>(a.begin(), a.end()).size(), 10u);
   EXPECT_EQ(ds->order(1, 0, false), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
 

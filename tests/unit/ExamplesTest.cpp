@@ -139,7 +139,8 @@ TEST(Examples, CharLstmRuns) {
   std::vector<std::string> results;
   for (auto &r : sig->results)
     results.push_back(r.name);
-  EXPECT_EQ(results, (std::vector<std::string>{"loss", "logits", "lstm1.h", "lstm1.c", "lstm2.h", "lstm2.c"}));
+  EXPECT_EQ(results, (std::vector<std::string>{"loss", "logits", "lstm1.h", "lstm1.c", "lstm2.h",
+                                               "lstm2.c"}));
   auto out = interpretNamed(*m, "", feed(*m, 3));
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_NEAR(out->at("loss").data[0], std::log(6.0), 0.5);

@@ -26,7 +26,8 @@ TEST(Frontend, ExportImportRoundTrip) {
   auto text = g.toMlir();
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_THAT(*text, HasSubstr("func.func @net"));
-  EXPECT_THAT(*text, HasSubstr("tg.init = {fan_in = 3 : i64, fan_out = 2 : i64, gain = 2.000000e+00 : f64, kind = \"glorot_normal\"}"));
+  EXPECT_THAT(*text, HasSubstr("tg.init = {fan_in = 3 : i64, fan_out = 2 : i64, gain = "
+                               "2.000000e+00 : f64, kind = \"glorot_normal\"}"));
   EXPECT_THAT(*text, HasSubstr("tg.name = \"lr\", tg.role = \"hyper\""));
   EXPECT_THAT(*text, HasSubstr("tg.role = \"state\""));
   EXPECT_THAT(*text, HasSubstr("{tg.name = \"loss\"}"));
@@ -85,87 +86,136 @@ TEST(Frontend, ShapeErrorsAreStatuses) {
   Tensor m23 = F({2, 3}, {0, 0, 0, 0, 0, 0}), m45 = Tensor::full(DType::f32, {4, 5});
   Tensor img = Tensor::full(DType::f32, {1, 2, 5, 5});
   std::vector<Case> cases = {
-      {[](Graph &, auto &v) { return ops::matmul(v[0], v[1]); }, {m23, m45},
+      {[](Graph &, auto &v) { return ops::matmul(v[0], v[1]); },
+       {m23, m45},
        {"tg.matmul", "contracting dimensions differ", "[2, 3]", "[4, 5]"}},
-      {[](Graph &, auto &v) { return ops::matmul(v[0], v[1]); }, {F({3}, {0, 0, 0}), m23},
+      {[](Graph &, auto &v) { return ops::matmul(v[0], v[1]); },
+       {F({3}, {0, 0, 0}), m23},
        {"tg.matmul", "rank >= 2"}},
       {[](Graph &, auto &v) { return v[0] + v[1]; }, {m23, m45}, {"tg.add", "do not broadcast"}},
-      {[](Graph &, auto &v) { return v[0] + v[1]; }, {m23, I({3}, {0, 0, 0})},
+      {[](Graph &, auto &v) { return v[0] + v[1]; },
+       {m23, I({3}, {0, 0, 0})},
        {"tg.add", "element types differ"}},
       {[](Graph &, auto &v) { return ops::exp(v[0]); }, {I({1}, {0})}, {"tg.exp"}},
-      {[](Graph &, auto &v) { return ops::reshape(v[0], {4, -1}); }, {m23},
+      {[](Graph &, auto &v) {
+         return ops::reshape(v[0], {4, -1});
+       },
+       {m23},
        {"tg.reshape", "cannot reshape"}},
       {[](Graph &, auto &v) { return ops::reshape(v[0], {5}); }, {m23}, {"tg.reshape", "[5]"}},
-      {[](Graph &, auto &v) { return ops::transpose(v[0], {0, 0}); }, {m23},
+      {[](Graph &, auto &v) {
+         return ops::transpose(v[0], {0, 0});
+       },
+       {m23},
        {"tg.transpose", "not a permutation"}},
-      {[](Graph &, auto &v) { return ops::broadcastTo(v[0], {3, 2}); }, {m23},
+      {[](Graph &, auto &v) {
+         return ops::broadcastTo(v[0], {3, 2});
+       },
+       {m23},
        {"tg.broadcast_to", "cannot broadcast"}},
-      {[](Graph &, auto &v) { return ops::reduceSum(v[0], {2}); }, {m23},
+      {[](Graph &, auto &v) { return ops::reduceSum(v[0], {2}); },
+       {m23},
        {"tg.reduce", "axis 2 is out of range"}},
-      {[](Graph &, auto &v) { return ops::reduceSum(v[0], {1, 1}); }, {m23},
+      {[](Graph &, auto &v) {
+         return ops::reduceSum(v[0], {1, 1});
+       },
+       {m23},
        {"tg.reduce", "listed twice"}},
       {[](Graph &, auto &v) { return ops::softmax(v[0], 5); }, {m23}, {"tg.softmax", "axis 5"}},
       {[](Graph &, auto &v) { return ops::argmax(v[0], 3); }, {m23}, {"tg.argmax", "axis 3"}},
       {[](Graph &, auto &v) { return ops::conv2d(v[0], v[1]); },
-       {img, Tensor::full(DType::f32, {4, 3, 3, 3})}, {"tg.conv2d", "input channels"}},
+       {img, Tensor::full(DType::f32, {4, 3, 3, 3})},
+       {"tg.conv2d", "input channels"}},
       {[](Graph &, auto &v) { return ops::conv2d(v[0], v[1]); },
-       {img, Tensor::full(DType::f32, {4, 2, 7, 7})}, {"tg.conv2d", "does not fit"}},
+       {img, Tensor::full(DType::f32, {4, 2, 7, 7})},
+       {"tg.conv2d", "does not fit"}},
       {[](Graph &, auto &v) {
          ops::Conv2DOptions o;
          o.groups = 3;
          return ops::conv2d(v[0], v[1], o);
        },
-       {img, Tensor::full(DType::f32, {3, 1, 3, 3})}, {"tg.conv2d", "groups = 3"}},
-      {[](Graph &, auto &v) { return ops::conv2d(v[0], v[1]); }, {m23, m23},
+       {img, Tensor::full(DType::f32, {3, 1, 3, 3})},
+       {"tg.conv2d", "groups = 3"}},
+      {[](Graph &, auto &v) { return ops::conv2d(v[0], v[1]); },
+       {m23, m23},
        {"tg.conv2d", "rank-4"}},
-      {[](Graph &, auto &v) { return ops::conv2dBackpropInput(v[0], v[1], {1, 2, 5, 5}); },
+      {[](Graph &, auto &v) {
+         return ops::conv2dBackpropInput(v[0], v[1], {1, 2, 5, 5});
+       },
        {Tensor::full(DType::f32, {1, 4, 2, 2}), Tensor::full(DType::f32, {4, 2, 3, 3})},
        {"tg.conv2d_backprop_input", "grad_output shape [1, 4, 2, 2]", "[1, 4, 3, 3]"}},
-      {[](Graph &, auto &v) { return ops::conv2dBackpropFilter(v[0], v[1], {4, 2, 3, 3}); },
-       {img, Tensor::full(DType::f32, {1, 4, 2, 2})}, {"tg.conv2d_backprop_filter", "grad_output"}},
+      {[](Graph &, auto &v) {
+         return ops::conv2dBackpropFilter(v[0], v[1], {4, 2, 3, 3});
+       },
+       {img, Tensor::full(DType::f32, {1, 4, 2, 2})},
+       {"tg.conv2d_backprop_filter", "grad_output"}},
       {[](Graph &, auto &v) {
          ops::Pool2DOptions p;
          p.kernel = {6, 6};
          return ops::maxPool2d(v[0], p);
        },
-       {img}, {"tg.max_pool2d", "does not fit"}},
+       {img},
+       {"tg.max_pool2d", "does not fit"}},
       {[](Graph &, auto &v) {
          ops::Pool2DOptions p;
          p.padding = {2, 0, 0, 0};
          return ops::avgPool2d(v[0], p);
        },
-       {img}, {"tg.avg_pool2d", "smaller than the kernel"}},
+       {img},
+       {"tg.avg_pool2d", "smaller than the kernel"}},
       {[](Graph &, auto &v) { return ops::maxPool2dGrad(v[0], v[1]); },
-       {img, Tensor::full(DType::f32, {1, 2, 3, 3})}, {"tg.max_pool2d_grad", "pooled shape"}},
-      {[](Graph &, auto &v) { return ops::avgPool2dGrad(v[0], {1, 2, 5, 5}); },
-       {Tensor::full(DType::f32, {1, 2, 3, 3})}, {"tg.avg_pool2d_grad", "pooled shape"}},
-      {[](Graph &, auto &v) { return ops::concat({v[0], v[1]}, 0); }, {m23, m45},
+       {img, Tensor::full(DType::f32, {1, 2, 3, 3})},
+       {"tg.max_pool2d_grad", "pooled shape"}},
+      {[](Graph &, auto &v) {
+         return ops::avgPool2dGrad(v[0], {1, 2, 5, 5});
+       },
+       {Tensor::full(DType::f32, {1, 2, 3, 3})},
+       {"tg.avg_pool2d_grad", "pooled shape"}},
+      {[](Graph &, auto &v) {
+         return ops::concat({v[0], v[1]}, 0);
+       },
+       {m23, m45},
        {"tg.concat", "does not match input #0"}},
-      {[](Graph &, auto &v) { return ops::slice(v[0], {0, 2}, {2, 4}); }, {m23},
+      {[](Graph &, auto &v) {
+         return ops::slice(v[0], {0, 2}, {2, 4});
+       },
+       {m23},
        {"tg.slice", "dimension 1"}},
-      {[](Graph &, auto &v) { return ops::pad(v[0], {0, -1}, {0, 0}); }, {m23},
+      {[](Graph &, auto &v) {
+         return ops::pad(v[0], {0, -1}, {0, 0});
+       },
+       {m23},
        {"tg.pad", "non-negative"}},
-      {[](Graph &, auto &v) { return ops::gather(v[0], v[1]); }, {m23, m23},
-       {"tg.gather"}},
+      {[](Graph &, auto &v) { return ops::gather(v[0], v[1]); }, {m23, m23}, {"tg.gather"}},
       {[](Graph &, auto &v) { return ops::scatterAdd(v[0], v[1], v[2]); },
-       {m23, I({2}, {0, 1}), m45}, {"tg.scatter_add", "updates shape [4, 5] should be [2, 3]"}},
+       {m23, I({2}, {0, 1}), m45},
+       {"tg.scatter_add", "updates shape [4, 5] should be [2, 3]"}},
       {[](Graph &, auto &v) { return ops::select(v[0], v[1], v[2]); },
-       {T(DType::i1, {4}, {0, 0, 0, 0}), m23, m23}, {"tg.select", "do not broadcast"}},
-      {[](Graph &, auto &v) { return ops::compare(v[0], v[1], "approx"); }, {m23, m23},
+       {T(DType::i1, {4}, {0, 0, 0, 0}), m23, m23},
+       {"tg.select", "do not broadcast"}},
+      {[](Graph &, auto &v) { return ops::compare(v[0], v[1], "approx"); },
+       {m23, m23},
        {"tg.compare", "predicate must be one of"}},
-      {[](Graph &, auto &v) { return ops::softmaxCrossEntropy(v[0], v[1]); }, {m23, I({3}, {0, 0, 0})},
+      {[](Graph &, auto &v) { return ops::softmaxCrossEntropy(v[0], v[1]); },
+       {m23, I({3}, {0, 0, 0})},
        {"tg.softmax_cross_entropy", "labels shape [3]"}},
       {[](Graph &, auto &v) { return ops::softmaxCrossEntropy(v[0], v[1], "avg"); },
-       {m23, I({2}, {0, 0})}, {"reduction must be mean, sum or none"}},
-      {[](Graph &, auto &v) { return ops::meanSquaredError(v[0], v[1]); }, {m23, m45},
+       {m23, I({2}, {0, 0})},
+       {"reduction must be mean, sum or none"}},
+      {[](Graph &, auto &v) { return ops::meanSquaredError(v[0], v[1]); },
+       {m23, m45},
        {"tg.mean_squared_error", "same type"}},
       {[](Graph &, auto &v) { return ops::randomUniform(v[0], {2}, 1, 1); },
-       {T(DType::i64, {}, {0})}, {"tg.random_uniform", "low < high"}},
+       {T(DType::i64, {}, {0})},
+       {"tg.random_uniform", "low < high"}},
       {[](Graph &, auto &v) { return ops::randomNormal(v[0], {2}, 0, -1); },
-       {T(DType::i64, {}, {0})}, {"tg.random_normal", "stddev >= 0"}},
-      {[](Graph &, auto &v) { return ops::randomNormal(v[0], {2}); }, {I({}, {0})},
+       {T(DType::i64, {}, {0})},
+       {"tg.random_normal", "stddev >= 0"}},
+      {[](Graph &, auto &v) { return ops::randomNormal(v[0], {2}); },
+       {I({}, {0})},
        {"tg.random_normal"}},
-      {[](Graph &, auto &v) { return ops::oneHot(v[0], -1); }, {I({2}, {0, 1})},
+      {[](Graph &, auto &v) { return ops::oneHot(v[0], -1); },
+       {I({2}, {0, 1})},
        {"tg.one_hot", "depth"}},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -262,7 +312,8 @@ TEST(Frontend, ModuleParseErrorsAreLocated) {
   ASSERT_FALSE(m.ok());
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("bad.tg.mlir:2:8: error:"));
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("tg.add"));
-  m = Module::parse("func.func @f() {\n  %0 = tg.frobnicate : tensor<f32>\n  return\n}\n", "u.mlir");
+  m = Module::parse("func.func @f() {\n  %0 = tg.frobnicate : tensor<f32>\n  return\n}\n",
+                    "u.mlir");
   ASSERT_FALSE(m.ok());
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("u.mlir:2:"));
   m = Module::parse("this is not mlir", "junk.mlir");

@@ -110,11 +110,11 @@ void checkOp(const OpCase &c) {
     args.push_back(absl::StrCat("%", o.name, ": ", o.type, " {tg.name = \"", o.name,
                                 "\", tg.role = \"", o.intMax > 0 ? "data" : "param", "\"}"));
   args.push_back(absl::StrCat("%r: ", c.yType, " {tg.name = \"r\", tg.role = \"data\"}"));
-  std::string text = absl::StrCat(
-      "func.func @f(", absl::StrJoin(args, ", "), ") -> (tensor<f64> {tg.name = \"loss\"}) {\n",
-      c.body, "\n  %m = tg.mul %y, %r : (", c.yType, ", ", c.yType, ") -> ", c.yType,
-      "\n  %l = tg.reduce %m {kind = \"sum\"} : (", c.yType, ") -> tensor<f64>\n",
-      "  return %l : tensor<f64>\n}\n");
+  std::string text = absl::StrCat("func.func @f(", absl::StrJoin(args, ", "),
+                                  ") -> (tensor<f64> {tg.name = \"loss\"}) {\n", c.body,
+                                  "\n  %m = tg.mul %y, %r : (", c.yType, ", ", c.yType, ") -> ",
+                                  c.yType, "\n  %l = tg.reduce %m {kind = \"sum\"} : (", c.yType,
+                                  ") -> tensor<f64>\n", "  return %l : tensor<f64>\n}\n");
   auto m = Module::parse(text, c.name + ".mlir");
   ASSERT_TRUE(m.ok()) << c.name << ": " << m.status() << "\n" << text;
   auto sig = m->signature("f");
@@ -152,12 +152,14 @@ std::vector<OpCase> unaryCases() {
     double low, high;
     std::string attrs;
   };
-  std::vector<U> ops = {{"neg", -1, 1, ""},      {"abs", -1, 1, ""},     {"sign", -1, 1, ""},
-                        {"exp", -1, 1, ""},      {"log", 0.2, 2, ""},    {"sqrt", 0.2, 2, ""},
-                        {"rsqrt", 0.2, 2, ""},   {"tanh", -2, 2, ""},    {"sigmoid", -3, 3, ""},
-                        {"relu", -1, 1, ""},     {"erf", -2, 2, ""},     {"sin", -3, 3, ""},
-                        {"cos", -3, 3, ""},      {"floor", 1.2, 1.8, ""}, {"gelu", -3, 3, ""},
-                        {"gelu", -3, 3, " {approximate = true}"}};
+  std::vector<U> ops = {{"neg", -1, 1, ""},     {"abs", -1, 1, ""},
+                        {"sign", -1, 1, ""},    {"exp", -1, 1, ""},
+                        {"log", 0.2, 2, ""},    {"sqrt", 0.2, 2, ""},
+                        {"rsqrt", 0.2, 2, ""},  {"tanh", -2, 2, ""},
+                        {"sigmoid", -3, 3, ""}, {"relu", -1, 1, ""},
+                        {"erf", -2, 2, ""},     {"sin", -3, 3, ""},
+                        {"cos", -3, 3, ""},     {"floor", 1.2, 1.8, ""},
+                        {"gelu", -3, 3, ""},    {"gelu", -3, 3, " {approximate = true}"}};
   std::vector<OpCase> cases;
   for (const U &u : ops)
     for (std::string shape : {"2x3", "1x4x1"})
@@ -208,16 +210,17 @@ std::vector<OpCase> otherCases() {
     std::string a = ta ? t("4x3") : t("3x4"), b = tb ? t("5x4") : t("4x5");
     std::string attrs = absl::StrCat(" {transpose_lhs = ", ta ? "true" : "false",
                                      ", transpose_rhs = ", tb ? "true" : "false", "}");
-    c.push_back({"matmul" + attrs,
-                 {P("a", a), P("b", b)},
-                 absl::StrCat("  %y = tg.matmul %a, %b", attrs, " : (", a, ", ", b, ") -> ",
-                              t("3x5")),
-                 t("3x5")});
+    c.push_back(
+        {"matmul" + attrs,
+         {P("a", a), P("b", b)},
+         absl::StrCat("  %y = tg.matmul %a, %b", attrs, " : (", a, ", ", b, ") -> ", t("3x5")),
+         t("3x5")});
   }
-  c.push_back({"matmul batched broadcast",
-               {P("a", t("2x3x4")), P("b", t("4x2"))},
-               "  %y = tg.matmul %a, %b : (tensor<2x3x4xf64>, tensor<4x2xf64>) -> tensor<2x3x2xf64>",
-               t("2x3x2")});
+  c.push_back(
+      {"matmul batched broadcast",
+       {P("a", t("2x3x4")), P("b", t("4x2"))},
+       "  %y = tg.matmul %a, %b : (tensor<2x3x4xf64>, tensor<4x2xf64>) -> tensor<2x3x2xf64>",
+       t("2x3x2")});
   c.push_back({"matmul batch 1 vs 2",
                {P("a", t("1x3x4")), P("b", t("2x4x2"))},
                "  %y = tg.matmul %a, %b {transpose_lhs = false} : (tensor<1x3x4xf64>, "
@@ -236,16 +239,17 @@ std::vector<OpCase> otherCases() {
                {P("a", t("2x1"))},
                "  %y = tg.broadcast_to %a : (tensor<2x1xf64>) -> tensor<3x2x4xf64>",
                t("3x2x4")});
-  for (auto [kind, axes, keep, out] :
-       {std::tuple{"sum", "1", false, "2x4"}, {"mean", "0, 2", true, "1x3x1"},
-        {"max", "1", false, "2x4"}, {"min", "", false, ""}, {"mean", "", true, "1x1x1"}}) {
+  for (auto [kind, axes, keep, out] : {std::tuple{"sum", "1", false, "2x4"},
+                                       {"mean", "0, 2", true, "1x3x1"},
+                                       {"max", "1", false, "2x4"},
+                                       {"min", "", false, ""},
+                                       {"mean", "", true, "1x1x1"}}) {
     std::string y = std::string(out).empty() ? kScalar : t(out);
     c.push_back({absl::StrCat("reduce ", kind, " [", axes, "]", keep ? " keepdims" : ""),
                  {P("a", t("2x3x4"))},
                  absl::StrCat("  %y = tg.reduce %a {kind = \"", kind, "\", axes = array<i64",
-                              std::string(axes).empty() ? "" : ": ", axes,
-                              ">, keepdims = ", keep ? "true" : "false",
-                              "} : (tensor<2x3x4xf64>) -> ", y),
+                              std::string(axes).empty() ? "" : ": ", axes, ">, keepdims = ",
+                              keep ? "true" : "false", "} : (tensor<2x3x4xf64>) -> ", y),
                  y});
   }
   for (auto [op, axis] : {std::pair{"softmax", 1}, {"log_softmax", 0}, {"softmax", 0}})
@@ -266,18 +270,18 @@ std::vector<OpCase> otherCases() {
   for (const Conv &cv : convs) {
     c.push_back({cv.name,
                  {P("x", t(cv.x)), P("w", t(cv.w))},
-                 absl::StrCat("  %y = tg.conv2d %x, %w", cv.attrs, " : (", t(cv.x), ", ",
-                              t(cv.w), ") -> ", t(cv.y)),
+                 absl::StrCat("  %y = tg.conv2d %x, %w", cv.attrs, " : (", t(cv.x), ", ", t(cv.w),
+                              ") -> ", t(cv.y)),
                  t(cv.y)});
     c.push_back({cv.name + " backprop_input",
                  {P("g", t(cv.y)), P("w", t(cv.w))},
-                 absl::StrCat("  %y = tg.conv2d_backprop_input %g, %w", cv.attrs, " : (",
-                              t(cv.y), ", ", t(cv.w), ") -> ", t(cv.x)),
+                 absl::StrCat("  %y = tg.conv2d_backprop_input %g, %w", cv.attrs, " : (", t(cv.y),
+                              ", ", t(cv.w), ") -> ", t(cv.x)),
                  t(cv.x)});
     c.push_back({cv.name + " backprop_filter",
                  {P("x", t(cv.x)), P("g", t(cv.y))},
-                 absl::StrCat("  %y = tg.conv2d_backprop_filter %x, %g", cv.attrs, " : (",
-                              t(cv.x), ", ", t(cv.y), ") -> ", t(cv.w)),
+                 absl::StrCat("  %y = tg.conv2d_backprop_filter %x, %g", cv.attrs, " : (", t(cv.x),
+                              ", ", t(cv.y), ") -> ", t(cv.w)),
                  t(cv.w)});
   }
   c.push_back({"max_pool2d",
@@ -294,11 +298,11 @@ std::vector<OpCase> otherCases() {
     std::string attrs = "{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, padding = "
                         "array<i64: 1, 1, 1, 1>, count_include_pad = " +
                         include + "}";
-    c.push_back({"avg_pool2d count_include_pad=" + include,
-                 {P("x", t("1x2x5x5"))},
-                 "  %y = tg.avg_pool2d %x " + attrs +
-                     " : (tensor<1x2x5x5xf64>) -> tensor<1x2x3x3xf64>",
-                 t("1x2x3x3")});
+    c.push_back(
+        {"avg_pool2d count_include_pad=" + include,
+         {P("x", t("1x2x5x5"))},
+         "  %y = tg.avg_pool2d %x " + attrs + " : (tensor<1x2x5x5xf64>) -> tensor<1x2x3x3xf64>",
+         t("1x2x3x3")});
     c.push_back({"avg_pool2d_grad count_include_pad=" + include,
                  {P("g", t("1x2x3x3"))},
                  "  %y = tg.avg_pool2d_grad %g " + attrs +

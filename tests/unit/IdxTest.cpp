@@ -21,8 +21,8 @@ std::string writeFile(const std::string &name, const std::vector<uint8_t> &bytes
     gzwrite(f, bytes.data(), unsigned(bytes.size()));
     gzclose(f);
   } else {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(bytes.data()),
-                                               std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
   }
   return path;
 }
@@ -53,8 +53,8 @@ TEST(Idx, ReadsFashionMnist) {
 
 TEST(Idx, RawAndGzipAndTypes) {
   // 2 x 2 big-endian int16: 1, -2, 300, -32768
-  std::vector<uint8_t> bytes = {0, 0, 0x0B, 2, 0, 0, 0, 2, 0, 0, 0, 2,
-                                0x00, 0x01, 0xFF, 0xFE, 0x01, 0x2C, 0x80, 0x00};
+  std::vector<uint8_t> bytes = {0, 0, 0x0B, 2,    0,    0,    0,    2,    0,    0,
+                                0, 2, 0x00, 0x01, 0xFF, 0xFE, 0x01, 0x2C, 0x80, 0x00};
   for (bool gz : {false, true}) {
     auto r = tg::readIdx(writeFile(gz ? "i16.gz" : "i16", bytes, gz));
     ASSERT_TRUE(r.ok()) << r.status();
@@ -83,7 +83,8 @@ TEST(Idx, MalformedFilesGiveClearErrors) {
               HasSubstr("the file ends after 3 (at offset 11)"));
   EXPECT_THAT(errorOf(writeFile("extra", {0, 0, 8, 1, 0, 0, 0, 1, 1, 2}, false)),
               HasSubstr("trailing bytes after the IDX data at offset 9"));
-  EXPECT_THAT(errorOf(writeFile("huge", {0, 0, 8, 2, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF}, false)),
+  EXPECT_THAT(errorOf(writeFile(
+                  "huge", {0, 0, 8, 2, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF}, false)),
               HasSubstr("implausibly large"));
 }
 

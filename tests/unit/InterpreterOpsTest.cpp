@@ -30,12 +30,18 @@ std::string runError(const BuildFn &build, const std::vector<Tensor> &inputs) {
 Value arg0(Graph &, const std::vector<Value> &a) { return a[0]; }
 
 TEST(InterpreterOps, Constant) {
-  expectOp([](Graph &g, auto &) { return ops::constant(g, F({2, 2}, {1, 2, 3, 4})); }, {},
-           F({2, 2}, {1, 2, 3, 4}));
+  expectOp(
+      [](Graph &g, auto &) {
+        return ops::constant(g, F({2, 2}, {1, 2, 3, 4}));
+      },
+      {}, F({2, 2}, {1, 2, 3, 4}));
   expectOp([](Graph &g, auto &) { return ops::fill(g, {3}, 7, DType::i64); }, {},
            T(DType::i64, {3}, {7, 7, 7}));
-  expectOp([](Graph &g, auto &) { return ops::constant(g, T(DType::i1, {2}, {1, 0})); }, {},
-           T(DType::i1, {2}, {1, 0}));
+  expectOp(
+      [](Graph &g, auto &) {
+        return ops::constant(g, T(DType::i1, {2}, {1, 0}));
+      },
+      {}, T(DType::i1, {2}, {1, 0}));
 }
 
 TEST(InterpreterOps, Unary) {
@@ -48,7 +54,8 @@ TEST(InterpreterOps, Unary) {
   u(ops::sign, {-1, 0, 1, 1});
   u(ops::exp, {std::exp(-2.0), 1, std::exp(0.5), std::exp(3.0)});
   u(ops::tanh, {std::tanh(-2.0), 0, std::tanh(0.5), std::tanh(3.0)});
-  u(ops::sigmoid, {1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-3.0))});
+  u(ops::sigmoid,
+    {1 / (1 + std::exp(2.0)), 0.5, 1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-3.0))});
   u(ops::relu, {0, 0, 0.5, 3});
   u(ops::erf, {std::erf(-2.0), 0, std::erf(0.5), std::erf(3.0)});
   Tensor pos = F({3}, {0.25, 1, 4});
@@ -145,16 +152,31 @@ TEST(InterpreterOps, Matmul) {
 
 TEST(InterpreterOps, LayoutOps) {
   Tensor a = F({2, 3}, {1, 2, 3, 4, 5, 6});
-  expectOp([](Graph &, auto &v) { return ops::transpose(v[0], {1, 0}); }, {a},
-           F({3, 2}, {1, 4, 2, 5, 3, 6}));
-  expectOp([](Graph &, auto &v) { return ops::transpose(v[0], {2, 0, 1}); },
-           {F({1, 2, 2}, {1, 2, 3, 4})}, F({2, 1, 2}, {1, 3, 2, 4}));
-  expectOp([](Graph &, auto &v) { return ops::reshape(v[0], {3, -1}); }, {a},
-           F({3, 2}, {1, 2, 3, 4, 5, 6}));
-  expectOp([](Graph &, auto &v) { return ops::broadcastTo(v[0], {2, 3}); }, {F({3}, {1, 2, 3})},
-           F({2, 3}, {1, 2, 3, 1, 2, 3}));
-  expectOp([](Graph &, auto &v) { return ops::broadcastTo(v[0], {2, 2}); }, {F({2, 1}, {1, 2})},
-           F({2, 2}, {1, 1, 2, 2}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::transpose(v[0], {1, 0});
+      },
+      {a}, F({3, 2}, {1, 4, 2, 5, 3, 6}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::transpose(v[0], {2, 0, 1});
+      },
+      {F({1, 2, 2}, {1, 2, 3, 4})}, F({2, 1, 2}, {1, 3, 2, 4}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::reshape(v[0], {3, -1});
+      },
+      {a}, F({3, 2}, {1, 2, 3, 4, 5, 6}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::broadcastTo(v[0], {2, 3});
+      },
+      {F({3}, {1, 2, 3})}, F({2, 3}, {1, 2, 3, 1, 2, 3}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::broadcastTo(v[0], {2, 2});
+      },
+      {F({2, 1}, {1, 2})}, F({2, 2}, {1, 1, 2, 2}));
 }
 
 TEST(InterpreterOps, Reduce) {
@@ -172,8 +194,8 @@ TEST(InterpreterOps, Reduce) {
 }
 
 TEST(InterpreterOps, ArgmaxSoftmax) {
-  expectOp([](Graph &, auto &v) { return ops::argmax(v[0], 1); },
-           {F({2, 3}, {1, 3, 3, 9, 0, -1})}, I({2}, {1, 0}));
+  expectOp([](Graph &, auto &v) { return ops::argmax(v[0], 1); }, {F({2, 3}, {1, 3, 3, 9, 0, -1})},
+           I({2}, {1, 0}));
   expectOp([](Graph &, auto &v) { return ops::argmax(v[0], 0, DType::i64); },
            {F({2, 2}, {1, 5, 2, 4})}, T(DType::i64, {2}, {1, 0}));
   expectOp([](Graph &, auto &v) { return ops::softmax(v[0]); },
@@ -219,14 +241,16 @@ TEST(InterpreterOps, Conv2DGradientsAreAdjoints) {
       o.dilations = {2, 1};
       ws = {5, 4, 2, 2};
     }
-    Tensor x = randomTensor(xs, 1 + config, DType::f64), w = randomTensor(ws, 11 + config, DType::f64);
+    Tensor x = randomTensor(xs, 1 + config, DType::f64),
+           w = randomTensor(ws, 11 + config, DType::f64);
     auto y = runOp([o](Graph &, auto &v) { return ops::conv2d(v[0], v[1], o); }, {x, w});
     ASSERT_TRUE(y.ok()) << y.status();
     Tensor dy = randomTensor(y->shape, 21 + config, DType::f64);
-    auto dx = runOp([o, xs](Graph &, auto &v) { return ops::conv2dBackpropInput(v[0], v[1], xs, o); },
-                    {dy, w});
-    auto dw = runOp([o, ws](Graph &, auto &v) { return ops::conv2dBackpropFilter(v[0], v[1], ws, o); },
-                    {x, dy});
+    auto dx = runOp(
+        [o, xs](Graph &, auto &v) { return ops::conv2dBackpropInput(v[0], v[1], xs, o); }, {dy, w});
+    auto dw =
+        runOp([o, ws](Graph &, auto &v) { return ops::conv2dBackpropFilter(v[0], v[1], ws, o); },
+              {x, dy});
     ASSERT_TRUE(dx.ok()) << dx.status();
     ASSERT_TRUE(dw.ok()) << dw.status();
     EXPECT_NEAR(dot(*y, dy), dot(x, *dx), 1e-9) << "config " << config;
@@ -245,8 +269,9 @@ TEST(InterpreterOps, Pooling) {
   p.kernel = {3, 3};
   p.padding = {1, 1, 1, 1};
   expectOp([p](Graph &, auto &v) { return ops::avgPool2d(v[0], p); }, {x},
-           F({1, 1, 2, 2}, {(1 + 2 + 5 + 6) / 4.0, (3 + 4 + 7 + 8 + 2 + 6) / 6.0,
-                            (9 + 10 + 13 + 14 + 5 + 6) / 6.0, (6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16) / 9.0}));
+           F({1, 1, 2, 2},
+             {(1 + 2 + 5 + 6) / 4.0, (3 + 4 + 7 + 8 + 2 + 6) / 6.0,
+              (9 + 10 + 13 + 14 + 5 + 6) / 6.0, (6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16) / 9.0}));
   p.countIncludePad = true;
   expectOp([p](Graph &, auto &v) { return ops::avgPool2d(v[0], p); }, {x},
            F({1, 1, 2, 2}, {14 / 9.0, 30 / 9.0, 57 / 9.0, 99 / 9.0}));
@@ -266,22 +291,37 @@ TEST(InterpreterOps, AvgPoolGradientIsAdjoint) {
     auto y = runOp([p](Graph &, auto &v) { return ops::avgPool2d(v[0], p); }, {x});
     ASSERT_TRUE(y.ok()) << y.status();
     Tensor dy = randomTensor(y->shape, 4, DType::f64);
-    auto dx = runOp([p](Graph &, auto &v) { return ops::avgPool2dGrad(v[0], {2, 3, 5, 4}, p); },
-                    {dy});
+    auto dx = runOp(
+        [p](Graph &, auto &v) {
+          return ops::avgPool2dGrad(v[0], {2, 3, 5, 4}, p);
+        },
+        {dy});
     ASSERT_TRUE(dx.ok()) << dx.status();
     EXPECT_NEAR(dot(*y, dy), dot(x, *dx), 1e-9);
   }
 }
 
 TEST(InterpreterOps, DataMovement) {
-  expectOp([](Graph &, auto &v) { return ops::concat({v[0], v[1]}, 1); },
-           {F({2, 1}, {1, 2}), F({2, 2}, {3, 4, 5, 6})}, F({2, 3}, {1, 3, 4, 2, 5, 6}));
-  expectOp([](Graph &, auto &v) { return ops::concat({v[0], v[0]}, 0); }, {F({0, 2}, {})},
-           F({0, 2}, {}));
-  expectOp([](Graph &, auto &v) { return ops::slice(v[0], {0, 1}, {2, 5}, {1, 2}); },
-           {F({2, 5}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9})}, F({2, 2}, {1, 3, 6, 8}));
-  expectOp([](Graph &, auto &v) { return ops::pad(v[0], {1, 0}, {0, 2}, -1); },
-           {F({1, 2}, {1, 2})}, F({2, 4}, {-1, -1, -1, -1, 1, 2, -1, -1}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::concat({v[0], v[1]}, 1);
+      },
+      {F({2, 1}, {1, 2}), F({2, 2}, {3, 4, 5, 6})}, F({2, 3}, {1, 3, 4, 2, 5, 6}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::concat({v[0], v[0]}, 0);
+      },
+      {F({0, 2}, {})}, F({0, 2}, {}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::slice(v[0], {0, 1}, {2, 5}, {1, 2});
+      },
+      {F({2, 5}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9})}, F({2, 2}, {1, 3, 6, 8}));
+  expectOp(
+      [](Graph &, auto &v) {
+        return ops::pad(v[0], {1, 0}, {0, 2}, -1);
+      },
+      {F({1, 2}, {1, 2})}, F({2, 4}, {-1, -1, -1, -1, 1, 2, -1, -1}));
   expectOp([](Graph &, auto &v) { return ops::gather(v[0], v[1]); },
            {F({3, 2}, {1, 2, 3, 4, 5, 6}), I({2, 2}, {2, 0, 1, 1})},
            F({2, 2, 2}, {5, 6, 1, 2, 3, 4, 3, 4}));
@@ -345,7 +385,8 @@ TEST(InterpreterOps, Losses) {
                        {logits, I({2}, {0, 2})}),
               HasSubstr("label 2 at flat position 1 is out of range [0, 2)"));
   Tensor p = F({2}, {1, 3}), t = F({2}, {2, 1});
-  expectOp([](Graph &, auto &v) { return ops::meanSquaredError(v[0], v[1]); }, {p, t}, F({}, {2.5}));
+  expectOp([](Graph &, auto &v) { return ops::meanSquaredError(v[0], v[1]); }, {p, t},
+           F({}, {2.5}));
   expectOp([](Graph &, auto &v) { return ops::meanSquaredError(v[0], v[1], "sum"); }, {p, t},
            F({}, {5}));
   expectOp([](Graph &, auto &v) { return ops::meanSquaredError(v[0], v[1], "none"); }, {p, t},
@@ -360,8 +401,8 @@ TEST(InterpreterOps, RoundingAndFloat64Mode) {
   EXPECT_EQ(f32->data[0], 1.0);
   EXPECT_EQ(f64->data[0], 1.0 + 1e-9);
   // f16 keeps 11 significant bits: 1 + 2^-12 rounds to 1.
-  auto half = runOp([](Graph &, auto &v) { return v[0] + 0.000244140625; },
-                    {T(DType::f16, {1}, {1})});
+  auto half =
+      runOp([](Graph &, auto &v) { return v[0] + 0.000244140625; }, {T(DType::f16, {1}, {1})});
   ASSERT_TRUE(half.ok()) << half.status();
   EXPECT_EQ(half->data[0], 1.0);
   auto bf = runOp([](Graph &, auto &v) { return v[0] * 3.0; }, {T(DType::bf16, {1}, {1.01})});

@@ -59,7 +59,8 @@ TEST(Layers, Conv2DSamePaddingPoolFlatten) {
   EXPECT_EQ(layers::Flatten()(p).shape(), (std::vector<int64_t>{2, 48}));
   EXPECT_TRUE(g.status().ok()) << g.status();
   layers::Conv2D(4, {3, 3}).padding("full")(x);
-  EXPECT_THAT(std::string(g.status().message()), HasSubstr("padding must be \"valid\" or \"same\""));
+  EXPECT_THAT(std::string(g.status().message()),
+              HasSubstr("padding must be \"valid\" or \"same\""));
 }
 
 TEST(Layers, Conv2DBiasIsPerChannel) {
@@ -68,9 +69,10 @@ TEST(Layers, Conv2DBiasIsPerChannel) {
   g.output("y", layers::Conv2D(2, {1, 1}, "c")(x));
   auto m = g.build();
   ASSERT_TRUE(m.ok()) << m.status();
-  auto out = interpretNamed(*m, "", {{"x", F({1, 1, 2, 2}, {1, 2, 3, 4})},
-                                     {"c.kernel", F({2, 1, 1, 1}, {1, -1})},
-                                     {"c.bias", F({2}, {10, 20})}});
+  auto out = interpretNamed(*m, "",
+                            {{"x", F({1, 1, 2, 2}, {1, 2, 3, 4})},
+                             {"c.kernel", F({2, 1, 1, 1}, {1, -1})},
+                             {"c.bias", F({2}, {10, 20})}});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_THAT(out->at("y"), TensorNear(F({1, 2, 2, 2}, {11, 12, 13, 14, 19, 18, 17, 16}), 1e-6));
 }
@@ -81,8 +83,8 @@ TEST(Layers, EmbeddingLooksUpRows) {
   g.output("e", layers::Embedding(3, 2, "emb")(ids));
   auto m = g.build();
   ASSERT_TRUE(m.ok()) << m.status();
-  auto out = interpretNamed(*m, "", {{"ids", I({2}, {2, 0})},
-                                     {"emb.table", F({3, 2}, {1, 2, 3, 4, 5, 6})}});
+  auto out = interpretNamed(
+      *m, "", {{"ids", I({2}, {2, 0})}, {"emb.table", F({3, 2}, {1, 2, 3, 4, 5, 6})}});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_THAT(out->at("e"), TensorNear(F({2, 2}, {5, 6, 1, 2}), 0));
 }
@@ -125,12 +127,17 @@ TEST(Layers, LstmStepMatchesFormulas) {
   std::vector<double> xv = {0.5, -1, 1, 0.25}, W = {0.1, 0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8};
   std::vector<double> U = {0.3, -0.2, 0.1, 0.5}, b = {0.01, 0.02, 0.03, 0.04};
   double pi = 0.2, pf = -0.3, po = 0.4;
-  auto res = interpretNamed(
-      *m, "",
-      {{"x", F({B, 2, D}, xv)}, {"h0", F({B, H}, {0.1})}, {"c0", F({B, H}, {-0.2})},
-       {"l.W", F({D, 4 * H}, W)}, {"l.U", F({H, 4 * H}, U)}, {"l.b", F({4 * H}, b)},
-       {"l.p_i", F({H}, {pi})}, {"l.p_f", F({H}, {pf})}, {"l.p_o", F({H}, {po})}},
-      {/*float64=*/true});
+  auto res = interpretNamed(*m, "",
+                            {{"x", F({B, 2, D}, xv)},
+                             {"h0", F({B, H}, {0.1})},
+                             {"c0", F({B, H}, {-0.2})},
+                             {"l.W", F({D, 4 * H}, W)},
+                             {"l.U", F({H, 4 * H}, U)},
+                             {"l.b", F({4 * H}, b)},
+                             {"l.p_i", F({H}, {pi})},
+                             {"l.p_f", F({H}, {pf})},
+                             {"l.p_o", F({H}, {po})}},
+                            {/*float64=*/true});
   ASSERT_TRUE(res.ok()) << res.status();
   double h = 0.1, c = -0.2;
   std::vector<double> hs;

@@ -287,7 +287,8 @@ TEST(TrainStep, BadSpecsAreErrors) {
   EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("'lr' must be > 0"));
   bad = quadraticTrainModule(Optimizer("adagrad", 0.1));
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("unknown kind \"adagrad\""));
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("unknown kind \"adagrad\""));
 }
 
 TEST(TrainStep, NonScalarLossIsAnError) {
