@@ -13,6 +13,7 @@ set(TG_LAYER_DEPS_TgDriver TgCodegenCpu TgCodegenCommon TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgFrontend TgInterpreter TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_tgrt TgSupport)
 set(TG_LAYER_DEPS_tgtrain tgrt TgSupport)
+set(TG_LAYER_DEPS_TgCommunicator "")
 set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver tgrt TgInterpreter TgPasses TgCodegenCpu
     TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgExamples TgFrontend TgInterpreter TgPasses TgIR TgSupport)

@@ -1,0 +1,98 @@
+//===- Communicator.h - collectives for data-parallel training --*- C++ -*-===//
+//
+// The runtime side of data parallelism: the interface the compiled
+// collectives (tg.allreduce_start / tg.allreduce_wait, to come) and the
+// training loop call, with an Open MPI implementation and a single-process
+// one, so the same artifact runs with one rank and no MPI. The interface is
+// shaped for NCCL too: start returns a handle, wait completes it.
+//
+// Reductions are bitwise identical on every rank. With
+// Reduction::RankOrdered (the default) they are also independent of the
+// message size and of MPI's algorithm choice: every rank gathers all
+// contributions and adds them in rank order 0, 1, ..., N-1, so a run is
+// reproducible for a given world size and bucket plan, and a single process
+// emulating N ranks can reproduce it exactly. Reduction::Library uses
+// MPI_Iallreduce (MPI's own algorithm: less traffic for many ranks, bits
+// depend on the message size).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_DISTRIBUTED_COMMUNICATOR_H
+#define TG_DISTRIBUTED_COMMUNICATOR_H
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace tg::dist {
+
+enum class ReduceOp { Sum, Mean };
+enum class Reduction { RankOrdered, Library };
+
+struct CommunicatorOptions {
+  Reduction reduction = Reduction::RankOrdered;
+  /// Seconds a wait may take before it fails with DEADLINE_EXCEEDED (naming
+  /// the collective); 0 waits forever.
+  double timeoutSeconds = 0;
+};
+
+/// A started collective; pass it to wait() exactly once.
+struct Request {
+  int64_t id = -1;
+};
+
+class Communicator {
+public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// "single-process" or "mpi".
+  virtual std::string kind() const = 0;
+
+  /// Starts an in-place allreduce of `count` floats at `data`; `data` must
+  /// stay valid and untouched until wait(). `what` names it in errors (e.g.
+  /// "bucket 2").
+  virtual absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
+                                                 const std::string &what) = 0;
+  /// Advances started collectives without blocking (Open MPI progresses
+  /// non-blocking collectives only inside MPI calls).
+  virtual void progress() = 0;
+  /// Completes a started collective. DEADLINE_EXCEEDED after the timeout,
+  /// naming the collective and this rank.
+  virtual absl::Status wait(Request request) = 0;
+
+  /// allreduceStart + wait.
+  absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what);
+  /// Copies `bytes` at `data` from rank `root` to every rank.
+  virtual absl::Status broadcast(void *data, size_t bytes, int root) = 0;
+  /// Every rank's `bytes` at `in`, in rank order, into `out` (size() * bytes).
+  virtual absl::Status allgather(const void *in, size_t bytes, void *out) = 0;
+
+  /// Checks that every rank holds the same `value` (an artifact hash, a data
+  /// size, ...); otherwise an error on every rank naming `what` and each
+  /// rank's value. Collective: every rank must call it.
+  absl::Status checkSame(const std::string &what, uint64_t value);
+};
+
+/// One rank, no MPI: reductions are the identity, gathers copy.
+std::unique_ptr<Communicator> createSingleProcessCommunicator();
+
+/// True when this process was started by an MPI launcher (mpirun, srun with
+/// PMI/PMIx): it sees a launcher's rank variables.
+bool launchedByMpiLauncher();
+
+/// The MPI world (initializes MPI if needed; finalizes it on destruction if
+/// it initialized it). An error if MPI cannot start.
+absl::StatusOr<std::unique_ptr<Communicator>>
+createMpiCommunicator(const CommunicatorOptions &options = {});
+
+/// MPI when launched by an MPI launcher, else the single-process one.
+absl::StatusOr<std::unique_ptr<Communicator>>
+createCommunicator(const CommunicatorOptions &options = {});
+
+} // namespace tg::dist
+
+#endif // TG_DISTRIBUTED_COMMUNICATOR_H

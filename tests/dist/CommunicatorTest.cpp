@@ -1,0 +1,178 @@
+//===- CommunicatorTest.cpp - the communicator at any world size ----------===//
+//
+// Run by ctest with 1 process (no launcher: the single-process communicator),
+// and under mpirun with 2 and 3 ranks (MPI). Every assertion holds at any
+// world size; each rank checks its own results and that every rank got the
+// same bits.
+//
+//===----------------------------------------------------------------------===//
+#include "distributed/Communicator.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+using ::testing::HasSubstr;
+
+namespace tg::dist {
+namespace {
+
+Communicator &world(Reduction reduction = Reduction::RankOrdered) {
+  static std::unique_ptr<Communicator> ordered, library;
+  std::unique_ptr<Communicator> &c = reduction == Reduction::RankOrdered ? ordered : library;
+  if (!c) {
+    CommunicatorOptions o;
+    o.reduction = reduction;
+    o.timeoutSeconds = 60;
+    auto made = createCommunicator(o);
+    EXPECT_TRUE(made.ok()) << made.status();
+    c = std::move(*made);
+  }
+  return *c;
+}
+
+/// A contribution with values of very different magnitudes, so the order of
+/// the additions shows in the bits.
+std::vector<float> contribution(int rank, size_t n) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = float(std::sin(double(i) * 0.37 + rank) * std::pow(10.0, double((i + rank) % 7) - 3));
+  return v;
+}
+
+/// The rank-ordered mean every rank must produce, computed locally.
+std::vector<float> expectedMean(int ranks, size_t n) {
+  std::vector<float> sum = contribution(0, n);
+  for (int r = 1; r < ranks; ++r) {
+    std::vector<float> c = contribution(r, n);
+    for (size_t i = 0; i < n; ++i)
+      sum[i] += c[i];
+  }
+  for (float &x : sum)
+    x /= float(ranks);
+  return sum;
+}
+
+/// True when every rank holds the same bytes.
+bool sameOnEveryRank(Communicator &c, const std::vector<float> &v) {
+  std::vector<float> all(v.size() * size_t(c.size()));
+  EXPECT_TRUE(c.allgather(v.data(), v.size() * sizeof(float), all.data()).ok());
+  for (int r = 1; r < c.size(); ++r)
+    if (std::memcmp(all.data(), all.data() + size_t(r) * v.size(), v.size() * sizeof(float)))
+      return false;
+  return true;
+}
+
+TEST(Communicator, RankAndSizeComeFromTheLauncher) {
+  Communicator &c = world();
+  EXPECT_EQ(c.kind(), launchedByMpiLauncher() ? "mpi" : "single-process");
+  EXPECT_GE(c.rank(), 0);
+  EXPECT_LT(c.rank(), c.size());
+}
+
+TEST(Communicator, RankOrderedMeanIsBitwiseTheSequentialOne) {
+  Communicator &c = world();
+  for (size_t n : {size_t(0), size_t(1), size_t(1000), size_t(3) << 20}) {
+    std::vector<float> v = contribution(c.rank(), n);
+    ASSERT_TRUE(c.allreduce(v.data(), n, ReduceOp::Mean, "test bucket").ok());
+    std::vector<float> want = expectedMean(c.size(), n);
+    EXPECT_EQ(std::memcmp(v.data(), want.data(), n * sizeof(float)), 0) << n << " floats";
+    EXPECT_TRUE(sameOnEveryRank(c, v)) << n << " floats";
+  }
+}
+
+TEST(Communicator, LibraryReductionAgreesAndIsTheSameOnEveryRank) {
+  Communicator &c = world(Reduction::Library);
+  size_t n = 100000;
+  std::vector<float> v = contribution(c.rank(), n);
+  ASSERT_TRUE(c.allreduce(v.data(), n, ReduceOp::Sum, "library bucket").ok());
+  std::vector<float> want = expectedMean(c.size(), n);
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_NEAR(v[i], want[i] * float(c.size()), 1e-5 * std::fabs(want[i] * c.size()) + 1e-6) << i;
+  EXPECT_TRUE(sameOnEveryRank(c, v));
+}
+
+TEST(Communicator, SeveralStartedCollectivesCompleteInAnyOrder) {
+  Communicator &c = world();
+  std::vector<std::vector<float>> buckets;
+  std::vector<Request> requests;
+  for (size_t k = 0; k < 4; ++k)
+    buckets.push_back(contribution(c.rank(), 5000 * (k + 1)));
+  for (size_t k = 0; k < 4; ++k) {
+    auto r = c.allreduceStart(buckets[k].data(), buckets[k].size(), ReduceOp::Mean,
+                              "bucket " + std::to_string(k));
+    ASSERT_TRUE(r.ok()) << r.status();
+    requests.push_back(*r);
+    c.progress();
+  }
+  for (size_t k = 4; k-- > 0;) {
+    ASSERT_TRUE(c.wait(requests[k]).ok());
+    std::vector<float> want = expectedMean(c.size(), buckets[k].size());
+    EXPECT_EQ(std::memcmp(buckets[k].data(), want.data(), want.size() * sizeof(float)), 0);
+  }
+  absl::Status again = c.wait(requests[0]);
+  EXPECT_FALSE(again.ok());
+  EXPECT_THAT(std::string(again.message()), HasSubstr("unknown or finished request"));
+}
+
+TEST(Communicator, BroadcastAndAllgather) {
+  Communicator &c = world();
+  int64_t value = c.rank() == 0 ? 4242 : -1;
+  ASSERT_TRUE(c.broadcast(&value, sizeof value, 0).ok());
+  EXPECT_EQ(value, 4242);
+  int32_t mine = 10 * c.rank() + 1;
+  std::vector<int32_t> all(size_t(c.size()));
+  ASSERT_TRUE(c.allgather(&mine, sizeof mine, all.data()).ok());
+  for (int r = 0; r < c.size(); ++r)
+    EXPECT_EQ(all[size_t(r)], 10 * r + 1);
+  EXPECT_FALSE(c.broadcast(&value, sizeof value, c.size()).ok()); // no such root
+}
+
+TEST(Communicator, CheckSameNamesEveryRanksValue) {
+  Communicator &c = world();
+  EXPECT_TRUE(c.checkSame("artifact hash", 77).ok());
+  absl::Status s = c.checkSame("data size", 1000 + uint64_t(c.rank()));
+  if (c.size() == 1) {
+    EXPECT_TRUE(s.ok());
+    return;
+  }
+  ASSERT_FALSE(s.ok()); // on every rank, not just one
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("data size differs across ranks (rank 0: 1000, rank 1: 1001"));
+}
+
+TEST(Communicator, AWaitThatNeverCompletesTimesOutNamingTheCollective) {
+  Communicator &c = world();
+  if (c.size() == 1)
+    GTEST_SKIP() << "needs 2 or more ranks";
+  CommunicatorOptions o;
+  o.timeoutSeconds = 0.5;
+  auto late = createMpiCommunicator(o);
+  ASSERT_TRUE(late.ok()) << late.status();
+  std::vector<float> v(16, 1.0f);
+  if (c.rank() == 0) { // the others do not join until rank 0 has given up
+    auto r = (*late)->allreduceStart(v.data(), v.size(), ReduceOp::Sum, "bucket 7 of step 3");
+    ASSERT_TRUE(r.ok());
+    auto t0 = std::chrono::steady_clock::now();
+    absl::Status s = (*late)->wait(*r);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("rank 0 of " + std::to_string(c.size()) +
+                          ": bucket 7 of step 3 did not complete within 0.5 s"));
+    EXPECT_LT(took, 5.0);
+  }
+  int go = 1;
+  ASSERT_TRUE(c.broadcast(&go, sizeof go, 0).ok());
+  // The others join now, so rank 0's abandoned request can finish when its
+  // communicator goes away.
+  if (c.rank() != 0)
+    ASSERT_TRUE((*late)->allreduce(v.data(), v.size(), ReduceOp::Sum, "late join").ok());
+}
+
+} // namespace
+} // namespace tg::dist
