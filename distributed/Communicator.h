@@ -64,8 +64,10 @@ public:
   /// naming the collective and this rank.
   virtual absl::Status wait(Request request) = 0;
 
-  /// allreduceStart + wait.
-  absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what);
+  /// A blocking allreduce: the same result as allreduceStart + wait. MPI
+  /// runs it with its blocking collectives when no timeout is set (Open MPI's
+  /// non-blocking ones, libnbc, are about 2x slower; bench/run_comm.sh).
+  virtual absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what);
   /// Copies `bytes` at `data` from rank `root` to every rank.
   virtual absl::Status broadcast(void *data, size_t bytes, int root) = 0;
   /// Every rank's `bytes` at `in`, in rank order, into `out` (size() * bytes).

@@ -78,6 +78,31 @@ public:
     return Request{id};
   }
 
+  absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what) override {
+    if (options.timeoutSeconds > 0) // only the non-blocking path can give up
+      return Communicator::allreduce(data, count, op, what);
+    if (count > size_t(INT_MAX) / size_t(size_))
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": ", count, " floats is more than one MPI collective carries; split it"));
+    Pending p;
+    p.data = data;
+    p.count = count;
+    p.op = op;
+    p.what = what;
+    int rc;
+    if (options.reduction == Reduction::RankOrdered) {
+      p.gathered.resize(count * size_t(size_));
+      rc = MPI_Allgather(data, int(count), MPI_FLOAT, p.gathered.data(), int(count), MPI_FLOAT,
+                         comm);
+    } else {
+      rc = MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm);
+    }
+    if (absl::Status s = check(rc, what.c_str()); !s.ok())
+      return s;
+    finish(p);
+    return absl::OkStatus();
+  }
+
   void progress() override {
     for (auto &[id, p] : pending) {
       if (p.request == MPI_REQUEST_NULL)
