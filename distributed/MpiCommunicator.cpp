@@ -54,52 +54,38 @@ public:
 
   absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
                                          const std::string &what) override {
-    if (count > size_t(INT_MAX) / size_t(size_))
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": ", count, " floats is more than one MPI collective carries; split it"));
-    Pending p;
-    p.data = data;
-    p.count = count;
-    p.op = op;
-    p.what = what;
+    absl::StatusOr<Pending> p = prepare(data, count, op, what);
+    if (!p.ok())
+      return p.status();
     int rc;
-    if (options.reduction == Reduction::RankOrdered) {
-      p.gathered.resize(count * size_t(size_));
-      rc = MPI_Iallgather(data, int(count), MPI_FLOAT, p.gathered.data(), int(count), MPI_FLOAT,
-                          comm, &p.request);
-    } else {
-      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm, &p.request);
-    }
+    if (options.reduction == Reduction::RankOrdered)
+      rc = MPI_Iallgather(data, int(count), MPI_FLOAT, p->gathered.data(), int(count), MPI_FLOAT,
+                          comm, &p->request);
+    else
+      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm, &p->request);
     if (rc != MPI_SUCCESS)
       return absl::InternalError(
           absl::StrCat("rank ", rank_, ": starting ", what, ": ", mpiError(rc)));
     int64_t id = next++;
-    pending.emplace(id, std::move(p));
+    pending.emplace(id, std::move(*p));
     return Request{id};
   }
 
   absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what) override {
     if (options.timeoutSeconds > 0) // only the non-blocking path can give up
       return Communicator::allreduce(data, count, op, what);
-    if (count > size_t(INT_MAX) / size_t(size_))
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": ", count, " floats is more than one MPI collective carries; split it"));
-    Pending p;
-    p.data = data;
-    p.count = count;
-    p.op = op;
-    p.what = what;
+    absl::StatusOr<Pending> p = prepare(data, count, op, what);
+    if (!p.ok())
+      return p.status();
     int rc;
-    if (options.reduction == Reduction::RankOrdered) {
-      p.gathered.resize(count * size_t(size_));
-      rc = MPI_Allgather(data, int(count), MPI_FLOAT, p.gathered.data(), int(count), MPI_FLOAT,
+    if (options.reduction == Reduction::RankOrdered)
+      rc = MPI_Allgather(data, int(count), MPI_FLOAT, p->gathered.data(), int(count), MPI_FLOAT,
                          comm);
-    } else {
+    else
       rc = MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm);
-    }
     if (absl::Status s = check(rc, what.c_str()); !s.ok())
       return s;
-    finish(p);
+    finish(*p);
     return absl::OkStatus();
   }
 
@@ -149,6 +135,23 @@ private:
     std::string what;
     std::vector<float> gathered; ///< RankOrdered: every rank's contribution
   };
+
+  /// The bookkeeping of one allreduce (and its gather buffer), or an error
+  /// when it is too large for MPI's int counts.
+  absl::StatusOr<Pending> prepare(float *data, size_t count, ReduceOp op,
+                                  const std::string &what) const {
+    if (count > size_t(INT_MAX) / size_t(size_))
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": ", count, " floats is more than one MPI collective carries; split it"));
+    Pending p;
+    p.data = data;
+    p.count = count;
+    p.op = op;
+    p.what = what;
+    if (options.reduction == Reduction::RankOrdered)
+      p.gathered.resize(count * size_t(size_));
+    return p;
+  }
 
   absl::Status check(int rc, const char *what) {
     if (rc == MPI_SUCCESS)

@@ -2,6 +2,7 @@
 #include "driver/Compiler.h"
 #include "codegen/common/ManifestBuilder.h"
 #include "codegen/cpu/Artifact.h"
+#include "ir/Diagnostics.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -16,16 +17,6 @@ using namespace mlir;
 
 namespace tg {
 namespace {
-
-std::string locationString(Location loc) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  if (auto file = llvm::dyn_cast<FileLineColLoc>(loc))
-    os << file.getFilename().getValue() << ":" << file.getLine() << ":" << file.getColumn();
-  else
-    os << loc;
-  return s;
-}
 
 std::string moduleText(ModuleOp module) {
   std::string s;
@@ -63,15 +54,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
     ctx->appendDialectRegistry(registry);
     ctx->loadAllAvailableDialects();
   }
-  std::string errors;
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-    std::string line = absl::StrCat(locationString(d.getLocation()), ": ", d.str());
-    if (d.getSeverity() == DiagnosticSeverity::Error)
-      absl::StrAppend(&errors, errors.empty() ? "" : "\n", line);
-    else if (d.getSeverity() == DiagnosticSeverity::Warning && options.warnings)
-      options.warnings->push_back(line);
-    return success();
-  });
+  DiagnosticCollector diagnostics(ctx, options.warnings);
 
   bool binary = options.emit >= Phase::Llvm;
   absl::StatusOr<CpuTarget> target = absl::UnknownError("");
@@ -102,7 +85,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   PassManager pm(ctx, ModuleOp::getOperationName());
   buildPipeline(pm, pipeline);
   if (failed(pm.run(module)))
-    return absl::InvalidArgumentError(errors.empty() ? "compilation failed" : errors);
+    return absl::InvalidArgumentError(diagnostics.errorsOr("compilation failed"));
   if (!binary)
     return moduleText(module);
 

@@ -1,5 +1,6 @@
 //===- Transform.cpp - Module::transform: running tg passes ---------------===//
 #include "frontend/ModuleImpl.h"
+#include "ir/Diagnostics.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -25,16 +26,6 @@ static void registerPassesOnce() {
   });
 }
 
-static std::string locationString(Location loc) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  if (auto file = llvm::dyn_cast<FileLineColLoc>(loc))
-    os << file.getFilename().getValue() << ":" << file.getLine() << ":" << file.getColumn();
-  else
-    os << loc;
-  return s;
-}
-
 absl::StatusOr<Module> Module::transform(absl::string_view pipeline,
                                          std::vector<std::string> *warnings) const {
   registerPassesOnce();
@@ -49,15 +40,7 @@ absl::StatusOr<Module> Module::transform(absl::string_view pipeline,
   if (!copy.ok())
     return copy.status();
   MLIRContext *ctx = copy->impl_->context.get();
-  std::string errors;
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-    std::string line = absl::StrCat(locationString(d.getLocation()), ": ", d.str());
-    if (d.getSeverity() == DiagnosticSeverity::Error)
-      absl::StrAppend(&errors, errors.empty() ? "" : "\n", line);
-    else if (d.getSeverity() == DiagnosticSeverity::Warning && warnings)
-      warnings->push_back(line);
-    return success();
-  });
+  DiagnosticCollector diagnostics(ctx, warnings);
   PassManager pm(ctx, ModuleOp::getOperationName());
   std::string parseErrors;
   llvm::raw_string_ostream os(parseErrors);
@@ -65,7 +48,7 @@ absl::StatusOr<Module> Module::transform(absl::string_view pipeline,
     return absl::InvalidArgumentError(
         absl::StrCat("bad pass pipeline '", pipeline, "': ", parseErrors));
   if (failed(pm.run(*copy->impl_->module)))
-    return absl::InvalidArgumentError(errors.empty() ? "pass pipeline failed" : errors);
+    return absl::InvalidArgumentError(diagnostics.errorsOr("pass pipeline failed"));
   return copy;
 }
 

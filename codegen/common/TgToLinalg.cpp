@@ -256,22 +256,24 @@ Value scalarOf(GeluOp g, OpBuilder &b, Location l, Value x) {
                                  b.create<arith::AddFOp>(l, one, inner));
 }
 
+/// The float or the integer form of a binary arith op, by element type.
+template <typename FloatOp, typename IntOp>
+Value floatOrInt(OpBuilder &b, Location l, Value x, Value y) {
+  if (isFloatElt(x.getType()))
+    return b.create<FloatOp>(l, x, y);
+  return b.create<IntOp>(l, x, y);
+}
+
 Value scalarOf(AddOp, OpBuilder &b, Location l, Value x, Value y) {
-  bool f = isFloatElt(x.getType());
-  return f ? b.create<arith::AddFOp>(l, x, y).getResult()
-           : b.create<arith::AddIOp>(l, x, y).getResult();
+  return floatOrInt<arith::AddFOp, arith::AddIOp>(b, l, x, y);
 }
 
 Value scalarOf(SubOp, OpBuilder &b, Location l, Value x, Value y) {
-  bool f = isFloatElt(x.getType());
-  return f ? b.create<arith::SubFOp>(l, x, y).getResult()
-           : b.create<arith::SubIOp>(l, x, y).getResult();
+  return floatOrInt<arith::SubFOp, arith::SubIOp>(b, l, x, y);
 }
 
 Value scalarOf(MulOp, OpBuilder &b, Location l, Value x, Value y) {
-  bool f = isFloatElt(x.getType());
-  return f ? b.create<arith::MulFOp>(l, x, y).getResult()
-           : b.create<arith::MulIOp>(l, x, y).getResult();
+  return floatOrInt<arith::MulFOp, arith::MulIOp>(b, l, x, y);
 }
 
 Value scalarOf(DivOp, OpBuilder &b, Location l, Value x, Value y) {
@@ -294,15 +296,11 @@ Value scalarOf(PowOp, OpBuilder &b, Location l, Value x, Value y) {
 }
 
 Value scalarOf(MaximumOp, OpBuilder &b, Location l, Value x, Value y) {
-  bool f = isFloatElt(x.getType());
-  return f ? b.create<arith::MaximumFOp>(l, x, y).getResult()
-           : b.create<arith::MaxSIOp>(l, x, y).getResult();
+  return floatOrInt<arith::MaximumFOp, arith::MaxSIOp>(b, l, x, y);
 }
 
 Value scalarOf(MinimumOp, OpBuilder &b, Location l, Value x, Value y) {
-  bool f = isFloatElt(x.getType());
-  return f ? b.create<arith::MinimumFOp>(l, x, y).getResult()
-           : b.create<arith::MinSIOp>(l, x, y).getResult();
+  return floatOrInt<arith::MinimumFOp, arith::MinSIOp>(b, l, x, y);
 }
 
 Value scalarOf(CompareOp c, OpBuilder &b, Location l, Value x, Value y) {
