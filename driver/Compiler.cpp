@@ -70,6 +70,9 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   PipelineOptions pipeline;
   pipeline.stopAfter = options.emit;
   pipeline.fusion = options.fusion;
+  pipeline.dataParallel = options.dataParallel;
+  pipeline.bucketCapMb = options.bucketCapMb;
+  pipeline.averageState = options.averageState;
   pipeline.onPhaseEnd = [&](Phase phase, ModuleOp m) -> LogicalResult {
     if (phase != Phase::Tg)
       clock.end(phaseDescription(phase));

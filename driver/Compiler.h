@@ -29,6 +29,11 @@ struct CompilerOptions {
   std::string targetCpu = "native";
   /// The backend's fusion passes (tgc compile --no-fusion turns them off).
   bool fusion = true;
+  /// Data parallelism (tg-distribute): none | allreduce | average:K, the
+  /// bucket cap in MiB, and whether average:K averages optimizer state.
+  std::string dataParallel = "none";
+  double bucketCapMb = 25.0;
+  bool averageState = true;
   /// LLVM optimization level 0-3.
   int optLevel = 3;
   /// Per-phase wall times, appended to when non-null.

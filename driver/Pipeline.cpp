@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the one compiler pipeline, in phases ----------------===//
 #include "driver/Pipeline.h"
 #include "codegen/cpu/Passes.h"
+#include "distributed/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -22,7 +23,7 @@ struct PhaseInfo {
 constexpr PhaseInfo kPhases[] = {
     {Phase::Tg, "tg", "parse and verify"},
     {Phase::Trained, "trained", "tg-build-train-step"},
-    {Phase::Distributed, "distributed", "distribute, strip non-entry functions"},
+    {Phase::Distributed, "distributed", "tg-distribute, strip non-entry functions"},
     {Phase::Fused, "fused", "fusion"},
     {Phase::Linalg, "linalg", "lower to linalg"},
     {Phase::Bufferized, "bufferized", "bufferize"},
@@ -96,8 +97,14 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     trainStep.ifNeeded = true;
     pm.addPass(createBuildTrainStep(trainStep));
   });
-  // The data-parallel issue adds tg-distribute here.
-  phase(Phase::Distributed, [&] { pm.addPass(createStripNonEntry()); });
+  phase(Phase::Distributed, [&] {
+    DistributeOptions distribute;
+    distribute.mode = options.dataParallel;
+    distribute.bucketCapMb = options.bucketCapMb;
+    distribute.averageState = options.averageState;
+    pm.addPass(createDistribute(distribute));
+    pm.addPass(createStripNonEntry());
+  });
   phase(Phase::Fused, [&] { addCpuFusionPasses(pm, options.fusion); });
   phase(Phase::Linalg, [&] { addCpuLinalgPasses(pm, options.fusion); });
   phase(Phase::Bufferized, [&] { addCpuBufferizationPasses(pm); });
@@ -118,6 +125,12 @@ struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
                        clEnumValN(Phase::Llvm, "llvm", "the LLVM dialect"))};
   Option<bool> fusion{*this, "fusion", llvm::cl::desc("The backend's fusion passes"),
                       llvm::cl::init(true)};
+  Option<std::string> dataParallel{*this, "data-parallel",
+                                   llvm::cl::desc("tg-distribute's mode: none | allreduce | "
+                                                  "average:K"),
+                                   llvm::cl::init("none")};
+  Option<double> bucketCapMb{*this, "bucket-cap-mb", llvm::cl::desc("tg-distribute's bucket cap"),
+                             llvm::cl::init(25.0)};
 };
 } // namespace
 
@@ -128,6 +141,8 @@ void registerPipelines() {
         PipelineOptions options;
         options.fusion = cli.fusion;
         options.stopAfter = cli.stopAfter;
+        options.dataParallel = cli.dataParallel;
+        options.bucketCapMb = cli.bucketCapMb;
         buildPipeline(pm, options);
       });
   static PassPipelineRegistration<> cpu(

@@ -47,6 +47,11 @@ struct PipelineOptions {
   Phase stopAfter = Phase::Llvm;
   /// The backend's fusion passes (off: every op its own loop nest/call).
   bool fusion = true;
+  /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
+  /// whether average:K averages the optimizer state.
+  std::string dataParallel = "none";
+  double bucketCapMb = 25.0;
+  bool averageState = true;
   /// Called with the module after each phase that ran; a failure stops the
   /// pipeline. The artifact writer reads the entry points after
   /// `distributed` and the library calls after `bufferized` through it.

@@ -127,6 +127,8 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   CompilerOptions co;
   co.targetCpu = options.targetCpu;
   co.fusion = options.fusion;
+  co.dataParallel = options.dataParallel;
+  co.bucketCapMb = options.bucketCapMb;
   absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
   if (!compiled.ok()) {
     if (temporary)

@@ -13,12 +13,21 @@ using namespace mlir;
 #include "ir/TgDialect.cpp.inc"
 #include "ir/TgInterfaces.cpp.inc"
 
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+#define GET_TYPEDEF_CLASSES
+#include "ir/TgTypes.cpp.inc"
+
 namespace tg {
 
 void TgDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "ir/TgOps.cpp.inc"
+      >();
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "ir/TgTypes.cpp.inc"
       >();
 }
 
@@ -174,13 +183,18 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << "tg.train belongs on the module";
     return parseTrainSpec(attr.getValue(), [&] { return op->emitError(); });
   }
+  if (name == kDataParallelAttr) {
+    if (!llvm::isa<ModuleOp>(op) || !llvm::isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "tg.data_parallel must be a dictionary on the module";
+    return success();
+  }
   if (name == kGradientOfAttr || name == kEntryAttr) {
     if (!llvm::isa<FunctionOpInterface>(op) || !llvm::isa<StringAttr>(attr.getValue()))
       return op->emitError() << name << " must be a string on a function";
     return success();
   }
   return op->emitError() << "unknown tg attribute '" << name
-                         << "' (expected tg.train, tg.entry or tg.gradient_of)";
+                         << "' (expected tg.train, tg.data_parallel, tg.entry or tg.gradient_of)";
 }
 
 } // namespace tg

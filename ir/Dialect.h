@@ -15,6 +15,9 @@
 #include "ir/TgDialect.h.inc"
 #include "ir/TgInterfaces.h.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "ir/TgTypes.h.inc"
+
 #define GET_OP_CLASSES
 #include "ir/TgOps.h.inc"
 

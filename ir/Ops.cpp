@@ -578,6 +578,46 @@ LogicalResult MeanSquaredErrorOp::inferReturnTypes(MLIRContext *, std::optional<
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+LogicalResult AllreduceStartOp::verify() {
+  if (getReduction() != "mean" && getReduction() != "sum")
+    return emitOpError() << "reduction must be \"mean\" or \"sum\", got \"" << getReduction()
+                         << "\"";
+  if (getId() < 0)
+    return emitOpError() << "bucket id must be >= 0, got " << getId();
+  if (!getBucket().getType().hasStaticShape())
+    return emitOpError() << "bucket must have a static size, got " << getBucket().getType();
+  int uses = 0;
+  for (Operation *user : getToken().getUsers()) {
+    if (!llvm::isa<AllreduceWaitOp>(user))
+      return emitOpError() << "token may only be used by tg.allreduce_wait, not by '"
+                           << user->getName() << "'";
+    ++uses;
+  }
+  if (uses > 1)
+    return emitOpError() << "token is waited for " << uses << " times (exactly once expected)";
+  return success();
+}
+
+LogicalResult AllreduceWaitOp::verify() {
+  AllreduceStartOp start = getStart();
+  if (!start)
+    return emitOpError() << "token must come from tg.allreduce_start";
+  if (start.getId() != getId())
+    return emitOpError() << "id " << getId() << " differs from its tg.allreduce_start's id "
+                         << start.getId();
+  if (start.getBucket() != getBucket())
+    return emitOpError() << "bucket must be the operand of its tg.allreduce_start (id "
+                         << start.getId() << ")";
+  if (start->getBlock() != (*this)->getBlock() || !start->isBeforeInBlock(*this))
+    return emitOpError() << "must follow its tg.allreduce_start (id " << start.getId()
+                         << ") in the same block";
+  return success();
+}
+
 } // namespace tg
 
 #define GET_OP_CLASSES

@@ -33,6 +33,7 @@ def Tg_Dialect : Dialect {
   // Inherent attributes stay in the attribute dictionary: the frontend and
   // the interpreter treat every op generically through it.
   let usePropertiesForAttributes = 0;
+  let useDefaultTypePrinterParser = 1;
   let extraClassDeclaration = [{
     static constexpr llvm::StringLiteral kRoleAttr = "tg.role";
     static constexpr llvm::StringLiteral kInitAttr = "tg.init";
@@ -47,6 +48,18 @@ def Tg_Dialect : Dialect {
     static constexpr llvm::StringLiteral kGradientOfAttr = "tg.gradient_of";
     /// On a function: its entry-point kind (train_step, eval_step, predict).
     static constexpr llvm::StringLiteral kEntryAttr = "tg.entry";
+  }];
+}
+
+// Types
+
+/// Orders a started collective before its wait (tg.allreduce_start/wait).
+def Tg_TokenType : TypeDef<Tg_Dialect, "Token"> {
+  let mnemonic = "token";
+  let summary = "a started collective";
+  let description = [{
+    The result of `tg.allreduce_start`, consumed by exactly one
+    `tg.allreduce_wait`; it carries no data, only the order between them.
   }];
 }
 

@@ -670,4 +670,74 @@ def Tg_FusedConv2DOp : Tg_Op<"fused_conv2d", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input `,` $filter `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Data parallelism (tg-distribute)
+//===----------------------------------------------------------------------===//
+
+def Tg_ParamGradOp : Tg_Op<"param_grad", [SameOperandsAndResultType,
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "marks the complete gradient of a param";
+  let description = [{
+    The identity on `grad`, the gradient of param `param` in a train step
+    once backward has finished it (before regularization and the optimizer).
+    tg-build-train-step places one per param; tg-distribute replaces it with
+    the bucketed cross-rank reduction, or removes it. Its side effect keeps it
+    in place until then: canonicalization neither drops nor moves it.
+
+    Example:
+    ```mlir
+    %g = tg.param_grad %0 {param = "dense.w"} : tensor<784x256xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$grad, StrAttr:$param);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+}
+
+def Tg_AllreduceStartOp : Tg_Op<"allreduce_start", [
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "starts an allreduce of a bucket across the ranks";
+  let description = [{
+    Starts reducing the 1-D f32 `bucket` (packed gradients) across every
+    rank of the run: `reduction` is `mean` or `sum`. The buffer belongs to
+    the collective until the matching `tg.allreduce_wait`, which takes the
+    token and the same `bucket`; `id` numbers the buckets of a function
+    (unique within it). It lowers to a call into the runtime's communicator,
+    which progresses the collective while later kernels run; with one rank
+    it completes at once.
+
+    Example:
+    ```mlir
+    %t = tg.allreduce_start %b {id = 0 : i64, reduction = "mean"} : tensor<1024xf32>
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[F32]>:$bucket, I64Attr:$id,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction);
+  let results = (outs Tg_TokenType:$token);
+  let assemblyFormat = "$bucket attr-dict `:` type($bucket)";
+  let hasVerifier = 1;
+}
+
+def Tg_AllreduceWaitOp : Tg_Op<"allreduce_wait", [AllTypesMatch<["bucket", "result"]>,
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "completes a started allreduce";
+  let description = [{
+    Waits for the collective `token` started and returns the reduced bucket.
+    `bucket` and `id` must be the started op's (the buffer is reduced in
+    place; the runtime call names the bucket by id).
+
+    Example:
+    ```mlir
+    %r = tg.allreduce_wait %t, %b {id = 0 : i64} : tensor<1024xf32>
+    ```
+  }];
+  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[F32]>:$bucket, I64Attr:$id);
+  let results = (outs 1DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$token `,` $bucket attr-dict `:` type($bucket)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    AllreduceStartOp getStart() { return getToken().getDefiningOp<AllreduceStartOp>(); }
+  }];
+}
+
 #endif // TG_OPS_TD

@@ -25,6 +25,9 @@
 namespace tg {
 
 inline constexpr llvm::StringLiteral kTrainAttr = "tg.train";
+/// On the module: the collective plan tg-distribute compiled in (it becomes
+/// the manifest's data_parallel section).
+inline constexpr llvm::StringLiteral kDataParallelAttr = "tg.data_parallel";
 
 struct ScheduleSpec {
   std::string kind = "constant"; ///< constant | step | exponential | cosine

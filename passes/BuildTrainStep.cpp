@@ -433,9 +433,14 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   cloneBody(b, grad, map);
   auto gradRet = llvm::cast<func::ReturnOp>(gradBody.getTerminator());
   auto fwd = [&](unsigned result) { return map.lookup(gradRet.getOperand(result)); };
+  // Each complete gradient is marked for tg-distribute (which reduces it
+  // across ranks or drops the marker).
   SmallVector<Value> grads;
-  for (unsigned k = 0; k < m.params.size(); ++k)
-    grads.push_back(map.lookup(gradRet.getOperand(m.fn.getNumResults() + k)));
+  for (unsigned k = 0; k < m.params.size(); ++k) {
+    Value g = map.lookup(gradRet.getOperand(m.fn.getNumResults() + k));
+    grads.push_back(b.create<ParamGradOp>(
+        loc, g, b.getStringAttr(nameOf(m.fn.getArgAttrDict(m.params[k])))));
+  }
 
   GradientBuilder gb(b, loc);
   Value t = gb.cast(step, b.getF32Type());

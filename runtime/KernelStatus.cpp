@@ -12,6 +12,8 @@ void setKernelError(std::string message) {
     kernelError = std::move(message);
 }
 
+bool hasKernelError() { return !kernelError.empty(); }
+
 std::string takeKernelError() { return std::exchange(kernelError, std::string()); }
 
 } // namespace tg

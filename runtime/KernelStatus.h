@@ -15,6 +15,8 @@
 namespace tg {
 /// Records `message` unless an error is already recorded in this thread.
 void setKernelError(std::string message);
+/// True when this thread has recorded an error since the last take.
+bool hasKernelError();
 /// The recorded error (empty when none), cleared by the call.
 std::string takeKernelError();
 } // namespace tg

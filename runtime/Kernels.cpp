@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Kernels.h"
+#include "runtime/Collectives.h"
 #include "runtime/KernelStatus.h"
 #include "support/KernelAbi.h"
 
@@ -200,6 +201,7 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
 extern "C" void _mlir_ciface_tgrt_matmul_f32(UnrankedMemRef *a, UnrankedMemRef *b,
                                              UnrankedMemRef *c, int32_t transposeA,
                                              int32_t transposeB) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kMatmulF32.data());
   matmul(a, b, nullptr, c, transposeA, transposeB, 0);
 }
@@ -208,6 +210,7 @@ extern "C" void _mlir_ciface_tgrt_fused_matmul_f32(UnrankedMemRef *a, UnrankedMe
                                                    UnrankedMemRef *bias, UnrankedMemRef *c,
                                                    int32_t transposeA, int32_t transposeB,
                                                    int32_t activation) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kFusedMatmulF32.data());
   matmul(a, b, bias, c, transposeA, transposeB, activation);
 }
@@ -296,6 +299,7 @@ dnnl::memory mem(const View &v, const dnnl::memory::desc &d) {
 
 extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
                                              UnrankedMemRef *ym, TG_CONV_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
@@ -310,6 +314,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef 
 extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
                                                    UnrankedMemRef *bm, UnrankedMemRef *ym,
                                                    TG_CONV_PARAMS, int64_t activation) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kFusedConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), bias = viewOf(bm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
@@ -324,6 +329,7 @@ extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedM
 
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym, UnrankedMemRef *wm,
                                                             UnrankedMemRef *dxm, TG_CONV_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kConv2dBackpropInputF32.data());
   View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
   ConvGeometry g(TG_CONV_ARGS);
@@ -344,6 +350,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
                                                              UnrankedMemRef *dym,
                                                              UnrankedMemRef *dwm, TG_CONV_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kConv2dBackpropFilterF32.data());
   View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
   ConvGeometry g(TG_CONV_ARGS);
@@ -401,12 +408,14 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
                                                  TG_POOL_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kMaxPool2dF32.data());
   poolForward(x, y, true, 0, TG_POOL_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
                                                  TG_POOL_PARAMS, int64_t includePad) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kAvgPool2dF32.data());
   poolForward(x, y, false, includePad, TG_POOL_ARGS);
 }
@@ -453,12 +462,14 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, UnrankedMemRef *dy,
                                                       UnrankedMemRef *dx, TG_POOL_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kMaxPool2dGradF32.data());
   poolBackward(x, dy, dx, true, 0, TG_POOL_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, UnrankedMemRef *dx,
                                                       TG_POOL_PARAMS, int64_t includePad) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kAvgPool2dGradF32.data());
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
 }

@@ -1,5 +1,6 @@
 //===- Runtime.cpp - artifact loading, buffers, entry points --------------===//
 #include "runtime/Denormals.h"
+#include "runtime/Collectives.h"
 #include "runtime/KernelStatus.h"
 #include "runtime/Kernels.h"
 #include "support/Init.h"
@@ -118,6 +119,7 @@ struct tg_artifact {
 
 struct tg_session {
   tg_artifact *artifact = nullptr;
+  tg::dist::Communicator *communicator = nullptr; ///< not owned; null: one rank
   std::map<std::string, Buffer> args, results;
 };
 
@@ -332,6 +334,13 @@ std::vector<int64_t> descriptor(const Buffer &b) {
 
 } // namespace
 
+extern "C" tg_status tg_session_set_communicator(tg_session *session, void *communicator) {
+  if (!session)
+    return fail(TG_INVALID_ARGUMENT, "tg_session_set_communicator: null session");
+  session->communicator = static_cast<tg::dist::Communicator *>(communicator);
+  return TG_OK;
+}
+
 extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   if (!session || !entry)
     return fail(TG_INVALID_ARGUMENT, "tg_session_run: null argument");
@@ -362,7 +371,10 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
     ptrs.push_back(d.data());
   takeKernelError();
   unsigned mxcsr = enableFlushDenormals();
-  e->fn(ptrs.data());
+  {
+    tg::rt::CollectiveScope collectives(session->communicator, e->spec->name);
+    e->fn(ptrs.data());
+  }
   restoreFloatMode(mxcsr);
   std::string error = takeKernelError();
   if (!error.empty())

@@ -52,6 +52,19 @@ inline constexpr std::string_view kMaxPool2dGradF32 = "tgrt_max_pool2d_grad_f32"
 /// (dy, dx; the pool params, count_include_pad).
 inline constexpr std::string_view kAvgPool2dGradF32 = "tgrt_avg_pool2d_grad_f32";
 
+// Collectives (tg.allreduce_start / tg.allreduce_wait), calls into the
+// session's communicator rather than kernels: not listed in the manifest.
+/// (bucket: a 1-D f32 buffer; bucket id, reduce op), i64 params.
+inline constexpr std::string_view kAllreduceStart = "tgrt_allreduce_start";
+/// (bucket; bucket id), i64 params.
+inline constexpr std::string_view kAllreduceWait = "tgrt_allreduce_wait";
+/// The reduce op parameter of kAllreduceStart.
+enum class CollectiveOp : int64_t { Sum = 0, Mean = 1 };
+
+inline bool isCollective(std::string_view symbol) {
+  return symbol == kAllreduceStart || symbol == kAllreduceWait;
+}
+
 /// Matmul kernels take i32 parameters; every other kernel i64.
 inline bool hasI32Params(std::string_view symbol) {
   return symbol == kMatmulF32 || symbol == kFusedMatmulF32;

@@ -103,6 +103,21 @@ std::string Manifest::toJson() const {
   m["options"] = {{"target_cpu", targetCpu}, {"fusion", fusion}};
   if (train)
     m["train"] = json::parse(train->json, nullptr, /*allow_exceptions=*/false);
+  if (dataParallel.mode != "none") {
+    json dp;
+    dp["mode"] = dataParallel.mode;
+    if (dataParallel.mode == "average") {
+      dp["average_every"] = dataParallel.averageEvery;
+      dp["average_state"] = dataParallel.averageState;
+    }
+    dp["bucket_cap_bytes"] = dataParallel.bucketCapBytes;
+    dp["plan_hash"] = dataParallel.planHash;
+    dp["buckets"] = json::array();
+    for (const BucketSpec &b : dataParallel.buckets)
+      dp["buckets"].push_back(
+          {{"id", b.id}, {"entry", b.entry}, {"buffers", b.buffers}, {"elements", b.elements}});
+    m["data_parallel"] = dp;
+  }
   m["entries"] = json::array();
   for (const EntrySpec &e : entries) {
     json j;
@@ -246,6 +261,66 @@ public:
     return call;
   }
 
+  absl::StatusOr<DataParallelSpec> dataParallel(const json &d) const {
+    DataParallelSpec dp;
+    if (!d.is_object())
+      return error("data_parallel", "not an object");
+    auto mode = str(d, "mode", "data_parallel");
+    if (!mode.ok())
+      return mode.status();
+    if (*mode != "none" && *mode != "allreduce" && *mode != "average")
+      return error("data_parallel.mode", absl::StrCat("unknown mode '", *mode, "'"));
+    dp.mode = *mode;
+    auto hash = str(d, "plan_hash", "data_parallel");
+    if (!hash.ok())
+      return hash.status();
+    dp.planHash = *hash;
+    auto integer = [&](const char *key, int64_t &out, int64_t min) -> absl::Status {
+      if (!d.contains(key))
+        return absl::OkStatus();
+      if (!d[key].is_number_integer() || d[key].get<int64_t>() < min)
+        return error(absl::StrCat("data_parallel.", key), absl::StrCat("bad value ", d[key].dump()));
+      out = d[key].get<int64_t>();
+      return absl::OkStatus();
+    };
+    if (absl::Status s = integer("bucket_cap_bytes", dp.bucketCapBytes, 0); !s.ok())
+      return s;
+    if (absl::Status s = integer("average_every", dp.averageEvery, 1); !s.ok())
+      return s;
+    if (dp.mode == "average" && dp.averageEvery < 1)
+      return error("data_parallel.average_every", "missing for mode 'average'");
+    if (d.contains("average_state")) {
+      if (!d["average_state"].is_boolean())
+        return error("data_parallel.average_state", "not a boolean");
+      dp.averageState = d["average_state"].get<bool>();
+    }
+    if (d.contains("buckets")) {
+      if (!d["buckets"].is_array())
+        return error("data_parallel.buckets", "not a list");
+      for (const json &b : d["buckets"]) {
+        BucketSpec bucket;
+        std::string where = "data_parallel.buckets";
+        auto entry = str(b, "entry", where);
+        if (!entry.ok())
+          return entry.status();
+        bucket.entry = *entry;
+        if (!b.contains("id") || !b["id"].is_number_integer() || b["id"].get<int64_t>() < 0 ||
+            !b.contains("elements") || !b["elements"].is_number_integer() ||
+            b["elements"].get<int64_t>() < 1 || !b.contains("buffers") || !b["buffers"].is_array())
+          return error(where, absl::StrCat("bad bucket ", b.dump()));
+        bucket.id = b["id"].get<int64_t>();
+        bucket.elements = b["elements"].get<int64_t>();
+        for (const json &n : b["buffers"]) {
+          if (!n.is_string())
+            return error(where, absl::StrCat("bad buffer name ", n.dump()));
+          bucket.buffers.push_back(n.get<std::string>());
+        }
+        dp.buckets.push_back(std::move(bucket));
+      }
+    }
+    return dp;
+  }
+
   absl::StatusOr<TrainInfo> train(const json &t) const {
     if (!t.is_object())
       return error("train", "not an object");
@@ -323,6 +398,12 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
       return t.status();
     out.train = std::move(*t);
   }
+  if (m.contains("data_parallel")) {
+    auto dp = r.dataParallel(m["data_parallel"]);
+    if (!dp.ok())
+      return dp.status();
+    out.dataParallel = std::move(*dp);
+  }
   if (m.contains("kernels")) {
     if (!m["kernels"].is_array())
       return r.error("kernels", "not a list");
@@ -367,6 +448,11 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
     out.entries.push_back(std::move(entry));
   }
   return out;
+}
+
+absl::StatusOr<DataParallelSpec> parseDataParallel(std::string_view text, std::string_view source) {
+  json d = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return Reader(source).dataParallel(d);
 }
 
 } // namespace tg

@@ -82,6 +82,26 @@ struct TrainInfo {
   std::string json;
 };
 
+/// One bucket of the collective plan: buffers reduced together, packed in
+/// this order into one f32 vector of `elements`.
+struct BucketSpec {
+  int64_t id = 0;
+  std::string entry;                ///< the entry point that runs it
+  std::vector<std::string> buffers; ///< gradients (by param name) or buffers
+  int64_t elements = 0;
+};
+
+/// The data-parallel plan tg-distribute compiled in (the tg.data_parallel
+/// module attribute).
+struct DataParallelSpec {
+  std::string mode = "none"; ///< none | allreduce | average
+  int64_t averageEvery = 0;  ///< average: K local steps per averaging round
+  bool averageState = false; ///< average: optimizer state averaged too
+  int64_t bucketCapBytes = 0;
+  std::vector<BucketSpec> buckets;
+  std::string planHash; ///< 16 hex digits; ranks compare it at start
+};
+
 struct Manifest {
   int version = kManifestVersion;
   std::string compiler;
@@ -90,6 +110,7 @@ struct Manifest {
   std::string targetCpu;             ///< the --target-cpu it was compiled with
   bool fusion = true;
   std::optional<TrainInfo> train;
+  DataParallelSpec dataParallel;
   std::vector<EntrySpec> entries;
   std::vector<KernelCall> kernels;
 
@@ -104,6 +125,10 @@ struct Manifest {
 /// artifact's path), the field and the value. A version other than
 /// kManifestVersion is FAILED_PRECONDITION.
 absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view source);
+
+/// Parses and validates the data_parallel section alone (the compiler's
+/// check of the plan it records).
+absl::StatusOr<DataParallelSpec> parseDataParallel(std::string_view text, std::string_view source);
 
 } // namespace tg
 

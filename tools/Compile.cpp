@@ -14,6 +14,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ namespace {
 
 const char *kCompileUsage =
     R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--no-fusion]
-                   [--opt-level=N] [--timing]
+                   [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
 point and an embedded manifest). A module with a tg.train spec (Graph::minimize)
@@ -34,8 +35,9 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --emit=PHASE       stop after a phase and write it:
                        tg        the input module
                        trained   after tg-build-train-step
-                       distributed  after tg-distribute (data parallelism, to come)
-                                 and tg-strip-non-entry: what the artifact exports
+                       distributed  after tg-distribute (the collectives of
+                                 --data-parallel) and tg-strip-non-entry: what the
+                                 artifact exports
                        fused     after tg-fuse-epilogues (matmul/conv + bias + activation)
                        linalg    lowered to linalg on tensors (fused)
                        bufferized  on buffers, in-place updates resolved
@@ -44,6 +46,16 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --target-cpu=CPU   native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or an
                      LLVM CPU name; the artifact records the features it needs
   --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
+  --data-parallel=MODE  data-parallel training under mpirun (the artifact still runs
+                     as one process):
+                       none       no collectives (default)
+                       allreduce  gradients averaged across ranks every step, in
+                                  buckets overlapped with backward: N ranks x batch B
+                                  train like 1 x N*B
+                       average:K  each rank takes K local steps, then params and
+                                  optimizer state are averaged (DL4J parameter averaging)
+  --bucket-mb=N      largest gradient bucket in MiB (default 25, as PyTorch DDP)
+  --no-average-state average:K averages params only, not the optimizer state
   --opt-level=N      LLVM optimization level 0-3 (default 3)
   --timing           print the time of each phase
 )";
@@ -74,6 +86,20 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
     }
     if (a == "--no-fusion") {
       f.options.fusion = false;
+      continue;
+    }
+    if (a == "--no-average-state") {
+      f.options.averageState = false;
+      continue;
+    }
+    if (takeValue(i, argc, argv, "--data-parallel", f.options.dataParallel))
+      continue;
+    std::string bucket;
+    if (takeValue(i, argc, argv, "--bucket-mb", bucket)) {
+      char *end = nullptr;
+      f.options.bucketCapMb = std::strtod(bucket.c_str(), &end);
+      if (bucket.empty() || *end || !(f.options.bucketCapMb > 0))
+        return error("compile: --bucket-mb needs a positive number of MiB, got '" + bucket + "'");
       continue;
     }
     std::string level;

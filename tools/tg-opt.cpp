@@ -9,6 +9,7 @@
 #include "codegen/cpu/Passes.h"
 #include "driver/Pipeline.h"
 #include "ir/Dialect.h"
+#include "distributed/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
   mlir::memref::registerMemRefPasses();
   mlir::registerConversionPasses();
   tg::registerTgPasses();
+  tg::registerTgDistributedPasses();
   tg::registerTgCommonPasses();
   tg::registerTgCpuPasses();
   tg::registerPipelines();

@@ -24,14 +24,20 @@ json attrToJson(Attribute a) {
       j[n.getName().str()] = attrToJson(n.getValue());
     return j;
   }
+  if (auto arr = llvm::dyn_cast<ArrayAttr>(a)) {
+    json j = json::array();
+    for (Attribute e : arr)
+      j.push_back(attrToJson(e));
+    return j;
+  }
   if (auto s = llvm::dyn_cast<StringAttr>(a))
     return s.getValue().str();
   if (auto f = llvm::dyn_cast<FloatAttr>(a))
     return f.getValueAsDouble();
-  if (auto i = llvm::dyn_cast<IntegerAttr>(a))
-    return i.getInt();
   if (auto b = llvm::dyn_cast<BoolAttr>(a))
     return b.getValue();
+  if (auto i = llvm::dyn_cast<IntegerAttr>(a))
+    return i.getInt();
   std::string s;
   llvm::raw_string_ostream os(s);
   os << a;
@@ -99,6 +105,12 @@ absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
     info.optimizer = spec->optimizer.kind;
     info.lr = spec->optimizer.lr;
     m.train = info;
+  }
+  if (Attribute dp = module->getAttr(kDataParallelAttr)) {
+    auto spec = parseDataParallel(attrToJson(dp).dump(), "the module's tg.data_parallel");
+    if (!spec.ok())
+      return spec.status();
+    m.dataParallel = std::move(*spec);
   }
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (fn.isExternal())

@@ -1009,8 +1009,12 @@ void populateTgToLinalgPatterns(RewritePatternSet &patterns, const LibraryOpFilt
 LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
                               const UnsupportedOpReason &reason) {
   MLIRContext *ctx = module.getContext();
+  // Collectives are calls into the runtime's communicator in every backend.
+  LibraryOpFilter keepOrCollective = [&](Operation *op) {
+    return llvm::isa<AllreduceStartOp, AllreduceWaitOp>(op) || (keep && keep(op));
+  };
   RewritePatternSet patterns(ctx);
-  populateTgToLinalgPatterns(patterns, keep);
+  populateTgToLinalgPatterns(patterns, keepOrCollective);
   // Every tg op that stays must be the backend's, every other needs a
   // pattern: report each one that has neither, at its location, by name.
   llvm::DenseSet<OperationName> lowered;
@@ -1019,8 +1023,14 @@ LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
       lowered.insert(*root);
   bool unsupported = false;
   module.walk([&](Operation *op) {
-    if (!llvm::isa<TgDialect>(op->getDialect()) || (keep && keep(op)))
+    if (!llvm::isa<TgDialect>(op->getDialect()) || keepOrCollective(op))
       return;
+    if (llvm::isa<ParamGradOp>(op)) {
+      op->emitError() << "'" << op->getName()
+                      << "' must be removed by tg-distribute before lowering";
+      unsupported = true;
+      return;
+    }
     std::string why = reason ? reason(op) : std::string();
     if (why.empty() && lowered.contains(op->getName()))
       return;
@@ -1036,7 +1046,7 @@ LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
   ConversionTarget target(*ctx);
   target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                          math::MathDialect, scf::SCFDialect, func::FuncDialect>();
-  target.addDynamicallyLegalDialect<TgDialect>([&](Operation *op) { return keep && keep(op); });
+  target.addDynamicallyLegalDialect<TgDialect>(keepOrCollective);
   return applyPartialConversion(module, target, std::move(patterns));
 }
 

@@ -116,7 +116,8 @@ std::vector<KernelCall> collectKernelCalls(ModuleOp module) {
   std::set<std::string> seen;
   module.walk([&](func::CallOp call) {
     if (!call.getCallee().starts_with(
-            llvm::StringRef(abi::kKernelPrefix.data(), abi::kKernelPrefix.size())))
+            llvm::StringRef(abi::kKernelPrefix.data(), abi::kKernelPrefix.size())) ||
+        abi::isCollective(std::string_view(call.getCallee().data(), call.getCallee().size())))
       return;
     KernelCall k;
     k.symbol = call.getCallee().str();

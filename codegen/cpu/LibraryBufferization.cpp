@@ -154,6 +154,96 @@ struct LibraryOpBufferization
   }
 };
 
+/// The collectives bufferize in place: start passes the bucket's buffer to
+/// the communicator, wait completes the reduction into that same buffer.
+Value collectiveBuffer(Operation *op, Value bucket, RewriterBase &rewriter,
+                       const BufferizationOptions &options, Value &buffer) {
+  FailureOr<Value> buf = getBuffer(rewriter, bucket, options);
+  if (failed(buf))
+    return {};
+  buffer = *buf;
+  auto unranked = UnrankedMemRefType::get(rewriter.getF32Type(), 0);
+  return rewriter.create<memref::CastOp>(op->getLoc(), unranked, *buf);
+}
+
+LogicalResult callRuntime(Operation *op, RewriterBase &rewriter, std::string_view name,
+                          Value buffer, ArrayRef<int64_t> params) {
+  Location loc = op->getLoc();
+  SmallVector<Value> args = {buffer};
+  SmallVector<Type> types = {buffer.getType()};
+  for (int64_t p : params) {
+    args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getI64IntegerAttr(p)));
+    types.push_back(rewriter.getI64Type());
+  }
+  std::string symbol(name);
+  declareRuntimeFunction(op, rewriter, symbol, rewriter.getFunctionType(types, {}));
+  rewriter.create<func::CallOp>(loc, symbol, TypeRange{}, args);
+  return success();
+}
+
+struct AllreduceStartBufferization
+    : public BufferizableOpInterface::ExternalModel<AllreduceStartBufferization,
+                                                    AllreduceStartOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return false; // the wait is where the reduced values are written
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &, const AnalysisState &) const {
+    return {};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    auto start = llvm::cast<AllreduceStartOp>(op);
+    Value buffer;
+    Value arg = collectiveBuffer(op, start.getBucket(), rewriter, options, buffer);
+    if (!arg)
+      return failure();
+    auto reduce = start.getReduction() == "sum" ? abi::CollectiveOp::Sum : abi::CollectiveOp::Mean;
+    if (failed(callRuntime(op, rewriter, abi::kAllreduceStart, arg,
+                           {start.getId(), int64_t(reduce)})))
+      return failure();
+    // The token only ordered start before wait; the wait's call names the
+    // bucket by id. A placeholder keeps the IR valid until the wait is
+    // bufferized; it is dead afterwards.
+    Value token = rewriter
+                      .create<UnrealizedConversionCastOp>(op->getLoc(), start.getToken().getType(),
+                                                          ValueRange{})
+                      .getResult(0);
+    replaceOpWithBufferizedValues(rewriter, op, token);
+    return success();
+  }
+};
+
+struct AllreduceWaitBufferization
+    : public BufferizableOpInterface::ExternalModel<AllreduceWaitBufferization, AllreduceWaitOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  AliasingValueList getAliasingValues(Operation *op, OpOperand &operand,
+                                      const AnalysisState &) const {
+    if (operand.get() != llvm::cast<AllreduceWaitOp>(op).getBucket())
+      return {};
+    return {{op->getResult(0), BufferRelation::Equivalent}};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    auto wait = llvm::cast<AllreduceWaitOp>(op);
+    Value buffer;
+    Value arg = collectiveBuffer(op, wait.getBucket(), rewriter, options, buffer);
+    if (!arg)
+      return failure();
+    if (failed(callRuntime(op, rewriter, abi::kAllreduceWait, arg, {int64_t(wait.getId())})))
+      return failure();
+    replaceOpWithBufferizedValues(rewriter, op, buffer);
+    return success();
+  }
+};
+
 } // namespace
 
 void registerLibraryBufferization(DialectRegistry &registry) {
@@ -168,6 +258,8 @@ void registerLibraryBufferization(DialectRegistry &registry) {
     MaxPool2DGradOp::attachInterface<LibraryOpBufferization<MaxPool2DGradOp>>(*ctx);
     AvgPool2DOp::attachInterface<LibraryOpBufferization<AvgPool2DOp>>(*ctx);
     AvgPool2DGradOp::attachInterface<LibraryOpBufferization<AvgPool2DGradOp>>(*ctx);
+    AllreduceStartOp::attachInterface<AllreduceStartBufferization>(*ctx);
+    AllreduceWaitOp::attachInterface<AllreduceWaitBufferization>(*ctx);
   });
 }
 

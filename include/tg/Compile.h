@@ -28,6 +28,9 @@ struct CompileOptions {
   std::string outputPath;
   uint64_t seed = 0;  ///< initializer seed of the session
   bool fusion = true; ///< false: the unfused path
+  /// Data parallelism: none | allreduce | average:K (tgc compile --data-parallel).
+  std::string dataParallel = "none";
+  double bucketCapMb = 25.0;
 };
 
 /// A loaded artifact with one session, exchanging tg::Tensor values.

@@ -68,6 +68,11 @@ public:
   size_t size(const std::string &name) const {
     return tg_session_buffer_size(handle_.get(), name.c_str());
   }
+  /// The communicator (a tg::dist::Communicator *) of the compiled
+  /// collectives; null: one rank.
+  absl::Status setCommunicator(void *communicator) {
+    return toStatus(tg_session_set_communicator(handle_.get(), communicator));
+  }
   absl::Status run(const std::string &entry) {
     return toStatus(tg_session_run(handle_.get(), entry.c_str()));
   }

@@ -17,7 +17,9 @@
 // CHECK-SAME: tensor<i64> {tg.alias = 2 : i64, tg.name = "step"})
 // CHECK-SAME: attributes {tg.entry = "train_step"}
 // The gradient of w, then L2, the second moment and the update:
-// CHECK: %[[G:.*]] = tg.matmul %arg3, %{{.*}} {transpose_lhs = true}
+// CHECK: %[[RAW:.*]] = tg.matmul %arg3, %{{.*}} {transpose_lhs = true}
+// The complete gradient is marked for tg-distribute:
+// CHECK: %[[G:.*]] = tg.param_grad %[[RAW]] {param = "w"} : tensor<3x2xf32>
 // CHECK: %[[L2C:.*]] = tg.constant dense<1.000000e-03>
 // CHECK: %[[L2:.*]] = tg.mul %arg0, %[[L2C]]
 // CHECK: %[[GR:.*]] = tg.add %[[G]], %[[L2]]

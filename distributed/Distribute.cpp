@@ -1,0 +1,415 @@
+//===- Distribute.cpp - tg-distribute -------------------------------------===//
+//
+// Puts the collectives of data-parallel training into the compiled step (see
+// the pass description in Passes.td). Buckets follow PyTorch DDP's reducer:
+// gradients in the order backward finishes them, packed up to a size cap,
+// each bucket's collective started as soon as its last gradient exists and
+// waited for where a gradient is first needed. Packing and unpacking are tg
+// reshapes, concats and slices, so the backend fuses and bufferizes them like
+// any other op; the collectives themselves are calls into the runtime's
+// communicator.
+//
+//===----------------------------------------------------------------------===//
+#include "distributed/Passes.h"
+#include "ir/TrainSpec.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Debug.h"
+#include "llvm/Support/Format.h"
+
+#include <string>
+
+#define DEBUG_TYPE "tg-distribute"
+
+namespace tg {
+#define GEN_PASS_DEF_DISTRIBUTE
+#include "distributed/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+/// A tensor to reduce: a param's gradient, a param, a metric.
+struct Item {
+  std::string name;
+  Value value;
+  Operation *ready = nullptr; ///< the op that defines it (null: an argument)
+  int64_t elements = 0;
+};
+
+struct Bucket {
+  int64_t id = 0;
+  SmallVector<Item> items;
+  int64_t elements = 0;
+};
+
+/// Greedy packing in the given order: a bucket closes when the next item
+/// would take it over `capBytes` (an item larger than the cap is alone).
+SmallVector<Bucket> packBuckets(ArrayRef<Item> items, int64_t capBytes, int64_t firstId) {
+  SmallVector<Bucket> buckets;
+  for (const Item &item : items) {
+    int64_t bytes = item.elements * 4;
+    if (buckets.empty() ||
+        (!buckets.back().items.empty() && (buckets.back().elements * 4 + bytes > capBytes))) {
+      buckets.emplace_back();
+      buckets.back().id = firstId + int64_t(buckets.size()) - 1;
+    }
+    buckets.back().items.push_back(item);
+    buckets.back().elements += item.elements;
+  }
+  return buckets;
+}
+
+/// Concatenates `values` into one 1-D f32 tensor.
+Value pack(OpBuilder &b, Location loc, ArrayRef<Item> items, int64_t total) {
+  SmallVector<Value> flat;
+  for (const Item &item : items) {
+    Value v = item.value;
+    auto t = llvm::cast<RankedTensorType>(v.getType());
+    if (t.getRank() != 1)
+      v = b.create<ReshapeOp>(loc, RankedTensorType::get({item.elements}, t.getElementType()), v);
+    flat.push_back(v);
+  }
+  if (flat.size() == 1)
+    return flat[0];
+  return b.create<ConcatOp>(loc, RankedTensorType::get({total}, b.getF32Type()), flat,
+                            b.getI64IntegerAttr(0));
+}
+
+/// Item k of a reduced bucket, in its original shape.
+SmallVector<Value> unpack(OpBuilder &b, Location loc, Value reduced, ArrayRef<Item> items) {
+  SmallVector<Value> out;
+  if (items.size() == 1 && llvm::cast<RankedTensorType>(items[0].value.getType()).getRank() == 1)
+    return {reduced};
+  int64_t offset = 0;
+  for (const Item &item : items) {
+    auto t = llvm::cast<RankedTensorType>(item.value.getType());
+    Value v = reduced;
+    if (items.size() > 1)
+      v = b.create<SliceOp>(loc, v, b.getDenseI64ArrayAttr({offset}),
+                            b.getDenseI64ArrayAttr({offset + item.elements}),
+                            b.getDenseI64ArrayAttr({1}));
+    if (t.getRank() != 1)
+      v = b.create<ReshapeOp>(loc, t, v);
+    out.push_back(v);
+    offset += item.elements;
+  }
+  return out;
+}
+
+/// FNV-1a, 64 bits: the plan hash (stable across compilers and runs).
+uint64_t fnv1a(StringRef text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+struct DistributePass : impl::DistributeBase<DistributePass> {
+  using impl::DistributeBase<DistributePass>::DistributeBase;
+
+  void runOnOperation() override {
+    if (failed(run()))
+      signalPassFailure();
+  }
+
+  LogicalResult run();
+  LogicalResult parseMode();
+  LogicalResult collectGradients(func::FuncOp step, SmallVectorImpl<Item> &grads);
+  void allreduceGradients(func::FuncOp step, ArrayRef<Item> grads);
+  void emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, Operation *before,
+                  llvm::function_ref<void(ArrayRef<Value>)> replace);
+  LogicalResult buildAverageParams(func::FuncOp step);
+  void recordPlan();
+
+  std::string modeName; ///< none | allreduce | average
+  int64_t averageEvery = 0;
+  int64_t capBytes = 0;
+  SmallVector<std::pair<std::string, Bucket>> plan; ///< (entry, bucket)
+};
+
+LogicalResult DistributePass::parseMode() {
+  StringRef m = mode;
+  if (m == "none" || m == "allreduce") {
+    modeName = m.str();
+  } else if (m.consume_front("average:")) {
+    if (m.getAsInteger(10, averageEvery) || averageEvery < 1)
+      return getOperation().emitError()
+             << "tg-distribute: mode 'average:" << m << "': K must be an integer >= 1";
+    modeName = "average";
+  } else {
+    return getOperation().emitError() << "tg-distribute: unknown mode '" << mode
+                                      << "' (expected none, allreduce or average:K)";
+  }
+  if (!(bucketCapMb > 0) || bucketCapMb > 4096)
+    return getOperation().emitError()
+           << "tg-distribute: bucket-cap-mb must be in (0, 4096], got " << bucketCapMb;
+  capBytes = int64_t(bucketCapMb * 1024 * 1024);
+  return success();
+}
+
+LogicalResult DistributePass::run() {
+  ModuleOp module = getOperation();
+  if (failed(parseMode()))
+    return failure();
+  func::FuncOp step;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    auto entry = fn->getAttrOfType<StringAttr>(TgDialect::kEntryAttr);
+    if (entry && entry.getValue() == "train_step")
+      step = fn;
+    if (fn.getSymName() == "average_params")
+      return fn.emitError() << "tg-distribute: the module already has @average_params";
+  }
+  if (module->hasAttr(kDataParallelAttr))
+    return module.emitError() << "tg-distribute: the module is already distributed ("
+                              << kDataParallelAttr << " is set)";
+
+  if (modeName != "none") {
+    if (!step)
+      return module.emitError() << "tg-distribute: mode '" << mode
+                                << "' needs a train_step entry point (compile a model with a "
+                                   "training spec)";
+    SmallVector<Item> grads;
+    if (failed(collectGradients(step, grads)))
+      return failure();
+    if (modeName == "allreduce")
+      allreduceGradients(step, grads);
+    else if (failed(buildAverageParams(step)))
+      return failure();
+    recordPlan();
+  }
+  // Markers left (mode none or average, other functions): the identity.
+  module.walk([](ParamGradOp marker) {
+    marker.getResult().replaceAllUsesWith(marker.getGrad());
+    marker.erase();
+  });
+  return success();
+}
+
+LogicalResult DistributePass::collectGradients(func::FuncOp step, SmallVectorImpl<Item> &grads) {
+  for (Operation &op : step.getBody().front()) {
+    auto marker = llvm::dyn_cast<ParamGradOp>(op);
+    if (!marker)
+      continue;
+    auto t = llvm::cast<RankedTensorType>(marker.getType());
+    if (!t.getElementType().isF32())
+      return marker.emitError() << "tg-distribute: the gradient of param '" << marker.getParam()
+                                << "' is " << t
+                                << "; data-parallel training reduces f32 gradients only";
+    Item item;
+    item.name = marker.getParam().str();
+    item.value = marker.getResult();
+    item.ready = marker.getGrad().getDefiningOp();
+    item.elements = t.getNumElements();
+    grads.push_back(item);
+  }
+  if (grads.empty())
+    return step.emitError() << "tg-distribute: @" << step.getSymName()
+                            << " has no tg.param_grad markers (tg-build-train-step places "
+                               "them; a hand-written train_step must too)";
+  return success();
+}
+
+/// Builds bucket `bucket`'s pack + start after `after` (null: at the block
+/// start) and wait + unpack before `before`; `replace` gets the reduced items.
+void DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, Operation *before,
+                                llvm::function_ref<void(ArrayRef<Value>)> replace) {
+  Location loc = before->getLoc();
+  if (after)
+    b.setInsertionPointAfter(after);
+  else
+    b.setInsertionPointToStart(before->getBlock());
+  SmallVector<Item> sources = bucket.items;
+  for (Item &item : sources) // pack what the items are computed from
+    if (auto marker = item.value.getDefiningOp<ParamGradOp>())
+      item.value = marker.getGrad();
+  Value flat = pack(b, loc, sources, bucket.elements);
+  auto start = b.create<AllreduceStartOp>(loc, TokenType::get(b.getContext()), flat,
+                                          b.getI64IntegerAttr(bucket.id), b.getStringAttr("mean"));
+  b.setInsertionPoint(before);
+  Value reduced = b.create<AllreduceWaitOp>(loc, flat.getType(), start.getToken(), flat,
+                                            b.getI64IntegerAttr(bucket.id));
+  replace(unpack(b, loc, reduced, sources));
+}
+
+void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads) {
+  Block &body = step.getBody().front();
+  Operation *ret = body.getTerminator();
+  // Ready order: where backward finishes each gradient (arguments first).
+  SmallVector<Item> ordered(grads.begin(), grads.end());
+  llvm::stable_sort(ordered, [](const Item &a, const Item &b) {
+    if (!a.ready || !b.ready)
+      return !a.ready && b.ready;
+    return a.ready->isBeforeInBlock(b.ready);
+  });
+  SmallVector<Bucket> buckets = packBuckets(ordered, capBytes, 0);
+  OpBuilder b(step.getContext());
+  Operation *lastStart = nullptr;
+  for (Bucket &bucket : buckets) {
+    Operation *after = lastStart;
+    Operation *firstUse = ret;
+    for (const Item &item : bucket.items) {
+      if (item.ready && (!after || after->isBeforeInBlock(item.ready)))
+        after = item.ready;
+      for (Operation *user : item.value.getUsers())
+        if (user->getBlock() == &body && user->isBeforeInBlock(firstUse))
+          firstUse = user;
+    }
+    emitBucket(b, bucket, after, firstUse, [&](ArrayRef<Value> reduced) {
+      for (auto [item, value] : llvm::zip(bucket.items, reduced)) {
+        item.value.replaceAllUsesWith(value);
+        item.value.getDefiningOp()->erase();
+      }
+    });
+    // The start is the op after the pack: find it for the next bucket's order.
+    for (Operation &op : body)
+      if (auto s = llvm::dyn_cast<AllreduceStartOp>(op); s && s.getId() == bucket.id)
+        lastStart = s;
+    plan.push_back({"train_step", bucket});
+  }
+
+  // The loss and the metrics, averaged for reporting: one bucket, waited for
+  // at the return.
+  SmallVector<Item> metrics;
+  SmallVector<unsigned> metricResults;
+  for (unsigned i = 0; i < step.getNumResults(); ++i) {
+    auto t = llvm::dyn_cast<RankedTensorType>(step.getResultTypes()[i]);
+    if (step.getResultAttr(i, TgDialect::kAliasAttr) || !t || t.getRank() != 0 ||
+        !t.getElementType().isF32())
+      continue;
+    auto name = step.getResultAttrOfType<StringAttr>(i, TgDialect::kNameAttr);
+    Value v = ret->getOperand(i);
+    metrics.push_back({name ? name.str() : "result" + std::to_string(i), v, v.getDefiningOp(), 1});
+    metricResults.push_back(i);
+  }
+  if (metrics.empty())
+    return;
+  Bucket mb;
+  mb.id = int64_t(buckets.size());
+  mb.items = metrics;
+  mb.elements = int64_t(metrics.size());
+  Operation *after = lastStart;
+  for (const Item &item : metrics)
+    if (item.ready && (!after || after->isBeforeInBlock(item.ready)))
+      after = item.ready;
+  emitBucket(b, mb, after, ret, [&](ArrayRef<Value> reduced) {
+    for (auto [i, value] : llvm::zip(metricResults, reduced))
+      ret->setOperand(i, value);
+  });
+  plan.push_back({"train_step", mb});
+}
+
+LogicalResult DistributePass::buildAverageParams(func::FuncOp step) {
+  ModuleOp module = getOperation();
+  // Model state (recurrent h, c) is what predict also takes: it stays local.
+  llvm::StringSet<> modelState;
+  if (auto predict = module.lookupSymbol<func::FuncOp>("predict"))
+    for (unsigned i = 0; i < predict.getNumArguments(); ++i)
+      if (argRole(predict, i) == Role::State)
+        if (auto n = predict.getArgAttrOfType<StringAttr>(i, TgDialect::kNameAttr))
+          modelState.insert(n.getValue());
+
+  SmallVector<unsigned> averaged;
+  for (unsigned i = 0; i < step.getNumArguments(); ++i) {
+    Role role = argRole(step, i);
+    auto name = step.getArgAttrOfType<StringAttr>(i, TgDialect::kNameAttr);
+    auto t = llvm::cast<RankedTensorType>(step.getArgumentTypes()[i]);
+    bool isSlot = role == Role::State && averageState && t.getElementType().isF32() && name &&
+                  name.getValue() != "step" && !modelState.contains(name.getValue());
+    if (role == Role::Param || isSlot) {
+      if (!t.getElementType().isF32())
+        return step.emitError() << "tg-distribute: param '" << (name ? name.getValue() : "")
+                                << "' is " << t << "; parameter averaging handles f32 only";
+      averaged.push_back(i);
+    }
+  }
+
+  OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToEnd(module.getBody());
+  SmallVector<Type> types;
+  SmallVector<DictionaryAttr> argAttrs, resultAttrs;
+  for (auto [k, i] : llvm::enumerate(averaged)) {
+    types.push_back(step.getArgumentTypes()[i]);
+    argAttrs.push_back(step.getArgAttrDict(i));
+    resultAttrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr(TgDialect::kNameAttr, step.getArgAttr(i, TgDialect::kNameAttr)),
+         b.getNamedAttr(TgDialect::kAliasAttr, b.getI64IntegerAttr(int64_t(k)))}));
+  }
+  auto fn = b.create<func::FuncOp>(step.getLoc(), "average_params", b.getFunctionType(types, types));
+  fn.setAllArgAttrs(argAttrs);
+  fn.setAllResultAttrs(resultAttrs);
+  fn->setAttr(TgDialect::kEntryAttr, b.getStringAttr("average_params"));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  auto ret = b.create<func::ReturnOp>(step.getLoc(), ValueRange(entry->getArguments()));
+
+  SmallVector<Item> items;
+  for (auto [k, i] : llvm::enumerate(averaged)) {
+    auto t = llvm::cast<RankedTensorType>(types[k]);
+    items.push_back({step.getArgAttrOfType<StringAttr>(i, TgDialect::kNameAttr).str(),
+                     entry->getArgument(unsigned(k)), nullptr, t.getNumElements()});
+  }
+  // All starts first, then the waits: the buckets' collectives overlap.
+  Operation *lastStart = nullptr;
+  for (Bucket &bucket : packBuckets(items, capBytes, 0)) {
+    emitBucket(b, bucket, lastStart, ret, [&](ArrayRef<Value> reduced) {
+      for (auto [item, value] : llvm::zip(bucket.items, reduced))
+        for (OpOperand &use : item.value.getUses())
+          if (use.getOwner() == ret)
+            use.set(value);
+    });
+    for (Operation &op : *entry)
+      if (auto s = llvm::dyn_cast<AllreduceStartOp>(op); s && s.getId() == bucket.id)
+        lastStart = s;
+    plan.push_back({"average_params", bucket});
+  }
+  return success();
+}
+
+void DistributePass::recordPlan() {
+  ModuleOp module = getOperation();
+  Builder b(module.getContext());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "mode=" << modeName << ";every=" << averageEvery
+     << ";state=" << (modeName == "average" && averageState) << ";cap=" << capBytes << ";";
+  SmallVector<Attribute> buckets;
+  for (auto &[entry, bucket] : plan) {
+    SmallVector<Attribute> names;
+    os << entry << "#" << bucket.id << ":";
+    for (const Item &item : bucket.items) {
+      names.push_back(b.getStringAttr(item.name));
+      os << item.name << "[" << item.elements << "],";
+    }
+    os << ";";
+    buckets.push_back(b.getDictionaryAttr({
+        b.getNamedAttr("id", b.getI64IntegerAttr(bucket.id)),
+        b.getNamedAttr("entry", b.getStringAttr(entry)),
+        b.getNamedAttr("buffers", b.getArrayAttr(names)),
+        b.getNamedAttr("elements", b.getI64IntegerAttr(bucket.elements)),
+    }));
+  }
+  std::string hash;
+  llvm::raw_string_ostream(hash) << llvm::format_hex_no_prefix(fnv1a(os.str()), 16);
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("mode", b.getStringAttr(modeName)),
+      b.getNamedAttr("bucket_cap_bytes", b.getI64IntegerAttr(capBytes)),
+      b.getNamedAttr("buckets", b.getArrayAttr(buckets)),
+      b.getNamedAttr("plan_hash", b.getStringAttr(hash)),
+  };
+  if (modeName == "average") {
+    fields.push_back(b.getNamedAttr("average_every", b.getI64IntegerAttr(averageEvery)));
+    fields.push_back(b.getNamedAttr("average_state", b.getBoolAttr(averageState)));
+  }
+  module->setAttr(kDataParallelAttr, b.getDictionaryAttr(fields));
+  LLVM_DEBUG(llvm::dbgs() << "tg-distribute plan " << os.str() << " -> " << hash << "\n");
+}
+
+} // namespace
+} // namespace tg

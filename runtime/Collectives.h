@@ -1,0 +1,36 @@
+//===- Collectives.h - compiled collectives meet the communicator -*- C++ -*-===//
+//
+// Compiled code calls tgrt_allreduce_start/wait (support/KernelAbi.h) with a
+// bucket's buffer and id; they go to the communicator of the session whose
+// step runs on this thread (tg_session_run installs it), or, with none, to
+// one rank: the identity. Library kernels call progressCollectives() so
+// that started collectives advance while compute runs (Open MPI has no
+// asynchronous progress).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_RUNTIME_COLLECTIVES_H
+#define TG_RUNTIME_COLLECTIVES_H
+
+#include "distributed/Communicator.h"
+
+#include <string>
+
+namespace tg::rt {
+
+/// Installs `comm` (may be null: one rank) for the collectives of the entry
+/// point `entry` run on this thread while it lives; on destruction any bucket
+/// still pending is completed, so no collective outlives its step.
+class CollectiveScope {
+public:
+  CollectiveScope(dist::Communicator *comm, const std::string &entry);
+  ~CollectiveScope();
+  CollectiveScope(const CollectiveScope &) = delete;
+  CollectiveScope &operator=(const CollectiveScope &) = delete;
+};
+
+/// Advances this thread's started collectives (cheap when there are none).
+void progressCollectives();
+
+} // namespace tg::rt
+
+#endif // TG_RUNTIME_COLLECTIVES_H
