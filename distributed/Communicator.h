@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tg::dist {
 
@@ -73,6 +74,12 @@ public:
   /// Every rank's `bytes` at `in`, in rank order, into `out` (size() * bytes).
   virtual absl::Status allgather(const void *in, size_t bytes, void *out) = 0;
 
+  /// Ends the whole run after an unrecoverable error (a collective timed
+  /// out, a rank failed): MPI aborts every process of the job (Open MPI 4.1
+  /// has no fault tolerance) and does not return; a thread group wakes and
+  /// fails every rank's pending and later collectives; one rank does nothing.
+  virtual void abort(const std::string &why) = 0;
+
   /// Checks that every rank holds the same `value` (an artifact hash, a data
   /// size, ...); otherwise an error on every rank naming `what` and each
   /// rank's value. Collective: every rank must call it.
@@ -81,6 +88,13 @@ public:
 
 /// One rank, no MPI: reductions are the identity, gathers copy.
 std::unique_ptr<Communicator> createSingleProcessCommunicator();
+
+/// `size` communicators joined in one process, one per thread (tgc train
+/// --emulate-world-size): rank r is element r. Reductions are rank-ordered
+/// with the same arithmetic as the MPI communicator's, so N threads give
+/// the bits of N MPI processes.
+std::vector<std::unique_ptr<Communicator>> createThreadGroup(int size,
+                                                             const CommunicatorOptions &options = {});
 
 /// True when this process was started by an MPI launcher (mpirun, srun with
 /// PMI/PMIx): it sees a launcher's rank variables.

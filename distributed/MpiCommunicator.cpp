@@ -7,12 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "distributed/Communicator.h"
+#include "distributed/Reduce.h"
 
 #include "absl/strings/str_cat.h"
 
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdio>
 #include <climits>
 #include <cstdlib>
 #include <map>
@@ -119,6 +121,12 @@ public:
     return check(MPI_Bcast(data, int(bytes), MPI_BYTE, root, comm), "broadcast");
   }
 
+  void abort(const std::string &why) override {
+    std::fprintf(stderr, "tgc: rank %d of %d: %s; aborting the job\n", rank_, size_, why.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+
   absl::Status allgather(const void *in, size_t bytes, void *out) override {
     if (bytes > size_t(INT_MAX) / size_t(size_))
       return absl::InvalidArgumentError(absl::StrCat("allgather of ", bytes, " bytes: too large"));
@@ -181,16 +189,14 @@ private:
   }
 
   /// The reduction proper: RankOrdered adds the gathered contributions in
-  /// rank order; a mean divides the sum by the world size.
+  /// rank order (Reduce.h); a mean divides the sum by the world size.
   void finish(Pending &p) {
     if (options.reduction == Reduction::RankOrdered) {
-      const float *g = p.gathered.data();
-      for (size_t i = 0; i < p.count; ++i) {
-        float s = g[i];
-        for (int r = 1; r < size_; ++r)
-          s += g[size_t(r) * p.count + i];
-        p.data[i] = s;
-      }
+      std::vector<const float *> parts;
+      for (int r = 0; r < size_; ++r)
+        parts.push_back(p.gathered.data() + size_t(r) * p.count);
+      reduceInRankOrder(parts.data(), size_, p.count, p.op, p.data);
+      return;
     }
     if (p.op == ReduceOp::Mean) {
       float n = float(size_);

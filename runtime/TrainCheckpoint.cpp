@@ -98,7 +98,19 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
   if (meta("seed") != std::to_string(o_.seed))
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' was trained with --seed ",
                                                    meta("seed"), "; resume with the same seed"));
-  if (pos.batch < 0 || pos.batch >= perEpoch)
+  pos.globalBatch = s_.batch; // checkpoints before data parallelism: one rank
+  if (!meta("global_batch").empty()) {
+    try {
+      pos.globalBatch = std::stoll(meta("global_batch"));
+    } catch (...) {
+      pos.globalBatch = 0;
+    }
+    if (pos.globalBatch < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "': metadata global_batch '", meta("global_batch"),
+                       "' is not a positive number"));
+  }
+  if (pos.globalBatch == s_.globalBatch() && (pos.batch < 0 || pos.batch >= perEpoch))
     return absl::InvalidArgumentError(absl::StrCat("'", path, "': data position ", pos.batch,
                                                    " is past the ", perEpoch,
                                                    " batches of an epoch of this data"));
@@ -126,6 +138,8 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
                  {"step", std::to_string(pos.step)},
                  {"epoch", std::to_string(pos.epoch)},
                  {"position", std::to_string(pos.batch)},
+                 {"global_batch", std::to_string(s_.globalBatch())},
+                 {"world_size", std::to_string(s_.world)},
                  {"seed", std::to_string(o_.seed)},
                  {"rng", absl::StrCat("data order: mt19937_64 Fisher-Yates keyed by (seed ",
                                       o_.seed, ", epoch ", pos.epoch,
@@ -142,6 +156,28 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
     return s;
   pruneCheckpoints(o_.checkpointDir, o_.keepCheckpoints);
   return path;
+}
+
+std::string resplit(Position &pos, Schedule &s, const TrainOptions &o) {
+  if (pos.globalBatch == 0 || pos.globalBatch == s.globalBatch())
+    return "";
+  int64_t examples = pos.batch * pos.globalBatch;
+  int64_t from = pos.batch;
+  pos.batch = examples / s.globalBatch();
+  if (pos.batch >= s.perEpoch) {
+    ++pos.epoch;
+    pos.batch = 0;
+  }
+  if (!o.steps)
+    s.totalSteps = pos.step + (s.perEpoch - pos.batch) +
+                   std::max<int64_t>(0, (o.epochs ? o.epochs : 1) - pos.epoch - 1) * s.perEpoch;
+  s.totalEpochs = std::max(s.totalEpochs, pos.epoch + 1);
+  std::string note = absl::StrCat(
+      "the checkpoint counts batches of ", pos.globalBatch, " examples, this run of ",
+      s.globalBatch(), " (", s.world, " rank(s) x ", s.batch, "): batch ", from, " (", examples,
+      " examples into the epoch) continues at batch ", pos.batch, " of ", s.perEpoch);
+  pos.globalBatch = s.globalBatch();
+  return note;
 }
 
 } // namespace trainer

@@ -103,7 +103,7 @@ absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, cons
 
 /// A text corpus as truncated-BPTT streams for a character model.
 absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &in,
-                                    const std::string &flag) {
+                                    const std::string &flag, int world) {
   if (in.data.size() != 1 || in.labels.size() != 1)
     return absl::InvalidArgumentError(
         absl::StrCat(flag, " ", textFile,
@@ -113,7 +113,13 @@ absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &i
   auto corpus = data::readText(textFile);
   if (!corpus.ok())
     return corpus.status();
-  auto ds = data::Dataset::fromText(*corpus, argSpec(*in.data[0]), argSpec(*in.labels[0]));
+  // With N ranks, N times the streams: rank r takes streams [rB, (r+1)B).
+  data::ArgSpec input = argSpec(*in.data[0]), target = argSpec(*in.labels[0]);
+  if (!input.shape.empty() && !target.shape.empty()) {
+    input.shape[0] *= world;
+    target.shape[0] *= world;
+  }
+  auto ds = data::Dataset::fromText(*corpus, input, target);
   if (!ds.ok())
     return ds.status();
   LoadedData out;
@@ -161,7 +167,7 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
 
 /// Maps data specs onto `entry`'s data and label arguments and loads them.
 absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const EntrySpec &entry,
-                                    bool eval, const std::string &flag) {
+                                    bool eval, const std::string &flag, int world) {
   Inputs in(entry);
   auto sources = resolveSpecs(specs, in, eval, flag);
   if (!sources.ok())
@@ -172,15 +178,15 @@ absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": a text file feeds both the input and the target of a character "
                            "model; it cannot be mixed with NAME=FILE"));
-  return loadText(sources->textFile, in, flag);
+  return loadText(sources->textFile, in, flag, world);
 }
 
 } // namespace
 
 absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
-                                   const StepEntry &evalStep) {
+                                   const StepEntry &evalStep, int world) {
   BoundData out;
-  auto train = loadData(o.data, *step.spec, /*eval=*/false, "--data");
+  auto train = loadData(o.data, *step.spec, /*eval=*/false, "--data", world);
   if (!train.ok())
     return train.status();
   out.train = std::move(*train);
@@ -195,21 +201,31 @@ absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
         absl::StrCat("'", o.artifact, "' has no eval_step to evaluate --eval-data with"));
   if (!out.train.vocab.empty())
     return absl::UnimplementedError("--eval-data for text models is not supported yet");
-  auto eval = loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data");
+  auto eval = loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data", 1);
   if (!eval.ok())
     return eval.status();
   out.eval = std::move(*eval);
   return out;
 }
 
-absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds) {
+absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds,
+                                    const StepEntry &step, int world) {
   Schedule s;
-  s.batch = ds.columns()[0].spec.shape.empty() ? 1 : ds.columns()[0].spec.shape[0];
-  s.perEpoch = data::Batcher::batchesPerEpoch(ds.rows(), s.batch, o.pad);
+  s.world = world;
+  s.batch = 1;
+  for (const BufferSpec &a : step.spec->args)
+    if (isBatchInput(a.role)) {
+      s.batch = a.shape.empty() ? 1 : a.shape[0];
+      break;
+    }
+  s.perEpoch = data::Batcher::batchesPerEpoch(ds.rows(), s.globalBatch(), o.pad);
   if (s.perEpoch == 0)
-    return absl::InvalidArgumentError(absl::StrCat("--data: ", ds.rows(),
-                                                   " examples are fewer than one batch of ",
-                                                   s.batch, " (pass --pad to pad it)"));
+    return absl::InvalidArgumentError(
+        world == 1 ? absl::StrCat("--data: ", ds.rows(), " examples are fewer than one batch of ",
+                                  s.batch, " (pass --pad to pad it)")
+                   : absl::StrCat("--data: ", ds.rows(), " examples are fewer than one global batch",
+                                  " of ", s.globalBatch(), " (", world, " ranks x ", s.batch,
+                                  "; pass --pad to pad it)"));
   s.totalSteps = o.steps ? o.steps : s.perEpoch * (o.epochs ? o.epochs : 1);
   s.totalEpochs = (s.totalSteps + s.perEpoch - 1) / s.perEpoch;
   s.shuffle = o.shuffle && ds.shuffles();

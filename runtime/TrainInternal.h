@@ -12,6 +12,7 @@
 #ifndef TG_RUNTIME_TRAININTERNAL_H
 #define TG_RUNTIME_TRAININTERNAL_H
 
+#include "distributed/Communicator.h"
 #include "runtime/Data.h"
 #include "runtime/Trainer.h"
 #include "support/Manifest.h"
@@ -77,16 +78,22 @@ struct BoundData {
 };
 
 /// Loads --data and --eval-data (an MNIST directory's t10k split by default)
-/// and checks them against train_step and eval_step before anything runs.
+/// and checks them against train_step and eval_step before anything runs. A
+/// text corpus is cut into `world` times the step's streams, so that each
+/// rank carries its own recurrent state through its own streams.
 absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
-                                   const StepEntry &evalStep);
+                                   const StepEntry &evalStep, int world);
 
-/// The shape of the run: batch size, batches per epoch, steps in all.
+/// The shape of the run: batch size (per rank), batches per epoch (global
+/// batches of world * batch examples), steps in all.
 struct Schedule {
   int64_t batch = 0, perEpoch = 0, totalSteps = 0, totalEpochs = 0;
+  int world = 1;
   bool shuffle = false;
+  int64_t globalBatch() const { return batch * world; }
 };
-absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds);
+absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds,
+                                    const StepEntry &step, int world);
 
 bool isDir(const std::string &path);
 
@@ -98,13 +105,49 @@ bool isDir(const std::string &path);
 struct Position {
   int64_t step = 0, epoch = 0, batch = 0; ///< global step, epoch, batch in the epoch
   double priorSeconds = 0;                ///< training time of earlier runs
+  /// The global batch `batch` counts in: a checkpoint of another world size
+  /// (or batch) has another, and its position is re-split (resplit()).
+  int64_t globalBatch = 0;
 };
+
+/// Moves a resumed position to this run's global batch (the same examples
+/// of the epoch's order done, rounded down) and, for --epochs, recomputes
+/// the steps to train. Returns a note for the log ("" when nothing moved).
+std::string resplit(Position &pos, Schedule &s, const TrainOptions &o);
+
+//===----------------------------------------------------------------------===//
+// Data parallelism (TrainParallel.cpp)
+//===----------------------------------------------------------------------===//
+
+/// This process's (or thread's) place in the run.
+struct Ranks {
+  dist::Communicator &comm;
+  int rank = 0, world = 1;
+  bool root() const { return rank == 0; }
+};
+
+/// Checks collectively that every rank loaded the same artifact, plan and
+/// data with the same options; a mismatch is an error on every rank naming
+/// each rank's value.
+absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const std::string &hash,
+                             const Manifest &manifest, const data::Dataset &ds, const Schedule &s);
+
+/// Rank 0's params, state and position (fresh or resumed) to every rank.
+absl::Status broadcastState(const Ranks &ranks, rt::Session &session,
+                            const std::vector<const BufferSpec *> &saved, Position &pos);
+
+/// This rank's rows of an epoch's `order`, like PyTorch's DistributedSampler:
+/// global batch k is rows [k*world*batch, (k+1)*world*batch) of the order
+/// (wrapped around to fill the last one with `pad`), and rank r takes its
+/// r-th slice of each, so every rank runs the same number of steps.
+std::vector<int64_t> shardOrder(const std::vector<int64_t> &order, const Schedule &s, int rank,
+                                bool pad);
 
 class Checkpointer {
 public:
   Checkpointer(const TrainOptions &o, std::string artifactHash,
-               std::vector<const BufferSpec *> saved, const LoadedData &data)
-      : o_(o), hash_(std::move(artifactHash)), saved_(std::move(saved)), data_(data) {}
+               std::vector<const BufferSpec *> saved, const LoadedData &data, const Schedule &s)
+      : o_(o), hash_(std::move(artifactHash)), saved_(std::move(saved)), data_(data), s_(s) {}
 
   /// Creates --checkpoint-dir; with --resume restores its newest checkpoint
   /// into `session` and `pos`. Returns the step resumed at, if any.
@@ -123,6 +166,7 @@ private:
   std::string hash_;
   std::vector<const BufferSpec *> saved_;
   const LoadedData &data_;
+  const Schedule &s_;
 };
 
 //===----------------------------------------------------------------------===//
@@ -162,9 +206,9 @@ private:
 /// --metrics, or CHECKPOINT_DIR/metrics.jsonl.
 std::string metricsPath(const TrainOptions &o);
 
-/// "training X on Y: N steps of batch B (...)".
+/// "training X on Y: N steps of batch B (...)", and the data-parallel plan.
 void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s,
-                 bool resetsState);
+                 bool resetsState, const Manifest &manifest, const std::string &communicator);
 
 /// Running means of the step results over a window.
 struct Means {
@@ -177,8 +221,9 @@ struct Means {
 /// Progress on stderr (a bar or log lines) and the train/eval metric lines.
 class Reporter {
 public:
+  /// A `quiet` reporter (ranks other than 0) prints and logs nothing.
   Reporter(const TrainOptions &o, const Schedule &s, const StepEntry &step, MetricsLog &log,
-           double priorSeconds);
+           double priorSeconds, bool quiet);
   /// Seconds since this run started.
   double elapsed() const;
   /// After train step `pos.step` (pos already advanced) returned `v`.
@@ -201,6 +246,7 @@ private:
   const StepEntry &step_;
   MetricsLog &log_;
   TrainOptions::Progress mode_;
+  bool quiet_;
   int64_t logEvery_;
   double priorSeconds_;
   Means window_, epochMeans_;
@@ -214,6 +260,9 @@ private:
 /// Everything the loop works on, set up by tg::train.
 struct TrainSetup {
   const TrainOptions &options;
+  const Ranks &ranks;
+  const DataParallelSpec &dataParallel;
+  int64_t averageEvery; ///< average:K with more than one rank; else 0
   rt::Session &session;
   const StepEntry &step, &evalStep;
   const BoundData &data;
@@ -223,9 +272,23 @@ struct TrainSetup {
   MetricsLog &metrics;
 };
 
-/// Trains from `start` to the schedule's last step; SIGINT/SIGTERM stop it
-/// after the current step with a checkpoint (CANCELLED).
+/// Trains from `start` to the schedule's last step; SIGINT/SIGTERM (while an
+/// InterruptGuard lives) stop it after the current step with a checkpoint
+/// (CANCELLED). With several ranks, all stop at the same step.
 absl::StatusOr<TrainResult> runLoop(const TrainSetup &setup, Position start);
+
+/// Catches SIGINT and SIGTERM while it lives (one per run, not per rank).
+class InterruptGuard {
+public:
+  InterruptGuard();
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard &) = delete;
+  InterruptGuard &operator=(const InterruptGuard &) = delete;
+
+private:
+  void (*oldInt_)(int);
+  void (*oldTerm_)(int);
+};
 
 } // namespace trainer
 } // namespace tg

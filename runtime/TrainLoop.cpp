@@ -16,36 +16,31 @@
 
 namespace tg {
 namespace trainer {
-namespace {
 
+namespace {
 volatile std::sig_atomic_t gInterrupted = 0;
 extern "C" void onInterrupt(int) { gInterrupted = 1; }
+} // namespace
 
-/// Catches SIGINT and SIGTERM while it lives.
-class InterruptGuard {
-public:
-  InterruptGuard() {
-    gInterrupted = 0;
-    oldInt_ = std::signal(SIGINT, onInterrupt);
-    oldTerm_ = std::signal(SIGTERM, onInterrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, oldInt_);
-    std::signal(SIGTERM, oldTerm_);
-  }
-  InterruptGuard(const InterruptGuard &) = delete;
-  InterruptGuard &operator=(const InterruptGuard &) = delete;
+InterruptGuard::InterruptGuard() {
+  gInterrupted = 0;
+  oldInt_ = std::signal(SIGINT, onInterrupt);
+  oldTerm_ = std::signal(SIGTERM, onInterrupt);
+}
 
-private:
-  void (*oldInt_)(int);
-  void (*oldTerm_)(int);
-};
+InterruptGuard::~InterruptGuard() {
+  std::signal(SIGINT, oldInt_);
+  std::signal(SIGTERM, oldTerm_);
+}
+
+namespace {
 
 class Loop {
 public:
   Loop(const TrainSetup &setup, Position start)
       : t_(setup), o_(setup.options), s_(setup.schedule), pos_(start),
-        report_(setup.options, setup.schedule, setup.step, setup.metrics, start.priorSeconds) {}
+        report_(setup.options, setup.schedule, setup.step, setup.metrics, start.priorSeconds,
+                /*quiet=*/!setup.ranks.root()) {}
 
   absl::StatusOr<TrainResult> run();
 
@@ -55,6 +50,7 @@ private:
   absl::Status endEpoch();
   absl::Status checkpoint();
   absl::Status interrupted();
+  absl::Status averageParams();
 
   const TrainSetup &t_;
   const TrainOptions &o_;
@@ -66,7 +62,6 @@ private:
 };
 
 absl::StatusOr<TrainResult> Loop::run() {
-  InterruptGuard guard;
   while (pos_.step < s_.totalSteps)
     if (absl::Status s = runEpoch(); !s.ok())
       return s;
@@ -76,6 +71,8 @@ absl::StatusOr<TrainResult> Loop::run() {
   result_.steps = pos_.step;
   result_.epochs = pos_.epoch;
   result_.stepsPerEpoch = s_.perEpoch;
+  result_.rank = t_.ranks.rank;
+  result_.world = t_.ranks.world;
   result_.seconds = report_.elapsed();
   return result_;
 }
@@ -86,8 +83,13 @@ absl::Status Loop::runEpoch() {
   if (pos_.batch == 0)
     if (absl::Status s = zeroBuffers(t_.session, t_.modelState); !s.ok())
       return s;
-  data::Batcher batcher(ds, s_.batch, ds.order(o_.seed, pos_.epoch, s_.shuffle), pos_.batch, o_.pad,
-                        o_.prefetch);
+  std::vector<int64_t> order = ds.order(o_.seed, pos_.epoch, s_.shuffle);
+  bool pad = o_.pad;
+  if (s_.world > 1) { // this rank's slice of every global batch, padded already
+    order = shardOrder(order, s_, t_.ranks.rank, o_.pad);
+    pad = false;
+  }
+  data::Batcher batcher(ds, s_.batch, std::move(order), pos_.batch, pad, o_.prefetch);
   while (pos_.step < s_.totalSteps) {
     auto b = batcher.next();
     if (!b)
@@ -104,30 +106,57 @@ absl::Status Loop::runEpoch() {
 /// Reports a step, ends the epoch, checkpoints when due, stops when interrupted.
 absl::Status Loop::afterStep(const data::Batch &batch, Values &v) {
   double loss = v["loss"]; // a step without a loss result reports loss 0
-  if (!std::isfinite(loss))
-    return absl::FailedPreconditionError(
-        absl::StrCat("the loss became ", loss, " at step ", pos_.step + 1, " (epoch ",
-                     pos_.epoch + 1, ", batch ", batch.index + 1, "); try a smaller --lr"));
+  bool stop = gInterrupted, diverged = !std::isfinite(loss);
+  if (s_.world > 1) { // every rank stops at the same step, or a collective would hang
+    float flags[2] = {float(stop), float(diverged)};
+    if (absl::Status s = t_.ranks.comm.allreduce(flags, 2, dist::ReduceOp::Sum,
+                                                 absl::StrCat("the stop flags of step ",
+                                                              pos_.step + 1));
+        !s.ok())
+      return s;
+    stop = flags[0] > 0;
+    diverged = flags[1] > 0;
+  }
+  if (diverged)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the loss became ",
+        std::isfinite(loss) ? std::string("non-finite on another rank") : absl::StrCat(loss),
+        " at step ", pos_.step + 1, " (epoch ", pos_.epoch + 1, ", batch ", batch.index + 1,
+        "); try a smaller --lr"));
   ++pos_.step;
   ++stepsThisRun_;
   pos_.batch = batch.index + 1;
   bool epochEnd = pos_.batch == s_.perEpoch;
+  bool due = o_.checkpointEvery > 0 ? pos_.step % o_.checkpointEvery == 0 : epochEnd;
+  bool last = pos_.step == s_.totalSteps;
+  // average:K: a round every K steps, and before anything that reads the
+  // params (evaluation, a checkpoint, the end).
+  if (t_.averageEvery > 0 &&
+      (pos_.step % t_.averageEvery == 0 || epochEnd || due || last || stop))
+    if (absl::Status s = averageParams(); !s.ok())
+      return s;
   report_.step(pos_, epochEnd, v, stepsThisRun_);
   if (epochEnd)
     if (absl::Status s = endEpoch(); !s.ok())
       return s;
-  bool due = o_.checkpointEvery > 0 ? pos_.step % o_.checkpointEvery == 0 : epochEnd;
-  if (due || pos_.step == s_.totalSteps || gInterrupted)
+  if (due || last || stop)
     if (absl::Status s = checkpoint(); !s.ok())
       return s;
-  return gInterrupted ? interrupted() : absl::OkStatus();
+  return stop ? interrupted() : absl::OkStatus();
+}
+
+absl::Status Loop::averageParams() {
+  if (absl::Status s = t_.session.run("average_params"); !s.ok())
+    return absl::Status(s.code(), absl::StrCat("averaging the params after step ", pos_.step,
+                                               ": ", s.message()));
+  return absl::OkStatus();
 }
 
 /// The epoch's train means, the evaluation, the summary line.
 absl::Status Loop::endEpoch() {
   result_.lastTrain = report_.endEpoch();
   const Values *eval = nullptr;
-  if (t_.data.eval) {
+  if (t_.data.eval && t_.ranks.root()) { // the others go on to the next step's collectives
     auto em = evaluate(t_.session, *t_.data.eval->dataset, t_.evalStep, s_.batch, o_);
     if (!em.ok())
       return em.status();
@@ -141,6 +170,8 @@ absl::Status Loop::endEpoch() {
 }
 
 absl::Status Loop::checkpoint() {
+  if (!t_.ranks.root())
+    return absl::OkStatus();
   auto path = t_.checkpointer.write(t_.session, pos_, pos_.priorSeconds + report_.elapsed());
   if (!path.ok())
     return path.status();

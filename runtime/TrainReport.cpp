@@ -95,19 +95,35 @@ std::string metricsText(const Values &m, const std::vector<std::string> &order) 
 } // namespace
 
 void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s,
-                 bool resetsState) {
+                 bool resetsState, const Manifest &manifest, const std::string &communicator) {
   const data::Dataset &ds = *data.dataset;
-  int64_t partial = ds.rows() % s.batch;
+  int64_t partial = ds.rows() % s.globalBatch();
   std::string batches = partial == 0 ? "no partial batch"
                                      : absl::StrCat("last partial batch of ", partial,
                                                     o.pad ? " padded" : " dropped");
   std::fprintf(stderr, "training %s on %s: %lld steps of batch %lld (%lld per epoch, %s)%s%s\n",
                o.artifact.c_str(), data.description.c_str(), (long long)s.totalSteps,
-               (long long)s.batch, (long long)s.perEpoch, batches.c_str(),
+               (long long)s.globalBatch(), (long long)s.perEpoch, batches.c_str(),
                s.shuffle       ? ", shuffled"
                : ds.shuffles() ? ""
                                : ", in stream order",
                resetsState ? "; recurrent state reset to zero at each epoch start" : "");
+  const DataParallelSpec &dp = manifest.dataParallel;
+  if (s.world == 1 && dp.mode == "none")
+    return;
+  std::string mode = dp.mode == "average"
+                         ? absl::StrCat("parameter averaging every ",
+                                        o.averageEvery ? o.averageEvery : dp.averageEvery,
+                                        " steps", dp.averageState ? " (with optimizer state)" : "")
+                         : dp.mode == "allreduce"
+                             ? absl::StrCat("gradient allreduce, ", dp.buckets.size(),
+                                            " bucket(s) with the loss and metrics")
+                             : std::string("no collectives");
+  std::fprintf(stderr,
+               "data parallel: %d rank(s) (%s), batchSizePerWorker %lld, global batch %lld; %s; "
+               "plan %s\n",
+               s.world, communicator.c_str(), (long long)s.batch, (long long)s.globalBatch(),
+               mode.c_str(), dp.planHash.empty() ? "-" : dp.planHash.c_str());
 }
 
 //===----------------------------------------------------------------------===//
@@ -128,14 +144,16 @@ Values Means::get() const {
 }
 
 Reporter::Reporter(const TrainOptions &o, const Schedule &s, const StepEntry &step, MetricsLog &log,
-                   double priorSeconds)
-    : s_(s), step_(step), log_(log), priorSeconds_(priorSeconds), start_(Clock::now()),
-      windowStart_(start_) {
+                   double priorSeconds, bool quiet)
+    : s_(s), step_(step), log_(log), quiet_(quiet), priorSeconds_(priorSeconds),
+      start_(Clock::now()), windowStart_(start_) {
   bool tty = ::isatty(2);
   mode_ = o.progress == TrainOptions::Progress::Auto
               ? (tty ? TrainOptions::Progress::Bar : TrainOptions::Progress::Lines)
               : o.progress;
   logEvery_ = o.logEvery > 0 ? o.logEvery : std::max<int64_t>(1, s.perEpoch / 10);
+  if (quiet_)
+    mode_ = TrainOptions::Progress::None;
 }
 
 double Reporter::elapsed() const {
@@ -161,7 +179,7 @@ void Reporter::step(const Position &pos, bool epochEnd, const Values &v, int64_t
 /// on stderr.
 void Reporter::logLine(const Position &pos, Clock::time_point now, double eta) {
   double sec = std::chrono::duration<double>(now - windowStart_).count();
-  double examplesPerSecond = double(window_.n * s_.batch) / std::max(sec, 1e-9);
+  double examplesPerSecond = double(window_.n * s_.globalBatch()) / std::max(sec, 1e-9);
   Values m = window_.get();
   json j = {{"event", "train"},
             {"step", pos.step},
@@ -187,7 +205,7 @@ void Reporter::drawBar(const Position &pos, double rate, double eta) {
                std::string(size_t(filled), '#').c_str(),
                std::string(size_t(width - filled), '-').c_str(), (long long)pos.batch,
                (long long)s_.perEpoch, metricsText(epochMeans_.get(), step_.metrics).c_str(),
-               rate * double(s_.batch), clockText(eta).c_str());
+               rate * double(s_.globalBatch()), clockText(eta).c_str());
 }
 
 Values Reporter::endEpoch() {
@@ -200,6 +218,8 @@ Values Reporter::endEpoch() {
 
 void Reporter::epochSummary(const Position &pos, const Values &train, const Values *eval,
                             const StepEntry &evalStep) {
+  if (quiet_)
+    return;
   std::string line = absl::StrFormat("epoch %lld: train %s", (long long)pos.epoch + 1,
                                      metricsText(train, step_.metrics));
   if (eval) {

@@ -16,6 +16,8 @@
 
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 namespace tg {
 
@@ -35,11 +37,11 @@ absl::StatusOr<std::string> artifactHash(const std::string &path) {
   return absl::StrFormat("%016x", h);
 }
 
-absl::StatusOr<TrainResult> train(const TrainOptions &o) {
-  if (o.epochs && o.steps)
-    return absl::InvalidArgumentError("give --epochs or --steps, not both");
-  if (o.data.empty())
-    return absl::InvalidArgumentError("no training data (--data)");
+namespace {
+
+/// One rank's run: the whole of tg::train for a single process.
+absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator &comm) {
+  Ranks ranks{comm, comm.rank(), comm.size()};
   auto artifact = rt::Artifact::open(o.artifact);
   if (!artifact.ok())
     return artifact.status();
@@ -56,33 +58,135 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
                      "' has no train_step: compile a model that has a training spec "
                      "(Graph::minimize, or a tg.train module attribute)"));
   StepEntry evalStep = stepEntry(*manifest, "eval_step");
+  const DataParallelSpec &dp = manifest->dataParallel;
+  if (ranks.world > 1 && dp.mode == "none")
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", o.artifact, "' was compiled without data parallelism, so ", ranks.world,
+        " ranks would train ", ranks.world,
+        " separate models; recompile it with tgc compile --data-parallel=allreduce (or "
+        "average:K)"));
+  if (o.averageEvery && dp.mode != "average")
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--average-every: '", o.artifact, "' was compiled with --data-parallel=", dp.mode,
+        ", not average:K"));
+  if (dp.mode == "average" && !manifest->findEntry("average_params"))
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
 
   // Data, checked against the artifact before anything runs.
-  auto bound = bindData(o, step, evalStep);
+  auto bound = bindData(o, step, evalStep, ranks.world);
   if (!bound.ok())
     return bound.status();
   const data::Dataset &ds = *bound->train.dataset;
-  auto schedule = scheduleOf(o, ds);
+  auto schedule = scheduleOf(o, ds, step, ranks.world);
   if (!schedule.ok())
     return schedule.status();
+  if (absl::Status s = checkRanksAgree(ranks, o, *hash, *manifest, ds, *schedule); !s.ok())
+    return s;
 
   auto session = createSession(*artifact, o, *step.spec);
   if (!session.ok())
     return session.status();
+  if (ranks.world > 1)
+    if (absl::Status s = session->setCommunicator(&comm); !s.ok())
+      return s;
   std::vector<const BufferSpec *> modelState = modelStateArgs(*manifest, o, ds);
-  Checkpointer checkpointer(o, *hash, checkpointedArgs(*step.spec), bound->train);
+  std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
+  // Only rank 0 reads and writes checkpoints and metrics; the others get its
+  // state below (nodes need not share a file system).
+  TrainOptions rankOptions = o;
+  if (!ranks.root()) {
+    rankOptions.checkpointDir.clear();
+    rankOptions.metricsPath.clear();
+  }
+  Checkpointer checkpointer(rankOptions, *hash, saved, bound->train, *schedule);
   Position start;
   auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
   if (!resumedAt.ok())
     return resumedAt.status();
-  MetricsLog metrics;
-  if (absl::Status s = metrics.open(metricsPath(o), *resumedAt); !s.ok())
+  if (absl::Status s = broadcastState(ranks, *session, saved, start); !s.ok())
     return s;
+  std::string note = resplit(start, *schedule, o);
+  MetricsLog metrics;
+  if (ranks.root())
+    if (absl::Status s = metrics.open(metricsPath(o), *resumedAt); !s.ok())
+      return s;
 
-  printHeader(o, bound->train, *schedule, !modelState.empty());
-  TrainSetup setup{o,         *session,   step,         evalStep, *bound,
-                   *schedule, modelState, checkpointer, metrics};
+  if (ranks.root()) {
+    printHeader(o, bound->train, *schedule, !modelState.empty(), *manifest,
+                ranks.world == 1 ? std::string("one process") : comm.kind());
+    if (!note.empty())
+      std::fprintf(stderr, "resuming: %s\n", note.c_str());
+  }
+  int64_t averageEvery = 0;
+  if (dp.mode == "average" && ranks.world > 1)
+    averageEvery = o.averageEvery ? o.averageEvery : dp.averageEvery;
+  TrainSetup setup{o,     ranks,    dp,         averageEvery, *session, step,
+                   evalStep, *bound, *schedule, modelState,   checkpointer, metrics};
   return runLoop(setup, start);
+}
+
+/// N ranks as threads of this process, joined by a thread group. A failed
+/// rank aborts the group, so no other rank waits for it; the first error
+/// that is not a consequence of another rank's is returned.
+absl::StatusOr<TrainResult> trainEmulated(const TrainOptions &o) {
+  dist::CommunicatorOptions co;
+  co.timeoutSeconds = o.collectiveTimeout;
+  auto group = dist::createThreadGroup(o.emulateWorldSize, co);
+  std::vector<std::optional<absl::StatusOr<TrainResult>>> results(group.size());
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < group.size(); ++r)
+    threads.emplace_back([&, r] {
+      results[r] = trainRank(o, *group[r]);
+      if (!results[r]->ok())
+        group[r]->abort(std::string(results[r]->status().message()));
+    });
+  for (std::thread &t : threads)
+    t.join();
+  for (auto &r : results)
+    if (!r->ok() && r->status().code() != absl::StatusCode::kAborted)
+      return r->status();
+  for (auto &r : results)
+    if (!r->ok())
+      return r->status();
+  return std::move(*results[0]);
+}
+
+} // namespace
+
+absl::StatusOr<TrainResult> train(const TrainOptions &o) {
+  if (o.epochs && o.steps)
+    return absl::InvalidArgumentError("give --epochs or --steps, not both");
+  if (o.data.empty())
+    return absl::InvalidArgumentError("no training data (--data)");
+  if (o.emulateWorldSize < 0 || o.emulateWorldSize > 1024)
+    return absl::InvalidArgumentError(absl::StrCat("--emulate-world-size must be in 1..1024, got ",
+                                                   o.emulateWorldSize));
+  if (o.collectiveTimeout < 0)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--collective-timeout must be >= 0 seconds (0: no limit), got ", o.collectiveTimeout));
+  if (o.averageEvery < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--average-every must be >= 1, got ", o.averageEvery));
+  InterruptGuard interrupts;
+  if (o.emulateWorldSize > 1) {
+    if (dist::launchedByMpiLauncher())
+      return absl::InvalidArgumentError(
+          "--emulate-world-size runs every rank in this one process; do not start it under "
+          "mpirun/srun");
+    return trainEmulated(o);
+  }
+  dist::CommunicatorOptions co;
+  co.timeoutSeconds = o.collectiveTimeout;
+  auto comm = dist::createCommunicator(co);
+  if (!comm.ok())
+    return comm.status();
+  absl::StatusOr<TrainResult> result = trainRank(o, **comm);
+  // A rank that fails alone would leave the others waiting in a collective:
+  // end the job (Open MPI has no way to continue without it).
+  if (!result.ok() && (*comm)->size() > 1 && result.status().code() != absl::StatusCode::kCancelled)
+    (*comm)->abort(std::string(result.status().message()));
+  return result;
 }
 
 } // namespace tg

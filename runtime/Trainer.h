@@ -43,6 +43,15 @@ struct TrainOptions {
   std::string metricsPath; ///< default: CHECKPOINT_DIR/metrics.jsonl
   enum class Progress { Auto, Bar, Lines, None } progress = Progress::Auto;
   int64_t logEvery = 0; ///< steps between log lines; 0: ~10 per epoch
+
+  // Data parallelism (an artifact compiled with --data-parallel). Under an
+  // MPI launcher every process is a rank; otherwise one process, or N ranks
+  // as threads of this process with emulateWorldSize > 1.
+  int emulateWorldSize = 0;
+  /// Seconds a collective may take before the run is aborted (0: no limit).
+  double collectiveTimeout = 300;
+  /// average:K: local steps per averaging round (0: the artifact's K).
+  int64_t averageEvery = 0;
 };
 
 struct TrainResult {
@@ -51,6 +60,7 @@ struct TrainResult {
   double seconds = 0;                                ///< wall time of this run
   std::map<std::string, double> lastTrain, lastEval; ///< means of the last epoch
   std::string lastCheckpoint;
+  int rank = 0, world = 1; ///< this process's rank (only rank 0 reports)
 };
 
 /// Trains; progress goes to stderr, the final summary to stdout. Errors (bad

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -28,6 +29,8 @@ const char *kTrainUsage =
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
+                      [--emulate-world-size N] [--collective-timeout S] [--average-every K]
+       mpirun -np N tgc train MODEL.tgx ... (an artifact compiled with --data-parallel)
 
 Runs the artifact's train_step over the data, evaluates with eval_step at each
 epoch end, shows progress and writes metrics as JSON lines.
@@ -66,6 +69,18 @@ output:
   --metrics FILE     JSON lines: train (every --log-every steps), eval, checkpoint
   --progress=MODE    bar on a terminal, lines otherwise (auto); none
   --log-every N      steps between metric lines (default: a tenth of an epoch)
+
+data parallelism (artifacts compiled with tgc compile --data-parallel=MODE):
+  Under mpirun or srun every process is a rank. The artifact's batch is the
+  batch per rank (batchSizePerWorker); a global batch of ranks x batch takes a
+  slice of the epoch's shuffled order per rank (like PyTorch's
+  DistributedSampler). Rank 0 alone prints, evaluates and writes metrics and
+  checkpoints; a checkpoint resumes at any number of ranks.
+  --emulate-world-size N  run N ranks as threads of this one process: the bits
+                     of mpirun -np N (for checks without MPI)
+  --collective-timeout S  abort the job when a collective waits longer than S
+                     seconds (a dead or hung rank, a broken link; default 300, 0: never)
+  --average-every K  average:K artifacts: average every K steps instead
 
 Ctrl-C stops after the current step and saves a checkpoint (with --checkpoint-dir).
 )";
@@ -108,6 +123,12 @@ bool takeCount(int &i, int argc, char **argv, TrainOptions &o, bool &ok) {
     o.prefetch = int(n);
     return true;
   }
+  if (count("--emulate-world-size", 1, n)) {
+    o.emulateWorldSize = int(std::min<int64_t>(n, 1 << 20));
+    return true;
+  }
+  if (count("--average-every", 1, o.averageEvery))
+    return true;
   return false;
 }
 
@@ -121,6 +142,12 @@ bool takeChoice(int &i, int argc, char **argv, TrainOptions &o, std::string &mes
     if (v.empty() || *end || !(lr > 0) || !std::isfinite(lr))
       message = "train: --lr needs a positive number, got '" + v + "'";
     o.lr = lr;
+  } else if (takeValue(i, argc, argv, "--collective-timeout", v)) {
+    char *end = nullptr;
+    double t = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end || !(t >= 0) || !std::isfinite(t))
+      message = "train: --collective-timeout needs a number of seconds >= 0, got '" + v + "'";
+    o.collectiveTimeout = t;
   } else if (takeValue(i, argc, argv, "--reset-state", v)) {
     using R = TrainOptions::ResetState;
     static const std::map<std::string, R> modes = {
@@ -208,6 +235,8 @@ int trainCommand(int argc, char **argv) {
     error("train: " + std::string(r.status().message()));
     return r.status().code() == absl::StatusCode::kCancelled ? 130 : 1;
   }
+  if (r->rank != 0) // rank 0 reports for the run
+    return 0;
   std::printf("trained %lld steps (%.3g epochs) in %.1f s: train %s\n", (long long)r->steps,
               double(r->steps) / double(r->stepsPerEpoch), r->seconds,
               summaryText(r->lastTrain).c_str());

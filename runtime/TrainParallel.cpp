@@ -1,0 +1,107 @@
+//===- TrainParallel.cpp - the data-parallel side of tg::train ------------===//
+//
+// What ranks agree on before the first step (the same artifact, collective
+// plan, data and options; rank 0's initial or resumed state), and which rows
+// of an epoch each rank trains on.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/TrainInternal.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <cstring>
+
+namespace tg {
+namespace trainer {
+namespace {
+
+/// FNV-1a of a string: a 64-bit value checkSame can compare.
+uint64_t fingerprint(const std::string &text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+uint64_t bitsOf(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
+
+} // namespace
+
+absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const std::string &hash,
+                             const Manifest &manifest, const data::Dataset &ds, const Schedule &s) {
+  if (ranks.world == 1)
+    return absl::OkStatus();
+  // In a fixed order on every rank: each check is one collective.
+  const std::pair<std::string, uint64_t> checks[] = {
+      {"the artifact (hash of its file)", fingerprint(hash)},
+      {"the collective plan hash", fingerprint(manifest.dataParallel.planHash)},
+      {"the number of training examples", uint64_t(ds.rows())},
+      {"the training data (hash of the first batch's rows)",
+       fingerprint(std::string(reinterpret_cast<const char *>(ds.columns()[0].bytes.data()),
+                               std::min<size_t>(ds.columns()[0].bytes.size(),
+                                                ds.columns()[0].rowBytes() * size_t(s.batch))))},
+      {"--seed", o.seed},
+      {"the steps to train (--epochs/--steps)", uint64_t(s.totalSteps)},
+      {"--lr", o.lr ? bitsOf(*o.lr) : 0},
+      {"--shuffle/--no-shuffle", uint64_t(s.shuffle)},
+      {"--pad", uint64_t(o.pad)},
+      {"--average-every", uint64_t(o.averageEvery)},
+      {"--resume", uint64_t(o.resume)},
+  };
+  for (const auto &[what, value] : checks)
+    if (absl::Status st = ranks.comm.checkSame(what, value); !st.ok())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "rank ", ranks.rank, " of ", ranks.world, ": ", st.message(),
+          "; every rank must run the same artifact on the same data with the same options"));
+  return absl::OkStatus();
+}
+
+absl::Status broadcastState(const Ranks &ranks, rt::Session &session,
+                            const std::vector<const BufferSpec *> &saved, Position &pos) {
+  if (ranks.world == 1)
+    return absl::OkStatus();
+  int64_t ints[4] = {pos.step, pos.epoch, pos.batch, pos.globalBatch};
+  if (absl::Status s = ranks.comm.broadcast(ints, sizeof ints, 0); !s.ok())
+    return s;
+  if (absl::Status s = ranks.comm.broadcast(&pos.priorSeconds, sizeof pos.priorSeconds, 0);
+      !s.ok())
+    return s;
+  pos.step = ints[0];
+  pos.epoch = ints[1];
+  pos.batch = ints[2];
+  pos.globalBatch = ints[3];
+  for (const BufferSpec *a : saved) {
+    std::vector<uint8_t> bytes(session.size(a->name));
+    if (absl::Status s = session.read(a->name, bytes.data(), bytes.size()); !s.ok())
+      return s;
+    if (absl::Status s = ranks.comm.broadcast(bytes.data(), bytes.size(), 0); !s.ok())
+      return s;
+    if (absl::Status s = session.write(a->name, bytes.data(), bytes.size()); !s.ok())
+      return s;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int64_t> shardOrder(const std::vector<int64_t> &order, const Schedule &s, int rank,
+                                bool pad) {
+  int64_t global = s.globalBatch();
+  std::vector<int64_t> mine;
+  mine.reserve(size_t(s.perEpoch * s.batch));
+  for (int64_t k = 0; k < s.perEpoch; ++k)
+    for (int64_t i = 0; i < s.batch; ++i) {
+      int64_t pos = k * global + int64_t(rank) * s.batch + i;
+      if (!pad && pos >= int64_t(order.size()))
+        break; // not reached: perEpoch counts whole global batches
+      mine.push_back(order[size_t(pos % int64_t(order.size()))]);
+    }
+  return mine;
+}
+
+} // namespace trainer
+} // namespace tg
