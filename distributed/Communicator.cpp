@@ -19,7 +19,7 @@ absl::Status Communicator::allreduce(float *data, size_t count, ReduceOp op,
   return wait(*r);
 }
 
-absl::Status Communicator::checkSame(const std::string &what, uint64_t value) {
+absl::Status Communicator::checkSame(const std::string &what, uint64_t value, bool hex) {
   std::vector<uint64_t> all(static_cast<size_t>(size()));
   if (absl::Status s = allgather(&value, sizeof value, all.data()); !s.ok())
     return s;
@@ -30,7 +30,9 @@ absl::Status Communicator::checkSame(const std::string &what, uint64_t value) {
     return absl::OkStatus();
   std::vector<std::string> parts;
   for (size_t r = 0; r < all.size(); ++r)
-    parts.push_back(absl::StrCat("rank ", r, ": ", all[r]));
+    parts.push_back(absl::StrCat("rank ", r, ": ",
+                                 hex ? absl::StrCat(absl::Hex(all[r], absl::kZeroPad16))
+                                     : absl::StrCat(all[r])));
   return absl::FailedPreconditionError(
       absl::StrCat(what, " differs across ranks (", absl::StrJoin(parts, ", "), ")"));
 }

@@ -83,7 +83,7 @@ public:
   /// Checks that every rank holds the same `value` (an artifact hash, a data
   /// size, ...); otherwise an error on every rank naming `what` and each
   /// rank's value. Collective: every rank must call it.
-  absl::Status checkSame(const std::string &what, uint64_t value);
+  absl::Status checkSame(const std::string &what, uint64_t value, bool hex = false);
 };
 
 /// One rank, no MPI: reductions are the identity, gathers copy.

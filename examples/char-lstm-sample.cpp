@@ -89,8 +89,20 @@ int main(int argc, char **argv) {
     return fail(std::string(ck.status().message()));
   if (!ck->metadata.count("vocab"))
     return fail("'" + positional[1] + "' has no vocabulary: train the model on a text file");
-  // The vocabulary is checkpoint metadata (a JSON string), not the manifest.
-  std::string vocab = json::parse(ck->metadata.at("vocab")).get<std::string>();
+  // The vocabulary is checkpoint metadata (a JSON list of byte values; a
+  // string in older checkpoints), not the manifest.
+  json v = json::parse(ck->metadata.at("vocab"), nullptr, /*allow_exceptions=*/false);
+  std::string vocab;
+  if (v.is_string())
+    vocab = v.get<std::string>();
+  else if (v.is_array())
+    for (const json &b : v) {
+      if (!b.is_number_integer() || b.get<int>() < 0 || b.get<int>() > 255)
+        return fail("'" + positional[1] + "': vocab metadata holds a non-byte " + b.dump());
+      vocab.push_back(char(b.get<int>()));
+    }
+  else
+    return fail("'" + positional[1] + "': vocab metadata is not a JSON list of bytes");
 
   auto manifest = tg::parseManifest(artifact->manifest(), positional[0]);
   if (!manifest.ok())

@@ -148,7 +148,10 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
                  {"data", data_.description},
                  {"train_seconds", absl::StrFormat("%.3f", trainSeconds)}};
   if (!data_.vocab.empty())
-    ck.metadata["vocab"] = nlohmann::json(data_.vocab).dump();
+    // The vocabulary is bytes, which need not be UTF-8 (a JSON string must):
+    // a JSON list of byte values.
+    ck.metadata["vocab"] =
+        nlohmann::json(std::vector<unsigned char>(data_.vocab.begin(), data_.vocab.end())).dump();
   if (o_.lr)
     ck.metadata["lr"] = absl::StrFormat("%.9g", *o_.lr);
   std::string path = checkpointPath(o_.checkpointDir, pos.step);

@@ -136,6 +136,13 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
 absl::Status broadcastState(const Ranks &ranks, rt::Session &session,
                             const std::vector<const BufferSpec *> &saved, Position &pos);
 
+/// Checks collectively that every rank holds the same bits in `replicated`
+/// (params and optimizer state; not recurrent state, which is per rank): a
+/// difference means the replicas diverged, an error naming `when`.
+absl::Status checkReplicas(const Ranks &ranks, const rt::Session &session,
+                           const std::vector<const BufferSpec *> &replicated,
+                           const std::string &when);
+
 /// This rank's rows of an epoch's `order`, like PyTorch's DistributedSampler:
 /// global batch k is rows [k*world*batch, (k+1)*world*batch) of the order
 /// (wrapped around to fill the last one with `pad`), and rank r takes its
@@ -268,6 +275,9 @@ struct TrainSetup {
   const BoundData &data;
   const Schedule &schedule;
   const std::vector<const BufferSpec *> &modelState;
+  /// What must be equal on every rank: the checkpointed buffers less the
+  /// recurrent state.
+  const std::vector<const BufferSpec *> &replicated;
   const Checkpointer &checkpointer;
   MetricsLog &metrics;
 };

@@ -96,7 +96,9 @@ absl::Status Loop::runEpoch() {
       break;
     auto v = runBatch(t_.session, ds, b->buffers, "train_step", t_.step.metrics);
     if (!v.ok())
-      return v.status();
+      return absl::Status(v.status().code(), absl::StrCat("step ", pos_.step + 1, " (epoch ",
+                                                          pos_.epoch + 1, "): ",
+                                                          v.status().message()));
     if (absl::Status s = afterStep(*b, *v); !s.ok())
       return s;
   }
@@ -170,6 +172,10 @@ absl::Status Loop::endEpoch() {
 }
 
 absl::Status Loop::checkpoint() {
+  if (absl::Status s = checkReplicas(t_.ranks, t_.session, t_.replicated,
+                                     absl::StrCat("step ", pos_.step));
+      !s.ok())
+    return s;
   if (!t_.ranks.root())
     return absl::OkStatus();
   auto path = t_.checkpointer.write(t_.session, pos_, pos_.priorSeconds + report_.elapsed());

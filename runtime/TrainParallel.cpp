@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace tg {
@@ -38,14 +39,21 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
   if (ranks.world == 1)
     return absl::OkStatus();
   // In a fixed order on every rank: each check is one collective.
-  const std::pair<std::string, uint64_t> checks[] = {
-      {"the artifact (hash of its file)", fingerprint(hash)},
-      {"the collective plan hash", fingerprint(manifest.dataParallel.planHash)},
+  struct Check {
+    std::string what;
+    uint64_t value;
+    bool hex = false;
+  };
+  const Check checks[] = {
+      {"the artifact (hash of its file)", std::strtoull(hash.c_str(), nullptr, 16), true},
+      {"the collective plan hash",
+       std::strtoull(manifest.dataParallel.planHash.c_str(), nullptr, 16), true},
       {"the number of training examples", uint64_t(ds.rows())},
       {"the training data (hash of the first batch's rows)",
        fingerprint(std::string(reinterpret_cast<const char *>(ds.columns()[0].bytes.data()),
                                std::min<size_t>(ds.columns()[0].bytes.size(),
-                                                ds.columns()[0].rowBytes() * size_t(s.batch))))},
+                                                ds.columns()[0].rowBytes() * size_t(s.batch)))),
+       true},
       {"--seed", o.seed},
       {"the steps to train (--epochs/--steps)", uint64_t(s.totalSteps)},
       {"--lr", o.lr ? bitsOf(*o.lr) : 0},
@@ -54,10 +62,10 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
       {"--average-every", uint64_t(o.averageEvery)},
       {"--resume", uint64_t(o.resume)},
   };
-  for (const auto &[what, value] : checks)
-    if (absl::Status st = ranks.comm.checkSame(what, value); !st.ok())
+  for (const Check &c : checks)
+    if (absl::Status st = ranks.comm.checkSame(c.what, c.value, c.hex); !st.ok())
       return absl::FailedPreconditionError(absl::StrCat(
-          "rank ", ranks.rank, " of ", ranks.world, ": ", st.message(),
+          st.message(),
           "; every rank must run the same artifact on the same data with the same options"));
   return absl::OkStatus();
 }
@@ -85,6 +93,28 @@ absl::Status broadcastState(const Ranks &ranks, rt::Session &session,
     if (absl::Status s = session.write(a->name, bytes.data(), bytes.size()); !s.ok())
       return s;
   }
+  return absl::OkStatus();
+}
+
+absl::Status checkReplicas(const Ranks &ranks, const rt::Session &session,
+                           const std::vector<const BufferSpec *> &replicated,
+                           const std::string &when) {
+  if (ranks.world == 1)
+    return absl::OkStatus();
+  uint64_t h = 1469598103934665603ull;
+  std::vector<uint8_t> bytes;
+  for (const BufferSpec *a : replicated) {
+    bytes.resize(session.size(a->name));
+    if (absl::Status s = session.read(a->name, bytes.data(), bytes.size()); !s.ok())
+      return s;
+    for (uint8_t c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  }
+  if (absl::Status s = ranks.comm.checkSame("the hash of the params and optimizer state", h, true);
+      !s.ok())
+    return absl::InternalError(absl::StrCat(when, ": the replicas diverged: ", s.message()));
   return absl::OkStatus();
 }
 

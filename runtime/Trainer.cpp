@@ -92,6 +92,14 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
       return s;
   std::vector<const BufferSpec *> modelState = modelStateArgs(*manifest, o, ds);
   std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
+  // Recurrent state (predict's state arguments) is each rank's own.
+  std::vector<const BufferSpec *> replicated;
+  const EntrySpec *predict = manifest->findEntry("predict");
+  for (const BufferSpec *a : saved) {
+    const BufferSpec *p = predict ? predict->findArg(a->name) : nullptr;
+    if (!p || p->role != Role::State)
+      replicated.push_back(a);
+  }
   // Only rank 0 reads and writes checkpoints and metrics; the others get its
   // state below (nodes need not share a file system).
   TrainOptions rankOptions = o;
@@ -121,8 +129,8 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   int64_t averageEvery = 0;
   if (dp.mode == "average" && ranks.world > 1)
     averageEvery = o.averageEvery ? o.averageEvery : dp.averageEvery;
-  TrainSetup setup{o,     ranks,    dp,         averageEvery, *session, step,
-                   evalStep, *bound, *schedule, modelState,   checkpointer, metrics};
+  TrainSetup setup{o,        ranks,  dp,        averageEvery, *session,   step,        evalStep,
+                   *bound,   *schedule, modelState, replicated, checkpointer, metrics};
   return runLoop(setup, start);
 }
 
@@ -143,12 +151,14 @@ absl::StatusOr<TrainResult> trainEmulated(const TrainOptions &o) {
     });
   for (std::thread &t : threads)
     t.join();
-  for (auto &r : results)
-    if (!r->ok() && r->status().code() != absl::StatusCode::kAborted)
-      return r->status();
-  for (auto &r : results)
-    if (!r->ok())
-      return r->status();
+  // The cause, not the ranks it stopped; named by rank like MPI's abort.
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t r = 0; r < results.size(); ++r) {
+      const absl::Status &s = results[r]->status();
+      if (!s.ok() && (pass == 1 || s.code() != absl::StatusCode::kAborted))
+        return absl::Status(s.code(), absl::StrCat("rank ", r, " of ", results.size(), ": ",
+                                                   s.message()));
+    }
   return std::move(*results[0]);
 }
 

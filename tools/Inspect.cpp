@@ -92,6 +92,19 @@ int inspectCommand(int argc, char **argv) {
                                   : absl::StrJoin(m->features, " ").c_str());
   if (m->train)
     std::printf("training: %s\n", m->train->json.c_str());
+  const DataParallelSpec &dp = m->dataParallel;
+  if (dp.mode != "none") {
+    std::printf("data parallel: %s", dp.mode.c_str());
+    if (dp.mode == "average")
+      std::printf(" every %lld steps%s", (long long)dp.averageEvery,
+                  dp.averageState ? ", optimizer state too" : ", params only");
+    std::printf(", bucket cap %.3g MiB, plan hash %s\n", double(dp.bucketCapBytes) / (1 << 20),
+                dp.planHash.c_str());
+    for (const BucketSpec &b : dp.buckets)
+      std::printf("  bucket %lld of %s: %lld floats (%.3g MiB): %s\n", (long long)b.id,
+                  b.entry.c_str(), (long long)b.elements, double(b.elements) * 4 / (1 << 20),
+                  absl::StrJoin(b.buffers, ", ").c_str());
+  }
   for (const EntrySpec &e : m->entries)
     printEntry(e);
   return 0;
