@@ -104,6 +104,11 @@ struct Context {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::mutex mutex;
+  /// One scratchpad for every primitive (they run one at a time, under the
+  /// mutex). oneDNN's own ("library") scratchpad is per creating thread, so
+  /// a primitive created on one thread overruns it on another (ranks as
+  /// threads, tgc train --emulate-world-size).
+  std::vector<uint8_t> scratchpad;
   std::map<std::string, dnnl::matmul> matmuls;
   /// Convolution / pooling primitives (and a pooling workspace desc) by key.
   std::map<std::string, dnnl::primitive> primitives;
@@ -124,10 +129,34 @@ void key(std::ostringstream &os, const View &v) {
   os << ';';
 }
 
+/// Every primitive takes its scratchpad from the caller (Context::scratchpad).
+dnnl::primitive_attr userScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+/// Adds the context's scratchpad, grown to what `p` needs, to `args`.
+/// Called with the context's mutex held.
+void addScratchpad(Context &ctx, const dnnl::primitive &p,
+                   std::unordered_map<int, dnnl::memory> &args) {
+  const dnnl_memory_desc_t *md =
+      dnnl_primitive_desc_query_md(p.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  if (!md)
+    return;
+  dnnl::memory::desc desc(*md);
+  size_t size = desc.get_size();
+  if (size == 0)
+    return;
+  if (ctx.scratchpad.size() < size)
+    ctx.scratchpad.resize(size);
+  args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(desc, ctx.engine, ctx.scratchpad.data());
+}
+
 /// The post-op of a fused kernel's activation code (support/KernelAbi.h).
 dnnl::primitive_attr postOps(int64_t activation) {
   using tg::abi::Activation;
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = userScratchpad();
   std::optional<Activation> act = tg::abi::activationOfCode(activation);
   if (!act || *act == Activation::None)
     return attr;
@@ -192,6 +221,7 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
       {DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
   if (vbias)
     args[DNNL_ARG_BIAS] = dnnl::memory(dbias, ctx.engine, vbias->data);
+  addScratchpad(ctx, it->second, args);
   it->second.execute(ctx.stream, args);
   ctx.stream.wait();
 }
@@ -263,14 +293,13 @@ dnnl::convolution_forward::primitive_desc convForwardPd(Context &ctx, const View
   dnnl::convolution_forward::desc d(
       dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, descOf(x),
       weightsDesc(w, g.groups), descOf(y), g.strides, g.dilates, g.padL, g.padR);
-  return dnnl::convolution_forward::primitive_desc(d, ctx.engine);
+  return dnnl::convolution_forward::primitive_desc(d, userScratchpad(), ctx.engine);
 }
 
 /// Runs (creating once) the primitive `make()` under `key`; errors are
 /// recorded for tg_session_run instead of thrown through compiled code.
 template <typename Make>
-void runCached(const std::string &key, Make make,
-               const std::unordered_map<int, dnnl::memory> &args) {
+void runCached(const std::string &key, Make make, std::unordered_map<int, dnnl::memory> args) {
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
   try {
@@ -279,6 +308,7 @@ void runCached(const std::string &key, Make make,
       it = ctx.primitives.emplace(key, make()).first;
     if (prepareOnly)
       return;
+    addScratchpad(ctx, it->second, args);
     it->second.execute(ctx.stream, args);
     ctx.stream.wait();
   } catch (const dnnl::error &e) {
@@ -339,7 +369,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
                                             weightsDesc(w, groups), descOf(dy), g.strides,
                                             g.dilates, g.padL, g.padR);
     return dnnl::primitive(dnnl::convolution_backward_data(
-        dnnl::convolution_backward_data::primitive_desc(d, context().engine, hint)));
+        dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(), context().engine, hint)));
   };
   runCached(keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}), make,
             {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
@@ -360,7 +390,8 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
                                                weightsDesc(dwt, groups), descOf(dy), g.strides,
                                                g.dilates, g.padL, g.padR);
     return dnnl::primitive(dnnl::convolution_backward_weights(
-        dnnl::convolution_backward_weights::primitive_desc(d, context().engine, hint)));
+        dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(), context().engine,
+                                                           hint)));
   };
   runCached(keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}), make,
             {{DNNL_ARG_SRC, mem(x, descOf(x))},
@@ -382,7 +413,7 @@ dnnl::pooling_forward::primitive_desc poolForwardPd(const View &x, const View &y
                                                     int64_t pl, int64_t pr) {
   dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_training, poolAlgorithm(isMax, includePad),
                                 descOf(x), descOf(y), {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
-  return dnnl::pooling_forward::primitive_desc(d, context().engine);
+  return dnnl::pooling_forward::primitive_desc(d, userScratchpad(), context().engine);
 }
 
 } // namespace
@@ -446,7 +477,7 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
       dnnl::pooling_backward::desc d(poolAlgorithm(isMax, includePad), descOf(dx), descOf(dy),
                                      {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
       return dnnl::primitive(
-          dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(d, context().engine, fwd)));
+          dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(d, userScratchpad(), context().engine, fwd)));
     };
     std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
                                                   {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}};

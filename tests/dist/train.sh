@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Data-parallel training through `tgc train`, under mpirun and emulated:
+#   train.sh CASE BUILD_DIR WORK_DIR
+# CASE: mlp | cnn | lstm | average | resume | faults | accuracy. Every mpirun
+# has a timeout, so a hang fails the test instead of stalling the suite.
+set -euo pipefail
+case_=$1
+build=$(cd "$2" && pwd)
+work=$3
+src=$(cd "$(dirname "$0")/../.." && pwd)
+tgc=$build/tools/tgc
+example=$build/examples/tg-example
+compare="python3 $src/tests/dist/compare-checkpoints.py"
+data=${TG_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+mpi="timeout 300 mpirun --oversubscribe --bind-to none"
+
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# Runs `tgc train ARTIFACT` with common flags; extra flags follow.
+train() { "$tgc" train "$@" --progress=none; }
+compile() { # compile MODEL-ARGS... -- TGC-COMPILE-ARGS...
+  local out=$1; shift
+  local args=()
+  while [[ $1 != -- ]]; do args+=("$1"); shift; done
+  shift
+  "$example" "${args[@]}" -o "$out.tg.mlir"
+  "$tgc" compile "$out.tg.mlir" -o "$out.tgx" "$@" >/dev/null
+}
+# np=N and --emulate-world-size N give the same bits.
+same_as_emulated() { # N ARTIFACT DATA STEPS [extra train args]
+  local n=$1 artifact=$2 d=$3 steps=$4; shift 4
+  $mpi -np "$n" "$@" "$tgc" train "$artifact" --data "$d" --steps "$steps" --progress=none \
+    --checkpoint-dir "mpi$n-$artifact" >/dev/null
+  train "$artifact" --data "$d" --steps "$steps" --emulate-world-size "$n" \
+    --checkpoint-dir "emu$n-$artifact" >/dev/null
+  $compare "mpi$n-$artifact/ckpt-$(printf %010d "$steps").safetensors" \
+    "emu$n-$artifact/ckpt-$(printf %010d "$steps").safetensors" ||
+    fail "$artifact: mpirun -np $n and --emulate-world-size $n differ"
+  echo "ok: $artifact np=$n equals --emulate-world-size $n bitwise ($steps steps)"
+}
+ckpt() { echo "$1/ckpt-$(printf %010d "$2").safetensors"; }
+
+case $case_ in
+mlp)
+  compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce
+  compile mlp64 fashion-mlp --batch 64 -- --data-parallel=allreduce
+  compile plain32 fashion-mlp --batch 32 --
+  # A distributed artifact with one rank is the plain artifact.
+  train plain32.tgx --data "$data" --steps 40 --checkpoint-dir plain >/dev/null
+  train mlp32.tgx --data "$data" --steps 40 --checkpoint-dir one >/dev/null
+  $compare "$(ckpt plain 40)" "$(ckpt one 40)" || fail "1 rank differs from the plain artifact"
+  echo "ok: one rank equals the plain artifact bitwise"
+  same_as_emulated 2 mlp32.tgx "$data" 100
+  same_as_emulated 3 mlp32.tgx "$data" 30 --mca btl self,tcp
+  # np=2 x 32 against np=1 x 64: the same examples per step, other rounding.
+  train mlp64.tgx --data "$data" --steps 100 --checkpoint-dir np1 >/dev/null
+  $compare "$(ckpt np1 100)" "$(ckpt mpi2-mlp32.tgx 100)" --rtol 1e-4 ||
+    fail "np=2 x 32 and np=1 x 64 differ by more than 1e-4 after 100 steps"
+  echo "ok: np=2 x 32 within 1e-4 of np=1 x 64 after 100 steps"
+  ;;
+cnn)
+  compile cnn8 fashion-cnn --batch 8 -- --data-parallel=allreduce --bucket-mb=0.05
+  "$tgc" inspect cnn8.tgx >inspect.txt
+  grep -q "bucket 2 of train_step" inspect.txt || fail "expected several buckets: $(cat inspect.txt)"
+  same_as_emulated 2 cnn8.tgx "$data" 12
+  ;;
+lstm)
+  compile lstm4 char-lstm --batch 4 --steps 8 --hidden 16 -- --data-parallel=allreduce
+  cat "$src/README.md" "$src/docs/ARCHITECTURE.md" >text.txt
+  same_as_emulated 2 lstm4.tgx text.txt 20
+  ;;
+average)
+  compile avg32 fashion-mlp --batch 32 -- --data-parallel=average:4
+  same_as_emulated 2 avg32.tgx "$data" 30
+  ;;
+resume)
+  # A checkpoint of one rank continues at two (the data position re-split).
+  compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce
+  train mlp32.tgx --data "$data" --steps 40 --checkpoint-dir run >/dev/null
+  cp -r run run-emu
+  $mpi -np 2 "$tgc" train mlp32.tgx --data "$data" --steps 80 --progress=none \
+    --checkpoint-dir run --resume 2>log.txt >/dev/null || { cat log.txt; fail "resume at np=2"; }
+  grep -q "continues at batch 20 of 937" log.txt || { cat log.txt; fail "no re-split note"; }
+  train mlp32.tgx --data "$data" --steps 80 --emulate-world-size 2 --checkpoint-dir run-emu \
+    --resume 2>/dev/null >/dev/null
+  $compare "$(ckpt run 80)" "$(ckpt run-emu 80)" || fail "resumed np=2 differs from emulated"
+  echo "ok: an np=1 checkpoint resumes at np=2 (re-split), the same bits as emulated"
+  ;;
+faults)
+  compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce
+  compile avg32 fashion-mlp --batch 32 -- --data-parallel=average:2
+  # Ranks that disagree fail at start, on every rank, naming the difference.
+  start=$(now)
+  if $mpi -np 1 "$tgc" train mlp32.tgx --data "$data" --steps 5 --progress=none --seed 1 : \
+    -np 1 "$tgc" train mlp32.tgx --data "$data" --steps 5 --progress=none --seed 2 2>log.txt; then
+    fail "different seeds were accepted"
+  fi
+  grep -q -- "--seed differs across ranks (rank 0: 1, rank 1: 2)" log.txt || { cat log.txt; fail "seed"; }
+  echo "ok: a --seed mismatch fails in $(elapsed "$start") s"
+  if $mpi -np 1 "$tgc" train mlp32.tgx --data "$data" --steps 5 --progress=none : \
+    -np 1 "$tgc" train avg32.tgx --data "$data" --steps 5 --progress=none 2>log.txt; then
+    fail "different artifacts were accepted"
+  fi
+  grep -q "the artifact (hash of its file) differs across ranks" log.txt || { cat log.txt; fail "hash"; }
+  echo "ok: different artifacts fail at start"
+  # A killed rank ends the job within seconds; the last checkpoint resumes.
+  ($mpi -np 2 "$tgc" train mlp32.tgx --data "$data" --epochs 100 --progress=none \
+    --checkpoint-dir killed --checkpoint-every 100 >/dev/null 2>killed.log; echo $? >killed.rc) &
+  for _ in $(seq 100); do [[ -e $(ckpt killed 200) ]] && break; sleep 0.2; done
+  victim=$(pgrep -f "^$tgc train mlp32.tgx .*killed" | sort -n | tail -1)
+  [[ -n $victim ]] || fail "no rank to kill"
+  start=$(now)
+  kill -KILL "$victim"
+  wait
+  took=$(elapsed "$start")
+  [[ $(cat killed.rc) != 0 ]] || fail "the job survived a killed rank"
+  awk -v t="$took" 'BEGIN { exit !(t < 10) }' || fail "the job took $took s to end after a kill"
+  echo "ok: a killed rank ends the job in $took s (exit $(cat killed.rc))"
+  last=$(ls killed/ckpt-*.safetensors | tail -1)
+  step=$((10#$(basename "$last" .safetensors | sed 's/ckpt-//')))
+  $mpi -np 2 "$tgc" train mlp32.tgx --data "$data" --steps $((step + 20)) --progress=none \
+    --checkpoint-dir killed --resume >/dev/null 2>log.txt || { cat log.txt; fail "resume"; }
+  [[ -e $(ckpt killed $((step + 20))) ]] || fail "no checkpoint after resuming"
+  echo "ok: resumed from $(basename "$last") after the kill"
+  # A hung rank: the others' watchdog aborts the job, naming bucket, step, rank.
+  ($mpi -np 2 "$tgc" train mlp32.tgx --data "$data" --epochs 100 --progress=none \
+    --checkpoint-dir hung --checkpoint-every 100 --collective-timeout 3 >/dev/null 2>hung.log
+   echo $? >hung.rc) &
+  for _ in $(seq 100); do [[ -e $(ckpt hung 200) ]] && break; sleep 0.2; done
+  victim=$(pgrep -f "^$tgc train mlp32.tgx .*hung" | sort -n | tail -1)
+  start=$(now)
+  kill -STOP "$victim"
+  wait
+  took=$(elapsed "$start")
+  [[ $(cat hung.rc) != 0 ]] || fail "the job survived a hung rank"
+  grep -q "bucket 0 of train_step did not complete within 3 s" hung.log || { cat hung.log; fail "watchdog"; }
+  grep -q "rank 0 of 2: step [0-9]*" hung.log || { cat hung.log; fail "watchdog names the step"; }
+  echo "ok: a hung rank is caught by the watchdog in $took s: $(grep -o 'rank 0 of 2: step [0-9]*' hung.log)"
+  ;;
+accuracy)
+  # Fashion-MNIST MLP, 5 epochs: np=2 x 64 reaches np=1 x 128's test accuracy.
+  compile one fashion-mlp --batch 128 --
+  compile two fashion-mlp --batch 64 -- --data-parallel=allreduce
+  train one.tgx --data "$data" --epochs 5 >one.txt 2>/dev/null
+  $mpi -np 2 "$tgc" train two.tgx --data "$data" --epochs 5 --progress=none >two.txt 2>/dev/null
+  a=$(sed -n 's/^test .*accuracy \([0-9.]*\).*/\1/p' one.txt)
+  b=$(sed -n 's/^test .*accuracy \([0-9.]*\).*/\1/p' two.txt)
+  [[ -n $a && -n $b ]] || fail "no test accuracy: $(cat one.txt two.txt)"
+  awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.005 && b > 0.85) }' ||
+    fail "test accuracy np=1 $a, np=2 $b"
+  echo "ok: test accuracy np=1 $a, np=2 $b"
+  ;;
+*)
+  fail "unknown case $case_"
+  ;;
+esac
