@@ -122,7 +122,10 @@ public:
   }
 
   void abort(const std::string &why) override {
-    std::fprintf(stderr, "tgc: rank %d of %d: %s; aborting the job\n", rank_, size_, why.c_str());
+    if (why.rfind("rank ", 0) == 0) // already names the rank
+      std::fprintf(stderr, "tgc: %s; aborting the job\n", why.c_str());
+    else
+      std::fprintf(stderr, "tgc: rank %d of %d: %s; aborting the job\n", rank_, size_, why.c_str());
     std::fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
