@@ -33,8 +33,8 @@ std::string mpiError(int code) {
 
 class MpiCommunicator final : public Communicator {
 public:
-  MpiCommunicator(MPI_Comm comm, const CommunicatorOptions &options)
-      : comm(comm), options(options) {
+  MpiCommunicator(MPI_Comm comm, std::vector<MPI_Comm> lanes, const CommunicatorOptions &options)
+      : comm(comm), lanes(std::move(lanes)), options(options) {
     MPI_Comm_rank(comm, &rank_);
     MPI_Comm_size(comm, &size_);
   }
@@ -44,9 +44,15 @@ public:
     MPI_Finalized(&finalized);
     if (finalized)
       return;
+    // Abandoned (timed-out) allreduces still own their buffers: finish them.
     for (auto &[id, p] : pending)
-      if (p.request != MPI_REQUEST_NULL)
-        MPI_Wait(&p.request, MPI_STATUS_IGNORE); // buffers are still ours to finish
+      while (p.phase < 2 && p.request != MPI_REQUEST_NULL) {
+        MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+        if (!advance(p).ok())
+          break;
+      }
+    for (MPI_Comm &lane : lanes)
+      MPI_Comm_free(&lane);
     MPI_Comm_free(&comm);
   }
 
@@ -59,12 +65,28 @@ public:
     absl::StatusOr<Pending> p = prepare(data, count, op, what);
     if (!p.ok())
       return p.status();
+    // Started collectives of a communicator must start in the same order on
+    // every rank, and a rank-ordered allreduce starts its second phase when
+    // its first completes, which differs between ranks. So each in-flight
+    // allreduce gets a lane (a communicator of its own, round robin); an
+    // earlier one still in its first phase on that lane is moved on first.
+    p->lane = lanes[size_t(started++ % int64_t(lanes.size()))];
+    for (auto &[id, q] : pending)
+      if (q.lane == p->lane && q.phase == 0 && options.reduction == Reduction::RankOrdered) {
+        if (absl::Status s = check(MPI_Wait(&q.request, MPI_STATUS_IGNORE), q.what.c_str());
+            !s.ok())
+          return s;
+        if (absl::StatusOr<bool> s = advance(q); !s.ok())
+          return s.status();
+      }
     int rc;
     if (options.reduction == Reduction::RankOrdered)
-      rc = MPI_Iallgather(data, int(count), MPI_FLOAT, p->gathered.data(), int(count), MPI_FLOAT,
-                          comm, &p->request);
+      rc = MPI_Ialltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT, p->chunks.data(),
+                          p->mineCounts.data(), p->mineDispls.data(), MPI_FLOAT, p->lane,
+                          &p->request);
     else
-      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm, &p->request);
+      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, p->lane,
+                          &p->request);
     if (rc != MPI_SUCCESS)
       return absl::InternalError(
           absl::StrCat("rank ", rank_, ": starting ", what, ": ", mpiError(rc)));
@@ -79,25 +101,30 @@ public:
     absl::StatusOr<Pending> p = prepare(data, count, op, what);
     if (!p.ok())
       return p.status();
-    int rc;
-    if (options.reduction == Reduction::RankOrdered)
-      rc = MPI_Allgather(data, int(count), MPI_FLOAT, p->gathered.data(), int(count), MPI_FLOAT,
-                         comm);
-    else
-      rc = MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm);
-    if (absl::Status s = check(rc, what.c_str()); !s.ok())
+    if (options.reduction == Reduction::Library) {
+      if (absl::Status s = check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM,
+                                               comm),
+                                 what.c_str());
+          !s.ok())
+        return s;
+      finishLibrary(*p);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = check(MPI_Alltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT,
+                                             p->chunks.data(), p->mineCounts.data(),
+                                             p->mineDispls.data(), MPI_FLOAT, comm),
+                               what.c_str());
+        !s.ok())
       return s;
-    finish(*p);
-    return absl::OkStatus();
+    reduceMine(*p);
+    return check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, data, p->counts.data(),
+                                p->displs.data(), MPI_FLOAT, comm),
+                 what.c_str());
   }
 
   void progress() override {
-    for (auto &[id, p] : pending) {
-      if (p.request == MPI_REQUEST_NULL)
-        continue;
-      int done = 0;
-      MPI_Test(&p.request, &done, MPI_STATUS_IGNORE);
-    }
+    for (auto &[id, p] : pending)
+      (void)advance(p);
   }
 
   absl::Status wait(Request request) override {
@@ -105,12 +132,10 @@ public:
     if (it == pending.end())
       return absl::InvalidArgumentError(
           absl::StrCat("rank ", rank_, ": wait on an unknown or finished request ", request.id));
-    Pending &p = it->second;
-    if (absl::Status s = complete(p); !s.ok())
-      return s;
-    finish(p);
-    pending.erase(it);
-    return absl::OkStatus();
+    absl::Status s = complete(it->second);
+    if (s.code() != absl::StatusCode::kDeadlineExceeded) // else MPI still owns the buffers
+      pending.erase(it);
+    return s;
   }
 
   absl::Status broadcast(void *data, size_t bytes, int root) override {
@@ -138,20 +163,30 @@ public:
   }
 
 private:
+  /// A started allreduce. RankOrdered runs in two phases, a deterministic
+  /// reduce-scatter and an allgather: the buffer is cut into one chunk per
+  /// rank; an alltoall brings every rank's copy of chunk r to rank r, which
+  /// adds them in rank order (Reduce.h); an allgather returns the reduced
+  /// chunks. Each element is reduced once, in rank order, so every rank gets
+  /// the same bits whatever MPI's algorithms, with ring-allreduce traffic.
   struct Pending {
     MPI_Request request = MPI_REQUEST_NULL;
+    MPI_Comm lane = MPI_COMM_NULL;
+    int phase = 0; ///< RankOrdered: 0 alltoall, 1 allgather, 2 done
     float *data = nullptr;
     size_t count = 0;
     ReduceOp op = ReduceOp::Sum;
     std::string what;
-    std::vector<float> gathered; ///< RankOrdered: every rank's contribution
+    std::vector<int> counts, displs;         ///< every rank's chunk of the buffer
+    std::vector<int> mineCounts, mineDispls; ///< this rank's chunk from every rank
+    std::vector<float> chunks;               ///< those copies, in rank order
   };
 
-  /// The bookkeeping of one allreduce (and its gather buffer), or an error
-  /// when it is too large for MPI's int counts.
+  /// The bookkeeping of one allreduce, or an error when it is too large for
+  /// MPI's int counts.
   absl::StatusOr<Pending> prepare(float *data, size_t count, ReduceOp op,
                                   const std::string &what) const {
-    if (count > size_t(INT_MAX) / size_t(size_))
+    if (count > size_t(INT_MAX))
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": ", count, " floats is more than one MPI collective carries; split it"));
     Pending p;
@@ -159,8 +194,21 @@ private:
     p.count = count;
     p.op = op;
     p.what = what;
-    if (options.reduction == Reduction::RankOrdered)
-      p.gathered.resize(count * size_t(size_));
+    if (options.reduction == Reduction::RankOrdered) {
+      size_t n = size_t(size_), base = count / n, extra = count % n, offset = 0;
+      for (size_t r = 0; r < n; ++r) {
+        size_t len = base + (r < extra ? 1 : 0);
+        p.counts.push_back(int(len));
+        p.displs.push_back(int(offset));
+        offset += len;
+      }
+      int mine = p.counts[size_t(rank_)];
+      for (size_t r = 0; r < n; ++r) {
+        p.mineCounts.push_back(mine);
+        p.mineDispls.push_back(int(r) * mine);
+      }
+      p.chunks.resize(n * size_t(mine));
+    }
     return p;
   }
 
@@ -170,37 +218,17 @@ private:
     return absl::InternalError(absl::StrCat("rank ", rank_, ": ", what, ": ", mpiError(rc)));
   }
 
-  /// Waits for the request, within the timeout when one is set.
-  absl::Status complete(Pending &p) {
-    if (options.timeoutSeconds <= 0)
-      return check(MPI_Wait(&p.request, MPI_STATUS_IGNORE), p.what.c_str());
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeoutSeconds);
-    for (;;) {
-      int done = 0;
-      if (absl::Status s = check(MPI_Test(&p.request, &done, MPI_STATUS_IGNORE), p.what.c_str());
-          !s.ok())
-        return s;
-      if (done)
-        return absl::OkStatus();
-      if (std::chrono::steady_clock::now() > deadline)
-        return absl::DeadlineExceededError(absl::StrCat(
-            "rank ", rank_, " of ", size_, ": ", p.what, " did not complete within ",
-            options.timeoutSeconds, " s (a rank died or hangs, or the network is down)"));
-      std::this_thread::yield();
-    }
+  /// This rank's chunk: every rank's copy added in rank order.
+  void reduceMine(Pending &p) {
+    std::vector<const float *> parts;
+    size_t mine = size_t(p.counts[size_t(rank_)]);
+    for (int r = 0; r < size_; ++r)
+      parts.push_back(p.chunks.data() + size_t(r) * mine);
+    reduceInRankOrder(parts.data(), size_, mine, p.op,
+                      p.data + p.displs[size_t(rank_)]);
   }
 
-  /// The reduction proper: RankOrdered adds the gathered contributions in
-  /// rank order (Reduce.h); a mean divides the sum by the world size.
-  void finish(Pending &p) {
-    if (options.reduction == Reduction::RankOrdered) {
-      std::vector<const float *> parts;
-      for (int r = 0; r < size_; ++r)
-        parts.push_back(p.gathered.data() + size_t(r) * p.count);
-      reduceInRankOrder(parts.data(), size_, p.count, p.op, p.data);
-      return;
-    }
+  void finishLibrary(Pending &p) {
     if (p.op == ReduceOp::Mean) {
       float n = float(size_);
       for (size_t i = 0; i < p.count; ++i)
@@ -208,7 +236,61 @@ private:
     }
   }
 
-  MPI_Comm comm;
+  /// Tests the request and moves to the next phase when it is done; true
+  /// once the allreduce has completed.
+  absl::StatusOr<bool> advance(Pending &p) {
+    if (p.phase == 2)
+      return true;
+    int done = 0;
+    if (absl::Status s = check(MPI_Test(&p.request, &done, MPI_STATUS_IGNORE), p.what.c_str());
+        !s.ok())
+      return s;
+    if (!done)
+      return false;
+    if (options.reduction == Reduction::Library || p.phase == 1) {
+      if (options.reduction == Reduction::Library)
+        finishLibrary(p);
+      p.phase = 2;
+      return true;
+    }
+    reduceMine(p);
+    p.phase = 1;
+    if (absl::Status s = check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data,
+                                               p.counts.data(), p.displs.data(), MPI_FLOAT, p.lane,
+                                               &p.request),
+                               p.what.c_str());
+        !s.ok())
+      return s;
+    return false;
+  }
+
+  /// Completes the allreduce, within the timeout when one is set.
+  absl::Status complete(Pending &p) {
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeoutSeconds);
+    for (;;) {
+      if (options.timeoutSeconds <= 0 && p.phase < 2) { // block in MPI: no busy loop
+        if (absl::Status s = check(MPI_Wait(&p.request, MPI_STATUS_IGNORE), p.what.c_str());
+            !s.ok())
+          return s;
+      }
+      absl::StatusOr<bool> done = advance(p);
+      if (!done.ok())
+        return done.status();
+      if (*done)
+        return absl::OkStatus();
+      if (options.timeoutSeconds > 0 && std::chrono::steady_clock::now() > deadline)
+        return absl::DeadlineExceededError(absl::StrCat(
+            "rank ", rank_, " of ", size_, ": ", p.what, " did not complete within ",
+            options.timeoutSeconds, " s (a rank died or hangs, or the network is down)"));
+      if (options.timeoutSeconds > 0)
+        std::this_thread::yield();
+    }
+  }
+
+  MPI_Comm comm;              ///< blocking collectives
+  std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
+  int64_t started = 0;
   CommunicatorOptions options;
   int rank_ = 0, size_ = 1;
   int64_t next = 0;
@@ -243,7 +325,14 @@ createMpiCommunicator(const CommunicatorOptions &options) {
   if (rc != MPI_SUCCESS)
     return absl::UnavailableError(absl::StrCat("MPI_Comm_dup: ", mpiError(rc)));
   MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-  return std::unique_ptr<Communicator>(new MpiCommunicator(comm, options));
+  std::vector<MPI_Comm> lanes(8);
+  for (MPI_Comm &lane : lanes) {
+    rc = MPI_Comm_dup(comm, &lane);
+    if (rc != MPI_SUCCESS)
+      return absl::UnavailableError(absl::StrCat("MPI_Comm_dup: ", mpiError(rc)));
+    MPI_Comm_set_errhandler(lane, MPI_ERRORS_RETURN);
+  }
+  return std::unique_ptr<Communicator>(new MpiCommunicator(comm, std::move(lanes), options));
 }
 
 } // namespace tg::dist

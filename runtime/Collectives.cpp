@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 
 namespace tg::rt {
@@ -39,6 +40,16 @@ float *bucketData(const UnrankedMemRef *m, size_t &count) {
   int64_t size = *reinterpret_cast<int64_t *>(d + 3 * sizeof(void *));
   count = m->rank == 1 ? size_t(size) : 0;
   return aligned + offset;
+}
+
+/// TG_COLLECTIVES_NO_OVERLAP=1 (a benchmark's baseline): every allreduce
+/// completes at its start, so none overlaps compute.
+bool noOverlap() {
+  static const bool off = [] {
+    const char *v = std::getenv("TG_COLLECTIVES_NO_OVERLAP");
+    return v && *v && std::string(v) != "0";
+  }();
+  return off;
 }
 
 std::string bucketName(int64_t id) {
@@ -91,6 +102,12 @@ extern "C" void _mlir_ciface_tgrt_allreduce_start(tg::rt::UnrankedMemRef *bucket
     tg::setKernelError(std::string(request.status().message()));
     return;
   }
+  if (tg::rt::noOverlap()) { // bench/run_dp.sh's baseline: each bucket in turn
+    if (absl::Status s = state.comm->wait(*request); !s.ok())
+      tg::setKernelError(std::string(s.message()));
+    state.pending[id] = {{-1}, data};
+    return;
+  }
   state.pending[id] = {*request, data};
 }
 
@@ -107,8 +124,8 @@ extern "C" void _mlir_ciface_tgrt_allreduce_wait(tg::rt::UnrankedMemRef *bucket,
   }
   tg::rt::Started started = it->second;
   state.pending.erase(it);
-  if (tg::hasKernelError())
-    return; // an earlier bucket failed: the step is lost, do not wait again
+  if (tg::hasKernelError() || started.request.id < 0)
+    return; // an earlier bucket failed (the step is lost), or it completed at start
   if (started.data != data) {
     tg::setKernelError(absl::StrCat(tg::rt::bucketName(id), ": waited on another buffer"));
     return;

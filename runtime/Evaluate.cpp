@@ -47,9 +47,10 @@ struct Sums {
 /// of nothing but that example. Valid for metrics that are means over
 /// examples (loss, accuracy) of a stateless eval_step.
 absl::Status addRemainder(rt::Session &session, const data::Dataset &ds, const StepEntry &evalStep,
-                          int64_t batch, const std::vector<int64_t> &order, Sums &acc) {
-  int64_t r = ds.rows() - acc.examples;
-  std::vector<int64_t> mixed(order.begin() + acc.examples, order.end());
+                          int64_t batch, const std::vector<int64_t> &order, int64_t done,
+                          Sums &acc) {
+  int64_t r = ds.rows() - done;
+  std::vector<int64_t> mixed(order.begin() + done, order.end());
   mixed.resize(size_t(batch), mixed.front());
   std::vector<int64_t> same(size_t(batch), mixed.front());
   std::vector<Bytes> bm, bs;
@@ -74,17 +75,24 @@ absl::Status addRemainder(rt::Session &session, const data::Dataset &ds, const S
 } // namespace
 
 absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
-                                const StepEntry &evalStep, int64_t batch, const TrainOptions &o) {
+                                const StepEntry &evalStep, int64_t batch, const TrainOptions &o,
+                                const Ranks &ranks) {
   std::map<std::string, Bytes> keep;
   for (const std::string &b : evalStep.aliased) {
     keep[b].resize(session.size(b));
     if (absl::Status s = session.read(b, keep[b].data(), keep[b].size()); !s.ok())
       return s;
   }
+  // With several ranks, rank r takes full batches r, r + N, ... and rank 0
+  // the remainder; the sums are combined in rank order.
   std::vector<int64_t> order = ds.order(o.seed, 0, false);
+  int64_t full = ds.rows() / batch;
+  std::vector<int64_t> mine;
+  for (int64_t k = ranks.rank; k < full; k += ranks.world)
+    mine.insert(mine.end(), order.begin() + k * batch, order.begin() + (k + 1) * batch);
   Sums acc;
   {
-    data::Batcher batcher(ds, batch, order, 0, /*pad=*/false, o.prefetch);
+    data::Batcher batcher(ds, batch, mine, 0, /*pad=*/false, o.prefetch);
     while (auto b = batcher.next()) {
       auto v = runBatch(session, ds, b->buffers, "eval_step", evalStep.metrics);
       if (!v.ok())
@@ -94,12 +102,30 @@ absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
       acc.examples += batch;
     }
   }
-  if (ds.rows() > acc.examples && evalStep.aliased.empty())
-    if (absl::Status s = addRemainder(session, ds, evalStep, batch, order, acc); !s.ok())
+  if (ranks.root() && ds.rows() > full * batch && evalStep.aliased.empty())
+    if (absl::Status s = addRemainder(session, ds, evalStep, batch, order, full * batch, acc);
+        !s.ok())
       return s;
   for (auto &[b, bytes] : keep)
     if (absl::Status s = session.write(b, bytes.data(), bytes.size()); !s.ok())
       return s;
+  if (ranks.world > 1) {
+    std::vector<double> local = {double(acc.examples)};
+    for (const std::string &k : evalStep.metrics)
+      local.push_back(acc.sums[k]);
+    std::vector<double> all(local.size() * size_t(ranks.world));
+    if (absl::Status s = ranks.comm.allgather(local.data(), local.size() * sizeof(double),
+                                              all.data());
+        !s.ok())
+      return s;
+    acc = Sums();
+    for (int r = 0; r < ranks.world; ++r) {
+      const double *v = all.data() + size_t(r) * local.size();
+      acc.examples += int64_t(v[0]);
+      for (size_t i = 0; i < evalStep.metrics.size(); ++i)
+        acc.sums[evalStep.metrics[i]] += v[i + 1];
+    }
+  }
   Values m;
   for (auto &[k, x] : acc.sums)
     m[k] = x / double(std::max<int64_t>(acc.examples, 1));

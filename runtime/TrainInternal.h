@@ -187,9 +187,11 @@ absl::StatusOr<Values> runBatch(rt::Session &session, const data::Dataset &ds,
                                 const std::string &entry, const std::vector<std::string> &metrics);
 
 /// Means of eval_step's metrics over every example of `ds` (plus
-/// "examples"), leaving the session's buffers as they were.
+/// "examples"), leaving the session's buffers as they were. Collective: with
+/// several ranks each evaluates its share of the batches.
 absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
-                                const StepEntry &evalStep, int64_t batch, const TrainOptions &o);
+                                const StepEntry &evalStep, int64_t batch, const TrainOptions &o,
+                                const Ranks &ranks);
 
 //===----------------------------------------------------------------------===//
 // Reporting (TrainReport.cpp)

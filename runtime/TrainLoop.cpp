@@ -158,8 +158,8 @@ absl::Status Loop::averageParams() {
 absl::Status Loop::endEpoch() {
   result_.lastTrain = report_.endEpoch();
   const Values *eval = nullptr;
-  if (t_.data.eval && t_.ranks.root()) { // the others go on to the next step's collectives
-    auto em = evaluate(t_.session, *t_.data.eval->dataset, t_.evalStep, s_.batch, o_);
+  if (t_.data.eval) { // every rank evaluates its share
+    auto em = evaluate(t_.session, *t_.data.eval->dataset, t_.evalStep, s_.batch, o_, t_.ranks);
     if (!em.ok())
       return em.status();
     result_.lastEval = std::move(*em);

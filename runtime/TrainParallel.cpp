@@ -61,6 +61,7 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
       {"--pad", uint64_t(o.pad)},
       {"--average-every", uint64_t(o.averageEvery)},
       {"--resume", uint64_t(o.resume)},
+      {"--reduction", uint64_t(o.mpiReduction)},
   };
   for (const Check &c : checks)
     if (absl::Status st = ranks.comm.checkSame(c.what, c.value, c.hex); !st.ok())

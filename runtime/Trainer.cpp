@@ -184,10 +184,15 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
       return absl::InvalidArgumentError(
           "--emulate-world-size runs every rank in this one process; do not start it under "
           "mpirun/srun");
+    if (o.mpiReduction)
+      return absl::InvalidArgumentError(
+          "--reduction=mpi needs MPI; --emulate-world-size reproduces the rank-ordered one");
     return trainEmulated(o);
   }
   dist::CommunicatorOptions co;
   co.timeoutSeconds = o.collectiveTimeout;
+  if (o.mpiReduction)
+    co.reduction = dist::Reduction::Library;
   auto comm = dist::createCommunicator(co);
   if (!comm.ok())
     return comm.status();

@@ -52,6 +52,10 @@ struct TrainOptions {
   double collectiveTimeout = 300;
   /// average:K: local steps per averaging round (0: the artifact's K).
   int64_t averageEvery = 0;
+  /// Rank-ordered reductions (bitwise reproducible, the bits of
+  /// --emulate-world-size) or MPI's own algorithm (faster for large buckets
+  /// and many ranks; the bits depend on the message size).
+  bool mpiReduction = false;
 };
 
 struct TrainResult {

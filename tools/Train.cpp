@@ -30,6 +30,7 @@ const char *kTrainUsage =
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
+                      [--reduction=ordered|mpi]
        mpirun -np N tgc train MODEL.tgx ... (an artifact compiled with --data-parallel)
 
 Runs the artifact's train_step over the data, evaluates with eval_step at each
@@ -81,6 +82,10 @@ data parallelism (artifacts compiled with tgc compile --data-parallel=MODE):
   --collective-timeout S  abort the job when a collective waits longer than S
                      seconds (a dead or hung rank, a broken link; default 300, 0: never)
   --average-every K  average:K artifacts: average every K steps instead
+  --reduction=MODE   ordered (default): every rank adds the contributions in rank
+                     order, bitwise reproducible and equal to --emulate-world-size;
+                     mpi: MPI's own allreduce (faster for large buckets and many
+                     ranks; its bits depend on the message size)
 
 Ctrl-C stops after the current step and saves a checkpoint (with --checkpoint-dir).
 )";
@@ -148,6 +153,10 @@ bool takeChoice(int &i, int argc, char **argv, TrainOptions &o, std::string &mes
     if (v.empty() || *end || !(t >= 0) || !std::isfinite(t))
       message = "train: --collective-timeout needs a number of seconds >= 0, got '" + v + "'";
     o.collectiveTimeout = t;
+  } else if (takeValue(i, argc, argv, "--reduction", v)) {
+    if (v != "ordered" && v != "mpi")
+      message = "train: --reduction needs ordered or mpi, got '" + v + "'";
+    o.mpiReduction = v == "mpi";
   } else if (takeValue(i, argc, argv, "--reset-state", v)) {
     using R = TrainOptions::ResetState;
     static const std::map<std::string, R> modes = {
@@ -237,7 +246,7 @@ int trainCommand(int argc, char **argv) {
   }
   if (r->rank != 0) // rank 0 reports for the run
     return 0;
-  std::printf("trained %lld steps (%.3g epochs) in %.1f s: train %s\n", (long long)r->steps,
+  std::printf("trained %lld steps (%.3g epochs) in %.2f s: train %s\n", (long long)r->steps,
               double(r->steps) / double(r->stepsPerEpoch), r->seconds,
               summaryText(r->lastTrain).c_str());
   if (!r->lastEval.empty())
