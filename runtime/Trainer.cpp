@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -81,6 +82,15 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   auto schedule = scheduleOf(o, ds, step, ranks.world);
   if (!schedule.ok())
     return schedule.status();
+  if (o.globalBatch && o.globalBatch != schedule->globalBatch())
+    return absl::InvalidArgumentError(
+        o.globalBatch % ranks.world != 0
+            ? absl::StrCat("--global-batch ", o.globalBatch, " is not divisible by the ",
+                           ranks.world, " ranks")
+            : absl::StrCat("--global-batch ", o.globalBatch, ": '", o.artifact,
+                           "' has a batch of ", schedule->batch, " per rank, so ", ranks.world,
+                           " ranks make ", schedule->globalBatch(), "; compile it with a batch of ",
+                           o.globalBatch / ranks.world, " (tg-example --batch, or the model's)"));
   if (absl::Status s = checkRanksAgree(ranks, o, *hash, *manifest, ds, *schedule); !s.ok())
     return s;
 
@@ -189,6 +199,15 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
           "--reduction=mpi needs MPI; --emulate-world-size reproduces the rank-ordered one");
     return trainEmulated(o);
   }
+  // srun without an MPI plugin starts N independent single processes that
+  // would each train alone and write the same checkpoints.
+  // (SLURM_STEP_NUM_TASKS is srun's; a batch script's own shell has none.)
+  if (const char *n = std::getenv("SLURM_STEP_NUM_TASKS");
+      n && std::atoi(n) > 1 && !dist::launchedByMpiLauncher())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "started by srun with SLURM_STEP_NUM_TASKS=", n,
+          " but without an MPI launcher's environment (no PMI/PMIx rank), so every task would "
+          "train alone; run it with srun --mpi=pmix (or mpirun)"));
   dist::CommunicatorOptions co;
   co.timeoutSeconds = o.collectiveTimeout;
   if (o.mpiReduction)

@@ -50,6 +50,9 @@ struct TrainOptions {
   int emulateWorldSize = 0;
   /// Seconds a collective may take before the run is aborted (0: no limit).
   double collectiveTimeout = 300;
+  /// The global batch the run must have (ranks x the artifact's batch);
+  /// 0: whatever the number of ranks makes.
+  int64_t globalBatch = 0;
   /// average:K: local steps per averaging round (0: the artifact's K).
   int64_t averageEvery = 0;
   /// Rank-ordered reductions (bitwise reproducible, the bits of

@@ -30,7 +30,7 @@ const char *kTrainUsage =
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
-                      [--reduction=ordered|mpi]
+                      [--reduction=ordered|mpi] [--global-batch N]
        mpirun -np N tgc train MODEL.tgx ... (an artifact compiled with --data-parallel)
 
 Runs the artifact's train_step over the data, evaluates with eval_step at each
@@ -82,6 +82,7 @@ data parallelism (artifacts compiled with tgc compile --data-parallel=MODE):
   --collective-timeout S  abort the job when a collective waits longer than S
                      seconds (a dead or hung rank, a broken link; default 300, 0: never)
   --average-every K  average:K artifacts: average every K steps instead
+  --global-batch N   fail unless ranks x the artifact's batch is N
   --reduction=MODE   ordered (default): every rank adds the contributions in rank
                      order, bitwise reproducible and equal to --emulate-world-size;
                      mpi: MPI's own allreduce (faster for large buckets and many
@@ -132,7 +133,7 @@ bool takeCount(int &i, int argc, char **argv, TrainOptions &o, bool &ok) {
     o.emulateWorldSize = int(std::min<int64_t>(n, 1 << 20));
     return true;
   }
-  if (count("--average-every", 1, o.averageEvery))
+  if (count("--average-every", 1, o.averageEvery) || count("--global-batch", 1, o.globalBatch))
     return true;
   return false;
 }

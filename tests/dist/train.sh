@@ -107,6 +107,22 @@ faults)
   fi
   grep -q "the artifact (hash of its file) differs across ranks" log.txt || { cat log.txt; fail "hash"; }
   echo "ok: different artifacts fail at start"
+  # A global batch the ranks cannot make; srun without MPI.
+  if $mpi -np 2 "$tgc" train mlp32.tgx --data "$data" --steps 5 --progress=none \
+    --global-batch 100 2>log.txt; then
+    fail "--global-batch 100 with 2 x 32 was accepted"
+  fi
+  grep -q "has a batch of 32 per rank, so 2 ranks make 64" log.txt || { cat log.txt; fail "global batch"; }
+  if $mpi -np 3 "$tgc" train mlp32.tgx --data "$data" --steps 5 --progress=none \
+    --global-batch 100 2>log.txt; then
+    fail "--global-batch 100 with 3 ranks was accepted"
+  fi
+  grep -q -- "--global-batch 100 is not divisible by the 3 ranks" log.txt || { cat log.txt; fail "divisible"; }
+  if SLURM_STEP_NUM_TASKS=4 train mlp32.tgx --data "$data" --steps 5 2>log.txt; then
+    fail "srun without MPI was accepted"
+  fi
+  grep -q "run it with srun --mpi=pmix" log.txt || { cat log.txt; fail "srun"; }
+  echo "ok: --global-batch and srun without MPI are errors"
   # A killed rank ends the job within seconds; the last checkpoint resumes.
   (set +e; $mpi -np 2 "$tgc" train mlp32.tgx --data "$data" --epochs 100 --progress=none \
     --checkpoint-dir killed --checkpoint-every 100 >/dev/null 2>killed.log; echo $? >killed.rc) &
