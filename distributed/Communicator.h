@@ -35,8 +35,9 @@ enum class Reduction { RankOrdered, Library };
 
 struct CommunicatorOptions {
   Reduction reduction = Reduction::RankOrdered;
-  /// Seconds a wait may take before it fails with DEADLINE_EXCEEDED (naming
-  /// the collective); 0 waits forever.
+  /// Seconds a collective may take; 0 waits forever. A wait() then fails
+  /// with DEADLINE_EXCEEDED naming the collective; MPI's blocking calls
+  /// (allreduce, broadcast, allgather) end the process with that message.
   double timeoutSeconds = 0;
 };
 
@@ -66,13 +67,18 @@ public:
   virtual absl::Status wait(Request request) = 0;
 
   /// A blocking allreduce: the same result as allreduceStart + wait. MPI
-  /// runs it with its blocking collectives when no timeout is set (Open MPI's
-  /// non-blocking ones, libnbc, are about 2x slower; bench/run_comm.sh).
+  /// runs it with its blocking collectives (Open MPI's non-blocking ones,
+  /// libnbc, are about 2x slower; bench/run_comm.sh); with a timeout, a
+  /// watchdog thread ends the process when one outlives it (a blocking call
+  /// cannot return), printing the collective and the context.
   virtual absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what);
   /// Copies `bytes` at `data` from rank `root` to every rank.
   virtual absl::Status broadcast(void *data, size_t bytes, int root) = 0;
   /// Every rank's `bytes` at `in`, in rank order, into `out` (size() * bytes).
   virtual absl::Status allgather(const void *in, size_t bytes, void *out) = 0;
+
+  /// What the rank is doing ("step 12 (epoch 1)"), for timeout messages.
+  virtual void setContext(const std::string &) {}
 
   /// Ends the whole run after an unrecoverable error (a collective timed
   /// out, a rank failed): MPI aborts every process of the job (Open MPI 4.1

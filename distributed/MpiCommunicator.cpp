@@ -14,6 +14,9 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <cstdio>
 #include <climits>
 #include <cstdlib>
@@ -31,12 +34,79 @@ std::string mpiError(int code) {
   return std::string(text, size_t(length));
 }
 
+/// Ends the process when a blocking MPI call outlives its deadline: a
+/// blocking collective cannot return an error, and a hung peer or a dead
+/// link would block it forever. The message names the collective and the
+/// context (the step); mpirun then takes the job down (a rank exited).
+class Watchdog {
+public:
+  Watchdog(double seconds, int rank, int size) : seconds(seconds), rank(rank), size(size) {
+    thread = std::thread([this] { watch(); });
+  }
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    thread.join();
+  }
+  void arm(const std::string &what) {
+    std::lock_guard<std::mutex> lock(mu);
+    this->what = what;
+    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(seconds));
+    armed = true;
+  }
+  void disarm() {
+    std::lock_guard<std::mutex> lock(mu);
+    armed = false;
+  }
+  void setContext(const std::string &c) {
+    std::lock_guard<std::mutex> lock(mu);
+    context = c;
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  void watch() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stop) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+      if (armed && Clock::now() > deadline) {
+        std::fprintf(stderr,
+                     "tgc: rank %d of %d: %s%s%s did not complete within %g s (a rank died or "
+                     "hangs, or the network is down); aborting the job\n",
+                     rank, size, context.c_str(), context.empty() ? "" : ": ", what.c_str(),
+                     seconds);
+        std::fflush(stderr);
+        std::_Exit(1);
+      }
+    }
+  }
+  const double seconds;
+  const int rank, size;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false, armed = false;
+  Clock::time_point deadline;
+  std::string what, context;
+  std::thread thread;
+};
+
 class MpiCommunicator final : public Communicator {
 public:
   MpiCommunicator(MPI_Comm comm, std::vector<MPI_Comm> lanes, const CommunicatorOptions &options)
       : comm(comm), lanes(std::move(lanes)), options(options) {
     MPI_Comm_rank(comm, &rank_);
     MPI_Comm_size(comm, &size_);
+    if (options.timeoutSeconds > 0)
+      watchdog = std::make_unique<Watchdog>(options.timeoutSeconds, rank_, size_);
+  }
+
+  void setContext(const std::string &context) override {
+    if (watchdog)
+      watchdog->setContext(context);
   }
 
   ~MpiCommunicator() override {
@@ -100,12 +170,14 @@ public:
     return Request{id};
   }
 
+  /// Blocking: MPI's blocking collectives (Open MPI's non-blocking ones,
+  /// libnbc, measured about 2x slower), under the watchdog when a timeout
+  /// is set.
   absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what) override {
-    if (options.timeoutSeconds > 0) // only the non-blocking path can give up
-      return Communicator::allreduce(data, count, op, what);
     absl::StatusOr<Pending> p = prepare(data, count, op, what);
     if (!p.ok())
       return p.status();
+    Guard guard(watchdog.get(), what);
     if (!rankOrdered()) {
       if (absl::Status s = check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM,
                                                comm),
@@ -148,6 +220,7 @@ public:
       return absl::InvalidArgumentError(absl::StrCat("broadcast of ", bytes, " bytes: too large"));
     if (root < 0 || root >= size_)
       return absl::InvalidArgumentError(absl::StrCat("broadcast from rank ", root, " of ", size_));
+    Guard guard(watchdog.get(), "a broadcast");
     return check(MPI_Bcast(data, int(bytes), MPI_BYTE, root, comm), "broadcast");
   }
 
@@ -163,11 +236,25 @@ public:
   absl::Status allgather(const void *in, size_t bytes, void *out) override {
     if (bytes > size_t(INT_MAX) / size_t(size_))
       return absl::InvalidArgumentError(absl::StrCat("allgather of ", bytes, " bytes: too large"));
+    Guard guard(watchdog.get(), "an allgather");
     return check(MPI_Allgather(in, int(bytes), MPI_BYTE, out, int(bytes), MPI_BYTE, comm),
                  "allgather");
   }
 
 private:
+  /// Arms the watchdog (if any) for a blocking call while it lives.
+  struct Guard {
+    Guard(Watchdog *w, const std::string &what) : w(w) {
+      if (w)
+        w->arm(what);
+    }
+    ~Guard() {
+      if (w)
+        w->disarm();
+    }
+    Watchdog *w;
+  };
+
   /// A started allreduce. RankOrdered runs in two phases, a deterministic
   /// reduce-scatter and an allgather: the buffer is cut into one chunk per
   /// rank; an alltoall brings every rank's copy of chunk r to rank r, which
@@ -297,6 +384,7 @@ private:
   std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
   int64_t started = 0;
   CommunicatorOptions options;
+  std::unique_ptr<Watchdog> watchdog; ///< with a timeout: for blocking calls
   int rank_ = 0, size_ = 1;
   int64_t next = 0;
   std::map<int64_t, Pending> pending;

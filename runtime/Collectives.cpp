@@ -12,9 +12,18 @@
 namespace tg::rt {
 namespace {
 
+/// A bucket between its start and its wait. Its collective starts at the
+/// next library kernel (compute to overlap with; the same point on every
+/// rank, which runs the same code), or, when none comes first, as a
+/// blocking allreduce at the wait: Open MPI's blocking collectives are about
+/// twice as fast as its non-blocking ones, which without asynchronous
+/// progress gain nothing when nothing runs in between.
 struct Started {
+  bool inFlight = false;
   dist::Request request;
   float *data = nullptr;
+  size_t count = 0;
+  dist::ReduceOp op = dist::ReduceOp::Mean;
 };
 
 /// The running step's collectives (one step per thread at a time).
@@ -42,8 +51,8 @@ float *bucketData(const UnrankedMemRef *m, size_t &count) {
   return aligned + offset;
 }
 
-/// TG_COLLECTIVES_NO_OVERLAP=1 (a benchmark's baseline): every allreduce
-/// completes at its start, so none overlaps compute.
+/// TG_COLLECTIVES_NO_OVERLAP=1 (a benchmark's baseline): every allreduce is
+/// a blocking one at its wait, so none overlaps compute.
 bool noOverlap() {
   static const bool off = [] {
     const char *v = std::getenv("TG_COLLECTIVES_NO_OVERLAP");
@@ -70,15 +79,28 @@ CollectiveScope::~CollectiveScope() {
   // the rest could block for another timeout each.
   if (state.comm && !hasKernelError())
     for (auto &[id, s] : state.pending)
-      (void)state.comm->wait(s.request); // an error is already recorded
+      if (s.inFlight)
+        (void)state.comm->wait(s.request);
   state.pending.clear();
   state.comm = nullptr;
   state.active = false;
 }
 
 void progressCollectives() {
-  if (state.comm && !state.pending.empty())
-    state.comm->progress();
+  if (!state.comm || state.pending.empty())
+    return;
+  if (!noOverlap())
+    for (auto &[id, s] : state.pending) // in id order, the same on every rank
+      if (!s.inFlight && !hasKernelError()) {
+        auto request = state.comm->allreduceStart(s.data, s.count, s.op, bucketName(id));
+        if (!request.ok()) {
+          setKernelError(std::string(request.status().message()));
+          return;
+        }
+        s.request = *request;
+        s.inFlight = true;
+      }
+  state.comm->progress();
 }
 
 } // namespace tg::rt
@@ -97,18 +119,11 @@ extern "C" void _mlir_ciface_tgrt_allreduce_start(tg::rt::UnrankedMemRef *bucket
   }
   auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum) ? tg::dist::ReduceOp::Sum
                                                           : tg::dist::ReduceOp::Mean;
-  auto request = state.comm->allreduceStart(data, count, reduce, tg::rt::bucketName(id));
-  if (!request.ok()) {
-    tg::setKernelError(std::string(request.status().message()));
-    return;
-  }
-  if (tg::rt::noOverlap()) { // bench/run_dp.sh's baseline: each bucket in turn
-    if (absl::Status s = state.comm->wait(*request); !s.ok())
-      tg::setKernelError(std::string(s.message()));
-    state.pending[id] = {{-1}, data};
-    return;
-  }
-  state.pending[id] = {*request, data};
+  tg::rt::Started started;
+  started.data = data;
+  started.count = count;
+  started.op = reduce;
+  state.pending[id] = started; // the collective starts at the next kernel or the wait
 }
 
 extern "C" void _mlir_ciface_tgrt_allreduce_wait(tg::rt::UnrankedMemRef *bucket, int64_t id) {
@@ -124,12 +139,15 @@ extern "C" void _mlir_ciface_tgrt_allreduce_wait(tg::rt::UnrankedMemRef *bucket,
   }
   tg::rt::Started started = it->second;
   state.pending.erase(it);
-  if (tg::hasKernelError() || started.request.id < 0)
-    return; // an earlier bucket failed (the step is lost), or it completed at start
+  if (tg::hasKernelError())
+    return; // an earlier bucket failed: the step is lost, do not wait again
   if (started.data != data) {
     tg::setKernelError(absl::StrCat(tg::rt::bucketName(id), ": waited on another buffer"));
     return;
   }
-  if (absl::Status s = state.comm->wait(started.request); !s.ok())
+  absl::Status s = started.inFlight
+                       ? state.comm->wait(started.request)
+                       : state.comm->allreduce(data, count, started.op, tg::rt::bucketName(id));
+  if (!s.ok())
     tg::setKernelError(std::string(s.message()));
 }

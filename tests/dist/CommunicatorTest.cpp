@@ -170,8 +170,11 @@ TEST(Communicator, AWaitThatNeverCompletesTimesOutNamingTheCollective) {
   ASSERT_TRUE(c.broadcast(&go, sizeof go, 0).ok());
   // The others join now, so rank 0's abandoned request can finish when its
   // communicator goes away.
-  if (c.rank() != 0)
-    ASSERT_TRUE((*late)->allreduce(v.data(), v.size(), ReduceOp::Sum, "late join").ok());
+  if (c.rank() != 0) {
+    auto r = (*late)->allreduceStart(v.data(), v.size(), ReduceOp::Sum, "late join");
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*late)->wait(*r).ok());
+  }
 }
 
 } // namespace
