@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 N=${1:-2}
 scripts/build.sh tg-bench-comm >/dev/null
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
-exec mpirun -np "$N" --oversubscribe --bind-to core build/bench/tg-bench-comm
+BIND=core
+[ "$N" -le "$(nproc)" ] || BIND=none # more ranks than cores: oversubscribed, unbound
+exec mpirun -np "$N" --oversubscribe --bind-to $BIND build/bench/tg-bench-comm

@@ -99,8 +99,8 @@ std::unique_ptr<Communicator> createSingleProcessCommunicator();
 /// --emulate-world-size): rank r is element r. Reductions are rank-ordered
 /// with the same arithmetic as the MPI communicator's, so N threads give
 /// the bits of N MPI processes.
-std::vector<std::unique_ptr<Communicator>> createThreadGroup(int size,
-                                                             const CommunicatorOptions &options = {});
+std::vector<std::unique_ptr<Communicator>>
+createThreadGroup(int size, const CommunicatorOptions &options = {});
 
 /// True when this process was started by an MPI launcher (mpirun, srun with
 /// PMI/PMIx): it sees a launcher's rank variables.

@@ -341,7 +341,8 @@ LogicalResult DistributePass::buildAverageParams(func::FuncOp step) {
         {b.getNamedAttr(TgDialect::kNameAttr, step.getArgAttr(i, TgDialect::kNameAttr)),
          b.getNamedAttr(TgDialect::kAliasAttr, b.getI64IntegerAttr(int64_t(k)))}));
   }
-  auto fn = b.create<func::FuncOp>(step.getLoc(), "average_params", b.getFunctionType(types, types));
+  auto fn =
+      b.create<func::FuncOp>(step.getLoc(), "average_params", b.getFunctionType(types, types));
   fn.setAllArgAttrs(argAttrs);
   fn.setAllResultAttrs(resultAttrs);
   fn->setAttr(TgDialect::kEntryAttr, b.getStringAttr("average_params"));

@@ -14,13 +14,13 @@
 #include <mpi.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <memory>
-#include <mutex>
-#include <cstdio>
 #include <climits>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -54,8 +54,8 @@ public:
   void arm(const std::string &what) {
     std::lock_guard<std::mutex> lock(mu);
     this->what = what;
-    deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(seconds));
+    deadline = Clock::now() +
+               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     armed = true;
   }
   void disarm() {
@@ -160,8 +160,7 @@ public:
                           p->mineCounts.data(), p->mineDispls.data(), MPI_FLOAT, p->lane,
                           &p->request);
     else
-      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, p->lane,
-                          &p->request);
+      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, p->lane, &p->request);
     if (rc != MPI_SUCCESS)
       return absl::InternalError(
           absl::StrCat("rank ", rank_, ": starting ", what, ": ", mpiError(rc)));
@@ -179,9 +178,9 @@ public:
       return p.status();
     Guard guard(watchdog.get(), what);
     if (!rankOrdered()) {
-      if (absl::Status s = check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM,
-                                               comm),
-                                 what.c_str());
+      if (absl::Status s =
+              check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm),
+                    what.c_str());
           !s.ok())
         return s;
       finishLibrary(*p);
@@ -316,8 +315,7 @@ private:
     size_t mine = size_t(p.counts[size_t(rank_)]);
     for (int r = 0; r < size_; ++r)
       parts.push_back(p.chunks.data() + size_t(r) * mine);
-    reduceInRankOrder(parts.data(), size_, mine, p.op,
-                      p.data + p.displs[size_t(rank_)]);
+    reduceInRankOrder(parts.data(), size_, mine, p.op, p.data + p.displs[size_t(rank_)]);
   }
 
   void finishLibrary(Pending &p) {
@@ -347,9 +345,8 @@ private:
     }
     reduceMine(p);
     p.phase = 1;
-    if (absl::Status s = check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data,
-                                               p.counts.data(), p.displs.data(), MPI_FLOAT, p.lane,
-                                               &p.request),
+    if (absl::Status s = check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data, p.counts.data(),
+                                               p.displs.data(), MPI_FLOAT, p.lane, &p.request),
                                p.what.c_str());
         !s.ok())
       return s;
@@ -380,7 +377,7 @@ private:
     }
   }
 
-  MPI_Comm comm;              ///< blocking collectives
+  MPI_Comm comm;               ///< blocking collectives
   std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
   int64_t started = 0;
   CommunicatorOptions options;

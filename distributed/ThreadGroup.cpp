@@ -71,7 +71,8 @@ public:
     Pending p = it->second;
     pending.erase(it);
     std::unique_lock<std::mutex> lock(g->mu);
-    if (absl::Status s = await(lock, p.seq, p.what, [&] { return slotOf(p.seq).arrived == g->size; });
+    if (absl::Status s =
+            await(lock, p.seq, p.what, [&] { return slotOf(p.seq).arrived == g->size; });
         !s.ok())
       return s;
     std::vector<const float *> parts;
@@ -96,7 +97,8 @@ public:
 
   absl::Status broadcast(void *data, size_t bytes, int root) override {
     if (root < 0 || root >= g->size)
-      return absl::InvalidArgumentError(absl::StrCat("broadcast from rank ", root, " of ", g->size));
+      return absl::InvalidArgumentError(
+          absl::StrCat("broadcast from rank ", root, " of ", g->size));
     return exchange("broadcast", data, [&](const Group::Slot &slot) {
       if (rank_ != root && bytes)
         std::memcpy(data, slot.in[size_t(root)], bytes);
@@ -159,9 +161,9 @@ private:
       auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(g->options.timeoutSeconds));
       if (!g->cv.wait_until(lock, deadline, [&] { return done() || failed(); }))
-        return absl::DeadlineExceededError(absl::StrCat(
-            "rank ", rank_, " of ", g->size, ": ", what, " (collective #", seq,
-            ") did not complete within ", g->options.timeoutSeconds, " s"));
+        return absl::DeadlineExceededError(
+            absl::StrCat("rank ", rank_, " of ", g->size, ": ", what, " (collective #", seq,
+                         ") did not complete within ", g->options.timeoutSeconds, " s"));
     } else {
       g->cv.wait(lock, [&] { return done() || failed(); });
     }

@@ -438,8 +438,8 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   SmallVector<Value> grads;
   for (unsigned k = 0; k < m.params.size(); ++k) {
     Value g = map.lookup(gradRet.getOperand(m.fn.getNumResults() + k));
-    grads.push_back(b.create<ParamGradOp>(
-        loc, g, b.getStringAttr(nameOf(m.fn.getArgAttrDict(m.params[k])))));
+    grads.push_back(
+        b.create<ParamGradOp>(loc, g, b.getStringAttr(nameOf(m.fn.getArgAttrDict(m.params[k])))));
   }
 
   GradientBuilder gb(b, loc);

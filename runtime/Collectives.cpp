@@ -134,7 +134,8 @@ extern "C" void _mlir_ciface_tgrt_allreduce_wait(tg::rt::UnrankedMemRef *bucket,
   auto it = state.pending.find(id);
   if (it == state.pending.end()) {
     if (!tg::hasKernelError())
-      tg::setKernelError(absl::StrCat("wait for ", tg::rt::bucketName(id), ", which was not started"));
+      tg::setKernelError(
+          absl::StrCat("wait for ", tg::rt::bucketName(id), ", which was not started"));
     return;
   }
   tg::rt::Started started = it->second;

@@ -114,8 +114,8 @@ absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
     for (const std::string &k : evalStep.metrics)
       local.push_back(acc.sums[k]);
     std::vector<double> all(local.size() * size_t(ranks.world));
-    if (absl::Status s = ranks.comm.allgather(local.data(), local.size() * sizeof(double),
-                                              all.data());
+    if (absl::Status s =
+            ranks.comm.allgather(local.data(), local.size() * sizeof(double), all.data());
         !s.ok())
       return s;
     acc = Sums();

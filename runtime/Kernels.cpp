@@ -368,8 +368,9 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
     dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, descOf(dx),
                                             weightsDesc(w, groups), descOf(dy), g.strides,
                                             g.dilates, g.padL, g.padR);
-    return dnnl::primitive(dnnl::convolution_backward_data(
-        dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(), context().engine, hint)));
+    return dnnl::primitive(
+        dnnl::convolution_backward_data(dnnl::convolution_backward_data::primitive_desc(
+            d, userScratchpad(), context().engine, hint)));
   };
   runCached(keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}), make,
             {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
@@ -389,9 +390,9 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
     dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, descOf(x),
                                                weightsDesc(dwt, groups), descOf(dy), g.strides,
                                                g.dilates, g.padL, g.padR);
-    return dnnl::primitive(dnnl::convolution_backward_weights(
-        dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(), context().engine,
-                                                           hint)));
+    return dnnl::primitive(
+        dnnl::convolution_backward_weights(dnnl::convolution_backward_weights::primitive_desc(
+            d, userScratchpad(), context().engine, hint)));
   };
   runCached(keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}), make,
             {{DNNL_ARG_SRC, mem(x, descOf(x))},
@@ -476,8 +477,8 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
     auto make = [&] {
       dnnl::pooling_backward::desc d(poolAlgorithm(isMax, includePad), descOf(dx), descOf(dy),
                                      {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
-      return dnnl::primitive(
-          dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(d, userScratchpad(), context().engine, fwd)));
+      return dnnl::primitive(dnnl::pooling_backward(
+          dnnl::pooling_backward::primitive_desc(d, userScratchpad(), context().engine, fwd)));
     };
     std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
                                                   {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}};

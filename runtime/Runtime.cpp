@@ -1,6 +1,6 @@
 //===- Runtime.cpp - artifact loading, buffers, entry points --------------===//
-#include "runtime/Denormals.h"
 #include "runtime/Collectives.h"
+#include "runtime/Denormals.h"
 #include "runtime/KernelStatus.h"
 #include "runtime/Kernels.h"
 #include "support/Init.h"

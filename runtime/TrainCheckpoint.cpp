@@ -106,9 +106,9 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
       pos.globalBatch = 0;
     }
     if (pos.globalBatch < 1)
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "': metadata global_batch '", meta("global_batch"),
-                       "' is not a positive number"));
+      return absl::InvalidArgumentError(absl::StrCat("'", path, "': metadata global_batch '",
+                                                     meta("global_batch"),
+                                                     "' is not a positive number"));
   }
   if (pos.globalBatch == s_.globalBatch() && (pos.batch < 0 || pos.batch >= perEpoch))
     return absl::InvalidArgumentError(absl::StrCat("'", path, "': data position ", pos.batch,

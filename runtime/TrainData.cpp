@@ -221,11 +221,12 @@ absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &
   s.perEpoch = data::Batcher::batchesPerEpoch(ds.rows(), s.globalBatch(), o.pad);
   if (s.perEpoch == 0)
     return absl::InvalidArgumentError(
-        world == 1 ? absl::StrCat("--data: ", ds.rows(), " examples are fewer than one batch of ",
-                                  s.batch, " (pass --pad to pad it)")
-                   : absl::StrCat("--data: ", ds.rows(), " examples are fewer than one global batch",
-                                  " of ", s.globalBatch(), " (", world, " ranks x ", s.batch,
-                                  "; pass --pad to pad it)"));
+        world == 1
+            ? absl::StrCat("--data: ", ds.rows(), " examples are fewer than one batch of ", s.batch,
+                           " (pass --pad to pad it)")
+            : absl::StrCat("--data: ", ds.rows(), " examples are fewer than one global batch",
+                           " of ", s.globalBatch(), " (", world, " ranks x ", s.batch,
+                           "; pass --pad to pad it)"));
   s.totalSteps = o.steps ? o.steps : s.perEpoch * (o.epochs ? o.epochs : 1);
   s.totalEpochs = (s.totalSteps + s.perEpoch - 1) / s.perEpoch;
   s.shuffle = o.shuffle && ds.shuffles();

@@ -216,8 +216,8 @@ private:
 std::string metricsPath(const TrainOptions &o);
 
 /// "training X on Y: N steps of batch B (...)", and the data-parallel plan.
-void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s,
-                 bool resetsState, const Manifest &manifest, const std::string &communicator);
+void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s, bool resetsState,
+                 const Manifest &manifest, const std::string &communicator);
 
 /// Running means of the step results over a window.
 struct Means {

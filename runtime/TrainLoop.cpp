@@ -95,12 +95,13 @@ absl::Status Loop::runEpoch() {
     if (!b)
       break;
     if (s_.world > 1) // named by the collective watchdog
-      t_.ranks.comm.setContext(absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1, ")"));
+      t_.ranks.comm.setContext(
+          absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1, ")"));
     auto v = runBatch(t_.session, ds, b->buffers, "train_step", t_.step.metrics);
     if (!v.ok())
-      return absl::Status(v.status().code(), absl::StrCat("step ", pos_.step + 1, " (epoch ",
-                                                          pos_.epoch + 1, "): ",
-                                                          v.status().message()));
+      return absl::Status(v.status().code(),
+                          absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1,
+                                       "): ", v.status().message()));
     if (absl::Status s = afterStep(*b, *v); !s.ok())
       return s;
   }
@@ -113,9 +114,8 @@ absl::Status Loop::afterStep(const data::Batch &batch, Values &v) {
   bool stop = gInterrupted, diverged = !std::isfinite(loss);
   if (s_.world > 1) { // every rank stops at the same step, or a collective would hang
     float flags[2] = {float(stop), float(diverged)};
-    if (absl::Status s = t_.ranks.comm.allreduce(flags, 2, dist::ReduceOp::Sum,
-                                                 absl::StrCat("the stop flags of step ",
-                                                              pos_.step + 1));
+    if (absl::Status s = t_.ranks.comm.allreduce(
+            flags, 2, dist::ReduceOp::Sum, absl::StrCat("the stop flags of step ", pos_.step + 1));
         !s.ok())
       return s;
     stop = flags[0] > 0;
@@ -135,8 +135,7 @@ absl::Status Loop::afterStep(const data::Batch &batch, Values &v) {
   bool last = pos_.step == s_.totalSteps;
   // average:K: a round every K steps, and before anything that reads the
   // params (evaluation, a checkpoint, the end).
-  if (t_.averageEvery > 0 &&
-      (pos_.step % t_.averageEvery == 0 || epochEnd || due || last || stop))
+  if (t_.averageEvery > 0 && (pos_.step % t_.averageEvery == 0 || epochEnd || due || last || stop))
     if (absl::Status s = averageParams(); !s.ok())
       return s;
   report_.step(pos_, epochEnd, v, stepsThisRun_);
@@ -151,8 +150,8 @@ absl::Status Loop::afterStep(const data::Batch &batch, Values &v) {
 
 absl::Status Loop::averageParams() {
   if (absl::Status s = t_.session.run("average_params"); !s.ok())
-    return absl::Status(s.code(), absl::StrCat("averaging the params after step ", pos_.step,
-                                               ": ", s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("averaging the params after step ", pos_.step, ": ", s.message()));
   return absl::OkStatus();
 }
 
@@ -174,8 +173,8 @@ absl::Status Loop::endEpoch() {
 }
 
 absl::Status Loop::checkpoint() {
-  if (absl::Status s = checkReplicas(t_.ranks, t_.session, t_.replicated,
-                                     absl::StrCat("step ", pos_.step));
+  if (absl::Status s =
+          checkReplicas(t_.ranks, t_.session, t_.replicated, absl::StrCat("step ", pos_.step));
       !s.ok())
     return s;
   if (!t_.ranks.root())

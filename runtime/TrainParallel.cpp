@@ -78,8 +78,7 @@ absl::Status broadcastState(const Ranks &ranks, rt::Session &session,
   int64_t ints[4] = {pos.step, pos.epoch, pos.batch, pos.globalBatch};
   if (absl::Status s = ranks.comm.broadcast(ints, sizeof ints, 0); !s.ok())
     return s;
-  if (absl::Status s = ranks.comm.broadcast(&pos.priorSeconds, sizeof pos.priorSeconds, 0);
-      !s.ok())
+  if (absl::Status s = ranks.comm.broadcast(&pos.priorSeconds, sizeof pos.priorSeconds, 0); !s.ok())
     return s;
   pos.step = ints[0];
   pos.epoch = ints[1];

@@ -94,8 +94,8 @@ std::string metricsText(const Values &m, const std::vector<std::string> &order) 
 
 } // namespace
 
-void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s,
-                 bool resetsState, const Manifest &manifest, const std::string &communicator) {
+void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &s, bool resetsState,
+                 const Manifest &manifest, const std::string &communicator) {
   const data::Dataset &ds = *data.dataset;
   int64_t partial = ds.rows() % s.globalBatch();
   std::string batches = partial == 0 ? "no partial batch"
@@ -113,12 +113,12 @@ void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &
     return;
   std::string mode = dp.mode == "average"
                          ? absl::StrCat("parameter averaging every ",
-                                        o.averageEvery ? o.averageEvery : dp.averageEvery,
-                                        " steps", dp.averageState ? " (with optimizer state)" : "")
-                         : dp.mode == "allreduce"
-                             ? absl::StrCat("gradient allreduce, ", dp.buckets.size(),
-                                            " bucket(s) with the loss and metrics")
-                             : std::string("no collectives");
+                                        o.averageEvery ? o.averageEvery : dp.averageEvery, " steps",
+                                        dp.averageState ? " (with optimizer state)" : "")
+                     : dp.mode == "allreduce"
+                         ? absl::StrCat("gradient allreduce, ", dp.buckets.size(),
+                                        " bucket(s) with the loss and metrics")
+                         : std::string("no collectives");
   std::fprintf(stderr,
                "data parallel: %d rank(s) (%s), batchSizePerWorker %lld, global batch %lld; %s; "
                "plan %s\n",

@@ -67,9 +67,9 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
         " separate models; recompile it with tgc compile --data-parallel=allreduce (or "
         "average:K)"));
   if (o.averageEvery && dp.mode != "average")
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--average-every: '", o.artifact, "' was compiled with --data-parallel=", dp.mode,
-        ", not average:K"));
+    return absl::InvalidArgumentError(absl::StrCat("--average-every: '", o.artifact,
+                                                   "' was compiled with --data-parallel=", dp.mode,
+                                                   ", not average:K"));
   if (dp.mode == "average" && !manifest->findEntry("average_params"))
     return absl::InvalidArgumentError(
         absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
@@ -87,9 +87,9 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
         o.globalBatch % ranks.world != 0
             ? absl::StrCat("--global-batch ", o.globalBatch, " is not divisible by the ",
                            ranks.world, " ranks")
-            : absl::StrCat("--global-batch ", o.globalBatch, ": '", o.artifact,
-                           "' has a batch of ", schedule->batch, " per rank, so ", ranks.world,
-                           " ranks make ", schedule->globalBatch(), "; compile it with a batch of ",
+            : absl::StrCat("--global-batch ", o.globalBatch, ": '", o.artifact, "' has a batch of ",
+                           schedule->batch, " per rank, so ", ranks.world, " ranks make ",
+                           schedule->globalBatch(), "; compile it with a batch of ",
                            o.globalBatch / ranks.world, " (tg-example --batch, or the model's)"));
   if (absl::Status s = checkRanksAgree(ranks, o, *hash, *manifest, ds, *schedule); !s.ok())
     return s;
@@ -139,8 +139,8 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   int64_t averageEvery = 0;
   if (dp.mode == "average" && ranks.world > 1)
     averageEvery = o.averageEvery ? o.averageEvery : dp.averageEvery;
-  TrainSetup setup{o,        ranks,  dp,        averageEvery, *session,   step,        evalStep,
-                   *bound,   *schedule, modelState, replicated, checkpointer, metrics};
+  TrainSetup setup{o,      ranks,     dp,         averageEvery, *session,     step,   evalStep,
+                   *bound, *schedule, modelState, replicated,   checkpointer, metrics};
   return runLoop(setup, start);
 }
 
@@ -166,8 +166,8 @@ absl::StatusOr<TrainResult> trainEmulated(const TrainOptions &o) {
     for (size_t r = 0; r < results.size(); ++r) {
       const absl::Status &s = results[r]->status();
       if (!s.ok() && (pass == 1 || s.code() != absl::StatusCode::kAborted))
-        return absl::Status(s.code(), absl::StrCat("rank ", r, " of ", results.size(), ": ",
-                                                   s.message()));
+        return absl::Status(s.code(),
+                            absl::StrCat("rank ", r, " of ", results.size(), ": ", s.message()));
     }
   return std::move(*results[0]);
 }
@@ -180,8 +180,8 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
   if (o.data.empty())
     return absl::InvalidArgumentError("no training data (--data)");
   if (o.emulateWorldSize < 0 || o.emulateWorldSize > 1024)
-    return absl::InvalidArgumentError(absl::StrCat("--emulate-world-size must be in 1..1024, got ",
-                                                   o.emulateWorldSize));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--emulate-world-size must be in 1..1024, got ", o.emulateWorldSize));
   if (o.collectiveTimeout < 0)
     return absl::InvalidArgumentError(absl::StrCat(
         "--collective-timeout must be >= 0 seconds (0: no limit), got ", o.collectiveTimeout));
@@ -204,10 +204,10 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
   // (SLURM_STEP_NUM_TASKS is srun's; a batch script's own shell has none.)
   if (const char *n = std::getenv("SLURM_STEP_NUM_TASKS");
       n && std::atoi(n) > 1 && !dist::launchedByMpiLauncher())
-      return absl::FailedPreconditionError(absl::StrCat(
-          "started by srun with SLURM_STEP_NUM_TASKS=", n,
-          " but without an MPI launcher's environment (no PMI/PMIx rank), so every task would "
-          "train alone; run it with srun --mpi=pmix (or mpirun)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "started by srun with SLURM_STEP_NUM_TASKS=", n,
+        " but without an MPI launcher's environment (no PMI/PMIx rank), so every task would "
+        "train alone; run it with srun --mpi=pmix (or mpirun)"));
   dist::CommunicatorOptions co;
   co.timeoutSeconds = o.collectiveTimeout;
   if (o.mpiReduction)

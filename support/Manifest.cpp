@@ -279,7 +279,8 @@ public:
       if (!d.contains(key))
         return absl::OkStatus();
       if (!d[key].is_number_integer() || d[key].get<int64_t>() < min)
-        return error(absl::StrCat("data_parallel.", key), absl::StrCat("bad value ", d[key].dump()));
+        return error(absl::StrCat("data_parallel.", key),
+                     absl::StrCat("bad value ", d[key].dump()));
       out = d[key].get<int64_t>();
       return absl::OkStatus();
     };

@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/common/TgToLinalg.h"
 #include "codegen/cpu/Passes.h"
+#include "distributed/Passes.h"
 #include "driver/Pipeline.h"
 #include "ir/Dialect.h"
-#include "distributed/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"

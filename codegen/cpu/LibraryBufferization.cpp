@@ -182,8 +182,7 @@ LogicalResult callRuntime(Operation *op, RewriterBase &rewriter, std::string_vie
 }
 
 struct AllreduceStartBufferization
-    : public BufferizableOpInterface::ExternalModel<AllreduceStartBufferization,
-                                                    AllreduceStartOp> {
+    : public BufferizableOpInterface::ExternalModel<AllreduceStartBufferization, AllreduceStartOp> {
   bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
     return true;
   }
@@ -201,8 +200,8 @@ struct AllreduceStartBufferization
     if (!arg)
       return failure();
     auto reduce = start.getReduction() == "sum" ? abi::CollectiveOp::Sum : abi::CollectiveOp::Mean;
-    if (failed(callRuntime(op, rewriter, abi::kAllreduceStart, arg,
-                           {start.getId(), int64_t(reduce)})))
+    if (failed(
+            callRuntime(op, rewriter, abi::kAllreduceStart, arg, {start.getId(), int64_t(reduce)})))
       return failure();
     // The token only ordered start before wait; the wait's call names the
     // bucket by id. A placeholder keeps the IR valid until the wait is

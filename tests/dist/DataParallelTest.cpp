@@ -234,7 +234,9 @@ TEST(DataParallel, ThePlanIsDeterministicAndHashed) {
   std::vector<std::string> order;
   for (const BucketSpec &bucket : mc.dataParallel.buckets)
     order.insert(order.end(), bucket.buffers.begin(), bucket.buffers.end());
-  auto at = [&](const std::string &n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+  auto at = [&](const std::string &n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
   EXPECT_LT(std::max(at("fc2.kernel"), at("fc2.bias")), std::min(at("fc1.kernel"), at("fc1.bias")))
       << "the last layer's gradients come first: " << ::testing::PrintToString(order);
   EXPECT_THAT(mc.dataParallel.buckets.back().buffers, ::testing::ElementsAre("loss"));
