@@ -102,12 +102,17 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
       return s;
   std::vector<const BufferSpec *> modelState = modelStateArgs(*manifest, o, ds);
   std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
-  // Recurrent state (predict's state arguments) is each rank's own.
+  // What every rank holds the same: not recurrent state (predict's state
+  // arguments, each rank's own), and with average:K only what
+  // average_params averages (without --average-state each rank keeps its
+  // own optimizer state, as DL4J's workers do without saveUpdater).
   std::vector<const BufferSpec *> replicated;
   const EntrySpec *predict = manifest->findEntry("predict");
+  const EntrySpec *average = manifest->findEntry("average_params");
   for (const BufferSpec *a : saved) {
     const BufferSpec *p = predict ? predict->findArg(a->name) : nullptr;
-    if (!p || p->role != Role::State)
+    bool averaged = !average || average->findArg(a->name) || a->name == "step";
+    if ((!p || p->role != Role::State) && averaged)
       replicated.push_back(a);
   }
   // Only rank 0 reads and writes checkpoints and metrics; the others get its

@@ -76,6 +76,14 @@ lstm)
 average)
   compile avg32 fashion-mlp --batch 32 -- --data-parallel=average:4
   same_as_emulated 2 avg32.tgx "$data" 30
+  # Params only: each rank keeps its own Adam state; checkpoints still pass
+  # the replica check (params and step) and resume.
+  compile own32 fashion-mlp --batch 32 -- --data-parallel=average:4 --no-average-state
+  $mpi -np 2 "$tgc" train own32.tgx --data "$data" --steps 30 --progress=none \
+    --checkpoint-dir own --checkpoint-every 10 >/dev/null 2>log.txt || { cat log.txt; fail "params only"; }
+  $mpi -np 2 "$tgc" train own32.tgx --data "$data" --steps 40 --progress=none \
+    --checkpoint-dir own --resume >/dev/null 2>log.txt || { cat log.txt; fail "params only, resumed"; }
+  echo "ok: average:4 without optimizer state trains, checkpoints and resumes"
   ;;
 resume)
   # A checkpoint of one rank continues at two (the data position re-split).
