@@ -64,8 +64,21 @@ SmallVector<Bucket> packBuckets(ArrayRef<Item> items, int64_t capBytes, int64_t 
   return buckets;
 }
 
-/// Concatenates `values` into one 1-D f32 tensor.
+/// Whether `v` may be reduced in place: computed by an op (not an argument
+/// or a constant) and used by nothing but its marker (a gradient) or the
+/// return that will take the reduced value instead (a metric).
+bool exclusive(Value v) {
+  Operation *def = v.getDefiningOp();
+  return def && !llvm::isa<ConstantOp>(def) && std::distance(v.use_begin(), v.use_end()) == 1 &&
+         llvm::isa<ParamGradOp, func::ReturnOp>(*v.getUsers().begin());
+}
+
+/// Concatenates `values` into one 1-D f32 tensor, a fresh one: the reduction
+/// writes into it in place. A lone item that is not exclusively the
+/// bucket's (an argument, a constant, a value with other uses) gets a copy,
+/// made by joining one zero to it (its unpacking drops the zero).
 Value pack(OpBuilder &b, Location loc, ArrayRef<Item> items, int64_t total) {
+  bool inPlace = items.size() == 1 && exclusive(items[0].value); // before the reshape uses it
   SmallVector<Value> flat;
   for (const Item &item : items) {
     Value v = item.value;
@@ -74,8 +87,14 @@ Value pack(OpBuilder &b, Location loc, ArrayRef<Item> items, int64_t total) {
       v = b.create<ReshapeOp>(loc, RankedTensorType::get({item.elements}, t.getElementType()), v);
     flat.push_back(v);
   }
-  if (flat.size() == 1)
+  if (inPlace)
     return flat[0];
+  if (flat.size() == 1) {
+    auto one = RankedTensorType::get({1}, b.getF32Type());
+    flat.push_back(
+        b.create<ConstantOp>(loc, one, DenseElementsAttr::get(one, b.getZeroAttr(b.getF32Type()))));
+    ++total;
+  }
   return b.create<ConcatOp>(loc, RankedTensorType::get({total}, b.getF32Type()), flat,
                             b.getI64IntegerAttr(0));
 }
@@ -83,13 +102,15 @@ Value pack(OpBuilder &b, Location loc, ArrayRef<Item> items, int64_t total) {
 /// Item k of a reduced bucket, in its original shape.
 SmallVector<Value> unpack(OpBuilder &b, Location loc, Value reduced, ArrayRef<Item> items) {
   SmallVector<Value> out;
-  if (items.size() == 1 && llvm::cast<RankedTensorType>(items[0].value.getType()).getRank() == 1)
+  int64_t size = llvm::cast<RankedTensorType>(reduced.getType()).getNumElements();
+  if (items.size() == 1 && llvm::cast<RankedTensorType>(items[0].value.getType()).getRank() == 1 &&
+      size == items[0].elements)
     return {reduced};
   int64_t offset = 0;
   for (const Item &item : items) {
     auto t = llvm::cast<RankedTensorType>(item.value.getType());
     Value v = reduced;
-    if (items.size() > 1)
+    if (items.size() > 1 || size != item.elements)
       v = b.create<SliceOp>(loc, v, b.getDenseI64ArrayAttr({offset}),
                             b.getDenseI64ArrayAttr({offset + item.elements}),
                             b.getDenseI64ArrayAttr({1}));
@@ -258,8 +279,9 @@ void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads)
       if (item.ready && (!after || after->isBeforeInBlock(item.ready)))
         after = item.ready;
       for (Operation *user : item.value.getUsers())
-        if (user->getBlock() == &body && user->isBeforeInBlock(firstUse))
-          firstUse = user;
+        if (Operation *top = body.findAncestorOpInBlock(*user);
+            top && top->isBeforeInBlock(firstUse))
+          firstUse = top; // a use in a nested region counts as its op at the top
     }
     emitBucket(b, bucket, after, firstUse, [&](ArrayRef<Value> reduced) {
       for (auto [item, value] : llvm::zip(bucket.items, reduced)) {

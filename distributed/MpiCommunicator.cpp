@@ -117,6 +117,7 @@ public:
     // Abandoned (timed-out) allreduces still own their buffers: finish them.
     for (auto &[id, p] : pending)
       while (p.phase < 2 && p.request != MPI_REQUEST_NULL) {
+        Guard guard(watchdog.get(), p.what);
         MPI_Wait(&p.request, MPI_STATUS_IGNORE);
         if (!advance(p).ok())
           break;
@@ -148,6 +149,7 @@ public:
     p->lane = lanes[size_t(started++ % int64_t(lanes.size()))];
     for (auto &[id, q] : pending)
       if (q.lane == p->lane && q.phase == 0 && rankOrdered()) {
+        Guard guard(watchdog.get(), q.what);
         if (absl::Status s = check(MPI_Wait(&q.request, MPI_STATUS_IGNORE), q.what.c_str());
             !s.ok())
           return s;

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -29,9 +30,12 @@ using Clock = std::chrono::steady_clock;
 struct Group {
   explicit Group(int size, CommunicatorOptions options) : size(size), options(options) {}
 
-  /// One collective: every rank's buffer, and how far each rank has got.
+  /// One collective: a copy of every rank's contribution (taken when it
+  /// arrives, so no rank ever reads another's buffer, which a failing rank
+  /// may free), and how far each rank has got.
   struct Slot {
-    std::vector<const void *> in;
+    std::vector<std::vector<uint8_t>> copies;
+    std::vector<const void *> in; ///< copies[r].data()
     int arrived = 0, read = 0, left = 0;
   };
 
@@ -54,7 +58,7 @@ public:
   absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
                                          const std::string &what) override {
     int64_t seq = nextSeq++;
-    if (absl::Status s = arrive(seq, data, what); !s.ok())
+    if (absl::Status s = arrive(seq, data, count * sizeof(float), what); !s.ok())
       return s;
     int64_t id = nextId++;
     pending[id] = {seq, data, count, op, what};
@@ -99,14 +103,14 @@ public:
     if (root < 0 || root >= g->size)
       return absl::InvalidArgumentError(
           absl::StrCat("broadcast from rank ", root, " of ", g->size));
-    return exchange("broadcast", data, [&](const Group::Slot &slot) {
+    return exchange("broadcast", data, rank_ == root ? bytes : 0, [&](const Group::Slot &slot) {
       if (rank_ != root && bytes)
         std::memcpy(data, slot.in[size_t(root)], bytes);
     });
   }
 
   absl::Status allgather(const void *in, size_t bytes, void *out) override {
-    return exchange("allgather", in, [&](const Group::Slot &slot) {
+    return exchange("allgather", in, bytes, [&](const Group::Slot &slot) {
       for (int r = 0; r < g->size; ++r)
         if (bytes)
           std::memcpy(static_cast<char *>(out) + size_t(r) * bytes, slot.in[size_t(r)], bytes);
@@ -131,17 +135,22 @@ private:
 
   Group::Slot &slotOf(int64_t seq) {
     Group::Slot &s = g->slots[seq];
-    if (s.in.empty())
+    if (s.in.empty()) {
       s.in.resize(size_t(g->size), nullptr);
+      s.copies.resize(size_t(g->size));
+    }
     return s;
   }
 
-  absl::Status arrive(int64_t seq, const void *data, const std::string &what) {
+  absl::Status arrive(int64_t seq, const void *data, size_t bytes, const std::string &what) {
+    std::vector<uint8_t> copy(static_cast<const uint8_t *>(data),
+                              static_cast<const uint8_t *>(data) + bytes);
     std::lock_guard<std::mutex> lock(g->mu);
     if (!g->aborted.empty())
       return absl::AbortedError(absl::StrCat("rank ", rank_, ": ", what, ": ", g->aborted));
     Group::Slot &s = slotOf(seq);
-    s.in[size_t(rank_)] = data;
+    s.copies[size_t(rank_)] = std::move(copy);
+    s.in[size_t(rank_)] = s.copies[size_t(rank_)].data();
     ++s.arrived;
     g->cv.notify_all();
     return absl::OkStatus();
@@ -160,10 +169,15 @@ private:
     if (g->options.timeoutSeconds > 0) {
       auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(g->options.timeoutSeconds));
-      if (!g->cv.wait_until(lock, deadline, [&] { return done() || failed(); }))
-        return absl::DeadlineExceededError(
+      if (!g->cv.wait_until(lock, deadline, [&] { return done() || failed(); })) {
+        std::string message =
             absl::StrCat("rank ", rank_, " of ", g->size, ": ", what, " (collective #", seq,
-                         ") did not complete within ", g->options.timeoutSeconds, " s"));
+                         ") did not complete within ", g->options.timeoutSeconds, " s");
+        if (g->aborted.empty()) // the other ranks stop waiting too
+          g->aborted = message;
+        g->cv.notify_all();
+        return absl::DeadlineExceededError(message);
+      }
     } else {
       g->cv.wait(lock, [&] { return done() || failed(); });
     }
@@ -175,15 +189,15 @@ private:
   /// A blocking collective over every rank's `mine`: `use` runs once all
   /// have arrived, and nobody leaves before all have used the slot.
   template <typename Use>
-  absl::Status exchange(const std::string &what, const void *mine, Use use) {
+  absl::Status exchange(const std::string &what, const void *mine, size_t bytes, Use use) {
     int64_t seq = nextSeq++;
-    if (absl::Status s = arrive(seq, mine, what); !s.ok())
+    if (absl::Status s = arrive(seq, mine, bytes, what); !s.ok())
       return s;
     std::unique_lock<std::mutex> lock(g->mu);
     if (absl::Status s = await(lock, seq, what, [&] { return slotOf(seq).arrived == g->size; });
         !s.ok())
       return s;
-    Group::Slot slot = slotOf(seq); // the pointers; the buffers stay put until all have read
+    const Group::Slot &slot = slotOf(seq); // a std::map node: stays until every rank has left
     lock.unlock();
     use(slot);
     lock.lock();

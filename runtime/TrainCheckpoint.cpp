@@ -110,6 +110,14 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
                                                      meta("global_batch"),
                                                      "' is not a positive number"));
   }
+  if (pos.batch < 0 || pos.step < 0 || pos.epoch < 0 ||
+      (pos.globalBatch != s_.globalBatch() &&
+       (pos.batch > (int64_t(1) << 40) / pos.globalBatch ||
+        pos.batch * pos.globalBatch > data_.dataset->rows())))
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "': data position ", pos.batch, " of batches of ", pos.globalBatch,
+                     " (step ", pos.step, ", epoch ", pos.epoch, ") does not fit the ",
+                     data_.dataset->rows(), " examples of this data"));
   if (pos.globalBatch == s_.globalBatch() && (pos.batch < 0 || pos.batch >= perEpoch))
     return absl::InvalidArgumentError(absl::StrCat("'", path, "': data position ", pos.batch,
                                                    " is past the ", perEpoch,

@@ -130,7 +130,7 @@ struct Ranks {
 /// data with the same options; a mismatch is an error on every rank naming
 /// each rank's value.
 absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const std::string &hash,
-                             const Manifest &manifest, const data::Dataset &ds, const Schedule &s);
+                             const Manifest &manifest, const BoundData &bound, const Schedule &s);
 
 /// Rank 0's params, state and position (fresh or resumed) to every rank.
 absl::Status broadcastState(const Ranks &ranks, rt::Session &session,

@@ -35,9 +35,14 @@ uint64_t bitsOf(double v) {
 } // namespace
 
 absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const std::string &hash,
-                             const Manifest &manifest, const data::Dataset &ds, const Schedule &s) {
+                             const Manifest &manifest, const BoundData &bound, const Schedule &s) {
   if (ranks.world == 1)
     return absl::OkStatus();
+  const data::Dataset &ds = *bound.train.dataset;
+  // Both change which collectives run (evaluation, the no-overlap baseline).
+  uint64_t evalRows = bound.eval ? uint64_t(bound.eval->dataset->rows()) : 0;
+  const char *env = std::getenv("TG_COLLECTIVES_NO_OVERLAP");
+  bool noOverlap = env && *env && std::string(env) != "0";
   // In a fixed order on every rank: each check is one collective.
   struct Check {
     std::string what;
@@ -61,6 +66,9 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
       {"--pad", uint64_t(o.pad)},
       {"--average-every", uint64_t(o.averageEvery)},
       {"--resume", uint64_t(o.resume)},
+      {"--checkpoint-every", uint64_t(o.checkpointEvery)},
+      {"the evaluation examples (--eval-data, or the directory's t10k files)", evalRows},
+      {"TG_COLLECTIVES_NO_OVERLAP", uint64_t(noOverlap)},
       {"--reduction", uint64_t(o.mpiReduction)},
   };
   for (const Check &c : checks)

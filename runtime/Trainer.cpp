@@ -91,7 +91,7 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
                            schedule->batch, " per rank, so ", ranks.world, " ranks make ",
                            schedule->globalBatch(), "; compile it with a batch of ",
                            o.globalBatch / ranks.world, " (tg-example --batch, or the model's)"));
-  if (absl::Status s = checkRanksAgree(ranks, o, *hash, *manifest, ds, *schedule); !s.ok())
+  if (absl::Status s = checkRanksAgree(ranks, o, *hash, *manifest, *bound, *schedule); !s.ok())
     return s;
 
   auto session = createSession(*artifact, o, *step.spec);
@@ -187,9 +187,10 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
   if (o.emulateWorldSize < 0 || o.emulateWorldSize > 1024)
     return absl::InvalidArgumentError(
         absl::StrCat("--emulate-world-size must be in 1..1024, got ", o.emulateWorldSize));
-  if (o.collectiveTimeout < 0)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--collective-timeout must be >= 0 seconds (0: no limit), got ", o.collectiveTimeout));
+  if (o.collectiveTimeout < 0 || o.collectiveTimeout > 1e7)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--collective-timeout must be in [0, 1e7] seconds (0: no limit), got ",
+                     o.collectiveTimeout));
   if (o.averageEvery < 0)
     return absl::InvalidArgumentError(
         absl::StrCat("--average-every must be >= 1, got ", o.averageEvery));

@@ -76,3 +76,25 @@ func.func @train_step(%w1: tensor<4x4xf32> {tg.name = "w1", tg.role = "param"},
   return %loss, %u1, %ub1, %u2 : tensor<f32>, tensor<4x4xf32>, tensor<4xf32>, tensor<4x2xf32>
 }
 }
+
+// -----
+
+// A lone gradient that is not the bucket's alone (here a constant, as for a
+// param that does not reach the loss) is copied into a fresh bucket with one
+// zero appended, so reducing in place never writes into the constant.
+// CHECK-LABEL: func.func @lone
+// CHECK: %[[Z:.*]] = tg.constant dense<0.000000e+00> : tensor<2xf32>
+// CHECK: %[[PAD:.*]] = tg.constant dense<0.000000e+00> : tensor<1xf32>
+// CHECK: %[[B:.*]] = tg.concat %[[Z]], %[[PAD]] {axis = 0 : i64} : (tensor<2xf32>, tensor<1xf32>) -> tensor<3xf32>
+// CHECK: %[[T:.*]] = tg.allreduce_start %[[B]] {id = 0 : i64} : tensor<3xf32>
+// CHECK: %[[R:.*]] = tg.allreduce_wait %[[T]], %[[B]] {id = 0 : i64} : tensor<3xf32>
+// CHECK: %[[G:.*]] = tg.slice %[[R]] {limit = array<i64: 2>, start = array<i64: 0>, strides = array<i64: 1>}
+// CHECK: tg.sub %arg0, %[[G]]
+module {
+func.func @lone(%w: tensor<2xf32> {tg.name = "w", tg.role = "param"}) -> (tensor<2xf32> {tg.alias = 0 : i64, tg.name = "w"}) attributes {tg.entry = "train_step"} {
+  %z = tg.constant dense<0.0> : tensor<2xf32>
+  %g = tg.param_grad %z {param = "w"} : tensor<2xf32>
+  %u = tg.sub %w, %g : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %u : tensor<2xf32>
+}
+}
