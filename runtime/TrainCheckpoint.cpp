@@ -47,7 +47,7 @@ namespace {
 
 /// Checks that `ck` holds exactly the buffers `saved`, with their dtypes and shapes.
 absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
-                          const std::vector<const BufferSpec *> &saved) {
+                          const std::vector<const BufferSpec *> &saved, size_t others) {
   for (const BufferSpec *a : saved) {
     const NamedTensor *t = ck.find(a->name);
     if (!t)
@@ -58,7 +58,7 @@ absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
           absl::StrCat("'", path, "': tensor '", a->name, "' is ", t->dtype, " ",
                        shapeToString(t->shape), ", the artifact's buffer is ", a->typeString()));
   }
-  if (ck.tensors.size() != saved.size())
+  if (ck.tensors.size() != saved.size() + others)
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' holds ", ck.tensors.size(),
                                                    " tensors, the artifact has ", saved.size(),
                                                    " params and states"));
@@ -68,7 +68,7 @@ absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
 } // namespace
 
 absl::Status Checkpointer::restore(const std::string &path, rt::Session &session, int64_t perEpoch,
-                                   Position &pos) const {
+                                   Position &pos) {
   auto ck = readSafetensors(path);
   if (!ck.ok())
     return ck.status();
@@ -84,7 +84,24 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
         absl::StrCat("'", path, "' was written by another artifact (hash ", meta("artifact_hash"),
                      ", '", meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
                      ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
-  if (absl::Status s = checkTensors(path, *ck, saved_); !s.ok())
+  // Other ranks' recurrent state ("NAME@rank<r>") is kept for scatterRankState.
+  std::vector<NamedTensor> mine;
+  rankState_.clear();
+  for (NamedTensor &t : ck->tensors)
+    (t.name.find("@rank") != std::string::npos ? rankState_ : mine).push_back(std::move(t));
+  ck->tensors = std::move(mine);
+  restoredWorld_ = 1;
+  if (!meta("world_size").empty()) {
+    try {
+      restoredWorld_ = std::stoi(meta("world_size"));
+    } catch (...) {
+      restoredWorld_ = 0;
+    }
+    if (restoredWorld_ < 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "': metadata world_size '", meta("world_size"), "' is bad"));
+  }
+  if (absl::Status s = checkTensors(path, *ck, saved_, 0); !s.ok())
     return s;
   try {
     pos.step = std::stoll(meta("step"));
@@ -129,7 +146,8 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
 }
 
 absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, const Position &pos,
-                                                double trainSeconds) const {
+                                                double trainSeconds,
+                                                const std::vector<NamedTensor> &ranks) const {
   if (o_.checkpointDir.empty())
     return std::string();
   Checkpoint ck;
@@ -140,6 +158,7 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
       return s;
     ck.tensors.push_back(std::move(t));
   }
+  ck.tensors.insert(ck.tensors.end(), ranks.begin(), ranks.end());
   ck.metadata = {{"format", "tgc-checkpoint/1"},
                  {"artifact", o_.artifact},
                  {"artifact_hash", hash_},

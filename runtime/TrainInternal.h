@@ -13,6 +13,7 @@
 #define TG_RUNTIME_TRAININTERNAL_H
 
 #include "distributed/Communicator.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/Data.h"
 #include "runtime/Trainer.h"
 #include "support/Manifest.h"
@@ -119,6 +120,8 @@ std::string resplit(Position &pos, Schedule &s, const TrainOptions &o);
 // Data parallelism (TrainParallel.cpp)
 //===----------------------------------------------------------------------===//
 
+class Checkpointer;
+
 /// This process's (or thread's) place in the run.
 struct Ranks {
   dist::Communicator &comm;
@@ -143,6 +146,24 @@ absl::Status checkReplicas(const Ranks &ranks, const rt::Session &session,
                            const std::vector<const BufferSpec *> &replicated,
                            const std::string &when);
 
+/// Recurrent state (predict's state arguments among `saved`): each rank's own.
+std::vector<const BufferSpec *> perRankState(const Manifest &manifest,
+                                             const std::vector<const BufferSpec *> &saved);
+
+/// Every rank's recurrent state, for rank 0's checkpoint: the tensors
+/// "NAME@rank<r>" of ranks 1..N-1 (empty on the other ranks). Collective.
+absl::StatusOr<std::vector<NamedTensor>>
+gatherRankState(const Ranks &ranks, const rt::Session &session,
+                const std::vector<const BufferSpec *> &state);
+
+/// After a resume: gives rank r its own recurrent state from rank 0's
+/// checkpoint when it was written by as many ranks; otherwise (another world
+/// size: the streams are cut anew) every rank starts from zeros. Returns a
+/// note for the log ("" when nothing to say). Collective.
+absl::StatusOr<std::string> scatterRankState(const Ranks &ranks, rt::Session &session,
+                                             const std::vector<const BufferSpec *> &state,
+                                             const Checkpointer &checkpointer, bool resumed);
+
 /// This rank's rows of an epoch's `order`, like PyTorch's DistributedSampler:
 /// global batch k is rows [k*world*batch, (k+1)*world*batch) of the order
 /// (wrapped around to fill the last one with `pad`), and rank r takes its
@@ -160,20 +181,28 @@ public:
   /// into `session` and `pos`. Returns the step resumed at, if any.
   absl::StatusOr<std::optional<int64_t>> open(rt::Session &session, int64_t perEpoch,
                                               Position &pos);
-  /// Writes a checkpoint of `session` at `pos`; returns its path ("" without
+  /// Writes a checkpoint of `session` at `pos`, with `ranks` (the other
+  /// ranks' recurrent state, "NAME@rank<r>"); returns its path ("" without
   /// --checkpoint-dir).
   absl::StatusOr<std::string> write(const rt::Session &session, const Position &pos,
-                                    double trainSeconds) const;
+                                    double trainSeconds,
+                                    const std::vector<NamedTensor> &ranks = {}) const;
+  /// The other ranks' recurrent state of the restored checkpoint, and the
+  /// number of ranks that wrote it (1: none stored).
+  const std::vector<NamedTensor> &restoredRankState() const { return rankState_; }
+  int restoredWorld() const { return restoredWorld_; }
 
 private:
   absl::Status restore(const std::string &path, rt::Session &session, int64_t perEpoch,
-                       Position &pos) const;
+                       Position &pos);
 
   const TrainOptions &o_;
   std::string hash_;
   std::vector<const BufferSpec *> saved_;
   const LoadedData &data_;
   const Schedule &s_;
+  std::vector<NamedTensor> rankState_;
+  int restoredWorld_ = 1;
 };
 
 //===----------------------------------------------------------------------===//
@@ -280,6 +309,8 @@ struct TrainSetup {
   /// What must be equal on every rank: the checkpointed buffers less the
   /// recurrent state.
   const std::vector<const BufferSpec *> &replicated;
+  /// Recurrent state: each rank's own, all of it in rank 0's checkpoints.
+  const std::vector<const BufferSpec *> &rankState;
   const Checkpointer &checkpointer;
   MetricsLog &metrics;
 };

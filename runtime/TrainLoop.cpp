@@ -177,9 +177,13 @@ absl::Status Loop::checkpoint() {
           checkReplicas(t_.ranks, t_.session, t_.replicated, absl::StrCat("step ", pos_.step));
       !s.ok())
     return s;
+  auto others = gatherRankState(t_.ranks, t_.session, t_.rankState);
+  if (!others.ok())
+    return others.status();
   if (!t_.ranks.root())
     return absl::OkStatus();
-  auto path = t_.checkpointer.write(t_.session, pos_, pos_.priorSeconds + report_.elapsed());
+  auto path =
+      t_.checkpointer.write(t_.session, pos_, pos_.priorSeconds + report_.elapsed(), *others);
   if (!path.ok())
     return path.status();
   if (path->empty())

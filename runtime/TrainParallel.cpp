@@ -126,6 +126,84 @@ absl::Status checkReplicas(const Ranks &ranks, const rt::Session &session,
   return absl::OkStatus();
 }
 
+std::vector<const BufferSpec *> perRankState(const Manifest &manifest,
+                                             const std::vector<const BufferSpec *> &saved) {
+  std::vector<const BufferSpec *> state;
+  const EntrySpec *predict = manifest.findEntry("predict");
+  for (const BufferSpec *a : saved) {
+    const BufferSpec *p = predict ? predict->findArg(a->name) : nullptr;
+    if (p && p->role == Role::State)
+      state.push_back(a);
+  }
+  return state;
+}
+
+absl::StatusOr<std::vector<NamedTensor>>
+gatherRankState(const Ranks &ranks, const rt::Session &session,
+                const std::vector<const BufferSpec *> &state) {
+  std::vector<NamedTensor> out;
+  if (ranks.world == 1)
+    return out;
+  for (const BufferSpec *a : state) {
+    std::vector<uint8_t> mine(session.size(a->name));
+    if (absl::Status s = session.read(a->name, mine.data(), mine.size()); !s.ok())
+      return s;
+    std::vector<uint8_t> all(mine.size() * size_t(ranks.world));
+    if (absl::Status s = ranks.comm.allgather(mine.data(), mine.size(), all.data()); !s.ok())
+      return s;
+    if (!ranks.root())
+      continue;
+    for (int r = 1; r < ranks.world; ++r)
+      out.push_back({absl::StrCat(a->name, "@rank", r), std::string(dtypeName(a->dtype)), a->shape,
+                     std::vector<uint8_t>(all.begin() + int64_t(r) * int64_t(mine.size()),
+                                          all.begin() + int64_t(r + 1) * int64_t(mine.size()))});
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> scatterRankState(const Ranks &ranks, rt::Session &session,
+                                             const std::vector<const BufferSpec *> &state,
+                                             const Checkpointer &checkpointer, bool resumed) {
+  if (ranks.world == 1 || state.empty())
+    return std::string();
+  int flags[2] = {checkpointer.restoredWorld(), int(resumed)}; // rank 0's know
+  if (absl::Status s = ranks.comm.broadcast(flags, sizeof flags, 0); !s.ok())
+    return s;
+  int written = flags[0];
+  if (!flags[1])
+    return std::string();
+  if (written != ranks.world) { // other streams: nothing to continue
+    for (const BufferSpec *a : state) {
+      std::vector<uint8_t> zeros(session.size(a->name));
+      if (absl::Status s = session.write(a->name, zeros.data(), zeros.size()); !s.ok())
+        return s;
+    }
+    return absl::StrCat("the checkpoint's recurrent state is of ", written,
+                        " rank(s): every rank starts from zeros");
+  }
+  for (int r = 1; r < ranks.world; ++r)
+    for (const BufferSpec *a : state) {
+      std::vector<uint8_t> bytes(session.size(a->name));
+      if (ranks.root()) {
+        std::string name = absl::StrCat(a->name, "@rank", r);
+        const NamedTensor *t = nullptr;
+        for (const NamedTensor &x : checkpointer.restoredRankState())
+          if (x.name == name)
+            t = &x;
+        if (!t || t->bytes.size() != bytes.size())
+          return absl::InvalidArgumentError(absl::StrCat("the checkpoint lacks '", name, "' (",
+                                                         bytes.size(), " bytes) of rank ", r));
+        bytes = t->bytes;
+      }
+      if (absl::Status s = ranks.comm.broadcast(bytes.data(), bytes.size(), 0); !s.ok())
+        return s;
+      if (ranks.rank == r)
+        if (absl::Status s = session.write(a->name, bytes.data(), bytes.size()); !s.ok())
+          return s;
+    }
+  return std::string();
+}
+
 std::vector<int64_t> shardOrder(const std::vector<int64_t> &order, const Schedule &s, int rank,
                                 bool pad) {
   int64_t global = s.globalBatch();

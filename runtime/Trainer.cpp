@@ -129,6 +129,11 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
     return resumedAt.status();
   if (absl::Status s = broadcastState(ranks, *session, saved, start); !s.ok())
     return s;
+  std::vector<const BufferSpec *> rankState = perRankState(*manifest, saved);
+  auto stateNote =
+      scatterRankState(ranks, *session, rankState, checkpointer, resumedAt->has_value());
+  if (!stateNote.ok())
+    return stateNote.status();
   std::string note = resplit(start, *schedule, o);
   MetricsLog metrics;
   if (ranks.root())
@@ -138,14 +143,15 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   if (ranks.root()) {
     printHeader(o, bound->train, *schedule, !modelState.empty(), *manifest,
                 ranks.world == 1 ? std::string("one process") : comm.kind());
-    if (!note.empty())
-      std::fprintf(stderr, "resuming: %s\n", note.c_str());
+    for (const std::string &n : {note, *stateNote})
+      if (!n.empty())
+        std::fprintf(stderr, "resuming: %s\n", n.c_str());
   }
   int64_t averageEvery = 0;
   if (dp.mode == "average" && ranks.world > 1)
     averageEvery = o.averageEvery ? o.averageEvery : dp.averageEvery;
-  TrainSetup setup{o,      ranks,     dp,         averageEvery, *session,     step,   evalStep,
-                   *bound, *schedule, modelState, replicated,   checkpointer, metrics};
+  TrainSetup setup{o,      ranks,     dp,         averageEvery, *session,  step,         evalStep,
+                   *bound, *schedule, modelState, replicated,   rankState, checkpointer, metrics};
   return runLoop(setup, start);
 }
 
