@@ -135,6 +135,8 @@ private:
 
   absl::Status eval(Operation *op);
   absl::StatusOr<Tensor> evalOp(Operation *op);
+  /// tg.scan: the body once per step, in order.
+  absl::Status scan(ScanOp op);
 
   // Op families.
   absl::StatusOr<Tensor> constant(ConstantOp op);
@@ -229,6 +231,8 @@ absl::Status Interpreter::eval(Operation *op) {
     env[marker.getResult()] = in(marker.getGrad());
     return absl::OkStatus();
   }
+  if (auto loop = llvm::dyn_cast<ScanOp>(op))
+    return scan(loop);
   if (op->getNumResults() != 1)
     return error(op, "the interpreter does not support this op");
   absl::StatusOr<Tensor> r = evalOp(op);
@@ -236,6 +240,50 @@ absl::Status Interpreter::eval(Operation *op) {
     return r.status();
   finish(*r);
   env[op->getResult(0)] = std::move(*r);
+  return absl::OkStatus();
+}
+
+absl::Status Interpreter::scan(ScanOp op) {
+  Block &body = op.getBody().front();
+  size_t nSeq = op.getSequences().size(), nCarry = op.getInits().size();
+  std::vector<Tensor> carry, stacked;
+  for (Value v : op.getInits())
+    carry.push_back(in(v));
+  for (Value r : op.getStacked()) {
+    absl::StatusOr<Tensor> t = blank(r);
+    if (!t.ok())
+      return t.status();
+    stacked.push_back(std::move(*t));
+  }
+  auto yield = llvm::cast<YieldOp>(body.getTerminator());
+  for (int64_t t = 0; t < op.getLength(); ++t) {
+    for (size_t i = 0; i < nSeq; ++i) {
+      const Tensor &seq = in(op.getSequences()[i]);
+      Tensor step;
+      step.dtype = seq.dtype;
+      step.shape.assign(seq.shape.begin() + 1, seq.shape.end());
+      size_t n = seq.data.size() / size_t(seq.shape[0]);
+      step.data.assign(seq.data.begin() + int64_t(size_t(t) * n),
+                       seq.data.begin() + int64_t(size_t(t + 1) * n));
+      env[body.getArgument(unsigned(i))] = std::move(step);
+    }
+    for (size_t i = 0; i < nCarry; ++i)
+      env[body.getArgument(unsigned(nSeq + i))] = carry[i];
+    for (Operation &inner : body.without_terminator())
+      if (absl::Status s = eval(&inner); !s.ok())
+        return s;
+    for (size_t i = 0; i < nCarry; ++i)
+      carry[i] = in(yield.getValues()[i]);
+    for (size_t j = 0; j < stacked.size(); ++j) {
+      const Tensor &out = in(yield.getValues()[nCarry + j]);
+      std::copy(out.data.begin(), out.data.end(),
+                stacked[j].data.begin() + int64_t(size_t(t) * out.data.size()));
+    }
+  }
+  for (size_t i = 0; i < nCarry; ++i)
+    env[op.getFinals()[i]] = std::move(carry[i]);
+  for (size_t j = 0; j < stacked.size(); ++j)
+    env[op.getStacked()[j]] = std::move(stacked[j]);
   return absl::OkStatus();
 }
 

@@ -618,6 +618,80 @@ LogicalResult AllreduceWaitOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Scan
+//===----------------------------------------------------------------------===//
+
+int64_t ScanOp::getLength() {
+  for (Value s : getSequences())
+    return llvm::cast<RankedTensorType>(s.getType()).getDimSize(0);
+  return 1;
+}
+
+LogicalResult ScanOp::verify() {
+  int64_t length = -1;
+  for (auto [i, s] : llvm::enumerate(getSequences())) {
+    auto t = llvm::cast<RankedTensorType>(s.getType());
+    if (t.getRank() == 0)
+      return emitOpError() << "sequence #" << i << " is a scalar " << t
+                           << "; sequences need a leading step axis";
+    if (length >= 0 && t.getDimSize(0) != length)
+      return emitOpError() << "sequence #" << i << " has " << t.getDimSize(0)
+                           << " steps, sequence #0 has " << length;
+    length = t.getDimSize(0);
+  }
+  if (getNumResults() < getInits().size())
+    return emitOpError() << "has " << getNumResults() << " results for " << getInits().size()
+                         << " carried values (the carried results come first)";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getInits(), getFinals())))
+    if (std::get<0>(pair).getType() != std::get<1>(pair).getType())
+      return emitOpError() << "carried value #" << i << " is " << std::get<0>(pair).getType()
+                           << " but its result is " << std::get<1>(pair).getType();
+  return success();
+}
+
+LogicalResult ScanOp::verifyRegions() {
+  Block &body = getBody().front();
+  size_t nSeq = getSequences().size(), nCarry = getInits().size();
+  if (body.getNumArguments() != nSeq + nCarry)
+    return emitOpError() << "body takes " << body.getNumArguments() << " arguments; expected "
+                         << nSeq << " sequence steps and " << nCarry << " carried values";
+  for (size_t i = 0; i < nSeq; ++i) {
+    auto t = llvm::cast<RankedTensorType>(getSequences()[i].getType());
+    auto step = RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
+    if (body.getArgument(unsigned(i)).getType() != step)
+      return emitOpError() << "body argument #" << i << " is "
+                           << body.getArgument(unsigned(i)).getType() << "; step t of sequence #"
+                           << i << " is " << step;
+  }
+  for (size_t i = 0; i < nCarry; ++i)
+    if (body.getArgument(unsigned(nSeq + i)).getType() != getInits()[i].getType())
+      return emitOpError() << "body argument #" << nSeq + i << " is "
+                           << body.getArgument(unsigned(nSeq + i)).getType() << "; carried value #"
+                           << i << " is " << getInits()[i].getType();
+  auto yield = llvm::cast<YieldOp>(body.getTerminator());
+  size_t nOut = getStacked().size();
+  if (yield.getValues().size() != nCarry + nOut)
+    return yield.emitOpError() << "yields " << yield.getValues().size() << " values; expected "
+                               << nCarry << " carried values and " << nOut << " step outputs";
+  for (size_t i = 0; i < nCarry; ++i)
+    if (yield.getValues()[i].getType() != getInits()[i].getType())
+      return yield.emitOpError() << "carried value #" << i << " is yielded as "
+                                 << yield.getValues()[i].getType() << ", carried as "
+                                 << getInits()[i].getType();
+  int64_t length = getLength();
+  for (size_t i = 0; i < nOut; ++i) {
+    auto t = llvm::cast<RankedTensorType>(yield.getValues()[nCarry + i].getType());
+    SmallVector<int64_t> shape = {length};
+    shape.append(t.getShape().begin(), t.getShape().end());
+    auto want = RankedTensorType::get(shape, t.getElementType());
+    if (getStacked()[i].getType() != want)
+      return emitOpError() << "stacked result #" << i << " is " << getStacked()[i].getType() << "; "
+                           << length << " steps of " << t << " stack to " << want;
+  }
+  return success();
+}
+
 } // namespace tg
 
 #define GET_OP_CLASSES

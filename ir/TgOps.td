@@ -18,6 +18,7 @@ include "ir/TgInterfaces.td"
 defvar Tg_Differentiable = DeclareOpInterfaceMethods<Tg_GradientOpInterface>;
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Constant
@@ -738,6 +739,59 @@ def Tg_AllreduceWaitOp : Tg_Op<"allreduce_wait", [AllTypesMatch<["bucket", "resu
   let extraClassDeclaration = [{
     AllreduceStartOp getStart() { return getToken().getDefiningOp<AllreduceStartOp>(); }
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Loops
+//===----------------------------------------------------------------------===//
+
+def Tg_ScanOp : Tg_Op<"scan", [RecursiveMemoryEffects, AttrSizedOperandSegments,
+                               SingleBlockImplicitTerminator<"YieldOp">]> {
+  let summary = "A loop over a sequence axis with carried state (like lax.scan)";
+  let description = [{
+    Applies the body once per step t = 0 .. length-1, in order. The body's
+    arguments are step t of every `sequences` operand (each `[length, ...]`,
+    the leading axis dropped), then the carried values (`inits` at step 0).
+    Its `tg.yield` gives the next carried values, then the step's outputs.
+    The results are the carried values after the last step (`finals`, typed
+    like `inits`), then every output stacked along a new leading axis of
+    `length` (`stacked`). The trip count is static; the body is compiled
+    once (issue 12's rolled recurrence).
+
+    Example (a running sum and its prefix sums):
+    ```mlir
+    %final, %prefix = tg.scan (%xs) carry (%zero)
+        : (tensor<5x3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<5x3xf32>) {
+    ^bb0(%x: tensor<3xf32>, %acc: tensor<3xf32>):
+      %s = tg.add %acc, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+      tg.yield %s, %s : tensor<3xf32>, tensor<3xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Tg_Tensor>:$sequences, Variadic<Tg_Tensor>:$inits);
+  let results = (outs Variadic<Tg_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $sequences `)` `carry` `(` $inits `)` attr-dict `:` functional-type(operands, results)
+    $body
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The trip count: the sequences' leading dimension (1 without any).
+    int64_t getLength();
+    /// The carried values after the last step (typed like the inits).
+    mlir::ResultRange getFinals() { return getResults().take_front(getInits().size()); }
+    /// The step outputs, stacked.
+    mlir::ResultRange getStacked() { return getResults().drop_front(getInits().size()); }
+  }];
+}
+
+def Tg_YieldOp : Tg_Op<"yield", [Pure, Terminator, ReturnLike, HasParent<"ScanOp">]> {
+  let summary = "The next carried values and the step's outputs of a tg.scan body";
+  let arguments = (ins Variadic<Tg_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let builders = [OpBuilder<(ins), [{ build($_builder, $_state, mlir::ValueRange()); }]>];
 }
 
 #endif // TG_OPS_TD

@@ -435,3 +435,62 @@ TEST(InterpreterOps, ArgumentMismatchIsAnError) {
 }
 
 } // namespace
+
+namespace {
+
+// tg.scan against the same recurrence written out step by step: a tanh RNN
+// cell with a carried state, per-step outputs stacked, and a running sum.
+TEST(InterpreterOps, ScanEqualsTheUnrolledRecurrence) {
+  auto rolled = Module::parse(R"(
+    func.func @f(%xs: tensor<3x2xf32> {tg.name = "xs", tg.role = "data"},
+                 %h0: tensor<2xf32> {tg.name = "h0", tg.role = "data"},
+                 %w: tensor<2xf32> {tg.name = "w", tg.role = "data"})
+        -> (tensor<2xf32> {tg.name = "h"}, tensor<3x2xf32> {tg.name = "hs"}) {
+      %h, %hs = tg.scan (%xs) carry (%h0) : (tensor<3x2xf32>, tensor<2xf32>) -> (tensor<2xf32>, tensor<3x2xf32>) {
+      ^bb0(%x: tensor<2xf32>, %prev: tensor<2xf32>):
+        %a = tg.mul %prev, %w : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+        %b = tg.add %a, %x : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+        %next = tg.tanh %b : tensor<2xf32>
+        tg.yield %next, %next : tensor<2xf32>, tensor<2xf32>
+      }
+      return %h, %hs : tensor<2xf32>, tensor<3x2xf32>
+    })");
+  ASSERT_TRUE(rolled.ok()) << rolled.status();
+  std::vector<double> xs = {0.5, -1, 0.25, 2, -0.75, 0.1}, h = {0.3, -0.2}, w = {0.9, -1.1};
+  auto out = interpret(*rolled, "f", {F({3, 2}, xs), F({2}, h), F({2}, w)}, {/*float64=*/true});
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<double> hs;
+  for (int t = 0; t < 3; ++t)
+    for (int i = 0; i < 2; ++i) {
+      double v = std::tanh(h[size_t(i)] * w[size_t(i)] + xs[size_t(t * 2 + i)]);
+      hs.push_back(v);
+      if (i == 1)
+        h = {hs[hs.size() - 2], hs.back()};
+    }
+  EXPECT_THAT((*out)[0], TensorNear(F({2}, h), 1e-12));
+  EXPECT_THAT((*out)[1], TensorNear(F({3, 2}, hs), 1e-12));
+}
+
+// No sequences: the carried value alone, once; a nested scan inside.
+TEST(InterpreterOps, ScanWithoutSequencesAndNested) {
+  auto m = Module::parse(R"(
+    func.func @f(%x: tensor<2x3xf32> {tg.name = "x", tg.role = "data"}) -> (tensor<3xf32> {tg.name = "y"}) {
+      %zero = tg.constant dense<0.0> : tensor<3xf32>
+      %sum = tg.scan () carry (%zero) : (tensor<3xf32>) -> (tensor<3xf32>) {
+      ^bb0(%acc: tensor<3xf32>):
+        %inner = tg.scan (%x) carry (%acc) : (tensor<2x3xf32>, tensor<3xf32>) -> (tensor<3xf32>) {
+        ^bb0(%row: tensor<3xf32>, %a: tensor<3xf32>):
+          %s = tg.add %a, %row : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+          tg.yield %s : tensor<3xf32>
+        }
+        tg.yield %inner : tensor<3xf32>
+      }
+      return %sum : tensor<3xf32>
+    })");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto out = interpret(*m, "f", {F({2, 3}, {1, 2, 3, 10, 20, 30})});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT((*out)[0], TensorNear(F({3}, {11, 22, 33}), 0));
+}
+
+} // namespace
