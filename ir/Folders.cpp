@@ -8,8 +8,10 @@
 //===----------------------------------------------------------------------===//
 #include "ir/Dialect.h"
 
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
@@ -182,6 +184,73 @@ struct FlattenConcats : OpRewritePattern<ConcatOp> {
 
 void AddOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<MergeDisjointPads>(ctx);
+}
+
+namespace {
+
+/// A scan of one step is its body, once: step 0 of each sequence is a
+/// reshape dropping the step axis, each output a reshape adding it back.
+struct InlineSingleStepScan : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &rewriter) const override {
+    if (op.getLength() != 1)
+      return failure();
+    Block &body = op.getBody().front();
+    IRMapping map;
+    size_t nSeq = op.getSequences().size();
+    for (auto [i, seq] : llvm::enumerate(op.getSequences()))
+      map.map(
+          body.getArgument(unsigned(i)),
+          rewriter.create<ReshapeOp>(op.getLoc(), body.getArgument(unsigned(i)).getType(), seq));
+    for (auto [i, init] : llvm::enumerate(op.getInits()))
+      map.map(body.getArgument(unsigned(nSeq + i)), init);
+    for (Operation &inner : body.without_terminator())
+      rewriter.clone(inner, map);
+    auto yield = llvm::cast<YieldOp>(body.getTerminator());
+    SmallVector<Value> results;
+    for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+      Value mapped = map.lookupOrDefault(v);
+      if (i >= op.getInits().size())
+        mapped =
+            rewriter.create<ReshapeOp>(op.getLoc(), op.getResult(unsigned(i)).getType(), mapped);
+      results.push_back(mapped);
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// Pure ops of the body that use nothing defined in it run once, before the
+/// scan (e.g. a weight transpose of a recurrent cell).
+struct HoistScanInvariants : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &rewriter) const override {
+    Region &region = op.getBody();
+    SmallVector<Operation *> invariant;
+    for (Operation &inner : region.front().without_terminator()) {
+      if (!isPure(&inner) || inner.getNumRegions() != 0)
+        continue;
+      bool outside = llvm::all_of(inner.getOperands(), [&](Value v) {
+        return !region.isAncestor(v.getParentRegion()) ||
+               llvm::any_of(invariant, [&](Operation *h) { return v.getDefiningOp() == h; });
+      });
+      if (outside)
+        invariant.push_back(&inner);
+    }
+    if (invariant.empty())
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      for (Operation *h : invariant)
+        h->moveBefore(op);
+    });
+    return success();
+  }
+};
+
+} // namespace
+
+void ScanOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<InlineSingleStepScan, HoistScanInvariants>(ctx);
 }
 
 void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {

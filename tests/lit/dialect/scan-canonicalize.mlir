@@ -1,0 +1,38 @@
+// RUN: tg-opt %s --canonicalize --split-input-file | FileCheck %s
+
+// A scan of one step is its body: the sequence's step by a reshape, the
+// output stacked by a reshape.
+// CHECK-LABEL: func.func @one_step
+// CHECK-NOT: tg.scan
+// CHECK: %[[X:.*]] = tg.reshape %arg0 : (tensor<1x2xf32>) -> tensor<2xf32>
+// CHECK: %[[S:.*]] = tg.add %arg1, %[[X]]
+// CHECK: %[[Y:.*]] = tg.reshape %[[S]] : (tensor<2xf32>) -> tensor<1x2xf32>
+// CHECK: return %[[S]], %[[Y]]
+func.func @one_step(%xs: tensor<1x2xf32>, %h: tensor<2xf32>) -> (tensor<2xf32>, tensor<1x2xf32>) {
+  %r:2 = tg.scan (%xs) carry (%h) : (tensor<1x2xf32>, tensor<2xf32>) -> (tensor<2xf32>, tensor<1x2xf32>) {
+  ^bb0(%x: tensor<2xf32>, %c: tensor<2xf32>):
+    %s = tg.add %c, %x : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    tg.yield %s, %s : tensor<2xf32>, tensor<2xf32>
+  }
+  return %r#0, %r#1 : tensor<2xf32>, tensor<1x2xf32>
+}
+
+// -----
+
+// What does not change from step to step runs once, before the loop.
+// CHECK-LABEL: func.func @invariant
+// CHECK: %[[WT:.*]] = tg.transpose %arg2
+// CHECK: tg.scan
+// CHECK-NOT: tg.transpose
+// CHECK: tg.matmul %{{.*}}, %[[WT]]
+// CHECK: tg.yield
+func.func @invariant(%xs: tensor<4x1x2xf32>, %h: tensor<1x2xf32>, %w: tensor<2x2xf32>) -> tensor<1x2xf32> {
+  %r = tg.scan (%xs) carry (%h) : (tensor<4x1x2xf32>, tensor<1x2xf32>) -> tensor<1x2xf32> {
+  ^bb0(%x: tensor<1x2xf32>, %c: tensor<1x2xf32>):
+    %wt = tg.transpose %w {perm = array<i64: 1, 0>} : (tensor<2x2xf32>) -> tensor<2x2xf32>
+    %m = tg.matmul %c, %wt : (tensor<1x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+    %s = tg.add %m, %x : (tensor<1x2xf32>, tensor<1x2xf32>) -> tensor<1x2xf32>
+    tg.yield %s : tensor<1x2xf32>
+  }
+  return %r : tensor<1x2xf32>
+}
