@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "distributed/Passes.h"
 #include "ir/TrainSpec.h"
+#include "support/Trailer.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
@@ -122,16 +123,6 @@ SmallVector<Value> unpack(OpBuilder &b, Location loc, Value reduced, ArrayRef<It
   return out;
 }
 
-/// FNV-1a, 64 bits: the plan hash (stable across compilers and runs).
-uint64_t fnv1a(StringRef text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 struct DistributePass : impl::DistributeBase<DistributePass> {
   using impl::DistributeBase<DistributePass>::DistributeBase;
 
@@ -144,8 +135,8 @@ struct DistributePass : impl::DistributeBase<DistributePass> {
   LogicalResult parseMode();
   LogicalResult collectGradients(func::FuncOp step, SmallVectorImpl<Item> &grads);
   void allreduceGradients(func::FuncOp step, ArrayRef<Item> grads);
-  void emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, Operation *before,
-                  llvm::function_ref<void(ArrayRef<Value>)> replace);
+  Operation *emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, Operation *before,
+                        llvm::function_ref<void(ArrayRef<Value>)> replace);
   LogicalResult buildAverageParams(func::FuncOp step);
   void recordPlan();
 
@@ -239,8 +230,10 @@ LogicalResult DistributePass::collectGradients(func::FuncOp step, SmallVectorImp
 
 /// Builds bucket `bucket`'s pack + start after `after` (null: at the block
 /// start) and wait + unpack before `before`; `replace` gets the reduced items.
-void DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, Operation *before,
-                                llvm::function_ref<void(ArrayRef<Value>)> replace) {
+/// Returns the start, after which the next bucket's starts go.
+Operation *DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *after,
+                                      Operation *before,
+                                      llvm::function_ref<void(ArrayRef<Value>)> replace) {
   Location loc = before->getLoc();
   if (after)
     b.setInsertionPointAfter(after);
@@ -257,6 +250,7 @@ void DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, 
   Value reduced = b.create<AllreduceWaitOp>(loc, flat.getType(), start.getToken(), flat,
                                             b.getI64IntegerAttr(bucket.id));
   replace(unpack(b, loc, reduced, sources));
+  return start;
 }
 
 void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads) {
@@ -283,16 +277,12 @@ void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads)
             top && top->isBeforeInBlock(firstUse))
           firstUse = top; // a use in a nested region counts as its op at the top
     }
-    emitBucket(b, bucket, after, firstUse, [&](ArrayRef<Value> reduced) {
+    lastStart = emitBucket(b, bucket, after, firstUse, [&](ArrayRef<Value> reduced) {
       for (auto [item, value] : llvm::zip(bucket.items, reduced)) {
         item.value.replaceAllUsesWith(value);
         item.value.getDefiningOp()->erase();
       }
     });
-    // The start is the op after the pack: find it for the next bucket's order.
-    for (Operation &op : body)
-      if (auto s = llvm::dyn_cast<AllreduceStartOp>(op); s && s.getId() == bucket.id)
-        lastStart = s;
     plan.push_back({"train_step", bucket});
   }
 
@@ -381,15 +371,12 @@ LogicalResult DistributePass::buildAverageParams(func::FuncOp step) {
   // All starts first, then the waits: the buckets' collectives overlap.
   Operation *lastStart = nullptr;
   for (Bucket &bucket : packBuckets(items, capBytes, 0)) {
-    emitBucket(b, bucket, lastStart, ret, [&](ArrayRef<Value> reduced) {
+    lastStart = emitBucket(b, bucket, lastStart, ret, [&](ArrayRef<Value> reduced) {
       for (auto [item, value] : llvm::zip(bucket.items, reduced))
         for (OpOperand &use : item.value.getUses())
           if (use.getOwner() == ret)
             use.set(value);
     });
-    for (Operation &op : *entry)
-      if (auto s = llvm::dyn_cast<AllreduceStartOp>(op); s && s.getId() == bucket.id)
-        lastStart = s;
     plan.push_back({"average_params", bucket});
   }
   return success();
@@ -419,7 +406,8 @@ void DistributePass::recordPlan() {
     }));
   }
   std::string hash;
-  llvm::raw_string_ostream(hash) << llvm::format_hex_no_prefix(fnv1a(os.str()), 16);
+  llvm::raw_string_ostream(hash) << llvm::format_hex_no_prefix(
+      fnv1a64(os.str().data(), os.str().size()), 16);
   SmallVector<NamedAttribute> fields = {
       b.getNamedAttr("mode", b.getStringAttr(modeName)),
       b.getNamedAttr("bucket_cap_bytes", b.getI64IntegerAttr(capBytes)),

@@ -51,16 +51,6 @@ float *bucketData(const UnrankedMemRef *m, size_t &count) {
   return aligned + offset;
 }
 
-/// TG_COLLECTIVES_NO_OVERLAP=1 (a benchmark's baseline): every allreduce is
-/// a blocking one at its wait, so none overlaps compute.
-bool noOverlap() {
-  static const bool off = [] {
-    const char *v = std::getenv("TG_COLLECTIVES_NO_OVERLAP");
-    return v && *v && std::string(v) != "0";
-  }();
-  return off;
-}
-
 std::string bucketName(int64_t id) {
   return absl::StrCat("bucket ", id, " of ", state.entry.empty() ? "a step" : state.entry);
 }
@@ -84,6 +74,14 @@ CollectiveScope::~CollectiveScope() {
   state.pending.clear();
   state.comm = nullptr;
   state.active = false;
+}
+
+bool noOverlap() {
+  static const bool off = [] {
+    const char *v = std::getenv("TG_COLLECTIVES_NO_OVERLAP");
+    return v && *v && std::string(v) != "0";
+  }();
+  return off;
 }
 
 void progressCollectives() {

@@ -31,6 +31,10 @@ public:
 /// Advances this thread's started collectives (cheap when there are none).
 void progressCollectives();
 
+/// TG_COLLECTIVES_NO_OVERLAP=1 (a benchmark's baseline): every allreduce is
+/// a blocking one at its wait, so none overlaps compute.
+bool noOverlap();
+
 } // namespace tg::rt
 
 #endif // TG_RUNTIME_COLLECTIVES_H

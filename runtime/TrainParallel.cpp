@@ -5,7 +5,9 @@
 // of an epoch each rank trains on.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/Collectives.h"
 #include "runtime/TrainInternal.h"
+#include "support/Trailer.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -15,16 +17,6 @@
 namespace tg {
 namespace trainer {
 namespace {
-
-/// FNV-1a of a string: a 64-bit value checkSame can compare.
-uint64_t fingerprint(const std::string &text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 uint64_t bitsOf(double v) {
   uint64_t b;
@@ -41,8 +33,6 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
   const data::Dataset &ds = *bound.train.dataset;
   // Both change which collectives run (evaluation, the no-overlap baseline).
   uint64_t evalRows = bound.eval ? uint64_t(bound.eval->dataset->rows()) : 0;
-  const char *env = std::getenv("TG_COLLECTIVES_NO_OVERLAP");
-  bool noOverlap = env && *env && std::string(env) != "0";
   // In a fixed order on every rank: each check is one collective.
   struct Check {
     std::string what;
@@ -55,9 +45,9 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
        std::strtoull(manifest.dataParallel.planHash.c_str(), nullptr, 16), true},
       {"the number of training examples", uint64_t(ds.rows())},
       {"the training data (hash of the first batch's rows)",
-       fingerprint(std::string(reinterpret_cast<const char *>(ds.columns()[0].bytes.data()),
-                               std::min<size_t>(ds.columns()[0].bytes.size(),
-                                                ds.columns()[0].rowBytes() * size_t(s.batch)))),
+       fnv1a64(
+           ds.columns()[0].bytes.data(),
+           std::min(ds.columns()[0].bytes.size(), ds.columns()[0].rowBytes() * size_t(s.batch))),
        true},
       {"--seed", o.seed},
       {"the steps to train (--epochs/--steps)", uint64_t(s.totalSteps)},
@@ -68,7 +58,7 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
       {"--resume", uint64_t(o.resume)},
       {"--checkpoint-every", uint64_t(o.checkpointEvery)},
       {"the evaluation examples (--eval-data, or the directory's t10k files)", evalRows},
-      {"TG_COLLECTIVES_NO_OVERLAP", uint64_t(noOverlap)},
+      {"TG_COLLECTIVES_NO_OVERLAP", uint64_t(rt::noOverlap())},
       {"--reduction", uint64_t(o.mpiReduction)},
   };
   for (const Check &c : checks)
@@ -109,16 +99,13 @@ absl::Status checkReplicas(const Ranks &ranks, const rt::Session &session,
                            const std::string &when) {
   if (ranks.world == 1)
     return absl::OkStatus();
-  uint64_t h = 1469598103934665603ull;
+  uint64_t h = fnv1a64(nullptr, 0);
   std::vector<uint8_t> bytes;
   for (const BufferSpec *a : replicated) {
     bytes.resize(session.size(a->name));
     if (absl::Status s = session.read(a->name, bytes.data(), bytes.size()); !s.ok())
       return s;
-    for (uint8_t c : bytes) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
+    h = fnv1a64(bytes.data(), bytes.size(), h);
   }
   if (absl::Status s = ranks.comm.checkSame("the hash of the params and optimizer state", h, true);
       !s.ok())

@@ -9,6 +9,8 @@
 #include "support/Init.h"
 #include "support/Random.h"
 
+#include "support/Trailer.h"
+
 #include "absl/strings/str_cat.h"
 
 #include <cmath>
@@ -16,11 +18,7 @@
 namespace tg {
 
 uint32_t initStream(const std::string &name) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  uint64_t h = fnv1a64(name.data(), name.size());
   return uint32_t(h ^ (h >> 32));
 }
 

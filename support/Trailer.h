@@ -20,9 +20,10 @@ namespace tg {
 inline constexpr char kTrailerMagic[8] = {'T', 'G', 'X', 'S', 'U', 'M', '0', '1'};
 inline constexpr size_t kTrailerSize = 24;
 
-inline uint64_t fnv1a64(const void *data, size_t n) {
+/// FNV-1a, 64 bits, of `n` bytes; `h` continues an earlier hash (the
+/// artifact checksum, plan and data fingerprints, initializer streams).
+inline uint64_t fnv1a64(const void *data, size_t n, uint64_t h = 1469598103934665603ull) {
   const auto *p = static_cast<const unsigned char *>(data);
-  uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < n; ++i) {
     h ^= p[i];
     h *= 1099511628211ull;
