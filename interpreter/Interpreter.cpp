@@ -256,7 +256,8 @@ absl::Status Interpreter::scan(ScanOp op) {
     stacked.push_back(std::move(*t));
   }
   auto yield = llvm::cast<YieldOp>(body.getTerminator());
-  for (int64_t t = 0; t < op.getLength(); ++t) {
+  for (int64_t k = 0; k < op.getLength(); ++k) {
+    int64_t t = op.getReverse() ? op.getLength() - 1 - k : k;
     for (size_t i = 0; i < nSeq; ++i) {
       const Tensor &seq = in(op.getSequences()[i]);
       Tensor step;

@@ -758,6 +758,14 @@ def Tg_ScanOp : Tg_Op<"scan", [RecursiveMemoryEffects, AttrSizedOperandSegments,
     `length` (`stacked`). The trip count is static; the body is compiled
     once (issue 12's rolled recurrence).
 
+    With `reverse`, the steps run from length-1 down to 0; step t still
+    reads element t of each sequence and writes element t of each stacked
+    output (as `lax.scan(..., reverse=True)`). The gradient of a scan is a
+    reverse scan. It saves the per-step values its rules need as stacked
+    buffers; with `recompute` it saves only the carried values of each step
+    and recomputes the rest of the body in the reverse scan (less memory
+    for long sequences, one more forward step of work).
+
     Example (a running sum and its prefix sums):
     ```mlir
     %final, %prefix = tg.scan (%xs) carry (%zero)
@@ -768,7 +776,8 @@ def Tg_ScanOp : Tg_Op<"scan", [RecursiveMemoryEffects, AttrSizedOperandSegments,
     }
     ```
   }];
-  let arguments = (ins Variadic<Tg_Tensor>:$sequences, Variadic<Tg_Tensor>:$inits);
+  let arguments = (ins Variadic<Tg_Tensor>:$sequences, Variadic<Tg_Tensor>:$inits,
+                       UnitAttr:$reverse, UnitAttr:$recompute);
   let results = (outs Variadic<Tg_Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{

@@ -8,9 +8,13 @@
 //===----------------------------------------------------------------------===//
 #include "ir/GradientBuilder.h"
 #include "passes/Passes.h"
+#include "passes/ReverseMode.h"
+
+#include "mlir/Transforms/RegionUtils.h"
 
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Debug.h"
 
 #define DEBUG_TYPE "tg-autodiff"
@@ -48,6 +52,57 @@ std::optional<unsigned> findResult(func::FuncOp fn, StringRef name) {
 
 } // namespace
 
+void usedValues(Operation *op, SmallVectorImpl<Value> &out) {
+  out.append(op->operand_begin(), op->operand_end());
+  if (op->getNumRegions() == 0)
+    return;
+  llvm::SetVector<Value> above;
+  getUsedValuesDefinedAbove(op->getRegions(), above);
+  out.append(above.begin(), above.end());
+}
+
+void ReverseSweep::accumulate(Value v, Value g) {
+  auto [it, inserted] = cotangent.try_emplace(v, g);
+  if (!inserted)
+    it->second = gb.add(it->second, g);
+}
+
+LogicalResult ReverseSweep::run(ArrayRef<Operation *> ops) {
+  for (Operation *op : llvm::reverse(ops)) {
+    if (auto scan = llvm::dyn_cast<ScanOp>(op)) {
+      if (llvm::none_of(scan.getResults(), [&](Value r) { return cotangent.count(r); }))
+        continue;
+      if (failed(buildScanVjp(scan, *this)))
+        return failure();
+      LLVM_DEBUG(llvm::dbgs() << "tg-autodiff: differentiated a tg.scan\n");
+      continue;
+    }
+    if (op->getNumResults() != 1 || !cotangent.count(op->getResult(0)))
+      continue;
+    SmallVector<bool> needed;
+    for (Value v : op->getOperands())
+      needed.push_back(active(v));
+    if (!llvm::is_contained(needed, true))
+      continue;
+    auto iface = llvm::dyn_cast<GradientOpInterface>(op);
+    if (!iface) {
+      InFlightDiagnostic d = op->emitError()
+                             << "tg-autodiff: '" << op->getName()
+                             << "' has no gradient, but it lies between a param and the loss '"
+                             << lossName << "'";
+      return d;
+    }
+    SmallVector<Value> grads;
+    if (failed(iface.buildVjp(b, cotangent[op->getResult(0)], needed, grads)))
+      return failure();
+    for (auto [v, g] : llvm::zip(op->getOperands(), grads))
+      if (g)
+        accumulate(v, g);
+    LLVM_DEBUG(llvm::dbgs() << "tg-autodiff: differentiated " << op->getName() << "\n");
+  }
+  return success();
+}
+
 FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp fn, StringRef lossName) {
   std::optional<unsigned> lossIndex = findResult(fn, lossName);
   if (!lossIndex)
@@ -77,20 +132,28 @@ FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp fn, StringRef lossNam
   Value loss = ret.getOperand(*lossIndex);
 
   // Active values: float values that depend on a param and reach the loss.
+  // A scan's body uses values from outside (e.g. its weights): they count as
+  // its operands here.
   DenseSet<Value> dependsOnParam, reachesLoss;
   for (BlockArgument arg : body.getArguments())
     if (isParam(grad, arg.getArgNumber()) && isFloatTensor(arg))
       dependsOnParam.insert(arg);
-  for (Operation &op : body.without_terminator())
-    if (llvm::any_of(op.getOperands(), [&](Value v) { return dependsOnParam.contains(v); }))
+  SmallVector<Value> used;
+  for (Operation &op : body.without_terminator()) {
+    used.clear();
+    usedValues(&op, used);
+    if (llvm::any_of(used, [&](Value v) { return dependsOnParam.contains(v); }))
       for (Value r : op.getResults())
         if (isFloatTensor(r))
           dependsOnParam.insert(r);
+  }
   reachesLoss.insert(loss);
   for (Operation &op : llvm::reverse(body.without_terminator()))
-    if (llvm::any_of(op.getResults(), [&](Value v) { return reachesLoss.contains(v); }))
-      for (Value v : op.getOperands())
-        reachesLoss.insert(v);
+    if (llvm::any_of(op.getResults(), [&](Value v) { return reachesLoss.contains(v); })) {
+      used.clear();
+      usedValues(&op, used);
+      reachesLoss.insert(used.begin(), used.end());
+    }
   auto active = [&](Value v) {
     return isFloatTensor(v) && dependsOnParam.contains(v) && reachesLoss.contains(v);
   };
@@ -98,42 +161,14 @@ FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp fn, StringRef lossNam
   // Gradient code goes after the forward code, before the return.
   b.setInsertionPoint(ret);
   GradientBuilder gb(b, fn.getLoc());
-  DenseMap<Value, Value> cotangent;
-  auto accumulate = [&](Value v, Value g) {
-    auto [it, inserted] = cotangent.try_emplace(v, g);
-    if (!inserted)
-      it->second = gb.add(it->second, g);
-  };
+  ReverseSweep sweep(b, fn.getLoc(), active, lossName);
   if (active(loss))
-    cotangent[loss] = gb.scalar(1.0, lossType.getElementType());
-
+    sweep.accumulate(loss, gb.scalar(1.0, lossType.getElementType()));
   SmallVector<Operation *> forward;
   for (Operation &op : body.without_terminator())
     forward.push_back(&op);
-  for (Operation *op : llvm::reverse(forward)) {
-    if (op->getNumResults() != 1 || !cotangent.count(op->getResult(0)))
-      continue;
-    SmallVector<bool> needed;
-    for (Value v : op->getOperands())
-      needed.push_back(active(v));
-    if (!llvm::is_contained(needed, true))
-      continue;
-    auto iface = llvm::dyn_cast<GradientOpInterface>(op);
-    if (!iface) {
-      InFlightDiagnostic d = op->emitError()
-                             << "tg-autodiff: '" << op->getName()
-                             << "' has no gradient, but it lies between a param and the loss '"
-                             << lossName << "'";
-      return d;
-    }
-    SmallVector<Value> grads;
-    if (failed(iface.buildVjp(b, cotangent[op->getResult(0)], needed, grads)))
-      return failure();
-    for (auto [v, g] : llvm::zip(op->getOperands(), grads))
-      if (g)
-        accumulate(v, g);
-    LLVM_DEBUG(llvm::dbgs() << "tg-autodiff: differentiated " << op->getName() << "\n");
-  }
+  if (failed(sweep.run(forward)))
+    return failure();
 
   // Results: the forward results, then one gradient per param.
   SmallVector<Value> results(ret.getOperands());
@@ -147,7 +182,7 @@ FailureOr<func::FuncOp> buildGradientFunction(func::FuncOp fn, StringRef lossNam
       continue;
     StringRef name = argName(grad, i);
     std::string label = name.empty() ? ("#" + llvm::Twine(i)).str() : name.str();
-    Value g = cotangent.lookup(arg);
+    Value g = sweep.lookup(arg);
     if (!g) {
       fn.emitWarning() << "tg-autodiff: param '" << label << "' does not reach the loss '"
                        << lossName << "'; its gradient is zero";

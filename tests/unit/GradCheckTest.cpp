@@ -133,6 +133,8 @@ void checkOp(const OpCase &c) {
   in["r"] = randomTensor(sig->args.back().shape, 99, DType::f64);
   GradCheckResult r = checkGradients(*m, "f", in);
   EXPECT_LT(r.relError, 1e-6) << c.name << ": d loss / d " << r.worstParam;
+  if (getenv("TG_DEBUG_GRADCHECK") && r.relError >= 1e-6)
+    std::printf("%s\n", m->transform("tg-autodiff{function=f}")->str().c_str());
 }
 
 std::string t(const std::string &shape) { return "tensor<" + shape + "xf64>"; }
@@ -378,6 +380,71 @@ std::vector<OpCase> otherCases() {
   return c;
 }
 
+/// A tanh RNN with two outputs as a tg.scan of `steps` steps over [steps, 2, 3]:
+/// h' = tanh(x_t + h U + b), outputs h' and h' * h; %y stacks the outputs
+/// and the final carry. `attrs` goes on the scan (reverse, recompute).
+OpCase rnnScan(int64_t steps, const std::string &attrs) {
+  std::string T = std::to_string(steps), seq = t(T + "x2x3"), st = t("2x3");
+  std::string body = absl::StrCat(
+      "  %hT, %hs, %os = tg.scan (%xs) carry (%h0) ", attrs, " : (", seq, ", ", st, ") -> (", st,
+      ", ", seq, ", ", seq, ") {\n", "  ^bb0(%x: ", st, ", %h: ", st, "):\n",
+      "    %m = tg.matmul %h, %u : (", st, ", ", t("3x3"), ") -> ", st, "\n",
+      "    %z = tg.add %m, %x : (", st, ", ", st, ") -> ", st, "\n", "    %zb = tg.add %z, %b : (",
+      st, ", ", t("3"), ") -> ", st, "\n", "    %n = tg.tanh %zb : ", st, "\n",
+      "    %o = tg.mul %n, %h : (", st, ", ", st, ") -> ", st, "\n",
+      "    tg.yield %n, %n, %o : ", st, ", ", st, ", ", st, "\n  }\n", "  %f = tg.reshape %hT : (",
+      st, ") -> ", t("1x2x3"), "\n", "  %y = tg.concat %hs, %os, %f {axis = 0} : (", seq, ", ", seq,
+      ", ", t("1x2x3"), ") -> ", t(std::to_string(2 * steps + 1) + "x2x3"));
+  return {"scan rnn " + T + " steps " + attrs,
+          {P("xs", seq), P("h0", st), P("u", t("3x3")), P("b", t("3"))},
+          body,
+          t(std::to_string(2 * steps + 1) + "x2x3")};
+}
+
+std::vector<OpCase> scanCases() {
+  std::vector<OpCase> c;
+  for (int64_t steps : {1, 2, 7})
+    for (std::string attrs : {"", "{recompute}", "{reverse}"})
+      c.push_back(rnnScan(steps, attrs));
+  // Two carried values (an LSTM-like pair), one of them never stacked.
+  c.push_back({"scan two carries",
+               {P("xs", t("4x3")), P("a0", t("3")), P("c0", t("3")), P("w", t("3"))},
+               "  %a, %c, %as = tg.scan (%xs) carry (%a0, %c0) : (tensor<4x3xf64>, tensor<3xf64>, "
+               "tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>, tensor<4x3xf64>) {\n"
+               "  ^bb0(%x: tensor<3xf64>, %p: tensor<3xf64>, %q: tensor<3xf64>):\n"
+               "    %s = tg.sigmoid %x : tensor<3xf64>\n"
+               "    %pq = tg.mul %p, %q : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>\n"
+               "    %c2 = tg.add %pq, %s : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>\n"
+               "    %wc = tg.mul %c2, %w : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>\n"
+               "    %a2 = tg.tanh %wc : tensor<3xf64>\n"
+               "    tg.yield %a2, %c2, %a2 : tensor<3xf64>, tensor<3xf64>, tensor<3xf64>\n  }\n"
+               "  %ac = tg.mul %a, %c : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>\n"
+               "  %y = tg.add %as, %ac : (tensor<4x3xf64>, tensor<3xf64>) -> tensor<4x3xf64>",
+               t("4x3")});
+  // A scan in a scan: the inner one runs over the rows of each outer step
+  // and carries a running product with a weight from outside both.
+  for (std::string attrs : {"", "{recompute}"})
+    c.push_back(
+        {"scan nested " + attrs,
+         {P("xs", t("3x2x2")), P("h0", t("2")), P("w", t("2"))},
+         "  %h, %hs = tg.scan (%xs) carry (%h0) " + attrs +
+             " : (tensor<3x2x2xf64>, tensor<2xf64>) -> (tensor<2xf64>, tensor<3x2xf64>) {\n"
+             "  ^bb0(%x: tensor<2x2xf64>, %p: tensor<2xf64>):\n"
+             "    %g, %gs = tg.scan (%x) carry (%p) " +
+             attrs +
+             " : (tensor<2x2xf64>, tensor<2xf64>) -> (tensor<2xf64>, tensor<2x2xf64>) {\n"
+             "    ^bb0(%rr: tensor<2xf64>, %q: tensor<2xf64>):\n"
+             "      %rw = tg.mul %rr, %w : (tensor<2xf64>, tensor<2xf64>) -> tensor<2xf64>\n"
+             "      %qr = tg.mul %q, %rw : (tensor<2xf64>, tensor<2xf64>) -> tensor<2xf64>\n"
+             "      %t = tg.tanh %qr : tensor<2xf64>\n"
+             "      tg.yield %t, %t : tensor<2xf64>, tensor<2xf64>\n    }\n"
+             "    %gp = tg.add %g, %p : (tensor<2xf64>, tensor<2xf64>) -> tensor<2xf64>\n"
+             "    tg.yield %gp, %gp : tensor<2xf64>, tensor<2xf64>\n  }\n"
+             "  %y = tg.add %hs, %h : (tensor<3x2xf64>, tensor<2xf64>) -> tensor<3x2xf64>",
+         t("3x2")});
+  return c;
+}
+
 void checkAll(const std::vector<OpCase> &cases) {
   for (const OpCase &c : cases)
     checkOp(c);
@@ -389,6 +456,7 @@ void checkAll(const std::vector<OpCase> &cases) {
 TEST(GradCheck, UnaryOps) { checkAll(unaryCases()); }
 TEST(GradCheck, BinaryOpsWithBroadcasting) { checkAll(binaryCases()); }
 TEST(GradCheck, LayoutConvPoolDataMovementLosses) { checkAll(otherCases()); }
+TEST(GradCheck, Scans) { checkAll(scanCases()); }
 
 //===----------------------------------------------------------------------===//
 // Example models
