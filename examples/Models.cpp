@@ -59,8 +59,14 @@ void buildCharLstm(Graph &g, const CharLstmConfig &c) {
   Value h2 = g.state("lstm2.h0", {c.batch, c.hidden});
   Value c2 = g.state("lstm2.c0", {c.batch, c.hidden});
   Value x = ops::oneHot(chars, c.vocab);
-  auto l1 = layers::LSTM(c.hidden, "lstm1").peepholes(true)(x, h1, c1);
-  auto l2 = layers::LSTM(c.hidden, "lstm2").peepholes(true)(l1.sequence, h2, c2);
+  auto l1 = layers::LSTM(c.hidden, "lstm1")
+                .peepholes(true)
+                .unrolled(c.unrolled)
+                .recompute(c.recompute)(x, h1, c1);
+  auto l2 = layers::LSTM(c.hidden, "lstm2")
+                .peepholes(true)
+                .unrolled(c.unrolled)
+                .recompute(c.recompute)(l1.sequence, h2, c2);
   Value flat = ops::reshape(l2.sequence, {c.batch * c.steps, c.hidden});
   Value logits = layers::Dense(c.vocab, "out")(flat);
   Value loss = ops::softmaxCrossEntropy(logits, ops::reshape(targets, {c.batch * c.steps}));

@@ -46,6 +46,8 @@ struct CharLstmConfig {
   int64_t vocab = 77;
   int64_t hidden = 200;
   optim::Optimizer optimizer = optim::RMSProp(0.1).l2(1e-3);
+  bool unrolled = false;  ///< one graph step per time step instead of a tg.scan
+  bool recompute = false; ///< the scan's gradient recomputes instead of saving
 };
 void buildCharLstm(Graph &g, const CharLstmConfig &config = {});
 

@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
+#include <tuple>
+
 namespace tg {
 namespace layers {
 namespace {
@@ -156,14 +158,10 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
     pf = g.param("p_f", {H}, Init::zeros());
     po = g.param("p_o", {H}, Init::zeros());
   }
-  // Input projections for all steps in one matmul: [B*T, D] @ [D, 4H].
-  Value xw = ops::reshape(ops::matmul(ops::reshape(x, {B * T, D}), W) + b, {B, T, 4 * H});
   auto gate = [&](Value z, int64_t k) { return ops::slice(z, {0, k * H}, {B, (k + 1) * H}); };
-  Value h = h0, c = c0;
-  std::vector<Value> steps;
-  for (int64_t t = 0; t < T; ++t) {
-    Value z =
-        ops::reshape(ops::slice(xw, {0, t, 0}, {B, t + 1, 4 * H}), {B, 4 * H}) + ops::matmul(h, U);
+  // One step of the cell from z = x W + b (already computed) and the state.
+  auto cell = [&](Value xw, Value h, Value c) {
+    Value z = xw + ops::matmul(h, U);
     Value zi = gate(z, 0), zf = gate(z, 1) + forgetBias_, zg = gate(z, 2), zo = gate(z, 3);
     if (peepholes_) {
       zi = zi + pi * c;
@@ -174,9 +172,36 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
     if (peepholes_)
       zo = zo + po * c;
     h = ops::sigmoid(zo) * ops::tanh(c);
-    steps.push_back(ops::reshape(h, {B, 1, H}));
+    return std::pair(h, c);
+  };
+  if (unrolled_) {
+    // Input projections for all steps in one matmul: [B*T, D] @ [D, 4H].
+    Value xw = ops::reshape(ops::matmul(ops::reshape(x, {B * T, D}), W) + b, {B, T, 4 * H});
+    Value h = h0, c = c0;
+    std::vector<Value> steps;
+    for (int64_t t = 0; t < T; ++t) {
+      std::tie(h, c) =
+          cell(ops::reshape(ops::slice(xw, {0, t, 0}, {B, t + 1, 4 * H}), {B, 4 * H}), h, c);
+      steps.push_back(ops::reshape(h, {B, 1, H}));
+    }
+    return {ops::concat(steps, 1), h, c};
   }
-  return {ops::concat(steps, 1), h, c};
+  // Time-major input projections, one matmul for all steps: [T*B, D] @ [D, 4H];
+  // the recurrence is a tg.scan over them.
+  Value xt = ops::transpose(x, {1, 0, 2});
+  Value xw = ops::reshape(ops::matmul(ops::reshape(xt, {T * B, D}), W) + b, {T, B, 4 * H});
+  ops::ScanOptions options;
+  options.recompute = recompute_;
+  ops::ScanResult r = ops::scan(
+      {xw}, {h0, c0},
+      [&](const std::vector<Value> &step, const std::vector<Value> &carry) {
+        auto [h, c] = cell(step[0], carry[0], carry[1]);
+        return ops::ScanStep{{h, c}, {h}};
+      },
+      options);
+  if (r.stacked.empty())
+    return {};
+  return {ops::transpose(r.stacked[0], {1, 0, 2}), r.finals[0], r.finals[1]};
 }
 
 } // namespace layers

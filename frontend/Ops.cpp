@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "mlir/IR/Verifier.h"
+
 using namespace mlir;
 
 namespace tg {
@@ -444,6 +446,99 @@ Value meanSquaredError(Value predictions, Value targets, const std::string &redu
     return {};
   return inferred<MeanSquaredErrorOp>({predictions, targets},
                                       {attr(*g, "reduction", str(*g, reduction))});
+}
+
+ScanResult scan(const std::vector<Value> &sequences, const std::vector<Value> &inits,
+                const ScanBody &body, const ScanOptions &options) {
+  std::vector<Value> all(sequences);
+  all.insert(all.end(), inits.begin(), inits.end());
+  if (all.empty() || llvm::any_of(all, [](const Value &v) { return !v.valid(); }))
+    return {};
+  auto &g = all.front().graph()->impl();
+  if (!g.checkInputs(all, ScanOp::getOperationName()))
+    return {};
+  auto fail = [&](const std::string &message) {
+    std::string where = g.scopePath();
+    g.fail(absl::InvalidArgumentError(
+        absl::StrCat(where.empty() ? "" : where + ": ", "scan: ", message)));
+    return ScanResult{};
+  };
+  for (size_t i = 0; i < sequences.size(); ++i)
+    if (sequences[i].rank() < 1)
+      return fail(absl::StrCat("sequence #", i, " is ", sequences[i].typeString(),
+                               "; sequences need a leading step axis"));
+
+  // The body is built into a block of its own, then moved into the op.
+  Location loc = g.loc(ScanOp::getOperationName());
+  auto block = std::make_unique<Block>();
+  std::vector<Value> steps, carry;
+  for (const Value &s : sequences) {
+    auto t = llvm::cast<RankedTensorType>(g.unwrap(s).getType());
+    auto step = RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
+    steps.push_back(g.wrap(block->addArgument(step, loc)));
+  }
+  for (const Value &c : inits)
+    carry.push_back(g.wrap(block->addArgument(g.unwrap(c).getType(), loc)));
+  OpBuilder::InsertPoint outside = g.builder->saveInsertionPoint();
+  g.builder->setInsertionPointToEnd(block.get());
+  ScanStep step = body(steps, carry);
+  g.builder->restoreInsertionPoint(outside);
+  if (!g.status.ok())
+    return {};
+  std::vector<Value> yielded(step.carry);
+  yielded.insert(yielded.end(), step.outputs.begin(), step.outputs.end());
+  if (step.carry.size() != inits.size())
+    return fail(absl::StrCat("the body returns ", step.carry.size(), " carried values for ",
+                             inits.size(), " inits"));
+  if (llvm::any_of(yielded, [](const Value &v) { return !v.valid(); }))
+    return fail("the body returned an invalid value");
+  if (!g.checkInputs(yielded, ScanOp::getOperationName()))
+    return {};
+
+  SmallVector<mlir::Value> operands, results;
+  for (const Value &v : yielded)
+    results.push_back(g.unwrap(v));
+  OpBuilder inner(g.ctx.get());
+  inner.setInsertionPointToEnd(block.get());
+  inner.create<YieldOp>(loc, results);
+  SmallVector<Type> types;
+  for (const Value &v : inits)
+    types.push_back(g.unwrap(v).getType());
+  int64_t length = sequences.empty() ? 1 : sequences.front().dim(0);
+  for (const Value &v : step.outputs) {
+    auto t = llvm::cast<RankedTensorType>(g.unwrap(v).getType());
+    SmallVector<int64_t> shape = {length};
+    shape.append(t.getShape().begin(), t.getShape().end());
+    types.push_back(RankedTensorType::get(shape, t.getElementType()));
+  }
+  SmallVector<mlir::Value> seqs, init;
+  for (const Value &v : sequences)
+    seqs.push_back(g.unwrap(v));
+  for (const Value &v : inits)
+    init.push_back(g.unwrap(v));
+  Builder attrs(g.ctx.get());
+  auto op = g.builder->create<ScanOp>(loc, types, seqs, init,
+                                      options.reverse ? attrs.getUnitAttr() : UnitAttr(),
+                                      options.recompute ? attrs.getUnitAttr() : UnitAttr());
+  op.getBody().push_back(block.release());
+  std::string diag;
+  {
+    ScopedDiagnosticHandler handler(g.ctx.get(), [&](Diagnostic &d) {
+      if (diag.empty())
+        diag = d.str();
+      return success();
+    });
+    if (failed(mlir::verify(op))) {
+      op->erase();
+      return fail(diag);
+    }
+  }
+  ScanResult r;
+  for (mlir::Value v : op.getFinals())
+    r.finals.push_back(g.wrap(v));
+  for (mlir::Value v : op.getStacked())
+    r.stacked.push_back(g.wrap(v));
+  return r;
 }
 
 } // namespace ops

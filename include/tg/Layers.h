@@ -164,6 +164,18 @@ public:
     kernelInit_ = std::move(i);
     return *this;
   }
+  /// Builds one graph step per time step instead of a tg.scan (the form
+  /// before the rolled loop; it compiles in time growing with the length).
+  LSTM &unrolled(bool u) {
+    unrolled_ = u;
+    return *this;
+  }
+  /// The gradient recomputes each step's gates from the saved h and c
+  /// instead of saving them (less memory for long windows).
+  LSTM &recompute(bool r) {
+    recompute_ = r;
+    return *this;
+  }
 
   struct Output {
     Value sequence; ///< [B, T, units]: h at every step
@@ -178,6 +190,8 @@ private:
   bool peepholes_ = false;
   double forgetBias_ = 1.0;
   Init kernelInit_ = Init::glorotUniform();
+  bool unrolled_ = false;
+  bool recompute_ = false;
 };
 
 } // namespace layers

@@ -11,6 +11,7 @@
 #include "tg/Graph.h"
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,30 @@ Value slice(Value x, std::vector<int64_t> start, std::vector<int64_t> limit,
             std::vector<int64_t> strides = {});
 Value pad(Value x, std::vector<int64_t> low, std::vector<int64_t> high, double value = 0.0);
 Value gather(Value params, Value indices, int64_t axis = 0);
+
+// Loops.
+/// What a scan body returns for one step: the next carried values (typed
+/// like the inits), then the step's outputs.
+struct ScanStep {
+  std::vector<Value> carry, outputs;
+};
+/// The carried values after the last step, and each output stacked along a
+/// new leading axis of the sequences' length.
+struct ScanResult {
+  std::vector<Value> finals, stacked;
+};
+struct ScanOptions {
+  bool reverse = false;   ///< steps from the last to the first
+  bool recompute = false; ///< the gradient recomputes each step instead of saving it
+};
+using ScanBody =
+    std::function<ScanStep(const std::vector<Value> &steps, const std::vector<Value> &carry)>;
+/// tg.scan (like lax.scan): calls `body` once, with step t of each sequence
+/// ([length, ...] -> [...]) and the carried values, to build a loop body
+/// compiled once whatever the length. Values made inside `body` exist only
+/// there. On error, the result's vectors are empty.
+ScanResult scan(const std::vector<Value> &sequences, const std::vector<Value> &inits,
+                const ScanBody &body, const ScanOptions &options = {});
 Value scatterAdd(Value base, Value indices, Value updates, int64_t axis = 0);
 Value oneHot(Value indices, int64_t depth, DType dtype = DType::f32, double on = 1.0,
              double off = 0.0);

@@ -512,5 +512,16 @@ TEST(GradCheck, CharLstm) {
   checkModel(g, "char_lstm", 5);
 }
 
+TEST(GradCheck, CharLstmRecomputeAndUnrolled) {
+  for (bool unrolled : {false, true}) {
+    Graph g("char_lstm");
+    examples::CharLstmConfig c{/*batch=*/2, /*steps=*/4, /*vocab=*/5, /*hidden=*/3};
+    c.unrolled = unrolled;
+    c.recompute = !unrolled;
+    examples::buildCharLstm(g, c);
+    checkModel(g, "char_lstm", 5);
+  }
+}
+
 } // namespace
 } // namespace tg

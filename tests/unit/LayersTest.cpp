@@ -112,13 +112,16 @@ TEST(Layers, DropoutKeepsAndScales) {
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("rate must be in [0, 1)"));
 }
 
-// One LSTM step with peepholes, against the formulas evaluated by hand.
-TEST(Layers, LstmStepMatchesFormulas) {
+// Two LSTM steps with peepholes, against the formulas evaluated by hand,
+// as a tg.scan and unrolled.
+class LstmForms : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LstmForms, StepsMatchFormulas) {
   const int64_t B = 1, D = 2, H = 1;
   Graph g("lstm");
   Value x = g.data("x", {B, 2, D});
   Value h0 = g.state("h0", {B, H}), c0 = g.state("c0", {B, H});
-  auto out = layers::LSTM(H, "l").peepholes(true)(x, h0, c0);
+  auto out = layers::LSTM(H, "l").peepholes(true).unrolled(GetParam())(x, h0, c0);
   g.output("seq", out.sequence);
   g.output("h", out.h);
   g.output("c", out.c);
@@ -154,7 +157,15 @@ TEST(Layers, LstmStepMatchesFormulas) {
   EXPECT_NEAR(res->at("h").data[0], h, 1e-12);
   EXPECT_NEAR(res->at("c").data[0], c, 1e-12);
   EXPECT_THAT(res->at("seq"), TensorNear(F({1, 2, 1}, hs), 1e-12));
+  // The scan form has one tg.scan and one matmul by U in it; unrolled, one per step.
+  size_t scans = 0, pos = 0;
+  for (std::string text = m->str(); (pos = text.find("tg.scan", pos)) != std::string::npos; ++pos)
+    ++scans;
+  EXPECT_EQ(scans, GetParam() ? 0u : 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Layers, LstmForms, ::testing::Values(false, true),
+                         [](const auto &info) { return info.param ? "Unrolled" : "Scan"; });
 
 TEST(Layers, LstmRejectsWrongRank) {
   Graph g;
