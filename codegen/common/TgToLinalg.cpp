@@ -13,6 +13,7 @@
 #include "ir/Dialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -1004,6 +1005,7 @@ void populateTgToLinalgPatterns(RewritePatternSet &patterns, const LibraryOpFilt
               SelectOp, CastOp, BroadcastToOp, ReshapeOp, TransposeOp, ReduceOp, ArgmaxOp,
               SoftmaxOp, LogSoftmaxOp, SoftmaxCrossEntropyOp, MeanSquaredErrorOp, OneHotOp, SliceOp,
               PadOp, ConcatOp, GatherOp>(patterns, keep);
+  populateScanLoweringPatterns(patterns);
 }
 
 LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
@@ -1023,8 +1025,8 @@ LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
       lowered.insert(*root);
   bool unsupported = false;
   module.walk([&](Operation *op) {
-    if (!llvm::isa<TgDialect>(op->getDialect()) || keepOrCollective(op))
-      return;
+    if (!llvm::isa<TgDialect>(op->getDialect()) || keepOrCollective(op) || llvm::isa<YieldOp>(op))
+      return; // (a tg.yield goes with its tg.scan)
     if (llvm::isa<ParamGradOp>(op)) {
       op->emitError() << "'" << op->getName()
                       << "' must be removed by tg-distribute before lowering";
@@ -1045,7 +1047,8 @@ LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
     return failure();
   ConversionTarget target(*ctx);
   target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
-                         math::MathDialect, scf::SCFDialect, func::FuncDialect>();
+                         bufferization::BufferizationDialect, math::MathDialect, scf::SCFDialect,
+                         func::FuncDialect>();
   target.addDynamicallyLegalDialect<TgDialect>(keepOrCollective);
   return applyPartialConversion(module, target, std::move(patterns));
 }

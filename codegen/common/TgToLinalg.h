@@ -28,6 +28,10 @@ using UnsupportedOpReason = std::function<std::string(mlir::Operation *)>;
 /// Adds the pattern of every tg op; ops for which `keep` holds are left alone.
 void populateTgToLinalgPatterns(mlir::RewritePatternSet &patterns, const LibraryOpFilter &keep);
 
+/// tg.scan -> scf.for over the steps, carried values and stacked outputs
+/// as iter_args (ScanToLoops.cpp); part of populateTgToLinalgPatterns.
+void populateScanLoweringPatterns(mlir::RewritePatternSet &patterns);
+
 /// Lowers every tg op of `module` but the kept ones. Each op that is neither
 /// kept nor has a pattern (or that `reason` rejects) is a located error
 /// naming the op; nothing is rewritten then.

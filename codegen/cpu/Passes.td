@@ -15,7 +15,8 @@ def LowerToLinalg : Pass<"tg-lower-to-linalg", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
 }
 
 def FuseEpilogues : Pass<"tg-fuse-epilogues", "mlir::ModuleOp"> {
