@@ -1,6 +1,7 @@
 //===- models_bench.cpp - compiled train step of the example models -------===//
 //
-// tg-bench-models MODEL [--steps N] [--warmup N], MODEL in mlp|cnn|lstm: the
+// tg-bench-models MODEL [--steps N] [--warmup N] [--window T] [--hidden H]
+// [--unrolled], MODEL in mlp|cnn|lstm: the
 // project's three example models (examples/Models.h) built with the frontend,
 // compiled in process with tg::compile (the tgc pipeline) and trained on one
 // fixed random batch. Prints the median step time; bench/models_torch.py and
@@ -21,7 +22,10 @@
 namespace {
 
 int usage(FILE *f) {
-  std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm [--steps N] [--warmup N]\n");
+  std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm [--steps N] [--warmup N]\n"
+                 "                        [--window T] [--hidden H] [--unrolled]\n"
+                 "  --window T, --hidden H  the LSTM's window and units (default 25, 128)\n"
+                 "  --unrolled              the LSTM unrolled instead of a tg.scan\n");
   return f == stdout ? 0 : 1;
 }
 
@@ -41,12 +45,20 @@ tg::Tensor random(tg::DType dtype, std::vector<int64_t> shape, int classes, std:
 int main(int argc, char **argv) {
   std::string model;
   int steps = 100, warmup = 10;
+  int64_t window = 25, hidden = 128;
+  bool unrolled = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--steps" && i + 1 < argc)
       steps = std::atoi(argv[++i]);
     else if (a == "--warmup" && i + 1 < argc)
       warmup = std::atoi(argv[++i]);
+    else if (a == "--window" && i + 1 < argc)
+      window = std::atoll(argv[++i]);
+    else if (a == "--hidden" && i + 1 < argc)
+      hidden = std::atoll(argv[++i]);
+    else if (a == "--unrolled")
+      unrolled = true;
     else if (a == "--help" || a == "-h")
       return usage(stdout);
     else if (model.empty() && a[0] != '-')
@@ -56,8 +68,9 @@ int main(int argc, char **argv) {
   }
   if (model != "mlp" && model != "cnn" && model != "lstm")
     return usage(stderr);
-  if (steps < 1 || warmup < 0) {
-    std::fprintf(stderr, "tg-bench-models: --steps must be >= 1 and --warmup >= 0\n");
+  if (steps < 1 || warmup < 0 || window < 1 || hidden < 1) {
+    std::fprintf(stderr, "tg-bench-models: --steps, --window and --hidden must be >= 1, "
+                         "--warmup >= 0\n");
     return 1;
   }
 
@@ -78,9 +91,10 @@ int main(int argc, char **argv) {
   } else {
     tg::examples::CharLstmConfig c; // optimizer stays RMSProp(0.1).l2(1e-3)
     c.batch = 32;
-    c.steps = 25;
+    c.steps = window;
     c.vocab = 77;
-    c.hidden = 128;
+    c.hidden = hidden;
+    c.unrolled = unrolled;
     tg::examples::buildCharLstm(g, c);
     inputs.emplace_back("chars", random(tg::DType::i32, {c.batch, c.steps}, int(c.vocab), gen));
     inputs.emplace_back("targets", random(tg::DType::i32, {c.batch, c.steps}, int(c.vocab), gen));
@@ -114,6 +128,9 @@ int main(int argc, char **argv) {
   }
   std::sort(times.begin(), times.end());
   auto loss = exe->get("loss");
+  if (model == "lstm")
+    model += " " + std::to_string(window) + "x" + std::to_string(hidden) +
+             (unrolled ? " unrolled" : "");
   std::printf("tgc %s: compile %.2f s, train step median %.3f ms (p10 %.3f, p90 %.3f) over %d "
               "steps, final loss %.4f\n",
               model.c_str(), compileSec, times[times.size() / 2], times[times.size() / 10],

@@ -1,6 +1,6 @@
 """JAX (XLA:CPU) peer of tg-bench-models: the three example models.
 
-usage: models_jax.py mlp|cnn|lstm [--steps N] [--warmup N]
+usage: models_jax.py mlp|cnn|lstm [--steps N] [--warmup N] [--window T] [--hidden H]
 
 The models and optimizers of examples/Models.cpp in plain JAX (no optax, no
 flax): the whole train step (forward, backward, update) is one jax.jit with the
@@ -74,7 +74,7 @@ def cnn_loss(params, state, batch):
     return xent(dense(params["fc2"], x), y), state
 
 
-V, H = 77, 128
+V, H, T = 77, 128, 25  # the LSTM's vocabulary, units, window (--hidden, --window)
 
 
 def lstm_params(key, n_in):
@@ -163,7 +163,7 @@ def make(model, unroll):
         init, loss_fn = lstm_init, partial(lstm_loss, unroll=unroll)
         opt = rmsprop(0.1, rho=0.95, eps=1e-8, l2=1e-3)
         state = tuple(jnp.zeros((32, H)) for _ in range(4))
-        batch = (jax.random.randint(kx, (32, 25), 0, V), jax.random.randint(ky, (32, 25), 0, V))
+        batch = (jax.random.randint(kx, (32, T), 0, V), jax.random.randint(ky, (32, T), 0, V))
     params = init(key)
     opt_init, opt_update = opt
 
@@ -184,7 +184,11 @@ def main():
     # A rolled scan ran faster here than the full unroll (25, tgc's graph) and
     # compiles in a second rather than 15 s; the peer gets its better variant.
     p.add_argument("--unroll", type=int, default=1, help="lax.scan unroll of the LSTM")
+    p.add_argument("--window", type=int, default=25, help="the LSTM's window")
+    p.add_argument("--hidden", type=int, default=128, help="the LSTM's units")
     a = p.parse_args()
+    global H, T
+    H, T = a.hidden, a.window
     print(f"# jax {jax.__version__}, {jax.devices()[0].platform}", flush=True)
     train_step, carry, batch = make(a.model, a.unroll)
     t0 = time.perf_counter()
@@ -198,7 +202,8 @@ def main():
         if s >= a.warmup:
             times.append((time.perf_counter() - t) * 1e3)
     times.sort()
-    print(f"jax {a.model}: compile {compile_s:.2f} s, train step median {statistics.median(times):.3f} ms "
+    name = f"{a.model} {T}x{H}" if a.model == "lstm" else a.model
+    print(f"jax {name}: compile {compile_s:.2f} s, train step median {statistics.median(times):.3f} ms "
           f"(p10 {times[len(times) // 10]:.3f}, p90 {times[len(times) * 9 // 10]:.3f}) "
           f"over {a.steps} steps, final loss {float(loss):.4f}", flush=True)
 

@@ -1,6 +1,6 @@
 """PyTorch peer of tg-bench-models: the three example models, eager and torch.compile.
 
-usage: models_torch.py mlp|cnn|lstm [--steps N] [--warmup N] [--threads N]
+usage: models_torch.py mlp|cnn|lstm [--steps N] [--warmup N] [--threads N] [--window T] [--hidden H]
 
 The models are written to compute what examples/Models.cpp builds (shapes,
 initializers, optimizer and hyperparameters); one full train step (forward,
@@ -108,7 +108,7 @@ class CharLstm(torch.nn.Module):
         return self.out(s.reshape(-1, s.shape[-1])), (h1, c1, h2, c2)
 
 
-def make(model):
+def make(model, window=25, hidden=128):
     """Returns step(state) -> (loss, state) and the initial state ((): no state)."""
     if model in ("mlp", "cnn"):
         net = Mlp() if model == "mlp" else Cnn()
@@ -125,7 +125,7 @@ def make(model):
             return loss, state
 
         return step, ()
-    B, T, V, H = 32, 25, 77, 128
+    B, T, V, H = 32, window, 77, hidden
     net = CharLstm(V, H)
     chars = torch.randint(0, V, (B, T))
     targets = torch.randint(0, V, (B, T))
@@ -171,12 +171,15 @@ def main():
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--window", type=int, default=25, help="the LSTM's window")
+    p.add_argument("--hidden", type=int, default=128, help="the LSTM's units")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     torch.manual_seed(0)
-    step, state = make(a.model)
-    bench(f"pytorch-eager {a.model}", step, state, a.steps, a.warmup)
+    name = f"{a.model} {a.window}x{a.hidden}" if a.model == "lstm" else a.model
+    step, state = make(a.model, a.window, a.hidden)
+    bench(f"pytorch-eager {name}", step, state, a.steps, a.warmup)
     if a.no_compile:
         return
     if not hasattr(torch, "compile"):
@@ -184,8 +187,8 @@ def main():
         return
     # Fresh model and optimizer, so the compiled run starts from the same point.
     torch.manual_seed(0)
-    step, state = make(a.model)
-    bench(f"torch.compile {a.model}", torch.compile(step), state, a.steps, a.warmup)
+    step, state = make(a.model, a.window, a.hidden)
+    bench(f"torch.compile {name}", torch.compile(step), state, a.steps, a.warmup)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
 # torch.set_num_threads. XLA:CPU has no thread-count flag (the often quoted
 # `intra_op_parallelism_threads` is a TensorFlow option, and XLA_FLAGS ignores
 # it) but sizes its pool from the CPU affinity, so taskset is what pins JAX.
+#
+# The LSTM runs at each WINDOWxUNITS of TG_BENCH_LSTM (default "25x128 50x200";
+# the source document's model is 50x200).
 set -eu
 cd "$(dirname "$0")/.."
 THREADS=${1:-2}
@@ -38,20 +41,28 @@ cell() { # "median ms (peer / tgc)", or "-" when the peer did not run
   if [ -z "$1" ]; then echo "-"; else printf '%s (%.2f)' "$1" "$(echo "$1 / $2" | bc -l)"; fi
 }
 ROWS="" CROWS=""
-for MODEL in mlp cnn lstm; do
+CONFIGS="mlp cnn"
+for L in ${TG_BENCH_LSTM:-25x128 50x200}; do CONFIGS="$CONFIGS lstm:$L"; done
+for CONFIG in $CONFIGS; do
+  MODEL=${CONFIG%%:*}
   if [ "$MODEL" = mlp ]; then N="--steps 300 --warmup 30"; else N="--steps 100 --warmup 10"; fi
-  TG=$($PIN "$BIN" "$MODEL" $N)
+  if [ "$MODEL" = lstm ]; then
+    L=${CONFIG#lstm:}
+    N="$N --window ${L%x*} --hidden ${L#*x}"
+    MODEL="lstm $L"
+  fi
+  TG=$($PIN "$BIN" ${CONFIG%%:*} $N)
   echo "$TG"
   PT="" JX=""
   if [ "$HAVE_TORCH" = 1 ]; then
     # Inductor's on-disk caches off: torch.compile's first step is then a cold
     # compile, as tgc's and JAX's are.
-    PT=$(TORCHINDUCTOR_FORCE_DISABLE_CACHES=1 $PIN "$PY" bench/models_torch.py "$MODEL" $N --threads "$THREADS" 2>>"$LOG") ||
+    PT=$(TORCHINDUCTOR_FORCE_DISABLE_CACHES=1 $PIN "$PY" bench/models_torch.py ${CONFIG%%:*} $N --threads "$THREADS" 2>>"$LOG") ||
       echo "# models_torch.py $MODEL failed; see $LOG"
     echo "$PT"
   fi
   if [ "$HAVE_JAX" = 1 ]; then
-    JX=$($PIN "$PY" bench/models_jax.py "$MODEL" $N 2>>"$LOG") ||
+    JX=$($PIN "$PY" bench/models_jax.py ${CONFIG%%:*} $N 2>>"$LOG") ||
       echo "# models_jax.py $MODEL failed; see $LOG"
     echo "$JX"
   fi
