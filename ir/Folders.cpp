@@ -247,10 +247,112 @@ struct HoistScanInvariants : OpRewritePattern<ScanOp> {
   }
 };
 
+/// A carried sum of per-step matrix products, acc += a_t^T b_t (the weight
+/// gradient of a recurrent cell), is one product over all steps: with a and
+/// b stacked, sum_t a_t^T b_t = A^T B for A = [T*rows, m], B = [T*rows, n].
+/// One large GEMM instead of T small ones of inner size `rows`.
+struct HoistScanMatmulSum : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &rewriter) const override {
+    Block &body = op.getBody().front();
+    auto yield = llvm::cast<YieldOp>(body.getTerminator());
+    size_t nSeq = op.getSequences().size(), nCarry = op.getInits().size();
+    for (size_t k = 0; k < nCarry; ++k) {
+      BlockArgument acc = body.getArgument(unsigned(nSeq + k));
+      if (!acc.hasOneUse())
+        continue;
+      auto add = llvm::dyn_cast<AddOp>(*acc.user_begin());
+      if (!add || !add->hasOneUse() || *add->user_begin() != yield.getOperation() ||
+          yield.getValues()[k] != add.getResult() || add.getType() != acc.getType())
+        continue;
+      Value term = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+      auto mm = term.getDefiningOp<MatmulOp>();
+      if (!mm || !mm->hasOneUse() || !mm.getTransposeLhs() || mm.getTransposeRhs() ||
+          mm.getLhs() == acc || mm.getRhs() == acc)
+        continue;
+      auto at = llvm::cast<RankedTensorType>(mm.getLhs().getType());
+      auto bt = llvm::cast<RankedTensorType>(mm.getRhs().getType());
+      if (at.getRank() != 2 || bt.getRank() != 2)
+        continue;
+      return hoist(op, unsigned(k), add, mm, rewriter);
+    }
+    return failure();
+  }
+
+  LogicalResult hoist(ScanOp op, unsigned k, AddOp add, MatmulOp mm,
+                      PatternRewriter &rewriter) const {
+    Block &body = op.getBody().front();
+    auto yield = llvm::cast<YieldOp>(body.getTerminator());
+    size_t nSeq = op.getSequences().size(), nCarry = op.getInits().size();
+    int64_t length = op.getLength();
+    // Each factor, stacked over the steps: a sequence of the scan, an output
+    // it stacks already, or a new output.
+    SmallVector<Value> newYield(yield.getValues());
+    SmallVector<Type> newTypes(op.getResultTypes());
+    SmallVector<std::pair<Value, int>> stacked; // (sequence, -1) or (nullptr, result index)
+    for (Value f : {mm.getLhs(), mm.getRhs()}) {
+      auto arg = llvm::dyn_cast<BlockArgument>(f);
+      if (arg && arg.getOwner() == &body && arg.getArgNumber() < nSeq) {
+        stacked.push_back({op.getSequences()[arg.getArgNumber()], -1});
+        continue;
+      }
+      auto outputs = ArrayRef<Value>(newYield).drop_front(nCarry);
+      if (auto it = llvm::find(outputs, f); it != outputs.end()) {
+        stacked.push_back({Value(), int(nCarry + size_t(it - outputs.begin()))});
+        continue;
+      }
+      auto t = llvm::cast<RankedTensorType>(f.getType());
+      SmallVector<int64_t> shape = {length};
+      shape.append(t.getShape().begin(), t.getShape().end());
+      stacked.push_back({Value(), int(newYield.size())});
+      newYield.push_back(f);
+      newTypes.push_back(RankedTensorType::get(shape, t.getElementType()));
+    }
+    // Drop the carried sum from the loop.
+    newYield.erase(newYield.begin() + k);
+    newTypes.erase(newTypes.begin() + k);
+    SmallVector<Value> inits(op.getInits());
+    Value init = inits[k];
+    inits.erase(inits.begin() + k);
+    rewriter.setInsertionPoint(yield);
+    rewriter.replaceOpWithNewOp<YieldOp>(yield, newYield);
+    rewriter.eraseOp(add);
+    rewriter.eraseOp(mm);
+    body.eraseArgument(unsigned(nSeq + k));
+
+    rewriter.setInsertionPoint(op);
+    auto loop = rewriter.create<ScanOp>(op.getLoc(), newTypes, op.getSequences(), inits,
+                                        op.getReverseAttr(), op.getRecomputeAttr());
+    rewriter.inlineRegionBefore(op.getBody(), loop.getBody(), loop.getBody().end());
+    // Old result i < k and i > k map to new result i and i - 1.
+    auto newResult = [&](int oldIndex) {
+      return loop.getResult(unsigned(oldIndex > int(k) ? oldIndex - 1 : oldIndex));
+    };
+    SmallVector<Value> flat;
+    for (auto [value, index] : stacked) {
+      Value s = value ? value : newResult(index);
+      auto t = llvm::cast<RankedTensorType>(s.getType());
+      SmallVector<int64_t> shape = {t.getDimSize(0) * t.getDimSize(1)};
+      shape.append(t.getShape().begin() + 2, t.getShape().end());
+      flat.push_back(rewriter.create<ReshapeOp>(
+          op.getLoc(), RankedTensorType::get(shape, t.getElementType()), s));
+    }
+    Value sum = rewriter.create<MatmulOp>(op.getLoc(), init.getType(), flat[0], flat[1],
+                                          rewriter.getBoolAttr(true), rewriter.getBoolAttr(false));
+    Value total = rewriter.create<AddOp>(op.getLoc(), init.getType(), init, sum);
+    SmallVector<Value> results;
+    for (unsigned i = 0; i < op.getNumResults(); ++i)
+      results.push_back(i == k ? total : newResult(int(i)));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
 
 void ScanOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
-  results.add<InlineSingleStepScan, HoistScanInvariants>(ctx);
+  results.add<InlineSingleStepScan, HoistScanInvariants, HoistScanMatmulSum>(ctx);
 }
 
 void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {

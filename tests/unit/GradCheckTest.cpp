@@ -19,6 +19,9 @@ namespace {
 
 using testing::randomTensor;
 
+/// Passes run after tg-autodiff (e.g. ",canonicalize": the scan rewrites).
+std::string afterAutodiff;
+
 /// Largest relative error seen over the whole suite (printed at the end).
 double worstRelativeError = 0;
 int checks = 0;
@@ -34,7 +37,8 @@ GradCheckResult checkGradients(const Module &m, const std::string &fn, const Nam
                                int64_t maxElements = 64) {
   GradCheckResult result;
   std::vector<std::string> warnings;
-  auto withGrad = m.transform(absl::StrCat("tg-autodiff{function=", fn, "}"), &warnings);
+  auto withGrad =
+      m.transform(absl::StrCat("tg-autodiff{function=", fn, "}", afterAutodiff), &warnings);
   EXPECT_TRUE(withGrad.ok()) << withGrad.status();
   if (!withGrad.ok())
     return {1e9, "<autodiff failed>"};
@@ -457,6 +461,14 @@ TEST(GradCheck, UnaryOps) { checkAll(unaryCases()); }
 TEST(GradCheck, BinaryOpsWithBroadcasting) { checkAll(binaryCases()); }
 TEST(GradCheck, LayoutConvPoolDataMovementLosses) { checkAll(otherCases()); }
 TEST(GradCheck, Scans) { checkAll(scanCases()); }
+
+// The same after canonicalization: hoisted invariants, carried matrix
+// product sums turned into one product over the stacked steps.
+TEST(GradCheck, ScansCanonicalized) {
+  afterAutodiff = ",canonicalize,cse";
+  checkAll(scanCases());
+  afterAutodiff.clear();
+}
 
 //===----------------------------------------------------------------------===//
 // Example models

@@ -36,3 +36,28 @@ func.func @invariant(%xs: tensor<4x1x2xf32>, %h: tensor<1x2xf32>, %w: tensor<2x2
   }
   return %r : tensor<1x2xf32>
 }
+
+// -----
+
+// A carried sum of per-step products a_t^T b_t (a weight gradient) becomes
+// one product of the stacked factors after the loop: a is a sequence, b is
+// stacked as a new output.
+// CHECK-LABEL: func.func @matmul_sum
+// CHECK: %[[R:.*]]:2 = tg.scan(%arg0, %arg1) carry() {reverse} : (tensor<5x4x3xf32>, tensor<5x4x2xf32>) -> (tensor<5x4x2xf32>, tensor<5x4x2xf32>)
+// CHECK-NOT: tg.matmul
+// CHECK: tg.yield
+// CHECK: %[[A:.*]] = tg.reshape %arg0 : (tensor<5x4x3xf32>) -> tensor<20x3xf32>
+// CHECK: %[[B:.*]] = tg.reshape %[[R]]#1 : (tensor<5x4x2xf32>) -> tensor<20x2xf32>
+// CHECK: %[[P:.*]] = tg.matmul %[[A]], %[[B]] {transpose_lhs = true} : (tensor<20x3xf32>, tensor<20x2xf32>) -> tensor<3x2xf32>
+// CHECK: %[[S:.*]] = tg.add %arg2, %[[P]]
+// CHECK: return %[[S]], %[[R]]#0
+func.func @matmul_sum(%as: tensor<5x4x3xf32>, %bs: tensor<5x4x2xf32>, %acc0: tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<5x4x2xf32>) {
+  %r:2 = tg.scan (%as, %bs) carry (%acc0) {reverse} : (tensor<5x4x3xf32>, tensor<5x4x2xf32>, tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<5x4x2xf32>) {
+  ^bb0(%a: tensor<4x3xf32>, %b: tensor<4x2xf32>, %acc: tensor<3x2xf32>):
+    %t = tg.tanh %b : tensor<4x2xf32>
+    %p = tg.matmul %a, %t {transpose_lhs = true} : (tensor<4x3xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+    %s = tg.add %acc, %p : (tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
+    tg.yield %s, %b : tensor<3x2xf32>, tensor<4x2xf32>
+  }
+  return %r#0, %r#1 : tensor<3x2xf32>, tensor<5x4x2xf32>
+}
