@@ -14,6 +14,7 @@
 
 #include "dnnl.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -109,7 +110,14 @@ struct Context {
   /// a primitive created on one thread overruns it on another (ranks as
   /// threads, tgc train --emulate-world-size).
   std::vector<uint8_t> scratchpad;
-  std::map<std::string, dnnl::matmul> matmuls;
+  /// A matmul primitive with its memory objects, made once per shape and
+  /// layout key; each call only points them at its buffers (small products
+  /// run at every step of a recurrent loop, so per-call setup counts).
+  struct Matmul {
+    dnnl::matmul primitive;
+    std::unordered_map<int, dnnl::memory> args;
+  };
+  std::unordered_map<std::string, Matmul> matmuls;
   /// Convolution / pooling primitives (and a pooling workspace desc) by key.
   std::map<std::string, dnnl::primitive> primitives;
   std::map<std::string, dnnl::memory::desc> workspaces;
@@ -186,43 +194,56 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
     for (size_t i = 0; i + 1 < rank; ++i)
       vbias->strides[i] = vc.sizes.back();
   }
-  std::ostringstream os;
-  key(os, va);
-  key(os, vb);
-  key(os, vc);
-  if (vbias)
-    key(os, *vbias);
-  os << "act" << activation;
+  // The key: every size and stride, whether there is a bias, the activation.
+  std::string key;
+  auto word = [&](int64_t w) { key.append(reinterpret_cast<const char *>(&w), sizeof w); };
+  for (const View *v : {&va, &vb, &vc, vbias ? &*vbias : nullptr})
+    if (v)
+      for (size_t i = 0; i < rank; ++i) {
+        word(v->sizes[i]);
+        word(v->strides[i]);
+      }
+  word(vbias ? 1 : 0);
+  word(activation);
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
-  using dt = dnnl::memory::data_type;
-  dnnl::memory::desc da(va.sizes, dt::f32, va.strides), db(vb.sizes, dt::f32, vb.strides),
-      dc(vc.sizes, dt::f32, vc.strides);
-  dnnl::memory::desc dbias =
-      vbias ? dnnl::memory::desc(vbias->sizes, dt::f32, vbias->strides) : dnnl::memory::desc();
-  auto it = ctx.matmuls.find(os.str());
+  auto it = ctx.matmuls.find(key);
   if (it == ctx.matmuls.end()) {
     try {
+      using dt = dnnl::memory::data_type;
+      dnnl::memory::desc da(va.sizes, dt::f32, va.strides), db(vb.sizes, dt::f32, vb.strides),
+          dc(vc.sizes, dt::f32, vc.strides);
+      dnnl::memory::desc dbias =
+          vbias ? dnnl::memory::desc(vbias->sizes, dt::f32, vbias->strides) : dnnl::memory::desc();
       auto desc = vbias ? dnnl::matmul::desc(da, db, dbias, dc) : dnnl::matmul::desc(da, db, dc);
       dnnl::matmul::primitive_desc pd(desc, postOps(activation), ctx.engine); // oneDNN 2.x API
-      it = ctx.matmuls.emplace(os.str(), dnnl::matmul(pd)).first;
+      Context::Matmul m{dnnl::matmul(pd), {}};
+      m.args = {{DNNL_ARG_SRC, dnnl::memory(da, ctx.engine, nullptr)},
+                {DNNL_ARG_WEIGHTS, dnnl::memory(db, ctx.engine, nullptr)},
+                {DNNL_ARG_DST, dnnl::memory(dc, ctx.engine, nullptr)}};
+      if (vbias)
+        m.args[DNNL_ARG_BIAS] = dnnl::memory(dbias, ctx.engine, nullptr);
+      it = ctx.matmuls.emplace(std::move(key), std::move(m)).first;
     } catch (const dnnl::error &e) {
       // Shapes were verified at compile time, so this is an internal error;
       // tg_session_run reports it after the entry point returns.
+      std::ostringstream os;
+      for (const View *v : {&va, &vb, &vc})
+        ::key(os, *v);
       tg::setKernelError(std::string("oneDNN matmul ") + os.str() + ": " + e.what());
       return;
     }
   }
   if (prepareOnly)
     return;
-  dnnl::memory ma(da, ctx.engine, va.data), mb(db, ctx.engine, vb.data),
-      mc(dc, ctx.engine, vc.data);
-  std::unordered_map<int, dnnl::memory> args = {
-      {DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}};
+  auto &args = it->second.args;
+  args[DNNL_ARG_SRC].set_data_handle(va.data);
+  args[DNNL_ARG_WEIGHTS].set_data_handle(vb.data);
+  args[DNNL_ARG_DST].set_data_handle(vc.data);
   if (vbias)
-    args[DNNL_ARG_BIAS] = dnnl::memory(dbias, ctx.engine, vbias->data);
-  addScratchpad(ctx, it->second, args);
-  it->second.execute(ctx.stream, args);
+    args[DNNL_ARG_BIAS].set_data_handle(vbias->data);
+  addScratchpad(ctx, it->second.primitive, args);
+  it->second.primitive.execute(ctx.stream, args);
   ctx.stream.wait();
 }
 
@@ -506,8 +527,9 @@ extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, Unrank
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
 }
 
-/// memref.copy between non-contiguous layouts lowers to this call (MLIR's
-/// runner-utils ABI): a strided copy of `elemSize`-byte elements.
+/// memref.copy between non-identity layouts lowers to this call (MLIR's
+/// runner-utils ABI): a strided copy of `elemSize`-byte elements, one memcpy
+/// per run of contiguous trailing dimensions.
 extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef *dst) {
   ProfileScope scope("memrefCopy");
   auto *s = static_cast<char *>(src->descriptor), *d = static_cast<char *>(dst->descriptor);
@@ -524,15 +546,22 @@ extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src, UnrankedMemRef
     total *= sizes[i];
   if (total == 0)
     return;
-  std::vector<int64_t> index(size_t(rank), 0);
-  for (int64_t n = 0; n < total; ++n) {
+  // Trailing dimensions that are contiguous in both go as one block.
+  int64_t inner = 1, dims = rank;
+  while (dims > 0 && sStrides[dims - 1] == inner && dStrides[dims - 1] == inner) {
+    inner *= sizes[dims - 1];
+    --dims;
+  }
+  size_t block = size_t(inner * elemSize);
+  std::vector<int64_t> index(size_t(dims), 0);
+  for (int64_t n = 0; n < total / inner; ++n) {
     int64_t so = 0, dof = 0;
-    for (int64_t i = 0; i < rank; ++i) {
+    for (int64_t i = 0; i < dims; ++i) {
       so += index[size_t(i)] * sStrides[i];
       dof += index[size_t(i)] * dStrides[i];
     }
-    std::memcpy(dp + dof * elemSize, sp + so * elemSize, size_t(elemSize));
-    for (int64_t i = rank - 1; i >= 0; --i) {
+    std::memcpy(dp + dof * elemSize, sp + so * elemSize, block);
+    for (int64_t i = dims - 1; i >= 0; --i) {
       if (++index[size_t(i)] < sizes[i])
         break;
       index[size_t(i)] = 0;
