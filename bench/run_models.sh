@@ -9,8 +9,9 @@
 # `intra_op_parallelism_threads` is a TensorFlow option, and XLA_FLAGS ignores
 # it) but sizes its pool from the CPU affinity, so taskset is what pins JAX.
 #
-# The LSTM runs at each WINDOWxUNITS of TG_BENCH_LSTM (default "25x128 50x200";
-# the source document's model is 50x200).
+# TG_BENCH_MODELS picks models (default "mlp cnn lstm"); the LSTM runs at each
+# WINDOWxUNITS of TG_BENCH_LSTM (default "25x128 50x200"; the source
+# document's model is 50x200).
 set -eu
 cd "$(dirname "$0")/.."
 THREADS=${1:-2}
@@ -41,8 +42,14 @@ cell() { # "median ms (peer / tgc)", or "-" when the peer did not run
   if [ -z "$1" ]; then echo "-"; else printf '%s (%.2f)' "$1" "$(echo "$1 / $2" | bc -l)"; fi
 }
 ROWS="" CROWS=""
-CONFIGS="mlp cnn"
-for L in ${TG_BENCH_LSTM:-25x128 50x200}; do CONFIGS="$CONFIGS lstm:$L"; done
+CONFIGS=""
+for M in ${TG_BENCH_MODELS:-mlp cnn lstm}; do
+  if [ "$M" = lstm ]; then
+    for L in ${TG_BENCH_LSTM:-25x128 50x200}; do CONFIGS="$CONFIGS lstm:$L"; done
+  else
+    CONFIGS="$CONFIGS $M"
+  fi
+done
 for CONFIG in $CONFIGS; do
   MODEL=${CONFIG%%:*}
   if [ "$MODEL" = mlp ]; then N="--steps 300 --warmup 30"; else N="--steps 100 --warmup 10"; fi

@@ -247,6 +247,46 @@ struct HoistScanInvariants : OpRewritePattern<ScanOp> {
   }
 };
 
+/// A product in the body with a transposed operand from outside the loop
+/// (dz U^T in a recurrent cell's gradient) reads that operand transposed at
+/// every step; transposing it once before the loop gives the library a plain
+/// layout, which it multiplies faster.
+struct HoistScanTransposedOperand : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &rewriter) const override {
+    if (op.getLength() < 2)
+      return failure();
+    Region &region = op.getBody();
+    for (Operation &inner : region.front()) {
+      auto mm = llvm::dyn_cast<MatmulOp>(&inner);
+      if (!mm)
+        continue;
+      for (int side = 0; side < 2; ++side) {
+        Value v = side ? mm.getRhs() : mm.getLhs();
+        bool transposed = side ? mm.getTransposeRhs() : mm.getTransposeLhs();
+        auto t = llvm::cast<RankedTensorType>(v.getType());
+        if (!transposed || t.getRank() != 2 || region.isAncestor(v.getParentRegion()))
+          continue;
+        rewriter.setInsertionPoint(op);
+        auto tt = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
+        Value plain =
+            rewriter.create<TransposeOp>(op.getLoc(), tt, v, rewriter.getDenseI64ArrayAttr({1, 0}));
+        rewriter.modifyOpInPlace(mm, [&] {
+          if (side) {
+            mm.getRhsMutable().assign(plain);
+            mm.setTransposeRhs(false);
+          } else {
+            mm.getLhsMutable().assign(plain);
+            mm.setTransposeLhs(false);
+          }
+        });
+        return success();
+      }
+    }
+    return failure();
+  }
+};
+
 /// A carried sum of per-step matrix products, acc += a_t^T b_t (the weight
 /// gradient of a recurrent cell), is one product over all steps: with a and
 /// b stacked, sum_t a_t^T b_t = A^T B for A = [T*rows, m], B = [T*rows, n].
@@ -352,7 +392,8 @@ struct HoistScanMatmulSum : OpRewritePattern<ScanOp> {
 } // namespace
 
 void ScanOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
-  results.add<InlineSingleStepScan, HoistScanInvariants, HoistScanMatmulSum>(ctx);
+  results.add<InlineSingleStepScan, HoistScanInvariants, HoistScanMatmulSum,
+              HoistScanTransposedOperand>(ctx);
 }
 
 void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {

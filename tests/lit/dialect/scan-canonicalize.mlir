@@ -61,3 +61,23 @@ func.func @matmul_sum(%as: tensor<5x4x3xf32>, %bs: tensor<5x4x2xf32>, %acc0: ten
   }
   return %r#0, %r#1 : tensor<3x2xf32>, tensor<5x4x2xf32>
 }
+
+// -----
+
+// A product with a transposed weight from outside the loop (dz U^T) reads
+// the weight transposed once, before the loop.
+// CHECK-LABEL: func.func @transposed_weight
+// CHECK: %[[UT:.*]] = tg.transpose %arg2 {perm = array<i64: 1, 0>} : (tensor<3x4xf32>) -> tensor<4x3xf32>
+// CHECK: tg.scan
+// CHECK: tg.matmul %{{.*}}, %[[UT]] : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+func.func @transposed_weight(%xs: tensor<5x2x3xf32>, %h: tensor<2x3xf32>, %u: tensor<3x4xf32>) -> tensor<2x3xf32> {
+  %r = tg.scan (%xs) carry (%h) : (tensor<5x2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32> {
+  ^bb0(%x: tensor<2x3xf32>, %c: tensor<2x3xf32>):
+    %w = tg.matmul %c, %u : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+    %t = tg.tanh %w : tensor<2x4xf32>
+    %b = tg.matmul %t, %u {transpose_rhs = true} : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
+    %s = tg.add %b, %x : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+    tg.yield %s : tensor<2x3xf32>
+  }
+  return %r : tensor<2x3xf32>
+}
