@@ -16,7 +16,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <sys/stat.h>
+#include <system_error>
 
 namespace tg {
 namespace trainer {
@@ -25,9 +27,19 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
                                                           Position &pos) {
   if (o_.checkpointDir.empty())
     return std::optional<int64_t>();
-  if (!isDir(o_.checkpointDir) && ::mkdir(o_.checkpointDir.c_str(), 0755) != 0)
-    return absl::PermissionDeniedError(absl::StrCat("cannot create checkpoint directory '",
-                                                    o_.checkpointDir, "': ", std::strerror(errno)));
+  // Missing parents are created too (mkdir -p), as `--checkpoint-dir runs/x`
+  // in a fresh directory expects.
+  if (!isDir(o_.checkpointDir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(o_.checkpointDir, ec);
+    if (ec || !isDir(o_.checkpointDir)) {
+      std::string why = ec ? ec.message() : "not a directory";
+      auto error = ec == std::errc::permission_denied ? absl::PermissionDeniedError
+                                                      : absl::FailedPreconditionError;
+      return error(
+          absl::StrCat("cannot create checkpoint directory '", o_.checkpointDir, "': ", why));
+    }
+  }
   std::vector<std::string> existing = listCheckpoints(o_.checkpointDir);
   if (!o_.resume && !existing.empty())
     return absl::AlreadyExistsError(absl::StrCat(

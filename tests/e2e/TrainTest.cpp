@@ -340,6 +340,14 @@ TEST(Train, BadCheckpointsAreErrorsAndNothingIsLost) {
   u.data = {kFashion};
   u.checkpointDir = kText + "/sub";
   EXPECT_THAT(errorOf(u), HasSubstr("cannot create checkpoint directory"));
+
+  // Missing parent directories are created (as `mkdir -p`).
+  tg::TrainOptions nested = quiet(mlpArtifact());
+  nested.data = {kFashion};
+  nested.steps = 2;
+  nested.checkpointDir = dir + "/runs/nested";
+  EXPECT_EQ(errorOf(nested), "(no error)");
+  EXPECT_FALSE(tg::listCheckpoints(nested.checkpointDir).empty());
 }
 
 } // namespace
