@@ -17,12 +17,17 @@ static void usage(std::FILE *out) {
                     "  --steps N    char-lstm: characters per window (default 50)\n"
                     "  --vocab N    char-lstm: vocabulary size (default 77)\n"
                     "  --hidden N   char-lstm: units per LSTM layer (default 200)\n"
+                    "  --unrolled   char-lstm: one graph step per character instead of a\n"
+                    "               tg.scan (compiles in time growing with --steps)\n"
+                    "  --recompute  char-lstm: the gradient recomputes each step's gates\n"
+                    "               instead of saving them (less memory)\n"
                     "  -h, --help   this text\n");
 }
 
 int main(int argc, char **argv) {
   std::string model, out;
   int64_t batch = 0, steps = 0, vocab = 0, hidden = 0;
+  bool unrolled = false, recompute = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto number = [&](int64_t &dst) {
@@ -56,6 +61,10 @@ int main(int argc, char **argv) {
       number(vocab);
     } else if (a == "--hidden") {
       number(hidden);
+    } else if (a == "--unrolled") {
+      unrolled = true;
+    } else if (a == "--recompute") {
+      recompute = true;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "tg-example: unknown option '%s' (see --help)\n", a.c_str());
       return 2;
@@ -95,6 +104,8 @@ int main(int argc, char **argv) {
       c.vocab = vocab;
     if (hidden)
       c.hidden = hidden;
+    c.unrolled = unrolled;
+    c.recompute = recompute;
     tg::examples::buildCharLstm(g, c);
   } else {
     std::fprintf(stderr, "tg-example: unknown model '%s' (fashion-mlp, fashion-cnn, char-lstm)\n",
