@@ -330,6 +330,37 @@ std::vector<OpCase> opCases() {
        {{"tensor<i64>", 0, 1000000}},
        "%y = tg.random_normal %a {mean = 1.0, stddev = 0.5} : (tensor<i64>) -> tensor<64xf32>",
        t("64")});
+  // Loops: an RNN step with a library matmul in the body, forward and
+  // reverse; a scan in a scan.
+  for (std::string attrs : {"", "{reverse}"})
+    c.push_back(
+        {"scan " + attrs,
+         {{t("5x4x3")}, {t("4x3")}, {t("3x3"), -0.5, 0.5}},
+         "%h, %hs = tg.scan (%a) carry (%b) " + attrs +
+             " : (tensor<5x4x3xf32>, tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<5x4x3xf32>) {\n"
+             "  ^bb0(%x: tensor<4x3xf32>, %p: tensor<4x3xf32>):\n"
+             "    %m = tg.matmul %p, %c : (tensor<4x3xf32>, tensor<3x3xf32>) -> tensor<4x3xf32>\n"
+             "    %z = tg.add %m, %x : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>\n"
+             "    %n = tg.tanh %z : tensor<4x3xf32>\n"
+             "    tg.yield %n, %n : tensor<4x3xf32>, tensor<4x3xf32>\n  }\n"
+             "  %y = tg.add %hs, %h : (tensor<5x4x3xf32>, tensor<4x3xf32>) -> tensor<5x4x3xf32>",
+         t("5x4x3")});
+  c.push_back(
+      {"scan nested",
+       {{t("3x2x4")}, {t("4")}},
+       "%h, %hs = tg.scan (%a) carry (%b) : (tensor<3x2x4xf32>, tensor<4xf32>) -> "
+       "(tensor<4xf32>, tensor<3x4xf32>) {\n"
+       "  ^bb0(%x: tensor<2x4xf32>, %p: tensor<4xf32>):\n"
+       "    %g, %gs = tg.scan (%x) carry (%p) : (tensor<2x4xf32>, tensor<4xf32>) -> "
+       "(tensor<4xf32>, tensor<2x4xf32>) {\n"
+       "    ^bb0(%r: tensor<4xf32>, %q: tensor<4xf32>):\n"
+       "      %s = tg.mul %q, %r : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n"
+       "      %t = tg.sin %s : tensor<4xf32>\n"
+       "      tg.yield %t, %t : tensor<4xf32>, tensor<4xf32>\n    }\n"
+       "    %gp = tg.add %g, %p : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n"
+       "    tg.yield %gp, %gp : tensor<4xf32>, tensor<4xf32>\n  }\n"
+       "  %y = tg.add %hs, %h : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>",
+       t("3x4")});
   c.push_back({"constant",
                {{t("3")}},
                "%k = tg.constant dense<[1.5, -2.0, 4.0]> : tensor<3xf32>\n"
