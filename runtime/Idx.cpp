@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <zlib.h>
@@ -120,25 +121,35 @@ absl::StatusOr<IdxArray> readIdx(const std::string &path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": truncated IDX header: ", rank,
                                                    " dimensions need ", dimBytes.size(),
                                                    " bytes at offset 4, got ", *got));
+  // The size, overflow-checked against a cap far beyond any dataset (a
+  // corrupt header must not wrap around).
+  const int64_t kMaxBytes = int64_t(1) << 36;
   int64_t total = sizeOfType(a.typeCode);
   for (int d = 0; d < rank; ++d) {
     const uint8_t *p = dimBytes.data() + 4 * d;
     int64_t dim = (int64_t(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
     a.dims.push_back(dim);
+    if (dim != 0 && total > kMaxBytes / dim)
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": IDX dimensions are implausibly large (dimension ", d, " = ", dim,
+                       " at byte offset ", 4 + 4 * d, " makes more than ", kMaxBytes, " bytes)"));
     total *= dim;
-    if (total > (int64_t(1) << 36))
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": IDX dimensions are implausibly large (", "dimension ", d, " = ", dim, ")"));
   }
-  a.bytes.resize(size_t(total));
-  got = readFully(f.get(), a.bytes.data(), total, path);
-  if (!got.ok())
-    return got.status();
-  int64_t dataOffset = 4 + 4 * int64_t(rank);
-  if (*got < total)
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": truncated IDX data: the header promises ", total, " bytes from offset ",
-        dataOffset, ", the file ends after ", *got, " (at offset ", dataOffset + *got, ")"));
+  // Read in growing chunks: memory follows what the file really holds, not
+  // what its header claims (a tiny file claiming gigabytes fails fast).
+  int64_t dataOffset = 4 + 4 * int64_t(rank), done = 0;
+  while (done < total) {
+    int64_t chunk = std::min<int64_t>(total - done, std::clamp<int64_t>(done, 1 << 20, 64 << 20));
+    a.bytes.resize(size_t(done + chunk));
+    got = readFully(f.get(), a.bytes.data() + done, chunk, path);
+    if (!got.ok())
+      return got.status();
+    done += *got;
+    if (*got < chunk)
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": truncated IDX data: the header promises ", total, " bytes from offset ",
+          dataOffset, ", the file ends after ", done, " (at offset ", dataOffset + done, ")"));
+  }
   uint8_t extra;
   got = readFully(f.get(), &extra, 1, path);
   if (!got.ok())

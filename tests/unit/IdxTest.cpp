@@ -4,8 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sys/resource.h>
 #include <zlib.h>
 
 using ::testing::HasSubstr;
@@ -86,6 +88,35 @@ TEST(Idx, MalformedFilesGiveClearErrors) {
   EXPECT_THAT(errorOf(writeFile(
                   "huge", {0, 0, 8, 2, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF}, false)),
               HasSubstr("implausibly large"));
+  // A product that would overflow int64 is caught before it wraps around.
+  EXPECT_THAT(errorOf(writeFile("wrap",
+                                {0, 0, 0x0E, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                 0xFF, 0xFF, 0xFF, 0xFF},
+                                false)),
+              HasSubstr("implausibly large"));
+}
+
+// An 80-byte file whose header claims 0xffffffff x 3 bytes (12.9 GB) is
+// rejected at once, holding only what the file has: the reader grows its
+// buffer with the data instead of allocating what the header promises.
+TEST(Idx, ATinyFileClaimingGigabytesFailsFastInLittleMemory) {
+  std::vector<uint8_t> bytes = {0, 0, 8, 2, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 3};
+  bytes.resize(80, 7);
+  for (bool gzip : {false, true}) {
+    std::string path = writeFile(gzip ? "claims.gz" : "claims", bytes, gzip);
+    struct rusage before {};
+    getrusage(RUSAGE_SELF, &before);
+    auto start = std::chrono::steady_clock::now();
+    std::string error = errorOf(path);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    struct rusage after {};
+    getrusage(RUSAGE_SELF, &after);
+    EXPECT_THAT(error, HasSubstr("the file ends after 68 (at offset 80)"));
+    EXPECT_LT(seconds, 1.0);
+    // ru_maxrss is in KiB: the peak grew by at most a few MB.
+    EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 8 * 1024) << (gzip ? "gzip" : "raw");
+  }
 }
 
 } // namespace
