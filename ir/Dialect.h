@@ -16,6 +16,26 @@
 #include "ir/TgDialect.h.inc"
 #include "ir/TgInterfaces.h.inc"
 
+namespace tg {
+
+/// The most bytes one tensor of a tg op may hold (1 TiB): beyond any machine
+/// this compiler targets, and far below where element counts overflow.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 40;
+
+/// Checks every ranked tensor operand and result of `op` against
+/// kMaxTensorBytes, with overflow-checked element counts; the error names the
+/// operand or result and its type.
+mlir::LogicalResult verifyTensorSizes(mlir::Operation *op);
+
+/// Every tg op's sizes are checked (Tg_Op adds this trait).
+template <typename ConcreteType>
+class BoundedTensors : public mlir::OpTrait::TraitBase<ConcreteType, BoundedTensors> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) { return verifyTensorSizes(op); }
+};
+
+} // namespace tg
+
 #define GET_TYPEDEF_CLASSES
 #include "ir/TgTypes.h.inc"
 

@@ -14,6 +14,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
@@ -615,6 +616,36 @@ LogicalResult AllreduceWaitOp::verify() {
   if (start->getBlock() != (*this)->getBlock() || !start->isBeforeInBlock(*this))
     return emitOpError() << "must follow its tg.allreduce_start (id " << start.getId()
                          << ") in the same block";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor sizes
+//===----------------------------------------------------------------------===//
+
+LogicalResult verifyTensorSizes(Operation *op) {
+  auto check = [&](Type type, StringRef what, unsigned index) -> LogicalResult {
+    auto t = llvm::dyn_cast<RankedTensorType>(type);
+    if (!t || !t.hasStaticShape())
+      return success();
+    unsigned bits = t.getElementType().isIntOrFloat() ? t.getElementTypeBitWidth() : 8;
+    int64_t bytes = std::max<int64_t>(1, bits / 8);
+    for (int64_t d : t.getShape())
+      if (d != 0 && llvm::MulOverflow(bytes, d, bytes))
+        return op->emitOpError() << what << " #" << index << " " << type
+                                 << " has more elements than a 64-bit count holds";
+    if (bytes > kMaxTensorBytes)
+      return op->emitOpError() << what << " #" << index << " " << type << " needs " << bytes
+                               << " bytes, over the limit of " << kMaxTensorBytes
+                               << " bytes (1 TiB) per tensor";
+    return success();
+  };
+  for (auto [i, v] : llvm::enumerate(op->getOperands()))
+    if (failed(check(v.getType(), "operand", unsigned(i))))
+      return failure();
+  for (auto [i, v] : llvm::enumerate(op->getResults()))
+    if (failed(check(v.getType(), "result", unsigned(i))))
+      return failure();
   return success();
 }
 

@@ -63,8 +63,12 @@ def Tg_TokenType : TypeDef<Tg_Dialect, "Token"> {
   }];
 }
 
+// Every tg op's tensors are checked against a size limit, with element counts
+// computed without overflow (ir/Dialect.h, verifyTensorSizes).
+def Tg_BoundedTensors : NativeOpTrait<"BoundedTensors"> { let cppNamespace = "::tg"; }
+
 class Tg_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Tg_Dialect, mnemonic, traits>;
+    : Op<Tg_Dialect, mnemonic, !listconcat(traits, [Tg_BoundedTensors])>;
 
 // Element types. f32 is the working type; f16/bf16 are accepted where cheap,
 // f64 for gradient checks; i32/i64 index; i1 masks.

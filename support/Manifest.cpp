@@ -199,6 +199,15 @@ public:
         return error(where, absl::StrCat("'", b.name, "' has a bad dimension ", d.dump()));
       b.shape.push_back(d.get<int64_t>());
     }
+    // Sizes are computed without overflow and bounded (1 TiB per buffer, as
+    // the compiler's verifier): a crafted manifest cannot make the runtime
+    // allocate a wrapped-around size.
+    int64_t bytes = int64_t(dtypeSize(b.dtype));
+    for (int64_t d : b.shape)
+      if (d != 0 && (__builtin_mul_overflow(bytes, d, &bytes) || bytes > (int64_t(1) << 40)))
+        return error(where, absl::StrCat("'", b.name, "' of shape ", shapeToString(b.shape),
+                                         " needs more than 1 TiB (", int64_t(1) << 40,
+                                         " bytes), the per-buffer limit"));
     if (j.contains("role")) {
       std::optional<Role> role =
           j["role"].is_string() ? parseRole(j["role"].get<std::string>()) : std::nullopt;

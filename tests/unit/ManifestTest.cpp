@@ -95,6 +95,11 @@ TEST(Manifest, EveryBadFieldIsNamed) {
   EXPECT_THAT(errorAfter("\"symbol\": \"tgrt_matmul_f32\"", "\"symbol\": 3"),
               HasSubstr("kernels: missing string 'symbol'"));
   EXPECT_THAT(errorAfter("\"entries\"", "\"entrees\""), HasSubstr("entries: missing"));
+  // Buffer sizes: overflow-checked and bounded, named with the shape.
+  EXPECT_THAT(errorAfter("\"shape\": [", "\"shape\": [4611686018427387904,"),
+              HasSubstr("'w' of shape [4611686018427387904, 3, 2] needs more than 1 TiB"));
+  EXPECT_THAT(errorAfter("\"shape\": [", "\"shape\": [1000000, 1000000,"),
+              HasSubstr("'w' of shape [1000000, 1000000, 3, 2] needs more than 1 TiB"));
   auto garbage = parseManifest("{not json", "x.tgx");
   ASSERT_FALSE(garbage.ok());
   EXPECT_THAT(std::string(garbage.status().message()), HasSubstr("x.tgx: manifest: top level"));
