@@ -61,12 +61,19 @@ struct Buffer {
   size_t bytes = 0;
   std::unique_ptr<uint8_t, AlignedFree> data;
 
-  static Buffer allocate(const BufferSpec &spec) {
+  /// A zeroed buffer for `spec`; an allocation failure is an error naming
+  /// the buffer, its shape and size (sizes were bounded when the manifest
+  /// was read, so the product does not overflow).
+  static absl::StatusOr<Buffer> allocate(const BufferSpec &spec) {
     Buffer b;
     b.spec = spec;
     b.bytes = spec.byteSize();
     size_t rounded = ((b.bytes + 63) / 64) * 64;
     b.data.reset(static_cast<uint8_t *>(std::aligned_alloc(64, rounded ? rounded : 64)));
+    if (!b.data)
+      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate buffer '", spec.name, "' (",
+                                                       spec.typeString(), ", ", b.bytes,
+                                                       " bytes): out of memory"));
     std::memset(b.data.get(), 0, rounded ? rounded : 64);
     return b;
   }
@@ -249,7 +256,10 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
                                    "' disagrees in shape or dtype with another entry point"));
         continue;
       }
-      Buffer b = Buffer::allocate(spec);
+      absl::StatusOr<Buffer> allocated = Buffer::allocate(spec);
+      if (!allocated.ok())
+        return fail(allocated.status());
+      Buffer b = std::move(*allocated);
       if (spec.init) {
         auto values = initialValues(*spec.init, spec.shape, seed, spec.name);
         if (!values.ok())
@@ -362,8 +372,12 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
       continue;
     auto it = session->results.find(r.name);
     if (it == session->results.end() || it->second.spec.shape != r.shape ||
-        it->second.spec.dtype != r.dtype)
-      it = session->results.insert_or_assign(r.name, Buffer::allocate(r)).first;
+        it->second.spec.dtype != r.dtype) {
+      absl::StatusOr<Buffer> allocated = Buffer::allocate(r);
+      if (!allocated.ok())
+        return fail(allocated.status());
+      it = session->results.insert_or_assign(r.name, std::move(*allocated)).first;
+    }
     descs.push_back(descriptor(it->second));
   }
   std::vector<void *> ptrs;

@@ -20,3 +20,11 @@ if shutil.which("dot"):
     config.available_features.add("graphviz")
 if shutil.which("rsvg-convert"):
     config.available_features.add("rsvg")
+# The kernel refuses one allocation larger than memory + swap (overcommit
+# heuristic or strict): the out-of-memory test needs that, not a later OOM kill.
+try:
+    with open("/proc/sys/vm/overcommit_memory") as f:
+        if f.read().strip() in ("0", "2"):
+            config.available_features.add("overcommit-checked")
+except OSError:
+    pass
