@@ -80,9 +80,16 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path) {
     if (d < 0 || (end && *end && *end != ' '))
       return bad(path, absl::StrCat("bad dimension '", item, "' in the shape"));
     a.shape.push_back(d);
-    count *= size_t(d);
+    // Overflow-checked: a shape whose product wraps around could otherwise
+    // match a short file.
+    if (__builtin_mul_overflow(count, size_t(d), &count) || count > (size_t(1) << 40))
+      return bad(path, absl::StrCat("shape [", item,
+                                    "...] in the header is implausibly large "
+                                    "(more than 2^40 elements)"));
   }
-  size_t offset = headerStart + headerLen, need = count * info->size;
+  size_t offset = headerStart + headerLen, need = 0;
+  if (__builtin_mul_overflow(count, size_t(info->size), &need))
+    return bad(path, "the header's shape needs more bytes than a 64-bit size holds");
   if (data.size() - offset != need)
     return bad(path, absl::StrCat("shape [", absl::StrJoin(a.shape, ", "), "] of ", a.dtype,
                                   " needs ", need, " data bytes after offset ", offset,

@@ -102,6 +102,12 @@ TEST(Data, MalformedFilesAreErrors) {
   auto t = readArray(temp("trunc.npy"));
   ASSERT_FALSE(t.ok());
   EXPECT_THAT(errorOf(t.status()), HasSubstr("trunc.npy"));
+  // A header whose shape product wraps around to the (empty) data's size.
+  tg::NpyArray wrap{"f32", {int64_t(1) << 62, 4}, {}};
+  ASSERT_TRUE(tg::writeNpy(temp("wrap.npy"), wrap).ok());
+  auto w = readArray(temp("wrap.npy"));
+  ASSERT_FALSE(w.ok());
+  EXPECT_THAT(errorOf(w.status()), HasSubstr("implausibly large"));
   // Columns of different lengths.
   auto x = makeColumn(Array{"x", "npy", {4, 1}, {0, 1, 2, 3}}, {"x", "f32", {2, 1}});
   auto y = makeColumn(Array{"y", "npy", {3}, {0, 1, 2}}, {"y", "i32", {2}});
