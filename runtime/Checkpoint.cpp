@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -267,8 +269,14 @@ void pruneCheckpoints(const std::string &dir, int keep) {
     std::vector<std::string> stale;
     while (dirent *e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n.rfind(".ckpt-", 0) == 0 && n.find(".tmp-") != std::string::npos &&
-          n.find(absl::StrCat(".tmp-", getpid())) == std::string::npos)
+      size_t at = n.rfind(".tmp-");
+      if (n.rfind(".ckpt-", 0) != 0 || at == std::string::npos)
+        continue;
+      // Only a writer that is gone leaves a stale file: another live
+      // process may be writing its temp file right now.
+      long pid = std::strtol(n.c_str() + at + 5, nullptr, 10);
+      bool gone = pid > 0 && pid != long(getpid()) && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH;
+      if (gone)
         stale.push_back(dir + "/" + n);
     }
     ::closedir(d);

@@ -10,18 +10,27 @@
 #include "runtime/Checkpoint.h"
 #include "runtime/TrainInternal.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace tg {
 namespace trainer {
+
+Checkpointer::~Checkpointer() {
+  if (lockFd_ >= 0)
+    ::close(lockFd_); // releases the flock
+}
 
 absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, int64_t perEpoch,
                                                           Position &pos) {
@@ -39,6 +48,32 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
       return error(
           absl::StrCat("cannot create checkpoint directory '", o_.checkpointDir, "': ", why));
     }
+  }
+  // One writer per directory: an exclusive flock on .lock, held until this
+  // run ends (the kernel drops it if the process dies). The holder's pid is
+  // in the file, for the error.
+  std::string lockPath = o_.checkpointDir + "/.lock";
+  lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lockFd_ < 0)
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot open the lock file '", lockPath, "': ", std::strerror(errno)));
+  if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char holder[32] = {};
+    ssize_t n = ::pread(lockFd_, holder, sizeof holder - 1, 0);
+    std::string who = n > 0 ? absl::StrCat(" (pid ", absl::StripAsciiWhitespace(holder), ")") : "";
+    ::close(lockFd_);
+    lockFd_ = -1;
+    if (err == EWOULDBLOCK)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "checkpoint directory '", o_.checkpointDir, "' is in use by another tgc train", who,
+          "; wait for it to finish or choose another --checkpoint-dir"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot lock '", lockPath, "': ", std::strerror(err)));
+  }
+  std::string pid = absl::StrCat(::getpid(), "\n");
+  if (::ftruncate(lockFd_, 0) != 0 || ::pwrite(lockFd_, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only for the message of a second run; the lock holds.
   }
   std::vector<std::string> existing = listCheckpoints(o_.checkpointDir);
   if (!o_.resume && !existing.empty())

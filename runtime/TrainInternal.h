@@ -176,9 +176,14 @@ public:
   Checkpointer(const TrainOptions &o, std::string artifactHash,
                std::vector<const BufferSpec *> saved, const LoadedData &data, const Schedule &s)
       : o_(o), hash_(std::move(artifactHash)), saved_(std::move(saved)), data_(data), s_(s) {}
+  ~Checkpointer();
+  Checkpointer(const Checkpointer &) = delete;
+  Checkpointer &operator=(const Checkpointer &) = delete;
 
-  /// Creates --checkpoint-dir; with --resume restores its newest checkpoint
-  /// into `session` and `pos`. Returns the step resumed at, if any.
+  /// Creates --checkpoint-dir and takes its lock (one writer per directory:
+  /// a second run on it is an error naming the holder); with --resume
+  /// restores its newest checkpoint into `session` and `pos`. Returns the
+  /// step resumed at, if any.
   absl::StatusOr<std::optional<int64_t>> open(rt::Session &session, int64_t perEpoch,
                                               Position &pos);
   /// Writes a checkpoint of `session` at `pos`, with `ranks` (the other
@@ -203,6 +208,7 @@ private:
   const Schedule &s_;
   std::vector<NamedTensor> rankState_;
   int restoredWorld_ = 1;
+  int lockFd_ = -1; ///< the directory's .lock, flock'ed while training
 };
 
 //===----------------------------------------------------------------------===//

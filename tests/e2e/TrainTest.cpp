@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -340,6 +342,30 @@ TEST(Train, BadCheckpointsAreErrorsAndNothingIsLost) {
   u.data = {kFashion};
   u.checkpointDir = kText + "/sub";
   EXPECT_THAT(errorOf(u), HasSubstr("cannot create checkpoint directory"));
+
+  // One writer per directory: while another process holds its lock, a run
+  // is refused with the holder's pid; once released, it proceeds. A temp file
+  // of a live writer is left alone, one of a dead writer is cleaned up.
+  std::string shared = freshDir("shared");
+  ::mkdir(shared.c_str(), 0755);
+  int fd = ::open((shared + "/.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ASSERT_EQ(::write(fd, "4242\n", 5), 5);
+  tg::TrainOptions second = quiet(mlpArtifact());
+  second.data = {kFashion};
+  second.steps = 2;
+  second.checkpointDir = shared;
+  EXPECT_THAT(errorOf(second),
+              HasSubstr("'" + shared + "' is in use by another tgc train (pid 4242)"));
+  ::close(fd); // releases the lock
+  std::string live = shared + "/.ckpt-0000000009.safetensors.tmp-" + std::to_string(getppid());
+  std::string dead = shared + "/.ckpt-0000000009.safetensors.tmp-999999999";
+  std::ofstream(live) << "partial";
+  std::ofstream(dead) << "partial";
+  EXPECT_EQ(errorOf(second), "(no error)");
+  EXPECT_TRUE(std::ifstream(live).good()) << "a live writer's temp file was removed";
+  EXPECT_FALSE(std::ifstream(dead).good()) << "a dead writer's temp file was kept";
 
   // Missing parent directories are created (as `mkdir -p`).
   tg::TrainOptions nested = quiet(mlpArtifact());
