@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <limits>
+#include <new>
 
 using namespace mlir;
 
@@ -235,7 +236,19 @@ absl::Status Interpreter::eval(Operation *op) {
     return scan(loop);
   if (op->getNumResults() != 1)
     return error(op, "the interpreter does not support this op");
-  absl::StatusOr<Tensor> r = evalOp(op);
+  // The interpreter holds every element as a double: a result the machine
+  // cannot hold is an error naming the op and its type, not an abort.
+  absl::StatusOr<Tensor> r = absl::UnknownError("");
+  try {
+    r = evalOp(op);
+  } catch (const std::bad_alloc &) {
+    std::string type;
+    llvm::raw_string_ostream os(type);
+    os << op->getResult(0).getType();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        locStr(op->getLoc()), ": '", op->getName().getStringRef().str(),
+        "': out of memory for its result ", type, " (the interpreter holds 8 bytes an element)"));
+  }
   if (!r.ok())
     return r.status();
   finish(*r);

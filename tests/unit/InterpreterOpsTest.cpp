@@ -8,6 +8,7 @@
 #include "TestUtil.h"
 
 #include <cmath>
+#include <fstream>
 
 using namespace tg;
 using namespace tg::testing;
@@ -491,6 +492,29 @@ TEST(InterpreterOps, ScanWithoutSequencesAndNested) {
   auto out = interpret(*m, "f", {F({2, 3}, {1, 2, 3, 10, 20, 30})});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_THAT((*out)[0], TensorNear(F({3}, {11, 22, 33}), 0));
+}
+
+// A result the machine cannot hold (400 GB of f32, 800 GB as the
+// interpreter's doubles) is an error naming the op and its type.
+TEST(InterpreterOps, AResultTooLargeForMemoryIsAnError) {
+  std::ifstream policy("/proc/sys/vm/overcommit_memory");
+  std::string mode;
+  policy >> mode;
+  if (mode != "0" && mode != "2")
+    GTEST_SKIP() << "the kernel does not refuse oversized allocations (overcommit_memory=" << mode
+                 << ")";
+  auto m = Module::parse(R"(
+    func.func @f(%x: tensor<f32> {tg.name = "x", tg.role = "data"}) -> (tensor<100000000000xf32> {tg.name = "y"}) {
+      %y = tg.broadcast_to %x : (tensor<f32>) -> tensor<100000000000xf32>
+      return %y : tensor<100000000000xf32>
+    })");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto out = interpret(*m, "f", {F({}, {1})});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(
+      std::string(out.status().message()),
+      HasSubstr("'tg.broadcast_to': out of memory for its result tensor<100000000000xf32>"));
 }
 
 } // namespace
