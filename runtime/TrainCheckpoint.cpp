@@ -11,6 +11,7 @@
 #include "runtime/TrainInternal.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -123,9 +124,20 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
     auto it = ck->metadata.find(k);
     return it == ck->metadata.end() ? std::string() : it->second;
   };
-  if (meta("format") != "tgc-checkpoint/1")
+  // "tgc-checkpoint/<version>": a newer version is a clear precondition
+  // error (nothing in the directory is touched), anything else is not ours.
+  std::string format = meta("format");
+  constexpr std::string_view kFormat = "tgc-checkpoint/";
+  int64_t version = 0;
+  if (format.rfind(kFormat, 0) != 0 || !absl::SimpleAtoi(format.substr(kFormat.size()), &version))
     return absl::InvalidArgumentError(absl::StrCat(
-        "'", path, "' is not a tgc training checkpoint (metadata format '", meta("format"), "')"));
+        "'", path, "' is not a tgc training checkpoint (metadata format '", format, "')"));
+  if (version != 1)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", path, "' has checkpoint format version ", version,
+        version > 1 ? " (written by a newer tgc)" : "",
+        "; this tgc reads version 1. Resume it with the tgc that wrote it, or train into "
+        "another --checkpoint-dir (the directory is left as it is)"));
   if (meta("artifact_hash") != hash_)
     return absl::FailedPreconditionError(
         absl::StrCat("'", path, "' was written by another artifact (hash ", meta("artifact_hash"),

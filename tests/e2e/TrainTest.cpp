@@ -324,6 +324,28 @@ TEST(Train, BadCheckpointsAreErrorsAndNothingIsLost) {
   other.resume = true;
   EXPECT_THAT(errorOf(other), HasSubstr("was written by another artifact"));
 
+  // A checkpoint directory written by a newer tgc (format version 2) is
+  // refused by name and left alone.
+  {
+    std::string newer = freshDir("newer-ckpt");
+    ::mkdir(newer.c_str(), 0755);
+    std::string from = tg::listCheckpoints(dir).back();
+    auto ck = tg::readSafetensors(from);
+    ASSERT_TRUE(ck.ok()) << ck.status();
+    ck->metadata["format"] = "tgc-checkpoint/2";
+    std::string path = newer + "/" + from.substr(from.rfind('/') + 1);
+    ASSERT_TRUE(tg::writeSafetensors(path, *ck).ok());
+    std::ifstream before(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(before)), {});
+    tg::TrainOptions n = o;
+    n.checkpointDir = newer;
+    n.resume = true;
+    EXPECT_THAT(errorOf(n), HasSubstr("has checkpoint format version 2 (written by a newer tgc)"));
+    std::ifstream after(path, std::ios::binary);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(after)), {}), bytes);
+    EXPECT_EQ(tg::listCheckpoints(newer).size(), 1u);
+  }
+
   // A truncated newest checkpoint is named in the error; the others stay.
   std::string newest = tg::listCheckpoints(dir).back();
   std::ifstream in(newest, std::ios::binary);
