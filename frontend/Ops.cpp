@@ -473,9 +473,7 @@ ScanResult scan(const std::vector<Value> &sequences, const std::vector<Value> &i
   auto block = std::make_unique<Block>();
   std::vector<Value> steps, carry;
   for (const Value &s : sequences) {
-    auto t = llvm::cast<RankedTensorType>(g.unwrap(s).getType());
-    auto step = RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
-    steps.push_back(g.wrap(block->addArgument(step, loc)));
+    steps.push_back(g.wrap(block->addArgument(ScanOp::stepType(g.unwrap(s).getType()), loc)));
   }
   for (const Value &c : inits)
     carry.push_back(g.wrap(block->addArgument(g.unwrap(c).getType(), loc)));
@@ -505,12 +503,8 @@ ScanResult scan(const std::vector<Value> &sequences, const std::vector<Value> &i
   for (const Value &v : inits)
     types.push_back(g.unwrap(v).getType());
   int64_t length = sequences.empty() ? 1 : sequences.front().dim(0);
-  for (const Value &v : step.outputs) {
-    auto t = llvm::cast<RankedTensorType>(g.unwrap(v).getType());
-    SmallVector<int64_t> shape = {length};
-    shape.append(t.getShape().begin(), t.getShape().end());
-    types.push_back(RankedTensorType::get(shape, t.getElementType()));
-  }
+  for (const Value &v : step.outputs)
+    types.push_back(ScanOp::stackedType(g.unwrap(v).getType(), length));
   SmallVector<mlir::Value> seqs, init;
   for (const Value &v : sequences)
     seqs.push_back(g.unwrap(v));

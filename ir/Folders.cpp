@@ -342,12 +342,9 @@ struct HoistScanMatmulSum : OpRewritePattern<ScanOp> {
         stacked.push_back({Value(), int(nCarry + size_t(it - outputs.begin()))});
         continue;
       }
-      auto t = llvm::cast<RankedTensorType>(f.getType());
-      SmallVector<int64_t> shape = {length};
-      shape.append(t.getShape().begin(), t.getShape().end());
       stacked.push_back({Value(), int(newYield.size())});
       newYield.push_back(f);
-      newTypes.push_back(RankedTensorType::get(shape, t.getElementType()));
+      newTypes.push_back(ScanOp::stackedType(f.getType(), length));
     }
     // Drop the carried sum from the loop.
     newYield.erase(newYield.begin() + k);

@@ -653,6 +653,18 @@ LogicalResult verifyTensorSizes(Operation *op) {
 // Scan
 //===----------------------------------------------------------------------===//
 
+RankedTensorType ScanOp::stepType(Type sequence) {
+  auto t = llvm::cast<RankedTensorType>(sequence);
+  return RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
+}
+
+RankedTensorType ScanOp::stackedType(Type step, int64_t length) {
+  auto t = llvm::cast<RankedTensorType>(step);
+  SmallVector<int64_t> shape = {length};
+  shape.append(t.getShape().begin(), t.getShape().end());
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
 int64_t ScanOp::getLength() {
   for (Value s : getSequences())
     return llvm::cast<RankedTensorType>(s.getType()).getDimSize(0);
@@ -688,8 +700,7 @@ LogicalResult ScanOp::verifyRegions() {
     return emitOpError() << "body takes " << body.getNumArguments() << " arguments; expected "
                          << nSeq << " sequence steps and " << nCarry << " carried values";
   for (size_t i = 0; i < nSeq; ++i) {
-    auto t = llvm::cast<RankedTensorType>(getSequences()[i].getType());
-    auto step = RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
+    auto step = stepType(getSequences()[i].getType());
     if (body.getArgument(unsigned(i)).getType() != step)
       return emitOpError() << "body argument #" << i << " is "
                            << body.getArgument(unsigned(i)).getType() << "; step t of sequence #"
@@ -712,10 +723,8 @@ LogicalResult ScanOp::verifyRegions() {
                                  << getInits()[i].getType();
   int64_t length = getLength();
   for (size_t i = 0; i < nOut; ++i) {
-    auto t = llvm::cast<RankedTensorType>(yield.getValues()[nCarry + i].getType());
-    SmallVector<int64_t> shape = {length};
-    shape.append(t.getShape().begin(), t.getShape().end());
-    auto want = RankedTensorType::get(shape, t.getElementType());
+    Type t = yield.getValues()[nCarry + i].getType();
+    auto want = stackedType(t, length);
     if (getStacked()[i].getType() != want)
       return emitOpError() << "stacked result #" << i << " is " << getStacked()[i].getType() << "; "
                            << length << " steps of " << t << " stack to " << want;

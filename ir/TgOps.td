@@ -794,6 +794,10 @@ def Tg_ScanOp : Tg_Op<"scan", [RecursiveMemoryEffects, AttrSizedOperandSegments,
     mlir::ResultRange getFinals() { return getResults().take_front(getInits().size()); }
     /// The step outputs, stacked.
     mlir::ResultRange getStacked() { return getResults().drop_front(getInits().size()); }
+    /// One step of a sequence typed `sequence` (its leading axis dropped).
+    static mlir::RankedTensorType stepType(mlir::Type sequence);
+    /// `length` steps typed `step`, stacked along a new leading axis.
+    static mlir::RankedTensorType stackedType(mlir::Type step, int64_t length);
   }];
 }
 

@@ -36,11 +36,6 @@ StringRef argName(func::FuncOp fn, unsigned i) {
 
 bool isParam(func::FuncOp fn, unsigned i) { return argRole(fn, i) == Role::Param; }
 
-bool isFloatTensor(Value v) {
-  auto t = llvm::dyn_cast<RankedTensorType>(v.getType());
-  return t && llvm::isa<FloatType>(t.getElementType());
-}
-
 std::optional<unsigned> findResult(func::FuncOp fn, StringRef name) {
   for (unsigned i = 0; i < fn.getNumResults(); ++i) {
     auto s = fn.getResultAttrOfType<StringAttr>(i, TgDialect::kNameAttr);

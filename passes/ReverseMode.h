@@ -54,6 +54,12 @@ private:
 /// reverse scan needs.
 mlir::LogicalResult buildScanVjp(ScanOp op, ReverseSweep &sweep);
 
+/// A ranked tensor of floats: what a cotangent can flow through.
+inline bool isFloatTensor(mlir::Value v) {
+  auto t = llvm::dyn_cast<mlir::RankedTensorType>(v.getType());
+  return t && llvm::isa<mlir::FloatType>(t.getElementType());
+}
+
 /// The operands of `op` and the values its regions use from outside it.
 void usedValues(mlir::Operation *op, llvm::SmallVectorImpl<mlir::Value> &out);
 

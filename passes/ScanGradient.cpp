@@ -32,23 +32,6 @@ using namespace mlir;
 namespace tg {
 namespace {
 
-bool isFloatTensor(Value v) {
-  auto t = llvm::dyn_cast<RankedTensorType>(v.getType());
-  return t && llvm::isa<FloatType>(t.getElementType());
-}
-
-RankedTensorType stepType(Value sequence) {
-  auto t = llvm::cast<RankedTensorType>(sequence.getType());
-  return RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
-}
-
-RankedTensorType stackedType(Type step, int64_t length) {
-  auto t = llvm::cast<RankedTensorType>(step);
-  SmallVector<int64_t> shape = {length};
-  shape.append(t.getShape().begin(), t.getShape().end());
-  return RankedTensorType::get(shape, t.getElementType());
-}
-
 /// Values of `body` that depend on an active input: the active sequences'
 /// steps, the carried values (to a fixpoint: a carry becomes active when its
 /// next value depends on an active input) and active values from outside.
@@ -138,7 +121,8 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
   SmallVector<SeqIn> seqIns;
   IRMapping map;
   for (size_t s = 0; s < nSeq; ++s) {
-    map.map(fbody.getArgument(unsigned(s)), blk->addArgument(stepType(fwd.getSequences()[s]), loc));
+    map.map(fbody.getArgument(unsigned(s)),
+            blk->addArgument(ScanOp::stepType(fwd.getSequences()[s].getType()), loc));
     seqIns.push_back({fwd.getSequences()[s]});
   }
   for (size_t i = 0; i < nCarry; ++i) {
@@ -149,7 +133,7 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
   SmallVector<std::pair<unsigned, BlockArgument>> outputSeeds;
   for (size_t j = 0; j < nOut; ++j)
     if (Value dy = sweep.lookup(fwd.getStacked()[j])) {
-      outputSeeds.push_back({unsigned(j), blk->addArgument(stepType(dy), loc)});
+      outputSeeds.push_back({unsigned(j), blk->addArgument(ScanOp::stepType(dy.getType()), loc)});
       seqIns.push_back({dy});
     }
   SmallVector<BlockArgument> carryCotangents, accumulators;
@@ -244,7 +228,7 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
   IRMapping back;
   for (size_t s = 0; s < nSeq; ++s)
     back.map(blk->getArgument(unsigned(s)),
-             newBody->addArgument(stepType(fwd.getSequences()[s]), loc));
+             newBody->addArgument(ScanOp::stepType(fwd.getSequences()[s].getType()), loc));
   for (size_t i = 0; i < nCarry; ++i)
     back.map(blk->getArgument(unsigned(nSeq + i)),
              newBody->addArgument(fwd.getInits()[i].getType(), loc));
@@ -291,7 +275,7 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
     }
     savedResult[pos] = int(fwdTypes.size());
     ys.push_back(mapped);
-    fwdTypes.push_back(stackedType(arg.getType(), length));
+    fwdTypes.push_back(ScanOp::stackedType(arg.getType(), length));
   }
   nb.create<YieldOp>(loc, ys);
   auto newFwd = b.create<ScanOp>(loc, fwdTypes, fwd.getSequences(), fwd.getInits(),
