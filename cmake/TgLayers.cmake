@@ -9,13 +9,14 @@ set(TG_LAYER_DEPS_TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgInterpreter TgIR TgSupport)
 set(TG_LAYER_DEPS_TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgCodegenCpu TgCodegenCommon TgIR TgSupport)
+set(TG_LAYER_DEPS_TgCodegenCuda TgCodegenCpu TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgDistribute TgIR TgSupport)
-set(TG_LAYER_DEPS_TgDriver TgCodegenCpu TgCodegenCommon TgDistribute TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_TgDriver TgCodegenCuda TgCodegenCpu TgCodegenCommon TgDistribute TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgFrontend TgInterpreter TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_tgrt TgCommunicator TgSupport)
 set(TG_LAYER_DEPS_tgtrain tgrt TgCommunicator TgSupport)
 set(TG_LAYER_DEPS_TgCommunicator "")
-set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses TgCodegenCpu
+set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses TgCodegenCuda TgCodegenCpu
     TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgExamples TgFrontend TgInterpreter TgPasses TgIR TgSupport)
 

@@ -2,8 +2,10 @@
 #include "driver/Compiler.h"
 #include "codegen/common/ManifestBuilder.h"
 #include "codegen/cpu/Artifact.h"
+#include "codegen/cuda/Target.h"
 #include "ir/Diagnostics.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -41,10 +43,40 @@ private:
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
+/// The PTX of the kernel module (gpu-module-to-binary, format=isa). MLIR 19
+/// ends the string with a NUL byte, which ptxas rejects.
+absl::StatusOr<std::string> kernelPtx(ModuleOp module) {
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute a : binary.getObjects())
+      if (auto object = dyn_cast<gpu::ObjectAttr>(a)) {
+        std::string ptx = object.getObject().getValue().str();
+        while (!ptx.empty() && ptx.back() == '\0')
+          ptx.pop_back();
+        return ptx;
+      }
+  return std::string(); // no kernels
+}
+
+/// Checks the --target options against the phase.
+absl::Status checkTarget(const CompilerOptions &o) {
+  if (o.target != "cpu" && o.target != "cuda")
+    return absl::InvalidArgumentError("unknown --target '" + o.target + "' (cpu or cuda)");
+  bool gpuPhase = o.emit == Phase::Gpu || o.emit == Phase::Ptx || o.emit == Phase::Fatbin;
+  if (o.target != "cuda" && (gpuPhase || o.cudaEmulate || !o.cudaArch.empty()))
+    return absl::InvalidArgumentError(
+        "--emit=gpu|ptx|fatbin, --cuda-arch and --cuda-emulate need --target=cuda");
+  if (o.cudaEmulate && (o.emit == Phase::Ptx || o.emit == Phase::Fatbin))
+    return absl::InvalidArgumentError(
+        "--cuda-emulate runs the kernels on the CPU: there is no ptx or fatbin to emit");
+  return absl::OkStatus();
+}
+
 } // namespace
 
 absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions &options,
                                           const std::string &path) {
+  if (absl::Status s = checkTarget(options); !s.ok())
+    return s;
   if (options.emit == Phase::Tg)
     return moduleText(module);
   MLIRContext *ctx = module.getContext();
@@ -63,6 +95,18 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
     if (!target.ok())
       return target.status();
   }
+  bool cuda = options.target == "cuda" && !options.cudaEmulate;
+  absl::StatusOr<CudaTarget> cudaTarget = absl::UnknownError("");
+  if (auto archs = parseCudaArchs(options.cudaArch); !archs.ok())
+    return archs.status(); // even when emulating or stopping early
+  if (cuda && options.emit >= Phase::Ptx) {
+    cudaTarget = selectCudaTarget(options.cudaArch, options.cudaToolkit);
+    if (!cudaTarget.ok())
+      return cudaTarget.status();
+  }
+  std::string ptx;
+  absl::StatusOr<Fatbin> fatbin = absl::UnknownError("");
+  std::vector<CudaKernelSpec> cudaKernels;
   // The manifest: entries once the module holds exactly what is compiled,
   // library calls once they are calls.
   absl::StatusOr<Manifest> manifest = Manifest();
@@ -73,6 +117,12 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   pipeline.dataParallel = options.dataParallel;
   pipeline.bucketCapMb = options.bucketCapMb;
   pipeline.averageState = options.averageState;
+  pipeline.target = options.target;
+  pipeline.cudaEmulate = options.cudaEmulate;
+  if (cudaTarget.ok()) {
+    pipeline.ptxChip = cudaTarget->ptxChip;
+    pipeline.cudaToolkit = cudaTarget->toolkit;
+  }
   pipeline.onPhaseEnd = [&](Phase phase, ModuleOp m) -> LogicalResult {
     if (phase != Phase::Tg)
       clock.end(phaseDescription(phase));
@@ -83,12 +133,41 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
     }
     if (binary && phase == Phase::Bufferized)
       manifest->kernels = collectKernelCalls(m);
+    if (phase == Phase::Ptx) {
+      auto text = kernelPtx(m);
+      if (!text.ok())
+        return m.emitError() << text.status().message();
+      ptx = *text;
+      if (auto table = m->getAttrOfType<ArrayAttr>("tg.cuda_kernels"))
+        for (auto k : table.getAsRange<DictionaryAttr>()) {
+          CudaKernelSpec spec;
+          if (auto name = k.getAs<StringAttr>("name"))
+            spec.name = name.str();
+          if (auto block = k.getAs<IntegerAttr>("block_size"))
+            spec.blockSize = block.getInt();
+          cudaKernels.push_back(spec);
+        }
+    }
+    if (phase == Phase::Fatbin) {
+      if (ptx.empty())
+        return m.emitError() << "the module has no kernels to put in a fatbin";
+      fatbin = buildFatbin(ptx, *cudaTarget);
+      if (!fatbin.ok())
+        return m.emitError() << fatbin.status().message();
+    }
     return success();
   };
   PassManager pm(ctx, ModuleOp::getOperationName());
   buildPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return absl::InvalidArgumentError(diagnostics.errorsOr("compilation failed"));
+  if (options.emit == Phase::Ptx)
+    return ptx;
+  if (fatbin.ok() && options.warnings)
+    for (const std::string &w : fatbin->warnings)
+      options.warnings->push_back("ptxas: " + w);
+  if (options.emit == Phase::Fatbin)
+    return fatbin->bytes;
   if (!binary)
     return moduleText(module);
 
@@ -99,6 +178,33 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   manifest->targetCpu = options.targetCpu;
   manifest->fusion = options.fusion;
   ArtifactOptions artifact;
+  if (cuda) {
+    CudaSpec spec;
+    spec.archs = cudaTarget->archs;
+    spec.ptxArch = cudaTarget->ptxChip;
+    spec.toolkit = cudaTarget->toolkitVersion;
+    if (fatbin.ok()) {
+      spec.fatbinBytes = int64_t(fatbin->bytes.size());
+      artifact.cudaFatbin = fatbin->bytes;
+      for (CudaKernelSpec &k : cudaKernels) {
+        auto it = fatbin->resources.find(k.name);
+        if (it != fatbin->resources.end())
+          for (const auto &[arch, r] : it->second)
+            k.resources[arch] = {r.registers, r.sharedBytes, r.spillBytes, r.stackBytes};
+      }
+    }
+    spec.kernels = std::move(cudaKernels);
+    // Library calls run in libtgrt_cuda (tg-cuda-lower-launches renames them);
+    // no oneDNN primitive is made for them.
+    for (const KernelCall &k : manifest->kernels)
+      if (std::find(spec.libraryCalls.begin(), spec.libraryCalls.end(), k.symbol) ==
+          spec.libraryCalls.end())
+        spec.libraryCalls.push_back(k.symbol);
+    for (std::string &call : spec.libraryCalls)
+      call = "tgrt_cuda_" + call.substr(5);
+    manifest->kernels.clear();
+    manifest->cuda = std::move(spec);
+  }
   artifact.optLevel = options.optLevel;
   artifact.llvmText = options.emit == Phase::Llvm;
   artifact.timings = options.timings;

@@ -36,6 +36,13 @@ struct CompilerOptions {
   bool averageState = true;
   /// LLVM optimization level 0-3.
   int optLevel = 3;
+  /// The backend: "cpu" (default) or "cuda".
+  std::string target = "cpu";
+  /// CUDA: archs ("sm_80,sm_90"; empty: the default), the toolkit (empty:
+  /// CUDA_HOME, CUDA_PATH, /usr/local/cuda), and emulation (the kernels run
+  /// as CPU loops: a CPU artifact that checks their index logic).
+  std::string cudaArch, cudaToolkit;
+  bool cudaEmulate = false;
   /// Per-phase wall times, appended to when non-null.
   std::vector<std::pair<std::string, double>> *timings = nullptr;
   /// Warnings of the passes ("file:line:col: message"), appended to when
@@ -44,9 +51,9 @@ struct CompilerOptions {
 };
 
 /// Compiles `module` (a verified tg module; modified in place) up to
-/// `options.emit`. Returns the text of a text phase, or "" after writing the
-/// artifact to `path`. Errors carry every error diagnostic as
-/// "file:line:col: message", one per line.
+/// `options.emit`. Returns the text of a text phase (the PTX for `ptx`, the
+/// fatbin's bytes for `fatbin`), or "" after writing the artifact to `path`. Errors carry every
+/// error diagnostic as "file:line:col: message", one per line.
 absl::StatusOr<std::string> compileModule(mlir::ModuleOp module, const CompilerOptions &options,
                                           const std::string &path);
 

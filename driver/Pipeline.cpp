@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the one compiler pipeline, in phases ----------------===//
 #include "driver/Pipeline.h"
 #include "codegen/cpu/Passes.h"
+#include "codegen/cuda/Passes.h"
 #include "distributed/Passes.h"
 #include "passes/Passes.h"
 
@@ -27,6 +28,9 @@ constexpr PhaseInfo kPhases[] = {
     {Phase::Fused, "fused", "fusion"},
     {Phase::Linalg, "linalg", "lower to linalg"},
     {Phase::Bufferized, "bufferized", "bufferize"},
+    {Phase::Gpu, "gpu", "map loop nests to GPU kernels"},
+    {Phase::Ptx, "ptx", "outline kernels, NVVM, PTX"},
+    {Phase::Fatbin, "fatbin", "ptxas per arch, fatbinary"},
     {Phase::Llvm, "llvm", "lower to LLVM dialect"},
     {Phase::Obj, "obj", "emit object"},
 };
@@ -108,10 +112,27 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
   phase(Phase::Fused, [&] { addCpuFusionPasses(pm, options.fusion); });
   phase(Phase::Linalg, [&] { addCpuLinalgPasses(pm, options.fusion); });
   phase(Phase::Bufferized, [&] { addCpuBufferizationPasses(pm); });
-  phase(Phase::Llvm, [&] { addCpuLLVMPasses(pm); });
+  if (options.target != "cuda") {
+    phase(Phase::Llvm, [&] { addCpuLLVMPasses(pm); });
+    return;
+  }
+  phase(Phase::Gpu, [&] { addCudaGpuPasses(pm); });
+  if (options.cudaEmulate) {
+    phase(Phase::Llvm, [&] {
+      pm.addPass(createEmulateLaunches());
+      addCpuLLVMPasses(pm);
+    });
+    return;
+  }
+  phase(Phase::Ptx, [&] { addCudaPtxPasses(pm, options.ptxChip, options.cudaToolkit); });
+  phase(Phase::Fatbin, [] {}); // the driver runs ptxas and fatbinary at its end
+  phase(Phase::Llvm, [&] { addCudaHostPasses(pm); });
 }
 
-void registerPipelineDialects(DialectRegistry &registry) { registerCpuCodegen(registry); }
+void registerPipelineDialects(DialectRegistry &registry) {
+  registerCpuCodegen(registry);
+  registerCudaCodegen(registry);
+}
 
 namespace {
 struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
@@ -122,6 +143,7 @@ struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
                        clEnumValN(Phase::Fused, "fused", "after the fusion passes"),
                        clEnumValN(Phase::Linalg, "linalg", "lowered to linalg on tensors"),
                        clEnumValN(Phase::Bufferized, "bufferized", "on buffers"),
+                       clEnumValN(Phase::Gpu, "gpu", "loop nests as gpu.launch (cuda)"),
                        clEnumValN(Phase::Llvm, "llvm", "the LLVM dialect"))};
   Option<bool> fusion{*this, "fusion", llvm::cl::desc("The backend's fusion passes"),
                       llvm::cl::init(true)};
@@ -131,6 +153,10 @@ struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
                                    llvm::cl::init("none")};
   Option<double> bucketCapMb{*this, "bucket-cap-mb", llvm::cl::desc("tg-distribute's bucket cap"),
                              llvm::cl::init(25.0)};
+  Option<std::string> target{*this, "target", llvm::cl::desc("cpu | cuda"), llvm::cl::init("cpu")};
+  Option<bool> cudaEmulate{*this, "cuda-emulate",
+                           llvm::cl::desc("cuda: kernels as CPU loops (no PTX)"),
+                           llvm::cl::init(false)};
 };
 } // namespace
 
@@ -143,6 +169,8 @@ void registerPipelines() {
         options.stopAfter = cli.stopAfter;
         options.dataParallel = cli.dataParallel;
         options.bucketCapMb = cli.bucketCapMb;
+        options.target = cli.target;
+        options.cudaEmulate = cli.cudaEmulate;
         buildPipeline(pm, options);
       });
   static PassPipelineRegistration<> cpu(

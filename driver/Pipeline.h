@@ -12,7 +12,11 @@
 //   linalg       tg -> linalg/tensor (codegen/common patterns, the backend's
 //                library ops kept), elementwise fusion, in-place ties
 //   bufferized   one-shot bufferization, entry ABI, deallocation
-//   llvm         loops (OpenMP), math, LLVM dialect
+//   gpu          (CUDA) every loop nest a gpu.launch (tg-cuda-map-to-gpu)
+//   ptx          (CUDA) kernels outlined into one gpu.module, NVVM, PTX
+//   fatbin       (CUDA) ptxas per arch + fatbinary (driver/Compiler.cpp)
+//   llvm         loops (OpenMP), math, LLVM dialect; for CUDA the host code
+//                (launches as libtgrt_cuda calls)
 //   obj          LLVM IR, object, linked .tgx (driver/Compiler.cpp)
 //
 //===----------------------------------------------------------------------===//
@@ -31,7 +35,19 @@ namespace tg {
 
 /// The phases of the pipeline, in order. Each names the state of the module
 /// after it; a user can stop after any (tgc compile --emit=PHASE).
-enum class Phase { Tg, Trained, Distributed, Fused, Linalg, Bufferized, Llvm, Obj };
+enum class Phase {
+  Tg,
+  Trained,
+  Distributed,
+  Fused,
+  Linalg,
+  Bufferized,
+  Gpu,
+  Ptx,
+  Fatbin,
+  Llvm,
+  Obj
+};
 
 /// "tg", "trained", ... (the --emit spelling).
 llvm::StringRef phaseName(Phase phase);
@@ -52,6 +68,13 @@ struct PipelineOptions {
   std::string dataParallel = "none";
   double bucketCapMb = 25.0;
   bool averageState = true;
+  /// The backend: "cpu" or "cuda". With `cudaEmulate` the CUDA kernels run as
+  /// loops on the CPU (tg-cuda-emulate-launches; no ptx/fatbin phases).
+  std::string target = "cpu";
+  bool cudaEmulate = false;
+  /// CUDA: the chip the PTX is written for and the toolkit (libdevice).
+  std::string ptxChip = "sm_80";
+  std::string cudaToolkit;
   /// Called with the module after each phase that ran; a failure stops the
   /// pipeline. The artifact writer reads the entry points after
   /// `distributed` and the library calls after `bufferized` through it.

@@ -193,8 +193,14 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << name << " must be a string on a function";
     return success();
   }
+  if (name == "tg.cuda_kernels") { // the CUDA backend's kernel table
+    if (!llvm::isa<ModuleOp>(op) || !llvm::isa<ArrayAttr>(attr.getValue()))
+      return op->emitError() << "tg.cuda_kernels must be a list on the module";
+    return success();
+  }
   return op->emitError() << "unknown tg attribute '" << name
-                         << "' (expected tg.train, tg.data_parallel, tg.entry or tg.gradient_of)";
+                         << "' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of or "
+                            "tg.cuda_kernels)";
 }
 
 } // namespace tg

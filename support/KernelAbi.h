@@ -29,6 +29,9 @@ inline constexpr std::string_view kEntryPrefix = "tg_entry_";
 /// The manifest's symbols in an artifact (a NUL-terminated JSON text and its size).
 inline constexpr const char *kManifestSymbol = "tg_manifest";
 inline constexpr const char *kManifestSizeSymbol = "tg_manifest_size";
+/// CUDA artifacts: the fatbin (SASS per arch + PTX) libtgrt_cuda loads.
+inline constexpr const char *kCudaFatbinSymbol = "tg_cuda_fatbin";
+inline constexpr const char *kCudaFatbinSizeSymbol = "tg_cuda_fatbin_size";
 
 // Kernel symbols and their integer parameters.
 /// (a, b, c; transpose_a, transpose_b), i32 params.

@@ -142,6 +142,25 @@ std::string Manifest::toJson() const {
     j["params"] = k.params;
     m["kernels"].push_back(j);
   }
+  if (cuda) {
+    json c;
+    c["archs"] = cuda->archs;
+    c["ptx_arch"] = cuda->ptxArch;
+    c["toolkit"] = cuda->toolkit;
+    c["fatbin_bytes"] = cuda->fatbinBytes;
+    c["kernels"] = json::array();
+    for (const CudaKernelSpec &k : cuda->kernels) {
+      json res = json::object();
+      for (const auto &[arch, r] : k.resources)
+        res[arch] = {{"registers", r.registers},
+                     {"shared_bytes", r.sharedBytes},
+                     {"spill_bytes", r.spillBytes},
+                     {"stack_bytes", r.stackBytes}};
+      c["kernels"].push_back({{"name", k.name}, {"block_size", k.blockSize}, {"resources", res}});
+    }
+    c["library_calls"] = cuda->libraryCalls;
+    m["cuda"] = c;
+  }
   return m.dump(2);
 }
 
@@ -268,6 +287,82 @@ public:
         !s.ok())
       return s;
     return call;
+  }
+
+  absl::Status strings(const json &j, const std::string &where,
+                       std::vector<std::string> &out) const {
+    if (!j.is_array())
+      return error(where, "not a list of strings");
+    for (const json &s : j) {
+      if (!s.is_string())
+        return error(where, absl::StrCat("not a string: ", s.dump()));
+      out.push_back(s.get<std::string>());
+    }
+    return absl::OkStatus();
+  }
+
+  /// A non-negative integer field of an object.
+  absl::StatusOr<int64_t> count(const json &j, const char *key, const std::string &where) const {
+    if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer() ||
+        j[key].get<int64_t>() < 0)
+      return error(where, absl::StrCat("missing non-negative integer '", key, "'"));
+    return j[key].get<int64_t>();
+  }
+
+  absl::StatusOr<CudaSpec> cuda(const json &c) const {
+    CudaSpec spec;
+    if (!c.is_object())
+      return error("cuda", "not an object");
+    if (absl::Status s = strings(c.value("archs", json()), "cuda.archs", spec.archs); !s.ok())
+      return s;
+    if (spec.archs.empty())
+      return error("cuda.archs", "empty");
+    for (auto [field, key] : {std::pair{&spec.ptxArch, "ptx_arch"}, {&spec.toolkit, "toolkit"}}) {
+      auto v = str(c, key, "cuda");
+      if (!v.ok())
+        return v.status();
+      *field = *v;
+    }
+    auto bytes = count(c, "fatbin_bytes", "cuda");
+    if (!bytes.ok())
+      return bytes.status();
+    spec.fatbinBytes = *bytes;
+    if (!c.contains("kernels") || !c["kernels"].is_array())
+      return error("cuda.kernels", "not a list");
+    for (const json &k : c["kernels"]) {
+      CudaKernelSpec kernel;
+      auto name = str(k, "name", "cuda.kernels");
+      if (!name.ok())
+        return name.status();
+      kernel.name = *name;
+      std::string where = absl::StrCat("cuda.kernels.", kernel.name);
+      auto block = count(k, "block_size", where);
+      if (!block.ok())
+        return block.status();
+      kernel.blockSize = *block;
+      if (!k.contains("resources") || !k["resources"].is_object())
+        return error(where, "missing object 'resources'");
+      for (const auto &[arch, r] : k["resources"].items()) {
+        CudaResources res;
+        std::string at = absl::StrCat(where, ".", arch);
+        for (auto [field, key] : {std::pair{&res.registers, "registers"},
+                                  {&res.sharedBytes, "shared_bytes"},
+                                  {&res.spillBytes, "spill_bytes"},
+                                  {&res.stackBytes, "stack_bytes"}}) {
+          auto v = count(r, key, at);
+          if (!v.ok())
+            return v.status();
+          *field = *v;
+        }
+        kernel.resources[arch] = res;
+      }
+      spec.kernels.push_back(std::move(kernel));
+    }
+    if (absl::Status s = strings(c.value("library_calls", json::array()), "cuda.library_calls",
+                                 spec.libraryCalls);
+        !s.ok())
+      return s;
+    return spec;
   }
 
   absl::StatusOr<DataParallelSpec> dataParallel(const json &d) const {
@@ -423,6 +518,12 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
         return call.status();
       out.kernels.push_back(std::move(*call));
     }
+  }
+  if (m.contains("cuda")) {
+    auto c = r.cuda(m["cuda"]);
+    if (!c.ok())
+      return c.status();
+    out.cuda = std::move(*c);
   }
   if (!m.contains("entries") || !m["entries"].is_array())
     return r.error("entries", "missing");

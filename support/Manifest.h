@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -102,6 +103,29 @@ struct DataParallelSpec {
   std::string planHash; ///< 16 hex digits; ranks compare it at start
 };
 
+/// What ptxas reported for one kernel on one arch.
+struct CudaResources {
+  int64_t registers = 0, sharedBytes = 0, spillBytes = 0, stackBytes = 0;
+};
+
+/// One generated kernel: its index is its position in CudaSpec::kernels.
+struct CudaKernelSpec {
+  std::string name;
+  int64_t blockSize = 0;
+  std::map<std::string, CudaResources> resources; ///< by arch (sm_80, ...)
+};
+
+/// A CUDA artifact (tgc compile --target=cuda): the fatbin's archs, its
+/// kernels and the library calls of the host code.
+struct CudaSpec {
+  std::vector<std::string> archs; ///< SASS images
+  std::string ptxArch;            ///< the PTX image (JIT on newer GPUs)
+  std::string toolkit;            ///< the CUDA version that built it
+  int64_t fatbinBytes = 0;
+  std::vector<CudaKernelSpec> kernels;
+  std::vector<std::string> libraryCalls; ///< tgrt_cuda_* (cuBLASLt, cuDNN)
+};
+
 struct Manifest {
   int version = kManifestVersion;
   std::string compiler;
@@ -113,6 +137,7 @@ struct Manifest {
   DataParallelSpec dataParallel;
   std::vector<EntrySpec> entries;
   std::vector<KernelCall> kernels;
+  std::optional<CudaSpec> cuda; ///< set for CUDA artifacts
 
   const EntrySpec *findEntry(std::string_view name) const;
   std::vector<std::string> entryNames() const;

@@ -24,7 +24,8 @@ namespace tools {
 namespace {
 
 const char *kCompileUsage =
-    R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target-cpu=CPU] [--no-fusion]
+    R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target=cpu|cuda] [--target-cpu=CPU]
+                   [--cuda-arch=LIST] [--cuda-toolkit=DIR] [--cuda-emulate] [--no-fusion]
                    [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
@@ -41,10 +42,21 @@ gets train_step, eval_step and predict first (tg-build-train-step).
                        fused     after tg-fuse-epilogues (matmul/conv + bias + activation)
                        linalg    lowered to linalg on tensors (fused)
                        bufferized  on buffers, in-place updates resolved
-                       llvm      LLVM IR (optimized)
+                       gpu       (cuda) every loop nest a gpu.launch
+                       ptx       (cuda) the kernels' PTX
+                       fatbin    (cuda) the fatbin: SASS per --cuda-arch + PTX
+                       llvm      LLVM IR (optimized; for cuda the host code)
                        obj       the .tgx artifact (default)
+  --target=T         cpu (default: oneDNN + generated loops) or cuda (generated
+                     kernels + cuBLASLt/cuDNN calls; host code for this CPU)
   --target-cpu=CPU   native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or an
                      LLVM CPU name; the artifact records the features it needs
+  --cuda-arch=LIST   GPU archs of the fatbin, e.g. sm_80,sm_90 (default); the PTX
+                     of the oldest is included for newer GPUs
+  --cuda-toolkit=DIR the CUDA toolkit (default: $CUDA_HOME, $CUDA_PATH,
+                     /usr/local/cuda); needs bin/ptxas, bin/fatbinary, libdevice
+  --cuda-emulate     with --target=cuda: run the CUDA kernels as loops on the CPU
+                     (a CPU artifact, for checking the kernels without a GPU)
   --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
   --data-parallel=MODE  data-parallel training under mpirun (the artifact still runs
                      as one process):
@@ -78,8 +90,15 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
       return 0;
     }
     if (takeValue(i, argc, argv, "-o", f.output) || takeValue(i, argc, argv, "--emit", emit) ||
-        takeValue(i, argc, argv, "--target-cpu", f.options.targetCpu))
+        takeValue(i, argc, argv, "--target-cpu", f.options.targetCpu) ||
+        takeValue(i, argc, argv, "--target", f.options.target) ||
+        takeValue(i, argc, argv, "--cuda-arch", f.options.cudaArch) ||
+        takeValue(i, argc, argv, "--cuda-toolkit", f.options.cudaToolkit))
       continue;
+    if (a == "--cuda-emulate") {
+      f.options.cudaEmulate = true;
+      continue;
+    }
     if (a == "--timing") {
       f.timing = true;
       continue;
@@ -131,6 +150,8 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
       }
     f.output += ".tgx";
   }
+  if (f.output.empty() && f.options.emit == Phase::Fatbin)
+    return error("compile: --emit=fatbin writes binary data: name the file with -o");
   return 0;
 }
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/common/TgToLinalg.h"
 #include "codegen/cpu/Passes.h"
+#include "codegen/cuda/Passes.h"
 #include "distributed/Passes.h"
 #include "driver/Pipeline.h"
 #include "ir/Dialect.h"
@@ -17,6 +18,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -40,6 +42,8 @@ int main(int argc, char **argv) {
   tg::registerTgDistributedPasses();
   tg::registerTgCommonPasses();
   tg::registerTgCpuPasses();
+  tg::registerTgCudaPasses();
+  mlir::registerGPUPasses();
   tg::registerPipelines();
   mlir::DialectRegistry registry;
   registry.insert<tg::TgDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,

@@ -188,6 +188,16 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
                            text, abi::kManifestSymbol);
   new llvm::GlobalVariable(*llvmModule, ir.getInt64Ty(), true, llvm::GlobalValue::ExternalLinkage,
                            ir.getInt64(manifestText.size()), abi::kManifestSizeSymbol);
+  if (!options.cudaFatbin.empty()) {
+    auto *fatbin = llvm::ConstantDataArray::getString(llvmContext, options.cudaFatbin,
+                                                      /*AddNull=*/false);
+    auto *g = new llvm::GlobalVariable(*llvmModule, fatbin->getType(), true,
+                                       llvm::GlobalValue::ExternalLinkage, fatbin,
+                                       abi::kCudaFatbinSymbol);
+    g->setAlignment(llvm::Align(8)); // cuModuleLoadData reads the header in place
+    new llvm::GlobalVariable(*llvmModule, ir.getInt64Ty(), true, llvm::GlobalValue::ExternalLinkage,
+                             ir.getInt64(options.cudaFatbin.size()), abi::kCudaFatbinSizeSymbol);
+  }
 
   timer.phase("optimize LLVM IR");
   int optLevel = std::clamp(options.optLevel, 0, 3);

@@ -48,6 +48,8 @@ struct ArtifactOptions {
   bool llvmText = false;
   /// Per-step wall times, appended to when non-null.
   std::vector<std::pair<std::string, double>> *timings = nullptr;
+  /// CUDA artifacts: the fatbin, embedded as `tg_cuda_fatbin` (+ `_size`).
+  std::string cudaFatbin;
 };
 
 /// Translates `module` (in the LLVM dialect) to LLVM IR, adds the packed

@@ -1,0 +1,303 @@
+//===- MapToGpu.cpp - tg-cuda-map-to-gpu ----------------------------------===//
+//
+// One kernel per loop nest, with a flat grid-stride loop: thread t of a grid
+// of G blocks of B threads visits the parallel points t, t + G*B, ... and
+// runs the reductions of each point sequentially. This shape covers every
+// rank and size with one block size, keeps consecutive threads on
+// consecutive (innermost) elements so loads coalesce, and has no barriers,
+// which also makes the kernels exactly emulable on a CPU.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cuda/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "tg-cuda-map-to-gpu"
+
+namespace tg {
+#define GEN_PASS_DEF_MAPTOGPU
+#include "codegen/cuda/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+/// The memref a view, cast or metadata extraction reads from, up to its
+/// allocation or block argument.
+Value rootMemref(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else if (auto cast = dyn_cast<memref::CastOp>(def))
+      v = cast.getSource();
+    else if (auto meta = dyn_cast<memref::ExtractStridedMetadataOp>(def))
+      v = meta.getSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Parallel loops first, reductions after (in their order), so that the
+/// parallel points form the outer scf.parallel of linalgOpToParallelLoops.
+FailureOr<linalg::GenericOp> parallelFirst(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<unsigned> order;
+  auto iterators = op.getIteratorTypesArray();
+  for (unsigned i = 0; i < iterators.size(); ++i)
+    if (iterators[i] == utils::IteratorType::parallel)
+      order.push_back(i);
+  for (unsigned i = 0; i < iterators.size(); ++i)
+    if (iterators[i] != utils::IteratorType::parallel)
+      order.push_back(i);
+  bool identity = true;
+  for (unsigned i = 0; i < order.size(); ++i)
+    identity &= order[i] == i;
+  if (identity)
+    return op;
+  return linalg::interchangeGenericOp(rewriter, op, order);
+}
+
+struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
+  using MapToGpuBase::MapToGpuBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (blockSize < 1 || blockSize > 1024 || maxBlocks < 1) {
+      module.emitError() << "tg-cuda-map-to-gpu: block-size must be in 1..1024 and max-blocks "
+                            "positive (got "
+                         << blockSize << ", " << maxBlocks << ")";
+      return signalPassFailure();
+    }
+    for (auto fn : module.getOps<func::FuncOp>()) {
+      if (fn.isDeclaration())
+        continue;
+      if (failed(mapLoopNests(fn)) || failed(uploadConstants(fn)) ||
+          failed(moveHostArraysToStack(fn)) || failed(checkHostAccesses(fn)))
+        return signalPassFailure();
+    }
+  }
+
+  /// Every linalg op and memref.copy outside a kernel becomes one kernel.
+  LogicalResult mapLoopNests(func::FuncOp fn) {
+    SmallVector<Operation *> work;
+    fn.walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>())
+        return;
+      if (isa<memref::CopyOp>(op) ||
+          (isa<linalg::LinalgOp>(op) && cast<linalg::LinalgOp>(op).hasPureBufferSemantics()))
+        work.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : work) {
+      rewriter.setInsertionPoint(op);
+      if (auto copy = dyn_cast<memref::CopyOp>(op))
+        op = rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(), copy.getTarget());
+      rewriter.setInsertionPoint(op);
+      auto linalgOp = cast<linalg::LinalgOp>(op);
+      linalg::GenericOp generic = dyn_cast<linalg::GenericOp>(op);
+      if (!generic) {
+        FailureOr<linalg::GenericOp> g = linalg::generalizeNamedOp(rewriter, linalgOp);
+        if (failed(g))
+          return op->emitError() << "tg-cuda-map-to-gpu: cannot generalize this op";
+        generic = *g;
+      }
+      FailureOr<linalg::GenericOp> ordered = parallelFirst(rewriter, generic);
+      if (failed(ordered))
+        return generic->emitError() << "tg-cuda-map-to-gpu: cannot reorder its loops";
+      if (failed(mapToKernel(rewriter, *ordered)))
+        return failure();
+    }
+    return success();
+  }
+
+  LogicalResult mapToKernel(IRRewriter &rewriter, linalg::GenericOp op) {
+    Location loc = op.getLoc();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t parallel = op.getNumParallelLoops(), points = 1;
+    for (int64_t i = 0; i < int64_t(ranges.size()); ++i) {
+      if (ShapedType::isDynamic(ranges[i]))
+        return op->emitError() << "tg-cuda-map-to-gpu: dynamic loop range (loop " << i
+                               << "): the CUDA backend needs static shapes";
+      if (ranges[i] == 0) { // nothing to compute
+        rewriter.eraseOp(op);
+        return success();
+      }
+      if (i < parallel)
+        points *= ranges[i];
+    }
+    // Small ops get one block of whole warps; the rest full blocks, capped.
+    int64_t block = parallel == 0 ? 1 : std::min<int64_t>(blockSize, (points + 31) / 32 * 32);
+    int64_t grid = std::min<int64_t>(maxBlocks, (points + block - 1) / block);
+    rewriter.setInsertionPoint(op);
+    auto c = [&](int64_t v) { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
+    Value one = c(1);
+    auto launch = rewriter.create<gpu::LaunchOp>(loc, c(grid), one, one, c(block), one, one);
+    Block &body = launch.getBody().front();
+    rewriter.setInsertionPointToEnd(&body);
+    rewriter.create<gpu::TerminatorOp>(loc);
+    rewriter.moveOpBefore(op, body.getTerminator());
+
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToParallelLoops(rewriter, op);
+    if (failed(loops))
+      return op->emitError() << "tg-cuda-map-to-gpu: cannot lower this op to loops";
+    rewriter.eraseOp(op);
+    if (parallel == 0)
+      return success(); // one thread runs the whole reduction
+    auto outer = dyn_cast<scf::ParallelOp>(loops->front());
+    if (!outer || int64_t(outer.getNumLoops()) != parallel)
+      return launch->emitError() << "tg-cuda-map-to-gpu: expected the " << parallel
+                                 << " parallel loops outermost";
+    return gridStride(rewriter, launch, outer, ranges, points);
+  }
+
+  /// for (i = blockIdx*blockDim + threadIdx; i < points; i += gridDim*blockDim)
+  ///   { delinearize i (innermost fastest); the parallel loop's body }
+  LogicalResult gridStride(IRRewriter &rewriter, gpu::LaunchOp launch, scf::ParallelOp par,
+                           ArrayRef<int64_t> ranges, int64_t points) {
+    Location loc = par.getLoc();
+    for (auto [lb, step] : llvm::zip(par.getLowerBound(), par.getStep()))
+      if (!matchPattern(lb, m_Zero()) || !matchPattern(step, m_One()))
+        return par->emitError() << "tg-cuda-map-to-gpu: expected loops from 0 by 1";
+    rewriter.setInsertionPoint(par);
+    auto c = [&](int64_t v) -> Value { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
+    Value gid = rewriter.create<arith::AddIOp>(
+        loc, rewriter.create<arith::MulIOp>(loc, launch.getBlockIds().x, launch.getBlockSize().x),
+        launch.getThreadIds().x);
+    Value stride =
+        rewriter.create<arith::MulIOp>(loc, launch.getGridSize().x, launch.getBlockSize().x);
+    auto loop = rewriter.create<scf::ForOp>(loc, gid, c(points), stride);
+    rewriter.setInsertionPointToStart(loop.getBody());
+    IRMapping map;
+    Value rest = loop.getInductionVar();
+    unsigned n = par.getNumLoops();
+    for (int d = n - 1; d >= 0; --d) {
+      Value iv = rest;
+      if (d > 0) {
+        Value size = c(ranges[d]);
+        iv = rewriter.create<arith::RemUIOp>(loc, rest, size);
+        rest = rewriter.create<arith::DivUIOp>(loc, rest, size);
+      }
+      map.map(par.getInductionVars()[d], iv);
+    }
+    for (Operation &inner : par.getBody()->without_terminator())
+      rewriter.clone(inner, map);
+    rewriter.eraseOp(par);
+    return success();
+  }
+
+  /// A constant read by a kernel gets a device copy for the call.
+  LogicalResult uploadConstants(func::FuncOp fn) {
+    SmallVector<memref::GetGlobalOp> globals;
+    fn.walk([&](memref::GetGlobalOp g) {
+      if (!g->getParentOfType<gpu::LaunchOp>())
+        globals.push_back(g);
+    });
+    IRRewriter rewriter(&getContext());
+    for (memref::GetGlobalOp g : globals) {
+      Location loc = g.getLoc();
+      rewriter.setInsertionPointAfter(g);
+      auto type = cast<MemRefType>(g.getType());
+      auto device = rewriter.create<memref::AllocOp>(loc, type);
+      rewriter.replaceAllUsesExcept(g.getResult(), device.getResult(), {});
+      rewriter.create<gpu::MemcpyOp>(loc, TypeRange(), ValueRange(), device.getResult(),
+                                     g.getResult());
+      rewriter.setInsertionPoint(g->getBlock()->getTerminator());
+      rewriter.create<memref::DeallocOp>(loc, device.getResult());
+    }
+    return success();
+  }
+
+  /// True if `v` (a memref) is only read, written, passed to functions of
+  /// this module or freed on the host: the deallocation pipeline's arrays.
+  static bool hostOnly(Value v) {
+    for (Operation *user : v.getUsers()) {
+      if (user->getParentOfType<gpu::LaunchOp>())
+        return false;
+      if (isa<memref::LoadOp, memref::StoreOp, memref::DeallocOp,
+              memref::ExtractAlignedPointerAsIndexOp>(user))
+        continue;
+      if (auto cast = dyn_cast<memref::CastOp>(user)) {
+        if (!hostOnly(cast.getResult()))
+          return false;
+        continue;
+      }
+      if (auto call = dyn_cast<func::CallOp>(user)) {
+        auto callee =
+            SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+        if (callee && !callee.isDeclaration())
+          continue;
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /// Host arrays (of index or i1: what the deallocation pipeline makes)
+  /// become stack buffers of the function (each is freed in the
+  /// block that made it, so one slot per allocation site suffices), leaving
+  /// memref.alloc to device memory.
+  LogicalResult moveHostArraysToStack(func::FuncOp fn) {
+    SmallVector<memref::AllocOp> host;
+    fn.walk([&](memref::AllocOp a) {
+      Type element = a.getType().getElementType();
+      if (!a->getParentOfType<gpu::LaunchOp>() && (element.isIndex() || element.isInteger(1)) &&
+          hostOnly(a.getResult()))
+        host.push_back(a);
+    });
+    IRRewriter rewriter(&getContext());
+    for (memref::AllocOp a : host) {
+      if (!a.getType().hasStaticShape())
+        return a->emitError() << "tg-cuda-map-to-gpu: host array of dynamic size";
+      for (Operation *user : a->getUsers())
+        if (isa<memref::DeallocOp>(user) && user->getBlock() != a->getBlock())
+          return a->emitError() << "tg-cuda-map-to-gpu: host array freed in another block";
+      for (Operation *user : llvm::make_early_inc_range(a->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          rewriter.eraseOp(user);
+      rewriter.setInsertionPointToStart(&fn.getBody().front());
+      auto stack = rewriter.create<memref::AllocaOp>(a.getLoc(), a.getType(), a.getAlignmentAttr());
+      rewriter.replaceOp(a, stack.getResult());
+    }
+    return success();
+  }
+
+  /// Host code may touch only its own stack arrays; any other load or
+  /// store outside a kernel would dereference device memory.
+  LogicalResult checkHostAccesses(func::FuncOp fn) {
+    WalkResult r = fn.walk([&](Operation *op) {
+      if (!isa<memref::LoadOp, memref::StoreOp>(op) || op->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::advance();
+      Value m = isa<memref::LoadOp>(op) ? cast<memref::LoadOp>(op).getMemRef()
+                                        : cast<memref::StoreOp>(op).getMemRef();
+      Value root = rootMemref(m);
+      if (root.getDefiningOp<memref::AllocaOp>())
+        return WalkResult::advance();
+      // Arguments of the module's own helpers are its callers' host arrays.
+      if (auto arg = dyn_cast<BlockArgument>(root))
+        if (!fn->hasAttr("tg.entry") && arg.getOwner()->isEntryBlock() &&
+            arg.getOwner()->getParentOp() == fn)
+          return WalkResult::advance();
+      op->emitError() << "tg-cuda-map-to-gpu: host code would access device memory here (an "
+                         "op the CUDA backend does not map to a kernel yet)";
+      return WalkResult::interrupt();
+    });
+    return failure(r.wasInterrupted());
+  }
+};
+
+} // namespace
+} // namespace tg
