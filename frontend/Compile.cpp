@@ -129,6 +129,9 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.fusion = options.fusion;
   co.dataParallel = options.dataParallel;
   co.bucketCapMb = options.bucketCapMb;
+  co.target = options.target;
+  co.cudaEmulate = options.cudaEmulate;
+  co.cudaArch = options.cudaArch;
   absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
   if (!compiled.ok()) {
     if (temporary)

@@ -84,10 +84,51 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     for (auto fn : module.getOps<func::FuncOp>()) {
       if (fn.isDeclaration())
         continue;
-      if (failed(mapLoopNests(fn)) || failed(uploadConstants(fn)) ||
-          failed(moveHostArraysToStack(fn)) || failed(checkHostAccesses(fn)))
+      if (failed(wrapSequentialLoops(fn)) || failed(mapLoopNests(fn)) ||
+          failed(uploadConstants(fn)) || failed(moveHostArraysToStack(fn)) ||
+          failed(checkHostAccesses(fn)))
         return signalPassFailure();
     }
+  }
+
+  /// A sequential loop of loads and stores (scatter_add's read-modify-write
+  /// in update order) runs as one GPU thread: the order, and so the sum, is
+  /// the CPU's and the interpreter's.
+  LogicalResult wrapSequentialLoops(func::FuncOp fn) {
+    auto deviceAccess = [](scf::ForOp loop) {
+      bool access = false, other = false;
+      loop.walk([&](Operation *op) {
+        if (isa<memref::LoadOp, memref::StoreOp>(op)) {
+          Value m = isa<memref::LoadOp>(op) ? cast<memref::LoadOp>(op).getMemRef()
+                                            : cast<memref::StoreOp>(op).getMemRef();
+          access |= !rootMemref(m).getDefiningOp<memref::AllocaOp>();
+        } else if (isa<linalg::LinalgOp, memref::CopyOp, memref::AllocOp, memref::DeallocOp,
+                       func::CallOp, gpu::LaunchOp>(op)) {
+          other = true;
+        }
+      });
+      return access && !other;
+    };
+    SmallVector<scf::ForOp> loops;
+    fn.walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
+      if (!deviceAccess(loop))
+        return WalkResult::advance();
+      loops.push_back(loop);
+      return WalkResult::skip();
+    });
+    IRRewriter rewriter(&getContext());
+    for (scf::ForOp loop : loops) {
+      rewriter.setInsertionPoint(loop);
+      Value one = rewriter.create<arith::ConstantIndexOp>(loop.getLoc(), 1);
+      auto launch = rewriter.create<gpu::LaunchOp>(loop.getLoc(), one, one, one, one, one, one);
+      Block &body = launch.getBody().front();
+      rewriter.setInsertionPointToEnd(&body);
+      rewriter.create<gpu::TerminatorOp>(loop.getLoc());
+      if (loop.getNumResults() != 0)
+        return loop->emitError() << "tg-cuda-map-to-gpu: a sequential loop with results";
+      rewriter.moveOpBefore(loop, body.getTerminator());
+    }
+    return success();
   }
 
   /// Every linalg op and memref.copy outside a kernel becomes one kernel.
@@ -107,11 +148,19 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
         op = rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(), copy.getTarget());
       rewriter.setInsertionPoint(op);
       auto linalgOp = cast<linalg::LinalgOp>(op);
+      // All-parallel ops (linalg.map from bufferized tensor.generate, fill,
+      // copy) are mapped as they are; the others are reordered as generics.
+      if (linalgOp.getNumParallelLoops() == linalgOp.getNumLoops()) {
+        if (failed(mapToKernel(rewriter, linalgOp)))
+          return failure();
+        continue;
+      }
       linalg::GenericOp generic = dyn_cast<linalg::GenericOp>(op);
       if (!generic) {
         FailureOr<linalg::GenericOp> g = linalg::generalizeNamedOp(rewriter, linalgOp);
         if (failed(g))
-          return op->emitError() << "tg-cuda-map-to-gpu: cannot generalize this op";
+          return op->emitError() << "tg-cuda-map-to-gpu: cannot generalize '" << op->getName()
+                                 << "' into a linalg.generic";
         generic = *g;
       }
       FailureOr<linalg::GenericOp> ordered = parallelFirst(rewriter, generic);
@@ -123,7 +172,7 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     return success();
   }
 
-  LogicalResult mapToKernel(IRRewriter &rewriter, linalg::GenericOp op) {
+  LogicalResult mapToKernel(IRRewriter &rewriter, linalg::LinalgOp op) {
     Location loc = op.getLoc();
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     int64_t parallel = op.getNumParallelLoops(), points = 1;

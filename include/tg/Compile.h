@@ -31,6 +31,11 @@ struct CompileOptions {
   /// Data parallelism: none | allreduce | average:K (tgc compile --data-parallel).
   std::string dataParallel = "none";
   double bucketCapMb = 25.0;
+  /// Backend: "cpu" or "cuda" (tgc compile --target); with `cudaEmulate`
+  /// the CUDA kernels run as loops on the CPU (--cuda-emulate).
+  std::string target = "cpu";
+  bool cudaEmulate = false;
+  std::string cudaArch; ///< e.g. "sm_80,sm_90"; empty: the default
 };
 
 /// A loaded artifact with one session, exchanging tg::Tensor values.

@@ -345,22 +345,21 @@ std::vector<OpCase> opCases() {
              "    tg.yield %n, %n : tensor<4x3xf32>, tensor<4x3xf32>\n  }\n"
              "  %y = tg.add %hs, %h : (tensor<5x4x3xf32>, tensor<4x3xf32>) -> tensor<5x4x3xf32>",
          t("5x4x3")});
-  c.push_back(
-      {"scan nested",
-       {{t("3x2x4")}, {t("4")}},
-       "%h, %hs = tg.scan (%a) carry (%b) : (tensor<3x2x4xf32>, tensor<4xf32>) -> "
-       "(tensor<4xf32>, tensor<3x4xf32>) {\n"
-       "  ^bb0(%x: tensor<2x4xf32>, %p: tensor<4xf32>):\n"
-       "    %g, %gs = tg.scan (%x) carry (%p) : (tensor<2x4xf32>, tensor<4xf32>) -> "
-       "(tensor<4xf32>, tensor<2x4xf32>) {\n"
-       "    ^bb0(%r: tensor<4xf32>, %q: tensor<4xf32>):\n"
-       "      %s = tg.mul %q, %r : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n"
-       "      %t = tg.sin %s : tensor<4xf32>\n"
-       "      tg.yield %t, %t : tensor<4xf32>, tensor<4xf32>\n    }\n"
-       "    %gp = tg.add %g, %p : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n"
-       "    tg.yield %gp, %gp : tensor<4xf32>, tensor<4xf32>\n  }\n"
-       "  %y = tg.add %hs, %h : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>",
-       t("3x4")});
+  c.push_back({"scan nested",
+               {{t("3x2x4")}, {t("4")}},
+               "%h, %hs = tg.scan (%a) carry (%b) : (tensor<3x2x4xf32>, tensor<4xf32>) -> "
+               "(tensor<4xf32>, tensor<3x4xf32>) {\n"
+               "  ^bb0(%x: tensor<2x4xf32>, %p: tensor<4xf32>):\n"
+               "    %g, %gs = tg.scan (%x) carry (%p) : (tensor<2x4xf32>, tensor<4xf32>) -> "
+               "(tensor<4xf32>, tensor<2x4xf32>) {\n"
+               "    ^bb0(%r: tensor<4xf32>, %q: tensor<4xf32>):\n"
+               "      %s = tg.mul %q, %r : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n"
+               "      %t = tg.sin %s : tensor<4xf32>\n"
+               "      tg.yield %t, %t : tensor<4xf32>, tensor<4xf32>\n    }\n"
+               "    %gp = tg.add %g, %p : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n"
+               "    tg.yield %gp, %gp : tensor<4xf32>, tensor<4xf32>\n  }\n"
+               "  %y = tg.add %hs, %h : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32>",
+               t("3x4")});
   c.push_back({"constant",
                {{t("3")}},
                "%k = tg.constant dense<[1.5, -2.0, 4.0]> : tensor<3xf32>\n"
@@ -369,7 +368,27 @@ std::vector<OpCase> opCases() {
   return c;
 }
 
-class CompiledFusion : public ::testing::TestWithParam<bool> {};
+/// The backends the compiled tests run on: the CPU pipeline with and
+/// without fusion, and the CUDA pipeline with its kernels emulated on the CPU
+/// (tg-cuda-emulate-launches: proves the kernels' index logic without a GPU).
+enum class Backend { Fused, Unfused, CudaEmulated };
+
+CompileOptions backendOptions(Backend b, uint64_t seed = 0) {
+  CompileOptions o;
+  o.seed = seed;
+  o.fusion = b != Backend::Unfused;
+  if (b == Backend::CudaEmulated) {
+    o.target = "cuda";
+    o.cudaEmulate = true;
+  }
+  return o;
+}
+
+const char *backendName(Backend b) {
+  return b == Backend::Fused ? "fused" : b == Backend::Unfused ? "unfused" : "cuda_emulated";
+}
+
+class CompiledFusion : public ::testing::TestWithParam<Backend> {};
 
 TEST_P(CompiledFusion, EveryOpMatchesTheInterpreter) {
   std::vector<OpCase> cases = opCases();
@@ -388,9 +407,7 @@ TEST_P(CompiledFusion, EveryOpMatchesTheInterpreter) {
   text += "}\n";
   auto m = Module::parse(text, "ops.mlir");
   ASSERT_TRUE(m.ok()) << m.status();
-  CompileOptions options;
-  options.fusion = GetParam();
-  auto exe = compile(*m, options);
+  auto exe = compile(*m, backendOptions(GetParam()));
   ASSERT_TRUE(exe.ok()) << exe.status();
   for (size_t i = 0; i < cases.size(); ++i) {
     const OpCase &c = cases[i];
@@ -412,19 +429,19 @@ TEST_P(CompiledFusion, EveryOpMatchesTheInterpreter) {
     expectClose(*got, want->at(fn + ".y"), c.name);
   }
   std::printf("[ compiled  ] %zu op cases match the interpreter (%s)\n", cases.size(),
-              GetParam() ? "fused" : "unfused");
+              backendName(GetParam()));
 }
 
 //===----------------------------------------------------------------------===//
 // Example models: 5 compiled train steps against 5 interpreted ones.
 //===----------------------------------------------------------------------===//
 
-void checkTrainSteps(Graph &g, int64_t classes, bool fusion) {
+void checkTrainSteps(Graph &g, int64_t classes, Backend backend) {
   auto model = g.build();
   ASSERT_TRUE(model.ok()) << model.status();
   auto trained = model->transform("tg-build-train-step");
   ASSERT_TRUE(trained.ok()) << trained.status();
-  auto exe = compile(*trained, {"native", "", /*seed=*/7, fusion});
+  auto exe = compile(*trained, backendOptions(backend, /*seed=*/7));
   ASSERT_TRUE(exe.ok()) << exe.status();
   auto state = initializeParams(*trained, "train_step", 7);
   ASSERT_TRUE(state.ok()) << state.status();
@@ -476,12 +493,13 @@ TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {
   Graph g("lstm");
   examples::buildCharLstm(
       g, {/*batch=*/32, /*steps=*/4, /*vocab=*/77, /*hidden=*/128, optim::SGD(0.5)});
-  checkTrainSteps(g, 77, true);
+  checkTrainSteps(g, 77, Backend::Fused);
 }
 
-INSTANTIATE_TEST_SUITE_P(FusedAndUnfused, CompiledFusion, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool> &info) {
-                           return info.param ? "fused" : "unfused";
+INSTANTIATE_TEST_SUITE_P(Backends, CompiledFusion,
+                         ::testing::Values(Backend::Fused, Backend::Unfused, Backend::CudaEmulated),
+                         [](const ::testing::TestParamInfo<Backend> &info) {
+                           return std::string(backendName(info.param));
                          });
 
 TEST(Compiled, PrimitivesAreCreatedWhenTheSessionStarts) {
@@ -511,7 +529,7 @@ TEST(Compiled, UnsupportedOpsAreNamed) {
                         "types other than f32"));
 }
 
-TEST(Compiled, EmbeddingAndDropoutTrainStep) {
+TEST_P(CompiledFusion, EmbeddingAndDropoutTrainStep) {
   // gather + scatter_add (the embedding gradient) and random masks.
   Graph g("emb");
   Value ids = g.data("ids", {6}, DType::i32);
@@ -520,7 +538,7 @@ TEST(Compiled, EmbeddingAndDropoutTrainStep) {
   h = layers::Dropout(0.25, g.data("seed", {}, DType::i64))(h);
   Value logits = layers::Dense(3, "out")(h);
   g.minimize(ops::softmaxCrossEntropy(logits, y), optim::SGD(0.5));
-  checkTrainSteps(g, 3, true);
+  checkTrainSteps(g, 3, GetParam());
 }
 
 //===----------------------------------------------------------------------===//
