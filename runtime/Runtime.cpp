@@ -1,6 +1,7 @@
 //===- Runtime.cpp - artifact loading, buffers, entry points --------------===//
 #include "runtime/Collectives.h"
 #include "runtime/Denormals.h"
+#include "runtime/Device.h"
 #include "runtime/KernelStatus.h"
 #include "runtime/Kernels.h"
 #include "support/Init.h"
@@ -60,6 +61,9 @@ struct Buffer {
   BufferSpec spec;
   size_t bytes = 0;
   std::unique_ptr<uint8_t, AlignedFree> data;
+  /// CUDA sessions: the buffer's device copy (what entry points see); `data`
+  /// is its host staging area. Freed by the session.
+  void *device = nullptr;
 
   /// A zeroed buffer for `spec`; an allocation failure is an error naming
   /// the buffer, its shape and size (sizes were bounded when the manifest
@@ -118,6 +122,11 @@ struct tg_artifact {
   std::string manifestText;
   Manifest manifest;
   std::vector<Entry> entries; ///< in manifest order, each with its function
+  /// CUDA artifacts: the embedded fatbin, and why sessions cannot run when
+  /// the device runtime is missing (the artifact still opens, for inspect).
+  const void *fatbin = nullptr;
+  size_t fatbinBytes = 0;
+  std::string cudaUnavailable;
   ~tg_artifact() {
     if (handle)
       dlclose(handle);
@@ -128,6 +137,14 @@ struct tg_session {
   tg_artifact *artifact = nullptr;
   tg::dist::Communicator *communicator = nullptr; ///< not owned; null: one rank
   std::map<std::string, Buffer> args, results;
+  std::unique_ptr<tg::rt::DeviceSession> device; ///< CUDA artifacts
+  ~tg_session() {
+    if (!device)
+      return;
+    for (auto *buffers : {&args, &results})
+      for (auto &[name, b] : *buffers)
+        device->release(b.device);
+  }
 };
 
 static thread_local std::string lastError;
@@ -218,9 +235,17 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
   // A name without a slash would make dlopen search the library path.
   std::string loadPath = std::strchr(path, '/') ? std::string(path) : "./" + std::string(path);
   a->handle = dlopen(loadPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!a->handle)
-    return fail(TG_INVALID_ARGUMENT,
-                absl::StrCat("cannot load artifact '", path, "': ", dlerror()));
+  bool lazy = false;
+  if (!a->handle) {
+    std::string why = dlerror();
+    // A CUDA artifact calls libtgrt_cuda, loaded below once the manifest
+    // says so; until then its functions are left unbound.
+    if (why.find("tgrt_cuda_") != std::string::npos)
+      a->handle = dlopen(loadPath.c_str(), RTLD_LAZY | RTLD_LOCAL);
+    if (!a->handle)
+      return fail(TG_INVALID_ARGUMENT, absl::StrCat("cannot load artifact '", path, "': ", why));
+    lazy = true;
+  }
   auto *text = static_cast<const char *>(dlsym(a->handle, tg::abi::kManifestSymbol));
   auto *size = static_cast<const uint64_t *>(dlsym(a->handle, tg::abi::kManifestSizeSymbol));
   if (!text || !size)
@@ -230,6 +255,31 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
   absl::Status s = loadManifest(*a);
   if (!s.ok())
     return fail(s);
+  if (a->manifest.cuda) {
+    absl::StatusOr<const TgCudaApi *> api = tg::rt::loadCudaRuntime();
+    if (api.ok() && lazy) {
+      // Bind every call now that libtgrt_cuda is loaded (RTLD_GLOBAL).
+      dlclose(a->handle);
+      a->entries.clear();
+      a->handle = dlopen(loadPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+      if (!a->handle)
+        return fail(TG_INVALID_ARGUMENT,
+                    absl::StrCat("cannot load artifact '", path, "': ", dlerror()));
+      if (absl::Status bound = loadManifest(*a); !bound.ok())
+        return fail(bound);
+    }
+    if (!api.ok())
+      a->cudaUnavailable = std::string(api.status().message());
+    auto *fatbinSize =
+        static_cast<const uint64_t *>(dlsym(a->handle, tg::abi::kCudaFatbinSizeSymbol));
+    a->fatbin = dlsym(a->handle, tg::abi::kCudaFatbinSymbol);
+    a->fatbinBytes = fatbinSize ? size_t(*fatbinSize) : 0;
+  } else if (lazy) {
+    return fail(TG_INVALID_ARGUMENT,
+                absl::StrCat("'", path,
+                             "' calls the CUDA device runtime but its manifest has no "
+                             "cuda section (not built by tgc compile --target=cuda)"));
+  }
   *out = a.release();
   return TG_OK;
 }
@@ -246,6 +296,16 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
   *out = nullptr;
   auto s = std::make_unique<tg_session>();
   s->artifact = artifact;
+  if (artifact->manifest.cuda) {
+    if (!artifact->cudaUnavailable.empty())
+      return fail(TG_FAILED_PRECONDITION, absl::StrCat(artifact->path, " was compiled for CUDA: ",
+                                                       artifact->cudaUnavailable));
+    auto device = tg::rt::DeviceSession::open(artifact->manifest, artifact->fatbin,
+                                              artifact->fatbinBytes, artifact->path);
+    if (!device.ok())
+      return fail(device.status());
+    s->device = std::move(*device);
+  }
   for (const EntrySpec &e : artifact->manifest.entries)
     for (const BufferSpec &spec : e.args) {
       auto it = s->args.find(spec.name);
@@ -268,11 +328,25 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
       } else if (spec.defaultValue) {
         b.fill(std::vector<double>(size_t(spec.numElements()), *spec.defaultValue));
       }
+      if (s->device) {
+        auto device = s->device->allocate(b.bytes, spec.name);
+        if (!device.ok())
+          return fail(device.status());
+        b.device = *device;
+        absl::Status up = s->device->upload(b.device, b.data.get(), b.bytes);
+        if (!up.ok()) {
+          s->device->release(b.device);
+          return fail(up);
+        }
+      }
       s->args.emplace(spec.name, std::move(b));
     }
   flushDenormalsInWorkers();
-  // Create the oneDNN primitives now rather than in the first step.
+  // Create the oneDNN primitives now rather than in the first step (a CUDA
+  // artifact's library calls run in libtgrt_cuda).
   for (const KernelCall &k : artifact->manifest.kernels) {
+    if (s->device)
+      break;
     std::string error;
     if (!prepareKernel(k.symbol, k.operands, k.params, error))
       return fail(TG_INTERNAL, absl::StrCat(artifact->path, ": preparing ", error));
@@ -308,6 +382,9 @@ extern "C" tg_status tg_session_write(tg_session *session, const char *name, con
                 absl::StrCat("buffer '", name, "' holds ", it->second.bytes, " bytes (",
                              it->second.spec.typeString(), "), got ", bytes));
   std::memcpy(it->second.data.get(), data, bytes);
+  if (session->device)
+    if (absl::Status up = session->device->upload(it->second.device, data, bytes); !up.ok())
+      return fail(up);
   return TG_OK;
 }
 
@@ -321,6 +398,11 @@ extern "C" tg_status tg_session_read(const tg_session *session, const char *name
   if (bytes != b->bytes)
     return fail(TG_INVALID_ARGUMENT,
                 absl::StrCat("buffer '", name, "' holds ", b->bytes, " bytes, got ", bytes));
+  if (session->device) {
+    if (absl::Status down = session->device->download(data, b->device, bytes); !down.ok())
+      return fail(down);
+    return TG_OK;
+  }
   std::memcpy(data, b->data.get(), bytes);
   return TG_OK;
 }
@@ -331,7 +413,8 @@ namespace {
 std::vector<int64_t> descriptor(const Buffer &b) {
   size_t r = b.spec.shape.size();
   std::vector<int64_t> d(3 + 2 * r);
-  d[0] = d[1] = int64_t(reinterpret_cast<intptr_t>(b.data.get()));
+  void *p = b.device ? b.device : b.data.get();
+  d[0] = d[1] = int64_t(reinterpret_cast<intptr_t>(p));
   d[2] = 0;
   int64_t stride = 1;
   for (size_t i = r; i-- > 0;) {
@@ -376,6 +459,14 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
       absl::StatusOr<Buffer> allocated = Buffer::allocate(r);
       if (!allocated.ok())
         return fail(allocated.status());
+      if (session->device) {
+        auto device = session->device->allocate(allocated->bytes, r.name);
+        if (!device.ok())
+          return fail(device.status());
+        allocated->device = *device;
+        if (it != session->results.end())
+          session->device->release(it->second.device);
+      }
       it = session->results.insert_or_assign(r.name, std::move(*allocated)).first;
     }
     descs.push_back(descriptor(it->second));
@@ -383,6 +474,13 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   std::vector<void *> ptrs;
   for (auto &d : descs)
     ptrs.push_back(d.data());
+  if (session->device) {
+    session->device->activate();
+    e->fn(ptrs.data());
+    session->device->activate(); // keeps the context current for reads
+    absl::Status done = session->device->finish(entry);
+    return done.ok() ? TG_OK : fail(done);
+  }
   takeKernelError();
   unsigned mxcsr = enableFlushDenormals();
   {

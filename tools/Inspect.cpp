@@ -9,6 +9,7 @@
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include <nlohmann/json.hpp>
 
@@ -104,6 +105,23 @@ int inspectCommand(int argc, char **argv) {
       std::printf("  bucket %lld of %s: %lld floats (%.3g MiB): %s\n", (long long)b.id,
                   b.entry.c_str(), (long long)b.elements, double(b.elements) * 4 / (1 << 20),
                   absl::StrJoin(b.buffers, ", ").c_str());
+  }
+  if (m->cuda) {
+    const CudaSpec &c = *m->cuda;
+    std::printf("cuda: SASS for %s + PTX %s (CUDA %s), fatbin %lld bytes, %zu kernels\n",
+                absl::StrJoin(c.archs, " ").c_str(), c.ptxArch.c_str(), c.toolkit.c_str(),
+                (long long)c.fatbinBytes, c.kernels.size());
+    if (!c.libraryCalls.empty())
+      std::printf("  library calls: %s\n", absl::StrJoin(c.libraryCalls, ", ").c_str());
+    for (const CudaKernelSpec &k : c.kernels) {
+      std::string res;
+      for (const auto &[arch, r] : k.resources)
+        absl::StrAppend(&res, "  ", arch, ": ", r.registers, " regs",
+                        r.sharedBytes ? absl::StrCat(", ", r.sharedBytes, " B smem") : "",
+                        r.spillBytes ? absl::StrCat(", ", r.spillBytes, " B spilled") : "");
+      std::printf("  kernel %-28s block %4lld%s\n", k.name.c_str(), (long long)k.blockSize,
+                  res.c_str());
+    }
   }
   for (const EntrySpec &e : m->entries)
     printEntry(e);

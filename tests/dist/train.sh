@@ -171,8 +171,9 @@ faults)
   took=$(elapsed "$start")
   [[ $(cat hung.rc) != 0 ]] || fail "the job survived a hung rank"
   # Stopped in backward, the others wait for a bucket; elsewhere for the
-  # step's stop flags: either way the message names the collective and step.
-  grep -Eq "tgc: rank [01] of 2: step [0-9]+ .*(bucket [0-9]+ of train_step|the stop flags of step [0-9]+) did not complete within 3 s" hung.log ||
+  # step's stop flags or the metrics' allgather: either way the message names
+  # the collective and step.
+  grep -Eq "tgc: rank [01] of 2: step [0-9]+ .*(bucket [0-9]+ of train_step|the stop flags of step [0-9]+|an allgather) did not complete within 3 s" hung.log ||
     { cat hung.log; fail "watchdog"; }
   awk -v t="$took" 'BEGIN { exit !(t < 15) }' || fail "the watchdog took $took s"
   echo "ok: a hung rank is caught by the watchdog in $took s: $(grep -o 'tgc: rank . of 2: [^;]*' hung.log | head -1)"

@@ -1,0 +1,66 @@
+//===- Libraries.h - the CUDA driver and cuBLASLt, dlopen'ed ----*- C++ -*-===//
+//
+// A binary linked with -lcuda cannot start on a machine without a driver, so
+// libtgrt_cuda links neither the driver nor the CUDA libraries: it dlopens
+// libcuda.so.1 and libcublasLt.so.13 when the first CUDA session opens and
+// resolves each function by its ABI name (cuda.h maps cuMemAlloc to
+// cuMemAlloc_v2 and so on; the names below expand the same way).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_RUNTIME_CUDA_LIBRARIES_H
+#define TG_RUNTIME_CUDA_LIBRARIES_H
+
+#include <cublasLt.h>
+#include <cuda.h>
+
+#include <string>
+#include <vector>
+
+namespace tg {
+namespace cuda {
+
+#define TG_CUDA_DRIVER_FUNCTIONS(X)                                                                \
+  X(cuInit)                                                                                        \
+  X(cuGetErrorString) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName)                        \
+      X(cuDeviceGetAttribute) X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease)             \
+          X(cuCtxSetCurrent) X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize)           \
+              X(cuModuleLoadDataEx) X(cuModuleUnload) X(cuModuleGetFunction) X(cuLaunchKernel)     \
+                  X(cuMemAlloc) X(cuMemFree) X(cuMemcpyHtoDAsync) X(cuMemcpyDtoHAsync)             \
+                      X(cuMemsetD8Async)
+
+#define TG_CUBLASLT_FUNCTIONS(X)                                                                   \
+  X(cublasLtCreate)                                                                                \
+  X(cublasLtDestroy) X(cublasLtMatmul) X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy)    \
+      X(cublasLtMatmulDescSetAttribute) X(cublasLtMatrixLayoutCreate)                              \
+          X(cublasLtMatrixLayoutDestroy) X(cublasLtMatrixLayoutSetAttribute)                       \
+              X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceDestroy)                 \
+                  X(cublasLtMatmulPreferenceSetAttribute) X(cublasLtMatmulAlgoGetHeuristic)
+
+struct Driver {
+#define TG_MEMBER(name) decltype(&::name) name = nullptr;
+  TG_CUDA_DRIVER_FUNCTIONS(TG_MEMBER)
+};
+
+struct CublasLt {
+  TG_CUBLASLT_FUNCTIONS(TG_MEMBER)
+#undef TG_MEMBER
+};
+
+/// The driver ($TGRT_CUDA_DRIVER, else libcuda.so.1), loaded once; null with
+/// `error` set when it cannot be loaded or lacks a function.
+const Driver *driver(std::string &error);
+/// cuBLASLt ($TGRT_CUBLASLT, else libcublasLt.so.13, .so).
+const CublasLt *cublasLt(std::string &error);
+
+/// Loads `path` and resolves every function of the table, without calling
+/// any: the names missing from it (for the symbol check of the tests).
+std::vector<std::string> missingDriverSymbols(const std::string &path, std::string &error);
+std::vector<std::string> missingCublasLtSymbols(const std::string &path, std::string &error);
+
+/// "CUDA_ERROR_X: description" for a driver result.
+std::string describe(const Driver &d, CUresult r);
+
+} // namespace cuda
+} // namespace tg
+
+#endif // TG_RUNTIME_CUDA_LIBRARIES_H

@@ -1,0 +1,291 @@
+//===- Session.cpp - libtgrt_cuda: sessions and the host code's calls -----===//
+//
+// One CUDA session per tg_session: the device's primary context, one
+// non-blocking stream on which every launch, copy and cuBLASLt call of the
+// host code is queued, the fatbin loaded once (cuModuleLoadDataEx, the JIT
+// log kept for errors), and a caching allocator.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/cuda/Session.h"
+#include "runtime/DeviceApi.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+namespace tg {
+namespace cuda {
+namespace {
+
+thread_local Session *currentSession = nullptr;
+
+void copyError(const std::string &message, char *err, size_t errBytes) {
+  if (!err || !errBytes)
+    return;
+  std::snprintf(err, errBytes, "%s", message.c_str());
+}
+
+/// The library calls this runtime serves, with the parameters it supports.
+std::string unsupportedCall(const TgCudaCall &c) {
+  std::string s = c.symbol ? c.symbol : "";
+  if (s == "tgrt_cuda_matmul_f32")
+    return "";
+  if (s == "tgrt_cuda_fused_matmul_f32") {
+    // (transpose_a, transpose_b, activation): cuBLASLt epilogues have bias
+    // and bias+ReLU, not tanh or sigmoid.
+    if (c.numParams == 3 && c.params[2] > 1)
+      return s + " with a tanh or sigmoid epilogue (cuBLASLt has bias and bias+ReLU only)";
+    return "";
+  }
+  return s + " (convolutions and pooling need the cuDNN calls, collectives NCCL: not "
+             "implemented in libtgrt_cuda yet)";
+}
+
+void *open(const TgCudaModule *m, char *err, size_t errBytes) {
+  std::string error;
+  for (size_t i = 0; i < m->numCalls; ++i)
+    if (std::string why = unsupportedCall(m->calls[i]); !why.empty()) {
+      copyError("this artifact calls " + why, err, errBytes);
+      return nullptr;
+    }
+  auto s = std::make_unique<Session>();
+  s->cu = driver(error);
+  if (!s->cu) {
+    copyError(error, err, errBytes);
+    return nullptr;
+  }
+  const Driver &cu = *s->cu;
+  auto fail = [&](const std::string &what, CUresult r) -> void * {
+    copyError(what + ": " + describe(cu, r), err, errBytes);
+    return nullptr;
+  };
+  if (CUresult r = cu.cuInit(0); r != CUDA_SUCCESS)
+    return fail("cuInit failed (no usable NVIDIA GPU or driver?)", r);
+  int count = 0;
+  if (CUresult r = cu.cuDeviceGetCount(&count); r != CUDA_SUCCESS || count == 0) {
+    copyError("no CUDA device found", err, errBytes);
+    return nullptr;
+  }
+  int ordinal = 0;
+  if (const char *v = std::getenv("TGRT_CUDA_DEVICE"); v && *v)
+    ordinal = std::atoi(v);
+  if (ordinal < 0 || ordinal >= count) {
+    copyError("TGRT_CUDA_DEVICE=" + std::to_string(ordinal) + " but there are " +
+                  std::to_string(count) + " devices",
+              err, errBytes);
+    return nullptr;
+  }
+  if (CUresult r = cu.cuDeviceGet(&s->device, ordinal); r != CUDA_SUCCESS)
+    return fail("cuDeviceGet", r);
+  if (CUresult r = cu.cuDevicePrimaryCtxRetain(&s->context, s->device); r != CUDA_SUCCESS)
+    return fail("cuDevicePrimaryCtxRetain", r);
+  if (CUresult r = cu.cuCtxSetCurrent(s->context); r != CUDA_SUCCESS)
+    return fail("cuCtxSetCurrent", r);
+  if (CUresult r = cu.cuStreamCreate(&s->stream, CU_STREAM_NON_BLOCKING); r != CUDA_SUCCESS)
+    return fail("cuStreamCreate", r);
+  if (m->numKernels) {
+    char log[8192] = {0};
+    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void *values[] = {log, reinterpret_cast<void *>(uintptr_t(sizeof log))};
+    if (CUresult r = cu.cuModuleLoadDataEx(&s->module, m->fatbin, 2, options, values);
+        r != CUDA_SUCCESS) {
+      int major = 0, minor = 0;
+      cu.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, s->device);
+      cu.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, s->device);
+      return fail("loading the artifact's fatbin on a sm_" + std::to_string(major * 10 + minor) +
+                      " device (recompile with --cuda-arch=sm_" +
+                      std::to_string(major * 10 + minor) + "?)" + (log[0] ? ": " : "") + log,
+                  r);
+    }
+    for (size_t i = 0; i < m->numKernels; ++i) {
+      CUfunction f = nullptr;
+      if (CUresult r = cu.cuModuleGetFunction(&f, s->module, m->kernels[i]); r != CUDA_SUCCESS)
+        return fail(std::string("kernel '") + m->kernels[i] + "' is not in the fatbin", r);
+      s->kernels.push_back(f);
+    }
+  }
+  if (m->numCalls) {
+    s->lt = cublasLt(error);
+    if (!s->lt) {
+      copyError(error, err, errBytes);
+      return nullptr;
+    }
+    if (cublasStatus_t st = s->lt->cublasLtCreate(&s->blas); st != CUBLAS_STATUS_SUCCESS) {
+      copyError("cublasLtCreate failed (status " + std::to_string(int(st)) + ")", err, errBytes);
+      return nullptr;
+    }
+    s->workspaceBytes = 32u << 20;
+    if (CUresult r = cu.cuMemAlloc(&s->workspace, s->workspaceBytes); r != CUDA_SUCCESS)
+      return fail("allocating the cuBLASLt workspace", r);
+  }
+  return s.release();
+}
+
+void close(void *session) { delete static_cast<Session *>(session); }
+
+void activate(void *session) {
+  currentSession = static_cast<Session *>(session);
+  if (currentSession)
+    currentSession->cu->cuCtxSetCurrent(currentSession->context);
+}
+
+void *alloc(void *session, size_t bytes, char *err, size_t errBytes) {
+  auto *s = static_cast<Session *>(session);
+  s->error.clear();
+  CUdeviceptr p = s->allocate(bytes);
+  if (!p) {
+    copyError(s->error, err, errBytes);
+    s->error.clear();
+    return nullptr;
+  }
+  CUresult r = s->cu->cuMemsetD8Async(p, 0, bytes, s->stream);
+  if (r != CUDA_SUCCESS) {
+    copyError("zeroing a device buffer: " + describe(*s->cu, r), err, errBytes);
+    return nullptr;
+  }
+  return reinterpret_cast<void *>(p);
+}
+
+void freeBuffer(void *session, void *device) {
+  static_cast<Session *>(session)->release(reinterpret_cast<CUdeviceptr>(device));
+}
+
+int upload(void *session, void *device, const void *host, size_t bytes, char *err,
+           size_t errBytes) {
+  auto *s = static_cast<Session *>(session);
+  CUresult r =
+      s->cu->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device), host, bytes, s->stream);
+  if (r == CUDA_SUCCESS)
+    r = s->cu->cuStreamSynchronize(s->stream); // the host buffer may change next
+  if (r != CUDA_SUCCESS)
+    copyError("copying to the device: " + describe(*s->cu, r), err, errBytes);
+  return r != CUDA_SUCCESS;
+}
+
+int download(void *session, void *host, const void *device, size_t bytes, char *err,
+             size_t errBytes) {
+  auto *s = static_cast<Session *>(session);
+  CUresult r =
+      s->cu->cuMemcpyDtoHAsync(host, reinterpret_cast<CUdeviceptr>(device), bytes, s->stream);
+  if (r == CUDA_SUCCESS)
+    r = s->cu->cuStreamSynchronize(s->stream);
+  if (r != CUDA_SUCCESS)
+    copyError("copying from the device: " + describe(*s->cu, r), err, errBytes);
+  return r != CUDA_SUCCESS;
+}
+
+int finish(void *session, char *err, size_t errBytes) {
+  auto *s = static_cast<Session *>(session);
+  s->check(s->cu->cuStreamSynchronize(s->stream), "running the step");
+  if (s->error.empty())
+    return 0;
+  copyError(s->error, err, errBytes);
+  s->error.clear();
+  return 1;
+}
+
+const TgCudaApi kApi = {kTgCudaApiVersion, open,   close,    activate, alloc,
+                        freeBuffer,        upload, download, finish};
+
+} // namespace
+
+Session *current() { return currentSession; }
+
+CUdeviceptr Session::allocate(size_t bytes) {
+  bytes = std::max<size_t>(256, (bytes + 255) / 256 * 256);
+  auto it = cache.find(bytes);
+  if (it != cache.end()) {
+    CUdeviceptr p = it->second;
+    cache.erase(it);
+    return p;
+  }
+  CUdeviceptr p = 0;
+  CUresult r = cu->cuMemAlloc(&p, bytes);
+  if (r == CUDA_ERROR_OUT_OF_MEMORY && !cache.empty()) {
+    // Give the cached blocks back and try once more.
+    cu->cuStreamSynchronize(stream);
+    for (auto &[size, block] : cache) {
+      cu->cuMemFree(block);
+      sizes.erase(block);
+    }
+    cache.clear();
+    r = cu->cuMemAlloc(&p, bytes);
+  }
+  if (!check(r, ("allocating " + std::to_string(bytes) + " bytes of device memory").c_str()))
+    return 0;
+  sizes[p] = bytes;
+  return p;
+}
+
+void Session::release(CUdeviceptr p) {
+  auto it = sizes.find(p);
+  if (it == sizes.end()) {
+    if (p)
+      fail("freeing a device pointer this session did not allocate");
+    return;
+  }
+  cache.emplace(it->second, p); // stream order keeps reuse after pending kernels safe
+}
+
+} // namespace cuda
+} // namespace tg
+
+using tg::cuda::current;
+
+extern "C" const TgCudaApi *tgrt_cuda_api(void) { return &tg::cuda::kApi; }
+
+// The artifact's host code (tg-cuda-lower-launches, tg-cuda-device-allocations).
+
+struct StridedMemRef1D {
+  int64_t *allocated, *aligned;
+  int64_t offset, size, stride;
+};
+
+extern "C" void *tgrt_cuda_alloc(size_t bytes) {
+  tg::cuda::Session *s = current();
+  if (!s)
+    return nullptr;
+  return reinterpret_cast<void *>(s->allocate(bytes));
+}
+
+extern "C" void *tgrt_cuda_aligned_alloc(size_t alignment, size_t bytes) {
+  // Device blocks are 256-byte aligned (cuMemAlloc), more than MLIR asks.
+  if (alignment > 256 && current())
+    current()->fail("device allocation with alignment > 256");
+  return tgrt_cuda_alloc(bytes);
+}
+
+extern "C" void tgrt_cuda_free(void *p) {
+  if (tg::cuda::Session *s = current())
+    s->release(reinterpret_cast<CUdeviceptr>(p));
+}
+
+extern "C" void _mlir_ciface_tgrt_cuda_launch(int64_t kernel, int64_t grid, int64_t block,
+                                              int64_t words, StridedMemRef1D *args) {
+  tg::cuda::Session *s = current();
+  if (!s)
+    return;
+  if (kernel < 0 || size_t(kernel) >= s->kernels.size() || words > args->size) {
+    s->fail("launch of kernel #" + std::to_string(kernel) + " that the fatbin lacks");
+    return;
+  }
+  // The driver copies each parameter (its size from the kernel's signature)
+  // from these addresses when the launch is queued.
+  std::vector<void *> params(static_cast<size_t>(words));
+  for (int64_t i = 0; i < words; ++i)
+    params[size_t(i)] = args->aligned + args->offset + i * args->stride;
+  s->check(s->cu->cuLaunchKernel(s->kernels[size_t(kernel)], unsigned(grid), 1, 1, unsigned(block),
+                                 1, 1, 0, s->stream, params.data(), nullptr),
+           "cuLaunchKernel");
+}
+
+extern "C" void tgrt_cuda_upload(int64_t device, int64_t host, int64_t bytes) {
+  tg::cuda::Session *s = current();
+  if (!s)
+    return;
+  s->check(s->cu->cuMemcpyHtoDAsync(CUdeviceptr(device), reinterpret_cast<const void *>(host),
+                                    size_t(bytes), s->stream),
+           "uploading a constant");
+}

@@ -1,0 +1,59 @@
+//===- Session.h - a CUDA session's device state ----------------*- C++ -*-===//
+#ifndef TG_RUNTIME_CUDA_SESSION_H
+#define TG_RUNTIME_CUDA_SESSION_H
+
+#include "runtime/cuda/Libraries.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tg {
+namespace cuda {
+
+struct MatmulPlan; // Matmul.cpp
+
+struct Session {
+  const Driver *cu = nullptr;
+  const CublasLt *lt = nullptr;
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  CUmodule module = nullptr;
+  std::vector<CUfunction> kernels;
+  cublasLtHandle_t blas = nullptr;
+  CUdeviceptr workspace = 0;
+  size_t workspaceBytes = 0;
+  /// Freed device blocks by size, reused before asking the driver: after
+  /// the first step a step allocates nothing.
+  std::multimap<size_t, CUdeviceptr> cache;
+  std::unordered_map<CUdeviceptr, size_t> sizes;
+  std::map<std::string, std::unique_ptr<MatmulPlan>> matmuls;
+  /// The first error since the last finish (host code cannot return one).
+  std::string error;
+
+  void fail(const std::string &message) {
+    if (error.empty())
+      error = message;
+  }
+  bool check(CUresult r, const char *what) {
+    if (r == CUDA_SUCCESS)
+      return true;
+    fail(std::string(what) + ": " + describe(*cu, r));
+    return false;
+  }
+  CUdeviceptr allocate(size_t bytes);
+  void release(CUdeviceptr p);
+  Session();
+  ~Session();
+};
+
+/// The session the calling thread's host code runs on (TgCudaApi::activate).
+Session *current();
+
+} // namespace cuda
+} // namespace tg
+
+#endif // TG_RUNTIME_CUDA_SESSION_H
