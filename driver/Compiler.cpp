@@ -145,6 +145,8 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
             spec.name = name.str();
           if (auto block = k.getAs<IntegerAttr>("block_size"))
             spec.blockSize = block.getInt();
+          if (auto params = k.getAs<IntegerAttr>("params"))
+            spec.params = params.getInt();
           cudaKernels.push_back(spec);
         }
     }

@@ -156,7 +156,10 @@ std::string Manifest::toJson() const {
                      {"shared_bytes", r.sharedBytes},
                      {"spill_bytes", r.spillBytes},
                      {"stack_bytes", r.stackBytes}};
-      c["kernels"].push_back({{"name", k.name}, {"block_size", k.blockSize}, {"resources", res}});
+      c["kernels"].push_back({{"name", k.name},
+                              {"block_size", k.blockSize},
+                              {"params", k.params},
+                              {"resources", res}});
     }
     c["library_calls"] = cuda->libraryCalls;
     m["cuda"] = c;
@@ -340,6 +343,10 @@ public:
       if (!block.ok())
         return block.status();
       kernel.blockSize = *block;
+      auto params = count(k, "params", where);
+      if (!params.ok())
+        return params.status();
+      kernel.params = *params;
       if (!k.contains("resources") || !k["resources"].is_object())
         return error(where, "missing object 'resources'");
       for (const auto &[arch, r] : k["resources"].items()) {

@@ -112,6 +112,7 @@ struct CudaResources {
 struct CudaKernelSpec {
   std::string name;
   int64_t blockSize = 0;
+  int64_t params = 0; ///< 64-bit parameters (a memref: 3 + 2 * rank)
   std::map<std::string, CudaResources> resources; ///< by arch (sm_80, ...)
 };
 

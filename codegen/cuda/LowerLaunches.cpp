@@ -44,11 +44,14 @@ func::FuncOp declare(ModuleOp module, StringRef name, FunctionType type, bool cI
 struct LowerLaunchesPass : impl::LowerLaunchesBase<LowerLaunchesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::StringMap<int64_t> index;
+    llvm::StringMap<int64_t> index, params;
     if (auto table = module->getAttrOfType<ArrayAttr>("tg.cuda_kernels"))
       for (auto [i, k] : llvm::enumerate(table.getAsRange<DictionaryAttr>()))
-        if (auto name = k.getAs<StringAttr>("name"))
+        if (auto name = k.getAs<StringAttr>("name")) {
           index[name.getValue()] = i;
+          if (auto p = k.getAs<IntegerAttr>("params"))
+            params[name.getValue()] = p.getInt();
+        }
     SmallVector<gpu::LaunchFuncOp> launches;
     SmallVector<gpu::MemcpyOp> copies;
     module.walk([&](Operation *op) {
@@ -65,7 +68,9 @@ struct LowerLaunchesPass : impl::LowerLaunchesBase<LowerLaunchesPass> {
                        << "' is not in tg.cuda_kernels";
         return signalPassFailure();
       }
-      if (failed(lowerLaunch(rewriter, module, l, it->second)))
+      auto expected = params.find(l.getKernelName().getValue());
+      if (failed(lowerLaunch(rewriter, module, l, it->second,
+                             expected == params.end() ? -1 : expected->second)))
         return signalPassFailure();
     }
     for (gpu::MemcpyOp c : copies)
@@ -127,7 +132,7 @@ struct LowerLaunchesPass : impl::LowerLaunchesBase<LowerLaunchesPass> {
   }
 
   LogicalResult lowerLaunch(IRRewriter &rewriter, ModuleOp module, gpu::LaunchFuncOp l,
-                            int64_t kernel) {
+                            int64_t kernel, int64_t expectedWords) {
     Location loc = l.getLoc();
     if (l.getAsyncToken() || l.getDynamicSharedMemorySize())
       return l->emitError() << "tg-cuda-lower-launches: async launches and dynamic shared "
@@ -141,6 +146,10 @@ struct LowerLaunchesPass : impl::LowerLaunchesBase<LowerLaunchesPass> {
     for (Value v : l.getKernelOperands())
       if (failed(words(rewriter, loc, v, args)))
         return failure();
+    if (expectedWords >= 0 && int64_t(args.size()) != expectedWords)
+      return l->emitError() << "tg-cuda-lower-launches: " << args.size()
+                            << " argument words for a kernel with " << expectedWords
+                            << " parameters";
     Type i64 = rewriter.getI64Type();
     // One stack slot per launch site, in the entry block: launches inside
     // loops must not grow the stack.

@@ -60,9 +60,15 @@ struct OutlineKernelsPass : impl::OutlineKernelsBase<OutlineKernelsPass> {
       APInt block(64, 0);
       if (!matchPattern(launch.getBlockSizeX(), m_ConstantInt(&block)))
         block = APInt(64, 0); // unknown at compile time
+      // The 64-bit parameters of the NVVM kernel: a memref is expanded into
+      // allocated and aligned pointers, offset, sizes and strides.
+      int64_t params = 0;
+      for (Type t : kernel.getArgumentTypes())
+        params += isa<MemRefType>(t) ? 3 + 2 * cast<MemRefType>(t).getRank() : 1;
       table_.push_back(b.getDictionaryAttr(
           {b.getNamedAttr("name", b.getStringAttr(name)),
-           b.getNamedAttr("block_size", b.getI64IntegerAttr(block.getSExtValue()))}));
+           b.getNamedAttr("block_size", b.getI64IntegerAttr(block.getSExtValue())),
+           b.getNamedAttr("params", b.getI64IntegerAttr(params))}));
       OpBuilder at(launch);
       at.create<gpu::LaunchFuncOp>(launch.getLoc(), kernel, launch.getGridSizeOperandValues(),
                                    launch.getBlockSizeOperandValues(),

@@ -28,3 +28,18 @@ try:
             config.available_features.add("overcommit-checked")
 except OSError:
     pass
+# CUDA: the toolkit (ptxas, fatbinary) compiles --target=cuda to a fatbin; the
+# device runtime is built with it; a driver means a GPU may be present.
+_cuda = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+if all(os.path.exists(os.path.join(_cuda, "bin", t)) for t in ("ptxas", "fatbinary")):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", os.path.join(_cuda, "bin", "ptxas")))
+    config.substitutions.append(("%cuda_stub", os.path.join(_cuda, "lib64", "stubs", "libcuda.so")))
+if os.path.exists(os.path.join(config.tgc_obj_root, "runtime", "libtgrt_cuda.so")):
+    config.available_features.add("cuda-runtime")
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
