@@ -16,8 +16,9 @@ set(TG_LAYER_DEPS_TgFrontend TgInterpreter TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_tgrt TgCommunicator TgSupport)
 set(TG_LAYER_DEPS_tgtrain tgrt TgCommunicator TgSupport)
 # libtgrt_cuda implements the table of runtime/DeviceApi.h (a header of
-# libtgrt) and is dlopen'ed by libtgrt; it links neither.
-set(TG_LAYER_DEPS_tgrt_cuda tgrt)
+# libtgrt) and is dlopen'ed by libtgrt; it links neither (nor TgSupport:
+# it only uses the header-only support/KernelAbi.h).
+set(TG_LAYER_DEPS_tgrt_cuda tgrt TgSupport)
 set(TG_LAYER_DEPS_TgCommunicator "")
 set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses TgCodegenCuda TgCodegenCpu
     TgCodegenCommon TgIR TgSupport)

@@ -4,6 +4,7 @@
 #include "codegen/cpu/Artifact.h"
 #include "codegen/cuda/Target.h"
 #include "ir/Diagnostics.h"
+#include "support/KernelAbi.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -196,15 +197,21 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
       }
     }
     spec.kernels = std::move(cudaKernels);
-    // Library calls run in libtgrt_cuda (tg-cuda-lower-launches renames them);
-    // no oneDNN primitive is made for them.
-    for (const KernelCall &k : manifest->kernels)
+    // Library calls run in libtgrt_cuda (tg-cuda-lower-launches renames
+    // them), which checks them when a session opens.
+    for (KernelCall &k : manifest->kernels) {
+      k.symbol = "tgrt_cuda_" + k.symbol.substr(5);
+      std::string why = abi::cudaUnsupportedCall(k.symbol, k.params.data(), k.params.size());
+      if (!why.empty() && options.warnings &&
+          std::find(spec.libraryCalls.begin(), spec.libraryCalls.end(), k.symbol) ==
+              spec.libraryCalls.end())
+        options.warnings->push_back("the CUDA device runtime cannot run this artifact yet: it "
+                                    "calls " +
+                                    why);
       if (std::find(spec.libraryCalls.begin(), spec.libraryCalls.end(), k.symbol) ==
           spec.libraryCalls.end())
         spec.libraryCalls.push_back(k.symbol);
-    for (std::string &call : spec.libraryCalls)
-      call = "tgrt_cuda_" + call.substr(5);
-    manifest->kernels.clear();
+    }
     manifest->cuda = std::move(spec);
   }
   artifact.optLevel = options.optLevel;

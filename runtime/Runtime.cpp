@@ -127,6 +127,10 @@ struct tg_artifact {
   const void *fatbin = nullptr;
   size_t fatbinBytes = 0;
   std::string cudaUnavailable;
+  /// Set when a call of the artifact has no libtgrt_cuda function (it is
+  /// open lazily): sessions are refused, after the device runtime's own
+  /// check of the library calls has named the call.
+  std::string cudaUnbound;
   ~tg_artifact() {
     if (handle)
       dlclose(handle);
@@ -262,9 +266,17 @@ extern "C" tg_status tg_artifact_open(const char *path, tg_artifact **out) {
       dlclose(a->handle);
       a->entries.clear();
       a->handle = dlopen(loadPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (!a->handle)
-        return fail(TG_INVALID_ARGUMENT,
-                    absl::StrCat("cannot load artifact '", path, "': ", dlerror()));
+      if (!a->handle) {
+        // A library call libtgrt_cuda does not serve yet: the artifact stays
+        // open (inspect), sessions say which.
+        const char *why = dlerror();
+        a->cudaUnbound = absl::StrCat("the CUDA device runtime lacks a function it calls (",
+                                      why ? why : "", ")");
+        a->handle = dlopen(loadPath.c_str(), RTLD_LAZY | RTLD_LOCAL);
+        if (!a->handle)
+          return fail(TG_INVALID_ARGUMENT,
+                      absl::StrCat("cannot load artifact '", path, "': ", dlerror()));
+      }
       if (absl::Status bound = loadManifest(*a); !bound.ok())
         return fail(bound);
     }
@@ -304,6 +316,9 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
                                               artifact->fatbinBytes, artifact->path);
     if (!device.ok())
       return fail(device.status());
+    if (!artifact->cudaUnbound.empty())
+      return fail(TG_FAILED_PRECONDITION,
+                  absl::StrCat(artifact->path, ": ", artifact->cudaUnbound));
     s->device = std::move(*device);
   }
   for (const EntrySpec &e : artifact->manifest.entries)

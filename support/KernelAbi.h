@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tg::abi {
@@ -106,6 +107,25 @@ inline std::optional<Activation> activationOfCode(int64_t code) {
   if (code < 0 || code > int64_t(Activation::Sigmoid))
     return std::nullopt;
   return Activation(code);
+}
+
+/// Why libtgrt_cuda cannot serve library call `symbol` (its tgrt_cuda_* name)
+/// with these integer parameters, or "" when it can. The compiler warns with
+/// it; the device runtime refuses a session with it.
+inline std::string cudaUnsupportedCall(std::string_view symbol, const int64_t *params,
+                                       size_t numParams) {
+  if (symbol == "tgrt_cuda_matmul_f32")
+    return "";
+  if (symbol == "tgrt_cuda_fused_matmul_f32") {
+    // (transpose_a, transpose_b, activation): cuBLASLt's epilogues are bias
+    // and bias+ReLU.
+    if (numParams == 3 && params[2] > int64_t(Activation::Relu))
+      return std::string(symbol) + " with a " + std::string(activationName(Activation(params[2]))) +
+             " epilogue (cuBLASLt has bias and bias+ReLU only)";
+    return "";
+  }
+  return std::string(symbol) +
+         " (convolutions and pooling need cuDNN calls, collectives NCCL: not in libtgrt_cuda yet)";
 }
 
 } // namespace tg::abi

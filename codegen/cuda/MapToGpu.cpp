@@ -15,6 +15,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
@@ -85,8 +86,8 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
       if (fn.isDeclaration())
         continue;
       if (failed(wrapSequentialLoops(fn)) || failed(mapLoopNests(fn)) ||
-          failed(uploadConstants(fn)) || failed(moveHostArraysToStack(fn)) ||
-          failed(checkHostAccesses(fn)))
+          failed(expandIntegerPowers(fn)) || failed(uploadConstants(fn)) ||
+          failed(moveHostArraysToStack(fn)) || failed(checkHostAccesses(fn)))
         return signalPassFailure();
     }
   }
@@ -245,6 +246,56 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     for (Operation &inner : par.getBody()->without_terminator())
       rewriter.clone(inner, map);
     rewriter.eraseOp(par);
+    return success();
+  }
+
+  /// math.ipowi has no NVVM lowering or libdevice function (the CPU calls a
+  /// helper from convert-math-to-funcs, which cannot go into a kernel):
+  /// square-and-multiply over the exponent's bits, and for a negative
+  /// exponent what convert-math-to-funcs gives (1 for base 1, +-1 for base
+  /// -1, else 0).
+  LogicalResult expandIntegerPowers(func::FuncOp fn) {
+    SmallVector<math::IPowIOp> powers;
+    fn.walk([&](math::IPowIOp p) {
+      if (p->getParentOfType<gpu::LaunchOp>())
+        powers.push_back(p);
+    });
+    IRRewriter rewriter(&getContext());
+    for (math::IPowIOp p : powers) {
+      auto type = dyn_cast<IntegerType>(p.getType());
+      if (!type)
+        return p->emitError() << "tg-cuda-map-to-gpu: vector math.ipowi";
+      Location loc = p.getLoc();
+      rewriter.setInsertionPoint(p);
+      auto c = [&](int64_t v) -> Value {
+        return rewriter.create<arith::ConstantOp>(loc, rewriter.getIntegerAttr(type, v));
+      };
+      Value base = p.getLhs(), exp = p.getRhs();
+      Value zero = c(0), one = c(1);
+      Value lb = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+      Value ub = rewriter.create<arith::ConstantIndexOp>(loc, type.getWidth());
+      Value step = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+      auto loop = rewriter.create<scf::ForOp>(
+          loc, lb, ub, step, ValueRange{one, base, exp},
+          [&](OpBuilder &b, Location l, Value, ValueRange acc) {
+            Value bit = b.create<arith::AndIOp>(l, acc[2], one);
+            Value odd = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, bit, zero);
+            Value times = b.create<arith::MulIOp>(l, acc[0], acc[1]);
+            Value result = b.create<arith::SelectOp>(l, odd, times, acc[0]);
+            Value square = b.create<arith::MulIOp>(l, acc[1], acc[1]);
+            Value rest = b.create<arith::ShRUIOp>(l, acc[2], one);
+            b.create<scf::YieldOp>(l, ValueRange{result, square, rest});
+          });
+      Value negative = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, exp, zero);
+      Value isOne = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, one);
+      Value isMinusOne = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, base, c(-1));
+      Value oddExp = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ne, rewriter.create<arith::AndIOp>(loc, exp, one), zero);
+      Value signOfMinusOne = rewriter.create<arith::SelectOp>(loc, oddExp, c(-1), one);
+      Value negResult = rewriter.create<arith::SelectOp>(
+          loc, isOne, one, rewriter.create<arith::SelectOp>(loc, isMinusOne, signOfMinusOne, zero));
+      rewriter.replaceOpWithNewOp<arith::SelectOp>(p, negative, negResult, loop.getResult(0));
+    }
     return success();
   }
 

@@ -17,6 +17,8 @@ def MapToGpu : Pass<"tg-cuda-map-to-gpu", "mlir::ModuleOp"> {
     small index/flag arrays the deallocation pipeline keeps on the host become
     stack buffers, so that every remaining `memref.alloc` is device memory;
     a host load or store of device memory is an error naming the op.
+    Integer powers (`math.ipowi`, which NVVM cannot lower) in kernels are
+    expanded into square-and-multiply loops.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
@@ -26,7 +28,7 @@ def MapToGpu : Pass<"tg-cuda-map-to-gpu", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::linalg::LinalgDialect"];
+                           "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect"];
 }
 
 def EmulateLaunches : Pass<"tg-cuda-emulate-launches", "mlir::ModuleOp"> {

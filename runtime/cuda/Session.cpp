@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/Session.h"
 #include "runtime/DeviceApi.h"
+#include "support/KernelAbi.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -27,29 +28,8 @@ void copyError(const std::string &message, char *err, size_t errBytes) {
   std::snprintf(err, errBytes, "%s", message.c_str());
 }
 
-/// The library calls this runtime serves, with the parameters it supports.
-std::string unsupportedCall(const TgCudaCall &c) {
-  std::string s = c.symbol ? c.symbol : "";
-  if (s == "tgrt_cuda_matmul_f32")
-    return "";
-  if (s == "tgrt_cuda_fused_matmul_f32") {
-    // (transpose_a, transpose_b, activation): cuBLASLt epilogues have bias
-    // and bias+ReLU, not tanh or sigmoid.
-    if (c.numParams == 3 && c.params[2] > 1)
-      return s + " with a tanh or sigmoid epilogue (cuBLASLt has bias and bias+ReLU only)";
-    return "";
-  }
-  return s + " (convolutions and pooling need the cuDNN calls, collectives NCCL: not "
-             "implemented in libtgrt_cuda yet)";
-}
-
 void *open(const TgCudaModule *m, char *err, size_t errBytes) {
   std::string error;
-  for (size_t i = 0; i < m->numCalls; ++i)
-    if (std::string why = unsupportedCall(m->calls[i]); !why.empty()) {
-      copyError("this artifact calls " + why, err, errBytes);
-      return nullptr;
-    }
   auto s = std::make_unique<Session>();
   s->cu = driver(error);
   if (!s->cu) {
@@ -79,6 +59,17 @@ void *open(const TgCudaModule *m, char *err, size_t errBytes) {
   }
   if (CUresult r = cu.cuDeviceGet(&s->device, ordinal); r != CUDA_SUCCESS)
     return fail("cuDeviceGet", r);
+  // After the driver: on a machine without a GPU that is the first thing to
+  // hear (tgc compile already warned about these).
+  for (size_t i = 0; i < m->numCalls; ++i) {
+    const TgCudaCall &c = m->calls[i];
+    if (std::string why =
+            tg::abi::cudaUnsupportedCall(c.symbol ? c.symbol : "", c.params, c.numParams);
+        !why.empty()) {
+      copyError("this artifact calls " + why, err, errBytes);
+      return nullptr;
+    }
+  }
   if (CUresult r = cu.cuDevicePrimaryCtxRetain(&s->context, s->device); r != CUDA_SUCCESS)
     return fail("cuDevicePrimaryCtxRetain", r);
   if (CUresult r = cu.cuCtxSetCurrent(s->context); r != CUDA_SUCCESS)

@@ -371,21 +371,39 @@ std::vector<OpCase> opCases() {
 /// The backends the compiled tests run on: the CPU pipeline with and
 /// without fusion, and the CUDA pipeline with its kernels emulated on the CPU
 /// (tg-cuda-emulate-launches: proves the kernels' index logic without a GPU).
-enum class Backend { Fused, Unfused, CudaEmulated };
+/// Cuda runs on a GPU when there is one, and is Skipped (with the reason)
+/// when there is no driver or device.
+enum class Backend { Fused, Unfused, CudaEmulated, Cuda };
 
 CompileOptions backendOptions(Backend b, uint64_t seed = 0) {
   CompileOptions o;
   o.seed = seed;
   o.fusion = b != Backend::Unfused;
-  if (b == Backend::CudaEmulated) {
+  if (b == Backend::CudaEmulated || b == Backend::Cuda) {
     o.target = "cuda";
-    o.cudaEmulate = true;
+    o.cudaEmulate = b == Backend::CudaEmulated;
   }
   return o;
 }
 
+/// Why a CUDA executable cannot run on this machine (no toolkit, runtime,
+/// driver or GPU), or "" when it could have.
+std::string noGpuReason(Backend b, const absl::Status &s) {
+  if (b != Backend::Cuda || s.ok())
+    return "";
+  std::string m(s.message());
+  for (const char *why : {"no CUDA toolkit", "without the CUDA device runtime", "libcuda.so.1",
+                          "cuInit failed", "no CUDA device"})
+    if (m.find(why) != std::string::npos)
+      return m;
+  return "";
+}
+
 const char *backendName(Backend b) {
-  return b == Backend::Fused ? "fused" : b == Backend::Unfused ? "unfused" : "cuda_emulated";
+  return b == Backend::Fused          ? "fused"
+         : b == Backend::Unfused      ? "unfused"
+         : b == Backend::CudaEmulated ? "cuda_emulated"
+                                      : "cuda";
 }
 
 class CompiledFusion : public ::testing::TestWithParam<Backend> {};
@@ -408,6 +426,8 @@ TEST_P(CompiledFusion, EveryOpMatchesTheInterpreter) {
   auto m = Module::parse(text, "ops.mlir");
   ASSERT_TRUE(m.ok()) << m.status();
   auto exe = compile(*m, backendOptions(GetParam()));
+  if (std::string why = noGpuReason(GetParam(), exe.status()); !why.empty())
+    GTEST_SKIP() << why;
   ASSERT_TRUE(exe.ok()) << exe.status();
   for (size_t i = 0; i < cases.size(); ++i) {
     const OpCase &c = cases[i];
@@ -442,6 +462,8 @@ void checkTrainSteps(Graph &g, int64_t classes, Backend backend) {
   auto trained = model->transform("tg-build-train-step");
   ASSERT_TRUE(trained.ok()) << trained.status();
   auto exe = compile(*trained, backendOptions(backend, /*seed=*/7));
+  if (std::string why = noGpuReason(backend, exe.status()); !why.empty())
+    GTEST_SKIP() << why;
   ASSERT_TRUE(exe.ok()) << exe.status();
   auto state = initializeParams(*trained, "train_step", 7);
   ASSERT_TRUE(state.ok()) << state.status();
@@ -497,7 +519,8 @@ TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CompiledFusion,
-                         ::testing::Values(Backend::Fused, Backend::Unfused, Backend::CudaEmulated),
+                         ::testing::Values(Backend::Fused, Backend::Unfused, Backend::CudaEmulated,
+                                           Backend::Cuda),
                          [](const ::testing::TestParamInfo<Backend> &info) {
                            return std::string(backendName(info.param));
                          });
