@@ -1,0 +1,26 @@
+#!/bin/sh
+# ctest gpu.step-check.MODE: 5 train steps of the Fashion MLP and a small char
+# LSTM on the CPU backend (the reference), then the same artifact compiled
+# with --target=cuda: `emulated` (kernels as CPU loops) must match; `cuda`
+# runs on a GPU and exits 77 (skipped) without one.
+set -eu
+build=$1 mode=$2
+tgc=$build/tools/tgc example=$build/examples/tg-example check=$build/tests/gpu/tg-step-check
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+$example fashion-mlp --batch 32 -o mlp.tg.mlir
+$example char-lstm --batch 4 --steps 8 --hidden 32 -o lstm.tg.mlir
+for m in mlp lstm; do
+  classes=10
+  [ $m = lstm ] && classes=77
+  $tgc compile $m.tg.mlir -o $m-cpu.tgx 2>/dev/null
+  mkdir -p ref-$m
+  $check $m-cpu.tgx --out ref-$m --classes $classes
+  if [ "$mode" = emulated ]; then
+    $tgc compile $m.tg.mlir --target=cuda --cuda-emulate -o $m-test.tgx
+  else
+    $tgc compile $m.tg.mlir --target=cuda -o $m-test.tgx
+  fi
+  $check $m-test.tgx --compare ref-$m --classes $classes --rtol 1e-3 --atol 1e-5
+done

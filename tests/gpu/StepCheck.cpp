@@ -1,0 +1,215 @@
+//===- StepCheck.cpp - tg-step-check: N train steps, saved or compared ----===//
+//
+// Runs an artifact's train_step N times on deterministic synthetic data and
+// either writes the losses and final parameters (--out DIR) or compares them
+// with a directory written before (--compare DIR). Made for GPU machines that
+// have a driver but no MLIR or oneDNN: it needs only libtgrt (and
+// libtgrt_cuda), so scripts/gpu-bundle.sh ships it with CUDA artifacts and
+// references computed here by the CPU artifacts of the same models.
+//
+// Exit codes: 0 match/written, 1 mismatch or error, 77 the artifact cannot
+// run on this machine (no GPU, driver or device runtime: a skip).
+//
+//===----------------------------------------------------------------------===//
+#include "support/Manifest.h"
+#include "tg/tg_runtime.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *kUsage =
+    R"(usage: tg-step-check MODEL.tgx [--steps N] [--seed S] [--classes K]
+                     (--out DIR | --compare DIR [--rtol R] [--atol A])
+
+Runs train_step N times (default 5) on synthetic data (floats in [0, 1),
+labels in [0, K), K default 10, from a fixed generator) and writes DIR/loss.txt
+and DIR/<param>.bin, or compares with them. Exit 77: cannot run here (skip).
+)";
+
+int fail(const std::string &m) {
+  std::fprintf(stderr, "tg-step-check: %s\n", m.c_str());
+  return 1;
+}
+
+uint64_t next(uint64_t &s) { // splitmix64
+  uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::vector<char> synthetic(const tg::BufferSpec &b, uint64_t seed, int64_t classes) {
+  size_t n = size_t(b.numElements());
+  std::vector<char> bytes(b.byteSize());
+  uint64_t s = seed;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t r = next(s);
+    switch (b.dtype) {
+    case tg::DType::f32:
+      reinterpret_cast<float *>(bytes.data())[i] = float(r >> 40) / float(1 << 24);
+      break;
+    case tg::DType::i32:
+      reinterpret_cast<int32_t *>(bytes.data())[i] = int32_t(r % uint64_t(classes));
+      break;
+    case tg::DType::i64:
+      reinterpret_cast<int64_t *>(bytes.data())[i] = int64_t(r % uint64_t(classes));
+      break;
+    default:
+      break;
+    }
+  }
+  return bytes;
+}
+
+bool readFile(const std::string &path, std::string &out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    return false;
+  std::ostringstream os;
+  os << f.rdbuf();
+  out = os.str();
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string model, out, compare;
+  int steps = 5;
+  uint64_t seed = 1;
+  int64_t classes = 10;
+  double rtol = 1e-3, atol = 1e-5;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tg-step-check: %s needs a value\n", a.c_str());
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else if (a == "--steps") {
+      steps = std::atoi(value().c_str());
+    } else if (a == "--seed") {
+      seed = std::strtoull(value().c_str(), nullptr, 10);
+    } else if (a == "--classes") {
+      classes = std::atoll(value().c_str());
+    } else if (a == "--out") {
+      out = value();
+    } else if (a == "--compare") {
+      compare = value();
+    } else if (a == "--rtol") {
+      rtol = std::atof(value().c_str());
+    } else if (a == "--atol") {
+      atol = std::atof(value().c_str());
+    } else if (!a.empty() && a[0] == '-') {
+      return fail("unknown option '" + a + "'\n" + kUsage);
+    } else {
+      model = a;
+    }
+  }
+  if (model.empty() || out.empty() == compare.empty() || steps < 1 || classes < 1)
+    return fail(std::string("bad arguments\n") + kUsage);
+
+  tg_artifact *artifact = nullptr;
+  if (tg_artifact_open(model.c_str(), &artifact) != TG_OK)
+    return fail(tg_last_error());
+  auto manifest = tg::parseManifest(tg_artifact_manifest(artifact), model);
+  if (!manifest.ok())
+    return fail(std::string(manifest.status().message()));
+  const tg::EntrySpec *step = manifest->findEntry("train_step");
+  if (!step)
+    return fail(model + " has no train_step");
+  tg_session *session = nullptr;
+  if (tg_status st = tg_session_create(artifact, seed, &session); st != TG_OK) {
+    std::printf("SKIP: %s\n", tg_last_error());
+    return st == TG_FAILED_PRECONDITION ? 77 : 1;
+  }
+  std::vector<double> losses;
+  for (int s = 0; s < steps; ++s) {
+    for (const tg::BufferSpec &b : step->args)
+      if (b.role == tg::Role::Data || b.role == tg::Role::Label) {
+        std::vector<char> bytes = synthetic(b, seed * 1000003u + uint64_t(s) * 7919u +
+                                                   std::hash<std::string>()(b.name) % 997,
+                                            classes);
+        if (tg_session_write(session, b.name.c_str(), bytes.data(), bytes.size()) != TG_OK)
+          return fail(tg_last_error());
+      }
+    if (tg_session_run(session, "train_step") != TG_OK)
+      return fail(tg_last_error());
+    float loss = 0;
+    if (tg_session_read(session, "loss", &loss, sizeof loss) != TG_OK)
+      return fail(tg_last_error());
+    losses.push_back(loss);
+  }
+  int bad = 0;
+  auto check = [&](const std::string &what, double got, double want) {
+    double err = std::fabs(got - want);
+    if (!(err <= atol + rtol * std::fabs(want))) {
+      if (bad++ < 10)
+        std::printf("MISMATCH %s: got %.9g, want %.9g\n", what.c_str(), got, want);
+    }
+  };
+  std::string lossText;
+  for (double l : losses) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%.9g\n", l);
+    lossText += line;
+  }
+  if (!out.empty()) {
+    std::ofstream(out + "/loss.txt") << lossText;
+  } else {
+    std::string want;
+    if (!readFile(compare + "/loss.txt", want))
+      return fail("cannot read " + compare + "/loss.txt");
+    std::istringstream is(want);
+    for (size_t i = 0; i < losses.size(); ++i) {
+      double w = 0;
+      if (!(is >> w))
+        return fail(compare + "/loss.txt has fewer than " + std::to_string(steps) + " steps");
+      check("loss at step " + std::to_string(i), losses[i], w);
+    }
+  }
+  size_t params = 0;
+  for (const tg::BufferSpec &b : step->args) {
+    if (b.role != tg::Role::Param || b.dtype != tg::DType::f32)
+      continue;
+    ++params;
+    std::vector<float> v(size_t(b.numElements()));
+    if (tg_session_read(session, b.name.c_str(), v.data(), v.size() * 4) != TG_OK)
+      return fail(tg_last_error());
+    std::string path = (out.empty() ? compare : out) + "/" + b.name + ".bin";
+    if (!out.empty()) {
+      std::ofstream(path, std::ios::binary)
+          .write(reinterpret_cast<const char *>(v.data()), std::streamsize(v.size() * 4));
+      continue;
+    }
+    std::string want;
+    if (!readFile(path, want) || want.size() != v.size() * 4)
+      return fail("cannot read " + path + " (or its size differs)");
+    const float *w = reinterpret_cast<const float *>(want.data());
+    for (size_t i = 0; i < v.size(); ++i)
+      check(b.name + "[" + std::to_string(i) + "]", v[i], w[i]);
+  }
+  tg_session_destroy(session);
+  tg_artifact_close(artifact);
+  std::string verdict;
+  if (out.empty())
+    verdict = bad ? ", " + std::to_string(bad) + " MISMATCHES" : ", all within tolerance";
+  std::printf("%s %s: %d steps, final loss %.6g, %zu params%s\n",
+              out.empty() ? "compared" : "wrote", model.c_str(), steps, losses.back(), params,
+              verdict.c_str());
+  return bad ? 1 : 0;
+}
