@@ -124,8 +124,24 @@ inline std::string cudaUnsupportedCall(std::string_view symbol, const int64_t *p
              " epilogue (cuBLASLt has bias and bias+ReLU only)";
     return "";
   }
-  return std::string(symbol) +
-         " (convolutions and pooling need cuDNN calls, collectives NCCL: not in libtgrt_cuda yet)";
+  // cuDNN's 2-D descriptors take one padding per side pair.
+  auto symmetric = [&](size_t top) {
+    return numParams >= top + 4 && params[top] == params[top + 1] &&
+           params[top + 2] == params[top + 3];
+  };
+  bool conv = symbol == "tgrt_cuda_conv2d_f32" || symbol == "tgrt_cuda_fused_conv2d_f32" ||
+              symbol == "tgrt_cuda_conv2d_backprop_input_f32" ||
+              symbol == "tgrt_cuda_conv2d_backprop_filter_f32";
+  bool pool = symbol == "tgrt_cuda_max_pool2d_f32" || symbol == "tgrt_cuda_avg_pool2d_f32" ||
+              symbol == "tgrt_cuda_max_pool2d_grad_f32" ||
+              symbol == "tgrt_cuda_avg_pool2d_grad_f32";
+  if (conv || pool) {
+    if (!symmetric(conv ? 2 : 4))
+      return std::string(symbol) +
+             " with asymmetric padding (cuDNN's 2-D descriptors pad both sides alike)";
+    return "";
+  }
+  return std::string(symbol) + " (collectives need NCCL: not in libtgrt_cuda yet)";
 }
 
 } // namespace tg::abi

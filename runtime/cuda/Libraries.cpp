@@ -34,8 +34,10 @@ template <typename Table> std::vector<std::string> resolve(void *lib, Table &t, 
 #define TG_BIND(name) bind(t.name, TG_STR(name));
   if constexpr (std::is_same_v<Table, Driver>) {
     TG_CUDA_DRIVER_FUNCTIONS(TG_BIND)
-  } else {
+  } else if constexpr (std::is_same_v<Table, CublasLt>) {
     TG_CUBLASLT_FUNCTIONS(TG_BIND)
+  } else {
+    TG_CUDNN_FUNCTIONS(TG_BIND)
   }
 #undef TG_BIND
   (void)driver;
@@ -100,6 +102,14 @@ const Driver *driver(std::string &error) {
 const CublasLt *cublasLt(std::string &error) {
   return load<CublasLt>("TGRT_CUBLASLT", {"libcublasLt.so.13", "libcublasLt.so"}, "cuBLASLt",
                         error);
+}
+
+const Cudnn *cudnn(std::string &error) {
+  return load<Cudnn>("TGRT_CUDNN", {"libcudnn.so.9", "libcudnn.so"}, "cuDNN", error);
+}
+
+std::vector<std::string> missingCudnnSymbols(const std::string &path, std::string &error) {
+  return missingSymbols<Cudnn>(path, error);
 }
 
 std::vector<std::string> missingDriverSymbols(const std::string &path, std::string &error) {

@@ -12,6 +12,7 @@
 
 #include <cublasLt.h>
 #include <cuda.h>
+#include <cudnn.h>
 
 #include <string>
 #include <vector>
@@ -21,20 +22,43 @@ namespace cuda {
 
 #define TG_CUDA_DRIVER_FUNCTIONS(X)                                                                \
   X(cuInit)                                                                                        \
-  X(cuGetErrorString) X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName)                        \
-      X(cuDeviceGetAttribute) X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease)             \
-          X(cuCtxSetCurrent) X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize)           \
-              X(cuModuleLoadDataEx) X(cuModuleUnload) X(cuModuleGetFunction) X(cuLaunchKernel)     \
-                  X(cuMemAlloc) X(cuMemFree) X(cuMemcpyHtoDAsync) X(cuMemcpyDtoHAsync)             \
-                      X(cuMemsetD8Async)
+  X(cuGetErrorString)                                                                              \
+  X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName) X(cuDeviceGetAttribute)                    \
+      X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease) X(cuCtxSetCurrent)                  \
+          X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize) X(cuModuleLoadDataEx)        \
+              X(cuModuleUnload) X(cuModuleGetFunction) X(cuLaunchKernel) X(cuMemAlloc)             \
+                  X(cuMemFree) X(cuMemcpyHtoDAsync) X(cuMemcpyDtoHAsync) X(cuMemsetD8Async)
 
 #define TG_CUBLASLT_FUNCTIONS(X)                                                                   \
   X(cublasLtCreate)                                                                                \
-  X(cublasLtDestroy) X(cublasLtMatmul) X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy)    \
+  X(cublasLtDestroy)                                                                               \
+  X(cublasLtMatmul) X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy)                       \
       X(cublasLtMatmulDescSetAttribute) X(cublasLtMatrixLayoutCreate)                              \
           X(cublasLtMatrixLayoutDestroy) X(cublasLtMatrixLayoutSetAttribute)                       \
               X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceDestroy)                 \
                   X(cublasLtMatmulPreferenceSetAttribute) X(cublasLtMatmulAlgoGetHeuristic)
+
+#define TG_CUDNN_FUNCTIONS(X)                                                                      \
+  X(cudnnCreate)                                                                                   \
+  X(cudnnDestroy) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnCreateTensorDescriptor) X(       \
+      cudnnSetTensor4dDescriptorEx) X(cudnnDestroyTensorDescriptor) X(cudnnCreateFilterDescriptor) \
+      X(cudnnSetFilter4dDescriptor) X(cudnnDestroyFilterDescriptor)                                \
+          X(cudnnCreateConvolutionDescriptor) X(cudnnSetConvolution2dDescriptor)                   \
+              X(cudnnSetConvolutionGroupCount) X(cudnnSetConvolutionMathType)                      \
+                  X(cudnnDestroyConvolutionDescriptor) X(cudnnGetConvolutionForwardWorkspaceSize)  \
+                      X(cudnnConvolutionForward) X(cudnnGetConvolutionBackwardDataWorkspaceSize)   \
+                          X(cudnnConvolutionBackwardData)                                          \
+                              X(cudnnGetConvolutionBackwardFilterWorkspaceSize)                    \
+                                  X(cudnnConvolutionBackwardFilter) X(cudnnAddTensor)              \
+                                      X(cudnnCreateActivationDescriptor)                           \
+                                          X(cudnnSetActivationDescriptor)                          \
+                                              X(cudnnDestroyActivationDescriptor)                  \
+                                                  X(cudnnActivationForward)                        \
+                                                      X(cudnnCreatePoolingDescriptor)              \
+                                                          X(cudnnSetPooling2dDescriptor)           \
+                                                              X(cudnnDestroyPoolingDescriptor)     \
+                                                                  X(cudnnPoolingForward)           \
+                                                                      X(cudnnPoolingBackward)
 
 struct Driver {
 #define TG_MEMBER(name) decltype(&::name) name = nullptr;
@@ -43,6 +67,10 @@ struct Driver {
 
 struct CublasLt {
   TG_CUBLASLT_FUNCTIONS(TG_MEMBER)
+};
+
+struct Cudnn {
+  TG_CUDNN_FUNCTIONS(TG_MEMBER)
 #undef TG_MEMBER
 };
 
@@ -52,10 +80,14 @@ const Driver *driver(std::string &error);
 /// cuBLASLt ($TGRT_CUBLASLT, else libcublasLt.so.13, .so).
 const CublasLt *cublasLt(std::string &error);
 
+/// cuDNN ($TGRT_CUDNN, else libcudnn.so.9), for convolutions and pooling.
+const Cudnn *cudnn(std::string &error);
+
 /// Loads `path` and resolves every function of the table, without calling
 /// any: the names missing from it (for the symbol check of the tests).
 std::vector<std::string> missingDriverSymbols(const std::string &path, std::string &error);
 std::vector<std::string> missingCublasLtSymbols(const std::string &path, std::string &error);
+std::vector<std::string> missingCudnnSymbols(const std::string &path, std::string &error);
 
 /// "CUDA_ERROR_X: description" for a driver result.
 std::string describe(const Driver &d, CUresult r);

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cuda/Session.h"
+#include "runtime/cuda/Views.h"
 
 #include <cstring>
 #include <optional>
@@ -43,6 +44,8 @@ Session::~Session() {
   if (stream)
     cu->cuStreamSynchronize(stream);
   matmuls.clear();
+  if (dnnHandle)
+    dnn->cudnnDestroy(dnnHandle);
   for (auto &[p, size] : sizes)
     cu->cuMemFree(p);
   if (workspace)
@@ -65,29 +68,9 @@ namespace {
 using tg::cuda::MatmulPlan;
 using tg::cuda::Session;
 
-struct UnrankedMemRef {
-  int64_t rank;
-  void *descriptor;
-};
-
-struct View {
-  float *data = nullptr;
-  std::vector<int64_t> sizes, strides;
-};
-
-View viewOf(const UnrankedMemRef *m) {
-  auto *d = static_cast<char *>(m->descriptor);
-  float *aligned = *reinterpret_cast<float **>(d + sizeof(void *));
-  int64_t offset = *reinterpret_cast<int64_t *>(d + 2 * sizeof(void *));
-  auto *rest = reinterpret_cast<int64_t *>(d + 2 * sizeof(void *) + sizeof(int64_t));
-  View v;
-  v.data = aligned + offset;
-  for (int64_t i = 0; i < m->rank; ++i) {
-    v.sizes.push_back(rest[i]);
-    v.strides.push_back(rest[m->rank + i]);
-  }
-  return v;
-}
+using tg::cuda::UnrankedMemRef;
+using tg::cuda::View;
+using tg::cuda::viewOf;
 
 /// Rank 3 with a leading batch of 1 for rank 2; the last two swapped for op.
 void normalize(View &v, bool transpose) {

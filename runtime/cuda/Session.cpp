@@ -97,6 +97,25 @@ void *open(const TgCudaModule *m, char *err, size_t errBytes) {
       s->kernels.push_back(f);
     }
   }
+  bool dnnCalls = false;
+  for (size_t i = 0; i < m->numCalls; ++i) {
+    std::string symbol = m->calls[i].symbol ? m->calls[i].symbol : "";
+    dnnCalls |=
+        symbol.find("conv2d") != std::string::npos || symbol.find("pool2d") != std::string::npos;
+  }
+  if (dnnCalls) {
+    s->dnn = cudnn(error);
+    if (!s->dnn) {
+      copyError(error, err, errBytes);
+      return nullptr;
+    }
+    if (cudnnStatus_t st = s->dnn->cudnnCreate(&s->dnnHandle); st != CUDNN_STATUS_SUCCESS) {
+      copyError(std::string("cudnnCreate failed: ") + s->dnn->cudnnGetErrorString(st), err,
+                errBytes);
+      return nullptr;
+    }
+    s->dnn->cudnnSetStream(s->dnnHandle, reinterpret_cast<cudaStream_t>(s->stream));
+  }
   if (m->numCalls) {
     s->lt = cublasLt(error);
     if (!s->lt) {
@@ -208,6 +227,17 @@ CUdeviceptr Session::allocate(size_t bytes) {
     return 0;
   sizes[p] = bytes;
   return p;
+}
+
+CUdeviceptr Session::scratch(size_t bytes) {
+  if (bytes <= workspaceBytes)
+    return workspace;
+  return allocate(bytes);
+}
+
+void Session::releaseScratch(CUdeviceptr p) {
+  if (p != workspace)
+    release(p);
 }
 
 void Session::release(CUdeviceptr p) {

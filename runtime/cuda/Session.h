@@ -24,6 +24,8 @@ struct Session {
   CUmodule module = nullptr;
   std::vector<CUfunction> kernels;
   cublasLtHandle_t blas = nullptr;
+  const Cudnn *dnn = nullptr;
+  cudnnHandle_t dnnHandle = nullptr;
   CUdeviceptr workspace = 0;
   size_t workspaceBytes = 0;
   /// Freed device blocks by size, reused before asking the driver: after
@@ -46,6 +48,10 @@ struct Session {
   }
   CUdeviceptr allocate(size_t bytes);
   void release(CUdeviceptr p);
+  /// `bytes` of scratch on the stream: the shared workspace when it is
+  /// large enough, else a block freed with releaseScratch.
+  CUdeviceptr scratch(size_t bytes);
+  void releaseScratch(CUdeviceptr p);
   Session();
   ~Session();
 };

@@ -163,7 +163,7 @@ TEST(CudaTarget, ArchListsAndFatbinReader) {
 
 #ifdef TG_HAVE_CUDA_RUNTIME
 // Every function libtgrt_cuda resolves exists in the libraries it dlopens:
-// the driver's link stub (same exports as the driver) and cuBLASLt.
+// the driver's link stub (same exports as the driver), cuBLASLt and cuDNN.
 TEST(CudaRuntime, EveryDlopenedSymbolResolves) {
   bool found = false;
   std::string toolkit = toolkitOrSkipReason(found);
@@ -180,10 +180,16 @@ TEST(CudaRuntime, EveryDlopenedSymbolResolves) {
     GTEST_SKIP() << "no cuBLASLt at " << lt;
   EXPECT_THAT(cuda::missingCublasLtSymbols(lt, error), ::testing::IsEmpty());
   EXPECT_EQ(error, "");
+  std::string dnn = toolkit + "/lib64/libcudnn.so.9";
+  if (!llvm::sys::fs::exists(dnn))
+    GTEST_SKIP() << "no cuDNN 9 at " << dnn;
+  EXPECT_THAT(cuda::missingCudnnSymbols(dnn, error), ::testing::IsEmpty());
+  EXPECT_EQ(error, "");
   // And when a driver is installed, it too.
   std::vector<std::string> missing = cuda::missingDriverSymbols("libcuda.so.1", error);
-  if (error.empty())
+  if (error.empty()) {
     EXPECT_THAT(missing, ::testing::IsEmpty());
+  }
 }
 #endif
 

@@ -141,9 +141,9 @@ int main(int argc, char **argv) {
   for (int s = 0; s < steps; ++s) {
     for (const tg::BufferSpec &b : step->args)
       if (b.role == tg::Role::Data || b.role == tg::Role::Label) {
-        std::vector<char> bytes = synthetic(b, seed * 1000003u + uint64_t(s) * 7919u +
-                                                   std::hash<std::string>()(b.name) % 997,
-                                            classes);
+        std::vector<char> bytes = synthetic(
+            b, seed * 1000003u + uint64_t(s) * 7919u + std::hash<std::string>()(b.name) % 997,
+            classes);
         if (tg_session_write(session, b.name.c_str(), bytes.data(), bytes.size()) != TG_OK)
           return fail(tg_last_error());
       }
