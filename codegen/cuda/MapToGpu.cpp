@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/cuda/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -23,6 +24,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/Support/Debug.h"
+
+#include <functional>
 
 #define DEBUG_TYPE "tg-cuda-map-to-gpu"
 
@@ -200,18 +203,110 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     rewriter.create<gpu::TerminatorOp>(loc);
     rewriter.moveOpBefore(op, body.getTerminator());
 
+    if (parallel < int64_t(ranges.size()))
+      return reduceInKernel(rewriter, launch, op, ranges, points);
     rewriter.setInsertionPoint(op);
     FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToParallelLoops(rewriter, op);
     if (failed(loops))
       return op->emitError() << "tg-cuda-map-to-gpu: cannot lower this op to loops";
     rewriter.eraseOp(op);
     if (parallel == 0)
-      return success(); // one thread runs the whole reduction
+      return success(); // a 0-d op: one thread, no loop
     auto outer = dyn_cast<scf::ParallelOp>(loops->front());
     if (!outer || int64_t(outer.getNumLoops()) != parallel)
       return launch->emitError() << "tg-cuda-map-to-gpu: expected the " << parallel
                                  << " parallel loops outermost";
     return gridStride(rewriter, launch, outer, ranges, points);
+  }
+
+  /// An op with reductions (parallel loops first): each thread loads its
+  /// outputs once, carries them through its reduction loops in registers
+  /// (scf.for iter_args) and stores them once. linalg's own loops would load
+  /// and store the output every iteration, which the GPU compiler cannot
+  /// keep in a register (input and output may alias).
+  LogicalResult reduceInKernel(IRRewriter &rewriter, gpu::LaunchOp launch, linalg::LinalgOp op,
+                               ArrayRef<int64_t> ranges, int64_t points) {
+    Location loc = op.getLoc();
+    int64_t parallel = op.getNumParallelLoops(), loops = int64_t(ranges.size());
+    rewriter.setInsertionPoint(op);
+    auto c = [&](int64_t v) -> Value { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
+    SmallVector<Value> ivs(static_cast<size_t>(loops));
+    if (parallel > 0) {
+      Value gid = rewriter.create<arith::AddIOp>(
+          loc, rewriter.create<arith::MulIOp>(loc, launch.getBlockIds().x, launch.getBlockSize().x),
+          launch.getThreadIds().x);
+      Value stride =
+          rewriter.create<arith::MulIOp>(loc, launch.getGridSize().x, launch.getBlockSize().x);
+      auto loop = rewriter.create<scf::ForOp>(loc, gid, c(points), stride);
+      rewriter.setInsertionPointToStart(loop.getBody());
+      Value rest = loop.getInductionVar();
+      for (int64_t d = parallel - 1; d >= 0; --d) {
+        Value iv = rest;
+        if (d > 0) {
+          Value size = c(ranges[d]);
+          iv = rewriter.create<arith::RemUIOp>(loc, rest, size);
+          rest = rewriter.create<arith::DivUIOp>(loc, rest, size);
+        }
+        ivs[size_t(d)] = iv;
+      }
+    }
+    // Outputs are indexed by parallel dimensions only.
+    Value zero = c(0);
+    auto indices = [&](AffineMap map, ArrayRef<Value> at) {
+      SmallVector<Value> out;
+      for (unsigned k = 0; k < map.getNumResults(); ++k)
+        out.push_back(rewriter.create<affine::AffineApplyOp>(loc, map.getSubMap({k}), at));
+      return out;
+    };
+    SmallVector<Value> outerIvs(ivs.begin(), ivs.end());
+    for (int64_t d = parallel; d < loops; ++d)
+      outerIvs[size_t(d)] = zero;
+    SmallVector<Value> inits;
+    SmallVector<SmallVector<Value>> outIndices;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      outIndices.push_back(indices(op.getMatchingIndexingMap(&init), outerIvs));
+      inits.push_back(rewriter.create<memref::LoadOp>(loc, init.get(), outIndices.back()));
+    }
+    // One scf.for per reduction dimension, carrying the outputs.
+    std::function<SmallVector<Value>(int64_t, ValueRange)> nest =
+        [&](int64_t d, ValueRange acc) -> SmallVector<Value> {
+      if (d == loops) {
+        IRMapping map;
+        Block *body = op.getBlock();
+        for (OpOperand *in : op.getDpsInputOperands()) {
+          Value v = in->get();
+          if (isa<MemRefType>(v.getType()))
+            v = rewriter.create<memref::LoadOp>(loc, v,
+                                                indices(op.getMatchingIndexingMap(in), ivs));
+          map.map(op.getMatchingBlockArgument(in), v);
+        }
+        for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable()))
+          map.map(op.getMatchingBlockArgument(&init), acc[k]);
+        for (Operation &inner : body->without_terminator()) {
+          if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+            map.map(index.getResult(), ivs[index.getDim()]);
+            continue;
+          }
+          rewriter.clone(inner, map);
+        }
+        SmallVector<Value> yielded;
+        for (Value y : body->getTerminator()->getOperands())
+          yielded.push_back(map.lookupOrDefault(y));
+        return yielded;
+      }
+      auto loop = rewriter.create<scf::ForOp>(loc, zero, c(ranges[d]), c(1), acc);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(loop.getBody());
+      ivs[size_t(d)] = loop.getInductionVar();
+      SmallVector<Value> next = nest(d + 1, loop.getRegionIterArgs());
+      rewriter.create<scf::YieldOp>(loc, next);
+      return SmallVector<Value>(loop.getResults());
+    };
+    SmallVector<Value> results = nest(parallel, inits);
+    for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable()))
+      rewriter.create<memref::StoreOp>(loc, results[k], init.get(), outIndices[k]);
+    rewriter.eraseOp(op);
+    return success();
   }
 
   /// for (i = blockIdx*blockDim + threadIdx; i < points; i += gridDim*blockDim)

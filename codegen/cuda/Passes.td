@@ -10,7 +10,8 @@ def MapToGpu : Pass<"tg-cuda-map-to-gpu", "mlir::ModuleOp"> {
     After bufferization (the CPU backend's, shared): every linalg op and
     memref.copy on buffers becomes one `gpu.launch` with a flat grid-stride
     loop over its parallel iteration points (parallel dimensions first, the
-    reductions sequential inside each thread), with the block and grid sizes
+    reductions sequential inside each thread, the outputs carried in
+    registers through them), with the block and grid sizes
     fixed at compile time (`block-size` threads, at most `max-blocks`
     blocks). Everything else stays host code. Constants (`memref.get_global`)
     read by kernels are uploaded to device memory with `gpu.memcpy`. The
@@ -28,7 +29,8 @@ def MapToGpu : Pass<"tg-cuda-map-to-gpu", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
-                           "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect"];
+                           "::mlir::linalg::LinalgDialect", "::mlir::math::MathDialect",
+                           "::mlir::affine::AffineDialect"];
 }
 
 def EmulateLaunches : Pass<"tg-cuda-emulate-launches", "mlir::ModuleOp"> {

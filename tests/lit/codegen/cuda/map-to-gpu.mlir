@@ -32,18 +32,22 @@ func.func @elementwise(%a: memref<4x300xf32>, %b: memref<4x300xf32>) {
 // -----
 
 // A column sum: the parallel column loop goes first (grid-stride over the 16
-// columns, one warp), each thread sums its column sequentially.
+// columns, one warp), each thread sums its column sequentially with the sum
+// in a register: one load and one store of the output per thread.
 // CHECK-LABEL: func.func @colsum
 // CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
 // CHECK: gpu.launch
 // CHECK-SAME: threads
 // CHECK-SAME: = %[[C32]]
-// CHECK: scf.for %[[I:.*]] =
-// CHECK: scf.for %[[R:.*]] =
-// CHECK: affine.apply #{{.*}}(%[[R]])
-// CHECK: affine.apply #{{.*}}(%[[I]])
+// CHECK: scf.for %[[I:[a-z0-9]+]] =
+// CHECK: %[[INIT:.*]] = memref.load %arg1
+// CHECK: %[[SUM:.*]] = scf.for %[[R:[a-z0-9]+]] = {{.*}} iter_args(%[[ACC:[a-z0-9]+]] = %[[INIT]]) -> (f32)
+// CHECK: affine.apply #{{.*}}(%[[I]], %[[R]])
 // CHECK: memref.load %arg0
-// CHECK: arith.addf
+// CHECK-NOT: memref.load %arg1
+// CHECK: %[[NEXT:.*]] = arith.addf %{{.*}}, %[[ACC]]
+// CHECK: scf.yield %[[NEXT]]
+// CHECK: memref.store %[[SUM]], %arg1
 #m0 = affine_map<(d0, d1) -> (d0, d1)>
 #m1 = affine_map<(d0, d1) -> (d1)>
 func.func @colsum(%a: memref<8x16xf32>, %o: memref<16xf32>) {
@@ -60,8 +64,10 @@ func.func @colsum(%a: memref<8x16xf32>, %o: memref<16xf32>) {
 // A full reduction has no parallel point: one thread.
 // CHECK-LABEL: func.func @total
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
-// CHECK: scf.for
+// CHECK: memref.load %arg1[]
+// CHECK: scf.for {{.*}} iter_args
 // CHECK: arith.addf
+// CHECK: memref.store {{.*}}, %arg1[]
 #r0 = affine_map<(d0) -> (d0)>
 #r1 = affine_map<(d0) -> ()>
 func.func @total(%a: memref<100xf32>, %o: memref<f32>) {
@@ -70,6 +76,20 @@ func.func @total(%a: memref<100xf32>, %o: memref<f32>) {
     %s = arith.addf %x, %y : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// A 0-d op: one thread, no loop.
+// CHECK-LABEL: func.func @scalar_fill
+// CHECK: gpu.launch
+// CHECK-NOT: scf.for
+// CHECK: memref.store %{{.*}}, %arg0[]
+// CHECK-NEXT: gpu.terminator
+func.func @scalar_fill(%a: memref<f32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%a : memref<f32>)
   return
 }
 
