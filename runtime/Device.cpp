@@ -117,6 +117,14 @@ absl::Status DeviceSession::download(void *host, const void *device, size_t byte
 
 void DeviceSession::activate() { api->activate(handle); }
 
+absl::Status DeviceSession::run(const std::string &entry, void (*fn)(void **),
+                                std::vector<void *> &args, const std::vector<size_t> &words) {
+  char err[4096] = {0};
+  if (api->run(handle, entry.c_str(), fn, args.data(), words.data(), args.size(), err, sizeof err))
+    return absl::InternalError(absl::StrCat("entry point '", entry, "' on the GPU: ", err));
+  return absl::OkStatus();
+}
+
 absl::Status DeviceSession::finish(const std::string &entry) {
   char err[4096] = {0};
   if (api->finish(handle, err, sizeof err))

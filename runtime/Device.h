@@ -17,6 +17,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tg {
 namespace rt {
@@ -41,6 +42,11 @@ public:
   void activate();
   /// Waits for the step; its first device error, naming `entry`.
   absl::Status finish(const std::string &entry);
+  /// Runs entry point `entry` (host code `fn` on memref descriptors `args`,
+  /// `words[i]` 64-bit words each; replayed as a CUDA graph once its
+  /// descriptors repeat) and finishes it.
+  absl::Status run(const std::string &entry, void (*fn)(void **), std::vector<void *> &args,
+                   const std::vector<size_t> &words);
 
 private:
   DeviceSession(const TgCudaApi *api, void *handle) : api(api), handle(handle) {}

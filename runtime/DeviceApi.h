@@ -33,7 +33,7 @@ struct TgCudaModule {
   size_t numCalls;
 };
 
-enum { kTgCudaApiVersion = 1 };
+enum { kTgCudaApiVersion = 2 };
 
 /// Functions return 0 on success; otherwise the message is in `err`
 /// (NUL-terminated, truncated to `errBytes`).
@@ -54,6 +54,12 @@ struct TgCudaApi {
   /// Waits for the stream; reports the first error of the calls since the
   /// last finish (a failed launch, an unsupported library call).
   int (*finish)(void *session, char *err, size_t errBytes);
+  /// Runs entry point `name` (its host code `fn` on the packed descriptors
+  /// `args`, `numArgs` of them, each `words[i]` 64-bit words) on the session.
+  /// The second run with the same descriptors is captured into a CUDA graph,
+  /// and later runs replay it without running the host code. Then finish.
+  int (*run)(void *session, const char *name, void (*fn)(void **), void **args, const size_t *words,
+             size_t numArgs, char *err, size_t errBytes);
 };
 
 /// The entry point libtgrt looks up in libtgrt_cuda.

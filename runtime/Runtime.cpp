@@ -490,10 +490,10 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   for (auto &d : descs)
     ptrs.push_back(d.data());
   if (session->device) {
-    session->device->activate();
-    e->fn(ptrs.data());
-    session->device->activate(); // keeps the context current for reads
-    absl::Status done = session->device->finish(entry);
+    std::vector<size_t> words;
+    for (auto &d : descs)
+      words.push_back(d.size());
+    absl::Status done = session->device->run(entry, e->fn, ptrs, words);
     return done.ok() ? TG_OK : fail(done);
   }
   takeKernelError();

@@ -20,45 +20,86 @@
 namespace tg {
 namespace cuda {
 
-#define TG_CUDA_DRIVER_FUNCTIONS(X)                                                                \
-  X(cuInit)                                                                                        \
-  X(cuGetErrorString)                                                                              \
-  X(cuDeviceGetCount) X(cuDeviceGet) X(cuDeviceGetName) X(cuDeviceGetAttribute)                    \
-      X(cuDevicePrimaryCtxRetain) X(cuDevicePrimaryCtxRelease) X(cuCtxSetCurrent)                  \
-          X(cuStreamCreate) X(cuStreamDestroy) X(cuStreamSynchronize) X(cuModuleLoadDataEx)        \
-              X(cuModuleUnload) X(cuModuleGetFunction) X(cuLaunchKernel) X(cuMemAlloc)             \
-                  X(cuMemFree) X(cuMemcpyHtoDAsync) X(cuMemcpyDtoHAsync) X(cuMemsetD8Async)
+// clang-format off
+#define TG_CUDA_DRIVER_FUNCTIONS(X) \
+  X(cuInit) \
+  X(cuGetErrorString) \
+  X(cuDeviceGetCount) \
+  X(cuDeviceGet) \
+  X(cuDeviceGetName) \
+  X(cuDeviceGetAttribute) \
+  X(cuDevicePrimaryCtxRetain) \
+  X(cuDevicePrimaryCtxRelease) \
+  X(cuCtxSetCurrent) \
+  X(cuStreamCreate) \
+  X(cuStreamDestroy) \
+  X(cuStreamSynchronize) \
+  X(cuModuleLoadDataEx) \
+  X(cuModuleUnload) \
+  X(cuModuleGetFunction) \
+  X(cuLaunchKernel) \
+  X(cuMemAlloc) \
+  X(cuMemFree) \
+  X(cuMemcpyHtoDAsync) \
+  X(cuMemcpyDtoHAsync) \
+  X(cuMemsetD8Async) \
+  X(cuMemcpyDtoDAsync) \
+  X(cuStreamBeginCapture) \
+  X(cuStreamEndCapture) \
+  X(cuGraphInstantiate) \
+  X(cuGraphLaunch) \
+  X(cuGraphExecDestroy) \
+  X(cuGraphDestroy)
 
-#define TG_CUBLASLT_FUNCTIONS(X)                                                                   \
-  X(cublasLtCreate)                                                                                \
-  X(cublasLtDestroy)                                                                               \
-  X(cublasLtMatmul) X(cublasLtMatmulDescCreate) X(cublasLtMatmulDescDestroy)                       \
-      X(cublasLtMatmulDescSetAttribute) X(cublasLtMatrixLayoutCreate)                              \
-          X(cublasLtMatrixLayoutDestroy) X(cublasLtMatrixLayoutSetAttribute)                       \
-              X(cublasLtMatmulPreferenceCreate) X(cublasLtMatmulPreferenceDestroy)                 \
-                  X(cublasLtMatmulPreferenceSetAttribute) X(cublasLtMatmulAlgoGetHeuristic)
+#define TG_CUBLASLT_FUNCTIONS(X) \
+  X(cublasLtCreate) \
+  X(cublasLtDestroy) \
+  X(cublasLtMatmul) \
+  X(cublasLtMatmulDescCreate) \
+  X(cublasLtMatmulDescDestroy) \
+  X(cublasLtMatmulDescSetAttribute) \
+  X(cublasLtMatrixLayoutCreate) \
+  X(cublasLtMatrixLayoutDestroy) \
+  X(cublasLtMatrixLayoutSetAttribute) \
+  X(cublasLtMatmulPreferenceCreate) \
+  X(cublasLtMatmulPreferenceDestroy) \
+  X(cublasLtMatmulPreferenceSetAttribute) \
+  X(cublasLtMatmulAlgoGetHeuristic)
 
-#define TG_CUDNN_FUNCTIONS(X)                                                                      \
-  X(cudnnCreate)                                                                                   \
-  X(cudnnDestroy) X(cudnnSetStream) X(cudnnGetErrorString) X(cudnnCreateTensorDescriptor) X(       \
-      cudnnSetTensor4dDescriptorEx) X(cudnnDestroyTensorDescriptor) X(cudnnCreateFilterDescriptor) \
-      X(cudnnSetFilter4dDescriptor) X(cudnnDestroyFilterDescriptor)                                \
-          X(cudnnCreateConvolutionDescriptor) X(cudnnSetConvolution2dDescriptor)                   \
-              X(cudnnSetConvolutionGroupCount) X(cudnnSetConvolutionMathType)                      \
-                  X(cudnnDestroyConvolutionDescriptor) X(cudnnGetConvolutionForwardWorkspaceSize)  \
-                      X(cudnnConvolutionForward) X(cudnnGetConvolutionBackwardDataWorkspaceSize)   \
-                          X(cudnnConvolutionBackwardData)                                          \
-                              X(cudnnGetConvolutionBackwardFilterWorkspaceSize)                    \
-                                  X(cudnnConvolutionBackwardFilter) X(cudnnAddTensor)              \
-                                      X(cudnnCreateActivationDescriptor)                           \
-                                          X(cudnnSetActivationDescriptor)                          \
-                                              X(cudnnDestroyActivationDescriptor)                  \
-                                                  X(cudnnActivationForward)                        \
-                                                      X(cudnnCreatePoolingDescriptor)              \
-                                                          X(cudnnSetPooling2dDescriptor)           \
-                                                              X(cudnnDestroyPoolingDescriptor)     \
-                                                                  X(cudnnPoolingForward)           \
-                                                                      X(cudnnPoolingBackward)
+#define TG_CUDNN_FUNCTIONS(X) \
+  X(cudnnCreate) \
+  X(cudnnDestroy) \
+  X(cudnnSetStream) \
+  X(cudnnGetErrorString) \
+  X(cudnnCreateTensorDescriptor) \
+  X(cudnnSetTensor4dDescriptorEx) \
+  X(cudnnDestroyTensorDescriptor) \
+  X(cudnnCreateFilterDescriptor) \
+  X(cudnnSetFilter4dDescriptor) \
+  X(cudnnDestroyFilterDescriptor) \
+  X(cudnnCreateConvolutionDescriptor) \
+  X(cudnnSetConvolution2dDescriptor) \
+  X(cudnnSetConvolutionGroupCount) \
+  X(cudnnSetConvolutionMathType) \
+  X(cudnnDestroyConvolutionDescriptor) \
+  X(cudnnGetConvolutionForwardWorkspaceSize) \
+  X(cudnnConvolutionForward) \
+  X(cudnnGetConvolutionBackwardDataWorkspaceSize) \
+  X(cudnnConvolutionBackwardData) \
+  X(cudnnGetConvolutionBackwardFilterWorkspaceSize) \
+  X(cudnnConvolutionBackwardFilter) \
+  X(cudnnAddTensor) \
+  X(cudnnCreateActivationDescriptor) \
+  X(cudnnSetActivationDescriptor) \
+  X(cudnnDestroyActivationDescriptor) \
+  X(cudnnActivationForward) \
+  X(cudnnCreatePoolingDescriptor) \
+  X(cudnnSetPooling2dDescriptor) \
+  X(cudnnDestroyPoolingDescriptor) \
+  X(cudnnPoolingForward) \
+  X(cudnnPoolingBackward)
+
+// clang-format on
 
 struct Driver {
 #define TG_MEMBER(name) decltype(&::name) name = nullptr;

@@ -44,6 +44,14 @@ Session::~Session() {
   if (stream)
     cu->cuStreamSynchronize(stream);
   matmuls.clear();
+  for (auto &[name, g] : graphs) {
+    if (g.exec)
+      cu->cuGraphExecDestroy(g.exec);
+    for (CUdeviceptr p : g.reserved)
+      cu->cuMemFree(p), sizes.erase(p);
+  }
+  for (auto &[host, p] : constants)
+    cu->cuMemFree(p);
   if (dnnHandle)
     dnn->cudnnDestroy(dnnHandle);
   for (auto &[p, size] : sizes)

@@ -31,6 +31,8 @@ void copyError(const std::string &message, char *err, size_t errBytes) {
 void *open(const TgCudaModule *m, char *err, size_t errBytes) {
   std::string error;
   auto s = std::make_unique<Session>();
+  if (const char *v = std::getenv("TGRT_CUDA_GRAPHS"); v && std::string(v) == "0")
+    s->graphsEnabled = false;
   s->cu = driver(error);
   if (!s->cu) {
     copyError(error, err, errBytes);
@@ -247,6 +249,10 @@ void Session::release(CUdeviceptr p) {
       fail("freeing a device pointer this session did not allocate");
     return;
   }
+  if (capturing) { // the graph's replays use this block again
+    capturing->reserved.push_back(p);
+    return;
+  }
   cache.emplace(it->second, p); // stream order keeps reuse after pending kernels safe
 }
 
@@ -306,7 +312,22 @@ extern "C" void tgrt_cuda_upload(int64_t device, int64_t host, int64_t bytes) {
   tg::cuda::Session *s = current();
   if (!s)
     return;
-  s->check(s->cu->cuMemcpyHtoDAsync(CUdeviceptr(device), reinterpret_cast<const void *>(host),
-                                    size_t(bytes), s->stream),
-           "uploading a constant");
+  // The first upload of a constant (never in a capture: the first run of an
+  // entry point is not captured) keeps a device copy.
+  auto *src = reinterpret_cast<const void *>(host);
+  auto it = s->constants.find(src);
+  if (it == s->constants.end()) {
+    if (s->capturing) {
+      s->fail("a constant first uploaded while capturing a CUDA graph");
+      return;
+    }
+    CUdeviceptr copy = s->allocate(size_t(bytes));
+    if (!copy || !s->check(s->cu->cuMemcpyHtoDAsync(copy, src, size_t(bytes), s->stream),
+                           "uploading a constant"))
+      return;
+    s->sizes.erase(copy); // owned by the constants table, not the cache
+    it = s->constants.emplace(src, copy).first;
+  }
+  s->check(s->cu->cuMemcpyDtoDAsync(CUdeviceptr(device), it->second, size_t(bytes), s->stream),
+           "copying a constant");
 }

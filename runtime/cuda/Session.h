@@ -35,6 +35,21 @@ struct Session {
   std::map<std::string, std::unique_ptr<MatmulPlan>> matmuls;
   /// The first error since the last finish (host code cannot return one).
   std::string error;
+  /// Device copies of the host code's constants, by host address: uploaded
+  /// once, then copied device to device (capturable in a CUDA graph).
+  std::unordered_map<const void *, CUdeviceptr> constants;
+  /// CUDA graphs of the entry points: the descriptors they were captured
+  /// with, the executable graph, and the temporaries it uses (kept out of
+  /// the cache while the graph lives, as replays reuse their addresses).
+  struct Graph {
+    std::vector<int64_t> descriptors;
+    int runs = 0;
+    CUgraphExec exec = nullptr;
+    std::vector<CUdeviceptr> reserved;
+  };
+  std::map<std::string, Graph> graphs;
+  bool graphsEnabled = true;
+  Graph *capturing = nullptr;
 
   void fail(const std::string &message) {
     if (error.empty())
