@@ -125,7 +125,8 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
     pipeline.cudaToolkit = cudaTarget->toolkit;
   }
   pipeline.onPhaseEnd = [&](Phase phase, ModuleOp m) -> LogicalResult {
-    if (phase != Phase::Tg)
+    // The fatbin phase's work (ptxas, fatbinary) is done here, so it ends below.
+    if (phase != Phase::Tg && phase != Phase::Fatbin)
       clock.end(phaseDescription(phase));
     if (binary && phase == Phase::Distributed) {
       manifest = describeEntries(m);
@@ -155,6 +156,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
       if (ptx.empty())
         return m.emitError() << "the module has no kernels to put in a fatbin";
       fatbin = buildFatbin(ptx, *cudaTarget);
+      clock.end(phaseDescription(phase));
       if (!fatbin.ok())
         return m.emitError() << fatbin.status().message();
     }
