@@ -19,6 +19,8 @@ set(TG_LAYER_DEPS_tgtrain tgrt TgCommunicator TgSupport)
 # libtgrt) and is dlopen'ed by libtgrt; it links neither (nor TgSupport:
 # it only uses the header-only support/KernelAbi.h).
 set(TG_LAYER_DEPS_tgrt_cuda tgrt TgSupport)
+# Built only in some configurations (TG_ENABLE_CUDA).
+set(TG_OPTIONAL_LAYERS tgrt_cuda)
 set(TG_LAYER_DEPS_TgCommunicator "")
 set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses TgCodegenCuda TgCodegenCpu
     TgCodegenCommon TgIR TgSupport)
@@ -44,6 +46,9 @@ function(tg_check_layers)
   endforeach()
   foreach(_lib ${_libs})
     if(NOT TARGET ${_lib})
+      if(_lib IN_LIST TG_OPTIONAL_LAYERS)
+        continue() # not built in this configuration
+      endif()
       message(FATAL_ERROR "cmake/TgLayers.cmake lists '${_lib}', which is not a target")
     endif()
     get_target_property(_links ${_lib} LINK_LIBRARIES)

@@ -10,6 +10,8 @@ PACKAGES=(
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev zlib1g-dev
   dataset-fashion-mnist
 )
+# Extra packages for a script's own needs (scripts/fuzz.sh: clang-19 ...).
+PACKAGES+=("$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

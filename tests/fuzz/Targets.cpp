@@ -1,0 +1,70 @@
+//===- Targets.cpp - the fuzz targets: every reader of user files ---------===//
+//
+// One LLVMFuzzerTestOneInput per executable, chosen by TG_FUZZ_TARGET at
+// compile time (tests/fuzz/CMakeLists.txt). The same targets also build as
+// plain programs (StandaloneMain.cpp) that replay the committed corpus and
+// every crash found so far: the regression tests of the normal suite.
+// A reader may reject its input with an error; it may not crash, hang,
+// abort or touch memory it does not own (ASan/UBSan in scripts/fuzz.sh).
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/Checkpoint.h"
+#include "runtime/Data.h"
+#include "runtime/Idx.h"
+#include "runtime/Npy.h"
+#include "support/Manifest.h"
+#include "tg/Module.h"
+#include "tg/tg_runtime.h"
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+/// The readers take paths: each input goes through one file per process.
+std::string asFile(const uint8_t *data, size_t size, const char *suffix) {
+  static std::string path = [&] {
+    const char *dir = std::getenv("TMPDIR");
+    return std::string(dir && *dir ? dir : "/tmp") + "/tg-fuzz-" + std::to_string(getpid()) +
+           suffix;
+  }();
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    std::abort(); // the harness itself is broken
+  if (size)
+    std::fwrite(data, 1, size, f);
+  std::fclose(f);
+  return path;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  std::string bytes(reinterpret_cast<const char *>(data), size);
+#if TG_FUZZ_TARGET == 1 // npy
+  (void)tg::readNpy(asFile(data, size, ".npy"));
+#elif TG_FUZZ_TARGET == 2 // idx (raw or gzip: the reader looks at the magic)
+  (void)tg::readIdx(asFile(data, size, ".idx"));
+#elif TG_FUZZ_TARGET == 3 // text corpus
+  (void)tg::data::readText(asFile(data, size, ".txt"));
+#elif TG_FUZZ_TARGET == 4 // safetensors checkpoint
+  (void)tg::decodeSafetensors(bytes, "fuzz.safetensors");
+#elif TG_FUZZ_TARGET == 5 // manifest JSON
+  (void)tg::parseManifest(bytes, "fuzz.tgx");
+#elif TG_FUZZ_TARGET == 6 // .tgx loader: trailer, ELF, manifest
+  tg_artifact *a = nullptr;
+  if (tg_artifact_open(asFile(data, size, ".tgx").c_str(), &a) == TG_OK)
+    tg_artifact_close(a);
+#elif TG_FUZZ_TARGET == 7 // .tg.mlir parser + verifier + shape checks, then canonicalize
+  auto m = tg::Module::parse(bytes, "fuzz.tg.mlir");
+  if (m.ok())
+    (void)m->transform("canonicalize");
+#else
+#error "TG_FUZZ_TARGET must name a target"
+#endif
+  return 0;
+}
