@@ -590,8 +590,10 @@ def Tg_RandomNormalOp : Tg_RandomOp<"random_normal", "normal (mean, stddev)"> {
 def Tg_SoftmaxCrossEntropyOp : Tg_Op<"softmax_cross_entropy", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "Softmax cross-entropy with integer class labels";
   let description = [{
-    For logits `[..., C]` and labels `[...]` (integers in `[0, C)`; another
-    label is an error at run time), the loss of each example is
+    For logits `[..., C]` and labels `[...]` (integers in `[0, C)`: the
+    manifest marks a label argument with `classes = C` and `tgc train` rejects
+    data with another value, naming the example; the loss of an out-of-range
+    label fed through the C API is unspecified), the loss of each example is
     `logsumexp(logits) - logits[label]`. `reduction` is `mean` (default; a
     scalar), `sum` (a scalar) or `none` (the labels' shape).
 

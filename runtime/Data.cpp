@@ -135,6 +135,10 @@ absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec) {
     if (isInt && (v != std::floor(v) || v < lo || v > hi))
       return fail(absl::StrCat("value ", v, " at element ", i,
                                " is not an integer in the range of ", spec.dtype));
+    if (spec.classes > 0 && (v < 0 || v >= double(spec.classes)))
+      return fail(absl::StrCat("value ", v, " of example ", i / size_t(perRow),
+                               " is not a class of the model (labels are in [0, ",
+                               spec.classes, "))"));
     if (spec.dtype == "f32")
       store<float>(out, v);
     else if (spec.dtype == "f64")
@@ -200,6 +204,12 @@ absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &i
     return absl::InvalidArgumentError(
         absl::StrCat("text input '", input.name, "' ", shapeStr(input.shape), " and target '",
                      target.name, "' ", shapeStr(target.shape), " differ in shape"));
+  if (target.classes > 0 && int64_t(corpus.vocab.size()) > target.classes)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "text '", corpus.path, "' has ", corpus.vocab.size(),
+        " distinct characters, more than the model's ", target.classes,
+        " classes for '", target.name, "' (build the model with a vocabulary of ",
+        corpus.vocab.size(), ")"));
   int64_t B = input.shape[0], T = input.shape[1];
   int64_t perStream = (int64_t(corpus.ids.size()) - 1) / B;
   int64_t chunks = perStream / T;

@@ -29,6 +29,7 @@ namespace data {
 struct ArgSpec {
   std::string name, dtype;     ///< dtype in MLIR spelling: f32, i32, ...
   std::vector<int64_t> shape;  ///< [batch, ...]
+  int64_t classes = 0;         ///< > 0: values are class indices in [0, classes)
   int64_t rowElements() const; ///< product of shape[1:]
 };
 

@@ -25,7 +25,7 @@ StepEntry stepEntry(const Manifest &manifest, std::string_view name) {
 }
 
 data::ArgSpec argSpec(const BufferSpec &arg) {
-  return {arg.name, std::string(dtypeName(arg.dtype)), arg.shape};
+  return {arg.name, std::string(dtypeName(arg.dtype)), arg.shape, arg.classes};
 }
 
 absl::StatusOr<rt::Session> createSession(const rt::Artifact &artifact, const TrainOptions &o,

@@ -89,6 +89,8 @@ json bufferToJson(const BufferSpec &b) {
     j["default"] = *b.defaultValue;
   if (b.alias >= 0)
     j["alias"] = b.alias;
+  if (b.classes > 0)
+    j["classes"] = b.classes;
   return j;
 }
 
@@ -255,6 +257,12 @@ public:
       if (!j["default"].is_number())
         return error(where, absl::StrCat("'", b.name, "' has a non-numeric default"));
       b.defaultValue = j["default"].get<double>();
+    }
+    if (j.contains("classes")) {
+      if (!j["classes"].is_number_integer() || j["classes"].get<int64_t>() < 1)
+        return error(where,
+                     absl::StrCat("'", b.name, "' has a bad class count ", j["classes"].dump()));
+      b.classes = j["classes"].get<int64_t>();
     }
     if (j.contains("alias")) {
       if (!j["alias"].is_number_integer() || j["alias"].get<int64_t>() < 0)

@@ -42,6 +42,9 @@ struct BufferSpec {
   std::optional<InitSpec> init;       ///< params (and state) with tg.init
   std::optional<double> defaultValue; ///< hypers with tg.default
   int alias = -1;                     ///< results: the argument index updated in place (tg.alias)
+  /// Integer arguments a softmax cross-entropy reads as class indices: every
+  /// value must be in [0, classes) (0: not known to be class indices).
+  int64_t classes = 0;
 
   int64_t numElements() const;
   size_t byteSize() const { return size_t(numElements()) * dtypeSize(dtype); }

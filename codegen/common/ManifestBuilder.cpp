@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 using namespace mlir;
 using json = nlohmann::json;
 
@@ -120,12 +122,31 @@ absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
     e.symbol = std::string(abi::kEntryPrefix) + e.name;
     auto kind = fn->getAttrOfType<StringAttr>(TgDialect::kEntryAttr);
     e.kind = kind ? kind.getValue().str() : "function";
+    // Arguments a softmax cross-entropy reads as labels (through reshapes and
+    // transposes): the data pipeline checks their values against the class
+    // count, as an out-of-range label has no defined loss.
+    std::map<unsigned, int64_t> classes;
+    fn.walk([&](SoftmaxCrossEntropyOp op) {
+      Value v = op.getLabels();
+      while (Operation *def = v.getDefiningOp()) {
+        if (!isa<ReshapeOp, TransposeOp>(def))
+          break;
+        v = def->getOperand(0);
+      }
+      auto arg = dyn_cast<BlockArgument>(v);
+      auto logits = dyn_cast<RankedTensorType>(op.getLogits().getType());
+      if (arg && arg.getOwner() == &fn.front() && logits && logits.getRank() > 0 &&
+          !logits.isDynamicDim(logits.getRank() - 1))
+        classes[arg.getArgNumber()] = logits.getShape().back();
+    });
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
       auto b =
           describeBuffer(fn.getArgumentTypes()[i], fn.getArgAttrDict(i), "arg" + std::to_string(i),
                          absl::StrCat("@", e.name, " argument #", i));
       if (!b.ok())
         return b.status();
+      if (auto c = classes.find(i); c != classes.end())
+        b->classes = c->second;
       e.args.push_back(std::move(*b));
     }
     for (unsigned i = 0; i < fn.getNumResults(); ++i) {

@@ -8,6 +8,7 @@
 #include "examples/Models.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/Data.h"
+#include "runtime/Idx.h"
 #include "runtime/Npy.h"
 #include "runtime/Trainer.h"
 #include "tg/Compile.h"
@@ -342,6 +343,21 @@ TEST(Train, BadDataIsAnErrorBeforeTheFirstStep) {
   std::ofstream(temp("cut.gz"), std::ios::binary) << gz.substr(0, gz.size() / 2);
   o.data = {"image=" + kFashion + "/t10k-images-idx3-ubyte.gz", "label=" + temp("cut.gz")};
   EXPECT_THAT(errorOf(o), HasSubstr("cut.gz"));
+
+  // A garbled label in the middle of the file (a valid IDX byte, but not one
+  // of the model's 10 classes): named with its example before any step.
+  auto raw = tg::readIdx(kFashion + "/t10k-labels-idx1-ubyte.gz");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  std::string idx("\0\0\x08\x01", 4);
+  for (int shift : {24, 16, 8, 0})
+    idx += char((raw->dims[0] >> shift) & 0xff);
+  idx.append(raw->bytes.begin(), raw->bytes.end());
+  idx[8 + 5000] = char(200);
+  std::ofstream(temp("garbled-labels.idx"), std::ios::binary) << idx;
+  o.data = {"image=" + kFashion + "/t10k-images-idx3-ubyte.gz",
+            "label=" + temp("garbled-labels.idx")};
+  EXPECT_THAT(errorOf(o), HasSubstr("value 200 of example 5000 is not a class of the model "
+                                    "(labels are in [0, 10))"));
 
   o.data = {kText}; // text for an image model
   EXPECT_THAT(errorOf(o), HasSubstr("[batch, steps] integer arguments"));
