@@ -81,23 +81,28 @@ std::optional<Shape> conv2dOutputShape(llvm::ArrayRef<int64_t> input,
             std::to_string(input[1]) + ") and output channels (" + std::to_string(filter[0]) + ")";
     return std::nullopt;
   }
-  if (filter[1] * g.groups != input[1]) {
-    error = "filter " + shapeStr(filter) + " expects " + std::to_string(filter[1] * g.groups) +
-            " input channels (C/groups = " + std::to_string(filter[1]) +
+  if (std::optional<int64_t> c = llvm::checkedMul(filter[1], g.groups); !c || *c != input[1]) {
+    error = "filter " + shapeStr(filter) + " expects " +
+            (c ? std::to_string(*c) : std::string("more than 2^63")) + " input channels (C/groups = " + std::to_string(filter[1]) +
             ", groups = " + std::to_string(g.groups) + ") but input " + shapeStr(input) + " has " +
             std::to_string(input[1]);
     return std::nullopt;
   }
-  int64_t oh = windowOutputSize(input[2], g.padding[0], g.padding[1], filter[2], g.strides[0],
-                                g.dilations[0]);
-  int64_t ow = windowOutputSize(input[3], g.padding[2], g.padding[3], filter[3], g.strides[1],
-                                g.dilations[1]);
-  if (oh < 1 || ow < 1) {
+  std::optional<int64_t> oh = windowOutputSize(input[2], g.padding[0], g.padding[1], filter[2],
+                                               g.strides[0], g.dilations[0]);
+  std::optional<int64_t> ow = windowOutputSize(input[3], g.padding[2], g.padding[3], filter[3],
+                                               g.strides[1], g.dilations[1]);
+  if (!oh || !ow) {
+    error = "padding " + shapeStr(g.padding) + " or dilations " + shapeStr(g.dilations) +
+            " overflow 64-bit sizes";
+    return std::nullopt;
+  }
+  if (*oh < 1 || *ow < 1) {
     error = "filter window " + shapeStr(filter.drop_front(2)) + " (dilations " +
             shapeStr(g.dilations) + ") does not fit the padded input " + shapeStr(input);
     return std::nullopt;
   }
-  return Shape{input[0], filter[0], oh, ow};
+  return Shape{input[0], filter[0], *oh, *ow};
 }
 
 std::optional<Shape> pool2dOutputShape(llvm::ArrayRef<int64_t> input,
@@ -116,13 +121,20 @@ std::optional<Shape> pool2dOutputShape(llvm::ArrayRef<int64_t> input,
     error = "padding " + shapeStr(padding) + " must be smaller than the kernel " + shapeStr(kernel);
     return std::nullopt;
   }
-  int64_t oh = windowOutputSize(input[2], padding[0], padding[1], kernel[0], strides[0]);
-  int64_t ow = windowOutputSize(input[3], padding[2], padding[3], kernel[1], strides[1]);
-  if (oh < 1 || ow < 1) {
+  std::optional<int64_t> oh =
+      windowOutputSize(input[2], padding[0], padding[1], kernel[0], strides[0]);
+  std::optional<int64_t> ow =
+      windowOutputSize(input[3], padding[2], padding[3], kernel[1], strides[1]);
+  if (!oh || !ow) {
+    error = "padding " + shapeStr(padding) + " or kernel " + shapeStr(kernel) +
+            " overflow 64-bit sizes";
+    return std::nullopt;
+  }
+  if (*oh < 1 || *ow < 1) {
     error = "kernel " + shapeStr(kernel) + " does not fit the padded input " + shapeStr(input);
     return std::nullopt;
   }
-  return Shape{input[0], input[1], oh, ow};
+  return Shape{input[0], input[1], *oh, *ow};
 }
 
 Shape rowMajorStrides(llvm::ArrayRef<int64_t> shape) {

@@ -8,6 +8,7 @@
 #define TG_IR_SHAPEUTILS_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/CheckedArithmetic.h"
 #include "llvm/ADT/SmallVector.h"
 #include <cstdint>
 #include <optional>
@@ -29,15 +30,21 @@ int64_t numElements(llvm::ArrayRef<int64_t> shape);
 /// "[2, 3]" for messages.
 std::string shapeStr(llvm::ArrayRef<int64_t> shape);
 
-/// Output size of a sliding window along one dimension; may be <= 0 when the
-/// window does not fit (callers report that).
-inline int64_t windowOutputSize(int64_t in, int64_t padLo, int64_t padHi, int64_t kernel,
-                                int64_t stride, int64_t dilation = 1) {
-  int64_t span = dilation * (kernel - 1) + 1;
-  int64_t padded = in + padLo + padHi;
-  if (padded < span)
+/// Output size of a sliding window along one dimension (non-negative
+/// operands); <= 0 when the window does not fit, std::nullopt when the padded
+/// input or the dilated window overflows 64 bits (callers report both).
+inline std::optional<int64_t> windowOutputSize(int64_t in, int64_t padLo, int64_t padHi,
+                                               int64_t kernel, int64_t stride,
+                                               int64_t dilation = 1) {
+  std::optional<int64_t> dilated = llvm::checkedMul(dilation, kernel - 1);
+  std::optional<int64_t> span = dilated ? llvm::checkedAdd(*dilated, int64_t(1)) : std::nullopt;
+  std::optional<int64_t> lo = llvm::checkedAdd(in, padLo);
+  std::optional<int64_t> padded = lo ? llvm::checkedAdd(*lo, padHi) : std::nullopt;
+  if (!span || !padded)
+    return std::nullopt;
+  if (*padded < *span)
     return 0;
-  return (padded - span) / stride + 1;
+  return (*padded - *span) / stride + 1;
 }
 
 /// Conv2D geometry checked once for conv2d and both of its gradient ops.
