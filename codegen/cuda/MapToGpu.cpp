@@ -219,6 +219,33 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     return gridStride(rewriter, launch, outer, ranges, points);
   }
 
+  /// At the rewriter's insertion point inside `launch`:
+  ///   for (i = blockIdx*blockDim + threadIdx; i < points; i += gridDim*blockDim)
+  /// with i delinearized over ranges[0, parallel) (innermost fastest) into
+  /// `ivs`; the insertion point is left at the start of the loop's body.
+  static void emitGridStrideLoop(IRRewriter &rewriter, Location loc, gpu::LaunchOp launch,
+                                 ArrayRef<int64_t> ranges, int64_t parallel, int64_t points,
+                                 SmallVectorImpl<Value> &ivs) {
+    auto c = [&](int64_t v) -> Value { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
+    Value gid = rewriter.create<arith::AddIOp>(
+        loc, rewriter.create<arith::MulIOp>(loc, launch.getBlockIds().x, launch.getBlockSize().x),
+        launch.getThreadIds().x);
+    Value stride =
+        rewriter.create<arith::MulIOp>(loc, launch.getGridSize().x, launch.getBlockSize().x);
+    auto loop = rewriter.create<scf::ForOp>(loc, gid, c(points), stride);
+    rewriter.setInsertionPointToStart(loop.getBody());
+    Value rest = loop.getInductionVar();
+    for (int64_t d = parallel - 1; d >= 0; --d) {
+      Value iv = rest;
+      if (d > 0) {
+        Value size = c(ranges[d]);
+        iv = rewriter.create<arith::RemUIOp>(loc, rest, size);
+        rest = rewriter.create<arith::DivUIOp>(loc, rest, size);
+      }
+      ivs[size_t(d)] = iv;
+    }
+  }
+
   /// An op with reductions (parallel loops first): each thread loads its
   /// outputs once, carries them through its reduction loops in registers
   /// (scf.for iter_args) and stores them once. linalg's own loops would load
@@ -231,25 +258,8 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     rewriter.setInsertionPoint(op);
     auto c = [&](int64_t v) -> Value { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
     SmallVector<Value> ivs(static_cast<size_t>(loops));
-    if (parallel > 0) {
-      Value gid = rewriter.create<arith::AddIOp>(
-          loc, rewriter.create<arith::MulIOp>(loc, launch.getBlockIds().x, launch.getBlockSize().x),
-          launch.getThreadIds().x);
-      Value stride =
-          rewriter.create<arith::MulIOp>(loc, launch.getGridSize().x, launch.getBlockSize().x);
-      auto loop = rewriter.create<scf::ForOp>(loc, gid, c(points), stride);
-      rewriter.setInsertionPointToStart(loop.getBody());
-      Value rest = loop.getInductionVar();
-      for (int64_t d = parallel - 1; d >= 0; --d) {
-        Value iv = rest;
-        if (d > 0) {
-          Value size = c(ranges[d]);
-          iv = rewriter.create<arith::RemUIOp>(loc, rest, size);
-          rest = rewriter.create<arith::DivUIOp>(loc, rest, size);
-        }
-        ivs[size_t(d)] = iv;
-      }
-    }
+    if (parallel > 0)
+      emitGridStrideLoop(rewriter, loc, launch, ranges, parallel, points, ivs);
     // Outputs are indexed by parallel dimensions only.
     Value zero = c(0);
     auto indices = [&](AffineMap map, ArrayRef<Value> at) {
@@ -318,26 +328,12 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
       if (!matchPattern(lb, m_Zero()) || !matchPattern(step, m_One()))
         return par->emitError() << "tg-cuda-map-to-gpu: expected loops from 0 by 1";
     rewriter.setInsertionPoint(par);
-    auto c = [&](int64_t v) -> Value { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
-    Value gid = rewriter.create<arith::AddIOp>(
-        loc, rewriter.create<arith::MulIOp>(loc, launch.getBlockIds().x, launch.getBlockSize().x),
-        launch.getThreadIds().x);
-    Value stride =
-        rewriter.create<arith::MulIOp>(loc, launch.getGridSize().x, launch.getBlockSize().x);
-    auto loop = rewriter.create<scf::ForOp>(loc, gid, c(points), stride);
-    rewriter.setInsertionPointToStart(loop.getBody());
-    IRMapping map;
-    Value rest = loop.getInductionVar();
     unsigned n = par.getNumLoops();
-    for (int d = n - 1; d >= 0; --d) {
-      Value iv = rest;
-      if (d > 0) {
-        Value size = c(ranges[d]);
-        iv = rewriter.create<arith::RemUIOp>(loc, rest, size);
-        rest = rewriter.create<arith::DivUIOp>(loc, rest, size);
-      }
-      map.map(par.getInductionVars()[d], iv);
-    }
+    SmallVector<Value> ivs(n);
+    emitGridStrideLoop(rewriter, loc, launch, ranges, int64_t(n), points, ivs);
+    IRMapping map;
+    for (unsigned d = 0; d < n; ++d)
+      map.map(par.getInductionVars()[d], ivs[d]);
     for (Operation &inner : par.getBody()->without_terminator())
       rewriter.clone(inner, map);
     rewriter.eraseOp(par);

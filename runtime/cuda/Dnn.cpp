@@ -114,6 +114,26 @@ bool convolution(Session &s, Descriptors &ds, int64_t sh, int64_t sw, int64_t pt
             "cudnnSetConvolutionMathType");
 }
 
+/// One convolution call on NCHW tensors `a` and `b` and the filter `f`:
+/// `size` asks cuDNN for the algorithm's workspace, `run` makes the call with
+/// it. The tensor descriptors are ds.tensors[0] (a) and [1] (b).
+template <typename Size, typename Run>
+bool convCall(Session &s, Descriptors &ds, const View &a, const View &b, const View &f, int64_t sh,
+              int64_t sw, int64_t pt, int64_t pb, int64_t pl, int64_t pr, int64_t dh, int64_t dw,
+              int64_t groups, const char *what, Size size, Run run) {
+  cudnnTensorDescriptor_t ta = tensor(s, ds, a), tb = tensor(s, ds, b);
+  if (!ta || !tb || !filter(s, ds, f) ||
+      !convolution(s, ds, sh, sw, pt, pb, pl, pr, dh, dw, groups))
+    return false;
+  size_t bytes = 0;
+  if (!ok(s, size(ta, tb, &bytes), "asking cuDNN for a convolution workspace"))
+    return false;
+  CUdeviceptr ws = s.scratch(bytes);
+  bool done = ok(s, run(ta, tb, reinterpret_cast<void *>(ws), bytes), what);
+  s.releaseScratch(ws);
+  return done;
+}
+
 Session *ready() {
   Session *s = tg::cuda::current();
   if (!s || !s->error.empty())
@@ -136,23 +156,19 @@ void convForward(UnrankedMemRef *xm, UnrankedMemRef *wm, UnrankedMemRef *bm, Unr
   const tg::cuda::Cudnn &d = *s->dnn;
   Descriptors ds(d);
   View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
-  cudnnTensorDescriptor_t tx = tensor(*s, ds, x), ty = tensor(*s, ds, y);
-  if (!tx || !ty || !filter(*s, ds, w) ||
-      !convolution(*s, ds, sh, sw, pt, pb, pl, pr, dh, dw, groups))
-    return;
   auto algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
-  size_t bytes = 0;
-  if (!ok(*s,
-          d.cudnnGetConvolutionForwardWorkspaceSize(s->dnnHandle, tx, ds.filter, ds.conv, ty, algo,
-                                                    &bytes),
-          "cudnnGetConvolutionForwardWorkspaceSize"))
+  if (!convCall(
+          *s, ds, x, y, w, sh, sw, pt, pb, pl, pr, dh, dw, groups, "cudnnConvolutionForward",
+          [&](auto tx, auto ty, size_t *bytes) {
+            return d.cudnnGetConvolutionForwardWorkspaceSize(s->dnnHandle, tx, ds.filter, ds.conv,
+                                                             ty, algo, bytes);
+          },
+          [&](auto tx, auto ty, void *ws, size_t bytes) {
+            return d.cudnnConvolutionForward(s->dnnHandle, &kOne, tx, x.data, ds.filter, w.data,
+                                             ds.conv, algo, ws, bytes, &kZero, ty, y.data);
+          }))
     return;
-  CUdeviceptr ws = s->scratch(bytes);
-  ok(*s,
-     d.cudnnConvolutionForward(s->dnnHandle, &kOne, tx, x.data, ds.filter, w.data, ds.conv, algo,
-                               reinterpret_cast<void *>(ws), bytes, &kZero, ty, y.data),
-     "cudnnConvolutionForward");
-  s->releaseScratch(ws);
+  cudnnTensorDescriptor_t ty = ds.tensors[1];
   if (bm) {
     View b = viewOf(bm);
     cudnnTensorDescriptor_t tb = biasTensor(*s, ds, b);
@@ -275,23 +291,17 @@ extern "C" void _mlir_ciface_tgrt_cuda_conv2d_backprop_input_f32(UnrankedMemRef 
   const tg::cuda::Cudnn &d = *s->dnn;
   Descriptors ds(d);
   View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
-  cudnnTensorDescriptor_t tdy = tensor(*s, ds, dy), tdx = tensor(*s, ds, dx);
-  if (!tdy || !tdx || !filter(*s, ds, w) || !convolution(*s, ds, TG_CONV_ARGS))
-    return;
   auto algo = CUDNN_CONVOLUTION_BWD_DATA_ALGO_1;
-  size_t bytes = 0;
-  if (!ok(*s,
-          d.cudnnGetConvolutionBackwardDataWorkspaceSize(s->dnnHandle, ds.filter, tdy, ds.conv, tdx,
-                                                         algo, &bytes),
-          "cudnnGetConvolutionBackwardDataWorkspaceSize"))
-    return;
-  CUdeviceptr ws = s->scratch(bytes);
-  ok(*s,
-     d.cudnnConvolutionBackwardData(s->dnnHandle, &kOne, ds.filter, w.data, tdy, dy.data, ds.conv,
-                                    algo, reinterpret_cast<void *>(ws), bytes, &kZero, tdx,
-                                    dx.data),
-     "cudnnConvolutionBackwardData");
-  s->releaseScratch(ws);
+  convCall(
+      *s, ds, dy, dx, w, TG_CONV_ARGS, "cudnnConvolutionBackwardData",
+      [&](auto tdy, auto tdx, size_t *bytes) {
+        return d.cudnnGetConvolutionBackwardDataWorkspaceSize(s->dnnHandle, ds.filter, tdy, ds.conv,
+                                                              tdx, algo, bytes);
+      },
+      [&](auto tdy, auto tdx, void *ws, size_t bytes) {
+        return d.cudnnConvolutionBackwardData(s->dnnHandle, &kOne, ds.filter, w.data, tdy, dy.data,
+                                              ds.conv, algo, ws, bytes, &kZero, tdx, dx.data);
+      });
 }
 
 extern "C" void _mlir_ciface_tgrt_cuda_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
@@ -304,23 +314,18 @@ extern "C" void _mlir_ciface_tgrt_cuda_conv2d_backprop_filter_f32(UnrankedMemRef
   const tg::cuda::Cudnn &d = *s->dnn;
   Descriptors ds(d);
   View x = viewOf(xm), dy = viewOf(dym), dwv = viewOf(dwm);
-  cudnnTensorDescriptor_t tx = tensor(*s, ds, x), tdy = tensor(*s, ds, dy);
-  if (!tx || !tdy || !filter(*s, ds, dwv) || !convolution(*s, ds, TG_CONV_ARGS))
-    return;
   auto algo = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1;
-  size_t bytes = 0;
-  if (!ok(*s,
-          d.cudnnGetConvolutionBackwardFilterWorkspaceSize(s->dnnHandle, tx, tdy, ds.conv,
-                                                           ds.filter, algo, &bytes),
-          "cudnnGetConvolutionBackwardFilterWorkspaceSize"))
-    return;
-  CUdeviceptr ws = s->scratch(bytes);
-  ok(*s,
-     d.cudnnConvolutionBackwardFilter(s->dnnHandle, &kOne, tx, x.data, tdy, dy.data, ds.conv, algo,
-                                      reinterpret_cast<void *>(ws), bytes, &kZero, ds.filter,
-                                      dwv.data),
-     "cudnnConvolutionBackwardFilter");
-  s->releaseScratch(ws);
+  convCall(
+      *s, ds, x, dy, dwv, TG_CONV_ARGS, "cudnnConvolutionBackwardFilter",
+      [&](auto tx, auto tdy, size_t *bytes) {
+        return d.cudnnGetConvolutionBackwardFilterWorkspaceSize(s->dnnHandle, tx, tdy, ds.conv,
+                                                                ds.filter, algo, bytes);
+      },
+      [&](auto tx, auto tdy, void *ws, size_t bytes) {
+        return d.cudnnConvolutionBackwardFilter(s->dnnHandle, &kOne, tx, x.data, tdy, dy.data,
+                                                ds.conv, algo, ws, bytes, &kZero, ds.filter,
+                                                dwv.data);
+      });
 }
 
 extern "C" void _mlir_ciface_tgrt_cuda_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
