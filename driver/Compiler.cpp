@@ -66,6 +66,10 @@ absl::Status checkTarget(const CompilerOptions &o) {
   if (o.target != "cuda" && (gpuPhase || o.cudaEmulate || !o.cudaArch.empty()))
     return absl::InvalidArgumentError(
         "--emit=gpu|ptx|fatbin, --cuda-arch and --cuda-emulate need --target=cuda");
+  if (o.target == "cuda" && !o.cudaEmulate && o.dataParallel != "none")
+    return absl::UnimplementedError(
+        "--data-parallel with --target=cuda needs collectives on the GPU (NCCL), which the CUDA "
+        "backend does not have yet; train data-parallel on CPUs, or on one GPU");
   if (o.cudaEmulate && (o.emit == Phase::Ptx || o.emit == Phase::Fatbin))
     return absl::InvalidArgumentError(
         "--cuda-emulate runs the kernels on the CPU: there is no ptx or fatbin to emit");
