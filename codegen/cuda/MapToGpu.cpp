@@ -486,7 +486,22 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
                          "op the CUDA backend does not map to a kernel yet)";
       return WalkResult::interrupt();
     });
-    return failure(r.wasInterrupted());
+    if (r.wasInterrupted())
+      return failure();
+    // And kernels may not touch the host's stack.
+    WalkResult k = fn.walk([&](gpu::LaunchOp launch) {
+      WalkResult inner = launch.getBody().walk([&](Operation *op) {
+        for (Value v : op->getOperands())
+          if (isa<MemRefType>(v.getType()) && !launch.getBody().isAncestor(v.getParentRegion()) &&
+              rootMemref(v).getDefiningOp<memref::AllocaOp>()) {
+            op->emitError() << "tg-cuda-map-to-gpu: a kernel would read a host stack buffer";
+            return WalkResult::interrupt();
+          }
+        return WalkResult::advance();
+      });
+      return inner;
+    });
+    return failure(k.wasInterrupted());
   }
 };
 

@@ -158,3 +158,12 @@ func.func @host_reads_device(%a: memref<4xf32>) -> f32 attributes {tg.entry = "f
   %x = memref.load %a[%c0] : memref<4xf32>
   return %x : f32
 }
+
+// -----
+
+func.func @kernel_reads_stack(%b: memref<4xf32>) {
+  %a = memref.alloca() : memref<4xf32>
+  // expected-error @+1 {{tg-cuda-map-to-gpu: a kernel would read a host stack buffer}}
+  memref.copy %a, %b : memref<4xf32> to memref<4xf32>
+  return
+}
