@@ -11,14 +11,6 @@
 
 namespace tg::dist {
 
-absl::Status Communicator::allreduce(float *data, size_t count, ReduceOp op,
-                                     const std::string &what) {
-  absl::StatusOr<Request> r = allreduceStart(data, count, op, what);
-  if (!r.ok())
-    return r.status();
-  return wait(*r);
-}
-
 absl::Status Communicator::checkSame(const std::string &what, uint64_t value, bool hex) {
   std::vector<uint64_t> all(static_cast<size_t>(size()));
   if (absl::Status s = allgather(&value, sizeof value, all.data()); !s.ok())

@@ -71,7 +71,16 @@ public:
   /// libnbc, are about 2x slower; bench/run_comm.sh); with a timeout, a
   /// watchdog thread ends the process when one outlives it (a blocking call
   /// cannot return), printing the collective and the context.
-  virtual absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what);
+  // Inline, so the class has no key function: its vtable and type info are
+  // emitted wherever it is used, as libtgrt uses it without linking this
+  // library (UBSan's vptr checks need the type info there).
+  virtual absl::Status allreduce(float *data, size_t count, ReduceOp op,
+                                 const std::string &what) {
+    absl::StatusOr<Request> r = allreduceStart(data, count, op, what);
+    if (!r.ok())
+      return r.status();
+    return wait(*r);
+  }
   /// Copies `bytes` at `data` from rank `root` to every rank.
   virtual absl::Status broadcast(void *data, size_t bytes, int root) = 0;
   /// Every rank's `bytes` at `in`, in rank order, into `out` (size() * bytes).
