@@ -15,7 +15,9 @@ if [[ ! -f $build/build.ninja ]]; then
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-19/build/utils/lit/lit.py >/dev/null
 fi
 ninja -C "$build" -j "${TG_JOBS:-$(nproc)}"
-export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:suppressions=$root/scripts/asan.supp
+# allocator_may_return_null: a huge allocation fails as in a normal build
+# (null / std::bad_alloc), which the out-of-memory tests check.
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1:suppressions=$root/scripts/asan.supp
 export LSAN_OPTIONS=suppressions=$root/scripts/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-19/bin/llvm-symbolizer

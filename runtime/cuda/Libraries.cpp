@@ -86,9 +86,9 @@ std::vector<std::string> missingSymbols(const std::string &path, std::string &er
     return {};
   }
   Table t;
-  std::vector<std::string> missing = resolve(lib, t, std::is_same_v<Table, Driver>);
-  dlclose(lib);
-  return missing;
+  // Not dlclose'd: CUDA libraries are loaded once per process anyway, and
+  // unloading one leaks what its static initializers allocated.
+  return resolve(lib, t, std::is_same_v<Table, Driver>);
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -126,6 +127,8 @@ int main(int argc, char **argv) {
   tg_artifact *artifact = nullptr;
   if (tg_artifact_open(model.c_str(), &artifact) != TG_OK)
     return fail(tg_last_error());
+  std::unique_ptr<tg_artifact, void (*)(tg_artifact *)> artifactOwner(artifact,
+                                                                      tg_artifact_close);
   auto manifest = tg::parseManifest(tg_artifact_manifest(artifact), model);
   if (!manifest.ok())
     return fail(std::string(manifest.status().message()));
@@ -137,6 +140,7 @@ int main(int argc, char **argv) {
     std::printf("SKIP: %s\n", tg_last_error());
     return st == TG_FAILED_PRECONDITION ? 77 : 1;
   }
+  std::unique_ptr<tg_session, void (*)(tg_session *)> sessionOwner(session, tg_session_destroy);
   std::vector<double> losses;
   for (int s = 0; s < steps; ++s) {
     for (const tg::BufferSpec &b : step->args)
@@ -203,8 +207,6 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < v.size(); ++i)
       check(b.name + "[" + std::to_string(i) + "]", v[i], w[i]);
   }
-  tg_session_destroy(session);
-  tg_artifact_close(artifact);
   std::string verdict;
   if (out.empty())
     verdict = bad ? ", " + std::to_string(bad) + " MISMATCHES" : ", all within tolerance";

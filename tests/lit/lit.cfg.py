@@ -43,3 +43,7 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+# Sanitizer builds (scripts/sanitize.sh) configure the runtime by environment.
+for _var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH"):
+    if _var in os.environ:
+        config.environment[_var] = os.environ[_var]
