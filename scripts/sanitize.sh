@@ -22,4 +22,12 @@ export LSAN_OPTIONS=suppressions=$root/scripts/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-19/bin/llvm-symbolizer
 cd "$build"
-ctest --output-on-failure --timeout 900 -j "${TG_JOBS:-$(nproc)}" "$@"
+status=0
+ctest --output-on-failure --timeout 900 -j "${TG_JOBS:-$(nproc)}" -LE dist "$@" || status=1
+# Under mpirun, leak checking is off: Open MPI dlcloses its components at
+# MPI_Finalize, so what they allocated at start-up is reported from an
+# unknown module and cannot be told apart or suppressed. ASan's memory
+# errors and UBSan stay on.
+ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
+  ctest --output-on-failure --timeout 900 -j "${TG_JOBS:-$(nproc)}" -L dist "$@" || status=1
+exit $status
