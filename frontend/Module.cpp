@@ -18,6 +18,10 @@ namespace tg {
 std::unique_ptr<MLIRContext> createContext() {
   auto ctx = std::make_unique<MLIRContext>(MLIRContext::Threading::DISABLED);
   ctx->loadDialect<TgDialect, func::FuncDialect>();
+  // Errors name their location and what is wrong; attaching the offending op
+  // would print invalid IR, and MLIR 19's printer crashes on some (fuzzing
+  // found an i1 dense array in an i64 array attribute: a null memcpy).
+  ctx->printOpOnDiagnostic(false);
   return ctx;
 }
 
