@@ -23,7 +23,6 @@ struct MatmulPlan {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t x = nullptr, y = nullptr, c = nullptr;
   cublasLtMatmulAlgo_t algo;
-  bool xIsB = true; ///< the first cuBLASLt operand is b (always; kept explicit)
   ~MatmulPlan() {
     if (!lt)
       return;
