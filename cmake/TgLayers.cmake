@@ -25,6 +25,9 @@ set(TG_LAYER_DEPS_TgCommunicator "")
 set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses TgCodegenCuda TgCodegenCpu
     TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgExamples TgFrontend TgInterpreter TgPasses TgIR TgSupport)
+# The tgc commands (tools/), a library so the command-line fuzz target links them.
+set(TG_LAYER_DEPS_TgcCommands TgDriver TgFrontend tgtrain tgrt TgCommunicator TgCodegenCuda TgCodegenCpu
+    TgCodegenCommon TgDistribute TgInterpreter TgPasses TgIR TgSupport)
 
 # The public headers (include/tg/) by the library that implements them.
 set(TG_PUBLIC_HEADERS

@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(npy idx text safetensors manifest tgx mlir)
+[[ ${#targets[@]} -gt 0 ]] || targets=(npy idx text safetensors manifest tgx mlir cli)
 "$root/scripts/setup.sh" clang-19 libclang-rt-19-dev
 build=$root/build-fuzz
 if [[ ! -f $build/build.ninja ]]; then
@@ -22,13 +22,22 @@ fi
 ninja -C "$build" -j"$(nproc)" "${targets[@]/#/tg-fuzz-}"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# User + system seconds of this script's finished children (the fuzzers) into
+# $cpu. `times` must run in this shell: in a $(...) subshell it reports that one.
+cpu_now() { times >"$build/.times"; cpu=$(awk 'NR == 2 { split($1, u, "m"); split($2, s, "m");
+  printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$build/.times"); }
 status=0
 for t in "${targets[@]}"; do
   corpus=$build/corpus/$t artifacts=$build/artifacts/$t
   mkdir -p "$corpus" "$artifacts"
   echo "== fuzz $t for $seconds s"
+  # cli: a command line runs the compiler or trainer (seconds under ASan), and
+  # tgc's own output is noise (sanitizer reports still reach the log).
+  extra=()
+  [[ $t == cli ]] && extra=(-timeout=60 -close_fd_mask=3) || extra=(-timeout=10)
+  cpu_now; start_cpu=$cpu
   if ! (cd "$build" && "./tests/fuzz/tg-fuzz-$t" "$corpus" "$root/tests/fuzz/corpus/$t" \
-          -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+          -max_total_time="$seconds" "${extra[@]}" -rss_limit_mb=2048 -max_len=65536 \
           -artifact_prefix="$artifacts/" -print_final_stats=1 2>"$build/fuzz-$t.log"); then
     status=1
     mkdir -p "$root/tests/fuzz/crashes/$t"
@@ -37,6 +46,9 @@ for t in "${targets[@]}"; do
     echo "   crash input(s) in tests/fuzz/crashes/$t (log: $build/fuzz-$t.log)"
   fi
   grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz-$t.log" | tr '\n' ' '
-  echo
+  # CPU time, not wall time, is the budget: a busy machine stretches the wall clock.
+  cpu_now; used=$((cpu - start_cpu))
+  echo "cpu_seconds: $used"
+  echo "$(date -u +%FT%TZ) $t cpu_seconds=$used $(grep -o 'stat::number_of_executed_units: *[0-9]*' "$build/fuzz-$t.log")" >>"$build/fuzz-budget.log"
 done
 exit $status

@@ -22,8 +22,17 @@ inline int error(const std::string &message) {
 
 /// Reads the value of option `flag` at argv[i], spelled `flag=VALUE` or
 /// `flag VALUE` (then i moves past it); false when argv[i] is another option.
-/// A missing value is an error that exits.
+/// A missing value (the flag is the last argument) takes it with an empty
+/// value and is recorded for takeMissingValue.
 bool takeValue(int &i, int argc, char **argv, const std::string &flag, std::string &out);
+
+/// "FLAG needs a value" when takeValue met a flag without its value since the
+/// last call, else empty. Option parsers call it after their loop.
+std::string takeMissingValue();
+
+/// The whole command line: `tgc COMMAND ...`; returns the exit status. Never
+/// exits the process, so the fuzz harness can run it (tests/fuzz).
+int tgcMain(int argc, char **argv);
 
 /// Finds `program` on PATH; empty when it is not installed.
 std::string findProgram(const std::string &program);

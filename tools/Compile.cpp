@@ -117,8 +117,9 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
     if (takeValue(i, argc, argv, "--bucket-mb", bucket)) {
       char *end = nullptr;
       f.options.bucketCapMb = std::strtod(bucket.c_str(), &end);
-      if (bucket.empty() || *end || !(f.options.bucketCapMb > 0))
-        return error("compile: --bucket-mb needs a positive number of MiB, got '" + bucket + "'");
+      if (bucket.empty() || *end || !(f.options.bucketCapMb > 0) ||
+          !(f.options.bucketCapMb <= 4096))
+        return error("compile: --bucket-mb needs a number of MiB in (0, 4096], got '" + bucket + "'");
       continue;
     }
     std::string level;
@@ -134,6 +135,8 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
       return error("compile: more than one input file ('" + f.input + "', '" + a + "')");
     f.input = a;
   }
+  if (std::string missing = takeMissingValue(); !missing.empty())
+    return error("compile: " + missing);
   if (f.input.empty())
     return error("compile: no input file (see tgc compile --help)");
   std::optional<Phase> phase = parsePhase(emit);

@@ -1,10 +1,13 @@
 //===- Flags.cpp - option parsing shared by the tgc subcommands -----------===//
 #include "tools/Commands.h"
 
-#include <cstdlib>
-
 namespace tg {
 namespace tools {
+
+namespace {
+// The flag whose value was missing (a command parses on one thread).
+thread_local std::string missingFlag;
+} // namespace
 
 bool takeValue(int &i, int argc, char **argv, const std::string &flag, std::string &out) {
   std::string a = argv[i];
@@ -13,14 +16,21 @@ bool takeValue(int &i, int argc, char **argv, const std::string &flag, std::stri
     return true;
   }
   if (a == flag) {
-    if (i + 1 >= argc) {
-      error(flag + " needs a value");
-      std::exit(1);
+    if (i + 1 >= argc) { // only the last argument can miss its value
+      missingFlag = flag;
+      out.clear();
+      return true;
     }
     out = argv[++i];
     return true;
   }
   return false;
+}
+
+std::string takeMissingValue() {
+  std::string flag;
+  std::swap(flag, missingFlag);
+  return flag.empty() ? flag : flag + " needs a value";
 }
 
 } // namespace tools

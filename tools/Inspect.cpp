@@ -73,6 +73,8 @@ int inspectCommand(int argc, char **argv) {
     }
     if (!a.empty() && a[0] == '-')
       return error("inspect: unknown option '" + a + "' (see tgc inspect --help)");
+    if (!path.empty())
+      return error("inspect: more than one artifact ('" + path + "', '" + a + "')");
     path = a;
   }
   if (path.empty())

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -83,15 +84,19 @@ absl::Status parseRunArgs(int argc, char **argv, RunArgs &args) {
                                         "')");
     args.path = a;
   }
+  if (std::string missing = takeMissingValue(); !missing.empty())
+    return absl::InvalidArgumentError("run: " + missing);
   if (args.path.empty())
     return absl::InvalidArgumentError("run: no artifact (see tgc run --help)");
   char *end = nullptr;
+  errno = 0;
   args.seed = std::strtoull(seedText.c_str(), &end, 10);
-  if (seedText.empty() || *end || !std::isdigit(static_cast<unsigned char>(seedText[0])))
+  if (seedText.empty() || *end || !std::isdigit(static_cast<unsigned char>(seedText[0])) ||
+      errno == ERANGE)
     return absl::InvalidArgumentError("run: --seed needs a non-negative integer, got '" + seedText +
                                       "'");
   args.repeat = std::strtol(repeatText.c_str(), &end, 10);
-  if (repeatText.empty() || *end || args.repeat < 1)
+  if (repeatText.empty() || *end || args.repeat < 1 || errno == ERANGE)
     return absl::InvalidArgumentError("run: --repeat needs an integer >= 1, got '" + repeatText +
                                       "'");
   return absl::OkStatus();

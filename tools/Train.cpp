@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -93,8 +94,9 @@ Ctrl-C stops after the current step and saves a checkpoint (with --checkpoint-di
 
 bool parseCount(const std::string &flag, const std::string &text, int64_t min, int64_t &out) {
   char *end = nullptr;
+  errno = 0;
   long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end || v < min) {
+  if (text.empty() || *end || v < min || errno == ERANGE) {
     error("train: " + flag + " needs an integer >= " + std::to_string(min) + ", got '" + text +
           "'");
     return false;
@@ -216,6 +218,8 @@ int parseTrainArgs(int argc, char **argv, TrainOptions &o) {
       o.artifact = a;
     }
   }
+  if (std::string missing = takeMissingValue(); !missing.empty())
+    return error("train: " + missing);
   if (o.artifact.empty())
     return error("train: no artifact (see tgc train --help)");
   if (o.resume && o.checkpointDir.empty())

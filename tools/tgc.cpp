@@ -1,7 +1,8 @@
 //===- tgc.cpp - the tgc command line: compile, run, train, inspect -------===//
 //
 // The top-level usage and the dispatch; each subcommand lives in its own file
-// (tools/Commands.h).
+// (tools/Commands.h). main is in tgc-main.cpp, so the fuzz harness links the
+// same command line (tests/fuzz, target cli).
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
@@ -12,6 +13,7 @@
 namespace {
 
 using tg::tools::error;
+using tg::tools::takeMissingValue;
 
 const char *kUsage = R"(usage: tgc <command> [options]
 
@@ -30,7 +32,8 @@ commands:
 
 } // namespace
 
-int main(int argc, char **argv) {
+int tg::tools::tgcMain(int argc, char **argv) {
+  (void)takeMissingValue(); // a previous command on this thread may have left one
   if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
     std::printf("%s", kUsage);
     return argc < 2 ? 1 : 0;

@@ -201,7 +201,7 @@ struct AllreduceStartBufferization
       return failure();
     auto reduce = start.getReduction() == "sum" ? abi::CollectiveOp::Sum : abi::CollectiveOp::Mean;
     if (failed(
-            callRuntime(op, rewriter, abi::kAllreduceStart, arg, {start.getId(), int64_t(reduce)})))
+            callRuntime(op, rewriter, abi::kAllreduceStart, arg, {int64_t(start.getId()), int64_t(reduce)})))
       return failure();
     // The token only ordered start before wait; the wait's call names the
     // bucket by id. A placeholder keeps the IR valid until the wait is

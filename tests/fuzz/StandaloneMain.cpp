@@ -48,11 +48,19 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "usage: %s FILE|DIR... (no input files found)\n", argv[0]);
     return 1;
   }
+  // Read them all first: a target may change the working directory (cli).
+  std::vector<std::string> inputs;
   for (const std::string &f : files) {
     std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "%s: cannot read '%s'\n", argv[0], f.c_str());
+      return 1;
+    }
     std::ostringstream os;
     os << in.rdbuf();
-    std::string bytes = os.str();
+    inputs.push_back(os.str());
+  }
+  for (const std::string &bytes : inputs) {
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size());
   }
   std::printf("%s: %zu inputs, no crash\n", argv[0], files.size());
