@@ -223,7 +223,10 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   artifact.optLevel = options.optLevel;
   artifact.llvmText = options.emit == Phase::Llvm;
   artifact.timings = options.timings;
-  return emitArtifact(module, manifest->toJson(), *target, artifact, path);
+  absl::StatusOr<std::string> manifestText = manifest->serialize();
+  if (!manifestText.ok())
+    return manifestText.status();
+  return emitArtifact(module, *manifestText, *target, artifact, path);
 }
 
 } // namespace tg

@@ -81,7 +81,9 @@ absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
         {"dtype", d->st}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
-  std::string text = header.dump();
+  // Tensor names come from a parsed manifest (valid UTF-8); metadata holds
+  // paths, which may be any bytes: replaced by U+FFFD, they only inform.
+  std::string text = header.dump(-1, ' ', false, json::error_handler_t::replace);
   // Pad the header with spaces so the tensor data starts 8-byte aligned.
   text.append((8 - text.size() % 8) % 8, ' ');
   std::string out(8, '\0');

@@ -59,7 +59,9 @@ MetricsLog::~MetricsLog() {
 void MetricsLog::write(const json &j) {
   if (!file_)
     return;
-  std::fprintf(file_, "%s\n", j.dump().c_str());
+  // Paths and names come from the user and may be any bytes: JSON holds
+  // UTF-8 only, so invalid sequences become U+FFFD.
+  std::fprintf(file_, "%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   std::fflush(file_);
 }
 

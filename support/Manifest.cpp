@@ -96,7 +96,16 @@ json bufferToJson(const BufferSpec &b) {
 
 } // namespace
 
-std::string Manifest::toJson() const {
+absl::StatusOr<std::string> Manifest::serialize() const {
+  try {
+    return dump(/*replaceInvalidUtf8=*/false);
+  } catch (const json::type_error &e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the manifest would hold a name that is not valid UTF-8: ", e.what()));
+  }
+}
+
+std::string Manifest::dump(bool replaceInvalidUtf8) const {
   json m;
   m["format"] = "tgx";
   m["version"] = version;
@@ -166,7 +175,8 @@ std::string Manifest::toJson() const {
     c["library_calls"] = cuda->libraryCalls;
     m["cuda"] = c;
   }
-  return m.dump(2);
+  return m.dump(2, ' ', false,
+                replaceInvalidUtf8 ? json::error_handler_t::replace : json::error_handler_t::strict);
 }
 
 //===----------------------------------------------------------------------===//

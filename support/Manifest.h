@@ -146,8 +146,15 @@ struct Manifest {
   const EntrySpec *findEntry(std::string_view name) const;
   std::vector<std::string> entryNames() const;
 
-  /// The JSON text (what the compiler embeds).
-  std::string toJson() const;
+  /// The JSON text (what the compiler embeds). A string that is not valid
+  /// UTF-8 (a name from a module, JSON cannot hold it) is an error.
+  absl::StatusOr<std::string> serialize() const;
+  /// serialize(), with invalid UTF-8 replaced by U+FFFD (for tests, logs).
+  std::string toJson() const { return dump(/*replaceInvalidUtf8=*/true); }
+
+private:
+  /// Throws nlohmann::json::type_error on invalid UTF-8 unless replacing.
+  std::string dump(bool replaceInvalidUtf8) const;
 };
 
 /// Parses and validates a manifest's JSON text. Errors name `source` (the

@@ -91,14 +91,27 @@ absl::StatusOr<BufferSpec> describeBuffer(Type type, DictionaryAttr attrs,
   return b;
 }
 
+/// JSON text of `j`; a string in it that is not valid UTF-8 (module
+/// attributes may hold any bytes) is an error naming `what`.
+absl::StatusOr<std::string> dumpJson(const json &j, const char *what) {
+  try {
+    return j.dump();
+  } catch (const json::type_error &e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " holds a string that is not valid UTF-8: ", e.what()));
+  }
+}
+
 } // namespace
 
 absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
   Manifest m;
   if (Attribute train = module->getAttr(kTrainAttr)) {
     TrainInfo info;
-    json j = attrToJson(train);
-    info.json = j.dump();
+    absl::StatusOr<std::string> text = dumpJson(attrToJson(train), "the module's tg.train spec");
+    if (!text.ok())
+      return text.status();
+    info.json = *text;
     FailureOr<TrainSpec> spec = parseTrainSpec(train, [&] { return module.emitError(); });
     if (failed(spec))
       return absl::InvalidArgumentError("the module's tg.train spec is invalid");
@@ -109,7 +122,10 @@ absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
     m.train = info;
   }
   if (Attribute dp = module->getAttr(kDataParallelAttr)) {
-    auto spec = parseDataParallel(attrToJson(dp).dump(), "the module's tg.data_parallel");
+    absl::StatusOr<std::string> text = dumpJson(attrToJson(dp), "the module's tg.data_parallel");
+    if (!text.ok())
+      return text.status();
+    auto spec = parseDataParallel(*text, "the module's tg.data_parallel");
     if (!spec.ok())
       return spec.status();
     m.dataParallel = std::move(*spec);

@@ -105,6 +105,16 @@ TEST(Manifest, EveryBadFieldIsNamed) {
   EXPECT_THAT(std::string(garbage.status().message()), HasSubstr("x.tgx: manifest: top level"));
 }
 
+TEST(Manifest, ANameThatIsNotUtf8IsAnErrorNotACrash) {
+  Manifest m = sample();
+  ASSERT_TRUE(m.serialize().ok());
+  m.entries[0].name = "step\xff";
+  auto text = m.serialize();
+  ASSERT_FALSE(text.ok());
+  EXPECT_THAT(std::string(text.status().message()), HasSubstr("not valid UTF-8"));
+  EXPECT_THAT(m.toJson(), HasSubstr("step\xef\xbf\xbd")); // U+FFFD
+}
+
 TEST(Manifest, ANewerVersionIsAFailedPrecondition) {
   std::string text = sample().toJson();
   text.replace(text.find("\"version\": 1"), 12, "\"version\": 2");
