@@ -66,10 +66,6 @@ absl::Status checkTarget(const CompilerOptions &o) {
   if (o.target != "cuda" && (gpuPhase || o.cudaEmulate || !o.cudaArch.empty()))
     return absl::InvalidArgumentError(
         "--emit=gpu|ptx|fatbin, --cuda-arch and --cuda-emulate need --target=cuda");
-  if (o.target == "cuda" && !o.cudaEmulate && o.dataParallel != "none")
-    return absl::UnimplementedError(
-        "--data-parallel with --target=cuda needs collectives on the GPU (NCCL), which the CUDA "
-        "backend does not have yet; train data-parallel on CPUs, or on one GPU");
   if (o.cudaEmulate && (o.emit == Phase::Ptx || o.emit == Phase::Fatbin))
     return absl::InvalidArgumentError(
         "--cuda-emulate runs the kernels on the CPU: there is no ptx or fatbin to emit");
@@ -218,6 +214,10 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
           spec.libraryCalls.end())
         spec.libraryCalls.push_back(k.symbol);
     }
+    // tg-distribute's collectives: NCCL in libtgrt_cuda.
+    if (manifest->dataParallel.mode != "none")
+      for (std::string_view c : {abi::kAllreduceStart, abi::kAllreduceWait})
+        spec.libraryCalls.push_back("tgrt_cuda_" + std::string(c.substr(5)));
     manifest->cuda = std::move(spec);
   }
   artifact.optLevel = options.optLevel;

@@ -6,6 +6,9 @@
 
 #include <dlfcn.h>
 
+#include <cstdint>
+#include <utility>
+
 #include <mutex>
 #include <vector>
 
@@ -50,6 +53,20 @@ absl::StatusOr<const TgCudaApi *> loadCudaRuntime() {
                          api ? api->version : -1, ", expected ", int(kTgCudaApiVersion), ")"));
         return;
       }
+      // A null entry would crash at its first use, on a GPU machine only.
+      const std::pair<const char *, bool> entries[] = {
+          {"open", api->open != nullptr},         {"close", api->close != nullptr},
+          {"activate", api->activate != nullptr}, {"alloc", api->alloc != nullptr},
+          {"free", api->free != nullptr},         {"upload", api->upload != nullptr},
+          {"download", api->download != nullptr}, {"finish", api->finish != nullptr},
+          {"run", api->run != nullptr},           {"ncclId", api->ncclId != nullptr},
+          {"ncclJoin", api->ncclJoin != nullptr}};
+      for (auto [name, set] : entries)
+        if (!set) {
+          result = absl::FailedPreconditionError(
+              absl::StrCat(path, " does not implement '", name, "' of the device API"));
+          return;
+        }
       result = api;
       return;
     }
@@ -116,6 +133,27 @@ absl::Status DeviceSession::download(void *host, const void *device, size_t byte
 }
 
 void DeviceSession::activate() { api->activate(handle); }
+
+absl::Status DeviceSession::joinCollectives(dist::Communicator &comm) {
+  // Every rank takes part in the broadcast, also when rank 0 failed to make
+  // the id: the message carries the failure.
+  struct {
+    int32_t failed = 0;
+    char id[kTgNcclIdBytes] = {0};
+  } message;
+  char err[1024] = {0};
+  if (comm.rank() == 0)
+    message.failed = api->ncclId(handle, message.id, err, sizeof err);
+  if (absl::Status s = comm.broadcast(&message, sizeof message, 0); !s.ok())
+    return s;
+  if (message.failed)
+    return absl::FailedPreconditionError(
+        comm.rank() == 0 ? absl::StrCat("NCCL for the GPU collectives: ", err)
+                         : std::string("rank 0 could not start NCCL (see its error)"));
+  if (api->ncclJoin(handle, message.id, comm.rank(), comm.size(), err, sizeof err))
+    return absl::FailedPreconditionError(absl::StrCat("NCCL for the GPU collectives: ", err));
+  return absl::OkStatus();
+}
 
 absl::Status DeviceSession::run(const std::string &entry, void (*fn)(void **),
                                 std::vector<void *> &args, const std::vector<size_t> &words) {

@@ -10,6 +10,7 @@
 #ifndef TG_RUNTIME_DEVICE_H
 #define TG_RUNTIME_DEVICE_H
 
+#include "distributed/Communicator.h"
 #include "runtime/DeviceApi.h"
 #include "support/Manifest.h"
 
@@ -40,6 +41,10 @@ public:
   absl::Status download(void *host, const void *device, size_t bytes);
   /// Makes this the session the calling thread's host code runs on.
   void activate();
+  /// Joins this rank's GPU to an NCCL communicator of `comm`'s ranks (one
+  /// process per GPU; rank 0's id goes to the others through `comm`), which
+  /// the artifact's allreduces then use. Collective: every rank calls it.
+  absl::Status joinCollectives(dist::Communicator &comm);
   /// Waits for the step; its first device error, naming `entry`.
   absl::Status finish(const std::string &entry);
   /// Runs entry point `entry` (host code `fn` on memref descriptors `args`,

@@ -4,7 +4,8 @@
 // with --target=cuda, and drives a session's device side through this table
 // (tgrt_cuda_api()). The artifact's host code itself calls libtgrt_cuda's
 // tgrt_cuda_* functions (kernel launches, cuBLASLt, device allocations) on
-// the session made current with `activate`.
+// the session made current with `activate`. Every member is set (Device.cpp
+// checks when it loads the library).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TG_RUNTIME_DEVICEAPI_H
@@ -33,7 +34,10 @@ struct TgCudaModule {
   size_t numCalls;
 };
 
-enum { kTgCudaApiVersion = 2 };
+enum { kTgCudaApiVersion = 3 };
+
+/// An NCCL unique id (NCCL_UNIQUE_ID_BYTES), passed between ranks as bytes.
+enum { kTgNcclIdBytes = 128 };
 
 /// Functions return 0 on success; otherwise the message is in `err`
 /// (NUL-terminated, truncated to `errBytes`).
@@ -60,6 +64,13 @@ struct TgCudaApi {
   /// and later runs replay it without running the host code. Then finish.
   int (*run)(void *session, const char *name, void (*fn)(void **), void **args, const size_t *words,
              size_t numArgs, char *err, size_t errBytes);
+  /// Loads NCCL and makes a new unique id (rank 0 of a data-parallel run;
+  /// the caller sends it to the other ranks) into `id` (kTgNcclIdBytes).
+  int (*ncclId)(void *session, char *id, char *err, size_t errBytes);
+  /// Joins the NCCL communicator `id` as `rank` of `size` (blocks until
+  /// every rank has joined); the artifact's tgrt_cuda_allreduce_* calls then
+  /// reduce across the ranks' GPUs.
+  int (*ncclJoin)(void *session, const char *id, int rank, int size, char *err, size_t errBytes);
 };
 
 /// The entry point libtgrt looks up in libtgrt_cuda.

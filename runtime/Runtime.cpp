@@ -142,6 +142,7 @@ struct tg_session {
   tg::dist::Communicator *communicator = nullptr; ///< not owned; null: one rank
   std::map<std::string, Buffer> args, results;
   std::unique_ptr<tg::rt::DeviceSession> device; ///< CUDA artifacts
+  bool joinedCollectives = false;                ///< device: NCCL (once)
   ~tg_session() {
     if (!device)
       return;
@@ -445,7 +446,24 @@ std::vector<int64_t> descriptor(const Buffer &b) {
 extern "C" tg_status tg_session_set_communicator(tg_session *session, void *communicator) {
   if (!session)
     return fail(TG_INVALID_ARGUMENT, "tg_session_set_communicator: null session");
-  session->communicator = static_cast<tg::dist::Communicator *>(communicator);
+  auto *comm = static_cast<tg::dist::Communicator *>(communicator);
+  // A data-parallel CUDA artifact reduces on the GPUs with NCCL, for any
+  // number of ranks (one rank: the same path, a single-GPU check of it).
+  if (comm && session->device &&
+      session->artifact->manifest.dataParallel.mode != "none") {
+    if (comm->kind() == "thread-group" && comm->size() > 1)
+      return fail(TG_FAILED_PRECONDITION,
+                  "a CUDA artifact trains data-parallel with one process per GPU (mpirun -np N "
+                  "tgc train ...); --emulate-world-size runs CPU artifacts");
+    if (session->joinedCollectives)
+      return fail(TG_FAILED_PRECONDITION,
+                  "tg_session_set_communicator: this CUDA session already joined its GPU "
+                  "collectives");
+    if (absl::Status s = session->device->joinCollectives(*comm); !s.ok())
+      return fail(s);
+    session->joinedCollectives = true;
+  }
+  session->communicator = comm;
   return TG_OK;
 }
 

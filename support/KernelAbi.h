@@ -141,7 +141,9 @@ inline std::string cudaUnsupportedCall(std::string_view symbol, const int64_t *p
              " with asymmetric padding (cuDNN's 2-D descriptors pad both sides alike)";
     return "";
   }
-  return std::string(symbol) + " (collectives need NCCL: not in libtgrt_cuda yet)";
+  if (symbol == "tgrt_cuda_allreduce_start" || symbol == "tgrt_cuda_allreduce_wait")
+    return ""; // NCCL
+  return std::string(symbol) + " (libtgrt_cuda does not implement it)";
 }
 
 } // namespace tg::abi

@@ -1,4 +1,4 @@
-//===- Libraries.cpp - the CUDA driver and cuBLASLt, dlopen'ed ------------===//
+//===- Libraries.cpp - the CUDA driver and libraries, dlopen'ed -----------===//
 #include "runtime/cuda/Libraries.h"
 
 #include <dlfcn.h>
@@ -36,8 +36,10 @@ template <typename Table> std::vector<std::string> resolve(void *lib, Table &t, 
     TG_CUDA_DRIVER_FUNCTIONS(TG_BIND)
   } else if constexpr (std::is_same_v<Table, CublasLt>) {
     TG_CUBLASLT_FUNCTIONS(TG_BIND)
-  } else {
+  } else if constexpr (std::is_same_v<Table, Cudnn>) {
     TG_CUDNN_FUNCTIONS(TG_BIND)
+  } else {
+    TG_NCCL_FUNCTIONS(TG_BIND)
   }
 #undef TG_BIND
   (void)driver;
@@ -106,6 +108,14 @@ const CublasLt *cublasLt(std::string &error) {
 
 const Cudnn *cudnn(std::string &error) {
   return load<Cudnn>("TGRT_CUDNN", {"libcudnn.so.9", "libcudnn.so"}, "cuDNN", error);
+}
+
+const Nccl *nccl(std::string &error) {
+  return load<Nccl>("TGRT_NCCL", {"libnccl.so.2", "libnccl.so"}, "NCCL", error);
+}
+
+std::vector<std::string> missingNcclSymbols(const std::string &path, std::string &error) {
+  return missingSymbols<Nccl>(path, error);
 }
 
 std::vector<std::string> missingCudnnSymbols(const std::string &path, std::string &error) {

@@ -1,8 +1,9 @@
-//===- Libraries.h - the CUDA driver and cuBLASLt, dlopen'ed ----*- C++ -*-===//
+//===- Libraries.h - the CUDA driver and libraries, dlopen'ed ---*- C++ -*-===//
 //
 // A binary linked with -lcuda cannot start on a machine without a driver, so
 // libtgrt_cuda links neither the driver nor the CUDA libraries: it dlopens
-// libcuda.so.1 and libcublasLt.so.13 when the first CUDA session opens and
+// libcuda.so.1, libcublasLt.so.13, libcudnn.so.9 and libnccl.so.2 when a
+// CUDA session first needs them and
 // resolves each function by its ABI name (cuda.h maps cuMemAlloc to
 // cuMemAlloc_v2 and so on; the names below expand the same way).
 //
@@ -13,6 +14,7 @@
 #include <cublasLt.h>
 #include <cuda.h>
 #include <cudnn.h>
+#include <nccl.h>
 
 #include <string>
 #include <vector>
@@ -49,7 +51,11 @@ namespace cuda {
   X(cuGraphInstantiate) \
   X(cuGraphLaunch) \
   X(cuGraphExecDestroy) \
-  X(cuGraphDestroy)
+  X(cuGraphDestroy) \
+  X(cuEventCreate) \
+  X(cuEventDestroy) \
+  X(cuEventRecord) \
+  X(cuStreamWaitEvent)
 
 #define TG_CUBLASLT_FUNCTIONS(X) \
   X(cublasLtCreate) \
@@ -99,6 +105,16 @@ namespace cuda {
   X(cudnnPoolingForward) \
   X(cudnnPoolingBackward)
 
+#define TG_NCCL_FUNCTIONS(X) \
+  X(ncclGetVersion) \
+  X(ncclGetUniqueId) \
+  X(ncclCommInitRank) \
+  X(ncclCommDestroy) \
+  X(ncclCommAbort) \
+  X(ncclCommGetAsyncError) \
+  X(ncclAllReduce) \
+  X(ncclGetErrorString)
+
 // clang-format on
 
 struct Driver {
@@ -112,6 +128,10 @@ struct CublasLt {
 
 struct Cudnn {
   TG_CUDNN_FUNCTIONS(TG_MEMBER)
+};
+
+struct Nccl {
+  TG_NCCL_FUNCTIONS(TG_MEMBER)
 #undef TG_MEMBER
 };
 
@@ -124,11 +144,15 @@ const CublasLt *cublasLt(std::string &error);
 /// cuDNN ($TGRT_CUDNN, else libcudnn.so.9), for convolutions and pooling.
 const Cudnn *cudnn(std::string &error);
 
+/// NCCL ($TGRT_NCCL, else libnccl.so.2), for data-parallel artifacts.
+const Nccl *nccl(std::string &error);
+
 /// Loads `path` and resolves every function of the table, without calling
 /// any: the names missing from it (for the symbol check of the tests).
 std::vector<std::string> missingDriverSymbols(const std::string &path, std::string &error);
 std::vector<std::string> missingCublasLtSymbols(const std::string &path, std::string &error);
 std::vector<std::string> missingCudnnSymbols(const std::string &path, std::string &error);
+std::vector<std::string> missingNcclSymbols(const std::string &path, std::string &error);
 
 /// "CUDA_ERROR_X: description" for a driver result.
 std::string describe(const Driver &d, CUresult r);

@@ -43,6 +43,7 @@ Session::~Session() {
   if (stream)
     cu->cuStreamSynchronize(stream);
   matmuls.clear();
+  leaveCollectives();
   for (auto &[name, g] : graphs) {
     if (g.exec)
       cu->cuGraphExecDestroy(g.exec);

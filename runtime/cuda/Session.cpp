@@ -48,7 +48,13 @@ void *open(const TgCudaModule *m, char *err, size_t errBytes) {
     copyError("no CUDA device found", err, errBytes);
     return nullptr;
   }
+  // One process per GPU under a launcher: the node-local rank picks it.
   int ordinal = 0;
+  for (const char *local : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"})
+    if (const char *v = std::getenv(local); v && *v) {
+      ordinal = std::atoi(v) % count;
+      break;
+    }
   if (const char *v = std::getenv("TGRT_CUDA_DEVICE"); v && *v)
     ordinal = std::atoi(v);
   if (ordinal < 0 || ordinal >= count) {
@@ -196,8 +202,57 @@ int finish(void *session, char *err, size_t errBytes) {
   return 1;
 }
 
-const TgCudaApi kApi = {kTgCudaApiVersion, open,   close,    activate, alloc,
-                        freeBuffer,        upload, download, finish};
+/// Stream capture of the host code's calls into `g` (CUDA graph); false
+/// when the driver refused it (nothing of the step ran then).
+bool capture(Session *s, Session::Graph &g, void (*fn)(void **), void **args) {
+  const Driver &cu = *s->cu;
+  // Relaxed: the host code may allocate (cuMemAlloc) while it is captured.
+  if (cu.cuStreamBeginCapture(s->stream, CU_STREAM_CAPTURE_MODE_RELAXED) != CUDA_SUCCESS)
+    return false;
+  s->capturing = &g;
+  fn(args);
+  s->capturing = nullptr;
+  CUgraph graph = nullptr;
+  CUresult r = cu.cuStreamEndCapture(s->stream, &graph);
+  if (r == CUDA_SUCCESS && s->error.empty())
+    r = cu.cuGraphInstantiate(&g.exec, graph, 0);
+  if (graph)
+    cu.cuGraphDestroy(graph);
+  if (r == CUDA_SUCCESS && s->error.empty() && g.exec)
+    return true;
+  s->dropGraph(g);
+  g.eager = true;
+  s->error.clear(); // a call that cannot be captured; the eager run reports real errors
+  return false;
+}
+
+/// The first run of an entry point with given buffers runs eagerly (it
+/// uploads the constants and plans the library calls), the second is
+/// captured into a CUDA graph, later ones replay it: one launch per step.
+int run(void *session, const char *name, void (*fn)(void **), void **args, const size_t *words,
+        size_t numArgs, char *err, size_t errBytes) {
+  auto *s = static_cast<Session *>(session);
+  activate(s);
+  std::vector<int64_t> key;
+  for (size_t i = 0; i < numArgs; ++i) {
+    auto *d = static_cast<const int64_t *>(args[i]);
+    key.insert(key.end(), d, d + words[i]);
+  }
+  Session::Graph &g = s->graphs[name];
+  if (g.descriptors != key) { // other buffers: the captured addresses are stale
+    s->dropGraph(g);
+    g.descriptors = std::move(key);
+  }
+  ++g.runs;
+  if (!s->graphsEnabled || g.eager || g.runs < 2 || (!g.exec && !capture(s, g, fn, args)))
+    fn(args);
+  else
+    s->check(s->cu->cuGraphLaunch(g.exec, s->stream), "cuGraphLaunch");
+  return finish(s, err, errBytes);
+}
+
+const TgCudaApi kApi = {kTgCudaApiVersion, open,     close,  activate, alloc,  freeBuffer,
+                        upload,            download, finish, run,      ncclId, ncclJoin};
 
 } // namespace
 
@@ -238,6 +293,18 @@ CUdeviceptr Session::scratch(size_t bytes) {
 void Session::releaseScratch(CUdeviceptr p) {
   if (p != workspace)
     release(p);
+}
+
+void Session::dropGraph(Graph &g) {
+  if (g.exec) {
+    cu->cuStreamSynchronize(stream);
+    cu->cuGraphExecDestroy(g.exec);
+    g.exec = nullptr;
+  }
+  for (CUdeviceptr p : g.reserved)
+    cache.emplace(sizes[p], p);
+  g.reserved.clear();
+  g.runs = 0;
 }
 
 void Session::release(CUdeviceptr p) {

@@ -46,10 +46,28 @@ struct Session {
     int runs = 0;
     CUgraphExec exec = nullptr;
     std::vector<CUdeviceptr> reserved;
+    bool eager = false; ///< its capture failed: it runs without a graph
   };
   std::map<std::string, Graph> graphs;
   bool graphsEnabled = true;
   Graph *capturing = nullptr;
+  /// Destroys `g`'s executable graph and gives its blocks back to the cache.
+  void dropGraph(Graph &g);
+
+  /// Data-parallel artifacts (Collectives.cpp): the NCCL communicator and
+  /// the stream its allreduces run on, so they overlap the backward pass;
+  /// events order each bucket after its producers and before its readers.
+  const Nccl *nccl = nullptr;
+  ncclComm_t comm = nullptr;
+  CUstream commStream = nullptr;
+  struct Bucket {
+    CUevent ready = nullptr, done = nullptr;
+    CUdeviceptr data = 0;
+    bool started = false;
+  };
+  std::map<int64_t, Bucket> buckets;
+  /// Destroys the communicator, the stream and the events.
+  void leaveCollectives();
 
   void fail(const std::string &message) {
     if (error.empty())
@@ -73,6 +91,10 @@ struct Session {
 
 /// The session the calling thread's host code runs on (TgCudaApi::activate).
 Session *current();
+
+/// TgCudaApi::ncclId and ncclJoin (Collectives.cpp).
+int ncclId(void *session, char *id, char *err, size_t errBytes);
+int ncclJoin(void *session, const char *id, int rank, int size, char *err, size_t errBytes);
 
 } // namespace cuda
 } // namespace tg

@@ -15,8 +15,10 @@
 #include "tg/Graph.h"
 #include "tg/Runtime.h"
 #ifdef TG_HAVE_CUDA_RUNTIME
+#include "runtime/Device.h"
 #include "runtime/cuda/Libraries.h"
 #endif
+#include "support/KernelAbi.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -55,7 +57,8 @@ std::vector<ModelCase> models() {
 
 class CudaModels : public ::testing::TestWithParam<ModelCase> {};
 
-absl::StatusOr<std::string> compileTo(const ModelCase &c, Phase phase, const std::string &path) {
+absl::StatusOr<std::string> compileTo(const ModelCase &c, Phase phase, const std::string &path,
+                                     const std::string &dataParallel = "none") {
   Graph g(c.name);
   c.build(g);
   auto m = g.build();
@@ -65,6 +68,7 @@ absl::StatusOr<std::string> compileTo(const ModelCase &c, Phase phase, const std
   o.target = "cuda";
   o.cudaArch = "sm_80,sm_90";
   o.emit = phase;
+  o.dataParallel = dataParallel;
   return compileModule(*m->impl().module, o, path);
 }
 
@@ -147,6 +151,38 @@ INSTANTIATE_TEST_SUITE_P(Examples, CudaModels, ::testing::ValuesIn(models()),
                            return std::string(info.param.name);
                          });
 
+// Data-parallel artifacts: the gradient buckets' packing and the averaged
+// metrics become kernels like any other; the collectives become NCCL calls
+// of libtgrt_cuda, listed in the manifest and served by it.
+TEST(CudaDataParallel, AllreduceAndAverageArtifactsCallNccl) {
+  bool found = false;
+  std::string toolkit = toolkitOrSkipReason(found);
+  if (!found)
+    GTEST_SKIP() << toolkit;
+  ModelCase mlp = models()[0];
+  for (const char *mode : {"allreduce", "average:4"}) {
+    SCOPED_TRACE(mode);
+    llvm::SmallString<128> path;
+    ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tg-cuda-dp", "tgx", path));
+    auto written = compileTo(mlp, Phase::Obj, std::string(path), mode);
+    ASSERT_TRUE(written.ok()) << written.status();
+    auto artifact = rt::Artifact::open(std::string(path));
+    llvm::sys::fs::remove(path);
+    ASSERT_TRUE(artifact.ok()) << artifact.status();
+    auto manifest = parseManifest(artifact->manifest(), mlp.name);
+    ASSERT_TRUE(manifest.ok()) << manifest.status();
+    ASSERT_TRUE(manifest->cuda.has_value());
+    EXPECT_NE(manifest->dataParallel.mode, "none");
+    EXPECT_FALSE(manifest->dataParallel.buckets.empty());
+    const std::vector<std::string> &calls = manifest->cuda->libraryCalls;
+    EXPECT_THAT(calls, ::testing::Contains("tgrt_cuda_allreduce_start"));
+    EXPECT_THAT(calls, ::testing::Contains("tgrt_cuda_allreduce_wait"));
+    for (const KernelCall &k : manifest->kernels)
+      EXPECT_EQ(abi::cudaUnsupportedCall(k.symbol, k.params.data(), k.params.size()), "")
+          << k.symbol;
+  }
+}
+
 TEST(CudaTarget, ArchListsAndFatbinReader) {
   auto archs = parseCudaArchs("sm_90, sm_80,sm_90");
   ASSERT_TRUE(archs.ok());
@@ -185,11 +221,24 @@ TEST(CudaRuntime, EveryDlopenedSymbolResolves) {
     GTEST_SKIP() << "no cuDNN 9 at " << dnn;
   EXPECT_THAT(cuda::missingCudnnSymbols(dnn, error), ::testing::IsEmpty());
   EXPECT_EQ(error, "");
+  std::string nccl = toolkit + "/lib64/libnccl.so.2";
+  if (!llvm::sys::fs::exists(nccl))
+    GTEST_SKIP() << "no NCCL 2 at " << nccl;
+  EXPECT_THAT(cuda::missingNcclSymbols(nccl, error), ::testing::IsEmpty());
+  EXPECT_EQ(error, "");
   // And when a driver is installed, it too.
   std::vector<std::string> missing = cuda::missingDriverSymbols("libcuda.so.1", error);
   if (error.empty()) {
     EXPECT_THAT(missing, ::testing::IsEmpty());
   }
+}
+
+// libtgrt loads libtgrt_cuda and checks its API table: every entry is set
+// (a null one would crash at its first call, on a GPU machine only).
+TEST(CudaRuntime, TheDeviceApiTableIsComplete) {
+  absl::StatusOr<const TgCudaApi *> api = rt::loadCudaRuntime();
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_EQ((*api)->version, kTgCudaApiVersion);
 }
 #endif
 
