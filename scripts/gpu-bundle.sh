@@ -37,7 +37,13 @@ for spec in "${models[@]}"; do
   "$tgc" compile $name.tg.mlir --target=cuda -o $name-cuda.tgx 2>/dev/null
   mkdir -p ref-$name
   "$check" $name-cpu.tgx --out ref-$name --classes "$classes" --steps 5 >/dev/null
-  echo "$name $classes" >>list.txt
+  echo "$name $classes $name" >>list.txt
+  if [[ $name == mlp ]]; then
+    # Data parallel as one rank: its buckets go through NCCL on the GPU and
+    # must give the plain model's steps.
+    "$tgc" compile $name.tg.mlir --target=cuda --data-parallel=allreduce -o $name-dp-cuda.tgx
+    echo "$name-dp $classes $name" >>list.txt
+  fi
   rm -f $name-cpu.tgx $name.tg.mlir
 done
 cd "$build"

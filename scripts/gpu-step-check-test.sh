@@ -2,7 +2,8 @@
 # ctest gpu.step-check.MODE: 5 train steps of the Fashion MLP and a small char
 # LSTM on the CPU backend (the reference), then the same artifact compiled
 # with --target=cuda: `emulated` (kernels as CPU loops) must match; `cuda`
-# runs on a GPU and exits 77 (skipped) without one.
+# runs on a GPU and exits 77 (skipped) without one. Then the MLP compiled
+# data-parallel, as one rank.
 set -eu
 build=$1 mode=$2
 tgc=$build/tools/tgc example=$build/examples/tg-example check=$build/tests/gpu/tg-step-check
@@ -26,3 +27,11 @@ for m in mlp lstm; do
   fi
   $check $m-test.tgx --compare ref-$m --classes $classes --rtol 1e-3 --atol 1e-5
 done
+# The MLP compiled data-parallel, run as one rank (a single-process
+# communicator; on a GPU: NCCL with one rank) gives the plain model's steps.
+if [ "$mode" = emulated ]; then
+  $tgc compile mlp.tg.mlir --target=cuda --cuda-emulate --data-parallel=allreduce -o mlp-dp.tgx
+else
+  $tgc compile mlp.tg.mlir --target=cuda --data-parallel=allreduce -o mlp-dp.tgx
+fi
+$check mlp-dp.tgx --compare ref-mlp --classes 10 --rtol 1e-3 --atol 1e-5

@@ -102,8 +102,10 @@ const Driver *driver(std::string &error) {
 }
 
 const CublasLt *cublasLt(std::string &error) {
-  return load<CublasLt>("TGRT_CUBLASLT", {"libcublasLt.so.13", "libcublasLt.so"}, "cuBLASLt",
-                        error);
+  // 12: the functions used here kept their signatures (PyTorch's wheels
+  // bring a CUDA 12 cuBLASLt to machines without a toolkit).
+  return load<CublasLt>("TGRT_CUBLASLT", {"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"},
+                        "cuBLASLt", error);
 }
 
 const Cudnn *cudnn(std::string &error) {

@@ -11,6 +11,7 @@
 // run on this machine (no GPU, driver or device runtime: a skip).
 //
 //===----------------------------------------------------------------------===//
+#include "distributed/Communicator.h"
 #include "support/Manifest.h"
 #include "tg/tg_runtime.h"
 
@@ -141,6 +142,16 @@ int main(int argc, char **argv) {
     return st == TG_FAILED_PRECONDITION ? 77 : 1;
   }
   std::unique_ptr<tg_session, void (*)(tg_session *)> sessionOwner(session, tg_session_destroy);
+  // A data-parallel artifact as one rank: on a GPU its collectives then run
+  // through NCCL with one rank, whose mean is the identity.
+  std::unique_ptr<tg::dist::Communicator> comm;
+  if (manifest->dataParallel.mode != "none") {
+    comm = tg::dist::createSingleProcessCommunicator();
+    if (tg_status st = tg_session_set_communicator(session, comm.get()); st != TG_OK) {
+      std::printf("%s: %s\n", st == TG_FAILED_PRECONDITION ? "SKIP" : "ERROR", tg_last_error());
+      return st == TG_FAILED_PRECONDITION ? 77 : 1;
+    }
+  }
   std::vector<double> losses;
   for (int s = 0; s < steps; ++s) {
     for (const tg::BufferSpec &b : step->args)
