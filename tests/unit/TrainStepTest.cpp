@@ -222,6 +222,35 @@ TEST(Optimizers, Adam) {
   checkAgainstReference(optim::Adam(0.01, 0.8, 0.99, 1e-6), r);
 }
 
+// PyTorch computes Adam's bias corrections 1 - beta^t in double. In f32,
+// 0.999f = 0.99900001 made 1 - beta2 ~1.3e-5 (relative) small and every step
+// ~6.4e-6 short: far above f32 rounding of one step, and invisible in the
+// params' tolerance above. So this checks the step itself, in float64.
+TEST(Optimizers, AdamBiasCorrectionsAreComputedInDouble) {
+  auto m = quadraticTrainModule(optim::Adam(1e-3)); // PyTorch's defaults
+  ASSERT_TRUE(m.ok()) << m.status();
+  Quadratic q;
+  auto state = initializeParams(*m, "train_step", 1);
+  ASSERT_TRUE(state.ok()) << state.status();
+  NamedTensors &in = *state;
+  in["a"] = testing::T(DType::f32, {3}, q.a);
+  in["b"] = testing::T(DType::f32, {2}, q.b);
+  in["x"] = testing::T(DType::f32, {3}, q.x);
+  for (int t = 1; t <= 3; ++t) {
+    std::vector<double> before = in.at("a").data;
+    auto out = interpretStep(*m, "train_step", in, {/*float64=*/true});
+    ASSERT_TRUE(out.ok()) << out.status();
+    for (size_t i = 0; i < before.size(); ++i) {
+      // m and v from their slots after the step: the step is their ratio.
+      double mk = in.at("a.m").data[i], vk = in.at("a.v").data[i];
+      double want = 1e-3 * (mk / (1 - std::pow(0.9, t))) /
+                    (std::sqrt(vk / (1 - std::pow(0.999, t))) + 1e-8);
+      double got = before[i] - in.at("a").data[i];
+      EXPECT_NEAR(got, want, 1e-7 * std::fabs(want)) << "a[" << i << "] at step " << t;
+    }
+  }
+}
+
 TEST(Optimizers, AdamWDecoupledWeightDecay) {
   Ref r = ref("adamw", 0.01);
   r.wd = 0.1;
