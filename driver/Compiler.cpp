@@ -116,6 +116,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   pipeline.stopAfter = options.emit;
   pipeline.fusion = options.fusion;
   pipeline.dataParallel = options.dataParallel;
+  pipeline.keepFunctions = options.keepFunctions;
   pipeline.bucketCapMb = options.bucketCapMb;
   pipeline.averageState = options.averageState;
   pipeline.target = options.target;

@@ -32,6 +32,8 @@ struct CompilerOptions {
   /// Data parallelism (tg-distribute): none | allreduce | average:K, the
   /// bucket cap in MiB, and whether average:K averages optimizer state.
   std::string dataParallel = "none";
+  /// Functions to export as entry points too (e.g. "mlp_grad").
+  std::vector<std::string> keepFunctions;
   double bucketCapMb = 25.0;
   bool averageState = true;
   /// LLVM optimization level 0-3.

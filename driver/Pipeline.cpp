@@ -107,7 +107,9 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     distribute.bucketCapMb = options.bucketCapMb;
     distribute.averageState = options.averageState;
     pm.addPass(createDistribute(distribute));
-    pm.addPass(createStripNonEntry());
+    StripNonEntryOptions strip;
+    strip.keep = options.keepFunctions;
+    pm.addPass(createStripNonEntry(strip));
   });
   phase(Phase::Fused, [&] { addCpuFusionPasses(pm, options.fusion); });
   phase(Phase::Linalg, [&] { addCpuLinalgPasses(pm, options.fusion); });

@@ -30,6 +30,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tg {
 
@@ -68,6 +69,9 @@ struct PipelineOptions {
   std::string dataParallel = "none";
   double bucketCapMb = 25.0;
   bool averageState = true;
+  /// Functions kept as entry points besides train_step & co. (tgc compile
+  /// --keep; "f_grad" is built by tg-autodiff).
+  std::vector<std::string> keepFunctions;
   /// The backend: "cpu" or "cuda". With `cudaEmulate` the CUDA kernels run as
   /// loops on the CPU (tg-cuda-emulate-launches; no ptx/fatbin phases).
   std::string target = "cpu";

@@ -128,6 +128,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.targetCpu = options.targetCpu;
   co.fusion = options.fusion;
   co.dataParallel = options.dataParallel;
+  co.keepFunctions = options.keepFunctions;
   co.bucketCapMb = options.bucketCapMb;
   co.target = options.target;
   co.cudaEmulate = options.cudaEmulate;

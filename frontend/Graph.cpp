@@ -382,7 +382,7 @@ absl::Status Graph::save(const std::string &path) const {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec)
-    return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "': ", ec.message()));
+    return absl::ErrnoToStatus(ec.value(), absl::StrCat("cannot write '", path, "'"));
   os << *text;
   os.close();
   if (os.has_error())

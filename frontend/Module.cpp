@@ -55,8 +55,7 @@ absl::StatusOr<Module> Module::parse(absl::string_view text, absl::string_view b
 absl::StatusOr<Module> Module::load(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!buffer)
-    return absl::NotFoundError(
-        absl::StrCat("cannot read '", path, "': ", buffer.getError().message()));
+    return absl::ErrnoToStatus(buffer.getError().value(), absl::StrCat("cannot read '", path, "'"));
   return parse((*buffer)->getBuffer().str(), path);
 }
 

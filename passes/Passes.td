@@ -69,8 +69,16 @@ def StripNonEntry : Pass<"tg-strip-non-entry", "mlir::ModuleOp"> {
     compiled on their own. This pass erases them, so the module holds exactly
     what the artifact exports. A module without entry points (a plain
     function module compiled as is) is left alone.
+
+    `keep` names functions to export as entry points of their own (kind: the
+    name), e.g. the model function, or its gradient `@f_grad`, which is
+    built with tg-autodiff when the module does not have it yet.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect"];
+  let options = [
+    ListOption<"keep", "keep", "std::string",
+               "Functions to keep as entry points (f_grad: built by tg-autodiff if missing)">
+  ];
+  let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
 }
 
 #endif // TG_PASSES_TD

@@ -183,8 +183,7 @@ absl::Status writeFileAtomically(const std::string &path, const std::string &con
   std::string tmp = absl::StrCat(dir, "/.", base, ".tmp-", getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write checkpoint in '", dir, "': ", errnoText()));
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot write checkpoint in '", dir, "'"));
   auto failWith = [&](const std::string &what) {
     std::string msg =
         absl::StrCat(what, " '", tmp, "': ", errnoText(), "; earlier checkpoints are untouched");

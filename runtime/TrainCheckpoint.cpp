@@ -43,11 +43,9 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
     std::error_code ec;
     std::filesystem::create_directories(o_.checkpointDir, ec);
     if (ec || !isDir(o_.checkpointDir)) {
-      std::string why = ec ? ec.message() : "not a directory";
-      auto error = ec == std::errc::permission_denied ? absl::PermissionDeniedError
-                                                      : absl::FailedPreconditionError;
-      return error(
-          absl::StrCat("cannot create checkpoint directory '", o_.checkpointDir, "': ", why));
+      std::string what = absl::StrCat("cannot create checkpoint directory '", o_.checkpointDir, "'");
+      return ec ? absl::ErrnoToStatus(ec.value(), what)
+                : absl::FailedPreconditionError(absl::StrCat(what, ": not a directory"));
     }
   }
   // One writer per directory: an exclusive flock on .lock, held until this
@@ -56,8 +54,7 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
   std::string lockPath = o_.checkpointDir + "/.lock";
   lockFd_ = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lockFd_ < 0)
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot open the lock file '", lockPath, "': ", std::strerror(errno)));
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open the lock file '", lockPath, "'"));
   if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     char holder[32] = {};
@@ -69,8 +66,7 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
       return absl::FailedPreconditionError(absl::StrCat(
           "checkpoint directory '", o_.checkpointDir, "' is in use by another tgc train", who,
           "; wait for it to finish or choose another --checkpoint-dir"));
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot lock '", lockPath, "': ", std::strerror(err)));
+    return absl::ErrnoToStatus(err, absl::StrCat("cannot lock '", lockPath, "'"));
   }
   std::string pid = absl::StrCat(::getpid(), "\n");
   if (::ftruncate(lockFd_, 0) != 0 || ::pwrite(lockFd_, pid.data(), pid.size(), 0) < 0) {

@@ -44,8 +44,7 @@ absl::Status MetricsLog::open(const std::string &path, std::optional<int64_t> ke
   }
   file_ = std::fopen(path.c_str(), "w");
   if (!file_)
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write metrics '", path, "': ", std::strerror(errno)));
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot write metrics '", path, "'"));
   std::fputs(kept.c_str(), file_);
   std::fflush(file_);
   return absl::OkStatus();

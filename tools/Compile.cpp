@@ -11,6 +11,7 @@
 #include "frontend/ModuleImpl.h"
 #include "tg/Module.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -68,6 +69,9 @@ gets train_step, eval_step and predict first (tg-build-train-step).
                                   optimizer state are averaged (DL4J parameter averaging)
   --bucket-mb=N      largest gradient bucket in MiB (default 25, as PyTorch DDP)
   --no-average-state average:K averages params only, not the optimizer state
+  --keep=FN[,FN]     also export these functions as entry points: the model
+                     function, or its gradient FN_grad (built by tg-autodiff:
+                     the loss and d loss / d param per param)
   --opt-level=N      LLVM optimization level 0-3 (default 3)
   --timing           print the time of each phase
 )";
@@ -113,6 +117,13 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
     }
     if (takeValue(i, argc, argv, "--data-parallel", f.options.dataParallel))
       continue;
+    std::string keep;
+    if (takeValue(i, argc, argv, "--keep", keep)) {
+      for (llvm::StringRef name : llvm::split(keep, ','))
+        if (!name.trim().empty())
+          f.options.keepFunctions.push_back(name.trim().str());
+      continue;
+    }
     std::string bucket;
     if (takeValue(i, argc, argv, "--bucket-mb", bucket)) {
       char *end = nullptr;

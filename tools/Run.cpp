@@ -172,7 +172,7 @@ absl::Status writeResults(const EntrySpec &entry, const rt::Session &session,
                           const std::string &outputDir) {
   if (!outputDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
-      return absl::PermissionDeniedError("run: cannot create '" + outputDir + "': " + ec.message());
+      return absl::ErrnoToStatus(ec.value(), "run: cannot create '" + outputDir + "'");
   }
   for (const BufferSpec &r : entry.results) {
     // A result updated in place lives in its argument's buffer.

@@ -19,6 +19,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tg {
 
@@ -30,6 +31,10 @@ struct CompileOptions {
   bool fusion = true; ///< false: the unfused path
   /// Data parallelism: none | allreduce | average:K (tgc compile --data-parallel).
   std::string dataParallel = "none";
+  /// Functions to export as entry points besides train_step, eval_step and
+  /// predict: the model function, or its gradient "<fn>_grad" (built by
+  /// tg-autodiff), e.g. {"mlp_grad"} to read the compiled d loss / d param.
+  std::vector<std::string> keepFunctions;
   double bucketCapMb = 25.0;
   /// Backend: "cpu" or "cuda" (tgc compile --target); with `cudaEmulate`
   /// the CUDA kernels run as loops on the CPU (--cuda-emulate).

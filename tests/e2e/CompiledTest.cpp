@@ -14,6 +14,7 @@
 #include "tg/Layers.h"
 #include "tg/Ops.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -524,6 +525,45 @@ INSTANTIATE_TEST_SUITE_P(Backends, CompiledFusion,
                          [](const ::testing::TestParamInfo<Backend> &info) {
                            return std::string(backendName(info.param));
                          });
+
+// CompileOptions::keepFunctions: the model's gradient function (built by
+// tg-autodiff in the pipeline) is an entry point of the training artifact,
+// sharing its param buffers, and gives the interpreter's gradients.
+TEST(Compiled, KeptGradientFunctionMatchesTheInterpreter) {
+  Graph g("mlp");
+  examples::buildFashionMlp(g, {/*batch=*/8, /*hidden=*/{16}});
+  auto model = g.build();
+  ASSERT_TRUE(model.ok()) << model.status();
+  CompileOptions o;
+  o.keepFunctions = {"mlp_grad"};
+  auto exe = compile(g, o);
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  auto grad = model->transform("tg-autodiff");
+  ASSERT_TRUE(grad.ok()) << grad.status();
+  auto sig = grad->signature("mlp_grad");
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  auto in = initializeParams(*grad, "mlp_grad", 5);
+  ASSERT_TRUE(in.ok()) << in.status();
+  for (const ValueInfo &a : sig->args) {
+    if (a.role == Role::Data || a.role == Role::Label)
+      (*in)[a.name] = randomTensor(a.shape, a.dtype, unsigned(a.name.size()), 0,
+                                   isFloat(a.dtype) ? 1 : 10);
+    ASSERT_TRUE(exe->set(a.name, in->at(a.name)).ok()) << a.name;
+  }
+  auto want = interpretNamed(*grad, "mlp_grad", *in);
+  ASSERT_TRUE(want.ok()) << want.status();
+  ASSERT_TRUE(exe->run("mlp_grad").ok());
+  int grads = 0;
+  for (const ValueInfo &r : sig->results) {
+    auto got = exe->get(r.name);
+    ASSERT_TRUE(got.ok()) << r.name << ": " << got.status();
+    expectClose(*got, want->at(r.name), r.name);
+    grads += absl::EndsWith(r.name, ".grad");
+  }
+  EXPECT_EQ(grads, 4); // fc1/fc2 kernel and bias
+  // The training entry points are still there.
+  EXPECT_TRUE(exe->run("train_step").ok());
+}
 
 TEST(Compiled, PrimitivesAreCreatedWhenTheSessionStarts) {
   Graph g("cnn");

@@ -58,7 +58,11 @@ TEST(Frontend, SaveAndLoad) {
   auto missing = Module::load(path);
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("cannot read"));
-  EXPECT_FALSE(g.save("/nonexistent-dir/x.tg.mlir").ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  absl::Status noDir = g.save("/nonexistent-dir/x.tg.mlir");
+  EXPECT_EQ(noDir.code(), absl::StatusCode::kNotFound) << noDir;
+  EXPECT_THAT(std::string(noDir.message()),
+              ::testing::HasSubstr("cannot write '/nonexistent-dir/x.tg.mlir': No such file"));
 }
 
 TEST(Frontend, ValueProperties) {
