@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Trainer.h"
+#include "runtime/ParamFiles.h"
 
 #include "runtime/TrainInternal.h"
 #include "support/Trailer.h"
@@ -127,6 +128,14 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
   if (!resumedAt.ok())
     return resumedAt.status();
+  int initialized = 0;
+  if (!o.initFrom.empty() && ranks.root()) { // the others get rank 0's below
+    auto loaded = loadParams(o.initFrom, *step.spec, *session, ParamLoad::ParamsExactly);
+    if (!loaded.ok())
+      return absl::Status(loaded.status().code(),
+                          absl::StrCat("--init: ", loaded.status().message()));
+    initialized = *loaded;
+  }
   if (absl::Status s = broadcastState(ranks, *session, saved, start); !s.ok())
     return s;
   std::vector<const BufferSpec *> rankState = perRankState(*manifest, saved);
@@ -146,6 +155,8 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
     for (const std::string &n : {note, *stateNote})
       if (!n.empty())
         std::fprintf(stderr, "resuming: %s\n", n.c_str());
+    if (initialized)
+      std::fprintf(stderr, "initialized %d params from %s\n", initialized, o.initFrom.c_str());
   }
   int64_t averageEvery = 0;
   if (dp.mode == "average" && ranks.world > 1)
@@ -188,6 +199,10 @@ absl::StatusOr<TrainResult> trainEmulated(const TrainOptions &o) {
 absl::StatusOr<TrainResult> train(const TrainOptions &o) {
   if (o.epochs && o.steps)
     return absl::InvalidArgumentError("give --epochs or --steps, not both");
+  if (!o.initFrom.empty() && o.resume)
+    return absl::InvalidArgumentError(
+        "give --init or --resume, not both: --resume continues a checkpoint, --init starts a "
+        "new run from given params");
   if (o.data.empty())
     return absl::InvalidArgumentError("no training data (--data)");
   if (o.emulateWorldSize < 0 || o.emulateWorldSize > 1024)

@@ -40,6 +40,10 @@ struct TrainOptions {
   int64_t checkpointEvery = 0; ///< steps; 0: at each epoch end
   int keepCheckpoints = 3;
   bool resume = false;
+  /// Params to start from instead of the initializers: a safetensors file
+  /// with exactly the artifact's params by name (tgc train --init; from
+  /// tgc export or another framework). Not with `resume`.
+  std::string initFrom;
   std::string metricsPath; ///< default: CHECKPOINT_DIR/metrics.jsonl
   enum class Progress { Auto, Bar, Lines, None } progress = Progress::Auto;
   int64_t logEvery = 0; ///< steps between log lines; 0: ~10 per epoch

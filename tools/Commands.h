@@ -43,6 +43,7 @@ int trainCommand(int argc, char **argv);   ///< tgc train
 int inspectCommand(int argc, char **argv); ///< tgc inspect
 int vizCommand(int argc, char **argv);     ///< tgc viz
 int plotCommand(int argc, char **argv);    ///< tgc plot
+int exportCommand(int argc, char **argv);  ///< tgc export
 
 } // namespace tools
 } // namespace tg

@@ -10,6 +10,7 @@
 
 #include "runtime/Checkpoint.h"
 #include "runtime/Npy.h"
+#include "runtime/ParamFiles.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 
@@ -123,28 +124,11 @@ absl::StatusOr<const EntrySpec *> chooseEntry(const Manifest &m, const RunArgs &
 
 /// Trained params (and state) by name; the entry's params must all be there.
 absl::Status loadCheckpoint(const std::string &file, const EntrySpec &entry, rt::Session &session) {
-  auto ck = readSafetensors(file);
-  if (!ck.ok())
-    return ck.status();
-  int loaded = 0;
-  for (const BufferSpec &a : entry.args) {
-    if (!isPersistent(a.role))
-      continue;
-    const NamedTensor *t = ck->find(a.name);
-    if (!t) {
-      if (a.role == Role::Param)
-        return absl::NotFoundError("run: checkpoint '" + file + "' has no param '" + a.name + "'");
-      continue; // a state the checkpoint lacks keeps its initial value
-    }
-    if (t->dtype != dtypeName(a.dtype) || t->shape != a.shape)
-      return absl::InvalidArgumentError("run: checkpoint '" + file + "': '" + a.name + "' is " +
-                                        t->dtype + " " + shapeToString(t->shape) +
-                                        ", the artifact's is " + a.typeString());
-    if (absl::Status s = session.write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
-      return s;
-    ++loaded;
-  }
-  std::printf("loaded %d tensors from %s\n", loaded, file.c_str());
+  auto loaded = loadParams(file, entry, session, ParamLoad::ParamsAndStates);
+  if (!loaded.ok())
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat("run: checkpoint ", loaded.status().message()));
+  std::printf("loaded %d tensors from %s\n", *loaded, file.c_str());
   return absl::OkStatus();
 }
 

@@ -28,6 +28,7 @@ const char *kTrainUsage =
     R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
                       [--epochs N | --steps N] [--lr LR] [--seed S]
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
+                      [--init PARAMS.safetensors]
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
@@ -66,6 +67,10 @@ checkpoints (safetensors: params and optimizer state, written atomically):
   --checkpoint-every N  every N steps (default: at each epoch end) and at the end
   --keep K           keep the newest K checkpoints (default 3)
   --resume           continue from the newest checkpoint in DIR, exactly
+  --init FILE        start from these params instead of the initializers: a
+                     safetensors file with exactly the artifact's params by
+                     name and shape (tgc export writes one; README: weights
+                     from PyTorch). The optimizer state starts fresh
 
 output:
   --metrics FILE     JSON lines: train (every --log-every steps), eval, checkpoint
@@ -203,7 +208,8 @@ int parseTrainArgs(int argc, char **argv, TrainOptions &o) {
       if (!message.empty())
         return error(message);
     } else if (takeValue(i, argc, argv, "--checkpoint-dir", o.checkpointDir) ||
-               takeValue(i, argc, argv, "--metrics", o.metricsPath)) {
+               takeValue(i, argc, argv, "--metrics", o.metricsPath) ||
+               takeValue(i, argc, argv, "--init", o.initFrom)) {
     } else if (a == "--resume") {
       o.resume = true;
     } else if (a == "--pad") {

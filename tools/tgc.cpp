@@ -24,6 +24,7 @@ commands:
   run MODEL.tgx           run an entry point of an artifact on .npy inputs
   train MODEL.tgx         train an artifact on data files, with checkpoints and metrics
   inspect MODEL.tgx       print an artifact's manifest
+  export MODEL.tgx        write its params (initial or trained) as safetensors or .npy
   plot METRICS.jsonl      draw training curves (SVG or PNG)
   viz MODEL.tg.mlir       draw a model's graph (Graphviz)
 
@@ -51,6 +52,8 @@ int tg::tools::tgcMain(int argc, char **argv) {
     return tg::tools::plotCommand(argc, argv);
   if (command == "viz")
     return tg::tools::vizCommand(argc, argv);
+  if (command == "export")
+    return tg::tools::exportCommand(argc, argv);
   return error("unknown command '" + command +
-               "' (compile, run, train, inspect, plot, viz; see tgc --help)");
+               "' (compile, run, train, inspect, export, plot, viz; see tgc --help)");
 }
