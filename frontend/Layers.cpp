@@ -74,7 +74,12 @@ Value Conv2D::operator()(Value x) const {
   Graph::NameScope scope(g, name_.empty() ? g.uniqueName("conv2d") : name_);
   ops::Conv2DOptions options;
   options.strides = strides_;
-  if (padding_ == "same") {
+  if (explicitPadding_) {
+    for (int64_t p : *explicitPadding_)
+      if (p < 0)
+        return layerError(g, "Conv2D: padding must be >= 0");
+    options.padding = *explicitPadding_;
+  } else if (padding_ == "same") {
     // TensorFlow's SAME: output = ceil(input / stride), extra padding at the end.
     for (int d = 0; d < 2; ++d) {
       int64_t in = x.dim(2 + d), s = strides_[d];
@@ -93,7 +98,7 @@ Value Conv2D::operator()(Value x) const {
       g.param("kernel", {filters_, x.dim(1), kernel_[0], kernel_[1]}, kernelInit_, x.dtype());
   Value y = ops::conv2d(x, filter, options);
   if (useBias_)
-    y = y + ops::reshape(g.param("bias", {filters_}, Init::zeros(), x.dtype()), {filters_, 1, 1});
+    y = y + ops::reshape(g.param("bias", {filters_}, biasInit_, x.dtype()), {filters_, 1, 1});
   return activate(y, activation_);
 }
 
@@ -101,7 +106,26 @@ Value MaxPool2D::operator()(Value x) const {
   ops::Pool2DOptions options;
   options.kernel = pool_;
   options.strides = strides_;
+  options.padding = padding_;
   return ops::maxPool2d(x, options);
+}
+
+Value AvgPool2D::operator()(Value x) const {
+  ops::Pool2DOptions options;
+  options.kernel = pool_;
+  options.strides = strides_;
+  options.padding = padding_;
+  options.countIncludePad = countIncludePad_;
+  return ops::avgPool2d(x, options);
+}
+
+Value GlobalAvgPool2D::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  if (x.rank() != 4)
+    return layerError(*x.graph(),
+                      absl::StrCat("GlobalAvgPool2D: expects an NCHW input, got ", x.typeString()));
+  return ops::reduceMean(x, {2, 3});
 }
 
 Value Flatten::operator()(Value x) const {

@@ -13,6 +13,8 @@
 #include "tg/Graph.h"
 #include "tg/Ops.h"
 
+#include <array>
+#include <optional>
 #include <string>
 
 namespace tg {
@@ -60,8 +62,18 @@ public:
     strides_ = s;
     return *this;
   }
+  /// "valid" (none) or "same" (TensorFlow's: output = ceil(input / stride),
+  /// the odd pixel at the end).
   Conv2D &padding(std::string p) {
     padding_ = std::move(p);
+    explicitPadding_.reset();
+    return *this;
+  }
+  /// p pixels on every side, as PyTorch's Conv2d(padding=p).
+  Conv2D &padding(int64_t p) { return explicitPadding({p, p, p, p}); }
+  /// Top, bottom, left, right.
+  Conv2D &explicitPadding(std::array<int64_t, 4> p) {
+    explicitPadding_ = p;
     return *this;
   }
   Conv2D &activation(Activation a) {
@@ -76,18 +88,25 @@ public:
     kernelInit_ = std::move(i);
     return *this;
   }
+  Conv2D &biasInit(Init i) {
+    biasInit_ = std::move(i);
+    return *this;
+  }
   Value operator()(Value x) const;
 
 private:
   int64_t filters_;
   std::array<int64_t, 2> kernel_, strides_{1, 1};
   std::string name_, padding_ = "valid";
+  std::optional<std::array<int64_t, 4>> explicitPadding_;
   Activation activation_ = Activation::none;
   bool useBias_ = true;
   Init kernelInit_ = Init::glorotUniform();
+  Init biasInit_ = Init::zeros();
 };
 
-/// Max pooling; strides default to the pool size, no padding.
+/// Max pooling of NCHW; strides default to the pool size, no padding
+/// (padded pixels never win).
 class MaxPool2D {
 public:
   explicit MaxPool2D(std::array<int64_t, 2> pool = {2, 2}) : pool_(pool), strides_(pool) {}
@@ -95,10 +114,49 @@ public:
     strides_ = s;
     return *this;
   }
+  /// Top, bottom, left, right (PyTorch's padding=p: {p, p, p, p}).
+  MaxPool2D &padding(std::array<int64_t, 4> p) {
+    padding_ = p;
+    return *this;
+  }
   Value operator()(Value x) const;
 
 private:
   std::array<int64_t, 2> pool_, strides_;
+  std::array<int64_t, 4> padding_{0, 0, 0, 0};
+};
+
+/// Average pooling of NCHW (PyTorch's AvgPool2d); strides default to the pool
+/// size. With padding, the mean counts the padded zeros
+/// (countIncludePad(true), PyTorch's default) or only the real pixels.
+class AvgPool2D {
+public:
+  explicit AvgPool2D(std::array<int64_t, 2> pool = {2, 2}) : pool_(pool), strides_(pool) {}
+  AvgPool2D &strides(std::array<int64_t, 2> s) {
+    strides_ = s;
+    return *this;
+  }
+  AvgPool2D &padding(std::array<int64_t, 4> p) {
+    padding_ = p;
+    return *this;
+  }
+  AvgPool2D &countIncludePad(bool c) {
+    countIncludePad_ = c;
+    return *this;
+  }
+  Value operator()(Value x) const;
+
+private:
+  std::array<int64_t, 2> pool_, strides_;
+  std::array<int64_t, 4> padding_{0, 0, 0, 0};
+  bool countIncludePad_ = true;
+};
+
+/// The mean over H and W: [N, C, H, W] -> [N, C] (PyTorch's
+/// AdaptiveAvgPool2d(1) + flatten, Keras' GlobalAveragePooling2D).
+class GlobalAvgPool2D {
+public:
+  Value operator()(Value x) const;
 };
 
 /// [N, d1, d2, ...] -> [N, d1*d2*...].

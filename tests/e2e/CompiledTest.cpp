@@ -510,6 +510,23 @@ TEST_P(CompiledFusion, FashionCnnTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 10, GetParam());
 }
 
+// A CNN in PyTorch's style: padded strided conv, average pooling with
+// padding (counting the padded zeros), padded max pooling, global average.
+TEST_P(CompiledFusion, PaddedConvAndPoolingLayersTrainStepMatchesTheInterpreter) {
+  Graph g("torch_cnn");
+  Value x = g.data("image", {4, 1, 12, 12});
+  Value y = g.label("label", {4});
+  Value c = layers::Conv2D(4, {3, 3}, "conv").strides({2, 2}).padding(1).activation(
+      layers::Activation::relu)(x);
+  Value a = layers::AvgPool2D({3, 3}).strides({1, 1}).padding({1, 1, 1, 1})(c);
+  Value p = layers::MaxPool2D({2, 2}).strides({2, 2})(a);
+  Value logits = layers::Dense(10, "fc")(layers::GlobalAvgPool2D()(p));
+  Value loss = ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
+  checkTrainSteps(g, 10, GetParam());
+}
+
 // At the README's size (parallel loops, oneDNN GEMMs). SGD: RMSProp at a
 // large rate turns rounding differences into different updates.
 TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 #include "examples/Models.h"
+#include "tg/Layers.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -516,6 +517,25 @@ TEST(GradCheck, FashionCnn) {
   Graph g("fashion_cnn");
   examples::buildFashionCnn(g, {/*batch=*/2, /*filters1=*/2, /*filters2=*/3, /*dense=*/4});
   checkModel(g, "fashion_cnn", 10);
+}
+
+// The layers people port from PyTorch: padded strided conv, average pooling
+// with padding (both counting modes), max pooling with padding, global
+// average pooling.
+TEST(GradCheck, PaddedConvAndPoolingLayers) {
+  for (bool includePad : {true, false}) {
+    Graph g("pooling_net");
+    Value x = g.data("x", {2, 2, 7, 7});
+    Value y = g.label("y", {2});
+    Value c = layers::Conv2D(3, {3, 3}, "conv").strides({2, 2}).padding(1).biasInit(
+        Init::constant(0.1))(x);
+    Value a = layers::AvgPool2D({3, 3}).strides({1, 1}).padding({1, 1, 1, 1}).countIncludePad(
+        includePad)(layers::activate(c, layers::Activation::tanh));
+    Value p = layers::MaxPool2D({2, 2}).strides({1, 1}).padding({0, 1, 0, 1})(a);
+    Value logits = layers::Dense(4, "fc")(layers::GlobalAvgPool2D()(p));
+    g.output("loss", ops::softmaxCrossEntropy(logits, y));
+    checkModel(g, "pooling_net", 4);
+  }
 }
 
 TEST(GradCheck, CharLstm) {

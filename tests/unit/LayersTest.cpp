@@ -63,6 +63,76 @@ TEST(Layers, Conv2DSamePaddingPoolFlatten) {
               HasSubstr("padding must be \"valid\" or \"same\""));
 }
 
+// PyTorch's Conv2d(1, 1, 3, stride=2, padding=1) on 1..16: one pixel on every
+// side. TensorFlow's "same" pads (0, 1) here and gives another model.
+TEST(Layers, Conv2DExplicitPaddingIsPyTorchs) {
+  Graph g("conv");
+  Value x = g.data("x", {1, 1, 4, 4});
+  g.output("torch", layers::Conv2D(1, {3, 3}, "t").strides({2, 2}).padding(1).useBias(false)(x));
+  g.output("same",
+           layers::Conv2D(1, {3, 3}, "s").strides({2, 2}).padding("same").useBias(false)(x));
+  g.output("asym", layers::Conv2D(1, {3, 3}, "a").explicitPadding({0, 1, 1, 0}).useBias(false)(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::vector<double> pixels(16), ones(9, 1.0);
+  for (int i = 0; i < 16; ++i)
+    pixels[size_t(i)] = i + 1;
+  auto out = interpretNamed(*m, "",
+                            {{"x", F({1, 1, 4, 4}, pixels)},
+                             {"t.kernel", F({1, 1, 3, 3}, ones)},
+                             {"s.kernel", F({1, 1, 3, 3}, ones)},
+                             {"a.kernel", F({1, 1, 3, 3}, ones)}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  // Windows of 3x3 ones: the sums of the covered pixels.
+  EXPECT_THAT(out->at("torch"), TensorNear(F({1, 1, 2, 2}, {14, 30, 57, 99}), 1e-9));
+  EXPECT_THAT(out->at("same"), TensorNear(F({1, 1, 2, 2}, {54, 45, 72, 54}), 1e-9));
+  // 0 rows on top, 1 at the bottom, 1 column left, 0 right: 3x3 out of 4+1-3+1.
+  EXPECT_EQ(out->at("asym").shape, (std::vector<int64_t>{1, 1, 3, 3}));
+  EXPECT_NEAR(out->at("asym").data[0], 1 + 2 + 5 + 6 + 9 + 10, 1e-9);
+  layers::Conv2D(1, {3, 3}).explicitPadding({0, -1, 0, 0})(x);
+  EXPECT_THAT(std::string(g.status().message()), HasSubstr("Conv2D: padding must be >= 0"));
+}
+
+TEST(Layers, Conv2DBiasInitializer) {
+  Graph g("conv");
+  Value x = g.data("x", {1, 1, 2, 2});
+  g.output("y", layers::Conv2D(2, {1, 1}, "c").biasInit(Init::constant(0.5))(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto params = initializeParams(*m, "", 0);
+  ASSERT_TRUE(params.ok()) << params.status();
+  EXPECT_THAT(params->at("c.bias"), TensorNear(F({2}, {0.5, 0.5}), 0));
+}
+
+// PyTorch's AvgPool2d (count_include_pad true by default, or false) and
+// AdaptiveAvgPool2d(1), on 1..16.
+TEST(Layers, AvgPoolAndGlobalAvgPoolArePyTorchs) {
+  Graph g("pool");
+  Value x = g.data("x", {1, 1, 4, 4});
+  g.output("plain", layers::AvgPool2D({2, 2})(x));
+  g.output("incl", layers::AvgPool2D({3, 3}).strides({2, 2}).padding({1, 1, 1, 1})(x));
+  g.output("excl",
+           layers::AvgPool2D({3, 3}).strides({2, 2}).padding({1, 1, 1, 1}).countIncludePad(false)(x));
+  g.output("max", layers::MaxPool2D({3, 3}).strides({2, 2}).padding({1, 1, 1, 1})(x));
+  g.output("global", layers::GlobalAvgPool2D()(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  std::vector<double> pixels(16);
+  for (int i = 0; i < 16; ++i)
+    pixels[size_t(i)] = i + 1;
+  auto out = interpretNamed(*m, "", {{"x", F({1, 1, 4, 4}, pixels)}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(out->at("plain"), TensorNear(F({1, 1, 2, 2}, {3.5, 5.5, 11.5, 13.5}), 1e-6));
+  EXPECT_THAT(out->at("incl"),
+              TensorNear(F({1, 1, 2, 2}, {14.0 / 9, 30.0 / 9, 57.0 / 9, 99.0 / 9}), 1e-6));
+  EXPECT_THAT(out->at("excl"),
+              TensorNear(F({1, 1, 2, 2}, {14.0 / 4, 30.0 / 6, 57.0 / 6, 99.0 / 9}), 1e-6));
+  EXPECT_THAT(out->at("max"), TensorNear(F({1, 1, 2, 2}, {6, 8, 14, 16}), 0));
+  EXPECT_THAT(out->at("global"), TensorNear(F({1, 1}, {8.5}), 1e-6));
+  layers::GlobalAvgPool2D()(g.data("v", {2, 3}));
+  EXPECT_THAT(std::string(g.status().message()), HasSubstr("GlobalAvgPool2D: expects an NCHW"));
+}
+
 TEST(Layers, Conv2DBiasIsPerChannel) {
   Graph g("conv");
   Value x = g.data("x", {1, 1, 2, 2});
