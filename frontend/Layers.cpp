@@ -173,14 +173,22 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
             {},
             {}};
   int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2), H = units_;
-  Value W = g.param("W", {D, 4 * H}, kernelInit_);
-  Value U = g.param("U", {H, 4 * H}, kernelInit_);
-  Value b = g.param("b", {4 * H}, Init::zeros());
+  DType dt = x.dtype();
+  Value W = g.param("W", {D, 4 * H}, kernelInit_, dt);
+  Value U = g.param("U", {H, 4 * H}, kernelInit_, dt);
+  Value b;
+  if (twoBiases_) { // in this order: an operator's operands are evaluated in any order
+    Value bih = g.param("b_ih", {4 * H}, Init::zeros(), dt);
+    Value bhh = g.param("b_hh", {4 * H}, Init::zeros(), dt);
+    b = bih + bhh;
+  } else {
+    b = g.param("b", {4 * H}, Init::zeros(), dt);
+  }
   Value pi, pf, po;
   if (peepholes_) {
-    pi = g.param("p_i", {H}, Init::zeros());
-    pf = g.param("p_f", {H}, Init::zeros());
-    po = g.param("p_o", {H}, Init::zeros());
+    pi = g.param("p_i", {H}, Init::zeros(), dt);
+    pf = g.param("p_f", {H}, Init::zeros(), dt);
+    po = g.param("p_o", {H}, Init::zeros(), dt);
   }
   auto gate = [&](Value z, int64_t k) { return ops::slice(z, {0, k * H}, {B, (k + 1) * H}); };
   // One step of the cell from z = x W + b (already computed) and the state.

@@ -206,7 +206,12 @@ private:
 ///   g = tanh(z_g);  c' = f*c + i*g;  o = sig(z_o + p_o*c');  h' = o*tanh(c')
 /// Peephole terms (p_*) only with peepholes(true). Gate order in W, U, b:
 /// i, f, g, o. The forget bias (default 1, as in DL4J) is added as a
-/// constant, so b starts at zero.
+/// constant, so b starts at zero. Params follow the input's dtype.
+///
+/// PyTorch's nn.LSTM is pytorch(): two biases b_ih and b_hh (each its own
+/// param, so an optimizer updates them as PyTorch does), forget bias 0, no
+/// peepholes; W = weight_ih.T, U = weight_hh.T (README "Weights from and to
+/// PyTorch").
 class LSTM {
 public:
   explicit LSTM(int64_t units, std::string name = "");
@@ -218,6 +223,13 @@ public:
     forgetBias_ = b;
     return *this;
   }
+  /// Two bias params, b_ih and b_hh, as PyTorch (instead of one b).
+  LSTM &twoBiases(bool t) {
+    twoBiases_ = t;
+    return *this;
+  }
+  /// nn.LSTM's cell: twoBiases(true), forgetBias(0), peepholes(false).
+  LSTM &pytorch() { return twoBiases(true).forgetBias(0).peepholes(false); }
   LSTM &kernelInit(Init i) {
     kernelInit_ = std::move(i);
     return *this;
@@ -247,6 +259,7 @@ private:
   std::string name_;
   bool peepholes_ = false;
   double forgetBias_ = 1.0;
+  bool twoBiases_ = false;
   Init kernelInit_ = Init::glorotUniform();
   bool unrolled_ = false;
   bool recompute_ = false;

@@ -527,6 +527,19 @@ TEST_P(CompiledFusion, PaddedConvAndPoolingLayersTrainStepMatchesTheInterpreter)
   checkTrainSteps(g, 10, GetParam());
 }
 
+// nn.LSTM's cell (two bias params, no forget bias) under Adam.
+TEST_P(CompiledFusion, PyTorchLstmTrainStepMatchesTheInterpreter) {
+  Graph g("torch_lstm");
+  Value x = g.data("x", {3, 5, 4});
+  Value y = g.label("y", {3});
+  Value h0 = g.state("h0", {3, 6}), c0 = g.state("c0", {3, 6});
+  auto out = layers::LSTM(6, "lstm").pytorch()(x, h0, c0);
+  Value loss = ops::softmaxCrossEntropy(layers::Dense(7, "fc")(out.h), y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
+  checkTrainSteps(g, 7, GetParam());
+}
+
 // At the README's size (parallel loops, oneDNN GEMMs). SGD: RMSProp at a
 // large rate turns rounding differences into different updates.
 TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {

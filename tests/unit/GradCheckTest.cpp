@@ -538,6 +538,16 @@ TEST(GradCheck, PaddedConvAndPoolingLayers) {
   }
 }
 
+TEST(GradCheck, PyTorchLstmWithTwoBiases) {
+  Graph g("torch_lstm");
+  Value x = g.data("x", {2, 3, 4});
+  Value y = g.label("y", {2});
+  Value h0 = g.state("h0", {2, 3}), c0 = g.state("c0", {2, 3});
+  auto out = layers::LSTM(3, "lstm").pytorch()(x, h0, c0);
+  g.output("loss", ops::softmaxCrossEntropy(layers::Dense(5, "fc")(out.h), y));
+  checkModel(g, "torch_lstm", 5);
+}
+
 TEST(GradCheck, CharLstm) {
   Graph g("char_lstm");
   examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/3, /*vocab=*/5, /*hidden=*/4});

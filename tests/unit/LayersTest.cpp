@@ -237,6 +237,56 @@ TEST_P(LstmForms, StepsMatchFormulas) {
 INSTANTIATE_TEST_SUITE_P(Layers, LstmForms, ::testing::Values(false, true),
                          [](const auto &info) { return info.param ? "Unrolled" : "Scan"; });
 
+// PyTorch's nn.LSTM cell (torch.nn.LSTM docs): gates i, f, g, o from
+// x W_ih^T + b_ih + h W_hh^T + b_hh, no forget bias, no peepholes; two bias
+// params; f64 input gives f64 params.
+TEST(Layers, LstmPyTorchCellWithTwoBiases) {
+  const int64_t B = 1, D = 2, H = 1;
+  Graph g("lstm");
+  Value x = g.data("x", {B, 2, D}, DType::f64);
+  Value h0 = g.state("h0", {B, H}, DType::f64), c0 = g.state("c0", {B, H}, DType::f64);
+  auto out = layers::LSTM(H, "l").pytorch()(x, h0, c0);
+  g.output("h", out.h);
+  g.output("c", out.c);
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto sig = m->signature("lstm");
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  std::vector<std::string> params;
+  for (const ValueInfo &a : sig->args)
+    if (a.role == Role::Param) {
+      params.push_back(a.name);
+      EXPECT_EQ(a.dtype, DType::f64) << a.name;
+    }
+  EXPECT_EQ(params, (std::vector<std::string>{"l.W", "l.U", "l.b_ih", "l.b_hh"}));
+  std::vector<double> xv = {0.5, -1, 1, 0.25}, W = {0.1, 0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8};
+  std::vector<double> U = {0.3, -0.2, 0.1, 0.5}, bih = {0.01, 0.02, 0.03, 0.04},
+                      bhh = {-0.05, 0.06, 0.07, -0.08};
+  auto d = [](std::vector<int64_t> s, std::vector<double> v) {
+    return T(DType::f64, std::move(s), std::move(v));
+  };
+  auto res = interpretNamed(*m, "",
+                            {{"x", d({B, 2, D}, xv)},
+                             {"h0", d({B, H}, {0.1})},
+                             {"c0", d({B, H}, {-0.2})},
+                             {"l.W", d({D, 4 * H}, W)},
+                             {"l.U", d({H, 4 * H}, U)},
+                             {"l.b_ih", d({4 * H}, bih)},
+                             {"l.b_hh", d({4 * H}, bhh)}});
+  ASSERT_TRUE(res.ok()) << res.status();
+  double h = 0.1, c = -0.2;
+  for (int t = 0; t < 2; ++t) {
+    double z[4];
+    for (int k = 0; k < 4; ++k)
+      z[k] = xv[2 * t] * W[k] + xv[2 * t + 1] * W[4 + k] + bih[k] + h * U[k] + bhh[k];
+    double i = sigm(z[0]), f = sigm(z[1]), gg = std::tanh(z[2]), o = sigm(z[3]);
+    c = f * c + i * gg;
+    h = o * std::tanh(c);
+  }
+  EXPECT_NEAR(res->at("h").data[0], h, 1e-14);
+  EXPECT_NEAR(res->at("c").data[0], c, 1e-14);
+}
+
 TEST(Layers, LstmRejectsWrongRank) {
   Graph g;
   layers::LSTM(4)(g.data("x", {2, 3}), g.state("h", {2, 4}), g.state("c", {2, 4}));
