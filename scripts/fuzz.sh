@@ -21,6 +21,11 @@ if [[ ! -f $build/build.ninja ]]; then
 fi
 ninja -C "$build" -j"$(nproc)" "${targets[@]/#/tg-fuzz-}"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
+# The readers take files: each input is written to $TMPDIR first. On a disk
+# that makes the I/O-bound targets (text, idx, npy) wait for writeback.
+if [[ -z ${TMPDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
+  export TMPDIR=/dev/shm
+fi
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # User + system seconds of this script's finished children (the fuzzers) into
 # $cpu. `times` must run in this shell: in a $(...) subshell it reports that one.
