@@ -128,6 +128,28 @@ Value GlobalAvgPool2D::operator()(Value x) const {
   return ops::reduceMean(x, {2, 3});
 }
 
+Value LayerNorm::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  Graph &g = *x.graph();
+  if (axes_ < 1 || axes_ > x.rank())
+    return layerError(g, absl::StrCat("LayerNorm: normalizes 1..", x.rank(), " trailing axes of ",
+                                      x.typeString(), ", got ", axes_));
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("layer_norm") : name_);
+  std::vector<int64_t> axes, shape;
+  for (int64_t a = x.rank() - axes_; a < x.rank(); ++a) {
+    axes.push_back(a);
+    shape.push_back(x.dim(a));
+  }
+  Value mean = ops::reduceMean(x, axes, /*keepdims=*/true);
+  Value centered = x - mean;
+  Value var = ops::reduceMean(centered * centered, axes, /*keepdims=*/true);
+  Value normalized = centered * ops::rsqrt(var + eps_);
+  Value gamma = g.param("gamma", shape, Init::ones(), x.dtype());
+  Value beta = g.param("beta", shape, Init::zeros(), x.dtype());
+  return normalized * gamma + beta;
+}
+
 Value Flatten::operator()(Value x) const {
   if (!x.valid())
     return {};
@@ -234,6 +256,41 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
   if (r.stacked.empty())
     return {};
   return {ops::transpose(r.stacked[0], {1, 0, 2}), r.finals[0], r.finals[1]};
+}
+
+GRU::Output GRU::operator()(Value x, Value h0) const {
+  if (!x.valid() || !h0.valid())
+    return {};
+  Graph &g = *x.graph();
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("gru") : name_);
+  if (x.rank() != 3)
+    return {layerError(g, absl::StrCat("GRU: expects an input [batch, time, features], got ",
+                                       x.typeString())),
+            {}};
+  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2), H = units_;
+  DType dt = x.dtype();
+  Value W = g.param("W", {D, 3 * H}, kernelInit_, dt);
+  Value U = g.param("U", {H, 3 * H}, kernelInit_, dt);
+  Value bih = g.param("b_ih", {3 * H}, Init::zeros(), dt);
+  Value bhh = g.param("b_hh", {3 * H}, Init::zeros(), dt);
+  auto gate = [&](Value v, int64_t k) { return ops::slice(v, {0, k * H}, {B, (k + 1) * H}); };
+  // Input projections of every step in one matmul, time-major: [T*B, D] @ [D, 3H].
+  Value xt = ops::transpose(x, {1, 0, 2});
+  Value xw = ops::reshape(ops::matmul(ops::reshape(xt, {T * B, D}), W) + bih, {T, B, 3 * H});
+  ops::ScanResult r = ops::scan(
+      {xw}, {h0},
+      [&](const std::vector<Value> &step, const std::vector<Value> &carry) {
+        Value h = carry[0];
+        Value hu = ops::matmul(h, U) + bhh;
+        Value reset = ops::sigmoid(gate(step[0], 0) + gate(hu, 0));
+        Value update = ops::sigmoid(gate(step[0], 1) + gate(hu, 1));
+        Value n = ops::tanh(gate(step[0], 2) + reset * gate(hu, 2));
+        Value next = (1.0 - update) * n + update * h;
+        return ops::ScanStep{{next}, {next}};
+      });
+  if (r.stacked.empty())
+    return {};
+  return {ops::transpose(r.stacked[0], {1, 0, 2}), r.finals[0]};
 }
 
 } // namespace layers

@@ -159,6 +159,26 @@ public:
   Value operator()(Value x) const;
 };
 
+/// Layer normalization over the last `axes` dimensions (PyTorch's
+/// nn.LayerNorm(normalized_shape) with elementwise affine):
+///   y = (x - mean) / sqrt(var + eps) * gamma + beta
+/// with the biased variance; gamma (ones) and beta (zeros) have the
+/// normalized shape and follow the input's dtype.
+class LayerNorm {
+public:
+  explicit LayerNorm(int64_t axes = 1, std::string name = "") : axes_(axes), name_(std::move(name)) {}
+  LayerNorm &epsilon(double e) {
+    eps_ = e;
+    return *this;
+  }
+  Value operator()(Value x) const;
+
+private:
+  int64_t axes_;
+  std::string name_;
+  double eps_ = 1e-5;
+};
+
 /// [N, d1, d2, ...] -> [N, d1*d2*...].
 class Flatten {
 public:
@@ -263,6 +283,31 @@ private:
   Init kernelInit_ = Init::glorotUniform();
   bool unrolled_ = false;
   bool recompute_ = false;
+};
+
+/// PyTorch's nn.GRU cell over the T steps of an input [B, T, D] (a tg.scan):
+///   r = sig(x W_r + b_ir + h U_r + b_hr);  z = sig(x W_z + b_iz + h U_z + b_hz)
+///   n = tanh(x W_n + b_in + r * (h U_n + b_hn));  h' = (1 - z) * n + z * h
+/// Params W [D, 3H] and U [H, 3H] (gates r, z, n: weight_ih_l0.T and
+/// weight_hh_l0.T), biases b_ih and b_hh [3H] (zeros), in the input's dtype.
+class GRU {
+public:
+  explicit GRU(int64_t units, std::string name = "") : units_(units), name_(std::move(name)) {}
+  GRU &kernelInit(Init i) {
+    kernelInit_ = std::move(i);
+    return *this;
+  }
+  struct Output {
+    Value sequence; ///< [B, T, units]: h at every step
+    Value h;        ///< [B, units]: after the last step
+  };
+  /// h0: [B, units] initial state.
+  Output operator()(Value x, Value h0) const;
+
+private:
+  int64_t units_;
+  std::string name_;
+  Init kernelInit_ = Init::glorotUniform();
 };
 
 } // namespace layers

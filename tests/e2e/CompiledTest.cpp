@@ -540,6 +540,19 @@ TEST_P(CompiledFusion, PyTorchLstmTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 7, GetParam());
 }
 
+// nn.GRU's cell after a LayerNorm, under Adam.
+TEST_P(CompiledFusion, GruAndLayerNormTrainStepMatchesTheInterpreter) {
+  Graph g("gru_net");
+  Value x = g.data("x", {3, 5, 4});
+  Value y = g.label("y", {3});
+  Value h0 = g.state("h0", {3, 6});
+  auto out = layers::GRU(6, "gru")(layers::LayerNorm(1, "ln")(x), h0);
+  Value loss = ops::softmaxCrossEntropy(layers::Dense(7, "fc")(out.h), y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
+  checkTrainSteps(g, 7, GetParam());
+}
+
 // At the README's size (parallel loops, oneDNN GEMMs). SGD: RMSProp at a
 // large rate turns rounding differences into different updates.
 TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {

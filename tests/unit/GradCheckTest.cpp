@@ -548,6 +548,16 @@ TEST(GradCheck, PyTorchLstmWithTwoBiases) {
   checkModel(g, "torch_lstm", 5);
 }
 
+TEST(GradCheck, GruAndLayerNorm) {
+  Graph g("gru_net");
+  Value x = g.data("x", {2, 3, 4});
+  Value y = g.label("y", {2});
+  Value h0 = g.state("h0", {2, 3});
+  auto out = layers::GRU(3, "gru")(layers::LayerNorm(1, "ln")(x), h0);
+  g.output("loss", ops::softmaxCrossEntropy(layers::Dense(5, "fc")(out.h), y));
+  checkModel(g, "gru_net", 5);
+}
+
 TEST(GradCheck, CharLstm) {
   Graph g("char_lstm");
   examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/3, /*vocab=*/5, /*hidden=*/4});

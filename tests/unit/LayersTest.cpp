@@ -287,6 +287,73 @@ TEST(Layers, LstmPyTorchCellWithTwoBiases) {
   EXPECT_NEAR(res->at("c").data[0], c, 1e-14);
 }
 
+// torch.nn.LayerNorm(3): biased variance, eps 1e-5, then gamma and beta.
+TEST(Layers, LayerNormIsPyTorchs) {
+  Graph g("ln");
+  Value x = g.data("x", {2, 3}, DType::f64);
+  g.output("y", layers::LayerNorm(1, "ln")(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto d = [](std::vector<int64_t> s, std::vector<double> v) {
+    return T(DType::f64, std::move(s), std::move(v));
+  };
+  std::vector<double> xv = {1, 2, 4, -1, 0.5, 3}, gamma = {1, 2, -1}, beta = {0, 0.5, 1};
+  auto out = interpretNamed(
+      *m, "", {{"x", d({2, 3}, xv)}, {"ln.gamma", d({3}, gamma)}, {"ln.beta", d({3}, beta)}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  std::vector<double> want;
+  for (int r = 0; r < 2; ++r) {
+    double mean = (xv[3 * r] + xv[3 * r + 1] + xv[3 * r + 2]) / 3, var = 0;
+    for (int k = 0; k < 3; ++k)
+      var += (xv[3 * r + k] - mean) * (xv[3 * r + k] - mean) / 3;
+    for (int k = 0; k < 3; ++k)
+      want.push_back((xv[3 * r + k] - mean) / std::sqrt(var + 1e-5) * gamma[k] + beta[k]);
+  }
+  EXPECT_THAT(out->at("y"), TensorNear(d({2, 3}, want), 1e-12));
+  layers::LayerNorm(3)(x);
+  EXPECT_THAT(std::string(g.status().message()), HasSubstr("LayerNorm: normalizes 1..2"));
+}
+
+// torch.nn.GRU's cell (its docs' equations, gates r, z, n), two steps in f64.
+TEST(Layers, GruIsPyTorchs) {
+  const int64_t B = 1, D = 2, H = 1;
+  Graph g("gru");
+  Value x = g.data("x", {B, 2, D}, DType::f64);
+  Value h0 = g.state("h0", {B, H}, DType::f64);
+  auto out = layers::GRU(H, "g")(x, h0);
+  g.output("h", out.h);
+  g.output("seq", out.sequence);
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto d = [](std::vector<int64_t> s, std::vector<double> v) {
+    return T(DType::f64, std::move(s), std::move(v));
+  };
+  std::vector<double> xv = {0.5, -1, 1, 0.25}, W = {0.1, 0.2, 0.3, -0.5, 0.6, 0.7};
+  std::vector<double> U = {0.3, -0.2, 0.4}, bih = {0.01, 0.02, 0.03}, bhh = {-0.05, 0.06, 0.07};
+  auto res = interpretNamed(*m, "",
+                            {{"x", d({B, 2, D}, xv)},
+                             {"h0", d({B, H}, {0.1})},
+                             {"g.W", d({D, 3 * H}, W)},
+                             {"g.U", d({H, 3 * H}, U)},
+                             {"g.b_ih", d({3 * H}, bih)},
+                             {"g.b_hh", d({3 * H}, bhh)}});
+  ASSERT_TRUE(res.ok()) << res.status();
+  double h = 0.1;
+  std::vector<double> hs;
+  for (int t = 0; t < 2; ++t) {
+    double xw[3], hu[3];
+    for (int k = 0; k < 3; ++k) {
+      xw[k] = xv[2 * t] * W[k] + xv[2 * t + 1] * W[3 + k] + bih[k];
+      hu[k] = h * U[k] + bhh[k];
+    }
+    double r = sigm(xw[0] + hu[0]), z = sigm(xw[1] + hu[1]), n = std::tanh(xw[2] + r * hu[2]);
+    h = (1 - z) * n + z * h;
+    hs.push_back(h);
+  }
+  EXPECT_NEAR(res->at("h").data[0], h, 1e-14);
+  EXPECT_THAT(res->at("seq"), TensorNear(d({1, 2, 1}, hs), 1e-14));
+}
+
 TEST(Layers, LstmRejectsWrongRank) {
   Graph g;
   layers::LSTM(4)(g.data("x", {2, 3}), g.state("h", {2, 4}), g.state("c", {2, 4}));
