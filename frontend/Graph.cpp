@@ -254,6 +254,8 @@ absl::StatusOr<std::string> GraphImpl::finalizedText() {
         b.getNamedAttr(TgDialect::kRoleAttr, roleAttr(b, meta.role))};
     if (meta.init)
       attrs.push_back(b.getNamedAttr(TgDialect::kInitAttr, initAttr(b, *meta.init)));
+    if (meta.defaultValue)
+      attrs.push_back(b.getNamedAttr(TgDialect::kDefaultAttr, b.getF64FloatAttr(*meta.defaultValue)));
     fn.setArgAttrs(unsigned(i), attrs);
   }
   for (auto [i, out] : llvm::enumerate(outputs)) {
@@ -317,6 +319,19 @@ Value Graph::param(const std::string &name, std::vector<int64_t> shape, Init ini
 }
 Value Graph::state(const std::string &name, std::vector<int64_t> shape, DType dtype) {
   return impl_->addArgument(name, Role::State, shape, dtype, std::nullopt);
+}
+Value Graph::state(const std::string &name, std::vector<int64_t> shape, Init init, DType dtype) {
+  return impl_->addArgument(scopedName(name), Role::State, shape, dtype, std::move(init));
+}
+Value Graph::training() {
+  if (impl_->training.valid())
+    return impl_->training;
+  Value t = impl_->addArgument("training", Role::Hyper, {}, DType::f32, std::nullopt);
+  if (t.valid()) {
+    impl_->args.back().defaultValue = 0.0;
+    impl_->training = t;
+  }
+  return t;
 }
 Value Graph::data(const std::string &name, std::vector<int64_t> shape, DType dtype) {
   return impl_->addArgument(name, Role::Data, shape, dtype, std::nullopt);

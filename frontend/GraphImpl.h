@@ -22,6 +22,7 @@ struct ArgMeta {
   std::string name;
   Role role = Role::None;
   std::optional<Init> init;
+  std::optional<double> defaultValue; ///< hypers: tg.default
 };
 
 struct GraphImpl {
@@ -44,6 +45,7 @@ struct GraphImpl {
   absl::Status status;
   std::vector<std::string> scopes;
   std::map<std::string, int> nameCounts;
+  Value training; ///< Graph::training(), once made
 
   /// Keeps the first error.
   void fail(absl::Status s) {

@@ -128,6 +128,52 @@ Value GlobalAvgPool2D::operator()(Value x) const {
   return ops::reduceMean(x, {2, 3});
 }
 
+Value BatchNorm::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  Graph &g = *x.graph();
+  if (x.rank() != 2 && x.rank() != 4)
+    return layerError(g, absl::StrCat("BatchNorm: expects [N, C] or NCHW, got ", x.typeString()));
+  if (!(momentum_ >= 0 && momentum_ <= 1) || !(eps_ > 0))
+    return layerError(g, "BatchNorm: momentum must be in [0, 1] and epsilon > 0");
+  std::string scope = name_.empty() ? g.uniqueName("batch_norm") : name_;
+  Value t = g.training();
+  Graph::NameScope named(g, scope);
+  int64_t C = x.dim(1), n = x.dim(0);
+  std::vector<int64_t> axes = {0}, channel = {C};
+  if (x.rank() == 4) {
+    axes = {0, 2, 3};
+    channel = {C, 1, 1};
+    n *= x.dim(2) * x.dim(3);
+  }
+  DType dt = x.dtype();
+  if (dt != DType::f32)
+    t = ops::cast(t, dt);
+  Value runningMean = g.state("running_mean", {C}, Init::zeros(), dt);
+  Value runningVar = g.state("running_var", {C}, Init::ones(), dt);
+  Value gamma = g.param("gamma", {C}, Init::ones(), dt);
+  Value beta = g.param("beta", {C}, Init::zeros(), dt);
+  Value batchMean = ops::reduceMean(x, axes);
+  Value centered = x - ops::reshape(batchMean, channel);
+  Value batchVar = ops::reduceMean(centered * centered, axes);
+  // t is 1 or 0 (a constant once tg-build-train-step binds it): a blend
+  // picks the batch's or the running statistics.
+  Value mean = t * batchMean + (1.0 - t) * runningMean;
+  Value var = t * batchVar + (1.0 - t) * runningVar;
+  double unbias = n > 1 ? double(n) / double(n - 1) : 1.0;
+  g.updateState(scope + ".running_mean_next",
+                t * ((1.0 - momentum_) * runningMean + momentum_ * batchMean) +
+                    (1.0 - t) * runningMean,
+                runningMean);
+  g.updateState(scope + ".running_var_next",
+                t * ((1.0 - momentum_) * runningVar + momentum_ * unbias * batchVar) +
+                    (1.0 - t) * runningVar,
+                runningVar);
+  Value scale = gamma * ops::rsqrt(var + eps_);
+  return (x - ops::reshape(mean, channel)) * ops::reshape(scale, channel) +
+         ops::reshape(beta, channel);
+}
+
 Value LayerNorm::operator()(Value x) const {
   if (!x.valid())
     return {};

@@ -54,6 +54,9 @@ Role roleOf(DictionaryAttr attrs) {
 struct Model {
   func::FuncOp fn;
   SmallVector<unsigned> params, states, data, labels, hypers;
+  /// The hyper "training" (Graph::training()): 1 in train_step, 0 in
+  /// eval_step and predict, not an argument of them.
+  std::optional<unsigned> training;
   unsigned loss = 0;
   SmallVector<unsigned> metrics;   ///< scalar float results besides the loss
   SmallVector<unsigned> stateOuts; ///< results with tg.alias (next state)
@@ -64,6 +67,14 @@ struct Model {
       if (nameOf(fn.getArgAttrDict(i)).empty())
         return fn.emitError() << "tg-build-train-step: argument #" << i << " of @"
                               << fn.getSymName() << " has no tg.name";
+      if (role == Role::Hyper && nameOf(fn.getArgAttrDict(i)) == "training") {
+        auto type = llvm::dyn_cast<RankedTensorType>(fn.getArgumentTypes()[i]);
+        if (!type || type.getRank() != 0 || !type.getElementType().isF32())
+          return fn.emitError() << "tg-build-train-step: the hyper argument 'training' must be an "
+                                   "f32 scalar (Graph::training())";
+        training = i;
+        continue;
+      }
       auto &group = role == Role::Param   ? params
                     : role == Role::State ? states
                     : role == Role::Label ? labels
@@ -433,6 +444,8 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
 
   // Forward and backward, then the update.
   b.setInsertionPointToEnd(fa.entry());
+  if (m.training)
+    map.map(gradBody.getArgument(*m.training), GradientBuilder(b, loc).scalar(1.0, b.getF32Type()));
   cloneBody(b, grad, map);
   auto gradRet = llvm::cast<func::ReturnOp>(gradBody.getTerminator());
   auto fwd = [&](unsigned result) { return map.lookup(gradRet.getOperand(result)); };
@@ -500,6 +513,9 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
                newIndex);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
+  if (m.training)
+    map.map(body.getArgument(*m.training),
+            GradientBuilder(b, m.fn.getLoc()).scalar(0.0, b.getF32Type()));
   cloneBody(b, m.fn, map);
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
   fa.addResult(map.lookup(ret.getOperand(m.loss)), m.fn.getResultAttrDict(m.loss));
@@ -518,6 +534,9 @@ func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
   addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.hypers}, map, newIndex);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
+  if (m.training)
+    map.map(body.getArgument(*m.training),
+            GradientBuilder(b, m.fn.getLoc()).scalar(0.0, b.getF32Type()));
   cloneBody(b, m.fn, map);
   // Every output that does not need labels.
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());

@@ -95,9 +95,19 @@ public:
   Value param(const std::string &name, std::vector<int64_t> shape, Init init = Init::zeros(),
               DType dtype = DType::f32);
   Value state(const std::string &name, std::vector<int64_t> shape, DType dtype = DType::f32);
+  /// A state with an initial value other than zeros (e.g. a running
+  /// variance starting at ones).
+  Value state(const std::string &name, std::vector<int64_t> shape, Init init,
+              DType dtype = DType::f32);
   Value data(const std::string &name, std::vector<int64_t> shape, DType dtype = DType::f32);
   Value label(const std::string &name, std::vector<int64_t> shape, DType dtype = DType::i32);
   Value hyper(const std::string &name, std::vector<int64_t> shape = {}, DType dtype = DType::f32);
+
+  /// 1 in train_step, 0 in eval_step and predict (an f32 scalar): layers that
+  /// behave differently in training (BatchNorm) select with it. It is the
+  /// hyper argument "training" (default 0) of the model function, which
+  /// tg-build-train-step replaces by those constants.
+  Value training();
 
   /// Marks `value` as a function result called `name`.
   void output(const std::string &name, Value value);

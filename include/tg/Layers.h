@@ -159,6 +159,30 @@ public:
   Value operator()(Value x) const;
 };
 
+/// Batch normalization of [N, C] or NCHW over all axes but C (PyTorch's
+/// BatchNorm1d/2d): in train_step with the batch's mean and biased variance,
+/// updating the running statistics (states `running_mean`, zeros, and
+/// `running_var`, ones: r = (1 - momentum) r + momentum * batch statistic,
+/// the variance unbiased); in eval_step and predict with the running
+/// statistics (Graph::training()). Then gamma (ones) and beta (zeros).
+class BatchNorm {
+public:
+  explicit BatchNorm(std::string name = "") : name_(std::move(name)) {}
+  BatchNorm &momentum(double m) {
+    momentum_ = m;
+    return *this;
+  }
+  BatchNorm &epsilon(double e) {
+    eps_ = e;
+    return *this;
+  }
+  Value operator()(Value x) const;
+
+private:
+  std::string name_;
+  double momentum_ = 0.1, eps_ = 1e-5;
+};
+
 /// Layer normalization over the last `axes` dimensions (PyTorch's
 /// nn.LayerNorm(normalized_shape) with elementwise affine):
 ///   y = (x - mean) / sqrt(var + eps) * gamma + beta

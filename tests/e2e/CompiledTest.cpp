@@ -553,6 +553,22 @@ TEST_P(CompiledFusion, GruAndLayerNormTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 7, GetParam());
 }
 
+// BatchNorm after a conv and a dense layer (without biases, which BatchNorm
+// cancels: their gradient is rounding noise that Adam would amplify): the
+// running statistics (states) are compared too.
+TEST_P(CompiledFusion, BatchNormTrainStepMatchesTheInterpreter) {
+  Graph g("bn_cnn");
+  Value x = g.data("image", {4, 1, 8, 8});
+  Value y = g.label("label", {4});
+  Value c = layers::BatchNorm("bn")(layers::Conv2D(3, {3, 3}, "conv").padding(1).useBias(false)(x));
+  Value h = layers::MaxPool2D({2, 2})(ops::relu(c));
+  Value d = layers::BatchNorm("bn1d")(layers::Dense(8, "fc1").useBias(false)(layers::Flatten()(h)));
+  Value loss = ops::softmaxCrossEntropy(layers::Dense(10, "fc2")(ops::relu(d)), y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
+  checkTrainSteps(g, 10, GetParam());
+}
+
 // At the README's size (parallel loops, oneDNN GEMMs). SGD: RMSProp at a
 // large rate turns rounding differences into different updates.
 TEST(CompiledLarge, CharLstmTrainStepAtTrainingSize) {

@@ -558,6 +558,29 @@ TEST(GradCheck, GruAndLayerNorm) {
   checkModel(g, "gru_net", 5);
 }
 
+// In training mode (the batch's statistics), the way train_step runs it.
+TEST(GradCheck, BatchNormInTraining) {
+  Graph g("bn_net");
+  Value x = g.data("x", {3, 2, 3, 3});
+  Value y = g.label("y", {3});
+  // No biases before BatchNorm: it cancels them (their gradient is zero).
+  Value h = layers::BatchNorm("bn")(layers::Conv2D(2, {2, 2}, "conv").useBias(false)(x));
+  Value v =
+      layers::BatchNorm("bn1d")(layers::Dense(4, "fc1").useBias(false)(layers::Flatten()(ops::tanh(h))));
+  g.output("loss", ops::softmaxCrossEntropy(layers::Dense(3, "fc2")(ops::tanh(v)), y));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  NamedTensors in = modelInputs(*m, "bn_net", 3);
+  in["training"] = Tensor::scalar(1.0);
+  for (const char *s : {"bn.running_var", "bn1d.running_var"})
+    for (double &v : in[s].data)
+      v = std::fabs(v) + 0.5;
+  GradCheckResult r = checkGradients(*m, "bn_net", in, 24);
+  EXPECT_LT(r.relError, 1e-6) << "d loss / d " << r.worstParam;
+  std::printf("[ gradcheck ] bn_net: largest relative error %.3g (%s)\n", r.relError,
+              r.worstParam.c_str());
+}
+
 TEST(GradCheck, CharLstm) {
   Graph g("char_lstm");
   examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/3, /*vocab=*/5, /*hidden=*/4});

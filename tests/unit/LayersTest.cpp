@@ -354,6 +354,99 @@ TEST(Layers, GruIsPyTorchs) {
   EXPECT_THAT(res->at("seq"), TensorNear(d({1, 2, 1}, hs), 1e-14));
 }
 
+// torch.nn.BatchNorm1d(2) (momentum 0.1, eps 1e-5): in training the batch's
+// mean and biased variance normalize, the running statistics move toward the
+// batch's (variance unbiased); in eval the running statistics normalize and
+// stay. The model function's hyper "training" picks.
+TEST(Layers, BatchNormIsPyTorchsInTrainingAndEval) {
+  Graph g("bn");
+  Value x = g.data("x", {4, 2}, DType::f64);
+  g.output("y", layers::BatchNorm("bn")(x));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto d = [](std::vector<int64_t> s, std::vector<double> v) {
+    return T(DType::f64, std::move(s), std::move(v));
+  };
+  std::vector<double> xv = {1, -2, 3, 0.5, -1, 4, 2, 1}, gamma = {1.5, -1}, beta = {0.1, 0.2};
+  std::vector<double> rm = {0.3, -0.4}, rv = {2, 0.5};
+  NamedTensors in = {{"x", d({4, 2}, xv)},
+                     {"bn.gamma", d({2}, gamma)},
+                     {"bn.beta", d({2}, beta)},
+                     {"bn.running_mean", d({2}, rm)},
+                     {"bn.running_var", d({2}, rv)}};
+  for (double training : {1.0, 0.0}) {
+    SCOPED_TRACE(training);
+    in["training"] = Tensor::scalar(training);
+    auto out = interpretNamed(*m, "", in);
+    ASSERT_TRUE(out.ok()) << out.status();
+    std::vector<double> y(8), nextMean(2), nextVar(2);
+    for (int c = 0; c < 2; ++c) {
+      double mean = 0, var = 0;
+      for (int n = 0; n < 4; ++n)
+        mean += xv[size_t(2 * n + c)] / 4;
+      for (int n = 0; n < 4; ++n)
+        var += (xv[size_t(2 * n + c)] - mean) * (xv[size_t(2 * n + c)] - mean) / 4;
+      double useMean = training ? mean : rm[size_t(c)], useVar = training ? var : rv[size_t(c)];
+      for (int n = 0; n < 4; ++n)
+        y[size_t(2 * n + c)] =
+            (xv[size_t(2 * n + c)] - useMean) / std::sqrt(useVar + 1e-5) * gamma[size_t(c)] +
+            beta[size_t(c)];
+      nextMean[size_t(c)] = training ? 0.9 * rm[size_t(c)] + 0.1 * mean : rm[size_t(c)];
+      nextVar[size_t(c)] = training ? 0.9 * rv[size_t(c)] + 0.1 * var * 4 / 3 : rv[size_t(c)];
+    }
+    EXPECT_THAT(out->at("y"), TensorNear(d({4, 2}, y), 1e-12));
+    EXPECT_THAT(out->at("bn.running_mean_next"), TensorNear(d({2}, nextMean), 1e-12));
+    EXPECT_THAT(out->at("bn.running_var_next"), TensorNear(d({2}, nextVar), 1e-12));
+  }
+}
+
+// tg-build-train-step binds "training": train_step (no such argument) moves
+// the running statistics, eval_step and predict leave them.
+TEST(Layers, BatchNormTrainsInTrainStepOnly) {
+  Graph g("bn_net");
+  Value x = g.data("x", {4, 3, 2, 2});
+  Value y = g.label("y", {4});
+  Value h = layers::BatchNorm("bn")(layers::Conv2D(2, {1, 1}, "conv")(x));
+  Value loss = ops::softmaxCrossEntropy(layers::Dense(3, "fc")(layers::Flatten()(h)), y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::SGD(0.1));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto trained = m->transform("tg-build-train-step");
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  for (const char *fn : {"train_step", "eval_step", "predict"}) {
+    auto sig = trained->signature(fn);
+    ASSERT_TRUE(sig.ok()) << sig.status();
+    for (const ValueInfo &a : sig->args)
+      EXPECT_NE(a.name, "training") << fn;
+  }
+  auto state = initializeParams(*trained, "train_step", 3);
+  ASSERT_TRUE(state.ok()) << state.status();
+  std::vector<double> xs(48);
+  for (size_t i = 0; i < xs.size(); ++i)
+    xs[i] = std::sin(double(i));
+  (*state)["x"] = F({4, 3, 2, 2}, xs);
+  (*state)["y"] = I({4}, {0, 1, 2, 1});
+  EXPECT_THAT(state->at("bn.running_var"), TensorNear(F({2}, {1, 1}), 0));
+  for (const char *fn : {"eval_step", "predict"}) {
+    auto sig = trained->signature(fn);
+    ASSERT_TRUE(sig.ok()) << sig.status();
+    NamedTensors args;
+    for (const ValueInfo &a : sig->args)
+      args[a.name] = state->at(a.name);
+    auto out = interpretStep(*trained, fn, args);
+    ASSERT_TRUE(out.ok()) << fn << ": " << out.status();
+    for (const char *s : {"bn.running_mean", "bn.running_var"})
+      (*state)[s] = args.at(s);
+    EXPECT_THAT(state->at("bn.running_mean"), TensorNear(F({2}, {0, 0}), 0)) << fn;
+    EXPECT_THAT(state->at("bn.running_var"), TensorNear(F({2}, {1, 1}), 0)) << fn;
+  }
+  auto out = interpretStep(*trained, "train_step", *state);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_NE(state->at("bn.running_mean").data[0], 0.0);
+  EXPECT_NE(state->at("bn.running_var").data[0], 1.0);
+}
+
 TEST(Layers, LstmRejectsWrongRank) {
   Graph g;
   layers::LSTM(4)(g.data("x", {2, 3}), g.state("h", {2, 4}), g.state("c", {2, 4}));
