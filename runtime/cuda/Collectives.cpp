@@ -36,16 +36,21 @@ std::string ncclError(const Nccl &n, ncclResult_t r) {
 
 static_assert(sizeof(ncclUniqueId) == kTgNcclIdBytes, "NCCL's id size changed");
 
+/// Loads NCCL for the session; false with the reason in `err`.
+bool loadNccl(Session *s, char *err, size_t errBytes) {
+  std::string error;
+  s->nccl = nccl(error);
+  if (!s->nccl)
+    copyError(error, err, errBytes);
+  return s->nccl != nullptr;
+}
+
 } // namespace
 
 int ncclId(void *session, char *id, char *err, size_t errBytes) {
   auto *s = static_cast<Session *>(session);
-  std::string error;
-  s->nccl = nccl(error);
-  if (!s->nccl) {
-    copyError(error, err, errBytes);
+  if (!loadNccl(s, err, errBytes))
     return 1;
-  }
   ncclUniqueId uid;
   if (ncclResult_t r = s->nccl->ncclGetUniqueId(&uid); r != ncclSuccess) {
     copyError("ncclGetUniqueId: " + ncclError(*s->nccl, r), err, errBytes);
@@ -57,12 +62,8 @@ int ncclId(void *session, char *id, char *err, size_t errBytes) {
 
 int ncclJoin(void *session, const char *id, int rank, int size, char *err, size_t errBytes) {
   auto *s = static_cast<Session *>(session);
-  std::string error;
-  s->nccl = nccl(error);
-  if (!s->nccl) {
-    copyError(error, err, errBytes);
+  if (!loadNccl(s, err, errBytes))
     return 1;
-  }
   if (s->comm) {
     copyError("this session already joined an NCCL communicator", err, errBytes);
     return 1;

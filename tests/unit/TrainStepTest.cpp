@@ -150,16 +150,25 @@ void expectClose(const std::vector<double> &got, const std::vector<double> &want
         << what << "[" << i << "]";
 }
 
+/// train_step's initial state with the quadratic's params and data.
+NamedTensors quadraticState(const Module &m, const Quadratic &q) {
+  auto state = initializeParams(m, "train_step", 1);
+  EXPECT_TRUE(state.ok()) << state.status();
+  if (!state.ok())
+    return {};
+  NamedTensors in = std::move(*state);
+  in["a"] = testing::T(DType::f32, {3}, q.a);
+  in["b"] = testing::T(DType::f32, {2}, q.b);
+  in["x"] = testing::T(DType::f32, {3}, q.x);
+  return in;
+}
+
 void checkAgainstReference(const Optimizer &opt, const Ref &ref, double lrOverride = 0) {
   auto m = quadraticTrainModule(opt);
   ASSERT_TRUE(m.ok()) << m.status();
   Quadratic q;
-  auto state = initializeParams(*m, "train_step", 1);
-  ASSERT_TRUE(state.ok()) << state.status();
-  NamedTensors &in = *state;
-  in["a"] = testing::T(DType::f32, {3}, q.a);
-  in["b"] = testing::T(DType::f32, {2}, q.b);
-  in["x"] = testing::T(DType::f32, {3}, q.x);
+  NamedTensors in;
+  ASSERT_NO_FATAL_FAILURE(in = quadraticState(*m, q));
   if (lrOverride > 0)
     in["lr"] = Tensor::scalar(lrOverride);
   Ref r = ref;
@@ -230,12 +239,8 @@ TEST(Optimizers, AdamBiasCorrectionsAreComputedInDouble) {
   auto m = quadraticTrainModule(optim::Adam(1e-3)); // PyTorch's defaults
   ASSERT_TRUE(m.ok()) << m.status();
   Quadratic q;
-  auto state = initializeParams(*m, "train_step", 1);
-  ASSERT_TRUE(state.ok()) << state.status();
-  NamedTensors &in = *state;
-  in["a"] = testing::T(DType::f32, {3}, q.a);
-  in["b"] = testing::T(DType::f32, {2}, q.b);
-  in["x"] = testing::T(DType::f32, {3}, q.x);
+  NamedTensors in;
+  ASSERT_NO_FATAL_FAILURE(in = quadraticState(*m, q));
   for (int t = 1; t <= 3; ++t) {
     std::vector<double> before = in.at("a").data;
     auto out = interpretStep(*m, "train_step", in, {/*float64=*/true});
