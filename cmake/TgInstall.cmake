@@ -15,6 +15,13 @@ foreach(_lib ${TG_INSTALLED_LIBS})
   target_include_directories(${_lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()
 target_compile_features(TgSupport INTERFACE cxx_std_17)
+# A sanitizer build's static libraries need the sanitizer runtime in the
+# program that links them.
+set(TG_PC_SANITIZE "")
+if(TG_SANITIZE)
+  target_link_options(TgSupport INTERFACE $<INSTALL_INTERFACE:-fsanitize=${TG_SANITIZE}>)
+  set(TG_PC_SANITIZE " -fsanitize=${TG_SANITIZE}")
+endif()
 
 install(TARGETS tgc tg-opt RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ${TG_INSTALLED_LIBS} EXPORT tgcTargets

@@ -15,7 +15,9 @@ DATA=/usr/share/datasets/fashion-mnist
 W=$(mktemp -d /tmp/tg-fault-disk.XXXXXX)
 M="$W/mnt" R="$W/ro-mnt"
 mkdir -p "$M" "$R"
+pid=
 cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
   umount "$R/ro" 2>/dev/null || true
   umount "$M" 2>/dev/null || true
   umount "$R" 2>/dev/null || true
@@ -59,11 +61,14 @@ echo "ok: full disk: $(grep -o 'tgc: error: .*' "$W/full.err" | head -1 | cut -c
 mount -t tmpfs -o size=64m tmpfs "$R"
 train "$R/ro" --steps 20000 --checkpoint-every 20 >"$W/ro.out" 2>"$W/ro.err" &
 pid=$!
-for _ in $(seq 200); do [ -e "$R/ro/ckpt-0000000040.safetensors" ] && break; sleep 0.05; done
+# Up to 2 minutes: a sanitizer build on a busy machine starts slowly.
+for _ in $(seq 2400); do [ -e "$R/ro/ckpt-0000000040.safetensors" ] && break; sleep 0.05; done
+[ -e "$R/ro/ckpt-0000000040.safetensors" ] || { cat "$W/ro.err"; fail "no checkpoint at step 40 after 2 minutes"; }
 # New files in the directory now go through a read-only mount (the run's open
 # files stay writable, as after a permission change).
 mount --bind "$R/ro" "$R/ro" && mount -o remount,ro,bind "$R/ro"
-if wait $pid; then fail "training on a read-only directory succeeded"; fi
+if wait $pid; then pid=; fail "training on a read-only directory succeeded"; fi
+pid=
 grep -q "Read-only file system" "$W/ro.err" || { cat "$W/ro.err"; fail "no clear read-only error"; }
 umount "$R/ro"
 for f in "$R"/ro/ckpt-*.safetensors; do intact "$f"; done
