@@ -203,7 +203,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
     // Library calls run in libtgrt_cuda (tg-cuda-lower-launches renames
     // them), which checks them when a session opens.
     for (KernelCall &k : manifest->kernels) {
-      k.symbol = "tgrt_cuda_" + k.symbol.substr(5);
+      k.symbol = abi::cudaSymbol(k.symbol);
       std::string why = abi::cudaUnsupportedCall(k.symbol, k.params.data(), k.params.size());
       if (!why.empty() && options.warnings &&
           std::find(spec.libraryCalls.begin(), spec.libraryCalls.end(), k.symbol) ==
@@ -218,7 +218,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
     // tg-distribute's collectives: NCCL in libtgrt_cuda.
     if (manifest->dataParallel.mode != "none")
       for (std::string_view c : {abi::kAllreduceStart, abi::kAllreduceWait})
-        spec.libraryCalls.push_back("tgrt_cuda_" + std::string(c.substr(5)));
+        spec.libraryCalls.push_back(abi::cudaSymbol(c));
     manifest->cuda = std::move(spec);
   }
   artifact.optLevel = options.optLevel;

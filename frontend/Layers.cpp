@@ -228,6 +228,14 @@ Value Dropout::operator()(Value x) const {
   return ops::select(keep, x * (1.0 / (1.0 - rate_)), ops::scalar(g, 0.0, x.dtype()));
 }
 
+/// The input projections x_t W + b of every step of x [B, T, D] in one
+/// matmul, time-major for a tg.scan: [T*B, D] @ [D, G] -> [T, B, G].
+static Value timeMajorProjections(Value x, Value W, Value b) {
+  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2), G = W.dim(1);
+  Value xt = ops::transpose(x, {1, 0, 2});
+  return ops::reshape(ops::matmul(ops::reshape(xt, {T * B, D}), W) + b, {T, B, G});
+}
+
 LSTM::LSTM(int64_t units, std::string name) : units_(units), name_(std::move(name)) {}
 
 LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
@@ -288,8 +296,7 @@ LSTM::Output LSTM::operator()(Value x, Value h0, Value c0) const {
   }
   // Time-major input projections, one matmul for all steps: [T*B, D] @ [D, 4H];
   // the recurrence is a tg.scan over them.
-  Value xt = ops::transpose(x, {1, 0, 2});
-  Value xw = ops::reshape(ops::matmul(ops::reshape(xt, {T * B, D}), W) + b, {T, B, 4 * H});
+  Value xw = timeMajorProjections(x, W, b);
   ops::ScanOptions options;
   options.recompute = recompute_;
   ops::ScanResult r = ops::scan(
@@ -313,16 +320,14 @@ GRU::Output GRU::operator()(Value x, Value h0) const {
     return {layerError(g, absl::StrCat("GRU: expects an input [batch, time, features], got ",
                                        x.typeString())),
             {}};
-  int64_t B = x.dim(0), T = x.dim(1), D = x.dim(2), H = units_;
+  int64_t B = x.dim(0), D = x.dim(2), H = units_;
   DType dt = x.dtype();
   Value W = g.param("W", {D, 3 * H}, kernelInit_, dt);
   Value U = g.param("U", {H, 3 * H}, kernelInit_, dt);
   Value bih = g.param("b_ih", {3 * H}, Init::zeros(), dt);
   Value bhh = g.param("b_hh", {3 * H}, Init::zeros(), dt);
   auto gate = [&](Value v, int64_t k) { return ops::slice(v, {0, k * H}, {B, (k + 1) * H}); };
-  // Input projections of every step in one matmul, time-major: [T*B, D] @ [D, 3H].
-  Value xt = ops::transpose(x, {1, 0, 2});
-  Value xw = ops::reshape(ops::matmul(ops::reshape(xt, {T * B, D}), W) + bih, {T, B, 3 * H});
+  Value xw = timeMajorProjections(x, W, bih);
   ops::ScanResult r = ops::scan(
       {xw}, {h0},
       [&](const std::vector<Value> &step, const std::vector<Value> &carry) {

@@ -58,6 +58,14 @@ struct Model {
   /// eval_step and predict, not an argument of them.
   std::optional<unsigned> training;
   unsigned loss = 0;
+
+  /// Maps `body`'s "training" argument (of @fn or its gradient, which has
+  /// the same arguments) to the constant `value` at b's insertion point.
+  void bindTraining(OpBuilder &b, Block &body, IRMapping &map, double value) {
+    if (training)
+      map.map(body.getArgument(*training),
+              GradientBuilder(b, fn.getLoc()).scalar(value, b.getF32Type()));
+  }
   SmallVector<unsigned> metrics;   ///< scalar float results besides the loss
   SmallVector<unsigned> stateOuts; ///< results with tg.alias (next state)
 
@@ -444,8 +452,7 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
 
   // Forward and backward, then the update.
   b.setInsertionPointToEnd(fa.entry());
-  if (m.training)
-    map.map(gradBody.getArgument(*m.training), GradientBuilder(b, loc).scalar(1.0, b.getF32Type()));
+  m.bindTraining(b, gradBody, map, 1.0);
   cloneBody(b, grad, map);
   auto gradRet = llvm::cast<func::ReturnOp>(gradBody.getTerminator());
   auto fwd = [&](unsigned result) { return map.lookup(gradRet.getOperand(result)); };
@@ -513,9 +520,7 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
                newIndex);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
-  if (m.training)
-    map.map(body.getArgument(*m.training),
-            GradientBuilder(b, m.fn.getLoc()).scalar(0.0, b.getF32Type()));
+  m.bindTraining(b, body, map, 0.0);
   cloneBody(b, m.fn, map);
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
   fa.addResult(map.lookup(ret.getOperand(m.loss)), m.fn.getResultAttrDict(m.loss));
@@ -534,9 +539,7 @@ func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
   addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.hypers}, map, newIndex);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
-  if (m.training)
-    map.map(body.getArgument(*m.training),
-            GradientBuilder(b, m.fn.getLoc()).scalar(0.0, b.getF32Type()));
+  m.bindTraining(b, body, map, 0.0);
   cloneBody(b, m.fn, map);
   // Every output that does not need labels.
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());

@@ -7,9 +7,8 @@
 #include <dlfcn.h>
 
 #include <cstdint>
-#include <utility>
-
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace tg {

@@ -109,6 +109,15 @@ inline std::optional<Activation> activationOfCode(int64_t code) {
   return Activation(code);
 }
 
+/// libtgrt_cuda's name of library call `symbol` ("tgrt_matmul_f32" ->
+/// "tgrt_cuda_matmul_f32"): tg-cuda-lower-launches renames the calls so.
+inline std::string cudaSymbol(std::string_view symbol) {
+  constexpr std::string_view prefix = "tgrt_";
+  if (symbol.substr(0, prefix.size()) != prefix)
+    return std::string(symbol);
+  return "tgrt_cuda_" + std::string(symbol.substr(prefix.size()));
+}
+
 /// Why libtgrt_cuda cannot serve library call `symbol` (its tgrt_cuda_* name)
 /// with these integer parameters, or "" when it can. The compiler warns with
 /// it; the device runtime refuses a session with it.

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cuda/Passes.h"
+#include "support/KernelAbi.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -203,7 +204,7 @@ struct LowerLaunchesPass : impl::LowerLaunchesBase<LowerLaunchesPass> {
       StringRef name = fn.getName();
       if (!fn.isDeclaration() || !name.starts_with("tgrt_") || name.starts_with("tgrt_cuda_"))
         continue;
-      std::string renamed = ("tgrt_cuda_" + name.drop_front(5)).str();
+      std::string renamed = abi::cudaSymbol(std::string_view(name.data(), name.size()));
       if (failed(SymbolTable::replaceAllSymbolUses(fn, StringAttr::get(fn.getContext(), renamed),
                                                    module)))
         continue;
