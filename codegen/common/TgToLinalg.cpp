@@ -1006,6 +1006,7 @@ void populateTgToLinalgPatterns(RewritePatternSet &patterns, const LibraryOpFilt
               SoftmaxOp, LogSoftmaxOp, SoftmaxCrossEntropyOp, MeanSquaredErrorOp, OneHotOp, SliceOp,
               PadOp, ConcatOp, GatherOp>(patterns, keep);
   populateScanLoweringPatterns(patterns);
+  populateWindowLoweringPatterns(patterns, keep);
 }
 
 LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,

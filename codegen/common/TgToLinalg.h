@@ -32,6 +32,12 @@ void populateTgToLinalgPatterns(mlir::RewritePatternSet &patterns, const Library
 /// as iter_args (ScanToLoops.cpp); part of populateTgToLinalgPatterns.
 void populateScanLoweringPatterns(mlir::RewritePatternSet &patterns);
 
+/// conv2d, its gradients, max/avg pooling and theirs -> linalg.generic
+/// (WindowToLinalg.cpp), for the element types no library kernel takes;
+/// part of populateTgToLinalgPatterns.
+void populateWindowLoweringPatterns(mlir::RewritePatternSet &patterns,
+                                    const LibraryOpFilter &keep);
+
 /// Lowers every tg op of `module` but the kept ones. Each op that is neither
 /// kept nor has a pattern (or that `reason` rejects) is a located error
 /// naming the op; nothing is rewritten then.

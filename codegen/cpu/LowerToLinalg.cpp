@@ -3,7 +3,8 @@
 // The CPU backend's use of the shared tg -> linalg patterns
 // (codegen/common/TgToLinalg.h): f32 matmul, conv2d and pooling ops (and
 // their gradients, and the fused forms) stay tg ops and bufferize into oneDNN
-// calls (LibraryBufferization.cpp); everything else becomes linalg.
+// calls (LibraryBufferization.cpp); everything else becomes linalg, the
+// window ops of other element types (f64) through WindowToLinalg.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/common/TgToLinalg.h"
@@ -44,11 +45,12 @@ namespace {
 
 struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
   void runOnOperation() override {
-    // Matmuls of other element types lower to a linalg.generic; the other
-    // library ops have no linalg form.
+    // Matmuls, convolutions and pooling of other element types lower to
+    // linalg.generic ops; the fused forms are made for f32 only
+    // (tg-fuse-epilogues) and have no linalg form.
     auto reason = [](Operation *op) -> std::string {
-      if (hasCpuKernel(op) && !llvm::isa<MatmulOp>(op) && !isCpuLibraryOp(op))
-        return "is not supported by the CPU code generator yet for element types other than f32";
+      if (llvm::isa<FusedMatmulOp, FusedConv2DOp>(op) && !isCpuLibraryOp(op))
+        return "is made for f32 only (tg-fuse-epilogues) and has no other lowering";
       return "";
     };
     if (failed(lowerTgToLinalg(getOperation(), isCpuLibraryOp, reason)))

@@ -129,8 +129,8 @@ func.func @scatter(%b: tensor<4x3xf32>, %i: tensor<5xi32>, %u: tensor<5x3xf32>) 
 
 // -----
 
-func.func @f64_conv(%x: tensor<1x1x4x4xf64>, %w: tensor<1x1x2x2xf64>) -> tensor<1x1x3x3xf64> {
-  // expected-error @+1 {{'tg.conv2d' is not supported by the CPU code generator yet for element types other than f32}}
-  %0 = tg.conv2d %x, %w : (tensor<1x1x4x4xf64>, tensor<1x1x2x2xf64>) -> tensor<1x1x3x3xf64>
+func.func @f64_fused_conv(%x: tensor<1x1x4x4xf64>, %w: tensor<1x1x2x2xf64>, %b: tensor<1xf64>) -> tensor<1x1x3x3xf64> {
+  // expected-error @+1 {{'tg.fused_conv2d' is made for f32 only (tg-fuse-epilogues) and has no other lowering}}
+  %0 = tg.fused_conv2d %x, %w, %b : (tensor<1x1x4x4xf64>, tensor<1x1x2x2xf64>, tensor<1xf64>) -> tensor<1x1x3x3xf64>
   return %0 : tensor<1x1x3x3xf64>
 }
