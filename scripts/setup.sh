@@ -8,7 +8,7 @@ PACKAGES=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libdnnl-dev libomp-19-dev libopenmpi-dev openmpi-bin
   libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev zlib1g-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist doxygen
 )
 # Extra packages for a script's own needs (scripts/fuzz.sh: clang-19 ...).
 PACKAGES+=("$@")
