@@ -9,6 +9,10 @@
 //   auto loss = exe->get("loss");
 //
 //===----------------------------------------------------------------------===//
+/// \file
+/// tg::compile: runs the `tgc compile` pipeline in process and loads the
+/// result as an Executable that exchanges tg::Tensor values.
+
 #ifndef TG_COMPILE_H
 #define TG_COMPILE_H
 
@@ -23,7 +27,12 @@
 
 namespace tg {
 
+/// Options of tg::compile: mostly `tgc compile` flags, plus the session's
+/// seed.
 struct CompileOptions {
+  /// LLVM CPU to compile for (--target-cpu): "native" (this machine),
+  /// "x86-64-v2", "x86-64-v3", ... or any LLVM CPU name. The artifact records
+  /// the features it needs and will not open on a CPU without them.
   std::string targetCpu = "native";
   /// Where the .tgx goes; empty: a temporary file removed when done loading.
   std::string outputPath;
@@ -35,25 +44,38 @@ struct CompileOptions {
   /// predict: the model function, or its gradient "<fn>_grad" (built by
   /// tg-autodiff), e.g. {"mlp_grad"} to read the compiled d loss / d param.
   std::vector<std::string> keepFunctions;
+  /// Largest collective bucket of `dataParallel`, in MiB (--bucket-mb; 25 as
+  /// in PyTorch DDP); must be in (0, 4096].
   double bucketCapMb = 25.0;
   /// Backend: "cpu" or "cuda" (tgc compile --target); with `cudaEmulate`
   /// the CUDA kernels run as loops on the CPU (--cuda-emulate).
   std::string target = "cpu";
+  /// With target "cuda": run the kernels as loops on the CPU (a CPU artifact).
   bool cudaEmulate = false;
   std::string cudaArch; ///< e.g. "sm_80,sm_90"; empty: the default
 };
 
-/// A loaded artifact with one session, exchanging tg::Tensor values.
+/// A loaded artifact with one session, exchanging tg::Tensor values. set()
+/// and get() support f32, f64, i32, i64 and i1 buffers (Unimplemented for
+/// f16 and bf16).
 class Executable {
 public:
-  /// Copies `value` into buffer `name` (dtype and shape must match).
+  /// Copies `value` into argument buffer `name` (dtype and shape must match:
+  /// InvalidArgument; NotFound for an unknown name).
   absl::Status set(const std::string &name, const Tensor &value);
-  /// A buffer (argument of any entry point or result of the last run).
+  /// A buffer (argument of any entry point, or a result of the latest run
+  /// that produced it); NotFound for an unknown name or a result not yet
+  /// computed.
   absl::StatusOr<Tensor> get(const std::string &name) const;
+  /// Runs entry point `entry` (train_step, eval_step, predict, ...); a train
+  /// step updates params and state in place.
   absl::Status run(const std::string &entry);
+  /// The artifact's manifest (JSON): entry points and their buffers.
   const std::string &manifest() const { return manifest_; }
+  /// The underlying session, for raw byte access or setCommunicator().
   rt::Session &session() { return session_; }
 
+  /// Internal: wraps a loaded artifact and its session; use tg::compile().
   Executable(rt::Artifact artifact, rt::Session session);
 
 private:
@@ -68,8 +90,11 @@ private:
 };
 
 /// Compiles `module` (a tg.train spec gets train_step/eval_step/predict).
-/// Errors carry the compiler's diagnostics.
+/// Errors carry the compiler's diagnostics. `module` itself is not changed;
+/// the session's params and state are initialized from `options.seed`.
 absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &options = {});
+/// Builds `graph` (Graph::build(); its errors are returned) and compiles the
+/// module.
 absl::StatusOr<Executable> compile(const Graph &graph, const CompileOptions &options = {});
 
 } // namespace tg

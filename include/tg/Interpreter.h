@@ -4,6 +4,10 @@
 // and exact; compiled code and gradients are checked against it.
 //
 //===----------------------------------------------------------------------===//
+/// \file
+/// The reference interpreter's entry points: run a function of a Module on
+/// host tensors, draw its initial params, and run one training step.
+
 #ifndef TG_INTERPRETER_H
 #define TG_INTERPRETER_H
 
@@ -15,7 +19,10 @@
 
 namespace tg {
 
-/// Runs function `fn` ("" = the only one) on positional arguments.
+/// Runs function `fn` ("" = the only one) on positional arguments, which
+/// must match the function's argument types exactly; returns its results in
+/// order. After each op, values are rounded to its element type unless
+/// `options.float64`. An error names the argument or the op at fault.
 absl::StatusOr<std::vector<Tensor>> interpret(const Module &module, absl::string_view fn,
                                               const std::vector<Tensor> &args,
                                               const InterpretOptions &options = {});

@@ -7,6 +7,10 @@
 //   auto h = tg::layers::Dense(256).activation(tg::layers::Activation::relu)(x);
 //
 //===----------------------------------------------------------------------===//
+/// \file
+/// Keras/DL4J-style layers (tg::layers): small configuration objects that,
+/// called on a Value, add their params and ops to that value's Graph.
+
 #ifndef TG_LAYERS_H
 #define TG_LAYERS_H
 
@@ -20,29 +24,42 @@
 namespace tg {
 namespace layers {
 
+/// The activation a layer applies to its output: none (the identity), relu,
+/// tanh, sigmoid, gelu (the exact erf form) or softmax (over the last axis).
 enum class Activation { none, relu, tanh, sigmoid, gelu, softmax };
+/// Applies `activation` to `x` (returns `x` itself for Activation::none).
 Value activate(Value x, Activation activation);
 
 /// y = activation(x @ kernel + bias) over the last dimension of x.
+/// Params "kernel" [in, units] and "bias" [units], in the input's dtype; an
+/// input of rank > 2 keeps its leading dimensions.
 class Dense {
 public:
+  /// A layer of `units` outputs; `name` (default: a unique "dense", ...)
+  /// scopes its params.
   explicit Dense(int64_t units, std::string name = "");
+  /// The output activation (default Activation::none).
   Dense &activation(Activation a) {
     activation_ = a;
     return *this;
   }
+  /// Whether to add the bias param (default true).
   Dense &useBias(bool b) {
     useBias_ = b;
     return *this;
   }
+  /// Initializer of the kernel (default Init::glorotUniform()).
   Dense &kernelInit(Init i) {
     kernelInit_ = std::move(i);
     return *this;
   }
+  /// Initializer of the bias (default Init::zeros()).
   Dense &biasInit(Init i) {
     biasInit_ = std::move(i);
     return *this;
   }
+  /// Adds the layer to `x`'s graph: [..., in] -> [..., units]. A rank-0
+  /// input is recorded as an error.
   Value operator()(Value x) const;
 
 private:
@@ -55,15 +72,20 @@ private:
 };
 
 /// NCHW convolution; filter [filters, C, kh, kw]. padding "valid" or "same".
+/// Params "kernel" (the filter) and "bias" [filters], in the input's dtype.
 class Conv2D {
 public:
+  /// `filters` output channels with a `kernel` [kh, kw] window; `name`
+  /// (default: a unique "conv2d", ...) scopes its params.
   Conv2D(int64_t filters, std::array<int64_t, 2> kernel, std::string name = "");
+  /// Strides [h, w] (default {1, 1}).
   Conv2D &strides(std::array<int64_t, 2> s) {
     strides_ = s;
     return *this;
   }
-  /// "valid" (none) or "same" (TensorFlow's: output = ceil(input / stride),
-  /// the odd pixel at the end).
+  /// "valid" (none; the default) or "same" (TensorFlow's: output =
+  /// ceil(input / stride), the odd pixel at the end). Another string is an
+  /// error when the layer is called.
   Conv2D &padding(std::string p) {
     padding_ = std::move(p);
     explicitPadding_.reset();
@@ -71,27 +93,33 @@ public:
   }
   /// p pixels on every side, as PyTorch's Conv2d(padding=p).
   Conv2D &padding(int64_t p) { return explicitPadding({p, p, p, p}); }
-  /// Top, bottom, left, right.
+  /// Top, bottom, left, right (each >= 0); overrides padding("valid"/"same").
   Conv2D &explicitPadding(std::array<int64_t, 4> p) {
     explicitPadding_ = p;
     return *this;
   }
+  /// The output activation (default Activation::none).
   Conv2D &activation(Activation a) {
     activation_ = a;
     return *this;
   }
+  /// Whether to add the per-channel bias param (default true).
   Conv2D &useBias(bool b) {
     useBias_ = b;
     return *this;
   }
+  /// Initializer of the filter (default Init::glorotUniform(); fans from the
+  /// [O, I, KH, KW] shape).
   Conv2D &kernelInit(Init i) {
     kernelInit_ = std::move(i);
     return *this;
   }
+  /// Initializer of the bias (default Init::zeros()).
   Conv2D &biasInit(Init i) {
     biasInit_ = std::move(i);
     return *this;
   }
+  /// Adds the layer to `x`'s graph: [N, C, H, W] -> [N, filters, OH, OW].
   Value operator()(Value x) const;
 
 private:
@@ -109,7 +137,9 @@ private:
 /// (padded pixels never win).
 class MaxPool2D {
 public:
+  /// Windows of `pool` [kh, kw] pixels.
   explicit MaxPool2D(std::array<int64_t, 2> pool = {2, 2}) : pool_(pool), strides_(pool) {}
+  /// Strides [h, w] (default: the pool size).
   MaxPool2D &strides(std::array<int64_t, 2> s) {
     strides_ = s;
     return *this;
@@ -119,6 +149,7 @@ public:
     padding_ = p;
     return *this;
   }
+  /// Adds ops::maxPool2d to `x`'s graph.
   Value operator()(Value x) const;
 
 private:
@@ -131,19 +162,25 @@ private:
 /// (countIncludePad(true), PyTorch's default) or only the real pixels.
 class AvgPool2D {
 public:
+  /// Windows of `pool` [kh, kw] pixels.
   explicit AvgPool2D(std::array<int64_t, 2> pool = {2, 2}) : pool_(pool), strides_(pool) {}
+  /// Strides [h, w] (default: the pool size).
   AvgPool2D &strides(std::array<int64_t, 2> s) {
     strides_ = s;
     return *this;
   }
+  /// Zero padding: top, bottom, left, right (default none).
   AvgPool2D &padding(std::array<int64_t, 4> p) {
     padding_ = p;
     return *this;
   }
+  /// Whether the mean divides by the whole window, padded zeros included
+  /// (default true), or only by its real pixels.
   AvgPool2D &countIncludePad(bool c) {
     countIncludePad_ = c;
     return *this;
   }
+  /// Adds ops::avgPool2d to `x`'s graph.
   Value operator()(Value x) const;
 
 private:
@@ -156,6 +193,8 @@ private:
 /// AdaptiveAvgPool2d(1) + flatten, Keras' GlobalAveragePooling2D).
 class GlobalAvgPool2D {
 public:
+  /// Adds the mean to `x`'s graph; an input of another rank than 4 is
+  /// recorded as an error.
   Value operator()(Value x) const;
 };
 
@@ -167,15 +206,22 @@ public:
 /// statistics (Graph::training()). Then gamma (ones) and beta (zeros).
 class BatchNorm {
 public:
+  /// `name` (default: a unique "batch_norm", ...) scopes the params and
+  /// states.
   explicit BatchNorm(std::string name = "") : name_(std::move(name)) {}
+  /// Weight of the batch statistic in the running update, in [0, 1]
+  /// (default 0.1, PyTorch's).
   BatchNorm &momentum(double m) {
     momentum_ = m;
     return *this;
   }
+  /// Added to the variance before the square root; > 0 (default 1e-5).
   BatchNorm &epsilon(double e) {
     eps_ = e;
     return *this;
   }
+  /// Adds the layer to `x`'s graph (same shape out), with the graph's
+  /// training() argument and the updateState() outputs of the statistics.
   Value operator()(Value x) const;
 
 private:
@@ -190,11 +236,15 @@ private:
 /// normalized shape and follow the input's dtype.
 class LayerNorm {
 public:
+  /// Normalizes the last `axes` dimensions (1 to the input's rank); `name`
+  /// (default: a unique "layer_norm", ...) scopes the params.
   explicit LayerNorm(int64_t axes = 1, std::string name = "") : axes_(axes), name_(std::move(name)) {}
+  /// Added to the variance before the square root (default 1e-5).
   LayerNorm &epsilon(double e) {
     eps_ = e;
     return *this;
   }
+  /// Adds the layer to `x`'s graph (same shape out).
   Value operator()(Value x) const;
 
 private:
@@ -206,17 +256,22 @@ private:
 /// [N, d1, d2, ...] -> [N, d1*d2*...].
 class Flatten {
 public:
+  /// Adds the reshape to `x`'s graph.
   Value operator()(Value x) const;
 };
 
 /// Lookup table [vocab, dim]; integer ids [...] -> [..., dim].
 class Embedding {
 public:
+  /// A table of `vocab` rows of `dim` values, the f32 param "table"; `name`
+  /// (default: a unique "embedding", ...) scopes it.
   Embedding(int64_t vocab, int64_t dim, std::string name = "");
+  /// Initializer of the table (default Init::uniform(-0.05, 0.05), Keras').
   Embedding &init(Init i) {
     init_ = std::move(i);
     return *this;
   }
+  /// Adds the lookup (ops::gather) of integer `ids` to their graph.
   Value operator()(Value ids) const;
 
 private:
@@ -231,11 +286,15 @@ private:
 /// training(false) it is the identity.
 class Dropout {
 public:
+  /// Drops with probability `rate`, in [0, 1) (checked when called).
   Dropout(double rate, Value seed);
+  /// false: the layer is the identity (default true). Independent of
+  /// Graph::training().
   Dropout &training(bool t) {
     training_ = t;
     return *this;
   }
+  /// Adds the masking to `x`'s graph (same shape out).
   Value operator()(Value x) const;
 
 private:
@@ -244,8 +303,8 @@ private:
   bool training_ = true;
 };
 
-/// Graves-style LSTM (as DL4J's GravesLSTM), unrolled over the T steps of an
-/// input [B, T, D]:
+/// Graves-style LSTM (as DL4J's GravesLSTM) over the T steps of an input
+/// [B, T, D], as a tg.scan (see unrolled()):
 ///   z = x_t W + h U + b;  i = sig(z_i + p_i*c);  f = sig(z_f + p_f*c + forget_bias)
 ///   g = tanh(z_g);  c' = f*c + i*g;  o = sig(z_o + p_o*c');  h' = o*tanh(c')
 /// Peephole terms (p_*) only with peepholes(true). Gate order in W, U, b:
@@ -258,11 +317,16 @@ private:
 /// PyTorch").
 class LSTM {
 public:
+  /// A layer with a state of `units` values; `name` (default: a unique
+  /// "lstm", ...) scopes its params W [D, 4 units], U [units, 4 units] and
+  /// the biases.
   explicit LSTM(int64_t units, std::string name = "");
+  /// Whether to add the peephole params p_i, p_f, p_o [units] (default false).
   LSTM &peepholes(bool p) {
     peepholes_ = p;
     return *this;
   }
+  /// The constant added to the forget gate's input (default 1).
   LSTM &forgetBias(double b) {
     forgetBias_ = b;
     return *this;
@@ -274,26 +338,33 @@ public:
   }
   /// nn.LSTM's cell: twoBiases(true), forgetBias(0), peepholes(false).
   LSTM &pytorch() { return twoBiases(true).forgetBias(0).peepholes(false); }
+  /// Initializer of W and U (default Init::glorotUniform()); biases and
+  /// peepholes start at zero.
   LSTM &kernelInit(Init i) {
     kernelInit_ = std::move(i);
     return *this;
   }
   /// Builds one graph step per time step instead of a tg.scan (the form
   /// before the rolled loop; it compiles in time growing with the length).
+  /// Default false.
   LSTM &unrolled(bool u) {
     unrolled_ = u;
     return *this;
   }
   /// The gradient recomputes each step's gates from the saved h and c
-  /// instead of saving them (less memory for long windows).
+  /// instead of saving them (less memory for long windows), as
+  /// ops::ScanOptions::recompute. Default false; no effect with unrolled(true).
   LSTM &recompute(bool r) {
     recompute_ = r;
     return *this;
   }
 
+  /// What the layer returns; all invalid on error.
   struct Output {
     Value sequence; ///< [B, T, units]: h at every step
     Value h, c;     ///< [B, units]: state after the last step
+    /// \var h
+    /// [B, units]: the hidden state after the last step.
   };
   /// h0, c0: [B, units] initial state.
   Output operator()(Value x, Value h0, Value c0) const;
@@ -316,11 +387,15 @@ private:
 /// weight_hh_l0.T), biases b_ih and b_hh [3H] (zeros), in the input's dtype.
 class GRU {
 public:
+  /// A layer with a state of `units` values (H); `name` (default: a unique
+  /// "gru", ...) scopes its params.
   explicit GRU(int64_t units, std::string name = "") : units_(units), name_(std::move(name)) {}
+  /// Initializer of W and U (default Init::glorotUniform()).
   GRU &kernelInit(Init i) {
     kernelInit_ = std::move(i);
     return *this;
   }
+  /// What the layer returns; all invalid on error.
   struct Output {
     Value sequence; ///< [B, T, units]: h at every step
     Value h;        ///< [B, units]: after the last step

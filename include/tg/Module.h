@@ -4,6 +4,10 @@
 // frontend Graph. Copies share the underlying module.
 //
 //===----------------------------------------------------------------------===//
+/// \file
+/// tg::Module, a parsed and verified `tg` MLIR module, and the Signature that
+/// describes one of its functions.
+
 #ifndef TG_MODULE_H
 #define TG_MODULE_H
 
@@ -21,24 +25,31 @@ namespace tg {
 
 /// One argument or result of a graph function.
 struct ValueInfo {
-  std::string name;       ///< tg.name, or "arg<i>" / "result<i>" when absent
-  Role role = Role::None; ///< tg.role of an argument; Role::None for results
-  DType dtype = DType::f32;
-  std::vector<int64_t> shape;
-  int alias = -1; ///< results: the argument index it updates in place (tg.alias)
+  std::string name;           ///< tg.name, or "arg<i>" / "result<i>" when absent
+  Role role = Role::None;     ///< tg.role of an argument; Role::None for results
+  DType dtype = DType::f32;   ///< Element type.
+  std::vector<int64_t> shape; ///< Static shape.
+  /// Results: the index of the argument it updates in place (tg.alias); -1
+  /// for arguments and for results without one.
+  int alias = -1;
 };
 
+/// The arguments and results of a graph function, in order.
 struct Signature {
-  std::vector<ValueInfo> args;
-  std::vector<ValueInfo> results;
+  std::vector<ValueInfo> args;    ///< Arguments, in order.
+  std::vector<ValueInfo> results; ///< Results, in order.
 };
 
+/// A parsed and verified `tg` module, from text, a .tg.mlir file or
+/// Graph::build(). Immutable: transform() returns a new module. Copies share
+/// the underlying MLIR module and context.
 class Module {
 public:
   /// Parses and verifies MLIR text; errors carry `bufferName:line:col`.
   static absl::StatusOr<Module> parse(absl::string_view text,
                                       absl::string_view bufferName = "<string>");
-  /// Reads, parses and verifies a .tg.mlir file.
+  /// Reads, parses and verifies a .tg.mlir file; errors as parse(), or the
+  /// errno status when the file cannot be read.
   static absl::StatusOr<Module> load(const std::string &path);
 
   /// The module as MLIR text.
@@ -46,6 +57,8 @@ public:
   /// Names of the functions, in order.
   std::vector<std::string> functionNames() const;
   /// Argument and result descriptions of `fn` (the only function if empty).
+  /// NotFound for an unknown name; InvalidArgument if `fn` is empty and the
+  /// module has not exactly one function.
   absl::StatusOr<Signature> signature(absl::string_view fn = "") const;
 
   /// A copy of this module with a pass pipeline applied, in tg-opt syntax:
@@ -56,7 +69,9 @@ public:
                                    std::vector<std::string> *warnings = nullptr) const;
 
   struct Impl;
+  /// Internal: the MLIR context and module (frontend/ModuleImpl.h).
   const Impl &impl() const { return *impl_; }
+  /// Internal: wraps a verified module; use parse(), load() or Graph::build().
   explicit Module(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 private:

@@ -5,6 +5,11 @@
 // the manifest); code compares enums, never those strings.
 //
 //===----------------------------------------------------------------------===//
+/// \file
+/// The Role and OptimizerKind enums with their on-disk spellings (tg.role,
+/// tg.train's optimizer.kind, the manifest) and the predicates code tests
+/// them with.
+
 #ifndef TG_VOCABULARY_H
 #define TG_VOCABULARY_H
 
@@ -24,6 +29,7 @@ enum class Role {
   Hyper, ///< a scalar hyperparameter with a default (tg.default)
 };
 
+/// Every role except Role::None, in declaration order.
 inline constexpr std::array<Role, 5> kAllRoles = {Role::Param, Role::State, Role::Data, Role::Label,
                                                   Role::Hyper};
 
@@ -37,15 +43,19 @@ inline bool isPersistent(Role role) { return role == Role::Param || role == Role
 /// Buffers a training loop feeds from data files.
 inline bool isBatchInput(Role role) { return role == Role::Data || role == Role::Label; }
 
-/// The optimizer of a training step (`tg.train`'s optimizer.kind).
+/// The optimizer of a training step (`tg.train`'s optimizer.kind); the update
+/// rules are listed in tg/Optim.h.
 enum class OptimizerKind { Sgd, Momentum, Nesterov, RmsProp, Adam, AdamW };
 
+/// Every optimizer kind, in declaration order.
 inline constexpr std::array<OptimizerKind, 6> kAllOptimizers = {
     OptimizerKind::Sgd,     OptimizerKind::Momentum, OptimizerKind::Nesterov,
     OptimizerKind::RmsProp, OptimizerKind::Adam,     OptimizerKind::AdamW};
 
 /// "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw".
 std::string_view optimizerName(OptimizerKind kind);
+/// The optimizer spelled `name` (as optimizerName() gives it); nullopt for
+/// an unknown name.
 std::optional<OptimizerKind> parseOptimizer(std::string_view name);
 
 /// Optimizers with a velocity slot (momentum, nesterov).
