@@ -263,6 +263,8 @@ absl::StatusOr<std::string> GraphImpl::finalizedText() {
         b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(out.name))};
     if (out.alias)
       attrs.push_back(b.getNamedAttr(TgDialect::kAliasAttr, b.getI64IntegerAttr(*out.alias)));
+    if (out.trainOnly)
+      attrs.push_back(b.getNamedAttr(TgDialect::kTrainOnlyAttr, b.getUnitAttr()));
     fn.setResultAttrs(unsigned(i), attrs);
   }
   if (trainSpec)

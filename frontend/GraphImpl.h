@@ -38,6 +38,7 @@ struct GraphImpl {
     std::string name;
     int id;
     std::optional<unsigned> alias; ///< state argument this output is the next value of
+    bool trainOnly = false;        ///< the state changes in train_step only
   };
   std::vector<Output> outputs;
   mlir::DictionaryAttr trainSpec; ///< set by Graph::minimize

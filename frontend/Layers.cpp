@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tg/Layers.h"
+#include "frontend/GraphImpl.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -169,6 +170,13 @@ Value BatchNorm::operator()(Value x) const {
                 t * ((1.0 - momentum_) * runningVar + momentum_ * unbias * batchVar) +
                     (1.0 - t) * runningVar,
                 runningVar);
+  // Only training moves them: eval_step and predict do not output them, so
+  // they are neither stateful steps (the evaluator counts the last partial
+  // batch) nor recurrent state (tgc train --reset-state leaves them alone).
+  if (g.status().ok())
+    for (auto &out : g.impl().outputs)
+      if (out.name == scope + ".running_mean_next" || out.name == scope + ".running_var_next")
+        out.trainOnly = true;
   Value scale = gamma * ops::rsqrt(var + eps_);
   return (x - ops::reshape(mean, channel)) * ops::reshape(scale, channel) +
          ops::reshape(beta, channel);

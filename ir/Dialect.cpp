@@ -171,9 +171,18 @@ LogicalResult TgDialect::verifyRegionResultAttribute(Operation *op, unsigned reg
                              << " of type " << fn.getArgumentTypes()[i];
     return success();
   }
+  if (attr.getName().getValue() == kTrainOnlyAttr) {
+    auto fn = llvm::dyn_cast<FunctionOpInterface>(op);
+    if (!llvm::isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "result #" << resultIndex << ": tg.train_only takes no value";
+    if (!fn || resultIndex >= fn.getNumResults() || !fn.getResultAttr(resultIndex, kAliasAttr))
+      return op->emitError() << "result #" << resultIndex
+                             << ": tg.train_only marks a next state, so it needs tg.alias";
+    return success();
+  }
   return op->emitError() << "result #" << resultIndex << ": unknown tg result attribute '"
                          << attr.getName().getValue()
-                         << "' (expected tg.name, tg.alias or tg.grad_of)";
+                         << "' (expected tg.name, tg.alias, tg.train_only or tg.grad_of)";
 }
 
 LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {

@@ -42,6 +42,10 @@ def Tg_Dialect : Dialect {
     static constexpr llvm::StringLiteral kDefaultAttr = "tg.default";
     /// On a result: the index of the argument whose buffer it updates in place.
     static constexpr llvm::StringLiteral kAliasAttr = "tg.alias";
+    /// On a result with tg.alias: the state changes in training only (e.g.
+    /// BatchNorm's running statistics), so eval_step and predict leave it
+    /// alone (tg-build-train-step drops the result there).
+    static constexpr llvm::StringLiteral kTrainOnlyAttr = "tg.train_only";
     /// On a result of a gradient function: the param it is the gradient of.
     static constexpr llvm::StringLiteral kGradOfAttr = "tg.grad_of";
     /// On a function: the function it was differentiated from.

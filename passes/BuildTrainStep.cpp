@@ -68,6 +68,11 @@ struct Model {
   }
   SmallVector<unsigned> metrics;   ///< scalar float results besides the loss
   SmallVector<unsigned> stateOuts; ///< results with tg.alias (next state)
+  /// A next state that eval_step and predict do not produce (tg.train_only).
+  bool trainOnly(unsigned result) {
+    DictionaryAttr attrs = fn.getResultAttrDict(result);
+    return attrs && attrs.contains(TgDialect::kTrainOnlyAttr);
+  }
 
   LogicalResult classify(StringRef lossName) {
     for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
@@ -527,7 +532,8 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
   for (unsigned r : m.metrics)
     fa.addResult(map.lookup(ret.getOperand(r)), m.fn.getResultAttrDict(r));
   for (unsigned r : m.stateOuts)
-    fa.addResult(map.lookup(ret.getOperand(r)), remapAlias(b, m.fn, r, newIndex));
+    if (!m.trainOnly(r))
+      fa.addResult(map.lookup(ret.getOperand(r)), remapAlias(b, m.fn, r, newIndex));
   return fa.finish();
 }
 
@@ -544,7 +550,7 @@ func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
   // Every output that does not need labels.
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
   for (unsigned r = 0; r < m.fn.getNumResults(); ++r)
-    if (map.contains(ret.getOperand(r)))
+    if (map.contains(ret.getOperand(r)) && !m.trainOnly(r))
       fa.addResult(map.lookup(ret.getOperand(r)), remapAlias(b, m.fn, r, newIndex));
   return fa.finish();
 }

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/TrainInternal.h"
 
+#include <set>
+
 namespace tg {
 namespace trainer {
 
@@ -50,10 +52,11 @@ std::vector<const BufferSpec *> checkpointedArgs(const EntrySpec &step) {
   return saved;
 }
 
-// Model state (recurrent h/c) is the state that predict also takes, unlike
-// optimizer slots and the step counter. Text streams restart it at each
-// epoch, as Keras' reset_states: carried across epochs, it can grow into a
-// regime that a model run from a fresh state (sampling) never reaches.
+// Model state (recurrent h/c) is the state that predict also updates, unlike
+// optimizer slots, the step counter and statistics that only training moves
+// (BatchNorm's, tg.train_only: not predict's results). Text streams restart
+// it at each epoch, as Keras' reset_states: carried across epochs, it can grow
+// into a regime that a model run from a fresh state (sampling) never reaches.
 std::vector<const BufferSpec *> modelStateArgs(const Manifest &manifest, const TrainOptions &o,
                                                const data::Dataset &ds) {
   std::vector<const BufferSpec *> state;
@@ -62,9 +65,13 @@ std::vector<const BufferSpec *> modelStateArgs(const Manifest &manifest, const T
   const EntrySpec *predict = manifest.findEntry("predict");
   if (!reset || !predict)
     return state;
-  for (const BufferSpec &a : predict->args)
-    if (a.role == Role::State)
-      state.push_back(&a);
+  std::set<int> updated;
+  for (const BufferSpec &r : predict->results)
+    if (r.alias >= 0)
+      updated.insert(r.alias);
+  for (size_t i = 0; i < predict->args.size(); ++i)
+    if (predict->args[i].role == Role::State && updated.count(int(i)))
+      state.push_back(&predict->args[i]);
   return state;
 }
 

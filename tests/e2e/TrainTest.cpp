@@ -12,6 +12,7 @@
 #include "runtime/Npy.h"
 #include "runtime/Trainer.h"
 #include "tg/Compile.h"
+#include "tg/Layers.h"
 #include "tg/Runtime.h"
 
 #include <gmock/gmock.h>
@@ -107,6 +108,41 @@ TEST(Train, CharLstmLearnsALicenceText) {
   ASSERT_TRUE(r.ok()) << r.status();
   // Uniform guessing over 77 symbols costs ln 77 = 4.34 nats per character.
   EXPECT_LT(r->lastTrain.at("loss"), 0.75 * std::log(77.0));
+}
+
+// BatchNorm's running statistics are state that only train_step moves
+// (tg.train_only): eval_step is not stateful, so the evaluation counts the
+// last partial batch, and --reset-state=epoch (for recurrent state) leaves
+// them alone: training with it and without it ends with the same bits.
+TEST(Train, BatchNormStatisticsAreNeitherEvalStateNorRecurrentState) {
+  tg::Graph g("bn_mlp");
+  tg::Value x = g.data("image", {64, 784});
+  tg::Value y = g.label("label", {64});
+  tg::Value h = tg::layers::BatchNorm("bn")(tg::layers::Dense(16, "fc1").useBias(false)(x));
+  tg::Value logits = tg::layers::Dense(10, "fc2")(tg::ops::relu(h));
+  tg::Value loss = tg::ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
+  g.minimize(loss, tg::optim::SGD(0.05));
+  std::string artifact = compileTo(g, temp("bn.tgx"));
+  std::vector<std::string> vars;
+  for (auto mode : {tg::TrainOptions::ResetState::Never, tg::TrainOptions::ResetState::Epoch}) {
+    tg::TrainOptions o = quiet(artifact);
+    o.data = {"image=" + kFashion + "/t10k-images-idx3-ubyte.gz",
+              "label=" + kFashion + "/t10k-labels-idx1-ubyte.gz"};
+    o.evalData = o.data;
+    o.epochs = 2;
+    o.resetState = mode;
+    o.checkpointDir = freshDir(mode == tg::TrainOptions::ResetState::Never ? "bn-never" : "bn-epoch");
+    auto r = tg::train(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->lastEval.at("examples"), 10000) << "the partial batch of 16 is evaluated";
+    auto ck = tg::readSafetensors(r->lastCheckpoint);
+    ASSERT_TRUE(ck.ok()) << ck.status();
+    const tg::NamedTensor *var = ck->find("bn.running_var");
+    ASSERT_NE(var, nullptr);
+    vars.emplace_back(var->bytes.begin(), var->bytes.end());
+  }
+  EXPECT_EQ(vars[0], vars[1]) << "--reset-state=epoch changed BatchNorm's running variance";
 }
 
 TEST(Train, EvaluationCoversEveryTestExampleExactly) {

@@ -419,6 +419,12 @@ TEST(Layers, BatchNormTrainsInTrainStepOnly) {
     ASSERT_TRUE(sig.ok()) << sig.status();
     for (const ValueInfo &a : sig->args)
       EXPECT_NE(a.name, "training") << fn;
+    // The statistics are next values in train_step only (tg.train_only), so
+    // eval_step and predict are not stateful.
+    int next = 0;
+    for (const ValueInfo &r : sig->results)
+      next += r.alias >= 0 && r.name.rfind("bn.running_", 0) == 0;
+    EXPECT_EQ(next, std::string(fn) == "train_step" ? 2 : 0) << fn;
   }
   auto state = initializeParams(*trained, "train_step", 3);
   ASSERT_TRUE(state.ok()) << state.status();

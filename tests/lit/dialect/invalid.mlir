@@ -1175,8 +1175,22 @@ func.func @f(%a: tensor<f32>) -> (tensor<f32> {tg.name = "ok"}, tensor<f32> {tg.
 
 // -----
 
-// expected-error @+1 {{result #0: unknown tg result attribute 'tg.role' (expected tg.name, tg.alias or tg.grad_of)}}
+// expected-error @+1 {{result #0: unknown tg result attribute 'tg.role' (expected tg.name, tg.alias, tg.train_only or tg.grad_of)}}
 func.func @f(%a: tensor<f32>) -> (tensor<f32> {tg.role = "data"}) {
+  return %a : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{result #0: tg.train_only marks a next state, so it needs tg.alias}}
+func.func @f(%a: tensor<f32>) -> (tensor<f32> {tg.train_only}) {
+  return %a : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{result #0: tg.train_only takes no value}}
+func.func @f(%a: tensor<f32> {tg.role = "state"}) -> (tensor<f32> {tg.alias = 0 : i64, tg.train_only = 1 : i64}) {
   return %a : tensor<f32>
 }
 

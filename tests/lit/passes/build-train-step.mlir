@@ -85,6 +85,30 @@ func.func @two(%a: tensor<2xf32> {tg.name = "a", tg.role = "param"},
 
 // -----
 
+// A state that only training moves (tg.train_only: BatchNorm's running
+// statistics): train_step updates it, eval_step and predict take it but do
+// not output it, so they are not stateful steps.
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: tensor<2xf32> {tg.alias = 2 : i64, tg.name = "stat_next", tg.train_only}
+// CHECK-LABEL: func.func @eval_step(
+// CHECK-SAME: %arg1: tensor<2xf32> {tg.name = "stat", tg.role = "state"}
+// CHECK-SAME: -> (tensor<f32> {tg.name = "loss"}) attributes
+// CHECK-LABEL: func.func @predict(
+// CHECK-SAME: -> (tensor<f32> {tg.name = "loss"}) attributes
+module attributes {tg.train = {loss = "loss", optimizer = {kind = "sgd", lr = 0.1 : f64}}} {
+func.func @bn(%stat: tensor<2xf32> {tg.name = "stat", tg.role = "state"},
+              %w: tensor<2xf32> {tg.name = "w", tg.role = "param"},
+              %x: tensor<2xf32> {tg.name = "x", tg.role = "data"})
+    -> (tensor<f32> {tg.name = "loss"}, tensor<2xf32> {tg.name = "stat_next", tg.alias = 0 : i64, tg.train_only}) {
+  %0 = tg.mul %x, %w : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %1 = tg.add %0, %stat : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %l = tg.reduce %1 {kind = "sum"} : (tensor<2xf32>) -> tensor<f32>
+  return %l, %x : tensor<f32>, tensor<2xf32>
+}
+}
+
+// -----
+
 // Truncated BPTT: the state's next value is aliased to the state argument of
 // train_step, and no gradient is built for the state.
 // CHECK-LABEL: func.func @train_step(
