@@ -150,6 +150,9 @@ std::vector<Model> models() {
   };
 }
 
+/// gtest names the test by the model; this keeps its log line short too.
+void PrintTo(const Model &m, std::ostream *os) { *os << m.name; }
+
 /// PyTorch tensor `prefix/torch` in tg's layout.
 Tensor fromTorch(const Refs &refs, const std::string &prefix, const ParamMap &p) {
   const Tensor &t = refs.at(prefix + "/" + p.torch);
