@@ -120,6 +120,21 @@ struct Context {
   std::unordered_map<std::string, Matmul> matmuls;
   /// Convolution / pooling primitives (and a pooling workspace desc) by key.
   std::map<std::string, dnnl::primitive> primitives;
+  /// A convolution on the layouts oneDNN chose (format_tag::any: blocked,
+  /// e.g. nChw16c, where the plain NCHW ones would take its im2col + GEMM
+  /// path), with the reorders between the caller's plain buffers and its own.
+  struct BlockedConv {
+    dnnl::primitive primitive;
+    struct Arg {
+      int id;
+      bool input;
+      dnnl::memory::desc plain;
+      dnnl::memory blocked; ///< empty when the chosen layout is the plain one
+      dnnl::primitive reorder;
+    };
+    std::vector<Arg> args;
+  };
+  std::map<std::string, BlockedConv> blockedConvs;
   std::map<std::string, dnnl::memory::desc> workspaces;
 };
 
@@ -301,20 +316,29 @@ std::string keyOf(const char *op, std::initializer_list<const View *> views,
   return os.str();
 }
 
+dnnl::convolution_forward::primitive_desc
+convForwardPd(Context &ctx, const dnnl::memory::desc &x, const dnnl::memory::desc &w,
+              const dnnl::memory::desc &y, const ConvGeometry &g,
+              const dnnl::memory::desc *bias = nullptr, int64_t activation = 0) {
+  if (bias) {
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
+                                      dnnl::algorithm::convolution_direct, x, w, *bias, y,
+                                      g.strides, g.dilates, g.padL, g.padR);
+    return dnnl::convolution_forward::primitive_desc(d, postOps(activation), ctx.engine);
+  }
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training,
+                                    dnnl::algorithm::convolution_direct, x, w, y, g.strides,
+                                    g.dilates, g.padL, g.padR);
+  return dnnl::convolution_forward::primitive_desc(d, userScratchpad(), ctx.engine);
+}
+
 dnnl::convolution_forward::primitive_desc convForwardPd(Context &ctx, const View &x, const View &w,
                                                         const View &y, const ConvGeometry &g,
                                                         const View *bias = nullptr,
                                                         int64_t activation = 0) {
-  if (bias) {
-    dnnl::convolution_forward::desc d(
-        dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, descOf(x),
-        weightsDesc(w, g.groups), descOf(*bias), descOf(y), g.strides, g.dilates, g.padL, g.padR);
-    return dnnl::convolution_forward::primitive_desc(d, postOps(activation), ctx.engine);
-  }
-  dnnl::convolution_forward::desc d(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, descOf(x),
-      weightsDesc(w, g.groups), descOf(y), g.strides, g.dilates, g.padL, g.padR);
-  return dnnl::convolution_forward::primitive_desc(d, userScratchpad(), ctx.engine);
+  dnnl::memory::desc b = bias ? descOf(*bias) : dnnl::memory::desc();
+  return convForwardPd(ctx, descOf(x), weightsDesc(w, g.groups), descOf(y), g,
+                       bias ? &b : nullptr, activation);
 }
 
 /// Runs (creating once) the primitive `make()` under `key`; errors are
@@ -341,6 +365,87 @@ dnnl::memory mem(const View &v, const dnnl::memory::desc &d) {
   return dnnl::memory(d, context().engine, v.data);
 }
 
+/// A plain argument of a convolution: its oneDNN id, whether the primitive
+/// reads it, its buffer and its plain desc.
+struct PlainArg {
+  int id;
+  bool input;
+  void *data;
+  dnnl::memory::desc desc;
+};
+
+dnnl::memory::desc anyDesc(const dnnl::memory::desc &plain) {
+  return dnnl::memory::desc(plain.dims(), plain.data_type(), dnnl::memory::format_tag::any);
+}
+
+/// Runs (creating once) the convolution `make()` builds from `any` descs,
+/// reordering each argument whose chosen layout differs from the plain one
+/// into (inputs) or out of (outputs) a buffer of the chosen layout, allocated
+/// once per key. `make` returns the primitive_desc; the args' layouts are
+/// queried from it.
+template <typename Make>
+void runBlockedConv(const std::string &key, Make make, const std::vector<PlainArg> &args) {
+  Context &ctx = context();
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  try {
+    auto it = ctx.blockedConvs.find(key);
+    if (it == ctx.blockedConvs.end()) {
+      auto pd = make();
+      Context::BlockedConv c;
+      c.primitive = dnnl::primitive(pd);
+      for (const PlainArg &a : args) {
+        dnnl::memory::desc chosen = pd.query_md(dnnl::query::exec_arg_md, a.id);
+        Context::BlockedConv::Arg arg{a.id, a.input, a.desc, {}, {}};
+        if (chosen != a.desc) {
+          arg.blocked = dnnl::memory(chosen, ctx.engine);
+          dnnl::memory plain(a.desc, ctx.engine, nullptr);
+          arg.reorder = a.input ? dnnl::primitive(dnnl::reorder(plain, arg.blocked))
+                                : dnnl::primitive(dnnl::reorder(arg.blocked, plain));
+        }
+        c.args.push_back(std::move(arg));
+      }
+      it = ctx.blockedConvs.emplace(key, std::move(c)).first;
+    }
+    if (prepareOnly)
+      return;
+    Context::BlockedConv &c = it->second;
+    std::unordered_map<int, dnnl::memory> run;
+    for (size_t i = 0; i < args.size(); ++i) {
+      Context::BlockedConv::Arg &a = c.args[i];
+      dnnl::memory plain(a.plain, ctx.engine, args[i].data);
+      if (!a.blocked) {
+        run[a.id] = plain;
+        continue;
+      }
+      if (a.input)
+        a.reorder.execute(ctx.stream, {{DNNL_ARG_FROM, plain}, {DNNL_ARG_TO, a.blocked}});
+      run[a.id] = a.blocked;
+    }
+    addScratchpad(ctx, c.primitive, run);
+    c.primitive.execute(ctx.stream, run);
+    for (size_t i = 0; i < args.size(); ++i) {
+      Context::BlockedConv::Arg &a = c.args[i];
+      if (a.blocked && !a.input)
+        a.reorder.execute(ctx.stream, {{DNNL_ARG_FROM, a.blocked},
+                                       {DNNL_ARG_TO, dnnl::memory(a.plain, ctx.engine,
+                                                                  args[i].data)}});
+    }
+    ctx.stream.wait();
+  } catch (const dnnl::error &e) {
+    tg::setKernelError("oneDNN " + key + ": " + e.what());
+  }
+}
+
+/// TGRT_CONV_LAYOUT=plain keeps oneDNN's convolutions on the plain NCHW
+/// layouts (its GEMM-based kernels), for comparison.
+bool blockedConvs() {
+  static const bool on = [] {
+    const char *v = std::getenv("TGRT_CONV_LAYOUT");
+    return !(v && std::strcmp(v, "plain") == 0);
+  }();
+  return on;
+}
+
 } // namespace
 
 #define TG_CONV_PARAMS                                                                             \
@@ -354,6 +459,16 @@ extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef 
   ProfileScope scope(tg::abi::kConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
+  if (blockedConvs()) {
+    dnnl::memory::desc xd = descOf(x), wd = weightsDesc(w, groups), yd = descOf(y);
+    runBlockedConv(
+        keyOf("conv2d", {&x, &w, &y}, {TG_CONV_ARGS}),
+        [&] { return convForwardPd(context(), anyDesc(xd), anyDesc(wd), anyDesc(yd), g); },
+        {{DNNL_ARG_SRC, true, x.data, xd},
+         {DNNL_ARG_WEIGHTS, true, w.data, wd},
+         {DNNL_ARG_DST, false, y.data, yd}});
+    return;
+  }
   auto pd = [&] { return convForwardPd(context(), x, w, y, g); };
   runCached(keyOf("conv2d", {&x, &w, &y}, {TG_CONV_ARGS}),
             [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
@@ -369,6 +484,21 @@ extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedM
   ProfileScope scope(tg::abi::kFusedConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), bias = viewOf(bm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
+  if (blockedConvs()) {
+    dnnl::memory::desc xd = descOf(x), wd = weightsDesc(w, groups), bd = descOf(bias),
+                       yd = descOf(y);
+    runBlockedConv(
+        keyOf("fused_conv2d", {&x, &w, &bias, &y}, {TG_CONV_ARGS, activation}),
+        [&] {
+          return convForwardPd(context(), anyDesc(xd), anyDesc(wd), anyDesc(yd), g, &bd,
+                               activation);
+        },
+        {{DNNL_ARG_SRC, true, x.data, xd},
+         {DNNL_ARG_WEIGHTS, true, w.data, wd},
+         {DNNL_ARG_BIAS, true, bias.data, bd},
+         {DNNL_ARG_DST, false, y.data, yd}});
+    return;
+  }
   auto pd = [&] { return convForwardPd(context(), x, w, y, g, &bias, activation); };
   runCached(keyOf("fused_conv2d", {&x, &w, &bias, &y}, {TG_CONV_ARGS, activation}),
             [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
@@ -384,6 +514,23 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
   ProfileScope scope(tg::abi::kConv2dBackpropInputF32.data());
   View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
   ConvGeometry g(TG_CONV_ARGS);
+  if (blockedConvs()) {
+    dnnl::memory::desc dyd = descOf(dy), wd = weightsDesc(w, groups), dxd = descOf(dx);
+    runBlockedConv(
+        keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}),
+        [&] {
+          auto hint = convForwardPd(context(), anyDesc(dxd), anyDesc(wd), anyDesc(dyd), g);
+          dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
+                                                  anyDesc(dxd), anyDesc(wd), anyDesc(dyd),
+                                                  g.strides, g.dilates, g.padL, g.padR);
+          return dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(),
+                                                                 context().engine, hint);
+        },
+        {{DNNL_ARG_DIFF_DST, true, dy.data, dyd},
+         {DNNL_ARG_WEIGHTS, true, w.data, wd},
+         {DNNL_ARG_DIFF_SRC, false, dx.data, dxd}});
+    return;
+  }
   auto make = [&] {
     auto hint = convForwardPd(context(), dx, w, dy, g);
     dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, descOf(dx),
@@ -406,6 +553,23 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
   ProfileScope scope(tg::abi::kConv2dBackpropFilterF32.data());
   View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
   ConvGeometry g(TG_CONV_ARGS);
+  if (blockedConvs()) {
+    dnnl::memory::desc xd = descOf(x), dyd = descOf(dy), dwd = weightsDesc(dwt, groups);
+    runBlockedConv(
+        keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}),
+        [&] {
+          auto hint = convForwardPd(context(), anyDesc(xd), anyDesc(dwd), anyDesc(dyd), g);
+          dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
+                                                     anyDesc(xd), anyDesc(dwd), anyDesc(dyd),
+                                                     g.strides, g.dilates, g.padL, g.padR);
+          return dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(),
+                                                                    context().engine, hint);
+        },
+        {{DNNL_ARG_SRC, true, x.data, xd},
+         {DNNL_ARG_DIFF_DST, true, dy.data, dyd},
+         {DNNL_ARG_DIFF_WEIGHTS, false, dwt.data, dwd}});
+    return;
+  }
   auto make = [&] {
     auto hint = convForwardPd(context(), x, dwt, dy, g);
     dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, descOf(x),
@@ -667,5 +831,5 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
 size_t tg::cachedPrimitiveCount() {
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
-  return ctx.matmuls.size() + ctx.primitives.size();
+  return ctx.matmuls.size() + ctx.primitives.size() + ctx.blockedConvs.size();
 }
