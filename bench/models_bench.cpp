@@ -23,9 +23,11 @@ namespace {
 
 int usage(FILE *f) {
   std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm [--steps N] [--warmup N]\n"
-                 "                        [--window T] [--hidden H] [--unrolled]\n"
+                 "                        [--window T] [--hidden H] [--unrolled] [--layouts=plain]\n"
                  "  --window T, --hidden H  the LSTM's window and units (default 25, 128)\n"
-                 "  --unrolled              the LSTM unrolled instead of a tg.scan\n");
+                 "  --unrolled              the LSTM unrolled instead of a tg.scan\n"
+                 "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
+                 "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n");
   return f == stdout ? 0 : 1;
 }
 
@@ -47,6 +49,7 @@ int main(int argc, char **argv) {
   int steps = 100, warmup = 10;
   int64_t window = 25, hidden = 128;
   bool unrolled = false;
+  tg::CompileOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--steps" && i + 1 < argc)
@@ -59,6 +62,8 @@ int main(int argc, char **argv) {
       hidden = std::atoll(argv[++i]);
     else if (a == "--unrolled")
       unrolled = true;
+    else if (a == "--layouts=plain")
+      options.blockedLayouts = false;
     else if (a == "--help" || a == "-h")
       return usage(stdout);
     else if (model.empty() && a[0] != '-')
@@ -101,7 +106,7 @@ int main(int argc, char **argv) {
   }
 
   auto t0 = std::chrono::steady_clock::now();
-  auto exe = tg::compile(g);
+  auto exe = tg::compile(g, options);
   if (!exe.ok()) {
     std::fprintf(stderr, "tg-bench-models: %s\n", std::string(exe.status().message()).c_str());
     return 1;

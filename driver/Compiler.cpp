@@ -12,6 +12,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 
 #include <chrono>
@@ -115,6 +116,17 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   PipelineOptions pipeline;
   pipeline.stopAfter = options.emit;
   pipeline.fusion = options.fusion;
+  if (options.target != "cuda" && options.blockedLayouts) {
+    // The block oneDNN's direct kernels use on the target: 16 floats with
+    // AVX-512, 8 with AVX2 (its jit kernels for older CPUs take plain NCHW).
+    absl::StatusOr<CpuTarget> t = binary ? std::move(target) : selectCpuTarget(options.targetCpu);
+    if (!t.ok())
+      return t.status();
+    auto has = [&](const char *f) { return absl::c_linear_search(t->features, f); };
+    pipeline.layoutBlock = has("avx512f") ? 16 : has("avx2") ? 8 : 0;
+    if (binary)
+      target = std::move(t);
+  }
   pipeline.dataParallel = options.dataParallel;
   pipeline.keepFunctions = options.keepFunctions;
   pipeline.bucketCapMb = options.bucketCapMb;

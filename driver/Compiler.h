@@ -29,6 +29,10 @@ struct CompilerOptions {
   std::string targetCpu = "native";
   /// The backend's fusion passes (tgc compile --no-fusion turns them off).
   bool fusion = true;
+  /// CPU: keep activations in oneDNN's blocked layout between convolution
+  /// and pooling calls (tg-assign-layouts; block 16 with AVX-512, 8 with
+  /// AVX2). tgc compile --layouts=plain turns it off.
+  bool blockedLayouts = true;
   /// Data parallelism (tg-distribute): none | allreduce | average:K, the
   /// bucket cap in MiB, and whether average:K averages optimizer state.
   std::string dataParallel = "none";

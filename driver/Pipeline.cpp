@@ -111,7 +111,11 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     strip.keep = options.keepFunctions;
     pm.addPass(createStripNonEntry(strip));
   });
-  phase(Phase::Fused, [&] { addCpuFusionPasses(pm, options.fusion); });
+  phase(Phase::Fused, [&] {
+    addCpuFusionPasses(pm, options.fusion);
+    if (options.target != "cuda" && options.layoutBlock > 0)
+      pm.addPass(createAssignLayouts(AssignLayoutsOptions{options.layoutBlock}));
+  });
   phase(Phase::Linalg, [&] { addCpuLinalgPasses(pm, options.fusion); });
   phase(Phase::Bufferized, [&] { addCpuBufferizationPasses(pm); });
   if (options.target != "cuda") {

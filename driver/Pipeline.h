@@ -64,6 +64,8 @@ struct PipelineOptions {
   Phase stopAfter = Phase::Llvm;
   /// The backend's fusion passes (off: every op its own loop nest/call).
   bool fusion = true;
+  /// CPU: tg-assign-layouts' channel block (16 or 8), 0 for plain layouts.
+  int64_t layoutBlock = 0;
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

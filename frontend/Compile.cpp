@@ -127,6 +127,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   CompilerOptions co;
   co.targetCpu = options.targetCpu;
   co.fusion = options.fusion;
+  co.blockedLayouts = options.blockedLayouts;
   co.dataParallel = options.dataParallel;
   co.keepFunctions = options.keepFunctions;
   co.bucketCapMb = options.bucketCapMb;

@@ -439,6 +439,7 @@ absl::StatusOr<Tensor> Interpreter::evalOp(Operation *op) {
       })
       .Case([&](OneHotOp o) { return oneHot(o); })
       .Case([&](CastOp o) { return cast(o); })
+      .Case([&](RelayoutOp o) -> R { return in(o.getX()); }) // logical values: no change
       .Case([&](RandomUniformOp o) {
         return random(o, o.getSeed(), false, o.getLow().convertToDouble(),
                       o.getHigh().convertToDouble());

@@ -207,9 +207,19 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << "tg.cuda_kernels must be a list on the module";
     return success();
   }
+  if (name == kBlockedAttr || name == kBlockAttr) { // tg-assign-layouts
+    auto v = llvm::dyn_cast<IntegerAttr>(attr.getValue());
+    if (!v || !llvm::isa<TgDialect>(op->getDialect()))
+      return op->emitError() << name << " must be an integer on a tg op";
+    if (name == kBlockAttr && v.getInt() != 8 && v.getInt() != 16)
+      return op->emitError() << "tg.block must be 8 or 16, got " << v.getInt();
+    if (name == kBlockedAttr && v.getInt() < 0)
+      return op->emitError() << "tg.blocked must be a non-negative mask, got " << v.getInt();
+    return success();
+  }
   return op->emitError() << "unknown tg attribute '" << name
-                         << "' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of or "
-                            "tg.cuda_kernels)";
+                         << "' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of, "
+                            "tg.blocked, tg.block or tg.cuda_kernels)";
 }
 
 } // namespace tg

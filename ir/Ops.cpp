@@ -520,6 +520,16 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+LogicalResult RelayoutOp::verify() {
+  auto t = tensorOf(getX());
+  if (getBlock() != 8 && getBlock() != 16)
+    return emitOpError() << "block must be 8 or 16 (nChw8c, nChw16c), got " << getBlock();
+  if (t.getRank() != 4 || t.getDimSize(1) % getBlock() != 0)
+    return emitOpError() << "needs an NCHW tensor whose channels are a multiple of the block "
+                         << getBlock() << ", got " << shapeStr(t.getShape());
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Random
 //===----------------------------------------------------------------------===//

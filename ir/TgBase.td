@@ -46,6 +46,11 @@ def Tg_Dialect : Dialect {
     /// BatchNorm's running statistics), so eval_step and predict leave it
     /// alone (tg-build-train-step drops the result there).
     static constexpr llvm::StringLiteral kTrainOnlyAttr = "tg.train_only";
+    /// On a convolution or pooling op (tg-assign-layouts): a bit mask of its
+    /// NCHW activation operands, then its result, stored blocked
+    /// (nChw<tg.block>c) rather than plain.
+    static constexpr llvm::StringLiteral kBlockedAttr = "tg.blocked";
+    static constexpr llvm::StringLiteral kBlockAttr = "tg.block";
     /// On a result of a gradient function: the param it is the gradient of.
     static constexpr llvm::StringLiteral kGradOfAttr = "tg.grad_of";
     /// On a function: the function it was differentiated from.

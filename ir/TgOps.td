@@ -554,6 +554,26 @@ def Tg_CastOp : Tg_Op<"cast", [Pure, Tg_Differentiable]> {
   let hasFolder = 1;
 }
 
+def Tg_RelayoutOp : Tg_Op<"relayout", [Pure, SameOperandsAndResultType]> {
+  let summary = "Changes the memory layout of an NCHW tensor (a value-preserving copy)";
+  let description = [{
+    The same values, stored in another order: with `to_blocked`, from plain
+    NCHW to oneDNN's blocked `nChw<block>c` (channels in groups of `block`
+    innermost), else back. Only tg-assign-layouts creates it, at the
+    boundary of a chain of values kept blocked between library calls; the
+    interpreter, which sees logical values only, treats it as the identity.
+
+    Example:
+    ```mlir
+    %b = tg.relayout %x {to_blocked = true, block = 16} : tensor<64x32x14x14xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor:$x, BoolAttr:$to_blocked, I64Attr:$block);
+  let results = (outs F32Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Stateless random numbers
 //===----------------------------------------------------------------------===//

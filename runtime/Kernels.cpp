@@ -120,21 +120,25 @@ struct Context {
   std::unordered_map<std::string, Matmul> matmuls;
   /// Convolution / pooling primitives (and a pooling workspace desc) by key.
   std::map<std::string, dnnl::primitive> primitives;
-  /// A convolution on the layouts oneDNN chose (format_tag::any: blocked,
-  /// e.g. nChw16c, where the plain NCHW ones would take its im2col + GEMM
-  /// path), with the reorders between the caller's plain buffers and its own.
-  struct BlockedConv {
+  /// A convolution or pooling primitive on the layouts it runs fastest on,
+  /// with each argument staged: where the caller's buffer has another layout
+  /// (plain NCHW where oneDNN chose nChw16c), a buffer of the chosen layout
+  /// and the reorder between the two. `internal` holds what the primitive
+  /// needs besides the caller's buffers (a pooling workspace, a recomputed
+  /// forward output).
+  struct Staged {
     dnnl::primitive primitive;
     struct Arg {
       int id;
       bool input;
-      dnnl::memory::desc plain;
-      dnnl::memory blocked; ///< empty when the chosen layout is the plain one
+      dnnl::memory::desc user;
+      dnnl::memory staged; ///< empty when the chosen layout is the caller's
       dnnl::primitive reorder;
     };
     std::vector<Arg> args;
+    std::unordered_map<int, dnnl::memory> internal;
   };
-  std::map<std::string, BlockedConv> blockedConvs;
+  std::map<std::string, Staged> staged;
   std::map<std::string, dnnl::memory::desc> workspaces;
 };
 
@@ -332,118 +336,141 @@ convForwardPd(Context &ctx, const dnnl::memory::desc &x, const dnnl::memory::des
   return dnnl::convolution_forward::primitive_desc(d, userScratchpad(), ctx.engine);
 }
 
-dnnl::convolution_forward::primitive_desc convForwardPd(Context &ctx, const View &x, const View &w,
-                                                        const View &y, const ConvGeometry &g,
-                                                        const View *bias = nullptr,
-                                                        int64_t activation = 0) {
-  dnnl::memory::desc b = bias ? descOf(*bias) : dnnl::memory::desc();
-  return convForwardPd(ctx, descOf(x), weightsDesc(w, g.groups), descOf(y), g,
-                       bias ? &b : nullptr, activation);
-}
-
-/// Runs (creating once) the primitive `make()` under `key`; errors are
-/// recorded for tg_session_run instead of thrown through compiled code.
-template <typename Make>
-void runCached(const std::string &key, Make make, std::unordered_map<int, dnnl::memory> args) {
-  Context &ctx = context();
-  std::lock_guard<std::mutex> lock(ctx.mutex);
-  try {
-    auto it = ctx.primitives.find(key);
-    if (it == ctx.primitives.end())
-      it = ctx.primitives.emplace(key, make()).first;
-    if (prepareOnly)
-      return;
-    addScratchpad(ctx, it->second, args);
-    it->second.execute(ctx.stream, args);
-    ctx.stream.wait();
-  } catch (const dnnl::error &e) {
-    tg::setKernelError("oneDNN " + key + ": " + e.what());
-  }
-}
-
-dnnl::memory mem(const View &v, const dnnl::memory::desc &d) {
-  return dnnl::memory(d, context().engine, v.data);
-}
-
-/// A plain argument of a convolution: its oneDNN id, whether the primitive
-/// reads it, its buffer and its plain desc.
-struct PlainArg {
-  int id;
-  bool input;
-  void *data;
-  dnnl::memory::desc desc;
-};
-
 dnnl::memory::desc anyDesc(const dnnl::memory::desc &plain) {
   return dnnl::memory::desc(plain.dims(), plain.data_type(), dnnl::memory::format_tag::any);
 }
 
-/// Runs (creating once) the convolution `make()` builds from `any` descs,
-/// reordering each argument whose chosen layout differs from the plain one
-/// into (inputs) or out of (outputs) a buffer of the chosen layout, allocated
-/// once per key. `make` returns the primitive_desc; the args' layouts are
-/// queried from it.
-template <typename Make>
-void runBlockedConv(const std::string &key, Make make, const std::vector<PlainArg> &args) {
-  Context &ctx = context();
-  std::lock_guard<std::mutex> lock(ctx.mutex);
-  try {
-    auto it = ctx.blockedConvs.find(key);
-    if (it == ctx.blockedConvs.end()) {
-      auto pd = make();
-      Context::BlockedConv c;
-      c.primitive = dnnl::primitive(pd);
-      for (const PlainArg &a : args) {
-        dnnl::memory::desc chosen = pd.query_md(dnnl::query::exec_arg_md, a.id);
-        Context::BlockedConv::Arg arg{a.id, a.input, a.desc, {}, {}};
-        if (chosen != a.desc) {
-          arg.blocked = dnnl::memory(chosen, ctx.engine);
-          dnnl::memory plain(a.desc, ctx.engine, nullptr);
-          arg.reorder = a.input ? dnnl::primitive(dnnl::reorder(plain, arg.blocked))
-                                : dnnl::primitive(dnnl::reorder(arg.blocked, plain));
-        }
-        c.args.push_back(std::move(arg));
-      }
-      it = ctx.blockedConvs.emplace(key, std::move(c)).first;
-    }
-    if (prepareOnly)
-      return;
-    Context::BlockedConv &c = it->second;
-    std::unordered_map<int, dnnl::memory> run;
-    for (size_t i = 0; i < args.size(); ++i) {
-      Context::BlockedConv::Arg &a = c.args[i];
-      dnnl::memory plain(a.plain, ctx.engine, args[i].data);
-      if (!a.blocked) {
-        run[a.id] = plain;
-        continue;
-      }
-      if (a.input)
-        a.reorder.execute(ctx.stream, {{DNNL_ARG_FROM, plain}, {DNNL_ARG_TO, a.blocked}});
-      run[a.id] = a.blocked;
-    }
-    addScratchpad(ctx, c.primitive, run);
-    c.primitive.execute(ctx.stream, run);
-    for (size_t i = 0; i < args.size(); ++i) {
-      Context::BlockedConv::Arg &a = c.args[i];
-      if (a.blocked && !a.input)
-        a.reorder.execute(ctx.stream, {{DNNL_ARG_FROM, a.blocked},
-                                       {DNNL_ARG_TO, dnnl::memory(a.plain, ctx.engine,
-                                                                  args[i].data)}});
-    }
-    ctx.stream.wait();
-  } catch (const dnnl::error &e) {
-    tg::setKernelError("oneDNN " + key + ": " + e.what());
-  }
-}
+/// An argument of a staged primitive: its oneDNN id, whether the primitive
+/// reads it, the caller's buffer and its layout, and the layout to create
+/// the primitive with (the caller's, or `any` to let oneDNN choose).
+struct LayoutArg {
+  int id;
+  bool input;
+  void *data;
+  dnnl::memory::desc user, create;
+};
 
-/// TGRT_CONV_LAYOUT=plain keeps oneDNN's convolutions on the plain NCHW
-/// layouts (its GEMM-based kernels), for comparison.
-bool blockedConvs() {
+/// TGRT_CONV_LAYOUT=plain keeps the convolutions of an artifact compiled
+/// with --layouts=plain on their plain NCHW buffers (oneDNN's GEMM-based
+/// kernels), for comparison; by default plain arguments are created with
+/// `any` and reordered per call.
+bool chooseLayouts() {
   static const bool on = [] {
     const char *v = std::getenv("TGRT_CONV_LAYOUT");
     return !(v && std::strcmp(v, "plain") == 0);
   }();
   return on;
+}
+
+/// The layouts of the current call's NCHW ports (tg-assign-layouts' mask,
+/// set by the *_blocked entry points for one call).
+struct CallLayouts {
+  int64_t mask = 0, block = 0;
+};
+thread_local CallLayouts callLayouts;
+
+struct LayoutScope {
+  LayoutScope(int64_t mask, int64_t block) { callLayouts = {mask, block}; }
+  ~LayoutScope() { callLayouts = {}; }
+  LayoutScope(const LayoutScope &) = delete;
+  LayoutScope &operator=(const LayoutScope &) = delete;
+};
+
+/// Whether the current call's port `port` is stored blocked.
+bool blocked(int port) { return callLayouts.mask >> port & 1; }
+
+/// Port `port`'s argument: the caller's buffer (blocked when the mask says
+/// so), created as is when blocked, else with `any` (chooseLayouts()).
+LayoutArg port(int id, bool input, const View &v, int port) {
+  if (blocked(port)) {
+    auto tag = callLayouts.block == 8 ? dnnl::memory::format_tag::nChw8c
+                                      : dnnl::memory::format_tag::nChw16c;
+    dnnl::memory::desc d(v.sizes, dt::f32, tag);
+    return {id, input, v.data, d, d};
+  }
+  dnnl::memory::desc d = descOf(v);
+  return {id, input, v.data, d, chooseLayouts() ? anyDesc(d) : d};
+}
+
+/// An argument that is never blocked (weights, bias): created with `any`
+/// too, so oneDNN picks its weight layout (a per-call reorder of a few KB).
+LayoutArg plainArg(int id, bool input, void *data, const dnnl::memory::desc &d) {
+  // With blocked activations the weights must be blocked too (oneDNN's
+  // direct kernels take no plain weights: its reference kernel would run).
+  return {id, input, data, d, chooseLayouts() || callLayouts.mask ? anyDesc(d) : d};
+}
+
+/// The layout part of a primitive's cache key.
+int64_t layoutKey() { return callLayouts.mask * 100 + callLayouts.block + (chooseLayouts() ? 0 : 1000000); }
+
+/// Stages `args` for the primitive `pd` describes: each argument whose
+/// chosen layout differs from the caller's gets a buffer and a reorder.
+template <typename Pd> Context::Staged stage(const Pd &pd, const std::vector<LayoutArg> &args) {
+  Context &ctx = context();
+  Context::Staged st;
+  st.primitive = dnnl::primitive(pd);
+  for (const LayoutArg &a : args) {
+    dnnl::memory::desc chosen = pd.query_md(dnnl::query::exec_arg_md, a.id);
+    Context::Staged::Arg arg{a.id, a.input, a.user, {}, {}};
+    if (chosen != a.user) {
+      arg.staged = dnnl::memory(chosen, ctx.engine);
+      dnnl::memory user(a.user, ctx.engine, nullptr);
+      arg.reorder = a.input ? dnnl::primitive(dnnl::reorder(user, arg.staged))
+                            : dnnl::primitive(dnnl::reorder(arg.staged, user));
+    }
+    st.args.push_back(std::move(arg));
+  }
+  return st;
+}
+
+/// Runs a staged primitive on the caller's buffers (context mutex held):
+/// reorders in, the primitive, reorders out.
+void execute(Context &ctx, Context::Staged &st, const std::vector<LayoutArg> &args) {
+  std::unordered_map<int, dnnl::memory> run = st.internal;
+  for (size_t i = 0; i < args.size(); ++i) {
+    Context::Staged::Arg &a = st.args[i];
+    dnnl::memory user(a.user, ctx.engine, args[i].data);
+    if (!a.staged) {
+      run[a.id] = user;
+      continue;
+    }
+    if (a.input)
+      a.reorder.execute(ctx.stream, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, a.staged}});
+    run[a.id] = a.staged;
+  }
+  addScratchpad(ctx, st.primitive, run);
+  st.primitive.execute(ctx.stream, run);
+  for (size_t i = 0; i < args.size(); ++i) {
+    Context::Staged::Arg &a = st.args[i];
+    if (a.staged && !a.input)
+      a.reorder.execute(ctx.stream,
+                        {{DNNL_ARG_FROM, a.staged},
+                         {DNNL_ARG_TO, dnnl::memory(a.user, ctx.engine, args[i].data)}});
+  }
+}
+
+/// Runs the staged primitives `make()` creates once under `key` (one, or a
+/// forward and a backward sharing a workspace), each on its `args`.
+template <typename Make>
+void runStaged(const std::string &key, Make make,
+               const std::vector<std::vector<LayoutArg>> &args) {
+  Context &ctx = context();
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  try {
+    std::string k = key + "|" + std::to_string(layoutKey());
+    if (!ctx.staged.count(k + "#0")) {
+      std::vector<Context::Staged> made = make();
+      for (size_t i = 0; i < made.size(); ++i)
+        ctx.staged.emplace(k + "#" + std::to_string(i), std::move(made[i]));
+    }
+    if (prepareOnly)
+      return;
+    for (size_t i = 0; i < args.size(); ++i)
+      execute(ctx, ctx.staged.at(k + "#" + std::to_string(i)), args[i]);
+    ctx.stream.wait();
+  } catch (const dnnl::error &e) {
+    tg::setKernelError("oneDNN " + key + ": " + e.what());
+  }
 }
 
 } // namespace
@@ -459,22 +486,16 @@ extern "C" void _mlir_ciface_tgrt_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef 
   ProfileScope scope(tg::abi::kConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
-  if (blockedConvs()) {
-    dnnl::memory::desc xd = descOf(x), wd = weightsDesc(w, groups), yd = descOf(y);
-    runBlockedConv(
-        keyOf("conv2d", {&x, &w, &y}, {TG_CONV_ARGS}),
-        [&] { return convForwardPd(context(), anyDesc(xd), anyDesc(wd), anyDesc(yd), g); },
-        {{DNNL_ARG_SRC, true, x.data, xd},
-         {DNNL_ARG_WEIGHTS, true, w.data, wd},
-         {DNNL_ARG_DST, false, y.data, yd}});
-    return;
-  }
-  auto pd = [&] { return convForwardPd(context(), x, w, y, g); };
-  runCached(keyOf("conv2d", {&x, &w, &y}, {TG_CONV_ARGS}),
-            [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
-            {{DNNL_ARG_SRC, mem(x, descOf(x))},
-             {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
-             {DNNL_ARG_DST, mem(y, descOf(y))}});
+  std::vector<LayoutArg> args = {port(DNNL_ARG_SRC, true, x, 0),
+                                 plainArg(DNNL_ARG_WEIGHTS, true, w.data, weightsDesc(w, groups)),
+                                 port(DNNL_ARG_DST, false, y, 1)};
+  runStaged(
+      keyOf("conv2d", {&x, &w, &y}, {TG_CONV_ARGS}),
+      [&] {
+        return std::vector{stage(
+            convForwardPd(context(), args[0].create, args[1].create, args[2].create, g), args)};
+      },
+      {args});
 }
 
 extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedMemRef *wm,
@@ -484,28 +505,19 @@ extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32(UnrankedMemRef *xm, UnrankedM
   ProfileScope scope(tg::abi::kFusedConv2dF32.data());
   View x = viewOf(xm), w = viewOf(wm), bias = viewOf(bm), y = viewOf(ym);
   ConvGeometry g(TG_CONV_ARGS);
-  if (blockedConvs()) {
-    dnnl::memory::desc xd = descOf(x), wd = weightsDesc(w, groups), bd = descOf(bias),
-                       yd = descOf(y);
-    runBlockedConv(
-        keyOf("fused_conv2d", {&x, &w, &bias, &y}, {TG_CONV_ARGS, activation}),
-        [&] {
-          return convForwardPd(context(), anyDesc(xd), anyDesc(wd), anyDesc(yd), g, &bd,
-                               activation);
-        },
-        {{DNNL_ARG_SRC, true, x.data, xd},
-         {DNNL_ARG_WEIGHTS, true, w.data, wd},
-         {DNNL_ARG_BIAS, true, bias.data, bd},
-         {DNNL_ARG_DST, false, y.data, yd}});
-    return;
-  }
-  auto pd = [&] { return convForwardPd(context(), x, w, y, g, &bias, activation); };
-  runCached(keyOf("fused_conv2d", {&x, &w, &bias, &y}, {TG_CONV_ARGS, activation}),
-            [&] { return dnnl::primitive(dnnl::convolution_forward(pd())); },
-            {{DNNL_ARG_SRC, mem(x, descOf(x))},
-             {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
-             {DNNL_ARG_BIAS, mem(bias, descOf(bias))},
-             {DNNL_ARG_DST, mem(y, descOf(y))}});
+  dnnl::memory::desc bd = descOf(bias);
+  std::vector<LayoutArg> args = {port(DNNL_ARG_SRC, true, x, 0),
+                                 plainArg(DNNL_ARG_WEIGHTS, true, w.data, weightsDesc(w, groups)),
+                                 {DNNL_ARG_BIAS, true, bias.data, bd, bd},
+                                 port(DNNL_ARG_DST, false, y, 1)};
+  runStaged(
+      keyOf("fused_conv2d", {&x, &w, &bias, &y}, {TG_CONV_ARGS, activation}),
+      [&] {
+        return std::vector{stage(convForwardPd(context(), args[0].create, args[1].create,
+                                               args[3].create, g, &bd, activation),
+                                 args)};
+      },
+      {args});
 }
 
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym, UnrankedMemRef *wm,
@@ -514,36 +526,21 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
   ProfileScope scope(tg::abi::kConv2dBackpropInputF32.data());
   View dy = viewOf(dym), w = viewOf(wm), dx = viewOf(dxm);
   ConvGeometry g(TG_CONV_ARGS);
-  if (blockedConvs()) {
-    dnnl::memory::desc dyd = descOf(dy), wd = weightsDesc(w, groups), dxd = descOf(dx);
-    runBlockedConv(
-        keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}),
-        [&] {
-          auto hint = convForwardPd(context(), anyDesc(dxd), anyDesc(wd), anyDesc(dyd), g);
-          dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
-                                                  anyDesc(dxd), anyDesc(wd), anyDesc(dyd),
-                                                  g.strides, g.dilates, g.padL, g.padR);
-          return dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(),
-                                                                 context().engine, hint);
-        },
-        {{DNNL_ARG_DIFF_DST, true, dy.data, dyd},
-         {DNNL_ARG_WEIGHTS, true, w.data, wd},
-         {DNNL_ARG_DIFF_SRC, false, dx.data, dxd}});
-    return;
-  }
-  auto make = [&] {
-    auto hint = convForwardPd(context(), dx, w, dy, g);
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, descOf(dx),
-                                            weightsDesc(w, groups), descOf(dy), g.strides,
-                                            g.dilates, g.padL, g.padR);
-    return dnnl::primitive(
-        dnnl::convolution_backward_data(dnnl::convolution_backward_data::primitive_desc(
-            d, userScratchpad(), context().engine, hint)));
-  };
-  runCached(keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}), make,
-            {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
-             {DNNL_ARG_WEIGHTS, mem(w, weightsDesc(w, groups))},
-             {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}});
+  std::vector<LayoutArg> args = {port(DNNL_ARG_DIFF_DST, true, dy, 0),
+                                 plainArg(DNNL_ARG_WEIGHTS, true, w.data, weightsDesc(w, groups)),
+                                 port(DNNL_ARG_DIFF_SRC, false, dx, 1)};
+  runStaged(
+      keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}),
+      [&] {
+        const auto &dyd = args[0].create, &wd = args[1].create, &dxd = args[2].create;
+        auto hint = convForwardPd(context(), dxd, wd, dyd, g);
+        dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, dxd, wd, dyd,
+                                                g.strides, g.dilates, g.padL, g.padR);
+        return std::vector{stage(dnnl::convolution_backward_data::primitive_desc(
+                                     d, userScratchpad(), context().engine, hint),
+                                 args)};
+      },
+      {args});
 }
 
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
@@ -553,36 +550,21 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
   ProfileScope scope(tg::abi::kConv2dBackpropFilterF32.data());
   View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
   ConvGeometry g(TG_CONV_ARGS);
-  if (blockedConvs()) {
-    dnnl::memory::desc xd = descOf(x), dyd = descOf(dy), dwd = weightsDesc(dwt, groups);
-    runBlockedConv(
-        keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}),
-        [&] {
-          auto hint = convForwardPd(context(), anyDesc(xd), anyDesc(dwd), anyDesc(dyd), g);
-          dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct,
-                                                     anyDesc(xd), anyDesc(dwd), anyDesc(dyd),
-                                                     g.strides, g.dilates, g.padL, g.padR);
-          return dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(),
-                                                                    context().engine, hint);
-        },
-        {{DNNL_ARG_SRC, true, x.data, xd},
-         {DNNL_ARG_DIFF_DST, true, dy.data, dyd},
-         {DNNL_ARG_DIFF_WEIGHTS, false, dwt.data, dwd}});
-    return;
-  }
-  auto make = [&] {
-    auto hint = convForwardPd(context(), x, dwt, dy, g);
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, descOf(x),
-                                               weightsDesc(dwt, groups), descOf(dy), g.strides,
-                                               g.dilates, g.padL, g.padR);
-    return dnnl::primitive(
-        dnnl::convolution_backward_weights(dnnl::convolution_backward_weights::primitive_desc(
-            d, userScratchpad(), context().engine, hint)));
-  };
-  runCached(keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}), make,
-            {{DNNL_ARG_SRC, mem(x, descOf(x))},
-             {DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
-             {DNNL_ARG_DIFF_WEIGHTS, mem(dwt, weightsDesc(dwt, groups))}});
+  std::vector<LayoutArg> args = {
+      port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DIFF_DST, true, dy, 1),
+      plainArg(DNNL_ARG_DIFF_WEIGHTS, false, dwt.data, weightsDesc(dwt, groups))};
+  runStaged(
+      keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}),
+      [&] {
+        const auto &xd = args[0].create, &dyd = args[1].create, &dwd = args[2].create;
+        auto hint = convForwardPd(context(), xd, dwd, dyd, g);
+        dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xd, dwd,
+                                                   dyd, g.strides, g.dilates, g.padL, g.padR);
+        return std::vector{stage(dnnl::convolution_backward_weights::primitive_desc(
+                                     d, userScratchpad(), context().engine, hint),
+                                 args)};
+      },
+      {args});
 }
 
 namespace {
@@ -593,12 +575,13 @@ dnnl::algorithm poolAlgorithm(bool isMax, int64_t includePad) {
                       : dnnl::algorithm::pooling_avg_exclude_padding;
 }
 
-dnnl::pooling_forward::primitive_desc poolForwardPd(const View &x, const View &y, bool isMax,
+dnnl::pooling_forward::primitive_desc poolForwardPd(const dnnl::memory::desc &x,
+                                                    const dnnl::memory::desc &y, bool isMax,
                                                     int64_t includePad, int64_t kh, int64_t kw,
                                                     int64_t sh, int64_t sw, int64_t pt, int64_t pb,
                                                     int64_t pl, int64_t pr) {
   dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_training, poolAlgorithm(isMax, includePad),
-                                descOf(x), descOf(y), {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
+                                x, y, {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
   return dnnl::pooling_forward::primitive_desc(d, userScratchpad(), context().engine);
 }
 
@@ -611,16 +594,24 @@ dnnl::pooling_forward::primitive_desc poolForwardPd(const View &x, const View &y
 static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int64_t includePad,
                         TG_POOL_PARAMS) {
   View x = viewOf(xm), y = viewOf(ym);
-  auto pd = poolForwardPd(x, y, isMax, includePad, TG_POOL_ARGS);
-  // Training-mode max pooling wants a workspace; it is scratch here.
-  std::vector<uint8_t> ws(pd.workspace_desc().get_size());
-  std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, mem(x, descOf(x))},
-                                                {DNNL_ARG_DST, mem(y, descOf(y))}};
-  if (!ws.empty())
-    args[DNNL_ARG_WORKSPACE] = dnnl::memory(pd.workspace_desc(), context().engine, ws.data());
-  runCached(
+  std::vector<LayoutArg> args = {port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DST, false, y, 1)};
+  runStaged(
       keyOf(isMax ? "max_pool" : "avg_pool", {&x, &y}, {TG_POOL_ARGS, includePad}),
-      [&] { return dnnl::primitive(dnnl::pooling_forward(pd)); }, args);
+      [&] {
+        // The source as it is (pooling takes no `any` source); a plain
+        // output created as `any` follows the source's layout (oneDNN pools
+        // within one layout).
+        auto pd = poolForwardPd(args[0].user, args[1].create == args[1].user && !blocked(1)
+                                                  ? anyDesc(args[1].user)
+                                                  : args[1].create,
+                                isMax, includePad, TG_POOL_ARGS);
+        Context::Staged st = stage(pd, args);
+        // Training-mode max pooling writes a workspace; it is scratch here.
+        if (pd.workspace_desc().get_size() > 0)
+          st.internal[DNNL_ARG_WORKSPACE] = dnnl::memory(pd.workspace_desc(), context().engine);
+        return std::vector{std::move(st)};
+      },
+      {args});
 }
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
@@ -638,43 +629,49 @@ extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32(UnrankedMemRef *x, UnrankedMemR
 }
 
 /// dx from dy: max pooling recomputes the forward pass for its workspace
-/// (the argmax positions), as tg.max_pool2d_grad takes the input.
+/// (the argmax positions), as tg.max_pool2d_grad takes the input; the
+/// forward's output and workspace are the primitive pair's own buffers.
 static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef *dxm, bool isMax,
                          int64_t includePad, TG_POOL_PARAMS) {
   View dy = viewOf(dym), dx = viewOf(dxm);
+  int dyPort = isMax ? 1 : 0, dxPort = isMax ? 2 : 1;
+  std::vector<LayoutArg> bwd = {port(DNNL_ARG_DIFF_DST, true, dy, dyPort),
+                                port(DNNL_ARG_DIFF_SRC, false, dx, dxPort)};
+  std::vector<LayoutArg> fwd;
   View x = xm ? viewOf(xm) : dx;
-  std::vector<float> y(
-      size_t(dnnl::memory::desc(dy.sizes, dt::f32, dnnl::memory::format_tag::nchw).get_size() /
-             sizeof(float)));
-  View yv{y.data(),
-          dy.sizes,
-          {dy.sizes[1] * dy.sizes[2] * dy.sizes[3], dy.sizes[2] * dy.sizes[3], dy.sizes[3], 1}};
-  try {
-    auto fwd = poolForwardPd(x, yv, isMax, includePad, TG_POOL_ARGS);
-    std::vector<uint8_t> ws(fwd.workspace_desc().get_size());
-    dnnl::memory wsMem(fwd.workspace_desc(), context().engine, ws.data());
+  if (isMax)
+    fwd = {port(DNNL_ARG_SRC, true, x, 0)};
+  // The forward it is the gradient of: on the source's layout (the input's,
+  // or for average pooling, which has none, the result's).
+  dnnl::memory::desc srcDesc = isMax ? fwd[0].user : bwd[1].user;
+  auto make = [&] {
+    auto fwdPd = poolForwardPd(srcDesc, anyDesc(descOf(dy)), isMax, includePad, TG_POOL_ARGS);
+    dnnl::pooling_backward::desc d(poolAlgorithm(isMax, includePad), bwd[1].user,
+                                   blocked(dyPort) ? bwd[0].user : fwdPd.dst_desc(),
+                                   {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
+    dnnl::pooling_backward::primitive_desc bwdPd(d, userScratchpad(), context().engine, fwdPd);
+    std::vector<Context::Staged> made;
+    dnnl::memory ws;
+    if (isMax) {
+      Context::Staged f = stage(fwdPd, fwd);
+      f.internal[DNNL_ARG_DST] = dnnl::memory(fwdPd.dst_desc(), context().engine);
+      ws = dnnl::memory(fwdPd.workspace_desc(), context().engine);
+      f.internal[DNNL_ARG_WORKSPACE] = ws;
+      made.push_back(std::move(f));
+    }
+    Context::Staged b = stage(bwdPd, bwd);
     if (isMax)
-      runCached(keyOf("max_pool", {&x, &yv}, {TG_POOL_ARGS, 0}),
-                [&] { return dnnl::primitive(dnnl::pooling_forward(fwd)); },
-                {{DNNL_ARG_SRC, mem(x, descOf(x))},
-                 {DNNL_ARG_DST, mem(yv, descOf(yv))},
-                 {DNNL_ARG_WORKSPACE, wsMem}});
-    auto make = [&] {
-      dnnl::pooling_backward::desc d(poolAlgorithm(isMax, includePad), descOf(dx), descOf(dy),
-                                     {sh, sw}, {kh, kw}, {pt, pl}, {pb, pr});
-      return dnnl::primitive(dnnl::pooling_backward(
-          dnnl::pooling_backward::primitive_desc(d, userScratchpad(), context().engine, fwd)));
-    };
-    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_DIFF_DST, mem(dy, descOf(dy))},
-                                                  {DNNL_ARG_DIFF_SRC, mem(dx, descOf(dx))}};
-    if (isMax)
-      args[DNNL_ARG_WORKSPACE] = wsMem;
-    runCached(
-        keyOf(isMax ? "max_pool_bwd" : "avg_pool_bwd", {&dy, &dx}, {TG_POOL_ARGS, includePad}),
-        make, args);
-  } catch (const dnnl::error &e) {
-    tg::setKernelError(std::string("oneDNN pooling backward: ") + e.what());
-  }
+      b.internal[DNNL_ARG_WORKSPACE] = ws;
+    made.push_back(std::move(b));
+    return made;
+  };
+  std::vector<std::vector<LayoutArg>> runs;
+  if (isMax)
+    runs.push_back(fwd);
+  runs.push_back(bwd);
+  runStaged(keyOf(isMax ? "max_pool_bwd" : "avg_pool_bwd", {&x, &dy, &dx},
+                  {TG_POOL_ARGS, includePad}),
+            make, runs);
 }
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, UnrankedMemRef *dy,
@@ -689,6 +686,98 @@ extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, Unrank
   tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kAvgPool2dGradF32.data());
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
+}
+
+// tg-assign-layouts' forms of the kernels: the same parameters, then the
+// mask of NCHW ports stored blocked and the channel block (support/KernelAbi.h).
+#define TG_LAYOUT_PARAMS int64_t blockedMask, int64_t block
+
+extern "C" void _mlir_ciface_tgrt_conv2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *w,
+                                                     UnrankedMemRef *y, TG_CONV_PARAMS,
+                                                     TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_conv2d_f32(x, w, y, TG_CONV_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *w,
+                                                           UnrankedMemRef *b, UnrankedMemRef *y,
+                                                           TG_CONV_PARAMS, int64_t activation,
+                                                           TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_fused_conv2d_f32(x, w, b, y, TG_CONV_ARGS, activation);
+}
+
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32_blocked(UnrankedMemRef *dy,
+                                                                    UnrankedMemRef *w,
+                                                                    UnrankedMemRef *dx,
+                                                                    TG_CONV_PARAMS,
+                                                                    TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_conv2d_backprop_input_f32(dy, w, dx, TG_CONV_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32_blocked(UnrankedMemRef *x,
+                                                                     UnrankedMemRef *dy,
+                                                                     UnrankedMemRef *dwm,
+                                                                     TG_CONV_PARAMS,
+                                                                     TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_conv2d_backprop_filter_f32(x, dy, dwm, TG_CONV_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_max_pool2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *y,
+                                                         TG_POOL_PARAMS, TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_max_pool2d_f32(x, y, TG_POOL_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *y,
+                                                         TG_POOL_PARAMS, int64_t includePad,
+                                                         TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_avg_pool2d_f32(x, y, TG_POOL_ARGS, includePad);
+}
+
+extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32_blocked(UnrankedMemRef *x,
+                                                              UnrankedMemRef *dy,
+                                                              UnrankedMemRef *dx, TG_POOL_PARAMS,
+                                                              TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_max_pool2d_grad_f32(x, dy, dx, TG_POOL_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32_blocked(UnrankedMemRef *dy,
+                                                              UnrankedMemRef *dx, TG_POOL_PARAMS,
+                                                              int64_t includePad,
+                                                              TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block);
+  _mlir_ciface_tgrt_avg_pool2d_grad_f32(dy, dx, TG_POOL_ARGS, includePad);
+}
+
+/// tg.relayout: plain NCHW to nChw<block>c (toBlocked) or back, one cached
+/// oneDNN reorder.
+extern "C" void _mlir_ciface_tgrt_relayout_f32(UnrankedMemRef *xm, UnrankedMemRef *ym,
+                                               int64_t toBlocked, int64_t block) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
+  ProfileScope scope(tg::abi::kRelayoutF32.data());
+  View x = viewOf(xm), y = viewOf(ym);
+  dnnl::memory::desc blocked(x.sizes, dt::f32,
+                             block == 8 ? dnnl::memory::format_tag::nChw8c
+                                        : dnnl::memory::format_tag::nChw16c);
+  dnnl::memory::desc from = toBlocked ? descOf(x) : blocked, to = toBlocked ? blocked : descOf(y);
+  std::vector<LayoutArg> args = {{DNNL_ARG_FROM, true, x.data, from, from},
+                                 {DNNL_ARG_TO, false, y.data, to, to}};
+  runStaged(
+      keyOf("relayout", {&x, &y}, {toBlocked, block}),
+      [&] {
+        Context::Staged st;
+        st.primitive = dnnl::reorder(
+            dnnl::reorder::primitive_desc(context().engine, from, context().engine, to));
+        for (const LayoutArg &a : args)
+          st.args.push_back({a.id, a.input, a.user, {}, {}});
+        return std::vector{std::move(st)};
+      },
+      {args});
 }
 
 /// memref.copy between non-identity layouts lowers to this call (MLIR's
@@ -752,6 +841,18 @@ struct FakeMemRef {
 
 bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperand> &operands,
                        const std::vector<int64_t> &params, std::string &error) {
+  // A *_blocked form: the base kernel, its two last params set the layouts.
+  std::string_view suffix = tg::abi::kBlockedSuffix;
+  if (symbol.size() > suffix.size() &&
+      symbol.compare(symbol.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (params.size() < 2) {
+      error = "kernel '" + symbol + "': expected the blocked mask and block parameters";
+      return false;
+    }
+    LayoutScope layouts(params[params.size() - 2], params.back());
+    return prepareKernel(symbol.substr(0, symbol.size() - suffix.size()), operands,
+                         std::vector<int64_t>(params.begin(), params.end() - 2), error);
+  }
   std::vector<FakeMemRef> fakes;
   for (const KernelOperand &op : operands) {
     if (op.sizes.size() != op.strides.size()) {
@@ -798,6 +899,10 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
       return false;
     _mlir_ciface_tgrt_fused_conv2d_f32(m(0), m(1), m(2), m(3), p(0), p(1), p(2), p(3), p(4), p(5),
                                        p(6), p(7), p(8), p(9));
+  } else if (symbol == tg::abi::kRelayoutF32) {
+    if (!shape(2, 2))
+      return false;
+    _mlir_ciface_tgrt_relayout_f32(m(0), m(1), p(0), p(1));
   } else if (symbol == tg::abi::kMaxPool2dF32) {
     if (!shape(2, 8))
       return false;
@@ -831,5 +936,5 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
 size_t tg::cachedPrimitiveCount() {
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
-  return ctx.matmuls.size() + ctx.primitives.size() + ctx.blockedConvs.size();
+  return ctx.matmuls.size() + ctx.primitives.size() + ctx.staged.size();
 }

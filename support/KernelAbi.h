@@ -55,6 +55,12 @@ inline constexpr std::string_view kAvgPool2dF32 = "tgrt_avg_pool2d_f32";
 inline constexpr std::string_view kMaxPool2dGradF32 = "tgrt_max_pool2d_grad_f32";
 /// (dy, dx; the pool params, count_include_pad).
 inline constexpr std::string_view kAvgPool2dGradF32 = "tgrt_avg_pool2d_grad_f32";
+/// (x, y; to_blocked, block): tg.relayout, plain NCHW to nChw<block>c or back.
+inline constexpr std::string_view kRelayoutF32 = "tgrt_relayout_f32";
+/// A convolution or pooling kernel with this suffix takes two more
+/// parameters: the mask of its NCHW ports (activation operands, then the
+/// result) stored blocked, and the channel block (tg-assign-layouts).
+inline constexpr std::string_view kBlockedSuffix = "_blocked";
 
 // Collectives (tg.allreduce_start / tg.allreduce_wait), calls into the
 // session's communicator rather than kernels: not listed in the manifest.

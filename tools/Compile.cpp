@@ -27,7 +27,7 @@ namespace {
 const char *kCompileUsage =
     R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target=cpu|cuda] [--target-cpu=CPU]
                    [--cuda-arch=LIST] [--cuda-toolkit=DIR] [--cuda-emulate] [--no-fusion]
-                   [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
+                   [--layouts=blocked|plain] [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
 point and an embedded manifest). A module with a tg.train spec (Graph::minimize)
@@ -59,6 +59,10 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --cuda-emulate     with --target=cuda: run the CUDA kernels as loops on the CPU
                      (a CPU artifact, for checking the kernels without a GPU)
   --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
+  --layouts=L        blocked (default): activations stay in oneDNN's blocked layout
+                     (nChw16c with AVX-512, nChw8c with AVX2) between convolution and
+                     pooling calls, converted at the chain's ends (tg-assign-layouts);
+                     plain: every tensor NCHW
   --data-parallel=MODE  data-parallel training under mpirun (the artifact still runs
                      as one process):
                        none       no collectives (default)
@@ -109,6 +113,13 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
     }
     if (a == "--no-fusion") {
       f.options.fusion = false;
+      continue;
+    }
+    std::string layouts;
+    if (takeValue(i, argc, argv, "--layouts", layouts)) {
+      if (layouts != "blocked" && layouts != "plain")
+        return error("compile: --layouts needs blocked or plain, got '" + layouts + "'");
+      f.options.blockedLayouts = layouts == "blocked";
       continue;
     }
     if (a == "--no-average-state") {

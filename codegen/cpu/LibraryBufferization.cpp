@@ -98,7 +98,18 @@ LibraryCall libraryCall(Operation *op) {
       .Case([&](AvgPool2DGradOp o) {
         pool(o, abi::kAvgPool2dGradF32);
         c.params.push_back(o.getCountIncludePad());
+      })
+      .Case([&](RelayoutOp o) {
+        c.symbol = std::string(abi::kRelayoutF32);
+        c.params = {o.getToBlocked(), o.getBlock()};
       });
+  // tg-assign-layouts' ports stored blocked: the kernel's *_blocked form.
+  if (auto mask = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockedAttr)) {
+    auto block = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockAttr);
+    c.symbol += std::string(abi::kBlockedSuffix);
+    c.params.push_back(mask.getInt());
+    c.params.push_back(block ? block.getInt() : 16);
+  }
   return c;
 }
 
@@ -257,6 +268,7 @@ void registerLibraryBufferization(DialectRegistry &registry) {
     MaxPool2DGradOp::attachInterface<LibraryOpBufferization<MaxPool2DGradOp>>(*ctx);
     AvgPool2DOp::attachInterface<LibraryOpBufferization<AvgPool2DOp>>(*ctx);
     AvgPool2DGradOp::attachInterface<LibraryOpBufferization<AvgPool2DGradOp>>(*ctx);
+    RelayoutOp::attachInterface<LibraryOpBufferization<RelayoutOp>>(*ctx);
     AllreduceStartOp::attachInterface<AllreduceStartBufferization>(*ctx);
     AllreduceWaitOp::attachInterface<AllreduceWaitBufferization>(*ctx);
   });

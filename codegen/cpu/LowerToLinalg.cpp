@@ -33,7 +33,7 @@ namespace tg {
 static bool hasCpuKernel(Operation *op) {
   return llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
                    Conv2DBackpropFilterOp, MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp,
-                   AvgPool2DGradOp>(op);
+                   AvgPool2DGradOp, RelayoutOp>(op);
 }
 
 bool isCpuLibraryOp(Operation *op) {

@@ -32,6 +32,25 @@ def FuseEpilogues : Pass<"tg-fuse-epilogues", "mlir::ModuleOp"> {
   }];
 }
 
+def AssignLayouts : Pass<"tg-assign-layouts", "mlir::ModuleOp"> {
+  let summary = "Keeps activations in oneDNN's blocked layout between library calls";
+  let description = [{
+    On tg ops, after fusion: NCHW values are grouped into components joined
+    by elementwise ops whose operands have the result's shape (layout-
+    agnostic: every buffer is read and written at the same offset). A
+    component with more activation ports of f32 conv/pool ops (and their
+    gradients) than reorders at its boundary is stored as `nChw<block>c`:
+    `tg.relayout` converts at the boundary (after a value defined outside,
+    before a use outside: a reduction, a reshape, a return), and each
+    library op gets a `tg.blocked` mask of its blocked ports, so the runtime
+    builds its oneDNN primitive on those layouts. Arguments and results of
+    entry points stay plain, so checkpoints and feeds never see a blocked
+    layout.
+  }];
+  let options = [Option<"block", "block", "int64_t", "16",
+                        "channels per block: 16 (AVX-512) or 8 (AVX2)">];
+}
+
 def BatchMatmulSums : Pass<"tg-batch-matmul-sums", "mlir::ModuleOp"> {
   let summary = "Turns a sum of matmuls sharing their output into one larger matmul";
   let description = [{

@@ -38,6 +38,10 @@ struct CompileOptions {
   std::string outputPath;
   uint64_t seed = 0;  ///< initializer seed of the session
   bool fusion = true; ///< false: the unfused path
+  /// CPU: keep activations in oneDNN's blocked layout (nChw16c with AVX-512)
+  /// between convolution and pooling calls (tg-assign-layouts); false keeps
+  /// every tensor plain NCHW (tgc compile --layouts=plain).
+  bool blockedLayouts = true;
   /// Data parallelism: none | allreduce | average:K (tgc compile --data-parallel).
   std::string dataParallel = "none";
   /// Functions to export as entry points besides train_step, eval_step and

@@ -529,6 +529,27 @@ TEST_P(CompiledFusion, FashionCnnTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 10, GetParam());
 }
 
+// Channels in whole blocks of 16: tg-assign-layouts keeps the activations
+// blocked (nChw16c on AVX-512, nChw8c on AVX2) through conv -> pool -> conv
+// chains, the ReLU masks and the pooling and convolution gradients; the
+// bias gradients read them through tg.relayout. (On a CPU without AVX2 this
+// runs plain.)
+TEST_P(CompiledFusion, BlockedLayoutCnnTrainStepMatchesTheInterpreter) {
+  Graph g("blocked_cnn");
+  Value x = g.data("image", {2, 3, 10, 10});
+  Value y = g.label("label", {2});
+  Value c = layers::Conv2D(16, {3, 3}, "conv1").padding(1).activation(layers::Activation::relu)(x);
+  Value a = layers::AvgPool2D({3, 3}).strides({1, 1}).padding({1, 1, 1, 1})(c);
+  Value d = layers::Conv2D(32, {3, 3}, "conv2").padding(1).activation(layers::Activation::relu)(a);
+  Value p = layers::MaxPool2D({2, 2})(d);
+  Value e = layers::Conv2D(16, {3, 3}, "conv3").padding(1)(p);
+  Value logits = layers::Dense(5, "fc")(layers::Flatten()(ops::relu(e)));
+  Value loss = ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
+  checkTrainSteps(g, 5, GetParam());
+}
+
 // A CNN in PyTorch's style: padded strided conv, average pooling with
 // padding (counting the padded zeros), padded max pooling, global average.
 TEST_P(CompiledFusion, PaddedConvAndPoolingLayersTrainStepMatchesTheInterpreter) {

@@ -1476,7 +1476,7 @@ func.func @f(%arg0: tensor<2xf32>) -> (tensor<2xf32> {tg.grad_of = ""}) {
 
 // -----
 
-// expected-error @+1 {{unknown tg attribute 'tg.foo' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of or tg.cuda_kernels)}}
+// expected-error @+1 {{unknown tg attribute 'tg.foo' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of, tg.blocked, tg.block or tg.cuda_kernels)}}
 func.func @f() attributes {tg.foo = 1} {
   return
 }
@@ -1493,4 +1493,20 @@ func.func @f() attributes {tg.entry = 1} {
 // expected-error @+1 {{tg.train belongs on the module}}
 func.func @f() attributes {tg.train = {optimizer = {kind = "sgd"}}} {
   return
+}
+
+// -----
+
+func.func @relayout_block(%x: tensor<2x16x4x4xf32>) -> tensor<2x16x4x4xf32> {
+  // expected-error @+1 {{block must be 8 or 16 (nChw8c, nChw16c), got 4}}
+  %0 = tg.relayout %x {to_blocked = true, block = 4} : tensor<2x16x4x4xf32>
+  return %0 : tensor<2x16x4x4xf32>
+}
+
+// -----
+
+func.func @relayout_channels(%x: tensor<2x12x4x4xf32>) -> tensor<2x12x4x4xf32> {
+  // expected-error @+1 {{needs an NCHW tensor whose channels are a multiple of the block 16, got [2, 12, 4, 4]}}
+  %0 = tg.relayout %x {to_blocked = true, block = 16} : tensor<2x12x4x4xf32>
+  return %0 : tensor<2x12x4x4xf32>
 }
