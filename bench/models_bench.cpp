@@ -23,11 +23,12 @@ namespace {
 
 int usage(FILE *f) {
   std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm [--steps N] [--warmup N]\n"
-                 "                        [--window T] [--hidden H] [--unrolled] [--layouts=plain]\n"
+                 "                        [--window T] [--hidden H] [--unrolled] [--layouts=plain] [--bf16]\n"
                  "  --window T, --hidden H  the LSTM's window and units (default 25, 128)\n"
                  "  --unrolled              the LSTM unrolled instead of a tg.scan\n"
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
-                 "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n");
+                 "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n"
+                 "  --bf16                  --precision=bf16-mixed\n");
   return f == stdout ? 0 : 1;
 }
 
@@ -64,6 +65,8 @@ int main(int argc, char **argv) {
       unrolled = true;
     else if (a == "--layouts=plain")
       options.blockedLayouts = false;
+    else if (a == "--bf16")
+      options.precision = "bf16-mixed";
     else if (a == "--help" || a == "-h")
       return usage(stdout);
     else if (model.empty() && a[0] != '-')

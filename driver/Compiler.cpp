@@ -116,14 +116,28 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   PipelineOptions pipeline;
   pipeline.stopAfter = options.emit;
   pipeline.fusion = options.fusion;
-  if (options.target != "cuda" && options.blockedLayouts) {
+  if (options.precision != "f32" && options.precision != "bf16-mixed")
+    return absl::InvalidArgumentError("--precision must be f32 or bf16-mixed, got '" +
+                                      options.precision + "'");
+  bool bf16 = options.precision == "bf16-mixed";
+  if (bf16 && options.target == "cuda")
+    return absl::UnimplementedError(
+        "--precision=bf16-mixed is for the CPU backend (oneDNN on AVX512_BF16); the CUDA "
+        "backend computes in f32");
+  if (options.target != "cuda" && (options.blockedLayouts || bf16)) {
     // The block oneDNN's direct kernels use on the target: 16 floats with
     // AVX-512, 8 with AVX2 (its jit kernels for older CPUs take plain NCHW).
     absl::StatusOr<CpuTarget> t = binary ? std::move(target) : selectCpuTarget(options.targetCpu);
     if (!t.ok())
       return t.status();
     auto has = [&](const char *f) { return absl::c_linear_search(t->features, f); };
-    pipeline.layoutBlock = has("avx512f") ? 16 : has("avx2") ? 8 : 0;
+    if (options.blockedLayouts)
+      pipeline.layoutBlock = has("avx512f") ? 16 : has("avx2") ? 8 : 0;
+    if (bf16 && !has("avx512bf16"))
+      return absl::FailedPreconditionError(
+          "--precision=bf16-mixed needs a CPU with AVX512_BF16; the target CPU '" +
+          options.targetCpu + "' has none (oneDNN would emulate bf16, slower than f32)");
+    pipeline.bf16Mixed = bf16;
     if (binary)
       target = std::move(t);
   }

@@ -33,6 +33,8 @@ struct CompilerOptions {
   /// and pooling calls (tg-assign-layouts; block 16 with AVX-512, 8 with
   /// AVX2). tgc compile --layouts=plain turns it off.
   bool blockedLayouts = true;
+  /// "f32" or "bf16-mixed" (tg-mixed-precision; needs AVX512_BF16).
+  std::string precision = "f32";
   /// Data parallelism (tg-distribute): none | allreduce | average:K, the
   /// bucket cap in MiB, and whether average:K averages optimizer state.
   std::string dataParallel = "none";

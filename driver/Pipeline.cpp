@@ -115,8 +115,15 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     addCpuFusionPasses(pm, options.fusion);
     if (options.target != "cuda" && options.layoutBlock > 0)
       pm.addPass(createAssignLayouts(AssignLayoutsOptions{options.layoutBlock}));
+
   });
-  phase(Phase::Linalg, [&] { addCpuLinalgPasses(pm, options.fusion); });
+  phase(Phase::Linalg, [&] {
+    addCpuLinalgPasses(pm, options.fusion);
+    // Last, on the library ops that stay: canonicalization rebuilds some
+    // matmuls (a transpose folded in) without their discardable attributes.
+    if (options.target != "cuda" && options.bf16Mixed)
+      pm.addPass(createMixedPrecision());
+  });
   phase(Phase::Bufferized, [&] { addCpuBufferizationPasses(pm); });
   if (options.target != "cuda") {
     phase(Phase::Llvm, [&] { addCpuLLVMPasses(pm); });

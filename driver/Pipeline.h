@@ -66,6 +66,8 @@ struct PipelineOptions {
   bool fusion = true;
   /// CPU: tg-assign-layouts' channel block (16 or 8), 0 for plain layouts.
   int64_t layoutBlock = 0;
+  /// CPU: tg-mixed-precision (matmuls and convolutions in bf16).
+  bool bf16Mixed = false;
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

@@ -128,6 +128,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.targetCpu = options.targetCpu;
   co.fusion = options.fusion;
   co.blockedLayouts = options.blockedLayouts;
+  co.precision = options.precision;
   co.dataParallel = options.dataParallel;
   co.keepFunctions = options.keepFunctions;
   co.bucketCapMb = options.bucketCapMb;

@@ -217,9 +217,15 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << "tg.blocked must be a non-negative mask, got " << v.getInt();
     return success();
   }
+  if (name == kComputeAttr) { // tg-mixed-precision
+    auto v = llvm::dyn_cast<StringAttr>(attr.getValue());
+    if (!v || v.getValue() != "bf16" || !llvm::isa<TgDialect>(op->getDialect()))
+      return op->emitError() << "tg.compute must be \"bf16\" on a tg op";
+    return success();
+  }
   return op->emitError() << "unknown tg attribute '" << name
                          << "' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of, "
-                            "tg.blocked, tg.block or tg.cuda_kernels)";
+                            "tg.blocked, tg.block, tg.compute or tg.cuda_kernels)";
 }
 
 } // namespace tg

@@ -51,6 +51,9 @@ def Tg_Dialect : Dialect {
     /// (nChw<tg.block>c) rather than plain.
     static constexpr llvm::StringLiteral kBlockedAttr = "tg.blocked";
     static constexpr llvm::StringLiteral kBlockAttr = "tg.block";
+    /// On an f32 matmul or convolution (tg-mixed-precision): "bf16", its
+    /// inputs rounded to bf16 with f32 accumulation and f32 results.
+    static constexpr llvm::StringLiteral kComputeAttr = "tg.compute";
     /// On a result of a gradient function: the param it is the gradient of.
     static constexpr llvm::StringLiteral kGradOfAttr = "tg.grad_of";
     /// On a function: the function it was differentiated from.

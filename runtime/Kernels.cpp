@@ -116,6 +116,10 @@ struct Context {
   struct Matmul {
     dnnl::matmul primitive;
     std::unordered_map<int, dnnl::memory> args;
+    /// bf16 compute: the caller's f32 operands, their dense bf16 copies (the
+    /// matmul's SRC and WEIGHTS) and the reorders that make them.
+    dnnl::memory userA, userB;
+    dnnl::primitive toA, toB;
   };
   std::unordered_map<std::string, Matmul> matmuls;
   /// Convolution / pooling primitives (and a pooling workspace desc) by key.
@@ -196,7 +200,18 @@ dnnl::primitive_attr postOps(int64_t activation) {
   return attr;
 }
 
-/// c = act(op(a) @ op(b) [+ bias]) with one cached oneDNN matmul.
+bool bf16Compute();
+
+/// Row-major strides of `sizes`.
+dnnl::memory::dims denseStrides(const dnnl::memory::dims &sizes) {
+  dnnl::memory::dims s(sizes.size(), 1);
+  for (size_t i = sizes.size(); i-- > 1;)
+    s[i - 1] = s[i] * sizes[i];
+  return s;
+}
+
+/// c = act(op(a) @ op(b) [+ bias]) with one cached oneDNN matmul; with bf16
+/// compute, a and b are rounded into dense bf16 copies first.
 void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, UnrankedMemRef *c,
             int32_t transposeA, int32_t transposeB, int64_t activation) {
   View va = viewOf(a), vb = viewOf(b), vc = viewOf(c);
@@ -224,6 +239,8 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
       }
   word(vbias ? 1 : 0);
   word(activation);
+  bool bf16 = bf16Compute();
+  word(bf16 ? 1 : 0);
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
   auto it = ctx.matmuls.find(key);
@@ -234,12 +251,24 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
           dc(vc.sizes, dt::f32, vc.strides);
       dnnl::memory::desc dbias =
           vbias ? dnnl::memory::desc(vbias->sizes, dt::f32, vbias->strides) : dnnl::memory::desc();
-      auto desc = vbias ? dnnl::matmul::desc(da, db, dbias, dc) : dnnl::matmul::desc(da, db, dc);
+      dnnl::memory::desc a16(va.sizes, dt::bf16, denseStrides(va.sizes)),
+          b16(vb.sizes, dt::bf16, denseStrides(vb.sizes));
+      auto desc = vbias ? dnnl::matmul::desc(bf16 ? a16 : da, bf16 ? b16 : db, dbias, dc)
+                        : dnnl::matmul::desc(bf16 ? a16 : da, bf16 ? b16 : db, dc);
       dnnl::matmul::primitive_desc pd(desc, postOps(activation), ctx.engine); // oneDNN 2.x API
-      Context::Matmul m{dnnl::matmul(pd), {}};
-      m.args = {{DNNL_ARG_SRC, dnnl::memory(da, ctx.engine, nullptr)},
-                {DNNL_ARG_WEIGHTS, dnnl::memory(db, ctx.engine, nullptr)},
-                {DNNL_ARG_DST, dnnl::memory(dc, ctx.engine, nullptr)}};
+      Context::Matmul m{dnnl::matmul(pd), {}, {}, {}, {}, {}};
+      m.args = {{DNNL_ARG_DST, dnnl::memory(dc, ctx.engine, nullptr)}};
+      if (bf16) {
+        m.userA = dnnl::memory(da, ctx.engine, nullptr);
+        m.userB = dnnl::memory(db, ctx.engine, nullptr);
+        m.args[DNNL_ARG_SRC] = dnnl::memory(a16, ctx.engine);
+        m.args[DNNL_ARG_WEIGHTS] = dnnl::memory(b16, ctx.engine);
+        m.toA = dnnl::reorder(m.userA, m.args[DNNL_ARG_SRC]);
+        m.toB = dnnl::reorder(m.userB, m.args[DNNL_ARG_WEIGHTS]);
+      } else {
+        m.args[DNNL_ARG_SRC] = dnnl::memory(da, ctx.engine, nullptr);
+        m.args[DNNL_ARG_WEIGHTS] = dnnl::memory(db, ctx.engine, nullptr);
+      }
       if (vbias)
         m.args[DNNL_ARG_BIAS] = dnnl::memory(dbias, ctx.engine, nullptr);
       it = ctx.matmuls.emplace(std::move(key), std::move(m)).first;
@@ -255,9 +284,17 @@ void matmul(UnrankedMemRef *a, UnrankedMemRef *b, UnrankedMemRef *bias, Unranked
   }
   if (prepareOnly)
     return;
-  auto &args = it->second.args;
-  args[DNNL_ARG_SRC].set_data_handle(va.data);
-  args[DNNL_ARG_WEIGHTS].set_data_handle(vb.data);
+  Context::Matmul &mm = it->second;
+  auto &args = mm.args;
+  if (bf16) {
+    mm.userA.set_data_handle(va.data);
+    mm.userB.set_data_handle(vb.data);
+    mm.toA.execute(ctx.stream, {{DNNL_ARG_FROM, mm.userA}, {DNNL_ARG_TO, args[DNNL_ARG_SRC]}});
+    mm.toB.execute(ctx.stream, {{DNNL_ARG_FROM, mm.userB}, {DNNL_ARG_TO, args[DNNL_ARG_WEIGHTS]}});
+  } else {
+    args[DNNL_ARG_SRC].set_data_handle(va.data);
+    args[DNNL_ARG_WEIGHTS].set_data_handle(vb.data);
+  }
   args[DNNL_ARG_DST].set_data_handle(vc.data);
   if (vbias)
     args[DNNL_ARG_BIAS].set_data_handle(vbias->data);
@@ -362,15 +399,32 @@ bool chooseLayouts() {
   return on;
 }
 
-/// The layouts of the current call's NCHW ports (tg-assign-layouts' mask,
-/// set by the *_blocked entry points for one call).
+/// The layouts of the current call's NCHW ports (tg-assign-layouts' mask)
+/// and its compute type (tg-mixed-precision: 1 = inputs rounded to bf16,
+/// f32 accumulation and outputs), set by the *_ext entry points for one call.
 struct CallLayouts {
-  int64_t mask = 0, block = 0;
+  int64_t mask = 0, block = 0, compute = 0;
 };
 thread_local CallLayouts callLayouts;
 
+bool bf16Compute() { return callLayouts.compute == int64_t(tg::abi::Compute::Bf16); }
+
+/// `d` with element type `t` (same dims and layout, or still `any`).
+dnnl::memory::desc retype(const dnnl::memory::desc &d, dnnl::memory::data_type t) {
+  dnnl_memory_desc_t c = d.data;
+  c.data_type = dnnl::memory::convert_to_c(t);
+  return dnnl::memory::desc(c);
+}
+
+/// The desc an input is created with under the call's compute type.
+dnnl::memory::desc computeDesc(const dnnl::memory::desc &d) {
+  return bf16Compute() ? retype(d, dt::bf16) : d;
+}
+
 struct LayoutScope {
-  LayoutScope(int64_t mask, int64_t block) { callLayouts = {mask, block}; }
+  LayoutScope(int64_t mask, int64_t block, int64_t compute) {
+    callLayouts = {mask, block, compute};
+  }
   ~LayoutScope() { callLayouts = {}; }
   LayoutScope(const LayoutScope &) = delete;
   LayoutScope &operator=(const LayoutScope &) = delete;
@@ -386,10 +440,11 @@ LayoutArg port(int id, bool input, const View &v, int port) {
     auto tag = callLayouts.block == 8 ? dnnl::memory::format_tag::nChw8c
                                       : dnnl::memory::format_tag::nChw16c;
     dnnl::memory::desc d(v.sizes, dt::f32, tag);
-    return {id, input, v.data, d, d};
+    return {id, input, v.data, d, input ? computeDesc(d) : d};
   }
   dnnl::memory::desc d = descOf(v);
-  return {id, input, v.data, d, chooseLayouts() ? anyDesc(d) : d};
+  dnnl::memory::desc create = chooseLayouts() || bf16Compute() ? anyDesc(d) : d;
+  return {id, input, v.data, d, input ? computeDesc(create) : create};
 }
 
 /// An argument that is never blocked (weights, bias): created with `any`
@@ -397,11 +452,15 @@ LayoutArg port(int id, bool input, const View &v, int port) {
 LayoutArg plainArg(int id, bool input, void *data, const dnnl::memory::desc &d) {
   // With blocked activations the weights must be blocked too (oneDNN's
   // direct kernels take no plain weights: its reference kernel would run).
-  return {id, input, data, d, chooseLayouts() || callLayouts.mask ? anyDesc(d) : d};
+  dnnl::memory::desc create = chooseLayouts() || callLayouts.mask || bf16Compute() ? anyDesc(d) : d;
+  return {id, input, data, d, input ? computeDesc(create) : create};
 }
 
 /// The layout part of a primitive's cache key.
-int64_t layoutKey() { return callLayouts.mask * 100 + callLayouts.block + (chooseLayouts() ? 0 : 1000000); }
+int64_t layoutKey() {
+  return callLayouts.mask * 100 + callLayouts.block + callLayouts.compute * 10000000 +
+         (chooseLayouts() ? 0 : 1000000);
+}
 
 /// Stages `args` for the primitive `pd` describes: each argument whose
 /// chosen layout differs from the caller's gets a buffer and a reorder.
@@ -533,7 +592,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
       keyOf("conv2d_bwd_data", {&dy, &w, &dx}, {TG_CONV_ARGS}),
       [&] {
         const auto &dyd = args[0].create, &wd = args[1].create, &dxd = args[2].create;
-        auto hint = convForwardPd(context(), dxd, wd, dyd, g);
+        auto hint = convForwardPd(context(), computeDesc(dxd), wd, dyd, g);
         dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, dxd, wd, dyd,
                                                 g.strides, g.dilates, g.padL, g.padR);
         return std::vector{stage(dnnl::convolution_backward_data::primitive_desc(
@@ -557,7 +616,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
       keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}),
       [&] {
         const auto &xd = args[0].create, &dyd = args[1].create, &dwd = args[2].create;
-        auto hint = convForwardPd(context(), xd, dwd, dyd, g);
+        auto hint = convForwardPd(context(), xd, computeDesc(dwd), dyd, g);
         dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xd, dwd,
                                                    dyd, g.strides, g.dilates, g.padL, g.padR);
         return std::vector{stage(dnnl::convolution_backward_weights::primitive_desc(
@@ -688,70 +747,86 @@ extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32(UnrankedMemRef *dy, Unrank
   poolBackward(nullptr, dy, dx, false, includePad, TG_POOL_ARGS);
 }
 
-// tg-assign-layouts' forms of the kernels: the same parameters, then the
-// mask of NCHW ports stored blocked and the channel block (support/KernelAbi.h).
-#define TG_LAYOUT_PARAMS int64_t blockedMask, int64_t block
+// The kernels' *_ext forms: the same parameters, then the mask of NCHW ports
+// stored blocked, the channel block and the compute type (support/KernelAbi.h).
+#define TG_LAYOUT_PARAMS int64_t blockedMask, int64_t block, int64_t compute
 
-extern "C" void _mlir_ciface_tgrt_conv2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *w,
+extern "C" void _mlir_ciface_tgrt_conv2d_f32_ext(UnrankedMemRef *x, UnrankedMemRef *w,
                                                      UnrankedMemRef *y, TG_CONV_PARAMS,
                                                      TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_conv2d_f32(x, w, y, TG_CONV_ARGS);
 }
 
-extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *w,
+extern "C" void _mlir_ciface_tgrt_fused_conv2d_f32_ext(UnrankedMemRef *x, UnrankedMemRef *w,
                                                            UnrankedMemRef *b, UnrankedMemRef *y,
                                                            TG_CONV_PARAMS, int64_t activation,
                                                            TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_fused_conv2d_f32(x, w, b, y, TG_CONV_ARGS, activation);
 }
 
-extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32_blocked(UnrankedMemRef *dy,
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32_ext(UnrankedMemRef *dy,
                                                                     UnrankedMemRef *w,
                                                                     UnrankedMemRef *dx,
                                                                     TG_CONV_PARAMS,
                                                                     TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_conv2d_backprop_input_f32(dy, w, dx, TG_CONV_ARGS);
 }
 
-extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32_blocked(UnrankedMemRef *x,
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32_ext(UnrankedMemRef *x,
                                                                      UnrankedMemRef *dy,
                                                                      UnrankedMemRef *dwm,
                                                                      TG_CONV_PARAMS,
                                                                      TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_conv2d_backprop_filter_f32(x, dy, dwm, TG_CONV_ARGS);
 }
 
-extern "C" void _mlir_ciface_tgrt_max_pool2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *y,
+extern "C" void _mlir_ciface_tgrt_max_pool2d_f32_ext(UnrankedMemRef *x, UnrankedMemRef *y,
                                                          TG_POOL_PARAMS, TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_max_pool2d_f32(x, y, TG_POOL_ARGS);
 }
 
-extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32_blocked(UnrankedMemRef *x, UnrankedMemRef *y,
+extern "C" void _mlir_ciface_tgrt_avg_pool2d_f32_ext(UnrankedMemRef *x, UnrankedMemRef *y,
                                                          TG_POOL_PARAMS, int64_t includePad,
                                                          TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_avg_pool2d_f32(x, y, TG_POOL_ARGS, includePad);
 }
 
-extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32_blocked(UnrankedMemRef *x,
+extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32_ext(UnrankedMemRef *x,
                                                               UnrankedMemRef *dy,
                                                               UnrankedMemRef *dx, TG_POOL_PARAMS,
                                                               TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_max_pool2d_grad_f32(x, dy, dx, TG_POOL_ARGS);
 }
 
-extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32_blocked(UnrankedMemRef *dy,
+extern "C" void _mlir_ciface_tgrt_avg_pool2d_grad_f32_ext(UnrankedMemRef *dy,
                                                               UnrankedMemRef *dx, TG_POOL_PARAMS,
                                                               int64_t includePad,
                                                               TG_LAYOUT_PARAMS) {
-  LayoutScope layouts(blockedMask, block);
+  LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_avg_pool2d_grad_f32(dy, dx, TG_POOL_ARGS, includePad);
+}
+
+extern "C" void _mlir_ciface_tgrt_matmul_f32_ext(UnrankedMemRef *a, UnrankedMemRef *b,
+                                                 UnrankedMemRef *c, int64_t transposeA,
+                                                 int64_t transposeB, TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block, compute);
+  _mlir_ciface_tgrt_matmul_f32(a, b, c, int32_t(transposeA), int32_t(transposeB));
+}
+
+extern "C" void _mlir_ciface_tgrt_fused_matmul_f32_ext(UnrankedMemRef *a, UnrankedMemRef *b,
+                                                       UnrankedMemRef *bias, UnrankedMemRef *c,
+                                                       int64_t transposeA, int64_t transposeB,
+                                                       int64_t activation, TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block, compute);
+  _mlir_ciface_tgrt_fused_matmul_f32(a, b, bias, c, int32_t(transposeA), int32_t(transposeB),
+                                     int32_t(activation));
 }
 
 /// tg.relayout: plain NCHW to nChw<block>c (toBlocked) or back, one cached
@@ -841,17 +916,18 @@ struct FakeMemRef {
 
 bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperand> &operands,
                        const std::vector<int64_t> &params, std::string &error) {
-  // A *_blocked form: the base kernel, its two last params set the layouts.
-  std::string_view suffix = tg::abi::kBlockedSuffix;
+  // An *_ext form: the base kernel; its three last params set the layouts
+  // and the compute type.
+  std::string_view suffix = tg::abi::kExtSuffix;
   if (symbol.size() > suffix.size() &&
       symbol.compare(symbol.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    if (params.size() < 2) {
-      error = "kernel '" + symbol + "': expected the blocked mask and block parameters";
+    if (params.size() < 3) {
+      error = "kernel '" + symbol + "': expected the blocked mask, block and compute parameters";
       return false;
     }
-    LayoutScope layouts(params[params.size() - 2], params.back());
+    LayoutScope layouts(params[params.size() - 3], params[params.size() - 2], params.back());
     return prepareKernel(symbol.substr(0, symbol.size() - suffix.size()), operands,
-                         std::vector<int64_t>(params.begin(), params.end() - 2), error);
+                         std::vector<int64_t>(params.begin(), params.end() - 3), error);
   }
   std::vector<FakeMemRef> fakes;
   for (const KernelOperand &op : operands) {

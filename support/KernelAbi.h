@@ -57,10 +57,14 @@ inline constexpr std::string_view kMaxPool2dGradF32 = "tgrt_max_pool2d_grad_f32"
 inline constexpr std::string_view kAvgPool2dGradF32 = "tgrt_avg_pool2d_grad_f32";
 /// (x, y; to_blocked, block): tg.relayout, plain NCHW to nChw<block>c or back.
 inline constexpr std::string_view kRelayoutF32 = "tgrt_relayout_f32";
-/// A convolution or pooling kernel with this suffix takes two more
+/// A matmul, convolution or pooling kernel with this suffix takes three more
 /// parameters: the mask of its NCHW ports (activation operands, then the
-/// result) stored blocked, and the channel block (tg-assign-layouts).
-inline constexpr std::string_view kBlockedSuffix = "_blocked";
+/// result) stored blocked and the channel block (tg-assign-layouts), and the
+/// compute type (Compute: tg-mixed-precision).
+inline constexpr std::string_view kExtSuffix = "_ext";
+/// How a kernel computes: f32 throughout, or its inputs rounded to bf16 with
+/// f32 accumulation and f32 outputs (oneDNN on AVX512_BF16).
+enum class Compute : int64_t { F32 = 0, Bf16 = 1 };
 
 // Collectives (tg.allreduce_start / tg.allreduce_wait), calls into the
 // session's communicator rather than kernels: not listed in the manifest.

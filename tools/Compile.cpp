@@ -27,7 +27,8 @@ namespace {
 const char *kCompileUsage =
     R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target=cpu|cuda] [--target-cpu=CPU]
                    [--cuda-arch=LIST] [--cuda-toolkit=DIR] [--cuda-emulate] [--no-fusion]
-                   [--layouts=blocked|plain] [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
+                   [--layouts=blocked|plain] [--precision=f32|bf16-mixed]
+                   [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
 point and an embedded manifest). A module with a tg.train spec (Graph::minimize)
@@ -59,6 +60,9 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --cuda-emulate     with --target=cuda: run the CUDA kernels as loops on the CPU
                      (a CPU artifact, for checking the kernels without a GPU)
   --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
+  --precision=P      f32 (default), or bf16-mixed: matmuls and convolutions take
+                     their inputs in bf16 with f32 accumulation (oneDNN on
+                     AVX512_BF16); params, optimizer state and the loss stay f32
   --layouts=L        blocked (default): activations stay in oneDNN's blocked layout
                      (nChw16c with AVX-512, nChw8c with AVX2) between convolution and
                      pooling calls, converted at the chain's ends (tg-assign-layouts);
@@ -113,6 +117,12 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
     }
     if (a == "--no-fusion") {
       f.options.fusion = false;
+      continue;
+    }
+    if (takeValue(i, argc, argv, "--precision", f.options.precision)) {
+      if (f.options.precision != "f32" && f.options.precision != "bf16-mixed")
+        return error("compile: --precision needs f32 or bf16-mixed, got '" +
+                     f.options.precision + "'");
       continue;
     }
     std::string layouts;

@@ -48,7 +48,7 @@ struct LibraryCall {
   SmallVector<int64_t> params;
 };
 
-LibraryCall libraryCall(Operation *op) {
+LibraryCall baseLibraryCall(Operation *op) {
   auto ints = [](ArrayRef<int64_t> a, SmallVector<int64_t> &out) {
     out.append(a.begin(), a.end());
   };
@@ -103,12 +103,22 @@ LibraryCall libraryCall(Operation *op) {
         c.symbol = std::string(abi::kRelayoutF32);
         c.params = {o.getToBlocked(), o.getBlock()};
       });
-  // tg-assign-layouts' ports stored blocked: the kernel's *_blocked form.
-  if (auto mask = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockedAttr)) {
+  return c;
+}
+
+LibraryCall libraryCall(Operation *op) {
+  LibraryCall c = baseLibraryCall(op);
+  // Ports stored blocked (tg-assign-layouts) or bf16 compute
+  // (tg-mixed-precision): the kernel's *_ext form.
+  auto mask = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockedAttr);
+  auto compute = op->getAttrOfType<StringAttr>(TgDialect::kComputeAttr);
+  if (mask || compute) {
     auto block = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockAttr);
-    c.symbol += std::string(abi::kBlockedSuffix);
-    c.params.push_back(mask.getInt());
-    c.params.push_back(block ? block.getInt() : 16);
+    c.symbol += std::string(abi::kExtSuffix);
+    c.params.push_back(mask ? mask.getInt() : 0);
+    c.params.push_back(block ? block.getInt() : 0);
+    c.params.push_back(int64_t(compute && compute.getValue() == "bf16" ? abi::Compute::Bf16
+                                                                      : abi::Compute::F32));
   }
   return c;
 }

@@ -51,6 +51,17 @@ def AssignLayouts : Pass<"tg-assign-layouts", "mlir::ModuleOp"> {
                         "channels per block: 16 (AVX-512) or 8 (AVX2)">];
 }
 
+def MixedPrecision : Pass<"tg-mixed-precision", "mlir::ModuleOp"> {
+  let summary = "Runs f32 matmuls and convolutions in bf16 with f32 accumulation";
+  let description = [{
+    `tgc compile --precision=bf16-mixed`: every f32 matmul and convolution
+    that the CPU backend calls oneDNN for (forward, fused, both gradients)
+    gets `tg.compute = "bf16"`: the runtime rounds its inputs to bf16 and
+    accumulates and writes in f32. Params, optimizer state, the loss,
+    pooling and all generated code stay f32.
+  }];
+}
+
 def BatchMatmulSums : Pass<"tg-batch-matmul-sums", "mlir::ModuleOp"> {
   let summary = "Turns a sum of matmuls sharing their output into one larger matmul";
   let description = [{

@@ -42,6 +42,10 @@ struct CompileOptions {
   /// between convolution and pooling calls (tg-assign-layouts); false keeps
   /// every tensor plain NCHW (tgc compile --layouts=plain).
   bool blockedLayouts = true;
+  /// "f32", or "bf16-mixed": CPU matmuls and convolutions round their inputs
+  /// to bf16 and accumulate in f32; params, optimizer state and the loss stay
+  /// f32 (tgc compile --precision). Needs a CPU with AVX512_BF16.
+  std::string precision = "f32";
   /// Data parallelism: none | allreduce | average:K (tgc compile --data-parallel).
   std::string dataParallel = "none";
   /// Functions to export as entry points besides train_step, eval_step and

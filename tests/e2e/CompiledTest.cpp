@@ -696,6 +696,72 @@ TEST(Compiled, PrimitivesAreCreatedWhenTheSessionStarts) {
   EXPECT_EQ(cachedPrimitiveCount(), prepared) << "a step created a oneDNN primitive";
 }
 
+// --precision=bf16-mixed: matmuls and convolutions round their inputs to
+// bf16 (8 significant bits) and accumulate in f32. Under SGD (no Adam to
+// amplify rounding noise), 5 steps stay within 3e-2 of the f64 interpreter
+// (params: 3e-2 of their largest value, plus 5e-3),
+// and the first loss differs from the f32 artifact's (bf16 is in effect).
+TEST(Compiled, Bf16MixedTrainStepsFollowTheInterpreter) {
+  Graph g("bf16_cnn");
+  Value x = g.data("image", {4, 3, 10, 10});
+  Value y = g.label("label", {4});
+  Value c = layers::Conv2D(16, {3, 3}, "conv1").padding(1).activation(layers::Activation::relu)(x);
+  Value p = layers::MaxPool2D({2, 2})(c);
+  Value d = layers::Conv2D(16, {3, 3}, "conv2").padding(1).activation(layers::Activation::relu)(p);
+  Value h = layers::Dense(32, "fc1").activation(layers::Activation::relu)(layers::Flatten()(d));
+  Value loss = ops::softmaxCrossEntropy(layers::Dense(5, "fc2")(h), y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::SGD(0.05));
+  auto model = g.build();
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto trained = model->transform("tg-build-train-step");
+  ASSERT_TRUE(trained.ok()) << trained.status();
+  CompileOptions o = backendOptions(Backend::Fused, /*seed=*/7);
+  auto f32 = compile(*trained, o);
+  ASSERT_TRUE(f32.ok()) << f32.status();
+  o.precision = "bf16-mixed";
+  auto exe = compile(*trained, o);
+  if (!exe.ok() && absl::StrContains(exe.status().message(), "needs a CPU with AVX512_BF16"))
+    GTEST_SKIP() << exe.status().message();
+  ASSERT_TRUE(exe.ok()) << exe.status();
+  auto state = initializeParams(*trained, "train_step", 7);
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto sig = trained->signature("train_step");
+  InterpretOptions f64{/*float64=*/true};
+  for (int step = 0; step < 5; ++step) {
+    for (const ValueInfo &a : sig->args)
+      if (a.role == Role::Data || a.role == Role::Label) {
+        Tensor v = randomTensor(a.shape, a.dtype, unsigned(step * 31 + a.name.size()), 0,
+                                isFloat(a.dtype) ? 1 : 5);
+        (*state)[a.name] = v;
+        ASSERT_TRUE(exe->set(a.name, v).ok());
+        ASSERT_TRUE(f32->set(a.name, v).ok());
+      }
+    auto want = interpretStep(*trained, "train_step", *state, f64);
+    ASSERT_TRUE(want.ok()) << want.status();
+    ASSERT_TRUE(exe->run("train_step").ok());
+    ASSERT_TRUE(f32->run("train_step").ok());
+    auto loss = exe->get("loss");
+    ASSERT_TRUE(loss.ok());
+    expectClose(*loss, want->at("loss"), absl::StrCat("bf16 loss at step ", step), 3e-2, 0);
+    if (step == 0)
+      EXPECT_NE(loss->data[0], f32->get("loss")->data[0]) << "bf16 compute not in effect";
+  }
+  for (const ValueInfo &a : sig->args)
+    if (a.role == Role::Param) {
+      auto got = exe->get(a.name);
+      ASSERT_TRUE(got.ok()) << got.status();
+      double diff = 0, scale = 0;
+      for (size_t i = 0; i < got->data.size(); ++i) {
+        diff = std::max(diff, std::fabs(got->data[i] - state->at(a.name).data[i]));
+        scale = std::max(scale, std::fabs(state->at(a.name).data[i]));
+      }
+      // Biases start at 0 and their gradients are cancelling sums (the
+      // rounding is relative to each term, not to the sum): 5e-3 absolute.
+      EXPECT_LE(diff, 3e-2 * scale + 5e-3) << a.name << " after 5 bf16 steps";
+    }
+}
+
 // tg-fuse-epilogues makes fused ops for f32 only; written by hand in f64,
 // one is a compile error naming it.
 TEST(Compiled, UnsupportedOpsAreNamed) {

@@ -1,0 +1,40 @@
+//===- MixedPrecision.cpp - tg-mixed-precision ----------------------------===//
+//
+// bf16 mixed precision (tgc compile --precision=bf16-mixed): every f32
+// matmul and convolution that becomes a oneDNN call (forward, fused, both
+// gradients) is marked tg.compute = "bf16": the runtime rounds its inputs
+// to bf16 and accumulates and writes in f32 (AVX512_BF16's dot products run
+// at twice the f32 rate). Everything else stays f32: params and optimizer
+// state (the master weights), the loss and softmax, pooling, the
+// elementwise code. The graph itself is unchanged.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/cpu/Passes.h"
+#include "ir/Dialect.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace tg {
+#define GEN_PASS_DEF_MIXEDPRECISION
+#include "codegen/cpu/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+struct MixedPrecisionPass : impl::MixedPrecisionBase<MixedPrecisionPass> {
+  void runOnOperation() override {
+    Builder b(&getContext());
+    getOperation().walk([&](Operation *op) {
+      if (llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
+                    Conv2DBackpropFilterOp>(op) &&
+          isCpuLibraryOp(op))
+        op->setAttr(TgDialect::kComputeAttr, b.getStringAttr("bf16"));
+    });
+  }
+};
+
+} // namespace
+} // namespace tg
