@@ -60,6 +60,12 @@ for CONFIG in $CONFIGS; do
   fi
   TG=$($PIN "$BIN" ${CONFIG%%:*} $N)
   echo "$TG"
+  # --precision=bf16-mixed (mlp, cnn; needs AVX512_BF16, else "-").
+  TB=""
+  if [ "$MODEL" != "${MODEL#lstm}" ]; then :; else
+    TB=$($PIN "$BIN" ${CONFIG%%:*} $N --bf16 2>>"$LOG" | sed 's/^tgc /tgc-bf16 /') || TB=""
+    [ -n "$TB" ] && echo "$TB"
+  fi
   PT="" JX=""
   if [ "$HAVE_TORCH" = 1 ]; then
     # Inductor's on-disk caches off: torch.compile's first step is then a cold
@@ -74,18 +80,19 @@ for CONFIG in $CONFIGS; do
     echo "$JX"
   fi
   T=$(echo "$TG" | median)
+  B=$(echo "$TB" | median)
   E=$(echo "$PT" | grep '^pytorch-eager' | median)
   C=$(echo "$PT" | grep '^torch.compile' | median)
   J=$(echo "$JX" | grep '^jax' | median)
-  ROWS="$ROWS| $MODEL | $T | $(cell "$E" "$T") | $(cell "$C" "$T") | $(cell "$J" "$T") |
+  ROWS="$ROWS| $MODEL | $T | $(cell "$E" "$T") | $(cell "$C" "$T") | $(cell "$J" "$T") | $(cell "$B" "$T") |
 "
   CROWS="$CROWS| $MODEL | $(echo "$TG" | setup) | $(echo "$PT" | grep '^torch.compile' | setup) | $(echo "$JX" | grep '^jax' | setup) |
 "
 done
 echo
-echo "train step median, ms (ratio peer / tgc; above 1: tgc is faster)"
-echo "| model | tgc | pytorch-eager | torch.compile | jax |"
-echo "|---|---:|---:|---:|---:|"
+echo "train step median, ms (ratio peer / tgc; above 1: tgc is faster; tgc bf16-mixed: ratio bf16 / f32)"
+echo "| model | tgc | pytorch-eager | torch.compile | jax | tgc bf16-mixed |"
+echo "|---|---:|---:|---:|---:|---:|"
 printf '%s' "$ROWS"
 echo
 echo "compile time, s (tgc: tg::compile; torch.compile: first step, cold caches; jax: lower + compile)"
