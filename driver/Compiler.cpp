@@ -4,8 +4,10 @@
 #include "codegen/cpu/Artifact.h"
 #include "codegen/cuda/Target.h"
 #include "ir/Diagnostics.h"
+#include "ir/Dialect.h"
 #include "support/KernelAbi.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -116,6 +118,7 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   PipelineOptions pipeline;
   pipeline.stopAfter = options.emit;
   pipeline.fusion = options.fusion;
+  pipeline.planMemory = options.planMemory;
   if (options.precision != "f32" && options.precision != "bf16-mixed")
     return absl::InvalidArgumentError("--precision must be f32 or bf16-mixed, got '" +
                                       options.precision + "'");
@@ -160,8 +163,17 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
       if (!manifest.ok())
         return m.emitError() << manifest.status().message();
     }
-    if (binary && phase == Phase::Bufferized)
+    if (binary && phase == Phase::Bufferized) {
       manifest->kernels = collectKernelCalls(m);
+      for (auto fn : m.getOps<func::FuncOp>())
+        if (auto arena = fn->getAttrOfType<IntegerAttr>(TgDialect::kArenaBytesAttr))
+          for (EntrySpec &e : manifest->entries)
+            if (e.name == fn.getSymName()) {
+              e.arenaBytes = arena.getInt();
+              if (auto temp = fn->getAttrOfType<IntegerAttr>(TgDialect::kTempBytesAttr))
+                e.tempBytes = temp.getInt();
+            }
+    }
     if (phase == Phase::Ptx) {
       auto text = kernelPtx(m);
       if (!text.ok())

@@ -124,7 +124,11 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     if (options.target != "cuda" && options.bf16Mixed)
       pm.addPass(createMixedPrecision());
   });
-  phase(Phase::Bufferized, [&] { addCpuBufferizationPasses(pm); });
+  phase(Phase::Bufferized, [&] {
+    addCpuBufferizationPasses(pm);
+    if (options.target != "cuda" && options.planMemory) // CUDA: device allocations
+      pm.addPass(createPlanMemory());
+  });
   if (options.target != "cuda") {
     phase(Phase::Llvm, [&] { addCpuLLVMPasses(pm); });
     return;

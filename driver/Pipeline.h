@@ -68,6 +68,8 @@ struct PipelineOptions {
   int64_t layoutBlock = 0;
   /// CPU: tg-mixed-precision (matmuls and convolutions in bf16).
   bool bf16Mixed = false;
+  /// CPU: tg-plan-memory (temporaries laid out in one arena).
+  bool planMemory = false;
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

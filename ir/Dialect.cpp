@@ -217,6 +217,12 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << "tg.blocked must be a non-negative mask, got " << v.getInt();
     return success();
   }
+  if (name == kArenaBytesAttr || name == kTempBytesAttr) { // tg-plan-memory
+    auto v = llvm::dyn_cast<IntegerAttr>(attr.getValue());
+    if (!v || v.getInt() < 0 || !llvm::isa<FunctionOpInterface>(op))
+      return op->emitError() << name << " must be a byte count on a function";
+    return success();
+  }
   if (name == kComputeAttr) { // tg-mixed-precision
     auto v = llvm::dyn_cast<StringAttr>(attr.getValue());
     if (!v || v.getValue() != "bf16" || !llvm::isa<TgDialect>(op->getDialect()))
@@ -225,7 +231,8 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
   }
   return op->emitError() << "unknown tg attribute '" << name
                          << "' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of, "
-                            "tg.blocked, tg.block, tg.compute or tg.cuda_kernels)";
+                            "tg.blocked, tg.block, tg.compute, tg.arena_bytes, tg.temp_bytes or "
+                            "tg.cuda_kernels)";
 }
 
 } // namespace tg

@@ -54,6 +54,10 @@ def Tg_Dialect : Dialect {
     /// On an f32 matmul or convolution (tg-mixed-precision): "bf16", its
     /// inputs rounded to bf16 with f32 accumulation and f32 results.
     static constexpr llvm::StringLiteral kComputeAttr = "tg.compute";
+    /// On a bufferized function (tg-plan-memory): the bytes of its arena of
+    /// temporaries, and what they would take without reuse.
+    static constexpr llvm::StringLiteral kArenaBytesAttr = "tg.arena_bytes";
+    static constexpr llvm::StringLiteral kTempBytesAttr = "tg.temp_bytes";
     /// On a result of a gradient function: the param it is the gradient of.
     static constexpr llvm::StringLiteral kGradOfAttr = "tg.grad_of";
     /// On a function: the function it was differentiated from.

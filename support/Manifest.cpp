@@ -135,6 +135,10 @@ std::string Manifest::dump(bool replaceInvalidUtf8) const {
     j["name"] = e.name;
     j["symbol"] = e.symbol;
     j["kind"] = e.kind;
+    if (e.arenaBytes > 0) {
+      j["arena_bytes"] = e.arenaBytes;
+      j["temp_bytes"] = e.tempBytes;
+    }
     j["args"] = json::array();
     j["results"] = json::array();
     for (const BufferSpec &b : e.args)
@@ -564,6 +568,13 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
     entry.symbol = *symbol;
     if (e.contains("kind") && e["kind"].is_string())
       entry.kind = e["kind"].get<std::string>();
+    for (auto [key, field] : {std::pair{"arena_bytes", &entry.arenaBytes},
+                              std::pair{"temp_bytes", &entry.tempBytes}})
+      if (e.contains(key)) {
+        if (!e[key].is_number_integer() || e[key].get<int64_t>() < 0)
+          return r.error(entry.name, absl::StrCat("'", key, "' must be a byte count"));
+        *field = e[key].get<int64_t>();
+      }
     if (out.findEntry(entry.name))
       return r.error("entries", absl::StrCat("entry point '", entry.name, "' appears twice"));
     for (const char *list : {"args", "results"}) {

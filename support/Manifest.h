@@ -57,6 +57,9 @@ struct EntrySpec {
   std::string symbol;            ///< tg_entry_<name>
   std::string kind = "function"; ///< train_step | eval_step | predict | function
   std::vector<BufferSpec> args, results;
+  /// Temporaries (tg-plan-memory): the bytes of the arena each call uses,
+  /// and what its planned buffers would take without reuse (0: not planned).
+  int64_t arenaBytes = 0, tempBytes = 0;
 
   const BufferSpec *findArg(std::string_view name) const;
   const BufferSpec *findResult(std::string_view name) const;

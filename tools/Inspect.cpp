@@ -42,6 +42,9 @@ std::string argExtra(const BufferSpec &a) {
 
 void printEntry(const EntrySpec &e) {
   std::printf("\nentry %s (%s)\n", e.name.c_str(), e.kind.c_str());
+  if (e.arenaBytes > 0)
+    std::printf("  temporaries: %.2f MiB arena (planned at compile time; %.2f MiB without reuse)\n",
+                double(e.arenaBytes) / (1 << 20), double(e.tempBytes) / (1 << 20));
   for (const BufferSpec &a : e.args)
     std::printf("  in   %-28s %-6s %-7s %-16s%s\n", a.name.c_str(),
                 std::string(roleName(a.role)).c_str(), std::string(dtypeName(a.dtype)).c_str(),

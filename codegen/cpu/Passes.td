@@ -62,6 +62,23 @@ def MixedPrecision : Pass<"tg-mixed-precision", "mlir::ModuleOp"> {
   }];
 }
 
+def PlanMemory : Pass<"tg-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Lays out each entry point's temporaries in one arena at compile time";
+  let description = [{
+    On buffers, after deallocation: every statically shaped `memref.alloc`
+    at the top of a function gets a live range from its allocation to its
+    last use (through views and casts; a use inside a loop counts at the
+    loop). Buffers are placed in one arena by greedy first-fit, largest
+    first, sharing bytes where their ranges do not overlap; the allocs
+    become `memref.view`s of the arena, allocated once per call. The arena
+    size and the bytes without reuse are recorded on the function
+    (`tg.arena_bytes`, `tg.temp_bytes`), and from there in the manifest
+    (`tgc inspect`). Allocations in loops or branches, dynamic shapes, i1
+    buffers and buffers that escape are left to the runtime's allocator.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 def BatchMatmulSums : Pass<"tg-batch-matmul-sums", "mlir::ModuleOp"> {
   let summary = "Turns a sum of matmuls sharing their output into one larger matmul";
   let description = [{

@@ -35,6 +35,8 @@ Manifest sample() {
   w2.alias = 0;
   e.args = {w, lr};
   e.results = {loss, w2};
+  e.arenaBytes = 4096;
+  e.tempBytes = 6144;
   m.entries = {e};
   m.kernels = {KernelCall{
       "tgrt_matmul_f32", {{{2, 3}, {3, 1}}, {{3, 2}, {2, 1}}, {{2, 2}, {2, 1}}}, {0, 0}}};
@@ -62,6 +64,8 @@ TEST(Manifest, WrittenTextReadsBackTheSame) {
   EXPECT_EQ(e.bufferOf(*e.findResult("w")), "w");
   EXPECT_EQ(e.findResult("w")->alias, 0);
   EXPECT_EQ(e.findArg("w")->byteSize(), 24u);
+  EXPECT_EQ(e.arenaBytes, 4096);
+  EXPECT_EQ(e.tempBytes, 6144);
   ASSERT_EQ(back->kernels.size(), 1u);
   EXPECT_EQ(back->kernels[0].operands[1].sizes, (std::vector<int64_t>{3, 2}));
   EXPECT_EQ(back->toJson(), m.toJson());
@@ -95,6 +99,8 @@ TEST(Manifest, EveryBadFieldIsNamed) {
   EXPECT_THAT(errorAfter("\"symbol\": \"tgrt_matmul_f32\"", "\"symbol\": 3"),
               HasSubstr("kernels: missing string 'symbol'"));
   EXPECT_THAT(errorAfter("\"entries\"", "\"entrees\""), HasSubstr("entries: missing"));
+  EXPECT_THAT(errorAfter("\"arena_bytes\": 4096", "\"arena_bytes\": -4096"),
+              HasSubstr("train_step: 'arena_bytes' must be a byte count"));
   // Buffer sizes: overflow-checked and bounded, named with the shape.
   EXPECT_THAT(errorAfter("\"shape\": [", "\"shape\": [4611686018427387904,"),
               HasSubstr("'w' of shape [4611686018427387904, 3, 2] needs more than 1 TiB"));

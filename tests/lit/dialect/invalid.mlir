@@ -1476,7 +1476,7 @@ func.func @f(%arg0: tensor<2xf32>) -> (tensor<2xf32> {tg.grad_of = ""}) {
 
 // -----
 
-// expected-error @+1 {{unknown tg attribute 'tg.foo' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of, tg.blocked, tg.block, tg.compute or tg.cuda_kernels)}}
+// expected-error @+1 {{unknown tg attribute 'tg.foo' (expected tg.train, tg.data_parallel, tg.entry, tg.gradient_of, tg.blocked, tg.block, tg.compute, tg.arena_bytes, tg.temp_bytes or tg.cuda_kernels)}}
 func.func @f() attributes {tg.foo = 1} {
   return
 }
