@@ -150,6 +150,19 @@ template <typename PoolLike> Geometry poolGeometry(PoolLike op) {
 // * w[o, c, kh, kw], h = oh*s0 - p0 + kh*d0 (w likewise), g = o / OG.
 //===----------------------------------------------------------------------===//
 
+/// The input pixel that filter tap (kh, kw) of output (n, o, oh, ow) reads
+/// from channel c of o's group: whether it is inside the image (not
+/// padding), and its value (read at a clamped index either way).
+std::pair<Value, Value> inputTap(Body &e, Value x, Value n, Value o, Value c, Value oh, Value ow,
+                                 Value kh, Value kw, Geometry g, int64_t groups, int64_t OG,
+                                 int64_t CG, int64_t H, int64_t W) {
+  Value ci = groups == 1 ? c : e.add(e.mul(e.div(o, OG), CG), c);
+  Value h = e.add(e.sub(e.mul(oh, g.s0), e.c(g.p0)), e.mul(kh, g.d0));
+  Value wc = e.add(e.sub(e.mul(ow, g.s1), e.c(g.p2)), e.mul(kw, g.d1));
+  Value ok = e.both(e.inRange(h, H), e.inRange(wc, W));
+  return {ok, e.read(x, {n, ci, e.clamp(ok, h), e.clamp(ok, wc)})};
+}
+
 Value lowerConv(OpBuilder &b, Location loc, Value x, Value w, RankedTensorType yType, Geometry g,
                 int64_t groups) {
   auto xs = tensorOf(x).getShape(), ws = tensorOf(w).getShape();
@@ -164,14 +177,8 @@ Value lowerConv(OpBuilder &b, Location loc, Value x, Value w, RankedTensorType y
   return windowGeneric(
       b, loc, zeros(b, loc, yType), {w}, {wMap}, 4, 3, {},
       [&](Body &e, ValueRange in, ValueRange accs) -> SmallVector<Value> {
-        Value n = e.dim(0), o = e.dim(1), oh = e.dim(2), ow = e.dim(3), ci = e.dim(4),
-              kh = e.dim(5), kw = e.dim(6);
-        if (groups != 1)
-          ci = e.add(e.mul(e.div(o, OG), CG), ci);
-        Value h = e.add(e.sub(e.mul(oh, g.s0), e.c(g.p0)), e.mul(kh, g.d0));
-        Value wc = e.add(e.sub(e.mul(ow, g.s1), e.c(g.p2)), e.mul(kw, g.d1));
-        Value ok = e.both(e.inRange(h, H), e.inRange(wc, W));
-        Value xv = e.read(x, {n, ci, e.clamp(ok, h), e.clamp(ok, wc)});
+        auto [ok, xv] = inputTap(e, x, e.dim(0), e.dim(1), e.dim(4), e.dim(2), e.dim(3),
+                                 e.dim(5), e.dim(6), g, groups, OG, CG, H, W);
         return {e.select(ok, e.fadd(accs[0], e.fmul(xv, in[0])), accs[0])};
       })[0];
 }
@@ -218,14 +225,8 @@ Value lowerConvBackpropFilter(OpBuilder &b, Location loc, Value x, Value dy,
   return windowGeneric(
       b, loc, zeros(b, loc, dwType), {dy}, {dyMap}, 4, 3, {},
       [&](Body &e, ValueRange in, ValueRange accs) -> SmallVector<Value> {
-        Value o = e.dim(0), ci = e.dim(1), kh = e.dim(2), kw = e.dim(3), n = e.dim(4),
-              oh = e.dim(5), ow = e.dim(6);
-        if (groups != 1)
-          ci = e.add(e.mul(e.div(o, OG), CG), ci);
-        Value h = e.add(e.sub(e.mul(oh, g.s0), e.c(g.p0)), e.mul(kh, g.d0));
-        Value wc = e.add(e.sub(e.mul(ow, g.s1), e.c(g.p2)), e.mul(kw, g.d1));
-        Value ok = e.both(e.inRange(h, H), e.inRange(wc, W));
-        Value xv = e.read(x, {n, ci, e.clamp(ok, h), e.clamp(ok, wc)});
+        auto [ok, xv] = inputTap(e, x, e.dim(4), e.dim(0), e.dim(1), e.dim(5), e.dim(6),
+                                 e.dim(2), e.dim(3), g, groups, OG, CG, H, W);
         return {e.select(ok, e.fadd(accs[0], e.fmul(in[0], xv)), accs[0])};
       })[0];
 }
