@@ -224,12 +224,16 @@ absl::Status Interpreter::eval(Operation *op) {
   // contribution is the contribution.
   if (llvm::isa<AllreduceStartOp>(op))
     return absl::OkStatus();
+  // Copied before env[] inserts: an insert that grows the map would leave
+  // in()'s reference dangling (the operand is read after the insert).
   if (auto wait = llvm::dyn_cast<AllreduceWaitOp>(op)) {
-    env[wait.getResult()] = in(wait.getBucket());
+    Tensor t = in(wait.getBucket());
+    env[wait.getResult()] = std::move(t);
     return absl::OkStatus();
   }
   if (auto marker = llvm::dyn_cast<ParamGradOp>(op)) {
-    env[marker.getResult()] = in(marker.getGrad());
+    Tensor t = in(marker.getGrad());
+    env[marker.getResult()] = std::move(t);
     return absl::OkStatus();
   }
   if (auto loop = llvm::dyn_cast<ScanOp>(op))
