@@ -34,10 +34,8 @@ struct CompilerOptions {
   /// AVX2). tgc compile --layouts=plain turns it off.
   bool blockedLayouts = true;
   /// CPU: lay out each entry point's temporaries in one arena at compile
-  /// time (tg-plan-memory; tgc compile --memory-plan). Off by default: one
-  /// test failed intermittently with it, not yet explained (see the note of
-  /// issue 16).
-  bool planMemory = false;
+  /// time (tg-plan-memory); tgc compile --no-memory-plan turns it off.
+  bool planMemory = true;
   /// "f32" or "bf16-mixed" (tg-mixed-precision; needs AVX512_BF16).
   std::string precision = "f32";
   /// Data parallelism (tg-distribute): none | allreduce | average:K, the

@@ -69,7 +69,7 @@ struct PipelineOptions {
   /// CPU: tg-mixed-precision (matmuls and convolutions in bf16).
   bool bf16Mixed = false;
   /// CPU: tg-plan-memory (temporaries laid out in one arena).
-  bool planMemory = false;
+  bool planMemory = true;
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

@@ -27,7 +27,7 @@ namespace {
 const char *kCompileUsage =
     R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target=cpu|cuda] [--target-cpu=CPU]
                    [--cuda-arch=LIST] [--cuda-toolkit=DIR] [--cuda-emulate] [--no-fusion]
-                   [--layouts=blocked|plain] [--precision=f32|bf16-mixed] [--memory-plan]
+                   [--layouts=blocked|plain] [--precision=f32|bf16-mixed] [--no-memory-plan]
                    [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
@@ -63,9 +63,9 @@ gets train_step, eval_step and predict first (tg-build-train-step).
   --precision=P      f32 (default), or bf16-mixed: matmuls and convolutions take
                      their inputs in bf16 with f32 accumulation (oneDNN on
                      AVX512_BF16); params, optimizer state and the loss stay f32
-  --memory-plan      lay out each entry point's temporaries in one arena at compile
-                     time (tg-plan-memory; experimental, off by default); tgc
-                     inspect then shows the arena's size
+  --no-memory-plan   temporaries from the runtime's allocator one by one instead of
+                     one arena per entry point laid out at compile time
+                     (tg-plan-memory; tgc inspect shows the arena's size)
   --layouts=L        blocked (default): activations stay in oneDNN's blocked layout
                      (nChw16c with AVX-512, nChw8c with AVX2) between convolution and
                      pooling calls, converted at the chain's ends (tg-assign-layouts);
@@ -135,8 +135,8 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
       f.options.blockedLayouts = layouts == "blocked";
       continue;
     }
-    if (a == "--memory-plan") {
-      f.options.planMemory = true;
+    if (a == "--no-memory-plan") {
+      f.options.planMemory = false;
       continue;
     }
     if (a == "--no-average-state") {
