@@ -12,6 +12,9 @@
 // buffers would take without reuse are recorded on the function
 // (tg.arena_bytes, tg.temp_bytes) for the manifest and tgc inspect.
 //
+// Any memref an op makes from a buffer (a view, a cast, a loop's or
+// branch's result) is taken to alias it.
+//
 // Left to the allocator: allocations inside loops or branches, dynamic
 // shapes, sub-byte element types (i1), and any buffer that escapes (is
 // returned or passed to a call other than the runtime's kernels).
@@ -24,8 +27,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Debug.h"
 
 #include <algorithm>
@@ -83,6 +86,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
                          SmallVectorImpl<Operation *> &deallocs) {
     int64_t last = 0;
     SmallVector<Value> work{root};
+    llvm::DenseSet<Value> seen{root};
     while (!work.empty()) {
       Value v = work.pop_back_val();
       for (OpOperand &use : v.getUses()) {
@@ -102,12 +106,19 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
         if (p < 0)
           return -1;
         last = std::max(last, p);
-        // Views and casts alias the buffer: their uses count too.
-        if (llvm::isa<ViewLikeOpInterface, memref::CastOp, memref::ReinterpretCastOp,
-                      memref::CollapseShapeOp, memref::ExpandShapeOp>(user))
-          for (Value r : user->getResults())
-            if (llvm::isa<BaseMemRefType>(r.getType()))
-              work.push_back(r);
+        // Any memref an op makes from the buffer may alias it (views, casts,
+        // a loop's iter_args results, an scf.if's): their uses count too.
+        for (Value r : user->getResults())
+          if (llvm::isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
+            work.push_back(r);
+        // A loop or branch yields it out through its terminator: the
+        // enclosing op's results carry it (covered above for the op that
+        // owns the region, as `user` is then a yield inside it).
+        if (user->hasTrait<OpTrait::IsTerminator>())
+          if (Operation *parent = user->getParentOp(); parent && parent != block.getParentOp())
+            for (Value r : parent->getResults())
+              if (llvm::isa<BaseMemRefType>(r.getType()) && seen.insert(r).second)
+                work.push_back(r);
       }
     }
     return last;

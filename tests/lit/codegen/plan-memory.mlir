@@ -72,3 +72,28 @@ func.func @left_alone(%n: index) -> memref<4xf32> {
   return %r : memref<4xf32>
 }
 func.func private @other(memref<4xf32>)
+
+// -----
+
+// A buffer carried through a loop's iter_args comes out as the loop's
+// result: reads of that result after the loop keep it alive, so %b (allocated
+// after the loop) does not reuse its bytes.
+// CHECK-LABEL: func.func @through_a_loop
+// CHECK-SAME: tg.arena_bytes = 2048 : i64
+func.func @through_a_loop(%x: memref<256xf32>, %out: memref<256xf32>) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<256xf32>
+  memref.copy %x, %a : memref<256xf32> to memref<256xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %a) -> (memref<256xf32>) {
+    scf.yield %acc : memref<256xf32>
+  }
+  %b = memref.alloc() {alignment = 64 : i64} : memref<256xf32>
+  memref.copy %x, %b : memref<256xf32> to memref<256xf32>
+  memref.copy %r, %out : memref<256xf32> to memref<256xf32>
+  memref.copy %b, %out : memref<256xf32> to memref<256xf32>
+  memref.dealloc %a : memref<256xf32>
+  memref.dealloc %b : memref<256xf32>
+  return
+}
