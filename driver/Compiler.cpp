@@ -93,8 +93,19 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   DiagnosticCollector diagnostics(ctx, options.warnings);
 
   bool binary = options.emit >= Phase::Llvm;
+  if (options.precision != "f32" && options.precision != "bf16-mixed")
+    return absl::InvalidArgumentError("--precision must be f32 or bf16-mixed, got '" +
+                                      options.precision + "'");
+  bool bf16 = options.precision == "bf16-mixed";
+  if (bf16 && options.target == "cuda")
+    return absl::UnimplementedError(
+        "--precision=bf16-mixed is for the CPU backend (oneDNN on AVX512_BF16); the CUDA "
+        "backend computes in f32");
+  // The CPU target: for the object code, and for the features the layout
+  // block and bf16 depend on.
+  bool cpuPasses = options.target != "cuda" && (options.blockedLayouts || bf16);
   absl::StatusOr<CpuTarget> target = absl::UnknownError("");
-  if (binary) {
+  if (binary || cpuPasses) {
     target = selectCpuTarget(options.targetCpu);
     if (!target.ok())
       return target.status();
@@ -119,21 +130,10 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   pipeline.stopAfter = options.emit;
   pipeline.fusion = options.fusion;
   pipeline.planMemory = options.planMemory;
-  if (options.precision != "f32" && options.precision != "bf16-mixed")
-    return absl::InvalidArgumentError("--precision must be f32 or bf16-mixed, got '" +
-                                      options.precision + "'");
-  bool bf16 = options.precision == "bf16-mixed";
-  if (bf16 && options.target == "cuda")
-    return absl::UnimplementedError(
-        "--precision=bf16-mixed is for the CPU backend (oneDNN on AVX512_BF16); the CUDA "
-        "backend computes in f32");
-  if (options.target != "cuda" && (options.blockedLayouts || bf16)) {
+  if (cpuPasses) {
     // The block oneDNN's direct kernels use on the target: 16 floats with
     // AVX-512, 8 with AVX2 (its jit kernels for older CPUs take plain NCHW).
-    absl::StatusOr<CpuTarget> t = binary ? std::move(target) : selectCpuTarget(options.targetCpu);
-    if (!t.ok())
-      return t.status();
-    auto has = [&](const char *f) { return absl::c_linear_search(t->features, f); };
+    auto has = [&](const char *f) { return absl::c_linear_search(target->features, f); };
     if (options.blockedLayouts)
       pipeline.layoutBlock = has("avx512f") ? 16 : has("avx2") ? 8 : 0;
     if (bf16 && !has("avx512bf16"))
@@ -141,8 +141,6 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
           "--precision=bf16-mixed needs a CPU with AVX512_BF16; the target CPU '" +
           options.targetCpu + "' has none (oneDNN would emulate bf16, slower than f32)");
     pipeline.bf16Mixed = bf16;
-    if (binary)
-      target = std::move(t);
   }
   pipeline.dataParallel = options.dataParallel;
   pipeline.keepFunctions = options.keepFunctions;

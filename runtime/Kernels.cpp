@@ -122,8 +122,6 @@ struct Context {
     dnnl::primitive toA, toB;
   };
   std::unordered_map<std::string, Matmul> matmuls;
-  /// Convolution / pooling primitives (and a pooling workspace desc) by key.
-  std::map<std::string, dnnl::primitive> primitives;
   /// A convolution or pooling primitive on the layouts it runs fastest on,
   /// with each argument staged: where the caller's buffer has another layout
   /// (plain NCHW where oneDNN chose nChw16c), a buffer of the chosen layout
@@ -143,7 +141,6 @@ struct Context {
     std::unordered_map<int, dnnl::memory> internal;
   };
   std::map<std::string, Staged> staged;
-  std::map<std::string, dnnl::memory::desc> workspaces;
 };
 
 Context &context() {
@@ -457,9 +454,10 @@ LayoutArg plainArg(int id, bool input, void *data, const dnnl::memory::desc &d) 
 }
 
 /// The layout part of a primitive's cache key.
-int64_t layoutKey() {
-  return callLayouts.mask * 100 + callLayouts.block + callLayouts.compute * 10000000 +
-         (chooseLayouts() ? 0 : 1000000);
+std::string layoutKey() {
+  return "|mask " + std::to_string(callLayouts.mask) + " block " +
+         std::to_string(callLayouts.block) + " compute " + std::to_string(callLayouts.compute) +
+         (chooseLayouts() ? "" : " plain");
 }
 
 /// Stages `args` for the primitive `pd` describes: each argument whose
@@ -516,7 +514,7 @@ void runStaged(const std::string &key, Make make,
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
   try {
-    std::string k = key + "|" + std::to_string(layoutKey());
+    std::string k = key + layoutKey();
     if (!ctx.staged.count(k + "#0")) {
       std::vector<Context::Staged> made = make();
       for (size_t i = 0; i < made.size(); ++i)
@@ -1012,5 +1010,5 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
 size_t tg::cachedPrimitiveCount() {
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
-  return ctx.matmuls.size() + ctx.primitives.size() + ctx.staged.size();
+  return ctx.matmuls.size() + ctx.staged.size();
 }

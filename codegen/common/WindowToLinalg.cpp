@@ -83,6 +83,11 @@ struct Body {
 
 using BodyFn = function_ref<SmallVector<Value>(Body &, ValueRange inputs, ValueRange accs)>;
 
+/// (d0, ..., d(numDims-1)) -> (d[targets[0]], d[targets[1]], ...).
+AffineMap dimsMap(unsigned numDims, ArrayRef<unsigned> targets, MLIRContext *ctx) {
+  return AffineMap::getMultiDimMapWithTargets(numDims, targets, ctx);
+}
+
 /// A linalg.generic over `parallel` dims (the results' dims, in order) then
 /// `reduce` reduction dims. Their sizes come from `inputs` (read through
 /// `maps`) or, when no input is indexed by them alone, from `extents`: a
@@ -97,16 +102,10 @@ SmallVector<Value> windowGeneric(OpBuilder &b, Location loc, ValueRange inits, V
   SmallVector<AffineMap> allMaps(maps);
   if (!extents.empty()) {
     operands.push_back(b.create<tensor::EmptyOp>(loc, extents, b.getF32Type()));
-    SmallVector<AffineExpr> dims;
-    for (unsigned d = parallel; d < total; ++d)
-      dims.push_back(b.getAffineDimExpr(d));
-    allMaps.push_back(AffineMap::get(total, 0, dims, b.getContext()));
+    allMaps.push_back(dimsMap(total, llvm::to_vector(llvm::seq(parallel, total)), b.getContext()));
   }
-  SmallVector<AffineExpr> outDims;
-  for (unsigned d = 0; d < parallel; ++d)
-    outDims.push_back(b.getAffineDimExpr(d));
-  for (size_t i = 0; i < inits.size(); ++i)
-    allMaps.push_back(AffineMap::get(total, 0, outDims, b.getContext()));
+  AffineMap out = dimsMap(total, llvm::to_vector(llvm::seq(0u, parallel)), b.getContext());
+  allMaps.append(inits.size(), out);
   SmallVector<utils::IteratorType> iters(parallel, utils::IteratorType::parallel);
   iters.append(reduce, utils::IteratorType::reduction);
   size_t numInputs = inputs.size(), numOperands = operands.size();
@@ -167,13 +166,9 @@ Value lowerConv(OpBuilder &b, Location loc, Value x, Value w, RankedTensorType y
                 int64_t groups) {
   auto xs = tensorOf(x).getShape(), ws = tensorOf(w).getShape();
   int64_t H = xs[2], W = xs[3], CG = ws[1], OG = ws[0] / groups;
-  MLIRContext *ctx = b.getContext();
   // Dims: n, o, oh, ow | c, kh, kw; the filter, read through (o, c, kh, kw),
   // gives the reduction extents.
-  AffineMap wMap = AffineMap::get(7, 0,
-                                  {getAffineDimExpr(1, ctx), getAffineDimExpr(4, ctx),
-                                   getAffineDimExpr(5, ctx), getAffineDimExpr(6, ctx)},
-                                  ctx);
+  AffineMap wMap = dimsMap(7, {1, 4, 5, 6}, b.getContext());
   return windowGeneric(
       b, loc, zeros(b, loc, yType), {w}, {wMap}, 4, 3, {},
       [&](Body &e, ValueRange in, ValueRange accs) -> SmallVector<Value> {
@@ -215,13 +210,9 @@ Value lowerConvBackpropFilter(OpBuilder &b, Location loc, Value x, Value dy,
                               RankedTensorType dwType, Geometry g, int64_t groups) {
   auto xs = tensorOf(x).getShape(), ws = dwType.getShape();
   int64_t H = xs[2], W = xs[3], CG = ws[1], OG = ws[0] / groups;
-  MLIRContext *ctx = b.getContext();
   // Dims: o, c, kh, kw | n, oh, ow; dy is read through (n, o, oh, ow), which
   // also gives the reduction extents.
-  AffineMap dyMap = AffineMap::get(7, 0,
-                                   {getAffineDimExpr(4, ctx), getAffineDimExpr(0, ctx),
-                                    getAffineDimExpr(5, ctx), getAffineDimExpr(6, ctx)},
-                                   ctx);
+  AffineMap dyMap = dimsMap(7, {4, 0, 5, 6}, b.getContext());
   return windowGeneric(
       b, loc, zeros(b, loc, dwType), {dy}, {dyMap}, 4, 3, {},
       [&](Body &e, ValueRange in, ValueRange accs) -> SmallVector<Value> {
@@ -246,28 +237,40 @@ Value takesMax(Body &e, Value x, Value best) {
   return e.either(f(arith::CmpFPredicate::OGT, x, best), e.both(isNan, bestNotNan));
 }
 
-/// Position (h, w) of window tap (kh, kw) of output (oh, ow), and whether it
-/// is in bounds.
-struct Tap {
-  Value ok, h, w;
-};
-Tap tapOf(Body &e, Geometry g, int64_t H, int64_t W) {
+/// Over dims (n, c, oh, ow | kh, kw): whether window tap (kh, kw) of output
+/// (oh, ow) is in bounds, and the pixel of `x` there (read at a clamped
+/// index either way).
+std::pair<Value, Value> poolTap(Body &e, Value x, Geometry g) {
+  auto xs = tensorOf(x).getShape();
   Value h = e.add(e.sub(e.mul(e.dim(2), g.s0), e.c(g.p0)), e.dim(4));
   Value w = e.add(e.sub(e.mul(e.dim(3), g.s1), e.c(g.p2)), e.dim(5));
-  Value ok = e.both(e.inRange(h, H), e.inRange(w, W));
-  return {ok, e.clamp(ok, h), e.clamp(ok, w)};
+  Value ok = e.both(e.inRange(h, xs[2]), e.inRange(w, xs[3]));
+  return {ok, e.read(x, {e.dim(0), e.dim(1), e.clamp(ok, h), e.clamp(ok, w)})};
+}
+
+/// Over dims (n, c, h, w | kh', kw'), the kernel walked backwards (kh =
+/// KH-1-kh', so oh rises as in the interpreter's scatter): the window (oh,
+/// ow) whose tap (kh, kw) is input position (h, w), whether it exists among
+/// the `outH` x `outW` outputs, and the tap.
+struct Window {
+  Value ok, oh, ow, kh, kw;
+};
+Window windowReaching(Body &e, ArrayRef<int64_t> kernel, Geometry g, int64_t outH,
+                      int64_t outW) {
+  Value kh = e.sub(e.c(kernel[0] - 1), e.dim(4)), kw = e.sub(e.c(kernel[1] - 1), e.dim(5));
+  auto [okH, oh] = e.windowAt(e.sub(e.add(e.dim(2), e.c(g.p0)), kh), g.s0, outH);
+  auto [okW, ow] = e.windowAt(e.sub(e.add(e.dim(3), e.c(g.p2)), kw), g.s1, outW);
+  return {e.both(okH, okW), oh, ow, kh, kw};
 }
 
 Value lowerMaxPool(OpBuilder &b, Location loc, Value x, RankedTensorType yType,
                    ArrayRef<int64_t> kernel, Geometry g) {
-  auto xs = tensorOf(x).getShape();
   Attribute lowest = b.getFloatAttr(yType.getElementType(), -std::numeric_limits<double>::infinity());
   return windowGeneric(
       b, loc, filled(b, loc, yType, lowest), {}, {}, 4, 2, kernel,
       [&](Body &e, ValueRange, ValueRange accs) -> SmallVector<Value> {
-        Tap t = tapOf(e, g, xs[2], xs[3]);
-        Value v = e.read(x, {e.dim(0), e.dim(1), t.h, t.w});
-        return {e.select(e.both(t.ok, takesMax(e, v, accs[0])), v, accs[0])};
+        auto [ok, v] = poolTap(e, x, g);
+        return {e.select(e.both(ok, takesMax(e, v, accs[0])), v, accs[0])};
       })[0];
 }
 
@@ -276,8 +279,8 @@ Value lowerMaxPool(OpBuilder &b, Location loc, Value x, RankedTensorType yType,
 /// that can reach each input position.
 Value lowerMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy, RankedTensorType dxType,
                        ArrayRef<int64_t> kernel, Geometry g) {
-  auto xs = tensorOf(x).getShape(), ys = tensorOf(dy).getShape();
-  int64_t KH = kernel[0], KW = kernel[1];
+  auto ys = tensorOf(dy).getShape();
+  int64_t KW = kernel[1];
   Type elt = dxType.getElementType();
   auto bestType = RankedTensorType::get(ys, elt), atType = RankedTensorType::get(ys, b.getI64Type());
   SmallVector<Value> argmax = windowGeneric(
@@ -285,11 +288,10 @@ Value lowerMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy, RankedTens
       {filled(b, loc, bestType, b.getFloatAttr(elt, -std::numeric_limits<double>::infinity())),
        filled(b, loc, atType, b.getI64IntegerAttr(-1))},
       {}, {}, 4, 2, kernel, [&](Body &e, ValueRange, ValueRange accs) -> SmallVector<Value> {
-        Tap t = tapOf(e, g, xs[2], xs[3]);
-        Value v = e.read(x, {e.dim(0), e.dim(1), t.h, t.w});
+        auto [ok, v] = poolTap(e, x, g);
         Value first = e.b.create<arith::CmpIOp>(e.loc, arith::CmpIPredicate::slt, accs[1],
                                                 e.b.create<arith::ConstantIntOp>(e.loc, 0, 64));
-        Value take = e.both(t.ok, e.either(first, takesMax(e, v, accs[0])));
+        Value take = e.both(ok, e.either(first, takesMax(e, v, accs[0])));
         Value tap = e.b.create<arith::IndexCastOp>(e.loc, e.b.getI64Type(),
                                                    e.add(e.mul(e.dim(4), KW), e.dim(5)));
         return {e.select(take, v, accs[0]), e.select(take, tap, accs[1])};
@@ -298,15 +300,13 @@ Value lowerMaxPoolGrad(OpBuilder &b, Location loc, Value x, Value dy, RankedTens
   return windowGeneric(
       b, loc, zeros(b, loc, dxType), {}, {}, 4, 2, kernel,
       [&](Body &e, ValueRange, ValueRange accs) -> SmallVector<Value> {
-        Value kh = e.sub(e.c(KH - 1), e.dim(4)), kw = e.sub(e.c(KW - 1), e.dim(5));
-        auto [okH, oh] = e.windowAt(e.sub(e.add(e.dim(2), e.c(g.p0)), kh), g.s0, ys[2]);
-        auto [okW, ow] = e.windowAt(e.sub(e.add(e.dim(3), e.c(g.p2)), kw), g.s1, ys[3]);
+        Window r = windowReaching(e, kernel, g, ys[2], ys[3]);
         Value tap = e.b.create<arith::IndexCastOp>(e.loc, e.b.getI64Type(),
-                                                   e.add(e.mul(kh, KW), kw));
+                                                   e.add(e.mul(r.kh, KW), r.kw));
         Value hit = e.b.create<arith::CmpIOp>(e.loc, arith::CmpIPredicate::eq,
-                                              e.read(at, {e.dim(0), e.dim(1), oh, ow}), tap);
-        Value ok = e.both(e.both(okH, okW), hit);
-        Value term = e.read(dy, {e.dim(0), e.dim(1), oh, ow});
+                                              e.read(at, {e.dim(0), e.dim(1), r.oh, r.ow}), tap);
+        Value ok = e.both(r.ok, hit);
+        Value term = e.read(dy, {e.dim(0), e.dim(1), r.oh, r.ow});
         return {e.select(ok, e.fadd(accs[0], term), accs[0])};
       })[0];
 }
@@ -327,12 +327,10 @@ Value lowerAvgPool(OpBuilder &b, Location loc, Value x, RankedTensorType yType,
   Value sums = windowGeneric(
       b, loc, zeros(b, loc, yType), {}, {}, 4, 2, kernel,
       [&](Body &e, ValueRange, ValueRange accs) -> SmallVector<Value> {
-        Tap t = tapOf(e, g, xs[2], xs[3]);
-        Value v = e.read(x, {e.dim(0), e.dim(1), t.h, t.w});
-        return {e.select(t.ok, e.fadd(accs[0], v), accs[0])};
+        auto [ok, v] = poolTap(e, x, g);
+        return {e.select(ok, e.fadd(accs[0], v), accs[0])};
       })[0];
-  MLIRContext *ctx = b.getContext();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, b.getContext());
   return windowGeneric(b, loc, Value(b.create<tensor::EmptyOp>(loc, yType.getShape(),
                                                                yType.getElementType())),
                        {sums}, {id}, 4, 0, {},
@@ -346,17 +344,14 @@ Value lowerAvgPool(OpBuilder &b, Location loc, Value x, RankedTensorType yType,
 Value lowerAvgPoolGrad(OpBuilder &b, Location loc, Value dy, RankedTensorType dxType,
                        ArrayRef<int64_t> kernel, Geometry g, bool includePad) {
   auto xs = dxType.getShape(), ys = tensorOf(dy).getShape();
-  int64_t KH = kernel[0], KW = kernel[1];
   return windowGeneric(
       b, loc, zeros(b, loc, dxType), {}, {}, 4, 2, kernel,
       [&](Body &e, ValueRange, ValueRange accs) -> SmallVector<Value> {
-        Value kh = e.sub(e.c(KH - 1), e.dim(4)), kw = e.sub(e.c(KW - 1), e.dim(5));
-        auto [okH, oh] = e.windowAt(e.sub(e.add(e.dim(2), e.c(g.p0)), kh), g.s0, ys[2]);
-        auto [okW, ow] = e.windowAt(e.sub(e.add(e.dim(3), e.c(g.p2)), kw), g.s1, ys[3]);
-        Value n = poolCount(e, oh, ow, kernel, g, xs[2], xs[3], includePad,
+        Window r = windowReaching(e, kernel, g, ys[2], ys[3]);
+        Value n = poolCount(e, r.oh, r.ow, kernel, g, xs[2], xs[3], includePad,
                             dxType.getElementType());
-        Value term = e.fdiv(e.read(dy, {e.dim(0), e.dim(1), oh, ow}), n);
-        return {e.select(e.both(okH, okW), e.fadd(accs[0], term), accs[0])};
+        Value term = e.fdiv(e.read(dy, {e.dim(0), e.dim(1), r.oh, r.ow}), n);
+        return {e.select(r.ok, e.fadd(accs[0], term), accs[0])};
       })[0];
 }
 
