@@ -21,12 +21,16 @@ static void usage(std::FILE *out) {
                     "               tg.scan (compiles in time growing with --steps)\n"
                     "  --recompute  char-lstm: the gradient recomputes each step's gates\n"
                     "               instead of saving them (less memory)\n"
+                    "  --lr X       the optimizer's learning rate (default: the model's;\n"
+                    "               char-lstm's RMSProp 0.1 makes 5-step comparisons between\n"
+                    "               backends chaotic)\n"
                     "  -h, --help   this text\n");
 }
 
 int main(int argc, char **argv) {
   std::string model, out;
   int64_t batch = 0, steps = 0, vocab = 0, hidden = 0;
+  double lr = 0;
   bool unrolled = false, recompute = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -61,6 +65,13 @@ int main(int argc, char **argv) {
       number(vocab);
     } else if (a == "--hidden") {
       number(hidden);
+    } else if (a == "--lr") {
+      char *end = nullptr;
+      lr = i + 1 < argc ? std::strtod(argv[++i], &end) : 0;
+      if (!end || *end || !(lr > 0)) {
+        std::fprintf(stderr, "tg-example: --lr needs a positive number\n");
+        return 2;
+      }
     } else if (a == "--unrolled") {
       unrolled = true;
     } else if (a == "--recompute") {
@@ -86,16 +97,22 @@ int main(int argc, char **argv) {
   tg::Graph g(fnName);
   if (model == "fashion-mlp") {
     tg::examples::MlpConfig c;
+    if (lr > 0)
+      c.optimizer.set("lr", lr);
     if (batch)
       c.batch = batch;
     tg::examples::buildFashionMlp(g, c);
   } else if (model == "fashion-cnn") {
     tg::examples::CnnConfig c;
+    if (lr > 0)
+      c.optimizer.set("lr", lr);
     if (batch)
       c.batch = batch;
     tg::examples::buildFashionCnn(g, c);
   } else if (model == "char-lstm") {
     tg::examples::CharLstmConfig c;
+    if (lr > 0)
+      c.optimizer.set("lr", lr);
     if (batch)
       c.batch = batch;
     if (steps)

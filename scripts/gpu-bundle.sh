@@ -27,7 +27,7 @@ cp "$root/scripts/gpu-check.sh" "$out/"
 cd "$out/models"
 # name, classes, tg-example arguments
 models=("mlp 10 fashion-mlp --batch 128"
-        "lstm 77 char-lstm --batch 32 --steps 50 --hidden 200"
+        "lstm 77 char-lstm --batch 32 --steps 50 --hidden 200 --lr 0.01"
         "cnn 10 fashion-cnn --batch 64")
 for spec in "${models[@]}"; do
   read -r name classes args <<<"$spec"

@@ -11,7 +11,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 $example fashion-mlp --batch 32 -o mlp.tg.mlir
-$example char-lstm --batch 4 --steps 8 --hidden 32 -o lstm.tg.mlir
+# RMSProp at its default 0.1 diverges in a few steps, which turns rounding
+# differences (another summation order) into large ones: lr 0.01 here.
+$example char-lstm --batch 4 --steps 8 --hidden 32 --lr 0.01 -o lstm.tg.mlir
 for m in mlp lstm; do
   classes=10
   [ $m = lstm ] && classes=77

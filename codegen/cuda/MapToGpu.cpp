@@ -3,9 +3,14 @@
 // One kernel per loop nest, with a flat grid-stride loop: thread t of a grid
 // of G blocks of B threads visits the parallel points t, t + G*B, ... and
 // runs the reductions of each point sequentially. This shape covers every
-// rank and size with one block size, keeps consecutive threads on
-// consecutive (innermost) elements so loads coalesce, and has no barriers,
-// which also makes the kernels exactly emulable on a CPU.
+// rank and size with one block size and keeps consecutive threads on
+// consecutive (innermost) elements so loads coalesce.
+//
+// Long reductions whose combiner is associative (a sum, product, max or min)
+// get a warp or a whole block per output point instead: each thread folds a
+// strided share of the reduction, and the partial results meet in shared
+// memory in a fixed tree. The barriers of that tree are at the top level of
+// the kernel, so tg-cuda-emulate-launches can still run it exactly on a CPU.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cuda/Passes.h"
@@ -191,6 +196,12 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
       if (i < parallel)
         points *= ranges[i];
     }
+    if (parallel < int64_t(ranges.size()))
+      if (std::optional<Combiner> combiner = combinerOf(op)) {
+        int64_t group = groupSize(op, ranges, points);
+        if (group > 1)
+          return cooperativeReduce(rewriter, op, *combiner, ranges, points, group);
+      }
     // Small ops get one block of whole warps; the rest full blocks, capped.
     int64_t block = parallel == 0 ? 1 : std::min<int64_t>(blockSize, (points + 31) / 32 * 32);
     int64_t grid = std::min<int64_t>(maxBlocks, (points + block - 1) / block);
@@ -234,15 +245,22 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
         rewriter.create<arith::MulIOp>(loc, launch.getGridSize().x, launch.getBlockSize().x);
     auto loop = rewriter.create<scf::ForOp>(loc, gid, c(points), stride);
     rewriter.setInsertionPointToStart(loop.getBody());
-    Value rest = loop.getInductionVar();
-    for (int64_t d = parallel - 1; d >= 0; --d) {
+    delinearize(rewriter, loc, loop.getInductionVar(), ranges.take_front(parallel),
+                MutableArrayRef<Value>(ivs).take_front(parallel));
+  }
+
+  /// `linear` split over `sizes` (the last fastest) into `out`.
+  static void delinearize(IRRewriter &rewriter, Location loc, Value linear,
+                          ArrayRef<int64_t> sizes, MutableArrayRef<Value> out) {
+    Value rest = linear;
+    for (int64_t d = int64_t(sizes.size()) - 1; d >= 0; --d) {
       Value iv = rest;
       if (d > 0) {
-        Value size = c(ranges[d]);
+        Value size = rewriter.create<arith::ConstantIndexOp>(loc, sizes[d]);
         iv = rewriter.create<arith::RemUIOp>(loc, rest, size);
         rest = rewriter.create<arith::DivUIOp>(loc, rest, size);
       }
-      ivs[size_t(d)] = iv;
+      out[size_t(d)] = iv;
     }
   }
 
@@ -315,6 +333,215 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     SmallVector<Value> results = nest(parallel, inits);
     for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable()))
       rewriter.create<memref::StoreOp>(loc, results[k], init.get(), outIndices[k]);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  /// out = out (+) term, with (+) associative and commutative: the body of
+  /// a reduction that several threads can share, each folding its part
+  /// from the identity.
+  struct Combiner {
+    Operation *combine; // (+); its other operand is the output's block argument
+    BlockArgument acc;
+    Value term;
+    TypedAttr identity;
+  };
+
+  static std::optional<Combiner> combinerOf(linalg::LinalgOp op) {
+    if (op.getNumDpsInits() != 1)
+      return std::nullopt;
+    Block *body = op.getBlock();
+    BlockArgument acc = op.getMatchingBlockArgument(op.getDpsInitOperand(0));
+    auto type = dyn_cast<FloatType>(acc.getType());
+    if (!type || !(type.isF32() || type.isF64()) || !acc.hasOneUse())
+      return std::nullopt;
+    Operation *combine = body->getTerminator()->getOperand(0).getDefiningOp();
+    if (!combine || combine->getBlock() != body || combine->getNumOperands() != 2 ||
+        *acc.getUsers().begin() != combine)
+      return std::nullopt;
+    Value term = combine->getOperand(0) == acc ? combine->getOperand(1) : combine->getOperand(0);
+    if (term == acc)
+      return std::nullopt;
+    const llvm::fltSemantics &sem = type.getFloatSemantics();
+    std::optional<APFloat> identity;
+    if (isa<arith::AddFOp>(combine)) {
+      identity = APFloat::getZero(sem, /*Negative=*/true); // -0 + x == x, also for x = -0
+    } else if (isa<arith::MulFOp>(combine)) {
+      bool lost = false;
+      APFloat one(1.0);
+      one.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      identity = one;
+    } else if (isa<arith::MaximumFOp, arith::MaxNumFOp>(combine)) {
+      identity = APFloat::getInf(sem, /*Negative=*/true);
+    } else if (isa<arith::MinimumFOp, arith::MinNumFOp>(combine)) {
+      identity = APFloat::getInf(sem, /*Negative=*/false);
+    } else {
+      return std::nullopt;
+    }
+    return Combiner{combine, acc, term, FloatAttr::get(type, *identity)};
+  }
+
+  /// Threads per output point: 1 (the grid-stride shape), a warp, or a
+  /// block. Sharing pays for long reductions whose lanes read consecutive
+  /// elements (the innermost loop indexes the inputs' last dimension), or
+  /// whose few output points would leave most of the GPU idle.
+  int64_t groupSize(linalg::LinalgOp op, ArrayRef<int64_t> ranges, int64_t points) const {
+    int64_t parallel = op.getNumParallelLoops(), loops = int64_t(ranges.size()), length = 1;
+    for (int64_t d = parallel; d < loops; ++d)
+      length *= ranges[d];
+    if (length < 64 || blockSize < 32 || !llvm::isPowerOf2_64(uint64_t(blockSize)))
+      return 1;
+    bool contiguous = false;
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(in);
+      if (map.getNumResults() > 0)
+        if (auto dim = dyn_cast<AffineDimExpr>(map.getResults().back()))
+          contiguous |= int64_t(dim.getPosition()) == loops - 1;
+    }
+    if (!contiguous && points >= 2048)
+      return 1;
+    int64_t group = points <= 1024 && length >= 4096 ? 256 : 32;
+    return std::min<int64_t>(group, blockSize);
+  }
+
+  /// `group` threads per output point, blockSize/group points per block
+  /// (fewer when there are fewer points):
+  ///   partial = identity; for (r = lane; r < length; r += group) partial (+)= term(r)
+  ///   shared[tid] = partial; barrier
+  ///   for (s = group/2; s > 0; s /= 2) { if (lane < s) shared[tid] (+)= shared[tid+s]; barrier }
+  ///   if (lane == 0) out = out (+) shared[tid]
+  /// Each step reads only its own thread's ids (no value crosses a barrier),
+  /// and the sum's order depends only on the shape, so results are
+  /// deterministic.
+  LogicalResult cooperativeReduce(IRRewriter &rewriter, linalg::LinalgOp op,
+                                  const Combiner &combiner, ArrayRef<int64_t> ranges,
+                                  int64_t points, int64_t group) {
+    Location loc = op.getLoc();
+    int64_t parallel = op.getNumParallelLoops(), loops = int64_t(ranges.size()), length = 1;
+    for (int64_t d = parallel; d < loops; ++d)
+      length *= ranges[d];
+    // Fewer points than a block holds (a full reduction) get a smaller block.
+    int64_t slots = std::min<int64_t>(blockSize / group, points);
+    int64_t threads = slots * group;
+    auto c = [&](int64_t v) -> Value { return rewriter.create<arith::ConstantIndexOp>(loc, v); };
+    Type element = combiner.acc.getType();
+    auto shared =
+        MemRefType::get({threads}, element, MemRefLayoutAttrInterface(),
+                        gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup));
+    rewriter.setInsertionPoint(op);
+    Value one = c(1);
+    auto launch = rewriter.create<gpu::LaunchOp>(
+        loc, c((points + slots - 1) / slots), one, one, c(threads), one, one,
+        /*dynamicSharedMemorySize=*/Value(), /*asyncTokenType=*/Type(), ValueRange(),
+        TypeRange{shared});
+    Value buffer = launch.getWorkgroupAttributions().front();
+    Block &body = launch.getBody().front();
+    rewriter.setInsertionPointToEnd(&body);
+    auto terminator = rewriter.create<gpu::TerminatorOp>(loc);
+    rewriter.setInsertionPoint(terminator);
+
+    auto combine = [&](Value acc, Value term) {
+      IRMapping map;
+      map.map(combiner.acc, acc);
+      map.map(combiner.term, term);
+      return rewriter.clone(*combiner.combine, map)->getResult(0);
+    };
+    // This thread's ids, recomputed after every barrier.
+    struct Ids {
+      Value tid, lane, point, valid;
+    };
+    auto ids = [&]() {
+      Value tid = launch.getThreadIds().x;
+      Value lane = rewriter.create<arith::RemUIOp>(loc, tid, c(group));
+      Value slot = rewriter.create<arith::DivUIOp>(loc, tid, c(group));
+      Value point = rewriter.create<arith::AddIOp>(
+          loc, rewriter.create<arith::MulIOp>(loc, launch.getBlockIds().x, c(slots)), slot);
+      Value valid = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, point, c(points));
+      return Ids{tid, lane, point, valid};
+    };
+    auto indices = [&](AffineMap map, ArrayRef<Value> at) {
+      SmallVector<Value> out;
+      for (unsigned k = 0; k < map.getNumResults(); ++k)
+        out.push_back(rewriter.create<affine::AffineApplyOp>(loc, map.getSubMap({k}), at));
+      return out;
+    };
+    Value identity = rewriter.create<arith::ConstantOp>(loc, combiner.identity);
+    SmallVector<Value> ivs(static_cast<size_t>(loops));
+
+    // Each thread's share, folded from the identity.
+    Ids first = ids();
+    auto share = rewriter.create<scf::IfOp>(loc, TypeRange{element}, first.valid, true, true);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(&share.getThenRegion().front());
+      delinearize(rewriter, loc, first.point, ranges.take_front(parallel),
+                  MutableArrayRef<Value>(ivs).take_front(parallel));
+      auto loop = rewriter.create<scf::ForOp>(loc, first.lane, c(length), c(group),
+                                              ValueRange{identity});
+      rewriter.setInsertionPointToStart(loop.getBody());
+      delinearize(rewriter, loc, loop.getInductionVar(), ranges.drop_front(parallel),
+                  MutableArrayRef<Value>(ivs).drop_front(parallel));
+      IRMapping map;
+      for (OpOperand *in : op.getDpsInputOperands()) {
+        Value v = in->get();
+        if (isa<MemRefType>(v.getType()))
+          v = rewriter.create<memref::LoadOp>(loc, v, indices(op.getMatchingIndexingMap(in), ivs));
+        map.map(op.getMatchingBlockArgument(in), v);
+      }
+      for (Operation &inner : op.getBlock()->without_terminator()) {
+        if (&inner == combiner.combine)
+          continue;
+        if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+          map.map(index.getResult(), ivs[index.getDim()]);
+          continue;
+        }
+        rewriter.clone(inner, map);
+      }
+      Value next = combine(loop.getRegionIterArgs().front(), map.lookupOrDefault(combiner.term));
+      rewriter.create<scf::YieldOp>(loc, next);
+      rewriter.setInsertionPointAfter(loop);
+      rewriter.create<scf::YieldOp>(loc, loop.getResult(0));
+      rewriter.setInsertionPointToStart(&share.getElseRegion().front());
+      rewriter.create<scf::YieldOp>(loc, identity);
+    }
+    rewriter.create<memref::StoreOp>(loc, share.getResult(0), buffer, first.tid);
+    rewriter.create<gpu::BarrierOp>(loc);
+
+    // The tree, halving the active lanes each step.
+    for (int64_t step = group / 2; step > 0; step /= 2) {
+      Ids now = ids();
+      Value active = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, now.lane,
+                                                    c(step));
+      auto branch = rewriter.create<scf::IfOp>(loc, active, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(&branch.getThenRegion().front());
+      Value mine = rewriter.create<memref::LoadOp>(loc, buffer, now.tid);
+      Value other = rewriter.create<memref::LoadOp>(
+          loc, buffer, ValueRange{rewriter.create<arith::AddIOp>(loc, now.tid, c(step))});
+      rewriter.create<memref::StoreOp>(loc, combine(mine, other), buffer, now.tid);
+      if (step > 1) { // lane 0 reads back only what it wrote itself
+        rewriter.setInsertionPointAfter(branch);
+        rewriter.create<gpu::BarrierOp>(loc);
+      }
+    }
+
+    // Lane 0 adds the point's total to the output.
+    Ids last = ids();
+    Value lead = rewriter.create<arith::AndIOp>(
+        loc, last.valid,
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, last.lane, c(0)));
+    auto store = rewriter.create<scf::IfOp>(loc, lead, /*withElseRegion=*/false);
+    rewriter.setInsertionPointToStart(&store.getThenRegion().front());
+    delinearize(rewriter, loc, last.point, ranges.take_front(parallel),
+                MutableArrayRef<Value>(ivs).take_front(parallel));
+    Value zero = c(0);
+    for (int64_t d = parallel; d < loops; ++d)
+      ivs[size_t(d)] = zero;
+    OpOperand *out = op.getDpsInitOperand(0);
+    SmallVector<Value> at = indices(op.getMatchingIndexingMap(out), ivs);
+    Value init = rewriter.create<memref::LoadOp>(loc, out->get(), at);
+    Value total = rewriter.create<memref::LoadOp>(loc, buffer, last.tid);
+    rewriter.create<memref::StoreOp>(loc, combine(init, total), out->get(), at);
     rewriter.eraseOp(op);
     return success();
   }

@@ -13,7 +13,11 @@ def MapToGpu : Pass<"tg-cuda-map-to-gpu", "mlir::ModuleOp"> {
     reductions sequential inside each thread, the outputs carried in
     registers through them), with the block and grid sizes
     fixed at compile time (`block-size` threads, at most `max-blocks`
-    blocks). Everything else stays host code. Constants (`memref.get_global`)
+    blocks). A long reduction whose body is `out = out (+) term` with (+) a
+    sum, product, max or min gets a warp (or, for few long ones, a whole
+    block) per output point instead: strided partial results from the
+    identity, combined in shared memory in a fixed tree between top-level
+    barriers. Everything else stays host code. Constants (`memref.get_global`)
     read by kernels are uploaded to device memory with `gpu.memcpy`. The
     small index/flag arrays the deallocation pipeline keeps on the host become
     stack buffers, so that every remaining `memref.alloc` is device memory;
@@ -39,11 +43,15 @@ def EmulateLaunches : Pass<"tg-cuda-emulate-launches", "mlir::ModuleOp"> {
     A testing aid, for machines without a GPU: each `gpu.launch` becomes two
     nested `scf.for` loops over its blocks and threads with the body inlined
     (block and thread ids bound to the loop indices), and `gpu.memcpy`
-    becomes `memref.copy`. The kernels tg-cuda-map-to-gpu builds have no
-    barriers or shared memory, so running the threads one after another is
-    exact: compiled through the CPU pipeline, the result proves the kernels'
-    index logic against the interpreter (`tgc compile --target=cuda
-    --cuda-emulate`).
+    becomes `memref.copy`. A kernel's top-level `gpu.barrier`s split its
+    body into steps, each a loop over the block's threads, and its shared
+    memory (workgroup attributions) becomes a stack buffer; pure values a
+    step takes from an earlier one (thread ids, index arithmetic) are
+    recomputed, anything else crossing a barrier is an error. For the
+    kernels tg-cuda-map-to-gpu builds, whose threads meet only at such
+    barriers, running them one after another is exact: compiled through the
+    CPU pipeline, the result proves the kernels' index logic against the
+    interpreter (`tgc compile --target=cuda --cuda-emulate`).
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect"];
