@@ -126,7 +126,8 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
   });
   phase(Phase::Bufferized, [&] {
     addCpuBufferizationPasses(pm);
-    if (options.target != "cuda" && options.planMemory) // CUDA: device allocations
+    // Both targets: on CUDA the arena is one device allocation per call.
+    if (options.planMemory)
       pm.addPass(createPlanMemory());
   });
   if (options.target != "cuda") {

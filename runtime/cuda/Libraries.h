@@ -55,7 +55,10 @@ namespace cuda {
   X(cuEventCreate) \
   X(cuEventDestroy) \
   X(cuEventRecord) \
-  X(cuStreamWaitEvent)
+  X(cuEventSynchronize) \
+  X(cuStreamWaitEvent) \
+  X(cuMemAllocHost) \
+  X(cuMemFreeHost)
 
 #define TG_CUBLASLT_FUNCTIONS(X) \
   X(cublasLtCreate) \

@@ -52,6 +52,12 @@ Session::~Session() {
   }
   for (auto &[host, p] : constants)
     cu->cuMemFree(p);
+  for (Staging &slot : staging) {
+    if (slot.sent)
+      cu->cuEventDestroy(slot.sent);
+    if (slot.host)
+      cu->cuMemFreeHost(slot.host);
+  }
   if (dnnHandle)
     dnn->cudnnDestroy(dnnHandle);
   for (auto &[p, size] : sizes)

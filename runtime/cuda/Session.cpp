@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace tg {
 namespace cuda {
@@ -168,15 +169,30 @@ void freeBuffer(void *session, void *device) {
   static_cast<Session *>(session)->release(reinterpret_cast<CUdeviceptr>(device));
 }
 
+/// Uploads up to this size go through the pinned staging slots; larger ones
+/// (parameters at start, once) copy from pageable memory and wait.
+constexpr size_t kMaxStagedBytes = size_t(64) << 20;
+
 int upload(void *session, void *device, const void *host, size_t bytes, char *err,
            size_t errBytes) {
   auto *s = static_cast<Session *>(session);
-  CUresult r =
-      s->cu->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device), host, bytes, s->stream);
-  if (r == CUDA_SUCCESS)
-    r = s->cu->cuStreamSynchronize(s->stream); // the host buffer may change next
+  const Driver &cu = *s->cu;
+  auto to = reinterpret_cast<CUdeviceptr>(device);
+  CUresult r = CUDA_SUCCESS;
+  if (Session::Staging *slot = bytes <= kMaxStagedBytes ? s->stage(bytes) : nullptr) {
+    // Stream order puts the copy before the next step's kernels.
+    std::memcpy(slot->host, host, bytes);
+    r = cu.cuMemcpyHtoDAsync(to, slot->host, bytes, s->stream);
+    if (r == CUDA_SUCCESS)
+      r = cu.cuEventRecord(slot->sent, s->stream);
+    slot->pending = r == CUDA_SUCCESS;
+  } else {
+    r = cu.cuMemcpyHtoDAsync(to, host, bytes, s->stream);
+    if (r == CUDA_SUCCESS)
+      r = cu.cuStreamSynchronize(s->stream); // the host buffer may change next
+  }
   if (r != CUDA_SUCCESS)
-    copyError("copying to the device: " + describe(*s->cu, r), err, errBytes);
+    copyError("copying to the device: " + describe(cu, r), err, errBytes);
   return r != CUDA_SUCCESS;
 }
 
@@ -282,6 +298,27 @@ CUdeviceptr Session::allocate(size_t bytes) {
     return 0;
   sizes[p] = bytes;
   return p;
+}
+
+Session::Staging *Session::stage(size_t bytes) {
+  Staging &slot = staging[nextStaging];
+  if (slot.pending && cu->cuEventSynchronize(slot.sent) != CUDA_SUCCESS)
+    return nullptr;
+  slot.pending = false;
+  if (!slot.sent && cu->cuEventCreate(&slot.sent, CU_EVENT_DISABLE_TIMING) != CUDA_SUCCESS)
+    return nullptr;
+  if (slot.bytes < bytes) {
+    if (slot.host)
+      cu->cuMemFreeHost(slot.host);
+    slot.host = nullptr;
+    slot.bytes = 0;
+    size_t size = std::max<size_t>(bytes, size_t(1) << 20);
+    if (cu->cuMemAllocHost(&slot.host, size) != CUDA_SUCCESS)
+      return nullptr;
+    slot.bytes = size;
+  }
+  nextStaging ^= 1;
+  return &slot;
 }
 
 CUdeviceptr Session::scratch(size_t bytes) {

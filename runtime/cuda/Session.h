@@ -49,6 +49,22 @@ struct Session {
     bool eager = false; ///< its capture failed: it runs without a graph
   };
   std::map<std::string, Graph> graphs;
+  /// Page-locked staging for uploads (batches): the data is copied into a
+  /// slot and sent with an asynchronous copy, so an upload returns without
+  /// waiting for the device (the caller may reuse its buffer at once) and
+  /// the transfer runs at full DMA speed. Two slots alternate; a slot waits
+  /// for its previous copy (its event) before it is written again.
+  struct Staging {
+    void *host = nullptr;
+    size_t bytes = 0;
+    CUevent sent = nullptr;
+    bool pending = false;
+  };
+  Staging staging[2];
+  int nextStaging = 0;
+  /// The next slot, holding at least `bytes`, free to write; null when
+  /// page-locked memory cannot be had (the caller copies unstaged).
+  Staging *stage(size_t bytes);
   bool graphsEnabled = true;
   Graph *capturing = nullptr;
   /// Destroys `g`'s executable graph and gives its blocks back to the cache.
