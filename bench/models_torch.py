@@ -1,11 +1,14 @@
 """PyTorch peer of tg-bench-models: the three example models, eager and torch.compile.
 
 usage: models_torch.py mlp|cnn|lstm [--steps N] [--warmup N] [--threads N] [--window T] [--hidden H]
+                       [--batch B] [--device cpu|cuda]
 
 The models are written to compute what examples/Models.cpp builds (shapes,
 initializers, optimizer and hyperparameters); one full train step (forward,
 backward, update) on one fixed random batch per iteration. Prints lines in the
-format of tg-bench-models.
+format of tg-bench-models. On --device cuda (scripts/gpu-check.sh) TF32 is off,
+as tg's cuBLASLt/cuDNN calls compute in full FP32, and each step is timed up to
+torch.cuda.synchronize().
 """
 import argparse
 import statistics
@@ -108,13 +111,14 @@ class CharLstm(torch.nn.Module):
         return self.out(s.reshape(-1, s.shape[-1])), (h1, c1, h2, c2)
 
 
-def make(model, window=25, hidden=128):
+def make(model, window=25, hidden=128, batch=0, device="cpu"):
     """Returns step(state) -> (loss, state) and the initial state ((): no state)."""
     if model in ("mlp", "cnn"):
-        net = Mlp() if model == "mlp" else Cnn()
-        B = 128 if model == "mlp" else 64
+        net = (Mlp() if model == "mlp" else Cnn()).to(device)
+        B = batch or (128 if model == "mlp" else 64)
         x = torch.rand(B, 784) if model == "mlp" else torch.rand(B, 1, 28, 28)
-        y = torch.randint(0, 10, (B,))
+        x = x.to(device)
+        y = torch.randint(0, 10, (B,)).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
 
         def step(state):
@@ -125,10 +129,10 @@ def make(model, window=25, hidden=128):
             return loss, state
 
         return step, ()
-    B, T, V, H = 32, window, 77, hidden
-    net = CharLstm(V, H)
-    chars = torch.randint(0, V, (B, T))
-    targets = torch.randint(0, V, (B, T))
+    B, T, V, H = batch or 32, window, 77, hidden
+    net = CharLstm(V, H).to(device)
+    chars = torch.randint(0, V, (B, T)).to(device)
+    targets = torch.randint(0, V, (B, T)).to(device)
     # tg: RMSProp(0.1) with rho 0.95 (DL4J's rmsDecay), eps 1e-8 added outside the
     # square root, l2 1e-3 added to the gradient of every parameter; torch's
     # RMSprop (alpha = rho, coupled weight_decay, no momentum, not centered) is
@@ -144,15 +148,18 @@ def make(model, window=25, hidden=128):
         # Truncated BPTT: the final states seed the next window, without gradient.
         return loss, tuple(s.detach() for s in state)
 
-    return step, tuple(torch.zeros(B, H) for _ in range(4))
+    return step, tuple(torch.zeros(B, H, device=device) for _ in range(4))
 
 
-def bench(name, step, state, steps, warmup):
+def bench(name, step, state, steps, warmup, device="cpu"):
     times = []
     first = None
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for s in range(warmup + steps):
+        sync()
         t = time.perf_counter()
         loss, state = step(state)
+        sync()
         dt = time.perf_counter() - t
         if s == 0:
             first = dt  # for torch.compile: tracing and compiling
@@ -173,13 +180,22 @@ def main():
     p.add_argument("--no-compile", action="store_true")
     p.add_argument("--window", type=int, default=25, help="the LSTM's window")
     p.add_argument("--hidden", type=int, default=128, help="the LSTM's units")
+    p.add_argument("--batch", type=int, default=0, help="batch size (default: the model's)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+    if a.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        print(f"# torch {torch.__version__}, {torch.cuda.get_device_name()}, TF32 off", flush=True)
+    else:
+        print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     torch.manual_seed(0)
     name = f"{a.model} {a.window}x{a.hidden}" if a.model == "lstm" else a.model
-    step, state = make(a.model, a.window, a.hidden)
-    bench(f"pytorch-eager {name}", step, state, a.steps, a.warmup)
+    if a.batch:
+        name += f" batch {a.batch}"
+    step, state = make(a.model, a.window, a.hidden, a.batch, a.device)
+    bench(f"pytorch-eager {name}", step, state, a.steps, a.warmup, a.device)
     if a.no_compile:
         return
     if not hasattr(torch, "compile"):
@@ -187,8 +203,8 @@ def main():
         return
     # Fresh model and optimizer, so the compiled run starts from the same point.
     torch.manual_seed(0)
-    step, state = make(a.model, a.window, a.hidden)
-    bench(f"torch.compile {name}", torch.compile(step), state, a.steps, a.warmup)
+    step, state = make(a.model, a.window, a.hidden, a.batch, a.device)
+    bench(f"torch.compile {name}", torch.compile(step), state, a.steps, a.warmup, a.device)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ static void usage(std::FILE *out) {
                     "               tg.scan (compiles in time growing with --steps)\n"
                     "  --recompute  char-lstm: the gradient recomputes each step's gates\n"
                     "               instead of saving them (less memory)\n"
+                    "  --optimizer K  the optimizer kind instead of the model's (sgd, momentum,\n"
+                    "               nesterov, rmsprop, adam, adamw; with --lr, else lr 0.01)\n"
                     "  --lr X       the optimizer's learning rate (default: the model's;\n"
                     "               char-lstm's RMSProp 0.1 makes 5-step comparisons between\n"
                     "               backends chaotic)\n"
@@ -31,6 +33,7 @@ int main(int argc, char **argv) {
   std::string model, out;
   int64_t batch = 0, steps = 0, vocab = 0, hidden = 0;
   double lr = 0;
+  std::string optimizer;
   bool unrolled = false, recompute = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -72,6 +75,12 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "tg-example: --lr needs a positive number\n");
         return 2;
       }
+    } else if (a == "--optimizer") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "tg-example: --optimizer needs a kind\n");
+        return 2;
+      }
+      optimizer = argv[++i];
     } else if (a == "--unrolled") {
       unrolled = true;
     } else if (a == "--recompute") {
@@ -94,25 +103,30 @@ int main(int argc, char **argv) {
   for (char &c : fnName)
     if (c == '-')
       c = '_';
+  // The model's optimizer, or another kind, at the given learning rate; an
+  // unknown kind is reported by Graph::minimize (below, through save).
+  auto configure = [&](tg::optim::Optimizer &o) {
+    if (!optimizer.empty())
+      o = tg::optim::Optimizer(optimizer, lr > 0 ? lr : 0.01);
+    else if (lr > 0)
+      o.set("lr", lr);
+  };
   tg::Graph g(fnName);
   if (model == "fashion-mlp") {
     tg::examples::MlpConfig c;
-    if (lr > 0)
-      c.optimizer.set("lr", lr);
+    configure(c.optimizer);
     if (batch)
       c.batch = batch;
     tg::examples::buildFashionMlp(g, c);
   } else if (model == "fashion-cnn") {
     tg::examples::CnnConfig c;
-    if (lr > 0)
-      c.optimizer.set("lr", lr);
+    configure(c.optimizer);
     if (batch)
       c.batch = batch;
     tg::examples::buildFashionCnn(g, c);
   } else if (model == "char-lstm") {
     tg::examples::CharLstmConfig c;
-    if (lr > 0)
-      c.optimizer.set("lr", lr);
+    configure(c.optimizer);
     if (batch)
       c.batch = batch;
     if (steps)

@@ -45,6 +45,7 @@ namespace cuda {
   X(cuMemcpyHtoDAsync) \
   X(cuMemcpyDtoHAsync) \
   X(cuMemsetD8Async) \
+  X(cuMemsetD32Async) \
   X(cuMemcpyDtoDAsync) \
   X(cuStreamBeginCapture) \
   X(cuStreamEndCapture) \

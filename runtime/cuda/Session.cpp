@@ -32,6 +32,10 @@ void *open(const TgCudaModule *m, char *err, size_t errBytes) {
   auto s = std::make_unique<Session>();
   if (const char *v = std::getenv("TGRT_CUDA_GRAPHS"); v && std::string(v) == "0")
     s->graphsEnabled = false;
+  // A check aid: every block the allocator hands out starts as NaN, so a
+  // kernel that leaves part of its output unwritten shows in the results.
+  if (const char *v = std::getenv("TGRT_CUDA_POISON"); v && std::string(v) == "1")
+    s->poison = true;
   s->cu = driver(error);
   if (!s->cu) {
     copyError(error, err, errBytes);
@@ -280,7 +284,7 @@ CUdeviceptr Session::allocate(size_t bytes) {
   if (it != cache.end()) {
     CUdeviceptr p = it->second;
     cache.erase(it);
-    return p;
+    return poisoned(p, bytes);
   }
   CUdeviceptr p = 0;
   CUresult r = cu->cuMemAlloc(&p, bytes);
@@ -297,7 +301,7 @@ CUdeviceptr Session::allocate(size_t bytes) {
   if (!check(r, ("allocating " + std::to_string(bytes) + " bytes of device memory").c_str()))
     return 0;
   sizes[p] = bytes;
-  return p;
+  return poisoned(p, bytes);
 }
 
 Session::Staging *Session::stage(size_t bytes) {
@@ -319,6 +323,12 @@ Session::Staging *Session::stage(size_t bytes) {
   }
   nextStaging ^= 1;
   return &slot;
+}
+
+CUdeviceptr Session::poisoned(CUdeviceptr p, size_t bytes) {
+  if (poison) // a quiet NaN in every 32-bit word (bytes is a multiple of 256)
+    check(cu->cuMemsetD32Async(p, 0x7fc00000u, bytes / 4, stream), "filling a block with NaN");
+  return p;
 }
 
 CUdeviceptr Session::scratch(size_t bytes) {

@@ -96,6 +96,9 @@ struct Session {
     return false;
   }
   CUdeviceptr allocate(size_t bytes);
+  /// TGRT_CUDA_POISON=1: blocks are handed out filled with NaN.
+  bool poison = false;
+  CUdeviceptr poisoned(CUdeviceptr p, size_t bytes);
   void release(CUdeviceptr p);
   /// `bytes` of scratch on the stream: the shared workspace when it is
   /// large enough, else a block freed with releaseScratch.

@@ -15,6 +15,8 @@
 #include "support/Manifest.h"
 #include "tg/tg_runtime.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -30,11 +32,20 @@ namespace {
 
 const char *kUsage =
     R"(usage: tg-step-check MODEL.tgx [--steps N] [--seed S] [--classes K]
-                     (--out DIR | --compare DIR [--rtol R] [--atol A])
+                     (--out DIR | --compare DIR [--rtol R] [--atol A] [--norm T]
+                      [--loss-only]) [--time N]
 
 Runs train_step N times (default 5) on synthetic data (floats in [0, 1),
-labels in [0, K), K default 10, from a fixed generator) and writes DIR/loss.txt
-and DIR/<param>.bin, or compares with them. Exit 77: cannot run here (skip).
+labels in [0, K), K default 10, from a fixed generator) and writes DIR/loss.txt,
+DIR/<param>.bin (after the steps) and DIR/<param>.delta.bin (what the steps
+changed), or compares with them:
+  default      every loss and parameter within atol + rtol |want|
+  --norm T     each step's loss within relative error T, and each
+               parameter's change within relative L2 norm T (after one SGD
+               step the change is -lr times the gradient)
+  --loss-only  the losses only (--rtol, --atol)
+--time N then runs N more steps on the last batch and prints the median
+train_step time. Exit 77: cannot run here (skip).
 )";
 
 int fail(const std::string &m) {
@@ -89,7 +100,9 @@ int main(int argc, char **argv) {
   int steps = 5;
   uint64_t seed = 1;
   int64_t classes = 10;
-  double rtol = 1e-3, atol = 1e-5;
+  double rtol = 1e-3, atol = 1e-5, norm = 0;
+  bool lossOnly = false;
+  int timeSteps = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -116,6 +129,16 @@ int main(int argc, char **argv) {
       rtol = std::atof(value().c_str());
     } else if (a == "--atol") {
       atol = std::atof(value().c_str());
+    } else if (a == "--norm") {
+      norm = std::atof(value().c_str());
+      if (!(norm > 0))
+        return fail("--norm needs a positive tolerance");
+    } else if (a == "--loss-only") {
+      lossOnly = true;
+    } else if (a == "--time") {
+      timeSteps = std::atoi(value().c_str());
+      if (timeSteps < 1)
+        return fail("--time needs a positive number of steps");
     } else if (!a.empty() && a[0] == '-') {
       return fail("unknown option '" + a + "'\n" + kUsage);
     } else {
@@ -152,6 +175,18 @@ int main(int argc, char **argv) {
       return st == TG_FAILED_PRECONDITION ? 77 : 1;
     }
   }
+  // The f32 parameters before the first step, for what the steps change.
+  std::vector<const tg::BufferSpec *> params;
+  std::vector<std::vector<float>> initial;
+  for (const tg::BufferSpec &b : step->args) {
+    if (b.role != tg::Role::Param || b.dtype != tg::DType::f32)
+      continue;
+    params.push_back(&b);
+    initial.emplace_back(size_t(b.numElements()));
+    if (tg_session_read(session, b.name.c_str(), initial.back().data(),
+                        initial.back().size() * 4) != TG_OK)
+      return fail(tg_last_error());
+  }
   std::vector<double> losses;
   for (int s = 0; s < steps; ++s) {
     for (const tg::BufferSpec &b : step->args)
@@ -170,9 +205,11 @@ int main(int argc, char **argv) {
     losses.push_back(loss);
   }
   int bad = 0;
+  double worstNorm = 0;
   auto check = [&](const std::string &what, double got, double want) {
     double err = std::fabs(got - want);
-    if (!(err <= atol + rtol * std::fabs(want))) {
+    bool ok = norm > 0 ? err <= norm * std::fabs(want) : err <= atol + rtol * std::fabs(want);
+    if (!ok) {
       if (bad++ < 10)
         std::printf("MISMATCH %s: got %.9g, want %.9g\n", what.c_str(), got, want);
     }
@@ -180,7 +217,7 @@ int main(int argc, char **argv) {
   std::string lossText;
   for (double l : losses) {
     char line[64];
-    std::snprintf(line, sizeof line, "%.9g\n", l);
+    std::snprintf(line, sizeof line, "%.17g\n", l); // exact, for --rtol 0 --atol 0
     lossText += line;
   }
   if (!out.empty()) {
@@ -197,32 +234,69 @@ int main(int argc, char **argv) {
       check("loss at step " + std::to_string(i), losses[i], w);
     }
   }
-  size_t params = 0;
-  for (const tg::BufferSpec &b : step->args) {
-    if (b.role != tg::Role::Param || b.dtype != tg::DType::f32)
-      continue;
-    ++params;
-    std::vector<float> v(size_t(b.numElements()));
+  for (size_t k = 0; k < params.size() && !lossOnly; ++k) {
+    const tg::BufferSpec &b = *params[k];
+    std::vector<float> v(size_t(b.numElements())), delta(v.size());
     if (tg_session_read(session, b.name.c_str(), v.data(), v.size() * 4) != TG_OK)
       return fail(tg_last_error());
-    std::string path = (out.empty() ? compare : out) + "/" + b.name + ".bin";
+    for (size_t i = 0; i < v.size(); ++i)
+      delta[i] = v[i] - initial[k][i];
+    std::string base = (out.empty() ? compare : out) + "/" + b.name;
     if (!out.empty()) {
-      std::ofstream(path, std::ios::binary)
+      std::ofstream(base + ".bin", std::ios::binary)
           .write(reinterpret_cast<const char *>(v.data()), std::streamsize(v.size() * 4));
+      std::ofstream(base + ".delta.bin", std::ios::binary)
+          .write(reinterpret_cast<const char *>(delta.data()), std::streamsize(v.size() * 4));
       continue;
     }
-    std::string want;
+    std::string path = base + (norm > 0 ? ".delta.bin" : ".bin"), want;
     if (!readFile(path, want) || want.size() != v.size() * 4)
       return fail("cannot read " + path + " (or its size differs)");
     const float *w = reinterpret_cast<const float *>(want.data());
+    if (norm > 0) { // ||got - want|| / ||want|| of the change
+      double diff = 0, ref = 0;
+      for (size_t i = 0; i < v.size(); ++i) {
+        diff += (double(delta[i]) - w[i]) * (double(delta[i]) - w[i]);
+        ref += double(w[i]) * w[i];
+      }
+      double rel = ref > 0 ? std::sqrt(diff / ref) : std::sqrt(diff);
+      worstNorm = std::max(worstNorm, rel);
+      if (!(rel <= norm) && bad++ < 10)
+        std::printf("MISMATCH %s: change off by %.3g in relative norm\n", b.name.c_str(), rel);
+      continue;
+    }
     for (size_t i = 0; i < v.size(); ++i)
       check(b.name + "[" + std::to_string(i) + "]", v[i], w[i]);
+  }
+  // Then the median time of `timeSteps` more steps on the last batch (the device
+  // finishes each step before tg_session_run returns).
+  double medianMs = 0;
+  std::vector<double> times;
+  for (int s = 0; s < timeSteps; ++s) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (tg_session_run(session, "train_step") != TG_OK)
+      return fail(tg_last_error());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (s + 1 == timeSteps) {
+      std::sort(times.begin(), times.end());
+      medianMs = times[times.size() / 2];
+    }
   }
   std::string verdict;
   if (out.empty())
     verdict = bad ? ", " + std::to_string(bad) + " MISMATCHES" : ", all within tolerance";
-  std::printf("%s %s: %d steps, final loss %.6g, %zu params%s\n",
-              out.empty() ? "compared" : "wrote", model.c_str(), steps, losses.back(), params,
+  if (out.empty() && norm > 0 && !lossOnly) {
+    char worst[64];
+    std::snprintf(worst, sizeof worst, " (worst change %.2g in relative norm)", worstNorm);
+    verdict += worst;
+  }
+  std::printf("%s %s: %d steps, final loss %.6g, %zu params%s%s\n",
+              out.empty() ? "compared" : "wrote", model.c_str(), steps, losses.back(),
+              lossOnly ? size_t(0) : params.size(), lossOnly ? " (losses only)" : "",
               verdict.c_str());
+  if (timeSteps > 0)
+    std::printf("time %s: train step median %.3f ms over %d steps\n", model.c_str(), medianMs,
+                timeSteps);
   return bad ? 1 : 0;
 }
