@@ -21,12 +21,13 @@ build=$(cd "${1:-$root/build}" && pwd)
 stage=$build/gpu-bundle$suffix out=$stage/gpu-bundle
 rm -rf "$stage" && mkdir -p "$out/bin" "$out/lib" "$out/models"
 tgc=$build/tools/tgc example=$build/examples/tg-example check=$build/tests/gpu/tg-step-check
+opcheck=$build/tests/gpu/tg-op-check opcases=$build/tests/gpu/tg-op-cases
 libs=("$build/runtime/libtgrt.so")
 [[ -n $suffix ]] || libs+=("$build/runtime/libtgrt_cuda.so") # emulated artifacts need none
-for f in "$check" "${libs[@]}"; do
+for f in "$check" "$opcheck" "$opcases" "${libs[@]}"; do
   [[ -e $f ]] || { echo "gpu-bundle: missing $f (build with TG_ENABLE_CUDA=ON first)" >&2; exit 1; }
 done
-cp "$check" "$out/bin/"
+cp "$check" "$opcheck" "$out/bin/"
 cp "${libs[@]}" "$out/lib/"
 ldd "$check" "$build/runtime/libtgrt.so" | awk '/=> \// {print $3}' | sort -u | while read -r lib; do
   case $(basename "$lib") in
@@ -37,6 +38,12 @@ done
 cp "$root/scripts/gpu-check.sh" "$out/"
 cp "$root/bench/models_torch.py" "$out/bin/"
 cd "$out/models"
+# Every op case of the compiled-code tests (each generated kernel, cuBLASLt
+# and cuDNN call on its own), with the interpreter's results.
+mkdir ops
+"$opcases" ops >/dev/null
+"$tgc" compile ops/ops.tg.mlir "${cudaflags[@]}" -o ops-cuda.tgx 2>/dev/null
+rm ops/ops.tg.mlir
 # name, classes, steps of the reference (0: none, timing only), tg-example arguments.
 # The *-sgd models take one plain SGD step: what it changes is -lr times the
 # gradient, compared in relative norm; the -20 references are 20 steps' losses.

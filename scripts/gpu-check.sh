@@ -3,6 +3,9 @@
 # driver and PyTorch but no MLIR or oneDNN). Unpacks build/gpu-bundle.tar.xz
 # (made here by scripts/gpu-bundle.sh and carried over) and runs, against
 # references computed by the CPU backend:
+#   0. every op case of the compiled-code tests (one generated kernel,
+#      cuBLASLt or cuDNN call each) against the interpreter's results, with
+#      every device block NaN before it is used (TGRT_CUDA_POISON=1);
 #   1. 5 train steps of the MLP, the MLP data-parallel (NCCL, one rank), the
 #      CNN and the char LSTM: losses and parameters within rtol 1e-3 (the
 #      LSTM: losses and parameter changes in relative norm 1e-3), with
@@ -56,6 +59,9 @@ run() {
     echo "== gpu-check: SKIPPED (nothing could run here: no GPU or driver)"
     exit 77
   fi
+
+  echo "== 0. every op case of the compiled-code tests against the interpreter, results NaN first"
+  TGRT_CUDA_POISON=1 run "op cases" "$b/bin/tg-op-check" "$m/ops-cuda.tgx" "$m/ops"
 
   echo "== 1. five train steps against the CPU backend, new device blocks NaN"
   for spec in "mlp 10 mlp" "mlp-dp 10 mlp" "cnn 10 cnn"; do
