@@ -112,13 +112,13 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createStripNonEntry(strip));
   });
   phase(Phase::Fused, [&] {
-    addCpuFusionPasses(pm, options.fusion);
+    addCpuFusionPasses(pm, options.fusion, options.target);
     if (options.target != "cuda" && options.layoutBlock > 0)
       pm.addPass(createAssignLayouts(AssignLayoutsOptions{options.layoutBlock}));
 
   });
   phase(Phase::Linalg, [&] {
-    addCpuLinalgPasses(pm, options.fusion);
+    addCpuLinalgPasses(pm, options.fusion, options.target);
     // Last, on the library ops that stay: canonicalization rebuilds some
     // matmuls (a transpose folded in) without their discardable attributes.
     if (options.target != "cuda" && options.bf16Mixed)

@@ -49,8 +49,14 @@ struct ReluMaskFromOutput : OpRewritePattern<CompareOp> {
 };
 
 /// add(matmul, bias[N]) -> fused_matmul; add(conv2d, bias as [O,1,1]) -> fused_conv2d.
+/// cuDNN's 2-D descriptors pad both sides of a dimension alike.
+static bool symmetricPadding(ArrayRef<int64_t> p) {
+  return p.size() == 4 && p[0] == p[1] && p[2] == p[3];
+}
+
 struct FuseBias : OpRewritePattern<AddOp> {
-  using OpRewritePattern::OpRewritePattern;
+  FuseBias(MLIRContext *ctx, bool cuda) : OpRewritePattern<AddOp>(ctx), cuda(cuda) {}
+  bool cuda;
   LogicalResult matchAndRewrite(AddOp op, PatternRewriter &rewriter) const override {
     for (int side = 0; side < 2; ++side) {
       Value main = op->getOperand(side), bias = op->getOperand(1 - side);
@@ -68,6 +74,8 @@ struct FuseBias : OpRewritePattern<AddOp> {
         return success();
       }
       if (auto conv = main.getDefiningOp<Conv2DOp>()) {
+        if (cuda && !symmetricPadding(conv.getPadding())) // stays a conv for generated code
+          continue;
         int64_t channels = rt.getDimSize(1);
         auto bt = typeOf(bias);
         // A per-channel bias broadcast as [O, 1, 1] or [1, O, 1, 1].
@@ -94,11 +102,15 @@ struct FuseBias : OpRewritePattern<AddOp> {
 
 /// relu/tanh/sigmoid(fused op without activation) -> the fused op with it.
 template <typename ActOp> struct FuseActivation : OpRewritePattern<ActOp> {
-  FuseActivation(MLIRContext *ctx, StringRef name) : OpRewritePattern<ActOp>(ctx), name(name) {}
+  FuseActivation(MLIRContext *ctx, StringRef name, bool cuda)
+      : OpRewritePattern<ActOp>(ctx), name(name), cuda(cuda) {}
   LogicalResult matchAndRewrite(ActOp op, PatternRewriter &rewriter) const override {
     Operation *producer = op->getOperand(0).getDefiningOp();
     if (!producer || !llvm::isa<FusedMatmulOp, FusedConv2DOp>(producer) ||
         !producer->getResult(0).hasOneUse())
+      return failure();
+    // cuBLASLt's epilogues are bias and bias+ReLU.
+    if (cuda && llvm::isa<FusedMatmulOp>(producer) && !std::is_same_v<ActOp, ReluOp>)
       return failure();
     auto act = producer->getAttrOfType<StringAttr>("activation");
     if (act && act.getValue() != "none")
@@ -109,17 +121,26 @@ template <typename ActOp> struct FuseActivation : OpRewritePattern<ActOp> {
     return success();
   }
   std::string name;
+  bool cuda;
 };
 
 struct FuseEpiloguesPass : impl::FuseEpiloguesBase<FuseEpiloguesPass> {
+  using FuseEpiloguesBase::FuseEpiloguesBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
-    patterns.add<ReluMaskFromOutput, FuseBias>(ctx);
+    if (target != "cpu" && target != "cuda") {
+      getOperation().emitError() << "tg-fuse-epilogues: target must be cpu or cuda, not '"
+                                 << target << "'";
+      return signalPassFailure();
+    }
+    bool cuda = target == "cuda";
+    patterns.add<ReluMaskFromOutput>(ctx);
+    patterns.add<FuseBias>(ctx, cuda);
     auto name = [](abi::Activation a) { return llvm::StringRef(abi::activationName(a).data()); };
-    patterns.add<FuseActivation<ReluOp>>(ctx, name(abi::Activation::Relu));
-    patterns.add<FuseActivation<TanhOp>>(ctx, name(abi::Activation::Tanh));
-    patterns.add<FuseActivation<SigmoidOp>>(ctx, name(abi::Activation::Sigmoid));
+    patterns.add<FuseActivation<ReluOp>>(ctx, name(abi::Activation::Relu), cuda);
+    patterns.add<FuseActivation<TanhOp>>(ctx, name(abi::Activation::Tanh), cuda);
+    patterns.add<FuseActivation<SigmoidOp>>(ctx, name(abi::Activation::Sigmoid), cuda);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

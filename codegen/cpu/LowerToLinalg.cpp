@@ -44,16 +44,36 @@ bool isCpuLibraryOp(Operation *op) {
 namespace {
 
 struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
+  using LowerToLinalgBase::LowerToLinalgBase;
   void runOnOperation() override {
+    if (target != "cpu" && target != "cuda") {
+      getOperation().emitError() << "tg-lower-to-linalg: target must be cpu or cuda, not '"
+                                 << target << "'";
+      return signalPassFailure();
+    }
+    // cuDNN's 2-D descriptors pad both sides of a dimension alike: other
+    // windows become generated code (WindowToLinalg.cpp) on CUDA.
+    bool cuda = target == "cuda";
+    auto library = [cuda](Operation *op) {
+      if (!isCpuLibraryOp(op))
+        return false;
+      auto padding = op->getAttrOfType<DenseI64ArrayAttr>("padding");
+      if (!cuda || !padding)
+        return true;
+      ArrayRef<int64_t> p = padding.asArrayRef();
+      return p.size() == 4 && p[0] == p[1] && p[2] == p[3];
+    };
     // Matmuls, convolutions and pooling of other element types lower to
     // linalg.generic ops; the fused forms are made for f32 only
     // (tg-fuse-epilogues) and have no linalg form.
-    auto reason = [](Operation *op) -> std::string {
+    auto reason = [&](Operation *op) -> std::string {
       if (llvm::isa<FusedMatmulOp, FusedConv2DOp>(op) && !isCpuLibraryOp(op))
         return "is made for f32 only (tg-fuse-epilogues) and has no other lowering";
+      if (llvm::isa<FusedConv2DOp>(op) && !library(op))
+        return "has asymmetric padding, which cuDNN cannot run, and no other lowering";
       return "";
     };
-    if (failed(lowerTgToLinalg(getOperation(), isCpuLibraryOp, reason)))
+    if (failed(lowerTgToLinalg(getOperation(), library, reason)))
       signalPassFailure();
   }
 };

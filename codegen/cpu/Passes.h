@@ -30,10 +30,12 @@ bool isCpuLibraryOp(mlir::Operation *op);
 // The CPU backend's passes of each pipeline phase (driver/Pipeline.cpp).
 /// fused: canonicalize, CSE, then (with fusion) tg-batch-matmul-sums and
 /// tg-fuse-epilogues.
-void addCpuFusionPasses(mlir::OpPassManager &pm, bool fusion);
+void addCpuFusionPasses(mlir::OpPassManager &pm, bool fusion,
+                        const std::string &target = "cpu");
 /// linalg: tg-lower-to-linalg, tg-fuse-elementwise (with fusion),
 /// tg-cpu-tie-results.
-void addCpuLinalgPasses(mlir::OpPassManager &pm, bool fusion);
+void addCpuLinalgPasses(mlir::OpPassManager &pm, bool fusion,
+                        const std::string &target = "cpu");
 /// bufferized: one-shot bufferization, tg-cpu-entry-abi, out-params,
 /// deallocation.
 void addCpuBufferizationPasses(mlir::OpPassManager &pm);

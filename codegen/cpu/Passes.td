@@ -11,8 +11,12 @@ def LowerToLinalg : Pass<"tg-lower-to-linalg", "mlir::ModuleOp"> {
     softmax, losses and data movement become `linalg.generic` and `tensor`
     ops. Library ops (matmul) stay as tg ops: they bufferize into calls to
     the runtime's oneDNN kernels (see LibraryBufferization.cpp). An op the
-    CPU code generator does not handle yet is an error naming it.
+    CPU code generator does not handle yet is an error naming it. With
+    `target=cuda`, convolutions and pooling with asymmetric padding (which
+    cuDNN's 2-D descriptors cannot express) lower to generated code too.
   }];
+  let options = [Option<"target", "target", "std::string", "\"cpu\"",
+                        "cpu | cuda: the library that serves the library ops">];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
                            "::mlir::scf::SCFDialect",
@@ -28,8 +32,12 @@ def FuseEpilogues : Pass<"tg-fuse-epilogues", "mlir::ModuleOp"> {
     `activation`, so oneDNN runs one primitive with post-ops. The producer
     must have no other use. A ReLU gradient mask `compare(x, 0, "gt")` is
     first rewritten to read relu(x) (the same mask), so that x itself is
-    not needed by the backward pass and can be fused away.
+    not needed by the backward pass and can be fused away. With
+    `target=cuda` only what cuBLASLt and cuDNN run is fused: matmul
+    epilogues bias and bias+ReLU, convolutions with symmetric padding.
   }];
+  let options = [Option<"target", "target", "std::string", "\"cpu\"",
+                        "cpu | cuda: the library calls the fused ops become">];
 }
 
 def AssignLayouts : Pass<"tg-assign-layouts", "mlir::ModuleOp"> {

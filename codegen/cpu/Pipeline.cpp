@@ -70,18 +70,18 @@ void registerCpuCodegen(DialectRegistry &registry) {
   registerOpenMPDialectTranslation(registry);
 }
 
-void addCpuFusionPasses(OpPassManager &pm, bool fusion) {
+void addCpuFusionPasses(OpPassManager &pm, bool fusion, const std::string &target) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (!fusion)
     return;
   pm.addPass(createBatchMatmulSums());
-  pm.addPass(createFuseEpilogues());
+  pm.addPass(createFuseEpilogues(FuseEpiloguesOptions{target}));
   pm.addPass(createCSEPass());
 }
 
-void addCpuLinalgPasses(OpPassManager &pm, bool fusion) {
-  pm.addPass(createLowerToLinalg());
+void addCpuLinalgPasses(OpPassManager &pm, bool fusion, const std::string &target) {
+  pm.addPass(createLowerToLinalg(LowerToLinalgOptions{target}));
   pm.addPass(createCanonicalizerPass());
   if (fusion) {
     pm.addPass(createFuseElementwise());

@@ -224,6 +224,15 @@ TEST_P(CompiledFusion, PaddedConvAndPoolingLayersTrainStepMatchesTheInterpreter)
   checkTrainSteps(g, 10, GetParam());
 }
 
+// Windows padded on one side only (TensorFlow's "same" at stride 2) and
+// Dense layers with tanh and sigmoid: on CUDA, which cuDNN's descriptors and
+// cuBLASLt's epilogues cannot express, they become generated code.
+TEST_P(CompiledFusion, AsymmetricWindowsAndTanhSigmoidDenseTrainStepMatchesTheInterpreter) {
+  Graph g("one_sided");
+  buildOneSidedModel(g);
+  checkTrainSteps(g, 6, GetParam());
+}
+
 // The same layers in f64: convolution and pooling and their gradients are
 // generated loops (no oneDNN kernel takes f64). Each op matches the
 // interpreter to 1e-13 (EveryOpMatchesTheInterpreter); over 5 Adam steps,

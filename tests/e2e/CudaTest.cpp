@@ -23,6 +23,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Regex.h"
+#include "tests/e2e/OpCases.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -181,6 +182,35 @@ TEST(CudaDataParallel, AllreduceAndAverageArtifactsCallNccl) {
       EXPECT_EQ(abi::cudaUnsupportedCall(k.symbol, k.params.data(), k.params.size()), "")
           << k.symbol;
   }
+}
+
+// What cuDNN's descriptors and cuBLASLt's epilogues cannot express
+// (one-sided padding, tanh/sigmoid) is not fused or is generated code, so
+// libtgrt_cuda serves every library call left.
+TEST(CudaTarget, OneSidedWindowsAndTanhDenseNeedNoUnsupportedCall) {
+  bool found = false;
+  std::string toolkit = toolkitOrSkipReason(found);
+  if (!found)
+    GTEST_SKIP() << toolkit;
+  ModelCase c{"one_sided", [](Graph &g) { buildOneSidedModel(g); }};
+  llvm::SmallString<128> path;
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tg-cuda-one-sided", "tgx", path));
+  auto written = compileTo(c, Phase::Obj, std::string(path));
+  ASSERT_TRUE(written.ok()) << written.status();
+  auto artifact = rt::Artifact::open(std::string(path));
+  llvm::sys::fs::remove(path);
+  ASSERT_TRUE(artifact.ok()) << artifact.status();
+  auto manifest = parseManifest(artifact->manifest(), c.name);
+  ASSERT_TRUE(manifest.ok()) << manifest.status();
+  std::vector<std::string> symbols;
+  for (const KernelCall &k : manifest->kernels) {
+    symbols.push_back(k.symbol);
+    EXPECT_EQ(abi::cudaUnsupportedCall(k.symbol, k.params.data(), k.params.size()), "")
+        << k.symbol;
+  }
+  // The Dense layers are still cuBLASLt calls (fused_matmul with a bias
+  // epilogue and the activation as generated code).
+  EXPECT_THAT(symbols, ::testing::Contains("tgrt_cuda_fused_matmul_f32"));
 }
 
 TEST(CudaTarget, ArchListsAndFatbinReader) {

@@ -1,5 +1,7 @@
 //===- OpCases.cpp - one small module per op ------------------------------===//
 #include "tests/e2e/OpCases.h"
+#include "tg/Layers.h"
+#include "tg/Ops.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -346,6 +348,23 @@ Tensor randomTensor(const std::vector<int64_t> &shape, DType dtype, unsigned see
       x = double(float(x));
   }
   return t;
+}
+
+void buildOneSidedModel(Graph &g) {
+  Value x = g.data("image", {3, 2, 10, 10});
+  Value y = g.label("label", {3});
+  // "same" at stride 2 on an even size pads the bottom and right only.
+  Value c = layers::Conv2D(4, {3, 3}, "conv")
+                .strides({2, 2})
+                .explicitPadding({0, 1, 0, 1})
+                .activation(layers::Activation::relu)(x);
+  Value p = layers::MaxPool2D({2, 2}).strides({2, 2}).padding({0, 1, 0, 1})(c);
+  Value h = layers::Dense(8, "fc1").activation(layers::Activation::tanh)(layers::Flatten()(p));
+  Value s = layers::Dense(8, "fc2").activation(layers::Activation::sigmoid)(h);
+  Value logits = layers::Dense(6, "fc3")(s);
+  Value loss = ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
 }
 
 } // namespace tg

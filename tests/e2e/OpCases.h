@@ -8,6 +8,7 @@
 #ifndef TG_TESTS_E2E_OPCASES_H
 #define TG_TESTS_E2E_OPCASES_H
 
+#include "tg/Graph.h"
 #include "tg/Tensor.h"
 
 #include <cstdint>
@@ -39,6 +40,11 @@ std::string opCasesModule(const std::vector<OpCase> &cases);
 /// Uniform in [lo, hi) from `seed`, rounded to the dtype (floor for integers).
 Tensor randomTensor(const std::vector<int64_t> &shape, DType dtype, unsigned seed, double lo,
                     double hi);
+
+/// A small train graph of what cuDNN and cuBLASLt cannot run as library
+/// calls: a convolution and a max pooling padded on one side only, Dense
+/// layers with tanh and sigmoid (6 classes).
+void buildOneSidedModel(Graph &g);
 
 } // namespace tg
 
