@@ -138,12 +138,16 @@ def EntryAbi : Pass<"tg-cpu-entry-abi", "mlir::ModuleOp"> {
 def LowerToLoops : Pass<"tg-lower-to-loops", "mlir::ModuleOp"> {
   let summary = "Lowers linalg ops on buffers to loops, parallel ones where they are large";
   let description = [{
-    A linalg op whose iteration space has at least `min-parallel-work`
-    points becomes `scf.parallel` over its parallel dimensions (reductions
-    stay sequential inside), which convert-scf-to-openmp turns into an
-    OpenMP work-shared loop: large loops are split across threads. Smaller
-    ops become plain `scf.for` nests, where threading would cost more than
-    it gains.
+    Each linalg op becomes an `scf.for` nest. An elementwise op over whole
+    contiguous buffers (identity maps or scalars) is first flattened into
+    one loop over all its points (`memref.collapse_shape`). When the op has
+    at least `min-parallel-work` points and its outermost loop is parallel,
+    that loop becomes `scf.parallel`, which convert-scf-to-openmp turns into
+    an OpenMP work-shared loop; the inner loops stay sequential, so the
+    vectorizer sees them whole (an OpenMP loop collapsed over every
+    dimension would recompute each point's indices with divisions).
+    Smaller ops stay sequential, where threading would cost more than it
+    gains.
   }];
   let options = [
     Option<"minParallelWork", "min-parallel-work", "int64_t", /*default=*/"65536",
