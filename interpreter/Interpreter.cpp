@@ -154,6 +154,7 @@ private:
   absl::StatusOr<Tensor> argmax(ArgmaxOp op);
   absl::StatusOr<Tensor> softmax(Operation *op, Value x, int64_t axis, bool log);
   absl::StatusOr<Tensor> conv(Operation *op, Value input, Value filter, Value output, int mode);
+  absl::Status filterAndBiasGrad(Conv2DBackpropFilterBiasOp op);
   absl::StatusOr<Tensor> pool(Operation *op, Value input, Value gradOutput, Value result, bool max,
                               bool grad, bool countIncludePad);
   absl::StatusOr<Tensor> concat(ConcatOp op);
@@ -219,6 +220,32 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::run(func::FuncOp fn,
   return absl::InvalidArgumentError("function body has no func.return");
 }
 
+/// tg.conv2d_backprop_filter_bias: the filter gradient, and grad_output
+/// summed over N, H and W (in that order, as tg.reduce sums).
+absl::Status Interpreter::filterAndBiasGrad(Conv2DBackpropFilterBiasOp op) {
+  absl::StatusOr<Tensor> filter =
+      conv(op, op.getInput(), op.getFilterGrad(), op.getGradOutput(), 2);
+  if (!filter.ok())
+    return filter.status();
+  absl::StatusOr<Tensor> bias = blank(op.getBiasGrad());
+  if (!bias.ok())
+    return bias.status();
+  Tensor dy = in(op.getGradOutput());
+  int64_t n = dy.shape[0], c = dy.shape[1], hw = dy.shape[2] * dy.shape[3];
+  for (int64_t k = 0; k < c; ++k) {
+    double sum = 0;
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t i = 0; i < hw; ++i)
+        sum += dy.data[size_t((b * c + k) * hw + i)];
+    bias->data[size_t(k)] = sum;
+  }
+  finish(*filter);
+  finish(*bias);
+  env[op.getFilterGrad()] = std::move(*filter);
+  env[op.getBiasGrad()] = std::move(*bias);
+  return absl::OkStatus();
+}
+
 absl::Status Interpreter::eval(Operation *op) {
   // Collectives over the interpreter's one rank: a mean or sum over one
   // contribution is the contribution.
@@ -238,6 +265,8 @@ absl::Status Interpreter::eval(Operation *op) {
   }
   if (auto loop = llvm::dyn_cast<ScanOp>(op))
     return scan(loop);
+  if (auto both = llvm::dyn_cast<Conv2DBackpropFilterBiasOp>(op))
+    return filterAndBiasGrad(both);
   if (op->getNumResults() != 1)
     return error(op, "the interpreter does not support this op");
   // The interpreter holds every element as a double: a result the machine

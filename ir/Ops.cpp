@@ -342,6 +342,19 @@ LogicalResult Conv2DBackpropFilterOp::verify() {
                         tensorOf(getGradOutput()));
 }
 
+LogicalResult Conv2DBackpropFilterBiasOp::verify() {
+  if (failed(verifyConvGrad(*this, tensorOf(getInput()), tensorOf(getFilterGrad()),
+                            tensorOf(getGradOutput()))))
+    return failure();
+  auto bias = tensorOf(getBiasGrad()), dy = tensorOf(getGradOutput());
+  if (bias.getElementType() != dy.getElementType() || bias.getRank() != 1 ||
+      bias.getDimSize(0) != dy.getDimSize(1))
+    return emitOpError() << "bias_grad must be " << dy.getElementType() << " ["
+                         << dy.getDimSize(1) << "] (grad_output's channels), got "
+                         << shapeStr(bias.getShape());
+  return success();
+}
+
 template <typename Adaptor>
 static LogicalResult inferPool(std::optional<Location> loc, StringRef name, Adaptor adaptor,
                                SmallVectorImpl<Type> &inferred) {

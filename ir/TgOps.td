@@ -354,6 +354,29 @@ def Tg_Conv2DBackpropFilterOp : Tg_Op<"conv2d_backprop_filter", [Pure, Tg_Differ
   let hasVerifier = 1;
 }
 
+def Tg_Conv2DBackpropFilterBiasOp : Tg_Op<"conv2d_backprop_filter_bias", [Pure]> {
+  let summary = "conv2d's filter gradient and its bias gradient, from one pass";
+  let description = [{
+    `filter_grad` is `tg.conv2d_backprop_filter` of the operands and
+    `bias_grad` (`[O]`) is the sum of `grad_output` over N, H and W: the
+    gradient of a per-channel bias added to the convolution. Made by
+    tg-fuse-epilogues (CPU) from the two, so oneDNN's backward-weights
+    primitive computes the bias gradient as it reads `grad_output` anyway.
+
+    Example:
+    ```mlir
+    %dw, %db = tg.conv2d_backprop_filter_bias %x, %dy {padding = array<i64: 1, 1, 1, 1>}
+        : (tensor<8x1x28x28xf32>, tensor<8x32x28x28xf32>) -> (tensor<32x1x3x3xf32>, tensor<32xf32>)
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$input, Tg_FloatTensor:$grad_output,
+                   Tg_Pair1:$strides, Tg_Pad0:$padding, Tg_Pair1:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Tg_FloatTensor:$filter_grad, Tg_FloatTensor:$bias_grad);
+  let assemblyFormat = "$input `,` $grad_output attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 class Tg_PoolOp<string mnemonic, string what>
     : Tg_Op<mnemonic, [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
   let summary = "2-D " # what # " pooling over NCHW";

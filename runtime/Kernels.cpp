@@ -624,6 +624,36 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
       {args});
 }
 
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_bias_f32(UnrankedMemRef *xm,
+                                                                  UnrankedMemRef *dym,
+                                                                  UnrankedMemRef *dwm,
+                                                                  UnrankedMemRef *dbm,
+                                                                  TG_CONV_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
+  ProfileScope scope(tg::abi::kConv2dBackpropFilterBiasF32.data());
+  View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm), db = viewOf(dbm);
+  ConvGeometry g(TG_CONV_ARGS);
+  // The bias gradient stays f32 under bf16 compute (f32 accumulation).
+  dnnl::memory::desc dbd = descOf(db);
+  std::vector<LayoutArg> args = {
+      port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DIFF_DST, true, dy, 1),
+      plainArg(DNNL_ARG_DIFF_WEIGHTS, false, dwt.data, weightsDesc(dwt, groups)),
+      {DNNL_ARG_DIFF_BIAS, false, db.data, dbd, dbd}};
+  runStaged(
+      keyOf("conv2d_bwd_weights_bias", {&x, &dy, &dwt, &db}, {TG_CONV_ARGS}),
+      [&] {
+        const auto &xd = args[0].create, &dyd = args[1].create, &dwd = args[2].create;
+        auto hint = convForwardPd(context(), xd, computeDesc(dwd), dyd, g, &dbd);
+        dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xd, dwd,
+                                                   dbd, dyd, g.strides, g.dilates, g.padL,
+                                                   g.padR);
+        return std::vector{stage(dnnl::convolution_backward_weights::primitive_desc(
+                                     d, userScratchpad(), context().engine, hint),
+                                 args)};
+      },
+      {args});
+}
+
 namespace {
 
 dnnl::algorithm poolAlgorithm(bool isMax, int64_t includePad) {
@@ -780,6 +810,13 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32_ext(UnrankedMemRef 
                                                                      TG_LAYOUT_PARAMS) {
   LayoutScope layouts(blockedMask, block, compute);
   _mlir_ciface_tgrt_conv2d_backprop_filter_f32(x, dy, dwm, TG_CONV_ARGS);
+}
+
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_bias_f32_ext(
+    UnrankedMemRef *x, UnrankedMemRef *dy, UnrankedMemRef *dwm, UnrankedMemRef *dbm,
+    TG_CONV_PARAMS, TG_LAYOUT_PARAMS) {
+  LayoutScope layouts(blockedMask, block, compute);
+  _mlir_ciface_tgrt_conv2d_backprop_filter_bias_f32(x, dy, dwm, dbm, TG_CONV_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32_ext(UnrankedMemRef *x, UnrankedMemRef *y,
@@ -968,6 +1005,11 @@ bool tg::prepareKernel(const std::string &symbol, const std::vector<KernelOperan
                   ? _mlir_ciface_tgrt_conv2d_backprop_input_f32
                   : _mlir_ciface_tgrt_conv2d_backprop_filter_f32;
     fn(m(0), m(1), m(2), p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8));
+  } else if (symbol == tg::abi::kConv2dBackpropFilterBiasF32) {
+    if (!shape(4, 9))
+      return false;
+    _mlir_ciface_tgrt_conv2d_backprop_filter_bias_f32(m(0), m(1), m(2), m(3), p(0), p(1), p(2),
+                                                      p(3), p(4), p(5), p(6), p(7), p(8));
   } else if (symbol == tg::abi::kFusedConv2dF32) {
     if (!shape(4, 10))
       return false;

@@ -47,6 +47,9 @@ inline constexpr std::string_view kFusedConv2dF32 = "tgrt_fused_conv2d_f32";
 inline constexpr std::string_view kConv2dBackpropInputF32 = "tgrt_conv2d_backprop_input_f32";
 /// (x, dy, dw; the conv2d params).
 inline constexpr std::string_view kConv2dBackpropFilterF32 = "tgrt_conv2d_backprop_filter_f32";
+/// (x, dy, dw, db; the conv2d params): the filter and bias gradients.
+inline constexpr std::string_view kConv2dBackpropFilterBiasF32 =
+    "tgrt_conv2d_backprop_filter_bias_f32";
 /// (x, y; kernel h/w, stride h/w, pad top/bottom/left/right).
 inline constexpr std::string_view kMaxPool2dF32 = "tgrt_max_pool2d_f32";
 /// (x, y; the pool params, count_include_pad).

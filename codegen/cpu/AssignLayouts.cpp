@@ -39,18 +39,21 @@ namespace tg {
 namespace {
 
 /// The NCHW activation operands of a library op (its result is a port too
-/// unless it is a filter gradient); empty for other ops.
+/// unless it is a filter gradient, and its bias gradient); empty for other
+/// ops.
 SmallVector<unsigned> activationOperands(Operation *op) {
   if (llvm::isa<Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp, MaxPool2DOp, AvgPool2DOp,
                 AvgPool2DGradOp>(op))
     return {0};
-  if (llvm::isa<Conv2DBackpropFilterOp, MaxPool2DGradOp>(op))
+  if (llvm::isa<Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp, MaxPool2DGradOp>(op))
     return {0, 1};
   return {};
 }
 
 bool isWindowOp(Operation *op) { return !activationOperands(op).empty(); }
-bool resultIsActivation(Operation *op) { return !llvm::isa<Conv2DBackpropFilterOp>(op); }
+bool resultIsActivation(Operation *op) {
+  return !llvm::isa<Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp>(op);
+}
 
 int64_t groupsOf(Operation *op) {
   if (auto g = op->getAttrOfType<IntegerAttr>("groups"))

@@ -124,6 +124,45 @@ template <typename ActOp> struct FuseActivation : OpRewritePattern<ActOp> {
   bool cuda;
 };
 
+/// conv2d_backprop_filter(x, dy) and reduce_sum(dy, [0, 2, 3]) -> one
+/// conv2d_backprop_filter_bias: oneDNN's backward-weights primitive sums the
+/// bias gradient while it reads dy, instead of a separate pass over dy.
+struct FuseBiasGradient : OpRewritePattern<Conv2DBackpropFilterOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2DBackpropFilterOp op,
+                                PatternRewriter &rewriter) const override {
+    Value dy = op.getGradOutput();
+    auto dyType = typeOf(dy);
+    if (!dyType.getElementType().isF32() || dyType.getRank() != 4)
+      return failure();
+    ReduceOp sum;
+    for (Operation *user : dy.getUsers()) {
+      auto r = llvm::dyn_cast<ReduceOp>(user);
+      if (r && r.getKind() == "sum" && !r.getKeepdims() &&
+          r.getAxes() == ArrayRef<int64_t>{0, 2, 3} && r->getBlock() == op->getBlock()) {
+        sum = r;
+        break;
+      }
+    }
+    if (!sum)
+      return failure();
+    // At the earlier of the two, before any use of either result; dy is
+    // defined there (both read it), the input must be too.
+    Operation *at = op->isBeforeInBlock(sum) ? op.getOperation() : sum.getOperation();
+    if (Operation *def = op.getInput().getDefiningOp())
+      if (def->getBlock() == at->getBlock() && !def->isBeforeInBlock(at))
+        return failure();
+    rewriter.setInsertionPoint(at);
+    auto both = rewriter.create<Conv2DBackpropFilterBiasOp>(
+        op.getLoc(), TypeRange{op.getResult().getType(), sum.getResult().getType()},
+        op.getInput(), dy, op.getStridesAttr(), op.getPaddingAttr(), op.getDilationsAttr(),
+        op.getGroupsAttr());
+    rewriter.replaceOp(op, both.getFilterGrad());
+    rewriter.replaceOp(sum, both.getBiasGrad());
+    return success();
+  }
+};
+
 struct FuseEpiloguesPass : impl::FuseEpiloguesBase<FuseEpiloguesPass> {
   using FuseEpiloguesBase::FuseEpiloguesBase;
   void runOnOperation() override {
@@ -137,6 +176,8 @@ struct FuseEpiloguesPass : impl::FuseEpiloguesBase<FuseEpiloguesPass> {
     bool cuda = target == "cuda";
     patterns.add<ReluMaskFromOutput>(ctx);
     patterns.add<FuseBias>(ctx, cuda);
+    if (!cuda) // cuDNN computes the bias gradient in a call of its own
+      patterns.add<FuseBiasGradient>(ctx);
     auto name = [](abi::Activation a) { return llvm::StringRef(abi::activationName(a).data()); };
     patterns.add<FuseActivation<ReluOp>>(ctx, name(abi::Activation::Relu), cuda);
     patterns.add<FuseActivation<TanhOp>>(ctx, name(abi::Activation::Tanh), cuda);

@@ -89,6 +89,7 @@ LibraryCall baseLibraryCall(Operation *op) {
       })
       .Case([&](Conv2DBackpropInputOp o) { conv(o, abi::kConv2dBackpropInputF32); })
       .Case([&](Conv2DBackpropFilterOp o) { conv(o, abi::kConv2dBackpropFilterF32); })
+      .Case([&](Conv2DBackpropFilterBiasOp o) { conv(o, abi::kConv2dBackpropFilterBiasF32); })
       .Case([&](MaxPool2DOp o) { pool(o, abi::kMaxPool2dF32); })
       .Case([&](MaxPool2DGradOp o) { pool(o, abi::kMaxPool2dGradF32); })
       .Case([&](AvgPool2DOp o) {
@@ -123,8 +124,8 @@ LibraryCall libraryCall(Operation *op) {
   return c;
 }
 
-/// Bufferizes a library op into an aligned allocation for its result and a
-/// call `symbol(operands..., result, params...)`.
+/// Bufferizes a library op into an aligned allocation for each result and a
+/// call `symbol(operands..., results..., params...)`.
 template <typename OpTy>
 struct LibraryOpBufferization
     : public BufferizableOpInterface::ExternalModel<LibraryOpBufferization<OpTy>, OpTy> {
@@ -149,11 +150,15 @@ struct LibraryOpBufferization
         return failure();
       buffers.push_back(*buf);
     }
-    auto rt = llvm::cast<RankedTensorType>(op->getResult(0).getType());
-    Type elt = rt.getElementType();
-    Value out = rewriter.create<memref::AllocOp>(loc, MemRefType::get(rt.getShape(), elt),
-                                                 rewriter.getI64IntegerAttr(64));
-    buffers.push_back(out);
+    SmallVector<Value> outs;
+    for (Value result : op->getResults()) {
+      auto rt = llvm::cast<RankedTensorType>(result.getType());
+      outs.push_back(rewriter.create<memref::AllocOp>(
+          loc, MemRefType::get(rt.getShape(), rt.getElementType()),
+          rewriter.getI64IntegerAttr(64)));
+    }
+    buffers.append(outs.begin(), outs.end());
+    Type elt = llvm::cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
     auto unranked = UnrankedMemRefType::get(elt, 0);
     SmallVector<Value> args;
     SmallVector<Type> argTypes;
@@ -170,7 +175,7 @@ struct LibraryOpBufferization
     }
     declareRuntimeFunction(op, rewriter, call.symbol, rewriter.getFunctionType(argTypes, {}));
     rewriter.create<func::CallOp>(loc, call.symbol, TypeRange{}, args);
-    replaceOpWithBufferizedValues(rewriter, op, out);
+    replaceOpWithBufferizedValues(rewriter, op, outs);
     return success();
   }
 };
@@ -274,6 +279,8 @@ void registerLibraryBufferization(DialectRegistry &registry) {
     FusedConv2DOp::attachInterface<LibraryOpBufferization<FusedConv2DOp>>(*ctx);
     Conv2DBackpropInputOp::attachInterface<LibraryOpBufferization<Conv2DBackpropInputOp>>(*ctx);
     Conv2DBackpropFilterOp::attachInterface<LibraryOpBufferization<Conv2DBackpropFilterOp>>(*ctx);
+    Conv2DBackpropFilterBiasOp::attachInterface<
+        LibraryOpBufferization<Conv2DBackpropFilterBiasOp>>(*ctx);
     MaxPool2DOp::attachInterface<LibraryOpBufferization<MaxPool2DOp>>(*ctx);
     MaxPool2DGradOp::attachInterface<LibraryOpBufferization<MaxPool2DGradOp>>(*ctx);
     AvgPool2DOp::attachInterface<LibraryOpBufferization<AvgPool2DOp>>(*ctx);

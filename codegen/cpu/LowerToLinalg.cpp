@@ -32,8 +32,8 @@ namespace tg {
 /// Ops that have a oneDNN kernel (whatever their element type).
 static bool hasCpuKernel(Operation *op) {
   return llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
-                   Conv2DBackpropFilterOp, MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp,
-                   AvgPool2DGradOp, RelayoutOp>(op);
+                   Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp, MaxPool2DOp,
+                   MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp, RelayoutOp>(op);
 }
 
 bool isCpuLibraryOp(Operation *op) {
@@ -67,8 +67,11 @@ struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
     // linalg.generic ops; the fused forms are made for f32 only
     // (tg-fuse-epilogues) and have no linalg form.
     auto reason = [&](Operation *op) -> std::string {
-      if (llvm::isa<FusedMatmulOp, FusedConv2DOp>(op) && !isCpuLibraryOp(op))
+      if (llvm::isa<FusedMatmulOp, FusedConv2DOp, Conv2DBackpropFilterBiasOp>(op) &&
+          !isCpuLibraryOp(op))
         return "is made for f32 only (tg-fuse-epilogues) and has no other lowering";
+      if (llvm::isa<Conv2DBackpropFilterBiasOp>(op) && !library(op))
+        return "is made for the CPU only (tg-fuse-epilogues) and has no other lowering";
       if (llvm::isa<FusedConv2DOp>(op) && !library(op))
         return "has asymmetric padding, which cuDNN cannot run, and no other lowering";
       return "";

@@ -29,7 +29,7 @@ struct MixedPrecisionPass : impl::MixedPrecisionBase<MixedPrecisionPass> {
     Builder b(&getContext());
     getOperation().walk([&](Operation *op) {
       if (llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
-                    Conv2DBackpropFilterOp>(op) &&
+                    Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp>(op) &&
           isCpuLibraryOp(op))
         op->setAttr(TgDialect::kComputeAttr, b.getStringAttr("bf16"));
     });

@@ -189,8 +189,9 @@ TEST_P(CompiledFusion, FashionCnnTrainStepMatchesTheInterpreter) {
 // Channels in whole blocks of 16: tg-assign-layouts keeps the activations
 // blocked (nChw16c on AVX-512, nChw8c on AVX2) through conv -> pool -> conv
 // chains, the ReLU masks and the pooling and convolution gradients; the
-// bias gradients read them through tg.relayout. (On a CPU without AVX2 this
-// runs plain.)
+// bias gradients come with the filter gradients, and a reduction of an
+// activation in the loss reads it through tg.relayout. (On a CPU without
+// AVX2 this runs plain.)
 TEST_P(CompiledFusion, BlockedLayoutCnnTrainStepMatchesTheInterpreter) {
   Graph g("blocked_cnn");
   Value x = g.data("image", {2, 3, 10, 10});
@@ -201,7 +202,8 @@ TEST_P(CompiledFusion, BlockedLayoutCnnTrainStepMatchesTheInterpreter) {
   Value p = layers::MaxPool2D({2, 2})(d);
   Value e = layers::Conv2D(16, {3, 3}, "conv3").padding(1)(p);
   Value logits = layers::Dense(5, "fc")(layers::Flatten()(ops::relu(e)));
-  Value loss = ops::softmaxCrossEntropy(logits, y);
+  Value penalty = ops::reduceMean(ops::mul(d, d)) * 0.01;
+  Value loss = ops::add(ops::softmaxCrossEntropy(logits, y), penalty);
   g.output("loss", loss);
   g.minimize(loss, optim::Adam(1e-2));
   checkTrainSteps(g, 5, GetParam());

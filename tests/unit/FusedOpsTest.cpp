@@ -53,5 +53,29 @@ TEST(FusedOps, MatchTheUnfusedChains) {
   }
 }
 
+/// conv2d_backprop_filter_bias == conv2d_backprop_filter and the sum of
+/// grad_output over N, H and W.
+TEST(FusedOps, FilterAndBiasGradientsMatchTheirParts) {
+  auto m = Module::parse(R"(
+    func.func @f(%x: tensor<2x3x6x6xf32> {tg.name = "x"}, %dy: tensor<2x4x3x3xf32> {tg.name = "dy"})
+        -> (tensor<4x3x3x3xf32> {tg.name = "dw"}, tensor<4xf32> {tg.name = "db"},
+            tensor<4x3x3x3xf32> {tg.name = "w2"}, tensor<4xf32> {tg.name = "b2"}) {
+      %dw, %db = tg.conv2d_backprop_filter_bias %x, %dy {strides = array<i64: 2, 2>, padding = array<i64: 1, 0, 1, 0>}
+          : (tensor<2x3x6x6xf32>, tensor<2x4x3x3xf32>) -> (tensor<4x3x3x3xf32>, tensor<4xf32>)
+      %w2 = tg.conv2d_backprop_filter %x, %dy {strides = array<i64: 2, 2>, padding = array<i64: 1, 0, 1, 0>}
+          : (tensor<2x3x6x6xf32>, tensor<2x4x3x3xf32>) -> tensor<4x3x3x3xf32>
+      %b2 = tg.reduce %dy {kind = "sum", axes = array<i64: 0, 2, 3>} : (tensor<2x4x3x3xf32>) -> tensor<4xf32>
+      return %dw, %db, %w2, %b2 : tensor<4x3x3x3xf32>, tensor<4xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>
+    })");
+  ASSERT_TRUE(m.ok()) << m.status();
+  NamedTensors in = {{"x", testing::randomTensor({2, 3, 6, 6}, 1)},
+                     {"dy", testing::randomTensor({2, 4, 3, 3}, 2)}};
+  auto out = interpretNamed(*m, "f", in, {/*float64=*/true});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->at("dw").data, out->at("w2").data);
+  EXPECT_EQ(out->at("db").data, out->at("b2").data);
+  EXPECT_NE(out->at("db").data, std::vector<double>(4, 0.0));
+}
+
 } // namespace
 } // namespace tg

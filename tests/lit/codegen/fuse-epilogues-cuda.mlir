@@ -56,3 +56,17 @@ func.func @symmetric(%x: tensor<1x1x4x4xf32>, %w: tensor<2x1x3x3xf32>, %b: tenso
   %a = tg.add %c, %b : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>) -> tensor<1x2x4x4xf32>
   return %a : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// cuDNN computes a bias gradient in a call of its own: the two stay apart.
+// CHECK-LABEL: func.func @bias_gradient
+// CHECK: tg.reduce
+// CHECK: tg.conv2d_backprop_filter %
+// CPU-LABEL: func.func @bias_gradient
+// CPU: tg.conv2d_backprop_filter_bias
+func.func @bias_gradient(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x8x8xf32>) -> (tensor<4x3x3x3xf32>, tensor<4xf32>) {
+  %b = tg.reduce %dy {kind = "sum", axes = array<i64: 0, 2, 3>} : (tensor<2x4x8x8xf32>) -> tensor<4xf32>
+  %w = tg.conv2d_backprop_filter %x, %dy {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x3x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<4x3x3x3xf32>
+  return %w, %b : tensor<4x3x3x3xf32>, tensor<4xf32>
+}

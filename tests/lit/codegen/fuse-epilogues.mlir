@@ -45,3 +45,30 @@ func.func @kept(%x: tensor<8x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>, %c:
   %3 = tg.add %2, %c : (tensor<8x3xf32>, tensor<8x3xf32>) -> tensor<8x3xf32>
   return %0, %1, %3 : tensor<8x3xf32>, tensor<8x3xf32>, tensor<8x3xf32>
 }
+
+// -----
+
+// A convolution's bias gradient (dy summed over N, H and W) joins its filter
+// gradient: oneDNN's backward-weights primitive sums it as it reads dy.
+// CHECK-LABEL: func.func @bias_gradient
+// CHECK: %[[W:.*]], %[[B:.*]] = tg.conv2d_backprop_filter_bias %arg0, %arg1 {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x3x8x8xf32>, tensor<2x4x8x8xf32>) -> (tensor<4x3x3x3xf32>, tensor<4xf32>)
+// CHECK-NOT: tg.reduce
+// CHECK-NOT: tg.conv2d_backprop_filter {{.*}}
+// CHECK: return %[[W]], %[[B]]
+func.func @bias_gradient(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x8x8xf32>) -> (tensor<4x3x3x3xf32>, tensor<4xf32>) {
+  %b = tg.reduce %dy {kind = "sum", axes = array<i64: 0, 2, 3>} : (tensor<2x4x8x8xf32>) -> tensor<4xf32>
+  %w = tg.conv2d_backprop_filter %x, %dy {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x3x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<4x3x3x3xf32>
+  return %w, %b : tensor<4x3x3x3xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Another reduction of dy (here over N only) is not a bias gradient.
+// CHECK-LABEL: func.func @other_reduction
+// CHECK: tg.reduce
+// CHECK: tg.conv2d_backprop_filter %
+func.func @other_reduction(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x8x8xf32>) -> (tensor<4x3x3x3xf32>, tensor<4x8x8xf32>) {
+  %b = tg.reduce %dy {kind = "sum", axes = array<i64: 0>} : (tensor<2x4x8x8xf32>) -> tensor<4x8x8xf32>
+  %w = tg.conv2d_backprop_filter %x, %dy {padding = array<i64: 1, 1, 1, 1>} : (tensor<2x3x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<4x3x3x3xf32>
+  return %w, %b : tensor<4x3x3x3xf32>, tensor<4x8x8xf32>
+}

@@ -582,6 +582,22 @@ func.func @f(%x: tensor<1x4x8x8xf32>, %dy: tensor<1x6x6x6xf32>) {
 
 // -----
 
+func.func @f(%x: tensor<1x4x8x8xf32>, %dy: tensor<1x6x6x6xf32>) {
+  // expected-error @+1 {{'tg.conv2d_backprop_filter_bias' op bias_grad must be 'f32' [6] (grad_output's channels), got [4]}}
+  %0:2 = tg.conv2d_backprop_filter_bias %x, %dy : (tensor<1x4x8x8xf32>, tensor<1x6x6x6xf32>) -> (tensor<6x4x3x3xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @f(%x: tensor<1x4x8x8xf32>, %dy: tensor<1x6x6x6xf32>) {
+  // expected-error @+1 {{'tg.conv2d_backprop_filter_bias' op grad_output shape [1, 6, 6, 6] does not match the conv2d output [1, 6, 7, 7]}}
+  %0:2 = tg.conv2d_backprop_filter_bias %x, %dy : (tensor<1x4x8x8xf32>, tensor<1x6x6x6xf32>) -> (tensor<6x4x2x2xf32>, tensor<6xf32>)
+  return
+}
+
+// -----
+
 func.func @f(%x: tensor<2x8x8xf32>) {
   // expected-error @+2 {{'tg.max_pool2d' op expects a rank-4 NCHW input, got [2, 8, 8]}}
   // expected-error @+1 {{failed to infer returned types}}

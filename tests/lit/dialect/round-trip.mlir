@@ -327,6 +327,7 @@ func.func @reductions(%x: tensor<32x10xf32>, %i: tensor<2x3x4xi32>, %z: tensor<0
 // CHECK: tg.conv2d %{{.*}}, %{{.*}} : (tensor<0x2x3x3xf32>, tensor<5x2x3x3xf32>) -> tensor<0x5x1x1xf32>
 // CHECK: tg.conv2d_backprop_input %[[DY]], %[[W]] {padding = array<i64: 1, 1, 1, 1>} : (tensor<8x32x28x28xf32>, tensor<32x1x3x3xf32>) -> tensor<8x1x28x28xf32>
 // CHECK: tg.conv2d_backprop_filter %[[X]], %[[DY]] {padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x28x28xf32>, tensor<8x32x28x28xf32>) -> tensor<32x1x3x3xf32>
+// CHECK: tg.conv2d_backprop_filter_bias %[[X]], %[[DY]] {padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x28x28xf32>, tensor<8x32x28x28xf32>) -> (tensor<32x1x3x3xf32>, tensor<32xf32>)
 // The backprop-input result shape is free when strides do not divide evenly:
 // 8 and 7 rows both give 3 output rows with a 3x3 window and stride 2.
 // CHECK: tg.conv2d_backprop_input %{{.*}}, %{{.*}} {groups = 2 : i64, strides = array<i64: 2, 2>} : (tensor<1x6x3x3xf32>, tensor<6x2x3x3xf32>) -> tensor<1x4x8x8xf32>
@@ -346,6 +347,7 @@ func.func @convolution(%x: tensor<8x1x28x28xf32>, %w: tensor<32x1x3x3xf32>, %dy:
   %5 = tg.conv2d %ex, %ew : (tensor<0x2x3x3xf32>, tensor<5x2x3x3xf32>) -> tensor<0x5x1x1xf32>
   %6 = tg.conv2d_backprop_input %dy, %w {padding = array<i64: 1, 1, 1, 1>} : (tensor<8x32x28x28xf32>, tensor<32x1x3x3xf32>) -> tensor<8x1x28x28xf32>
   %7 = tg.conv2d_backprop_filter %x, %dy {padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x28x28xf32>, tensor<8x32x28x28xf32>) -> tensor<32x1x3x3xf32>
+  %fb:2 = tg.conv2d_backprop_filter_bias %x, %dy {padding = array<i64: 1, 1, 1, 1>} : (tensor<8x1x28x28xf32>, tensor<8x32x28x28xf32>) -> (tensor<32x1x3x3xf32>, tensor<32xf32>)
   %8 = tg.conv2d_backprop_input %gdy, %gw {strides = array<i64: 2, 2>, groups = 2} : (tensor<1x6x3x3xf32>, tensor<6x2x3x3xf32>) -> tensor<1x4x8x8xf32>
   %9 = tg.conv2d_backprop_input %gdy, %gw {strides = array<i64: 2, 2>, groups = 2} : (tensor<1x6x3x3xf32>, tensor<6x2x3x3xf32>) -> tensor<1x4x7x7xf32>
   %10 = tg.conv2d_backprop_filter %dx, %ddy {strides = array<i64: 1, 2>, padding = array<i64: 0, 1, 2, 0>, dilations = array<i64: 2, 3>} : (tensor<2x3x9x10xf64>, tensor<2x4x8x5xf64>) -> tensor<4x3x2x2xf64>
