@@ -24,6 +24,8 @@ namespace {
 int usage(FILE *f) {
   std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm [--steps N] [--warmup N]\n"
                  "                        [--window T] [--hidden H] [--unrolled] [--layouts=plain] [--bf16]\n"
+                 "                        [--batch B]\n"
+                 "  --batch B               mlp, cnn: batch size (default 128, 64)\n"
                  "  --window T, --hidden H  the LSTM's window and units (default 25, 128)\n"
                  "  --unrolled              the LSTM unrolled instead of a tg.scan\n"
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
@@ -48,7 +50,7 @@ tg::Tensor random(tg::DType dtype, std::vector<int64_t> shape, int classes, std:
 int main(int argc, char **argv) {
   std::string model;
   int steps = 100, warmup = 10;
-  int64_t window = 25, hidden = 128;
+  int64_t window = 25, hidden = 128, batch = 0;
   bool unrolled = false;
   tg::CompileOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -57,6 +59,8 @@ int main(int argc, char **argv) {
       steps = std::atoi(argv[++i]);
     else if (a == "--warmup" && i + 1 < argc)
       warmup = std::atoi(argv[++i]);
+    else if (a == "--batch" && i + 1 < argc)
+      batch = std::atoll(argv[++i]);
     else if (a == "--window" && i + 1 < argc)
       window = std::atoll(argv[++i]);
     else if (a == "--hidden" && i + 1 < argc)
@@ -76,7 +80,7 @@ int main(int argc, char **argv) {
   }
   if (model != "mlp" && model != "cnn" && model != "lstm")
     return usage(stderr);
-  if (steps < 1 || warmup < 0 || window < 1 || hidden < 1) {
+  if (steps < 1 || warmup < 0 || window < 1 || hidden < 1 || batch < 0) {
     std::fprintf(stderr, "tg-bench-models: --steps, --window and --hidden must be >= 1, "
                          "--warmup >= 0\n");
     return 1;
@@ -88,11 +92,15 @@ int main(int argc, char **argv) {
   std::vector<std::pair<std::string, tg::Tensor>> inputs;
   if (model == "mlp") {
     tg::examples::MlpConfig c; // batch 128, hidden {256, 128}, Adam 1e-3
+    if (batch > 0)
+      c.batch = batch;
     tg::examples::buildFashionMlp(g, c);
     inputs.emplace_back("image", random(tg::DType::f32, {c.batch, 784}, 0, gen));
     inputs.emplace_back("label", random(tg::DType::i32, {c.batch}, 10, gen));
   } else if (model == "cnn") {
     tg::examples::CnnConfig c; // batch 64, conv 32/64, dense 128, Adam 1e-3
+    if (batch > 0)
+      c.batch = batch;
     tg::examples::buildFashionCnn(g, c);
     inputs.emplace_back("image", random(tg::DType::f32, {c.batch, 1, 28, 28}, 0, gen));
     inputs.emplace_back("label", random(tg::DType::i32, {c.batch}, 10, gen));
@@ -136,6 +144,8 @@ int main(int argc, char **argv) {
   }
   std::sort(times.begin(), times.end());
   auto loss = exe->get("loss");
+  if (model != "lstm" && batch > 0)
+    model += " batch " + std::to_string(batch);
   if (model == "lstm")
     model += " " + std::to_string(window) + "x" + std::to_string(hidden) +
              (unrolled ? " unrolled" : "");

@@ -151,14 +151,16 @@ def rmsprop(lr, rho=0.95, eps=1e-8, l2=0.0):
     return init, update
 
 
-def make(model, unroll):
+def make(model, unroll, batch_size=0):
     key, kx, ky = jax.random.split(jax.random.PRNGKey(0), 3)
     if model == "mlp":
+        B = batch_size or 128
         init, loss_fn, opt, state = mlp_init, mlp_loss, adam(1e-3), ()
-        batch = (jax.random.uniform(kx, (128, 784)), jax.random.randint(ky, (128,), 0, 10))
+        batch = (jax.random.uniform(kx, (B, 784)), jax.random.randint(ky, (B,), 0, 10))
     elif model == "cnn":
+        B = batch_size or 64
         init, loss_fn, opt, state = cnn_init, cnn_loss, adam(1e-3), ()
-        batch = (jax.random.uniform(kx, (64, 1, 28, 28)), jax.random.randint(ky, (64,), 0, 10))
+        batch = (jax.random.uniform(kx, (B, 1, 28, 28)), jax.random.randint(ky, (B,), 0, 10))
     else:
         init, loss_fn = lstm_init, partial(lstm_loss, unroll=unroll)
         opt = rmsprop(0.1, rho=0.95, eps=1e-8, l2=1e-3)
@@ -186,11 +188,12 @@ def main():
     p.add_argument("--unroll", type=int, default=1, help="lax.scan unroll of the LSTM")
     p.add_argument("--window", type=int, default=25, help="the LSTM's window")
     p.add_argument("--hidden", type=int, default=128, help="the LSTM's units")
+    p.add_argument("--batch", type=int, default=0, help="mlp, cnn: batch size (default: the model's)")
     a = p.parse_args()
     global H, T
     H, T = a.hidden, a.window
     print(f"# jax {jax.__version__}, {jax.devices()[0].platform}", flush=True)
-    train_step, carry, batch = make(a.model, a.unroll)
+    train_step, carry, batch = make(a.model, a.unroll, a.batch)
     t0 = time.perf_counter()
     compiled = train_step.lower(*carry, batch).compile()
     compile_s = time.perf_counter() - t0
@@ -203,6 +206,8 @@ def main():
             times.append((time.perf_counter() - t) * 1e3)
     times.sort()
     name = f"{a.model} {T}x{H}" if a.model == "lstm" else a.model
+    if a.batch and a.model != "lstm":
+        name += f" batch {a.batch}"
     print(f"jax {name}: compile {compile_s:.2f} s, train step median {statistics.median(times):.3f} ms "
           f"(p10 {times[len(times) // 10]:.3f}, p90 {times[len(times) * 9 // 10]:.3f}) "
           f"over {a.steps} steps, final loss {float(loss):.4f}", flush=True)

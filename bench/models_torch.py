@@ -1,7 +1,7 @@
 """PyTorch peer of tg-bench-models: the three example models, eager and torch.compile.
 
 usage: models_torch.py mlp|cnn|lstm [--steps N] [--warmup N] [--threads N] [--window T] [--hidden H]
-                       [--batch B] [--device cpu|cuda]
+                       [--batch B] [--device cpu|cuda] [--memory]
 
 The models are written to compute what examples/Models.cpp builds (shapes,
 initializers, optimizer and hyperparameters); one full train step (forward,
@@ -151,6 +151,21 @@ def make(model, window=25, hidden=128, batch=0, device="cpu"):
     return step, tuple(torch.zeros(B, H, device=device) for _ in range(4))
 
 
+def rss_kib(field):
+    """VmRSS or VmHWM (the peak since the last reset) of this process, KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak():
+    """Sets VmHWM to the current RSS (Linux: clear_refs 5), so the peak counts from here."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
 def bench(name, step, state, steps, warmup, device="cpu"):
     times = []
     first = None
@@ -182,6 +197,8 @@ def main():
     p.add_argument("--hidden", type=int, default=128, help="the LSTM's units")
     p.add_argument("--batch", type=int, default=0, help="batch size (default: the model's)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--memory", action="store_true",
+                   help="eager only: the peak RSS that building the model and its steps add")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.device == "cuda":
@@ -194,8 +211,15 @@ def main():
     name = f"{a.model} {a.window}x{a.hidden}" if a.model == "lstm" else a.model
     if a.batch:
         name += f" batch {a.batch}"
+    if a.memory:  # from here: the model, its optimizer state, the batch and the steps
+        base = rss_kib("VmRSS")
+        reset_peak()
     step, state = make(a.model, a.window, a.hidden, a.batch, a.device)
     bench(f"pytorch-eager {name}", step, state, a.steps, a.warmup, a.device)
+    if a.memory:
+        peak = (rss_kib("VmHWM") - base) / 1024
+        print(f"memory pytorch-eager {name}: peak {peak:.1f} MiB above the loaded framework", flush=True)
+        return
     if a.no_compile:
         return
     if not hasattr(torch, "compile"):

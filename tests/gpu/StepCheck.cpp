@@ -33,7 +33,7 @@ namespace {
 const char *kUsage =
     R"(usage: tg-step-check MODEL.tgx [--steps N] [--seed S] [--classes K]
                      (--out DIR | --compare DIR [--rtol R] [--atol A] [--norm T]
-                      [--loss-only]) [--time N]
+                      [--loss-only]) [--time N] [--memory]
 
 Runs train_step N times (default 5) on synthetic data (floats in [0, 1),
 labels in [0, K), K default 10, from a fixed generator) and writes DIR/loss.txt,
@@ -45,7 +45,9 @@ changed), or compares with them:
                step the change is -lr times the gradient)
   --loss-only  the losses only (--rtol, --atol)
 --time N then runs N more steps on the last batch and prints the median
-train_step time. Exit 77: cannot run here (skip).
+train_step time. --memory prints the peak resident memory the session and
+its steps added to the loaded artifact (Linux: VmHWM, reset before the
+session). Exit 77: cannot run here (skip).
 )";
 
 int fail(const std::string &m) {
@@ -93,6 +95,16 @@ bool readFile(const std::string &path, std::string &out) {
   return true;
 }
 
+/// A "VmRSS:"-style field of /proc/self/status, in KiB (0 if absent).
+int64_t statusKib(const std::string &field) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind(field + ":", 0) == 0)
+      return std::atoll(line.c_str() + field.size() + 1);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -101,7 +113,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 1;
   int64_t classes = 10;
   double rtol = 1e-3, atol = 1e-5, norm = 0;
-  bool lossOnly = false;
+  bool lossOnly = false, memory = false;
   int timeSteps = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -135,6 +147,8 @@ int main(int argc, char **argv) {
         return fail("--norm needs a positive tolerance");
     } else if (a == "--loss-only") {
       lossOnly = true;
+    } else if (a == "--memory") {
+      memory = true;
     } else if (a == "--time") {
       timeSteps = std::atoi(value().c_str());
       if (timeSteps < 1)
@@ -159,6 +173,12 @@ int main(int argc, char **argv) {
   const tg::EntrySpec *step = manifest->findEntry("train_step");
   if (!step)
     return fail(model + " has no train_step");
+  // From here: parameters, optimizer state, temporaries, library caches.
+  int64_t baseKib = 0;
+  if (memory) {
+    baseKib = statusKib("VmRSS");
+    std::ofstream("/proc/self/clear_refs") << "5"; // VmHWM := the current RSS
+  }
   tg_session *session = nullptr;
   if (tg_status st = tg_session_create(artifact, seed, &session); st != TG_OK) {
     std::printf("SKIP: %s\n", tg_last_error());
@@ -298,5 +318,8 @@ int main(int argc, char **argv) {
   if (timeSteps > 0)
     std::printf("time %s: train step median %.3f ms over %d steps\n", model.c_str(), medianMs,
                 timeSteps);
+  if (memory)
+    std::printf("memory %s: peak %.1f MiB above the loaded artifact\n", model.c_str(),
+                double(statusKib("VmHWM") - baseKib) / 1024);
   return bad ? 1 : 0;
 }
