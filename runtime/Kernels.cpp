@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -141,7 +142,26 @@ struct Context {
     std::unordered_map<int, dnnl::memory> internal;
   };
   std::map<std::string, Staged> staged;
+  /// Max pooling's workspaces (the argmax positions), shared by the forward
+  /// kernel and the gradient kernel of the same geometry and workspace
+  /// layout, with the source each last described: a gradient whose input is
+  /// that source skips recomputing the forward pass. Checked and set under
+  /// the mutex; a source buffer is not rewritten before its gradient reads
+  /// it (it is that op's operand), and another source means a recompute.
+  std::vector<std::pair<std::string, dnnl::memory>> poolWorkspaces;
+  std::unordered_map<void *, const void *> poolSources;
 };
+
+/// The workspace of max pooling geometry `key` with layout `desc`, shared
+/// between the forward and gradient primitives that want this layout.
+dnnl::memory sharedPoolWorkspace(Context &ctx, const std::string &key,
+                                 const dnnl::memory::desc &desc) {
+  for (auto &[k, m] : ctx.poolWorkspaces)
+    if (k == key && m.get_desc() == desc)
+      return m;
+  ctx.poolWorkspaces.emplace_back(key, dnnl::memory(desc, ctx.engine));
+  return ctx.poolWorkspaces.back().second;
+}
 
 Context &context() {
   static Context *c = new Context(); // never destroyed: kernels may run at exit
@@ -507,10 +527,13 @@ void execute(Context &ctx, Context::Staged &st, const std::vector<LayoutArg> &ar
 }
 
 /// Runs the staged primitives `make()` creates once under `key` (one, or a
-/// forward and a backward sharing a workspace), each on its `args`.
+/// forward and a backward sharing a workspace), each on its `args`. `skip`,
+/// when given, sees them first (under the mutex) and returns which to leave
+/// out of this call.
+using SkipHook = std::function<std::vector<bool>(Context &, std::vector<Context::Staged *> &)>;
 template <typename Make>
 void runStaged(const std::string &key, Make make,
-               const std::vector<std::vector<LayoutArg>> &args) {
+               const std::vector<std::vector<LayoutArg>> &args, const SkipHook &skip = {}) {
   Context &ctx = context();
   std::lock_guard<std::mutex> lock(ctx.mutex);
   try {
@@ -522,8 +545,13 @@ void runStaged(const std::string &key, Make make,
     }
     if (prepareOnly)
       return;
+    std::vector<Context::Staged *> staged;
     for (size_t i = 0; i < args.size(); ++i)
-      execute(ctx, ctx.staged.at(k + "#" + std::to_string(i)), args[i]);
+      staged.push_back(&ctx.staged.at(k + "#" + std::to_string(i)));
+    std::vector<bool> left = skip ? skip(ctx, staged) : std::vector<bool>(args.size(), false);
+    for (size_t i = 0; i < args.size(); ++i)
+      if (!left[i])
+        execute(ctx, *staged[i], args[i]);
     ctx.stream.wait();
   } catch (const dnnl::error &e) {
     tg::setKernelError("oneDNN " + key + ": " + e.what());
@@ -682,6 +710,7 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
                         TG_POOL_PARAMS) {
   View x = viewOf(xm), y = viewOf(ym);
   std::vector<LayoutArg> args = {port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DST, false, y, 1)};
+  std::string geometry = keyOf("max_pool_ws", {&x, &y}, {TG_POOL_ARGS});
   runStaged(
       keyOf(isMax ? "max_pool" : "avg_pool", {&x, &y}, {TG_POOL_ARGS, includePad}),
       [&] {
@@ -693,12 +722,19 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
                                                   : args[1].create,
                                 isMax, includePad, TG_POOL_ARGS);
         Context::Staged st = stage(pd, args);
-        // Training-mode max pooling writes a workspace; it is scratch here.
+        // Training-mode max pooling writes a workspace, which the gradient
+        // of this source reads if its layout is the gradient's.
         if (pd.workspace_desc().get_size() > 0)
-          st.internal[DNNL_ARG_WORKSPACE] = dnnl::memory(pd.workspace_desc(), context().engine);
+          st.internal[DNNL_ARG_WORKSPACE] =
+              sharedPoolWorkspace(context(), geometry, pd.workspace_desc());
         return std::vector{std::move(st)};
       },
-      {args});
+      {args}, [&](Context &ctx, std::vector<Context::Staged *> &st) {
+        auto ws = st[0]->internal.find(DNNL_ARG_WORKSPACE);
+        if (ws != st[0]->internal.end())
+          ctx.poolSources[ws->second.get_data_handle()] = x.data;
+        return std::vector<bool>{false};
+      });
 }
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_f32(UnrankedMemRef *x, UnrankedMemRef *y,
@@ -742,7 +778,8 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
     if (isMax) {
       Context::Staged f = stage(fwdPd, fwd);
       f.internal[DNNL_ARG_DST] = dnnl::memory(fwdPd.dst_desc(), context().engine);
-      ws = dnnl::memory(fwdPd.workspace_desc(), context().engine);
+      ws = sharedPoolWorkspace(context(), keyOf("max_pool_ws", {&x, &dy}, {TG_POOL_ARGS}),
+                               fwdPd.workspace_desc());
       f.internal[DNNL_ARG_WORKSPACE] = ws;
       made.push_back(std::move(f));
     }
@@ -756,9 +793,19 @@ static void poolBackward(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef
   if (isMax)
     runs.push_back(fwd);
   runs.push_back(bwd);
+  // The forward pass is recomputed only when the shared workspace does not
+  // describe this source (another source ran since, or another layout).
+  SkipHook reuse = [&](Context &ctx, std::vector<Context::Staged *> &st) {
+    std::vector<bool> skip(st.size(), false);
+    void *ws = st[0]->internal.at(DNNL_ARG_WORKSPACE).get_data_handle();
+    const void *&source = ctx.poolSources[ws];
+    skip[0] = source == x.data;
+    source = x.data;
+    return skip;
+  };
   runStaged(keyOf(isMax ? "max_pool_bwd" : "avg_pool_bwd", {&x, &dy, &dx},
                   {TG_POOL_ARGS, includePad}),
-            make, runs);
+            make, runs, isMax ? reuse : SkipHook());
 }
 
 extern "C" void _mlir_ciface_tgrt_max_pool2d_grad_f32(UnrankedMemRef *x, UnrankedMemRef *dy,

@@ -209,6 +209,26 @@ TEST_P(CompiledFusion, BlockedLayoutCnnTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 5, GetParam());
 }
 
+// Two max poolings of the same geometry on different sources: the runtime
+// shares one workspace between them (and with their gradients), so the
+// gradient of the first pooling, which runs after the second's forward and
+// gradient, must recompute its argmax positions rather than reuse the
+// second's.
+TEST_P(CompiledFusion, TwinMaxPoolingsTrainStepMatchesTheInterpreter) {
+  Graph g("twin_pools");
+  Value x = g.data("image", {2, 3, 8, 8});
+  Value y = g.label("label", {2});
+  Value a = layers::Conv2D(16, {3, 3}, "conv_a").padding(1).activation(layers::Activation::relu)(x);
+  Value b = layers::Conv2D(16, {3, 3}, "conv_b").padding(1).activation(layers::Activation::tanh)(x);
+  Value pa = layers::MaxPool2D({2, 2})(a);
+  Value pb = layers::MaxPool2D({2, 2})(b);
+  Value logits = layers::Dense(4, "fc")(layers::Flatten()(ops::add(pa, ops::mul(pb, pb))));
+  Value loss = ops::softmaxCrossEntropy(logits, y);
+  g.output("loss", loss);
+  g.minimize(loss, optim::Adam(1e-2));
+  checkTrainSteps(g, 4, GetParam());
+}
+
 // A CNN in PyTorch's style: padded strided conv, average pooling with
 // padding (counting the padded zeros), padded max pooling, global average.
 TEST_P(CompiledFusion, PaddedConvAndPoolingLayersTrainStepMatchesTheInterpreter) {
