@@ -73,6 +73,25 @@ absl::StatusOr<std::string> compileTo(const ModelCase &c, Phase phase, const std
   return compileModule(*m->impl().module, o, path);
 }
 
+/// The manifest of `c` compiled to a CUDA artifact (written to a temporary
+/// file, opened as the runtime would, removed).
+absl::StatusOr<Manifest> compiledManifest(const ModelCase &c,
+                                          const std::string &dataParallel = "none") {
+  llvm::SmallString<128> path;
+  if (llvm::sys::fs::createTemporaryFile("tg-cuda-test", "tgx", path))
+    return absl::InternalError("cannot create a temporary file");
+  auto written = compileTo(c, Phase::Obj, std::string(path), dataParallel);
+  if (!written.ok()) {
+    llvm::sys::fs::remove(path);
+    return written.status();
+  }
+  auto artifact = rt::Artifact::open(std::string(path));
+  llvm::sys::fs::remove(path);
+  if (!artifact.ok())
+    return artifact.status();
+  return parseManifest(artifact->manifest(), c.name);
+}
+
 /// Kernel name -> number of .param of its .entry in the PTX text.
 std::map<std::string, int> ptxParams(const std::string &ptx) {
   std::map<std::string, int> out;
@@ -108,14 +127,7 @@ TEST_P(CudaModels, KernelsCompileForEachArchWithinLimits) {
 
   // The artifact's manifest: every kernel, both archs, no spills, within the
   // register file and shared memory of one SM.
-  llvm::SmallString<128> path;
-  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tg-cuda-test", "tgx", path));
-  auto written = compileTo(c, Phase::Obj, std::string(path));
-  ASSERT_TRUE(written.ok()) << written.status();
-  auto artifact = rt::Artifact::open(std::string(path));
-  llvm::sys::fs::remove(path);
-  ASSERT_TRUE(artifact.ok()) << artifact.status();
-  auto manifest = parseManifest(artifact->manifest(), c.name);
+  auto manifest = compiledManifest(c);
   ASSERT_TRUE(manifest.ok()) << manifest.status();
   ASSERT_TRUE(manifest->cuda.has_value());
   const CudaSpec &spec = *manifest->cuda;
@@ -163,14 +175,7 @@ TEST(CudaDataParallel, AllreduceAndAverageArtifactsCallNccl) {
   ModelCase mlp = models()[0];
   for (const char *mode : {"allreduce", "average:4"}) {
     SCOPED_TRACE(mode);
-    llvm::SmallString<128> path;
-    ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tg-cuda-dp", "tgx", path));
-    auto written = compileTo(mlp, Phase::Obj, std::string(path), mode);
-    ASSERT_TRUE(written.ok()) << written.status();
-    auto artifact = rt::Artifact::open(std::string(path));
-    llvm::sys::fs::remove(path);
-    ASSERT_TRUE(artifact.ok()) << artifact.status();
-    auto manifest = parseManifest(artifact->manifest(), mlp.name);
+    auto manifest = compiledManifest(mlp, mode);
     ASSERT_TRUE(manifest.ok()) << manifest.status();
     ASSERT_TRUE(manifest->cuda.has_value());
     EXPECT_NE(manifest->dataParallel.mode, "none");
@@ -193,14 +198,7 @@ TEST(CudaTarget, OneSidedWindowsAndTanhDenseNeedNoUnsupportedCall) {
   if (!found)
     GTEST_SKIP() << toolkit;
   ModelCase c{"one_sided", [](Graph &g) { buildOneSidedModel(g); }};
-  llvm::SmallString<128> path;
-  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("tg-cuda-one-sided", "tgx", path));
-  auto written = compileTo(c, Phase::Obj, std::string(path));
-  ASSERT_TRUE(written.ok()) << written.status();
-  auto artifact = rt::Artifact::open(std::string(path));
-  llvm::sys::fs::remove(path);
-  ASSERT_TRUE(artifact.ok()) << artifact.status();
-  auto manifest = parseManifest(artifact->manifest(), c.name);
+  auto manifest = compiledManifest(c);
   ASSERT_TRUE(manifest.ok()) << manifest.status();
   std::vector<std::string> symbols;
   for (const KernelCall &k : manifest->kernels) {

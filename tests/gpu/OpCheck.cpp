@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "support/Manifest.h"
+#include "tests/gpu/ToolUtil.h"
 #include "tg/tg_runtime.h"
 
 #include <cmath>
@@ -25,15 +26,7 @@ int fail(const std::string &m) {
   return 1;
 }
 
-bool readFile(const std::string &path, std::string &out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return false;
-  std::ostringstream os;
-  os << f.rdbuf();
-  out = os.str();
-  return true;
-}
+using tg::gpucheck::readFile;
 
 /// Element `i` of `bytes` in `dtype`, as a double.
 double valueAt(const std::string &bytes, tg::DType dtype, size_t i) {
@@ -68,14 +61,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string model = argv[1], dir = argv[2];
-  tg_artifact *artifact = nullptr;
-  if (tg_artifact_open(model.c_str(), &artifact) != TG_OK)
-    return fail(tg_last_error());
-  std::unique_ptr<tg_artifact, void (*)(tg_artifact *)> artifactOwner(artifact,
-                                                                      tg_artifact_close);
-  auto manifest = tg::parseManifest(tg_artifact_manifest(artifact), model);
-  if (!manifest.ok())
-    return fail(std::string(manifest.status().message()));
+  auto opened = tg::gpucheck::openArtifact(model);
+  if (!opened.ok())
+    return fail(std::string(opened.status().message()));
+  tg_artifact *artifact = opened->artifact.get();
+  const tg::Manifest *manifest = &opened->manifest;
   tg_session *session = nullptr;
   if (tg_status st = tg_session_create(artifact, 1, &session); st != TG_OK) {
     std::printf("SKIP: %s\n", tg_last_error());

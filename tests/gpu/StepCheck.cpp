@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "distributed/Communicator.h"
 #include "support/Manifest.h"
+#include "tests/gpu/ToolUtil.h"
 #include "tg/tg_runtime.h"
 
 #include <algorithm>
@@ -85,15 +86,7 @@ std::vector<char> synthetic(const tg::BufferSpec &b, uint64_t seed, int64_t clas
   return bytes;
 }
 
-bool readFile(const std::string &path, std::string &out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    return false;
-  std::ostringstream os;
-  os << f.rdbuf();
-  out = os.str();
-  return true;
-}
+using tg::gpucheck::readFile;
 
 /// A "VmRSS:"-style field of /proc/self/status, in KiB (0 if absent).
 int64_t statusKib(const std::string &field) {
@@ -162,14 +155,11 @@ int main(int argc, char **argv) {
   if (model.empty() || out.empty() == compare.empty() || steps < 1 || classes < 1)
     return fail(std::string("bad arguments\n") + kUsage);
 
-  tg_artifact *artifact = nullptr;
-  if (tg_artifact_open(model.c_str(), &artifact) != TG_OK)
-    return fail(tg_last_error());
-  std::unique_ptr<tg_artifact, void (*)(tg_artifact *)> artifactOwner(artifact,
-                                                                      tg_artifact_close);
-  auto manifest = tg::parseManifest(tg_artifact_manifest(artifact), model);
-  if (!manifest.ok())
-    return fail(std::string(manifest.status().message()));
+  auto opened = tg::gpucheck::openArtifact(model);
+  if (!opened.ok())
+    return fail(std::string(opened.status().message()));
+  tg_artifact *artifact = opened->artifact.get();
+  const tg::Manifest *manifest = &opened->manifest;
   const tg::EntrySpec *step = manifest->findEntry("train_step");
   if (!step)
     return fail(model + " has no train_step");
