@@ -115,7 +115,7 @@ run() {
     read -r name batch <<<"$spec"
     model=${name%4096}
     tg=$("$check" "$m/$name-cuda.tgx" --out "$work" --steps 1 --time 100 | awk '/^time/ { print $(NF-4) }')
-    torch=$(timeout 240 python3 "$b/bin/models_torch.py" "$model" --device cuda --batch "$batch" \
+    torch=$(timeout 150 python3 "$b/bin/models_torch.py" "$model" --device cuda --batch "$batch" \
       --steps 100 --warmup 10 2>&1)
     eager=$(awk '/^pytorch-eager/ { for (i = 1; i <= NF; ++i) if ($i == "median") print $(i + 1) }' <<<"$torch")
     compiled=$(awk '/^torch.compile/ { for (i = 1; i <= NF; ++i) if ($i == "median") print $(i + 1) }' <<<"$torch")
