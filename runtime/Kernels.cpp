@@ -628,28 +628,49 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_input_f32(UnrankedMemRef *dym,
       {args});
 }
 
-extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
-                                                             UnrankedMemRef *dym,
-                                                             UnrankedMemRef *dwm, TG_CONV_PARAMS) {
-  tg::rt::progressCollectives(); // started collectives advance between kernels
-  ProfileScope scope(tg::abi::kConv2dBackpropFilterF32.data());
+/// Convolution backward-weights: dw, and with `dbm` the bias gradient too
+/// (oneDNN's diff_bias, summed while it reads dy).
+static void convBackwardWeights(UnrankedMemRef *xm, UnrankedMemRef *dym, UnrankedMemRef *dwm,
+                                UnrankedMemRef *dbm, TG_CONV_PARAMS) {
   View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm);
+  std::optional<View> db;
+  if (dbm)
+    db = viewOf(dbm);
   ConvGeometry g(TG_CONV_ARGS);
   std::vector<LayoutArg> args = {
       port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DIFF_DST, true, dy, 1),
       plainArg(DNNL_ARG_DIFF_WEIGHTS, false, dwt.data, weightsDesc(dwt, groups))};
+  // The bias gradient stays f32 under bf16 compute (f32 accumulation).
+  dnnl::memory::desc dbd;
+  if (db) {
+    dbd = descOf(*db);
+    args.push_back({DNNL_ARG_DIFF_BIAS, false, db->data, dbd, dbd});
+  }
   runStaged(
-      keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}),
+      db ? keyOf("conv2d_bwd_weights_bias", {&x, &dy, &dwt, &*db}, {TG_CONV_ARGS})
+         : keyOf("conv2d_bwd_weights", {&x, &dy, &dwt}, {TG_CONV_ARGS}),
       [&] {
         const auto &xd = args[0].create, &dyd = args[1].create, &dwd = args[2].create;
-        auto hint = convForwardPd(context(), xd, computeDesc(dwd), dyd, g);
-        dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xd, dwd,
-                                                   dyd, g.strides, g.dilates, g.padL, g.padR);
+        auto hint = convForwardPd(context(), xd, computeDesc(dwd), dyd, g, db ? &dbd : nullptr);
+        auto d = db ? dnnl::convolution_backward_weights::desc(
+                          dnnl::algorithm::convolution_direct, xd, dwd, dbd, dyd, g.strides,
+                          g.dilates, g.padL, g.padR)
+                    : dnnl::convolution_backward_weights::desc(
+                          dnnl::algorithm::convolution_direct, xd, dwd, dyd, g.strides,
+                          g.dilates, g.padL, g.padR);
         return std::vector{stage(dnnl::convolution_backward_weights::primitive_desc(
                                      d, userScratchpad(), context().engine, hint),
                                  args)};
       },
       {args});
+}
+
+extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_f32(UnrankedMemRef *xm,
+                                                             UnrankedMemRef *dym,
+                                                             UnrankedMemRef *dwm, TG_CONV_PARAMS) {
+  tg::rt::progressCollectives(); // started collectives advance between kernels
+  ProfileScope scope(tg::abi::kConv2dBackpropFilterF32.data());
+  convBackwardWeights(xm, dym, dwm, nullptr, TG_CONV_ARGS);
 }
 
 extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_bias_f32(UnrankedMemRef *xm,
@@ -659,27 +680,7 @@ extern "C" void _mlir_ciface_tgrt_conv2d_backprop_filter_bias_f32(UnrankedMemRef
                                                                   TG_CONV_PARAMS) {
   tg::rt::progressCollectives(); // started collectives advance between kernels
   ProfileScope scope(tg::abi::kConv2dBackpropFilterBiasF32.data());
-  View x = viewOf(xm), dy = viewOf(dym), dwt = viewOf(dwm), db = viewOf(dbm);
-  ConvGeometry g(TG_CONV_ARGS);
-  // The bias gradient stays f32 under bf16 compute (f32 accumulation).
-  dnnl::memory::desc dbd = descOf(db);
-  std::vector<LayoutArg> args = {
-      port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DIFF_DST, true, dy, 1),
-      plainArg(DNNL_ARG_DIFF_WEIGHTS, false, dwt.data, weightsDesc(dwt, groups)),
-      {DNNL_ARG_DIFF_BIAS, false, db.data, dbd, dbd}};
-  runStaged(
-      keyOf("conv2d_bwd_weights_bias", {&x, &dy, &dwt, &db}, {TG_CONV_ARGS}),
-      [&] {
-        const auto &xd = args[0].create, &dyd = args[1].create, &dwd = args[2].create;
-        auto hint = convForwardPd(context(), xd, computeDesc(dwd), dyd, g, &dbd);
-        dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, xd, dwd,
-                                                   dbd, dyd, g.strides, g.dilates, g.padL,
-                                                   g.padR);
-        return std::vector{stage(dnnl::convolution_backward_weights::primitive_desc(
-                                     d, userScratchpad(), context().engine, hint),
-                                 args)};
-      },
-      {args});
+  convBackwardWeights(xm, dym, dwm, dbm, TG_CONV_ARGS);
 }
 
 namespace {
@@ -710,7 +711,6 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
                         TG_POOL_PARAMS) {
   View x = viewOf(xm), y = viewOf(ym);
   std::vector<LayoutArg> args = {port(DNNL_ARG_SRC, true, x, 0), port(DNNL_ARG_DST, false, y, 1)};
-  std::string geometry = keyOf("max_pool_ws", {&x, &y}, {TG_POOL_ARGS});
   runStaged(
       keyOf(isMax ? "max_pool" : "avg_pool", {&x, &y}, {TG_POOL_ARGS, includePad}),
       [&] {
@@ -726,7 +726,8 @@ static void poolForward(UnrankedMemRef *xm, UnrankedMemRef *ym, bool isMax, int6
         // of this source reads if its layout is the gradient's.
         if (pd.workspace_desc().get_size() > 0)
           st.internal[DNNL_ARG_WORKSPACE] =
-              sharedPoolWorkspace(context(), geometry, pd.workspace_desc());
+              sharedPoolWorkspace(context(), keyOf("max_pool_ws", {&x, &y}, {TG_POOL_ARGS}),
+                                  pd.workspace_desc());
         return std::vector{std::move(st)};
       },
       {args}, [&](Context &ctx, std::vector<Context::Staged *> &st) {

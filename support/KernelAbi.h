@@ -131,6 +131,12 @@ inline std::string cudaSymbol(std::string_view symbol) {
   return "tgrt_cuda_" + std::string(symbol.substr(prefix.size()));
 }
 
+/// Whether `n` window paddings [top, bottom, left, right] pad both sides of
+/// each dimension alike: all cuDNN's 2-D descriptors can express.
+inline bool symmetricPadding(const int64_t *p, size_t n) {
+  return n >= 4 && p[0] == p[1] && p[2] == p[3];
+}
+
 /// Why libtgrt_cuda cannot serve library call `symbol` (its tgrt_cuda_* name)
 /// with these integer parameters, or "" when it can. The compiler warns with
 /// it; the device runtime refuses a session with it.
@@ -146,10 +152,8 @@ inline std::string cudaUnsupportedCall(std::string_view symbol, const int64_t *p
              " epilogue (cuBLASLt has bias and bias+ReLU only)";
     return "";
   }
-  // cuDNN's 2-D descriptors take one padding per side pair.
   auto symmetric = [&](size_t top) {
-    return numParams >= top + 4 && params[top] == params[top + 1] &&
-           params[top + 2] == params[top + 3];
+    return numParams >= top && symmetricPadding(params + top, numParams - top);
   };
   bool conv = symbol == "tgrt_cuda_conv2d_f32" || symbol == "tgrt_cuda_fused_conv2d_f32" ||
               symbol == "tgrt_cuda_conv2d_backprop_input_f32" ||

@@ -49,11 +49,6 @@ struct ReluMaskFromOutput : OpRewritePattern<CompareOp> {
 };
 
 /// add(matmul, bias[N]) -> fused_matmul; add(conv2d, bias as [O,1,1]) -> fused_conv2d.
-/// cuDNN's 2-D descriptors pad both sides of a dimension alike.
-static bool symmetricPadding(ArrayRef<int64_t> p) {
-  return p.size() == 4 && p[0] == p[1] && p[2] == p[3];
-}
-
 struct FuseBias : OpRewritePattern<AddOp> {
   FuseBias(MLIRContext *ctx, bool cuda) : OpRewritePattern<AddOp>(ctx), cuda(cuda) {}
   bool cuda;
@@ -74,7 +69,8 @@ struct FuseBias : OpRewritePattern<AddOp> {
         return success();
       }
       if (auto conv = main.getDefiningOp<Conv2DOp>()) {
-        if (cuda && !symmetricPadding(conv.getPadding())) // stays a conv for generated code
+        // One-sided padding on CUDA stays a conv2d, for generated code.
+        if (cuda && !abi::symmetricPadding(conv.getPadding().data(), conv.getPadding().size()))
           continue;
         int64_t channels = rt.getDimSize(1);
         auto bt = typeOf(bias);

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/common/TgToLinalg.h"
 #include "codegen/cpu/Passes.h"
+#include "support/KernelAbi.h"
 #include "ir/Dialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -60,8 +61,7 @@ struct LowerToLinalgPass : impl::LowerToLinalgBase<LowerToLinalgPass> {
       auto padding = op->getAttrOfType<DenseI64ArrayAttr>("padding");
       if (!cuda || !padding)
         return true;
-      ArrayRef<int64_t> p = padding.asArrayRef();
-      return p.size() == 4 && p[0] == p[1] && p[2] == p[3];
+      return abi::symmetricPadding(padding.asArrayRef().data(), padding.size());
     };
     // Matmuls, convolutions and pooling of other element types lower to
     // linalg.generic ops; the fused forms are made for f32 only

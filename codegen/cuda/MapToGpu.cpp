@@ -198,9 +198,12 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
     }
     if (parallel < int64_t(ranges.size()))
       if (std::optional<Combiner> combiner = combinerOf(op)) {
-        int64_t group = groupSize(op, ranges, points);
+        int64_t length = 1; // the reduction's terms per output point
+        for (int64_t d = parallel; d < int64_t(ranges.size()); ++d)
+          length *= ranges[d];
+        int64_t group = groupSize(op, ranges, points, length);
         if (group > 1)
-          return cooperativeReduce(rewriter, op, *combiner, ranges, points, group);
+          return cooperativeReduce(rewriter, op, *combiner, ranges, points, length, group);
       }
     // Small ops get one block of whole warps; the rest full blocks, capped.
     int64_t block = parallel == 0 ? 1 : std::min<int64_t>(blockSize, (points + 31) / 32 * 32);
@@ -385,10 +388,9 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
   /// block. Sharing pays for long reductions whose lanes read consecutive
   /// elements (the innermost loop indexes the inputs' last dimension), or
   /// whose few output points would leave most of the GPU idle.
-  int64_t groupSize(linalg::LinalgOp op, ArrayRef<int64_t> ranges, int64_t points) const {
-    int64_t parallel = op.getNumParallelLoops(), loops = int64_t(ranges.size()), length = 1;
-    for (int64_t d = parallel; d < loops; ++d)
-      length *= ranges[d];
+  int64_t groupSize(linalg::LinalgOp op, ArrayRef<int64_t> ranges, int64_t points,
+                    int64_t length) const {
+    int64_t loops = int64_t(ranges.size());
     if (length < 64 || blockSize < 32 || !llvm::isPowerOf2_64(uint64_t(blockSize)))
       return 1;
     bool contiguous = false;
@@ -415,11 +417,9 @@ struct MapToGpuPass : impl::MapToGpuBase<MapToGpuPass> {
   /// deterministic.
   LogicalResult cooperativeReduce(IRRewriter &rewriter, linalg::LinalgOp op,
                                   const Combiner &combiner, ArrayRef<int64_t> ranges,
-                                  int64_t points, int64_t group) {
+                                  int64_t points, int64_t length, int64_t group) {
     Location loc = op.getLoc();
-    int64_t parallel = op.getNumParallelLoops(), loops = int64_t(ranges.size()), length = 1;
-    for (int64_t d = parallel; d < loops; ++d)
-      length *= ranges[d];
+    int64_t parallel = op.getNumParallelLoops(), loops = int64_t(ranges.size());
     // Fewer points than a block holds (a full reduction) get a smaller block.
     int64_t slots = std::min<int64_t>(blockSize / group, points);
     int64_t threads = slots * group;
