@@ -13,12 +13,13 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include "absl/strings/str_cat.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <new>
 
@@ -135,7 +136,21 @@ private:
   }
 
   absl::Status eval(Operation *op);
-  absl::StatusOr<Tensor> evalOp(Operation *op);
+  /// Binds `op`'s one result to what `compute` gives, rounded.
+  absl::Status bind(Operation *op, llvm::function_ref<absl::StatusOr<Tensor>()> compute);
+
+public:
+  /// How the interpreter runs each op it supports, by op name: eval()
+  /// dispatches on this table and interpreterHandles() reads it, so the two
+  /// cannot disagree.
+  using Handler = std::function<absl::Status(Interpreter &, Operation *)>;
+  static const llvm::StringMap<Handler> &handlers();
+
+private:
+  /// A handler computing the one result of an `OpT` (f(Interpreter &, OpT)).
+  template <typename OpT, typename F> static std::pair<StringRef, Handler> value(F f);
+  /// A handler that binds the results itself (f(Interpreter &, OpT)).
+  template <typename OpT, typename F> static std::pair<StringRef, Handler> effect(F f);
   /// tg.scan: the body once per step, in order.
   absl::Status scan(ScanOp op);
 
@@ -247,33 +262,20 @@ absl::Status Interpreter::filterAndBiasGrad(Conv2DBackpropFilterBiasOp op) {
 }
 
 absl::Status Interpreter::eval(Operation *op) {
-  // Collectives over the interpreter's one rank: a mean or sum over one
-  // contribution is the contribution.
-  if (llvm::isa<AllreduceStartOp>(op))
-    return absl::OkStatus();
-  // Copied before env[] inserts: an insert that grows the map would leave
-  // in()'s reference dangling (the operand is read after the insert).
-  if (auto wait = llvm::dyn_cast<AllreduceWaitOp>(op)) {
-    Tensor t = in(wait.getBucket());
-    env[wait.getResult()] = std::move(t);
-    return absl::OkStatus();
-  }
-  if (auto marker = llvm::dyn_cast<ParamGradOp>(op)) {
-    Tensor t = in(marker.getGrad());
-    env[marker.getResult()] = std::move(t);
-    return absl::OkStatus();
-  }
-  if (auto loop = llvm::dyn_cast<ScanOp>(op))
-    return scan(loop);
-  if (auto both = llvm::dyn_cast<Conv2DBackpropFilterBiasOp>(op))
-    return filterAndBiasGrad(both);
-  if (op->getNumResults() != 1)
-    return error(op, "the interpreter does not support this op");
+  const llvm::StringMap<Handler> &table = handlers();
+  auto it = table.find(op->getName().getStringRef());
+  if (it == table.end())
+    return error(op, "the reference interpreter does not support this op");
+  return it->second(*this, op);
+}
+
+absl::Status Interpreter::bind(Operation *op,
+                               llvm::function_ref<absl::StatusOr<Tensor>()> compute) {
   // The interpreter holds every element as a double: a result the machine
   // cannot hold is an error naming the op and its type, not an abort.
   absl::StatusOr<Tensor> r = absl::UnknownError("");
   try {
-    r = evalOp(op);
+    r = compute();
   } catch (const std::bad_alloc &) {
     std::string type;
     llvm::raw_string_ostream os(type);
@@ -344,36 +346,78 @@ double geluTanh(double x) {
   return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
 }
 
-absl::StatusOr<Tensor> Interpreter::evalOp(Operation *op) {
+template <typename OpT, typename F>
+std::pair<StringRef, Interpreter::Handler> Interpreter::value(F f) {
+  return {OpT::getOperationName(), [f](Interpreter &self, Operation *op) {
+            return self.bind(op, [&] { return f(self, llvm::cast<OpT>(op)); });
+          }};
+}
+
+template <typename OpT, typename F>
+std::pair<StringRef, Interpreter::Handler> Interpreter::effect(F f) {
+  return {OpT::getOperationName(),
+          [f](Interpreter &self, Operation *op) { return f(self, llvm::cast<OpT>(op)); }};
+}
+
+const llvm::StringMap<Interpreter::Handler> &Interpreter::handlers() {
   using R = absl::StatusOr<Tensor>;
+  using I = Interpreter;
   auto isInt = [](Value v) {
     return llvm::isa<IntegerType>(llvm::cast<RankedTensorType>(v.getType()).getElementType());
   };
-  return llvm::TypeSwitch<Operation *, R>(op)
-      .Case([&](ConstantOp o) { return constant(o); })
-      .Case([&](NegOp o) { return unary(o, neg); })
-      .Case([&](AbsOp o) { return unary(o, [](double x) { return std::fabs(x); }); })
-      .Case([&](SignOp o) { return unary(o, sign); })
-      .Case([&](ExpOp o) { return unary(o, [](double x) { return std::exp(x); }); })
-      .Case([&](LogOp o) { return unary(o, [](double x) { return std::log(x); }); })
-      .Case([&](SqrtOp o) { return unary(o, [](double x) { return std::sqrt(x); }); })
-      .Case([&](RsqrtOp o) { return unary(o, rsqrt); })
-      .Case([&](TanhOp o) { return unary(o, [](double x) { return std::tanh(x); }); })
-      .Case([&](SigmoidOp o) { return unary(o, sigmoid); })
-      .Case([&](ReluOp o) { return unary(o, relu); })
-      .Case([&](ErfOp o) { return unary(o, [](double x) { return std::erf(x); }); })
-      .Case([&](SinOp o) { return unary(o, [](double x) { return std::sin(x); }); })
-      .Case([&](CosOp o) { return unary(o, [](double x) { return std::cos(x); }); })
-      .Case([&](FloorOp o) { return unary(o, [](double x) { return std::floor(x); }); })
-      .Case([&](GeluOp o) { return unary(o, o.getApproximate() ? geluTanh : gelu); })
-      .Case([&](AddOp o) { return binary(o, o.getLhs(), o.getRhs(), std::plus<double>()); })
-      .Case([&](SubOp o) { return binary(o, o.getLhs(), o.getRhs(), std::minus<double>()); })
-      .Case([&](MulOp o) { return binary(o, o.getLhs(), o.getRhs(), std::multiplies<double>()); })
-      .Case([&](DivOp o) -> R {
+  auto unaryOf = [](double (*f)(double)) {
+    return [f](I &s, Operation *o) { return s.unary(o, f); };
+  };
+  static const llvm::StringMap<Handler> table = {
+      // Collectives over the interpreter's one rank: a mean or sum over one
+      // contribution is the contribution.
+      effect<AllreduceStartOp>([](I &, AllreduceStartOp) { return absl::OkStatus(); }),
+      // Copied before env[] inserts: an insert that grows the map would leave
+      // in()'s reference dangling (the operand is read after the insert).
+      effect<AllreduceWaitOp>([](I &s, AllreduceWaitOp o) {
+        Tensor t = s.in(o.getBucket());
+        s.env[o.getResult()] = std::move(t);
+        return absl::OkStatus();
+      }),
+      effect<ParamGradOp>([](I &s, ParamGradOp o) {
+        Tensor t = s.in(o.getGrad());
+        s.env[o.getResult()] = std::move(t);
+        return absl::OkStatus();
+      }),
+      effect<ScanOp>([](I &s, ScanOp o) { return s.scan(o); }),
+      // Never run on its own: its tg.scan reads the yielded values.
+      effect<YieldOp>([](I &, YieldOp) { return absl::OkStatus(); }),
+      effect<Conv2DBackpropFilterBiasOp>(
+          [](I &s, Conv2DBackpropFilterBiasOp o) { return s.filterAndBiasGrad(o); }),
+      value<ConstantOp>([](I &s, ConstantOp o) { return s.constant(o); }),
+      value<NegOp>(unaryOf(neg)),
+      value<AbsOp>(unaryOf([](double x) { return std::fabs(x); })),
+      value<SignOp>(unaryOf(sign)),
+      value<ExpOp>(unaryOf([](double x) { return std::exp(x); })),
+      value<LogOp>(unaryOf([](double x) { return std::log(x); })),
+      value<SqrtOp>(unaryOf([](double x) { return std::sqrt(x); })),
+      value<RsqrtOp>(unaryOf(rsqrt)),
+      value<TanhOp>(unaryOf([](double x) { return std::tanh(x); })),
+      value<SigmoidOp>(unaryOf(sigmoid)),
+      value<ReluOp>(unaryOf(relu)),
+      value<ErfOp>(unaryOf([](double x) { return std::erf(x); })),
+      value<SinOp>(unaryOf([](double x) { return std::sin(x); })),
+      value<CosOp>(unaryOf([](double x) { return std::cos(x); })),
+      value<FloorOp>(unaryOf([](double x) { return std::floor(x); })),
+      value<GeluOp>(
+          [](I &s, GeluOp o) { return s.unary(o, o.getApproximate() ? geluTanh : gelu); }),
+      value<AddOp>(
+          [](I &s, AddOp o) { return s.binary(o, o.getLhs(), o.getRhs(), std::plus<double>()); }),
+      value<SubOp>(
+          [](I &s, SubOp o) { return s.binary(o, o.getLhs(), o.getRhs(), std::minus<double>()); }),
+      value<MulOp>([](I &s, MulOp o) {
+        return s.binary(o, o.getLhs(), o.getRhs(), std::multiplies<double>());
+      }),
+      value<DivOp>([isInt](I &s, DivOp o) -> R {
         if (!isInt(o.getLhs()))
-          return binary(o, o.getLhs(), o.getRhs(), std::divides<double>());
+          return s.binary(o, o.getLhs(), o.getRhs(), std::divides<double>());
         bool divByZero = false;
-        R r = binary(o, o.getLhs(), o.getRhs(), [&](double a, double b) {
+        R r = s.binary(o, o.getLhs(), o.getRhs(), [&](double a, double b) {
           if (b == 0) {
             divByZero = true;
             return 0.0;
@@ -381,23 +425,24 @@ absl::StatusOr<Tensor> Interpreter::evalOp(Operation *op) {
           return std::trunc(a / b);
         });
         if (divByZero)
-          return error(o, "integer division by zero");
+          return s.error(o, "integer division by zero");
         return r;
-      })
-      .Case([&](PowOp o) {
-        return binary(o, o.getLhs(), o.getRhs(), [](double a, double b) { return std::pow(a, b); });
-      })
-      .Case([&](MaximumOp o) {
-        return binary(o, o.getLhs(), o.getRhs(), [](double a, double b) {
+      }),
+      value<PowOp>([](I &s, PowOp o) {
+        return s.binary(o, o.getLhs(), o.getRhs(),
+                        [](double a, double b) { return std::pow(a, b); });
+      }),
+      value<MaximumOp>([](I &s, MaximumOp o) {
+        return s.binary(o, o.getLhs(), o.getRhs(), [](double a, double b) {
           return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
         });
-      })
-      .Case([&](MinimumOp o) {
-        return binary(o, o.getLhs(), o.getRhs(), [](double a, double b) {
+      }),
+      value<MinimumOp>([](I &s, MinimumOp o) {
+        return s.binary(o, o.getLhs(), o.getRhs(), [](double a, double b) {
           return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
         });
-      })
-      .Case([&](CompareOp o) -> R {
+      }),
+      value<CompareOp>([](I &s, CompareOp o) -> R {
         StringRef p = o.getPredicate();
         std::function<double(double, double)> f;
         if (p == "eq")
@@ -412,80 +457,84 @@ absl::StatusOr<Tensor> Interpreter::evalOp(Operation *op) {
           f = [](double a, double b) { return double(a > b); };
         else
           f = [](double a, double b) { return double(a >= b); };
-        return binary(o, o.getLhs(), o.getRhs(), f);
-      })
-      .Case([&](SelectOp o) { return select(o); })
-      .Case([&](MatmulOp o) { return matmul(o); })
-      .Case([&](FusedMatmulOp o) -> R {
-        R r = matmul(o);
+        return s.binary(o, o.getLhs(), o.getRhs(), f);
+      }),
+      value<SelectOp>([](I &s, SelectOp o) { return s.select(o); }),
+      value<MatmulOp>([](I &s, MatmulOp o) { return s.matmul(o); }),
+      value<FusedMatmulOp>([](I &s, FusedMatmulOp o) -> R {
+        R r = s.matmul(o);
         if (r.ok())
-          epilogue(*r, in(o.getBias()), r->rank() - 1, o.getActivation());
+          s.epilogue(*r, s.in(o.getBias()), r->rank() - 1, o.getActivation());
         return r;
-      })
-      .Case([&](FusedConv2DOp o) -> R {
-        R r = conv(o, o.getInput(), o.getFilter(), o.getResult(), 0);
+      }),
+      value<FusedConv2DOp>([](I &s, FusedConv2DOp o) -> R {
+        R r = s.conv(o, o.getInput(), o.getFilter(), o.getResult(), 0);
         if (r.ok())
-          epilogue(*r, in(o.getBias()), 1, o.getActivation());
+          s.epilogue(*r, s.in(o.getBias()), 1, o.getActivation());
         return r;
-      })
-      .Case([&](TransposeOp o) { return transpose(o); })
-      .Case([&](ReshapeOp o) -> R {
-        R r = blank(o.getResult());
+      }),
+      value<TransposeOp>([](I &s, TransposeOp o) { return s.transpose(o); }),
+      value<ReshapeOp>([](I &s, ReshapeOp o) -> R {
+        R r = s.blank(o.getResult());
         if (r.ok())
-          r->data = in(o.getX()).data;
+          r->data = s.in(o.getX()).data;
         return r;
-      })
-      .Case([&](BroadcastToOp o) { return broadcastTo(o); })
-      .Case([&](ReduceOp o) { return reduce(o); })
-      .Case([&](ArgmaxOp o) { return argmax(o); })
-      .Case([&](SoftmaxOp o) { return softmax(o, o.getX(), o.getAxis(), false); })
-      .Case([&](LogSoftmaxOp o) { return softmax(o, o.getX(), o.getAxis(), true); })
-      .Case([&](Conv2DOp o) { return conv(o, o.getInput(), o.getFilter(), o.getResult(), 0); })
-      .Case([&](Conv2DBackpropInputOp o) {
-        return conv(o, o.getResult(), o.getFilter(), o.getGradOutput(), 1);
-      })
-      .Case([&](Conv2DBackpropFilterOp o) {
-        return conv(o, o.getInput(), o.getResult(), o.getGradOutput(), 2);
-      })
-      .Case([&](MaxPool2DOp o) {
-        return pool(o, o.getInput(), o.getResult(), o.getResult(), true, false, false);
-      })
-      .Case([&](AvgPool2DOp o) {
-        return pool(o, o.getInput(), o.getResult(), o.getResult(), false, false,
-                    o.getCountIncludePad());
-      })
-      .Case([&](MaxPool2DGradOp o) {
-        return pool(o, o.getInput(), o.getGradOutput(), o.getResult(), true, true, false);
-      })
-      .Case([&](AvgPool2DGradOp o) {
-        return pool(o, o.getResult(), o.getGradOutput(), o.getResult(), false, true,
-                    o.getCountIncludePad());
-      })
-      .Case([&](ConcatOp o) { return concat(o); })
-      .Case([&](SliceOp o) { return slice(o); })
-      .Case([&](PadOp o) { return pad(o); })
-      .Case([&](GatherOp o) {
-        return gather(o, o.getParams(), o.getIndices(), Value(), o.getAxis(), false);
-      })
-      .Case([&](ScatterAddOp o) {
-        return gather(o, o.getBase(), o.getIndices(), o.getUpdates(), o.getAxis(), true);
-      })
-      .Case([&](OneHotOp o) { return oneHot(o); })
-      .Case([&](CastOp o) { return cast(o); })
-      .Case([&](RelayoutOp o) -> R { return in(o.getX()); }) // logical values: no change
-      .Case([&](RandomUniformOp o) {
-        return random(o, o.getSeed(), false, o.getLow().convertToDouble(),
-                      o.getHigh().convertToDouble());
-      })
-      .Case([&](RandomNormalOp o) {
-        return random(o, o.getSeed(), true, o.getMean().convertToDouble(),
-                      o.getStddev().convertToDouble());
-      })
-      .Case([&](SoftmaxCrossEntropyOp o) { return crossEntropy(o); })
-      .Case([&](MeanSquaredErrorOp o) { return mse(o); })
-      .Default([&](Operation *o) -> R {
-        return error(o, "the reference interpreter does not support this op");
-      });
+      }),
+      value<BroadcastToOp>([](I &s, BroadcastToOp o) { return s.broadcastTo(o); }),
+      value<ReduceOp>([](I &s, ReduceOp o) { return s.reduce(o); }),
+      value<ArgmaxOp>([](I &s, ArgmaxOp o) { return s.argmax(o); }),
+      value<SoftmaxOp>(
+          [](I &s, SoftmaxOp o) { return s.softmax(o, o.getX(), o.getAxis(), false); }),
+      value<LogSoftmaxOp>(
+          [](I &s, LogSoftmaxOp o) { return s.softmax(o, o.getX(), o.getAxis(), true); }),
+      value<Conv2DOp>([](I &s, Conv2DOp o) {
+        return s.conv(o, o.getInput(), o.getFilter(), o.getResult(), 0);
+      }),
+      value<Conv2DBackpropInputOp>([](I &s, Conv2DBackpropInputOp o) {
+        return s.conv(o, o.getResult(), o.getFilter(), o.getGradOutput(), 1);
+      }),
+      value<Conv2DBackpropFilterOp>([](I &s, Conv2DBackpropFilterOp o) {
+        return s.conv(o, o.getInput(), o.getResult(), o.getGradOutput(), 2);
+      }),
+      value<MaxPool2DOp>([](I &s, MaxPool2DOp o) {
+        return s.pool(o, o.getInput(), o.getResult(), o.getResult(), true, false, false);
+      }),
+      value<AvgPool2DOp>([](I &s, AvgPool2DOp o) {
+        return s.pool(o, o.getInput(), o.getResult(), o.getResult(), false, false,
+                      o.getCountIncludePad());
+      }),
+      value<MaxPool2DGradOp>([](I &s, MaxPool2DGradOp o) {
+        return s.pool(o, o.getInput(), o.getGradOutput(), o.getResult(), true, true, false);
+      }),
+      value<AvgPool2DGradOp>([](I &s, AvgPool2DGradOp o) {
+        return s.pool(o, o.getResult(), o.getGradOutput(), o.getResult(), false, true,
+                      o.getCountIncludePad());
+      }),
+      value<ConcatOp>([](I &s, ConcatOp o) { return s.concat(o); }),
+      value<SliceOp>([](I &s, SliceOp o) { return s.slice(o); }),
+      value<PadOp>([](I &s, PadOp o) { return s.pad(o); }),
+      value<GatherOp>([](I &s, GatherOp o) {
+        return s.gather(o, o.getParams(), o.getIndices(), Value(), o.getAxis(), false);
+      }),
+      value<ScatterAddOp>([](I &s, ScatterAddOp o) {
+        return s.gather(o, o.getBase(), o.getIndices(), o.getUpdates(), o.getAxis(), true);
+      }),
+      value<OneHotOp>([](I &s, OneHotOp o) { return s.oneHot(o); }),
+      value<CastOp>([](I &s, CastOp o) { return s.cast(o); }),
+      // Logical values: no change.
+      value<RelayoutOp>([](I &s, RelayoutOp o) -> R { return s.in(o.getX()); }),
+      value<RandomUniformOp>([](I &s, RandomUniformOp o) {
+        return s.random(o, o.getSeed(), false, o.getLow().convertToDouble(),
+                        o.getHigh().convertToDouble());
+      }),
+      value<RandomNormalOp>([](I &s, RandomNormalOp o) {
+        return s.random(o, o.getSeed(), true, o.getMean().convertToDouble(),
+                        o.getStddev().convertToDouble());
+      }),
+      value<SoftmaxCrossEntropyOp>([](I &s, SoftmaxCrossEntropyOp o) { return s.crossEntropy(o); }),
+      value<MeanSquaredErrorOp>([](I &s, MeanSquaredErrorOp o) { return s.mse(o); }),
+  };
+  return table;
 }
 
 absl::StatusOr<Tensor> Interpreter::constant(ConstantOp op) {
@@ -1018,6 +1067,8 @@ absl::StatusOr<Tensor> Interpreter::mse(MeanSquaredErrorOp op) {
 }
 
 } // namespace
+
+bool interpreterHandles(llvm::StringRef opName) { return Interpreter::handlers().contains(opName); }
 
 absl::StatusOr<std::vector<Tensor>> interpretFunction(func::FuncOp fn,
                                                       const std::vector<Tensor> &args,

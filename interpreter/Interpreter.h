@@ -23,6 +23,10 @@ absl::StatusOr<std::vector<Tensor>> interpretFunction(mlir::func::FuncOp fn,
                                                       const std::vector<Tensor> &args,
                                                       const InterpretOptions &options);
 
+/// True when the interpreter evaluates ops named `opName` (e.g. "tg.add"):
+/// a look-up in the table its dispatch uses.
+bool interpreterHandles(llvm::StringRef opName);
+
 /// The initial value of a param argument from its tg.init attribute.
 absl::StatusOr<Tensor> initialValue(mlir::func::FuncOp fn, unsigned argIndex, uint64_t seed);
 

@@ -34,6 +34,11 @@ public:
   static mlir::LogicalResult verifyTrait(mlir::Operation *op) { return verifyTensorSizes(op); }
 };
 
+/// An op without a vector-Jacobian product on purpose (ir/TgOps.td says why
+/// for each); tg-autodiff reports one between a param and the loss.
+template <typename ConcreteType>
+class NotDifferentiable : public mlir::OpTrait::TraitBase<ConcreteType, NotDifferentiable> {};
+
 } // namespace tg
 
 #define GET_TYPEDEF_CLASSES

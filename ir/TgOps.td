@@ -16,6 +16,10 @@ include "ir/TgInterfaces.td"
 
 // Ops with a vector-Jacobian product (ir/Gradients.cpp) for tg-autodiff.
 defvar Tg_Differentiable = DeclareOpInterfaceMethods<Tg_GradientOpInterface>;
+// Ops without one, on purpose (each says why). tg-autodiff treats them like
+// any op without the interface: one between a param and the loss is an error.
+// Every op has one or the other (tests/unit/OpContractTest.cpp).
+def Tg_NotDifferentiable : NativeOpTrait<"NotDifferentiable"> { let cppNamespace = "::tg"; }
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
@@ -24,7 +28,9 @@ include "mlir/Interfaces/ControlFlowInterfaces.td"
 // Constant
 //===----------------------------------------------------------------------===//
 
-def Tg_ConstantOp : Tg_Op<"constant", [ConstantLike, Pure, InferTypeOpAdaptor]> {
+// Not differentiable: no operands.
+def Tg_ConstantOp : Tg_Op<"constant", [ConstantLike, Pure, InferTypeOpAdaptor,
+                                       Tg_NotDifferentiable]> {
   let summary = "A tensor constant";
   let description = [{
     Materializes a dense tensor constant. The result type is the type of the
@@ -117,7 +123,8 @@ def Tg_PowOp : Tg_BinaryOp<"pow", "lhs ^ rhs">;
 def Tg_MaximumOp : Tg_BinaryOp<"maximum", "max(lhs, rhs)", [Commutative]>;
 def Tg_MinimumOp : Tg_BinaryOp<"minimum", "min(lhs, rhs)", [Commutative]>;
 
-def Tg_CompareOp : Tg_Op<"compare", [Pure, InferTypeOpAdaptor]> {
+// Not differentiable: a boolean result carries no cotangent.
+def Tg_CompareOp : Tg_Op<"compare", [Pure, InferTypeOpAdaptor, Tg_NotDifferentiable]> {
   let summary = "Elementwise comparison with broadcasting, to an i1 mask";
   let description = [{
     Compares `lhs` and `rhs` elementwise with `predicate`, one of `eq`, `ne`,
@@ -250,7 +257,8 @@ def Tg_ReduceOp : Tg_Op<"reduce", [Pure, InferTypeOpAdaptor, Tg_Differentiable]>
   let assemblyFormat = "$x attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_ArgmaxOp : Tg_Op<"argmax", [Pure]> {
+// Not differentiable: an integer result carries no cotangent.
+def Tg_ArgmaxOp : Tg_Op<"argmax", [Pure, Tg_NotDifferentiable]> {
   let summary = "Index of the largest element along an axis";
   let description = [{
     The index (first one on ties) of the maximum along `axis`; the result
@@ -354,7 +362,9 @@ def Tg_Conv2DBackpropFilterOp : Tg_Op<"conv2d_backprop_filter", [Pure, Tg_Differ
   let hasVerifier = 1;
 }
 
-def Tg_Conv2DBackpropFilterBiasOp : Tg_Op<"conv2d_backprop_filter_bias", [Pure]> {
+// Not differentiable: tg-fuse-epilogues makes it, after tg-autodiff.
+def Tg_Conv2DBackpropFilterBiasOp : Tg_Op<"conv2d_backprop_filter_bias",
+                                          [Pure, Tg_NotDifferentiable]> {
   let summary = "conv2d's filter gradient and its bias gradient, from one pass";
   let description = [{
     `filter_grad` is `tg.conv2d_backprop_filter` of the operands and
@@ -401,7 +411,8 @@ def Tg_AvgPool2DOp : Tg_PoolOp<"avg_pool2d", "average"> {
                    DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
 }
 
-def Tg_MaxPool2DGradOp : Tg_Op<"max_pool2d_grad", [Pure]> {
+// Not differentiable: max pooling has no second derivative rule (yet).
+def Tg_MaxPool2DGradOp : Tg_Op<"max_pool2d_grad", [Pure, Tg_NotDifferentiable]> {
   let summary = "Gradient of max_pool2d";
   let description = [{
     Routes each element of `grad_output` to the (first) position of the
@@ -538,7 +549,8 @@ def Tg_ScatterAddOp : Tg_Op<"scatter_add", [Pure, InferTypeOpAdaptor, Tg_Differe
   let assemblyFormat = "$base `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_OneHotOp : Tg_Op<"one_hot", [Pure]> {
+// Not differentiable: its operand is integer indices.
+def Tg_OneHotOp : Tg_Op<"one_hot", [Pure, Tg_NotDifferentiable]> {
   let summary = "One-hot encoding of integer indices";
   let description = [{
     The result has shape `indices.shape + [depth]`, with `depth` the last
@@ -577,7 +589,8 @@ def Tg_CastOp : Tg_Op<"cast", [Pure, Tg_Differentiable]> {
   let hasFolder = 1;
 }
 
-def Tg_RelayoutOp : Tg_Op<"relayout", [Pure, SameOperandsAndResultType]> {
+// Not differentiable: tg-assign-layouts makes it, after tg-autodiff.
+def Tg_RelayoutOp : Tg_Op<"relayout", [Pure, SameOperandsAndResultType, Tg_NotDifferentiable]> {
   let summary = "Changes the memory layout of an NCHW tensor (a value-preserving copy)";
   let description = [{
     The same values, stored in another order: with `to_blocked`, from plain
@@ -601,7 +614,9 @@ def Tg_RelayoutOp : Tg_Op<"relayout", [Pure, SameOperandsAndResultType]> {
 // Stateless random numbers
 //===----------------------------------------------------------------------===//
 
-class Tg_RandomOp<string mnemonic, string what> : Tg_Op<mnemonic, [Pure]> {
+// Not differentiable: the only operand is an integer seed.
+class Tg_RandomOp<string mnemonic, string what>
+    : Tg_Op<mnemonic, [Pure, Tg_NotDifferentiable]> {
   let summary = "Stateless seeded " # what # " random numbers";
   let description = "Fills the result type with " # what # " samples that depend "
     # "only on the seed and the element's position (Philox-4x32-10 counter "
@@ -673,7 +688,8 @@ def Tg_MeanSquaredErrorOp : Tg_Op<"mean_squared_error", [Pure, InferTypeOpAdapto
 // Fused library ops (created by tg-fuse-epilogues, not by users)
 //===----------------------------------------------------------------------===//
 
-def Tg_FusedMatmulOp : Tg_Op<"fused_matmul", [Pure, InferTypeOpAdaptor]> {
+// Not differentiable: tg-fuse-epilogues makes it, after tg-autodiff.
+def Tg_FusedMatmulOp : Tg_Op<"fused_matmul", [Pure, InferTypeOpAdaptor, Tg_NotDifferentiable]> {
   let summary = "matmul + bias + activation as one library call";
   let description = [{
     `activation(op(lhs) @ op(rhs) + bias)` with the matmul's shape rule;
@@ -695,7 +711,8 @@ def Tg_FusedMatmulOp : Tg_Op<"fused_matmul", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$lhs `,` $rhs `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
-def Tg_FusedConv2DOp : Tg_Op<"fused_conv2d", [Pure, InferTypeOpAdaptor]> {
+// Not differentiable: tg-fuse-epilogues makes it, after tg-autodiff.
+def Tg_FusedConv2DOp : Tg_Op<"fused_conv2d", [Pure, InferTypeOpAdaptor, Tg_NotDifferentiable]> {
   let summary = "conv2d + per-channel bias + activation as one library call";
   let description = [{
     `activation(conv2d(input, filter) + bias[c])` with conv2d's attributes and
@@ -720,8 +737,10 @@ def Tg_FusedConv2DOp : Tg_Op<"fused_conv2d", [Pure, InferTypeOpAdaptor]> {
 // Data parallelism (tg-distribute)
 //===----------------------------------------------------------------------===//
 
+// Not differentiable: tg-build-train-step places it on finished gradients.
 def Tg_ParamGradOp : Tg_Op<"param_grad", [SameOperandsAndResultType,
-    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>,
+    Tg_NotDifferentiable]> {
   let summary = "marks the complete gradient of a param";
   let description = [{
     The identity on `grad`, the gradient of param `param` in a train step
@@ -740,8 +759,10 @@ def Tg_ParamGradOp : Tg_Op<"param_grad", [SameOperandsAndResultType,
   let assemblyFormat = "$grad attr-dict `:` type($grad)";
 }
 
+// Not differentiable (nor the wait): tg-distribute makes them, after tg-autodiff.
 def Tg_AllreduceStartOp : Tg_Op<"allreduce_start", [
-    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>,
+    Tg_NotDifferentiable]> {
   let summary = "starts an allreduce of a bucket across the ranks";
   let description = [{
     Starts reducing the 1-D f32 `bucket` (packed gradients) across every
@@ -765,7 +786,8 @@ def Tg_AllreduceStartOp : Tg_Op<"allreduce_start", [
 }
 
 def Tg_AllreduceWaitOp : Tg_Op<"allreduce_wait", [AllTypesMatch<["bucket", "result"]>,
-    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>,
+    Tg_NotDifferentiable]> {
   let summary = "completes a started allreduce";
   let description = [{
     Waits for the collective `token` started and returns the reduced bucket.

@@ -996,6 +996,22 @@ void addPatterns(RewritePatternSet &patterns, const LibraryOpFilter &keep) {
 
 } // namespace
 
+std::optional<NoPatternRule> noPatternRule(StringRef opName) {
+  static constexpr std::pair<StringLiteral, NoPatternRule> kRules[] = {
+      // Every backend calls its communicator for them.
+      {AllreduceStartOp::getOperationName(), {NoPattern::Collective, ""}},
+      {AllreduceWaitOp::getOperationName(), {NoPattern::Collective, ""}},
+      // ScanToLoops.cpp turns it into the scf.for's yield.
+      {YieldOp::getOperationName(), {NoPattern::WithParent, "tg.scan"}},
+      // tg-build-train-step places it; tg-distribute replaces or removes it.
+      {ParamGradOp::getOperationName(), {NoPattern::RemovedBefore, "tg-distribute"}},
+  };
+  for (const auto &[name, rule] : kRules)
+    if (name == opName)
+      return rule;
+  return std::nullopt;
+}
+
 void populateTgToLinalgPatterns(RewritePatternSet &patterns, const LibraryOpFilter &keep) {
   addPatterns<UnaryLowering, NegOp, AbsOp, SignOp, ExpOp, LogOp, SqrtOp, RsqrtOp, TanhOp, ErfOp,
               SinOp, CosOp, FloorOp, SigmoidOp, ReluOp, GeluOp>(patterns, keep);
@@ -1014,7 +1030,8 @@ LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
   MLIRContext *ctx = module.getContext();
   // Collectives are calls into the runtime's communicator in every backend.
   LibraryOpFilter keepOrCollective = [&](Operation *op) {
-    return llvm::isa<AllreduceStartOp, AllreduceWaitOp>(op) || (keep && keep(op));
+    std::optional<NoPatternRule> rule = noPatternRule(op->getName().getStringRef());
+    return (rule && rule->kind == NoPattern::Collective) || (keep && keep(op));
   };
   RewritePatternSet patterns(ctx);
   populateTgToLinalgPatterns(patterns, keepOrCollective);
@@ -1026,11 +1043,14 @@ LogicalResult lowerTgToLinalg(ModuleOp module, const LibraryOpFilter &keep,
       lowered.insert(*root);
   bool unsupported = false;
   module.walk([&](Operation *op) {
-    if (!llvm::isa<TgDialect>(op->getDialect()) || keepOrCollective(op) || llvm::isa<YieldOp>(op))
-      return; // (a tg.yield goes with its tg.scan)
-    if (llvm::isa<ParamGradOp>(op)) {
-      op->emitError() << "'" << op->getName()
-                      << "' must be removed by tg-distribute before lowering";
+    if (!llvm::isa<TgDialect>(op->getDialect()) || keepOrCollective(op))
+      return;
+    std::optional<NoPatternRule> rule = noPatternRule(op->getName().getStringRef());
+    if (rule && rule->kind == NoPattern::WithParent)
+      return;
+    if (rule && rule->kind == NoPattern::RemovedBefore) {
+      op->emitError() << "'" << op->getName() << "' must be removed by " << rule->by
+                      << " before lowering";
       unsupported = true;
       return;
     }

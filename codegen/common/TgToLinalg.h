@@ -13,6 +13,7 @@
 #include "mlir/Pass/Pass.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace tg {
@@ -24,6 +25,22 @@ using LibraryOpFilter = std::function<bool(mlir::Operation *)>;
 /// Why a backend cannot compile `op` (e.g. "is not supported by the CPU code
 /// generator yet for element types other than f32"), or "" when it can.
 using UnsupportedOpReason = std::function<std::string(mlir::Operation *)>;
+
+/// What tg-lower-to-linalg does, in every backend, with a tg op that has no
+/// pattern by design.
+enum class NoPattern {
+  Collective,    ///< kept: a call into the runtime's communicator
+  WithParent,    ///< rewritten with its parent op
+  RemovedBefore, ///< an earlier pass removes it; one still there is an error
+};
+struct NoPatternRule {
+  NoPattern kind;
+  /// WithParent: the parent op; RemovedBefore: the pass that removes it.
+  llvm::StringLiteral by;
+};
+/// The rule for ops named `opName` (e.g. "tg.param_grad"), or nullopt for
+/// ops that need a pattern (or a backend's library call).
+std::optional<NoPatternRule> noPatternRule(llvm::StringRef opName);
 
 /// Adds the pattern of every tg op; ops for which `keep` holds are left alone.
 void populateTgToLinalgPatterns(mlir::RewritePatternSet &patterns, const LibraryOpFilter &keep);

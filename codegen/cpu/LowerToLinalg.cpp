@@ -30,12 +30,22 @@ using namespace mlir;
 
 namespace tg {
 
+namespace {
+/// A list of op classes, asked by op (isa<>) or by name (hasLibraryKernel).
+template <typename... Ops> struct OpList {
+  static bool contains(Operation *op) { return llvm::isa<Ops...>(op); }
+  static bool contains(llvm::StringRef name) { return ((name == Ops::getOperationName()) || ...); }
+};
+} // namespace
+
 /// Ops that have a oneDNN kernel (whatever their element type).
-static bool hasCpuKernel(Operation *op) {
-  return llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
-                   Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp, MaxPool2DOp,
-                   MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp, RelayoutOp>(op);
-}
+using CpuKernelOps = OpList<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
+                            Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp, MaxPool2DOp,
+                            MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp, RelayoutOp>;
+
+static bool hasCpuKernel(Operation *op) { return CpuKernelOps::contains(op); }
+
+bool hasLibraryKernel(llvm::StringRef opName) { return CpuKernelOps::contains(opName); }
 
 bool isCpuLibraryOp(Operation *op) {
   return hasCpuKernel(op) &&

@@ -27,6 +27,10 @@ void registerCpuCodegen(mlir::DialectRegistry &registry);
 /// keeps them, LibraryBufferization.cpp turns them into calls.
 bool isCpuLibraryOp(mlir::Operation *op);
 
+/// True for the ops named `opName` (e.g. "tg.matmul") that have a oneDNN
+/// kernel for some element type: the list isCpuLibraryOp starts from.
+bool hasLibraryKernel(llvm::StringRef opName);
+
 // The CPU backend's passes of each pipeline phase (driver/Pipeline.cpp).
 /// fused: canonicalize, CSE, then (with fusion) tg-batch-matmul-sums and
 /// tg-fuse-epilogues.

@@ -260,6 +260,19 @@ std::vector<OpCase> opCases() {
       c.push_back(std::move(w));
     }
   }
+  // The f32 library ops tg-fuse-epilogues forms, written out (oneDNN post-ops
+  // on the CPU, cuBLASLt/cuDNN epilogues on CUDA).
+  c.push_back({"fused_matmul relu",
+               {{t("5x7")}, {t("7x4")}, {t("4")}},
+               "%y = tg.fused_matmul %a, %b, %c {activation = \"relu\"} : (tensor<5x7xf32>, "
+               "tensor<7x4xf32>, tensor<4xf32>) -> tensor<5x4xf32>",
+               t("5x4")});
+  c.push_back({"fused_conv2d tanh padded",
+               {{t("2x3x6x6")}, {t("4x3x3x3")}, {t("4")}},
+               "%y = tg.fused_conv2d %a, %b, %c {activation = \"tanh\", padding = array<i64: 1, "
+               "1, 1, 1>} : (tensor<2x3x6x6xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> "
+               "tensor<2x4x6x6xf32>",
+               t("2x4x6x6")});
   c.push_back({"scatter_add (repeated indices)",
                {{t("4x3")}, {"tensor<5xi32>", 0, 4}, {t("5x3")}},
                "%y = tg.scatter_add %a, %b, %c : (tensor<4x3xf32>, tensor<5xi32>, tensor<5x3xf32>) "

@@ -91,6 +91,9 @@ func.func @unary_f32(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // CHECK: tg.relu %{{.*}} : tensor<f32>
 // CHECK: tg.erf %{{.*}} : tensor<2xf64>
 // CHECK: tg.gelu %{{.*}} {approximate = true} : tensor<3xf16>
+// CHECK: tg.floor %{{.*}} : tensor<2xf64>
+// CHECK: tg.sin %{{.*}} : tensor<f32>
+// CHECK: tg.cos %{{.*}} : tensor<3xf16>
 func.func @unary_element_types(%h: tensor<3xf16>, %b: tensor<2x1xbf16>, %d: tensor<f64>,
                                %z: tensor<0x3xf32>, %one: tensor<1x1x1xf32>,
                                %i: tensor<5xi32>, %l: tensor<1x1xi64>, %s: tensor<f32>,
@@ -106,6 +109,9 @@ func.func @unary_element_types(%h: tensor<3xf16>, %b: tensor<2x1xbf16>, %d: tens
   %8 = tg.relu %s : tensor<f32>
   %9 = tg.erf %d2 : tensor<2xf64>
   %10 = tg.gelu %h {approximate = true} : tensor<3xf16>
+  %11 = tg.floor %d2 : tensor<2xf64>
+  %12 = tg.sin %s : tensor<f32>
+  %13 = tg.cos %h : tensor<3xf16>
   return
 }
 
@@ -568,4 +574,64 @@ func.func @init_kinds(%a: tensor<2xf32> {tg.role = "param", tg.init = {kind = "z
                       %h: tensor<2xf32> {tg.role = "param", tg.init = {kind = "he_uniform"}},
                       %i: tensor<2xf32> {tg.role = "param", tg.init = {kind = "he_normal"}}) {
   return
+}
+
+//===----------------------------------------------------------------------===//
+// Ops that passes make: fused library ops, layouts, gradient markers, collectives
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @pass_made_ops
+// CHECK: tg.fused_matmul %{{.*}}, %{{.*}}, %{{.*}} {activation = "relu"} : (tensor<2x3xf32>, tensor<3x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+// The default activation ("none") is elided when printed.
+// CHECK: tg.fused_matmul %{{.*}}, %{{.*}}, %{{.*}} {transpose_lhs = true, transpose_rhs = true} : (tensor<3x4xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK: %[[C:[0-9]+]] = tg.fused_conv2d %{{.*}}, %{{.*}}, %{{.*}} {activation = "tanh", padding = array<i64: 1, 1, 1, 1>} : (tensor<1x2x5x5xf32>, tensor<16x2x3x3xf32>, tensor<16xf32>) -> tensor<1x16x5x5xf32>
+// CHECK: %[[B:[0-9]+]] = tg.relayout %[[C]] {block = 8 : i64, to_blocked = true} : tensor<1x16x5x5xf32>
+// CHECK: tg.relayout %[[B]] {block = 8 : i64, to_blocked = false} : tensor<1x16x5x5xf32>
+// CHECK: tg.param_grad %{{.*}} {param = "w"} : tensor<3x4xf32>
+// CHECK: %[[T:[0-9]+]] = tg.allreduce_start %[[G:[a-z0-9]+]] {id = 0 : i64} : tensor<12xf32>
+// CHECK: %[[R:[0-9]+]] = tg.allreduce_wait %[[T]], %[[G]] {id = 0 : i64} : tensor<12xf32>
+// CHECK: %[[U:[0-9]+]] = tg.allreduce_start %[[R]] {id = 1 : i64, reduction = "sum"} : tensor<12xf32>
+// CHECK: tg.allreduce_wait %[[U]], %[[R]] {id = 1 : i64} : tensor<12xf32>
+// GENERIC-LABEL: sym_name = "pass_made_ops"
+// GENERIC: "tg.fused_matmul"(%{{.*}}, %{{.*}}, %{{.*}}) {activation = "relu", transpose_lhs = false, transpose_rhs = false}
+// GENERIC: "tg.allreduce_start"(%{{.*}}) {id = 0 : i64, reduction = "mean"} : (tensor<12xf32>) -> !tg.token
+func.func @pass_made_ops(%x: tensor<2x3xf32>, %w: tensor<3x4xf32>, %b: tensor<4xf32>,
+                         %i: tensor<1x2x5x5xf32>, %k: tensor<16x2x3x3xf32>, %c: tensor<16xf32>,
+                         %g: tensor<12xf32>, %b2: tensor<2xf32>) {
+  %0 = tg.fused_matmul %x, %w, %b {activation = "relu"} : (tensor<2x3xf32>, tensor<3x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %1 = tg.fused_matmul %w, %x, %b2 {transpose_lhs = true, transpose_rhs = true, activation = "none"} : (tensor<3x4xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %2 = tg.fused_conv2d %i, %k, %c {activation = "tanh", padding = array<i64: 1, 1, 1, 1>} : (tensor<1x2x5x5xf32>, tensor<16x2x3x3xf32>, tensor<16xf32>) -> tensor<1x16x5x5xf32>
+  %3 = tg.relayout %2 {to_blocked = true, block = 8} : tensor<1x16x5x5xf32>
+  %4 = tg.relayout %3 {to_blocked = false, block = 8} : tensor<1x16x5x5xf32>
+  %5 = tg.param_grad %w {param = "w"} : tensor<3x4xf32>
+  %t = tg.allreduce_start %g {id = 0 : i64, reduction = "mean"} : tensor<12xf32>
+  %6 = tg.allreduce_wait %t, %g {id = 0 : i64} : tensor<12xf32>
+  %u = tg.allreduce_start %6 {id = 1 : i64, reduction = "sum"} : tensor<12xf32>
+  %7 = tg.allreduce_wait %u, %6 {id = 1 : i64} : tensor<12xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Loops (more in scan.mlir)
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @scan
+// CHECK: %[[R:[0-9]+]]:2 = tg.scan(%{{.*}}) carry(%{{.*}}) {reverse} : (tensor<3x2xf32>, tensor<2xf32>) -> (tensor<2xf32>, tensor<3x2xf32>) {
+// CHECK-NEXT: ^bb0(%[[X:[a-z0-9]+]]: tensor<2xf32>, %[[P:[a-z0-9]+]]: tensor<2xf32>):
+// CHECK-NEXT: %[[S:[0-9]+]] = tg.tanh %[[P]] : tensor<2xf32>
+// CHECK-NEXT: %[[N:[0-9]+]] = tg.add %[[S]], %[[X]]
+// CHECK-NEXT: tg.yield %[[N]], %[[S]] : tensor<2xf32>, tensor<2xf32>
+// CHECK: return %[[R]]#0, %[[R]]#1
+// GENERIC-LABEL: sym_name = "scan"
+// GENERIC: "tg.scan"(%{{.*}}, %{{.*}}) ({
+// GENERIC: "tg.yield"(%{{.*}}, %{{.*}}) : (tensor<2xf32>, tensor<2xf32>) -> ()
+// GENERIC: }) {operandSegmentSizes = array<i32: 1, 1>, reverse}
+func.func @scan(%xs: tensor<3x2xf32>, %h0: tensor<2xf32>) -> (tensor<2xf32>, tensor<3x2xf32>) {
+  %h, %hs = tg.scan (%xs) carry (%h0) {reverse} : (tensor<3x2xf32>, tensor<2xf32>) -> (tensor<2xf32>, tensor<3x2xf32>) {
+  ^bb0(%x: tensor<2xf32>, %prev: tensor<2xf32>):
+    %s = tg.tanh %prev : tensor<2xf32>
+    %n = tg.add %s, %x : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+    tg.yield %n, %s : tensor<2xf32>, tensor<2xf32>
+  }
+  return %h, %hs : tensor<2xf32>, tensor<3x2xf32>
 }
