@@ -3,11 +3,14 @@
 #include "codegen/cpu/Passes.h"
 #include "codegen/cuda/Passes.h"
 #include "distributed/Passes.h"
+#include "driver/Compiler.h"
 #include "passes/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/Debug.h"
+
+#include <type_traits>
 
 #define DEBUG_TYPE "tg-pipeline"
 
@@ -153,9 +156,37 @@ void registerPipelineDialects(DialectRegistry &registry) {
 }
 
 namespace {
+/// The pass option type of a table TYPE: a list is a ListOption.
+template <typename T> struct CliOptionOf { using type = mlir::detail::PassOptions::Option<T>; };
+template <> struct CliOptionOf<std::vector<std::string>> {
+  using type = mlir::detail::PassOptions::ListOption<std::string>;
+};
+
+/// The table's defaults, as CompilerOptions holds them.
+const CompilerOptions &defaults() {
+  static const CompilerOptions options;
+  return options;
+}
+template <typename T> auto cliDefault(const T &value) { return llvm::cl::init(value); }
+auto cliDefault(const std::vector<std::string> &) {
+  return llvm::cl::list_init(llvm::ArrayRef<std::string>());
+}
+
+template <typename T, typename CliOption> void assign(T &to, const CliOption &from) {
+  if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    llvm::ArrayRef<std::string> items = from;
+    to.assign(items.begin(), items.end());
+  } else {
+    to = from;
+  }
+}
+
+/// --tg-pipeline's options: where to stop, and every compile option of
+/// Options.def under its tgc name.
 struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
   Option<Phase> stopAfter{
-      *this, "stop-after", llvm::cl::desc("The last phase"), llvm::cl::init(Phase::Llvm),
+      *this, "stop-after", llvm::cl::desc("The last phase (tgc compile --emit)"),
+      llvm::cl::init(Phase::Llvm),
       llvm::cl::values(clEnumValN(Phase::Trained, "trained", "after tg-build-train-step"),
                        clEnumValN(Phase::Distributed, "distributed", "after tg-distribute"),
                        clEnumValN(Phase::Fused, "fused", "after the fusion passes"),
@@ -163,34 +194,42 @@ struct PipelineCliOptions : PassPipelineOptions<PipelineCliOptions> {
                        clEnumValN(Phase::Bufferized, "bufferized", "on buffers"),
                        clEnumValN(Phase::Gpu, "gpu", "loop nests as gpu.launch (cuda)"),
                        clEnumValN(Phase::Llvm, "llvm", "the LLVM dialect"))};
-  Option<bool> fusion{*this, "fusion", llvm::cl::desc("The backend's fusion passes"),
-                      llvm::cl::init(true)};
-  Option<std::string> dataParallel{*this, "data-parallel",
-                                   llvm::cl::desc("tg-distribute's mode: none | allreduce | "
-                                                  "average:K"),
-                                   llvm::cl::init("none")};
-  Option<double> bucketCapMb{*this, "bucket-cap-mb", llvm::cl::desc("tg-distribute's bucket cap"),
-                             llvm::cl::init(25.0)};
-  Option<std::string> target{*this, "target", llvm::cl::desc("cpu | cuda"), llvm::cl::init("cpu")};
-  Option<bool> cudaEmulate{*this, "cuda-emulate",
-                           llvm::cl::desc("cuda: kernels as CPU loops (no PTX)"),
-                           llvm::cl::init(false)};
+#define TG_COMPILE_OPTION(FIELD, TYPE, NAME, DEFAULT, META, HELP)                                  \
+  CliOptionOf<TYPE>::type FIELD{*this, NAME, llvm::cl::desc(findCompileOption(NAME)->oneLineHelp), \
+                                cliDefault(defaults().FIELD)};
+#include "driver/Options.def"
+
+  CompilerOptions compilerOptions() const {
+    CompilerOptions o;
+    o.emit = stopAfter;
+#define TG_COMPILE_OPTION(FIELD, TYPE, NAME, DEFAULT, META, HELP) assign(o.FIELD, FIELD);
+#include "driver/Options.def"
+    return o;
+  }
 };
 } // namespace
 
 void registerPipelines() {
-  static PassPipelineRegistration<PipelineCliOptions> pipeline(
-      "tg-pipeline", "The compiler pipeline from a tg module up to a phase (default: llvm)",
-      [](OpPassManager &pm, const PipelineCliOptions &cli) {
-        PipelineOptions options;
-        options.fusion = cli.fusion;
-        options.stopAfter = cli.stopAfter;
-        options.dataParallel = cli.dataParallel;
-        options.bucketCapMb = cli.bucketCapMb;
-        options.target = cli.target;
-        options.cudaEmulate = cli.cudaEmulate;
-        buildPipeline(pm, options);
-      });
+  // By hand: PassPipelineRegistration's builder cannot fail, and a bad option
+  // value must be an error (validateCompilerOptions'), not a silent default.
+  static bool once = [] {
+    registerPassPipeline(
+        "tg-pipeline", "The compiler pipeline from a tg module up to a phase (default: llvm)",
+        [](OpPassManager &pm, StringRef text,
+           function_ref<LogicalResult(const Twine &)> errorHandler) -> LogicalResult {
+          PipelineCliOptions cli;
+          if (failed(cli.parseFromString(text)))
+            return failure();
+          if (absl::Status s = buildCompilerPipeline(pm, cli.compilerOptions()); !s.ok())
+            return errorHandler("tg-pipeline: " + std::string(s.message()));
+          return success();
+        },
+        [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
+          optHandler(PipelineCliOptions());
+        });
+    return true;
+  }();
+  (void)once;
   static PassPipelineRegistration<> cpu(
       "tg-cpu-codegen", "The whole CPU pipeline: tg to the LLVM dialect",
       [](OpPassManager &pm) { buildPipeline(pm, PipelineOptions()); });

@@ -98,8 +98,9 @@ void buildPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 /// Dialects, interface models and translations every phase needs.
 void registerPipelineDialects(mlir::DialectRegistry &registry);
 
-/// Registers `--tg-pipeline` (options: stop-after=PHASE, fusion=BOOL) for
-/// tg-opt, and `--tg-cpu-codegen` (the same, to the LLVM dialect).
+/// Registers `--tg-pipeline` for tg-opt (options: stop-after=PHASE and every
+/// compile option of Options.def, e.g. fusion=false, as tgc compile names
+/// it), and `--tg-cpu-codegen` (the defaults, to the LLVM dialect).
 void registerPipelines();
 
 } // namespace tg

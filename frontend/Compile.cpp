@@ -124,10 +124,12 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
       return absl::InternalError(absl::StrCat("cannot create a temporary file: ", ec.message()));
     path = std::string(p);
   }
+  // The public options, onto the table's (driver/Options.def); compileModule
+  // validates them as it does tgc compile's flags.
   CompilerOptions co;
   co.targetCpu = options.targetCpu;
   co.fusion = options.fusion;
-  co.blockedLayouts = options.blockedLayouts;
+  co.layouts = options.blockedLayouts ? "blocked" : "plain";
   co.precision = options.precision;
   co.dataParallel = options.dataParallel;
   co.keepFunctions = options.keepFunctions;

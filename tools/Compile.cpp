@@ -11,12 +11,14 @@
 #include "frontend/ModuleImpl.h"
 #include "tg/Module.h"
 
-#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,11 +26,10 @@ namespace tg {
 namespace tools {
 namespace {
 
+// The flags of tgc compile alone: what to write and where. The compile
+// options (what is compiled) come from driver/Options.def, with their help.
 const char *kCompileUsage =
-    R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--target=cpu|cuda] [--target-cpu=CPU]
-                   [--cuda-arch=LIST] [--cuda-toolkit=DIR] [--cuda-emulate] [--no-fusion]
-                   [--layouts=blocked|plain] [--precision=f32|bf16-mixed] [--no-memory-plan]
-                   [--data-parallel=MODE] [--bucket-mb=N] [--opt-level=N] [--timing]
+    R"(usage: tgc compile MODEL.tg.mlir [-o OUT] [--emit=PHASE] [--timing] [COMPILE-OPTION...]
 
 Compiles a tg module into one artifact (.tgx: a shared object with every entry
 point and an embedded manifest). A module with a tg.train spec (Graph::minimize)
@@ -49,42 +50,10 @@ gets train_step, eval_step and predict first (tg-build-train-step).
                        fatbin    (cuda) the fatbin: SASS per --cuda-arch + PTX
                        llvm      LLVM IR (optimized; for cuda the host code)
                        obj       the .tgx artifact (default)
-  --target=T         cpu (default: oneDNN + generated loops) or cuda (generated
-                     kernels + cuBLASLt/cuDNN calls; host code for this CPU)
-  --target-cpu=CPU   native (default), x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or an
-                     LLVM CPU name; the artifact records the features it needs
-  --cuda-arch=LIST   GPU archs of the fatbin, e.g. sm_80,sm_90 (default); the PTX
-                     of the oldest is included for newer GPUs
-  --cuda-toolkit=DIR the CUDA toolkit (default: $CUDA_HOME, $CUDA_PATH,
-                     /usr/local/cuda); needs bin/ptxas, bin/fatbinary, libdevice
-  --cuda-emulate     with --target=cuda: run the CUDA kernels as loops on the CPU
-                     (a CPU artifact, for checking the kernels without a GPU)
-  --no-fusion        keep every op its own loop nest (tg-fuse-elementwise off)
-  --precision=P      f32 (default), or bf16-mixed: matmuls and convolutions take
-                     their inputs in bf16 with f32 accumulation (oneDNN on
-                     AVX512_BF16); params, optimizer state and the loss stay f32
-  --no-memory-plan   temporaries from the runtime's allocator one by one instead of
-                     one arena per entry point laid out at compile time
-                     (tg-plan-memory; tgc inspect shows the arena's size)
-  --layouts=L        blocked (default): activations stay in oneDNN's blocked layout
-                     (nChw16c with AVX-512, nChw8c with AVX2) between convolution and
-                     pooling calls, converted at the chain's ends (tg-assign-layouts);
-                     plain: every tensor NCHW
-  --data-parallel=MODE  data-parallel training under mpirun (the artifact still runs
-                     as one process):
-                       none       no collectives (default)
-                       allreduce  gradients averaged across ranks every step, in
-                                  buckets overlapped with backward: N ranks x batch B
-                                  train like 1 x N*B
-                       average:K  each rank takes K local steps, then params and
-                                  optimizer state are averaged (DL4J parameter averaging)
-  --bucket-mb=N      largest gradient bucket in MiB (default 25, as PyTorch DDP)
-  --no-average-state average:K averages params only, not the optimizer state
-  --keep=FN[,FN]     also export these functions as entry points: the model
-                     function, or its gradient FN_grad (built by tg-autodiff:
-                     the loss and d loss / d param per param)
-  --opt-level=N      LLVM optimization level 0-3 (default 3)
   --timing           print the time of each phase
+
+compile options (the same names in tg-opt --tg-pipeline='NAME=VALUE ...' and in
+tg::CompileOptions; a bool --[no-]NAME is also --NAME=true|false):
 )";
 
 struct CompileFlags {
@@ -93,6 +62,36 @@ struct CompileFlags {
   bool timing = false;
 };
 
+/// Takes argv[i] when it is a compile option of driver/Options.def:
+/// --NAME=VALUE or --NAME VALUE, for a bool --NAME, --no-NAME or
+/// --NAME=true|false. nullopt when it is none; else whether its value parses.
+std::optional<absl::Status> takeCompileOption(int &i, int argc, char **argv,
+                                              CompilerOptions &options) {
+  llvm::StringRef arg = argv[i];
+  if (!arg.consume_front("--"))
+    return std::nullopt;
+  auto [name, value] = arg.split('=');
+  bool hasValue = arg.contains('=');
+  const CompileOptionInfo *option = findCompileOption(name);
+  if (!option) {
+    llvm::StringRef negated = name;
+    if (hasValue || !negated.consume_front("no-"))
+      return std::nullopt;
+    option = findCompileOption(negated);
+    if (!option || !option->isBool)
+      return std::nullopt;
+    return setCompileOption(options, negated, "false");
+  }
+  if (option->isBool)
+    return setCompileOption(options, name, hasValue ? value : "true");
+  if (!hasValue) {
+    if (i + 1 >= argc)
+      return absl::InvalidArgumentError(absl::StrCat("--", name.str(), " needs a value"));
+    value = argv[++i];
+  }
+  return setCompileOption(options, name, value);
+}
+
 /// Parses the flags; a non-zero status on error (or after --help, 0 with
 /// `done`).
 int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
@@ -100,72 +99,19 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
-      std::printf("%s", kCompileUsage);
+      std::printf("%s%s", kCompileUsage, compileOptionsHelp().c_str());
       done = true;
       return 0;
     }
-    if (takeValue(i, argc, argv, "-o", f.output) || takeValue(i, argc, argv, "--emit", emit) ||
-        takeValue(i, argc, argv, "--target-cpu", f.options.targetCpu) ||
-        takeValue(i, argc, argv, "--target", f.options.target) ||
-        takeValue(i, argc, argv, "--cuda-arch", f.options.cudaArch) ||
-        takeValue(i, argc, argv, "--cuda-toolkit", f.options.cudaToolkit))
+    if (takeValue(i, argc, argv, "-o", f.output) || takeValue(i, argc, argv, "--emit", emit))
       continue;
-    if (a == "--cuda-emulate") {
-      f.options.cudaEmulate = true;
-      continue;
-    }
     if (a == "--timing") {
       f.timing = true;
       continue;
     }
-    if (a == "--no-fusion") {
-      f.options.fusion = false;
-      continue;
-    }
-    if (takeValue(i, argc, argv, "--precision", f.options.precision)) {
-      if (f.options.precision != "f32" && f.options.precision != "bf16-mixed")
-        return error("compile: --precision needs f32 or bf16-mixed, got '" +
-                     f.options.precision + "'");
-      continue;
-    }
-    std::string layouts;
-    if (takeValue(i, argc, argv, "--layouts", layouts)) {
-      if (layouts != "blocked" && layouts != "plain")
-        return error("compile: --layouts needs blocked or plain, got '" + layouts + "'");
-      f.options.blockedLayouts = layouts == "blocked";
-      continue;
-    }
-    if (a == "--no-memory-plan") {
-      f.options.planMemory = false;
-      continue;
-    }
-    if (a == "--no-average-state") {
-      f.options.averageState = false;
-      continue;
-    }
-    if (takeValue(i, argc, argv, "--data-parallel", f.options.dataParallel))
-      continue;
-    std::string keep;
-    if (takeValue(i, argc, argv, "--keep", keep)) {
-      for (llvm::StringRef name : llvm::split(keep, ','))
-        if (!name.trim().empty())
-          f.options.keepFunctions.push_back(name.trim().str());
-      continue;
-    }
-    std::string bucket;
-    if (takeValue(i, argc, argv, "--bucket-mb", bucket)) {
-      char *end = nullptr;
-      f.options.bucketCapMb = std::strtod(bucket.c_str(), &end);
-      if (bucket.empty() || *end || !(f.options.bucketCapMb > 0) ||
-          !(f.options.bucketCapMb <= 4096))
-        return error("compile: --bucket-mb needs a number of MiB in (0, 4096], got '" + bucket + "'");
-      continue;
-    }
-    std::string level;
-    if (takeValue(i, argc, argv, "--opt-level", level)) {
-      if (level.size() != 1 || level[0] < '0' || level[0] > '3')
-        return error("compile: --opt-level needs 0, 1, 2 or 3, got '" + level + "'");
-      f.options.optLevel = level[0] - '0';
+    if (std::optional<absl::Status> taken = takeCompileOption(i, argc, argv, f.options)) {
+      if (!taken->ok())
+        return error("compile: " + std::string(taken->message()));
       continue;
     }
     if (!a.empty() && a[0] == '-')
@@ -182,6 +128,9 @@ int parseCompileFlags(int argc, char **argv, CompileFlags &f, bool &done) {
   if (!phase)
     return error("compile: unknown --emit=" + emit + " (" + phaseList() + ")");
   f.options.emit = *phase;
+  // Before the module is read: bad options fail fast.
+  if (absl::Status s = validateCompilerOptions(f.options); !s.ok())
+    return error("compile: " + std::string(s.message()));
   if (f.output.empty() && f.options.emit == Phase::Obj) {
     f.output = f.input;
     for (const char *ext : {".tg.mlir", ".mlir"})

@@ -1,0 +1,177 @@
+//===- Options.cpp - the compile options: one table, one check ------------===//
+#include "driver/Options.h"
+#include "codegen/cuda/Target.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/Twine.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <cstdlib>
+#include <type_traits>
+
+namespace tg {
+namespace {
+
+// The parsers behind setCompileOption, one per TYPE of the table.
+absl::Status parseValue(llvm::StringRef name, llvm::StringRef value, bool &out) {
+  if (value == "true" || value == "1")
+    out = true;
+  else if (value == "false" || value == "0")
+    out = false;
+  else
+    return absl::InvalidArgumentError(
+        ("--" + name + " needs true or false, got '" + value + "'").str());
+  return absl::OkStatus();
+}
+
+absl::Status parseValue(llvm::StringRef name, llvm::StringRef value, int &out) {
+  if (value.getAsInteger(10, out))
+    return absl::InvalidArgumentError(
+        ("--" + name + " needs an integer, got '" + value + "'").str());
+  return absl::OkStatus();
+}
+
+absl::Status parseValue(llvm::StringRef name, llvm::StringRef value, double &out) {
+  std::string text = value.str();
+  char *end = nullptr;
+  out = std::strtod(text.c_str(), &end);
+  // Out of range is a number too ("1e999" is inf): the range is validated.
+  if (text.empty() || *end)
+    return absl::InvalidArgumentError(("--" + name + " needs a number, got '" + value + "'").str());
+  return absl::OkStatus();
+}
+
+absl::Status parseValue(llvm::StringRef, llvm::StringRef value, std::string &out) {
+  out = value.str();
+  return absl::OkStatus();
+}
+
+absl::Status parseValue(llvm::StringRef, llvm::StringRef value, std::vector<std::string> &out) {
+  for (llvm::StringRef item : llvm::split(value, ','))
+    if (!item.trim().empty())
+      out.push_back(item.trim().str());
+  return absl::OkStatus();
+}
+
+std::string oneLine(llvm::StringRef help) {
+  std::string s;
+  for (llvm::StringRef word : llvm::split(help, ' '))
+    for (llvm::StringRef w : llvm::split(word, '\n'))
+      if (!w.empty())
+        s += (s.empty() ? "" : " ") + w.str();
+  return s;
+}
+
+absl::Status badValue(llvm::StringRef flag, llvm::StringRef expected, llvm::StringRef got) {
+  return absl::InvalidArgumentError(
+      ("--" + flag + " needs " + expected + ", got '" + got + "'").str());
+}
+
+/// none | allreduce | average:K with an integer K >= 1.
+bool isDataParallelMode(llvm::StringRef mode) {
+  int64_t every = 0;
+  if (mode == "none" || mode == "allreduce")
+    return true;
+  return mode.consume_front("average:") && !mode.getAsInteger(10, every) && every >= 1;
+}
+
+} // namespace
+
+std::optional<Target> parseTarget(llvm::StringRef name) {
+  if (name == "cpu")
+    return Target::Cpu;
+  if (name == "cuda")
+    return Target::Cuda;
+  return std::nullopt;
+}
+
+llvm::StringRef targetName(Target target) { return target == Target::Cuda ? "cuda" : "cpu"; }
+
+llvm::ArrayRef<CompileOptionInfo> compileOptionTable() {
+  static const std::vector<CompileOptionInfo> table = {
+#define TG_COMPILE_OPTION(FIELD, TYPE, NAME, DEFAULT, META, HELP)                                  \
+  {NAME, META, HELP, oneLine(HELP), std::is_same_v<TYPE, bool>},
+#include "driver/Options.def"
+  };
+  return table;
+}
+
+const CompileOptionInfo *findCompileOption(llvm::StringRef name) {
+  for (const CompileOptionInfo &o : compileOptionTable())
+    if (o.name == name)
+      return &o;
+  return nullptr;
+}
+
+absl::Status setCompileOption(CompilerOptions &options, llvm::StringRef name,
+                              llvm::StringRef value) {
+#define TG_COMPILE_OPTION(FIELD, TYPE, NAME, DEFAULT, META, HELP)                                  \
+  if (name == NAME)                                                                                \
+    return parseValue(name, value, options.FIELD);
+#include "driver/Options.def"
+  return absl::InvalidArgumentError(("unknown compile option '" + name + "'").str());
+}
+
+absl::Status validateCompilerOptions(const CompilerOptions &o) {
+  std::optional<Target> target = parseTarget(o.target);
+  if (!target)
+    return badValue("target", "cpu or cuda", o.target);
+  if (o.precision != "f32" && o.precision != "bf16-mixed")
+    return badValue("precision", "f32 or bf16-mixed", o.precision);
+  if (o.layouts != "blocked" && o.layouts != "plain")
+    return badValue("layouts", "blocked or plain", o.layouts);
+  if (!isDataParallelMode(o.dataParallel))
+    return badValue("data-parallel", "none, allreduce or average:K with an integer K >= 1",
+                    o.dataParallel);
+  if (!(o.bucketCapMb > 0) || !(o.bucketCapMb <= 4096))
+    return badValue("bucket-mb", "a number of MiB in (0, 4096]", absl::StrCat(o.bucketCapMb));
+  if (o.optLevel < 0 || o.optLevel > 3)
+    return badValue("opt-level", "0, 1, 2 or 3", absl::StrCat(o.optLevel));
+
+  // What only the CUDA backend has.
+  if (*target != Target::Cuda) {
+    for (Phase p : {Phase::Gpu, Phase::Ptx, Phase::Fatbin})
+      if (o.emit == p)
+        return absl::InvalidArgumentError(
+            absl::StrCat("--emit=", phaseName(p).str(), " needs --target=cuda"));
+    for (auto [flag, set] :
+         {std::pair{"cuda-emulate", o.cudaEmulate}, std::pair{"cuda-arch", !o.cudaArch.empty()},
+          std::pair{"cuda-toolkit", !o.cudaToolkit.empty()}})
+      if (set)
+        return absl::InvalidArgumentError(absl::StrCat("--", flag, " needs --target=cuda"));
+  }
+  if (o.cudaEmulate && (o.emit == Phase::Ptx || o.emit == Phase::Fatbin))
+    return absl::InvalidArgumentError(
+        "--cuda-emulate runs the kernels on the CPU: there is no ptx or fatbin to emit");
+  if (o.precision == "bf16-mixed" && *target == Target::Cuda)
+    return absl::UnimplementedError(
+        "--precision=bf16-mixed is for the CPU backend (oneDNN on AVX512_BF16); the CUDA "
+        "backend computes in f32");
+  // Even when emulating or stopping before the PTX.
+  if (absl::StatusOr<std::vector<std::string>> archs = parseCudaArchs(o.cudaArch); !archs.ok())
+    return archs.status();
+  return absl::OkStatus();
+}
+
+std::string compileOptionsHelp() {
+  // Help starts at this column, as for tgc compile's other flags.
+  constexpr size_t kHelpColumn = 21;
+  std::string s;
+  for (const CompileOptionInfo &o : compileOptionTable()) {
+    std::string flag = o.isBool ? absl::StrCat("  --[no-]", o.name.str())
+                                : absl::StrCat("  --", o.name.str(), "=", o.meta.str());
+    flag += flag.size() + 1 < kHelpColumn ? std::string(kHelpColumn - flag.size(), ' ') : "  ";
+    s += flag;
+    bool first = true;
+    for (llvm::StringRef line : llvm::split(o.help, '\n')) {
+      if (!first)
+        s += std::string(kHelpColumn, ' ');
+      s += line.str() + "\n";
+      first = false;
+    }
+  }
+  return s;
+}
+
+} // namespace tg
