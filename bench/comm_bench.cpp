@@ -7,7 +7,7 @@
 // (the NCCL-tests convention). Rank 0 prints a markdown table.
 //
 //===----------------------------------------------------------------------===//
-#include "distributed/Communicator.h"
+#include "comm/Communicator.h"
 
 #include <mpi.h>
 

@@ -9,8 +9,8 @@ include(CMakePackageConfigHelpers)
 
 # What a program built on the frontend links (tg::compile included), in
 # dependency order for pkg-config.
-set(TG_INSTALLED_LIBS TgCompile TgFrontend TgDriver TgCodegenCuda TgCodegenCpu TgCodegenCommon
-    TgDistribute TgInterpreter TgPasses TgIR tgrt TgSupport)
+set(TG_INSTALLED_LIBS TgCompile TgFrontend TgDriver TgCodegenCuda TgCodegenCpu TgCodegenHost
+    TgCodegenCommon TgDistribute TgInterpreter TgPasses TgIR tgrt TgSupport)
 foreach(_lib ${TG_INSTALLED_LIBS})
   target_include_directories(${_lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()

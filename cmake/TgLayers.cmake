@@ -8,26 +8,33 @@ set(TG_LAYER_DEPS_TgIR TgSupport)
 set(TG_LAYER_DEPS_TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgInterpreter TgIR TgSupport)
 set(TG_LAYER_DEPS_TgCodegenCommon TgIR TgSupport)
-set(TG_LAYER_DEPS_TgCodegenCpu TgCodegenCommon TgIR TgSupport)
-set(TG_LAYER_DEPS_TgCodegenCuda TgCodegenCpu TgCodegenCommon TgIR TgSupport)
+# The passes both backends run on the host; each target adds its own.
+set(TG_LAYER_DEPS_TgCodegenHost TgCodegenCommon TgIR TgSupport)
+set(TG_LAYER_DEPS_TgCodegenCpu TgCodegenHost TgCodegenCommon TgIR TgSupport)
+set(TG_LAYER_DEPS_TgCodegenCuda TgCodegenHost TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgDistribute TgIR TgSupport)
-set(TG_LAYER_DEPS_TgDriver TgCodegenCuda TgCodegenCpu TgCodegenCommon TgDistribute TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_TgDriver TgCodegenCuda TgCodegenCpu TgCodegenHost TgCodegenCommon TgDistribute
+    TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgFrontend TgInterpreter TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses
+    TgCodegenCuda TgCodegenCpu TgCodegenHost TgCodegenCommon TgIR TgSupport)
+# The runtime side. The communicators depend on nothing of ours; libtgrt
+# knows them only through Communicator's interface (a header); data and
+# weight formats (io/) depend on support/ only.
+set(TG_LAYER_DEPS_TgCommunicator "")
 set(TG_LAYER_DEPS_tgrt TgCommunicator TgSupport)
-set(TG_LAYER_DEPS_tgtrain tgrt TgCommunicator TgSupport)
+set(TG_LAYER_DEPS_TgIO TgSupport)
+set(TG_LAYER_DEPS_tgtrain tgrt TgIO TgCommunicator TgSupport)
 # libtgrt_cuda implements the table of runtime/DeviceApi.h (a header of
 # libtgrt) and is dlopen'ed by libtgrt; it links neither (nor TgSupport:
 # it only uses the header-only support/KernelAbi.h).
 set(TG_LAYER_DEPS_tgrt_cuda tgrt TgSupport)
 # Built only in some configurations (TG_ENABLE_CUDA).
 set(TG_OPTIONAL_LAYERS tgrt_cuda)
-set(TG_LAYER_DEPS_TgCommunicator "")
-set(TG_LAYER_DEPS_TgCompile TgFrontend TgDriver TgDistribute tgrt TgInterpreter TgPasses TgCodegenCuda TgCodegenCpu
-    TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgExamples TgFrontend TgInterpreter TgPasses TgIR TgSupport)
 # The tgc commands (tools/), a library so the command-line fuzz target links them.
-set(TG_LAYER_DEPS_TgcCommands TgDriver TgFrontend tgtrain tgrt TgCommunicator TgCodegenCuda TgCodegenCpu
-    TgCodegenCommon TgDistribute TgInterpreter TgPasses TgIR TgSupport)
+set(TG_LAYER_DEPS_TgcCommands TgDriver TgFrontend tgtrain tgrt TgIO TgCommunicator TgCodegenCuda
+    TgCodegenCpu TgCodegenHost TgCodegenCommon TgDistribute TgInterpreter TgPasses TgIR TgSupport)
 
 # The public headers (include/tg/) by the library that implements them.
 set(TG_PUBLIC_HEADERS
@@ -65,15 +72,28 @@ function(tg_check_layers)
       endif()
     endforeach()
   endforeach()
-  # Every tgc library must have a layer.
-  get_property(_dirs DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTY SUBDIRECTORIES)
-  foreach(_dir ${_dirs})
+  # Every tgc library must have a layer, and a folder defines at most one
+  # library (scripts/check-layers.py maps folder -> library).
+  set(_dirs ${PROJECT_SOURCE_DIR})
+  while(_dirs)
+    list(POP_FRONT _dirs _dir)
+    get_property(_subdirs DIRECTORY ${_dir} PROPERTY SUBDIRECTORIES)
+    list(APPEND _dirs ${_subdirs})
     get_property(_targets DIRECTORY ${_dir} PROPERTY BUILDSYSTEM_TARGETS)
+    set(_dir_libs "")
     foreach(_t ${_targets})
       get_target_property(_type ${_t} TYPE)
-      if(_type MATCHES "LIBRARY$" AND NOT _t IN_LIST _libs)
+      if(NOT _type MATCHES "LIBRARY$")
+        continue()
+      endif()
+      if(NOT _t IN_LIST _libs AND NOT _dir MATCHES "/(tests|bench)(/|$)")
         message(FATAL_ERROR "layering: library ${_t} has no layer in cmake/TgLayers.cmake")
       endif()
+      list(APPEND _dir_libs ${_t})
     endforeach()
-  endforeach()
+    list(LENGTH _dir_libs _n)
+    if(_n GREATER 1)
+      message(FATAL_ERROR "layering: ${_dir} defines ${_dir_libs}: one library per folder")
+    endif()
+  endwhile()
 endfunction()

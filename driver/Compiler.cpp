@@ -1,7 +1,7 @@
 //===- Compiler.cpp - compiling a tg module, up to any phase --------------===//
 #include "driver/Compiler.h"
 #include "codegen/common/ManifestBuilder.h"
-#include "codegen/cpu/Artifact.h"
+#include "codegen/host/Artifact.h"
 #include "codegen/cuda/Target.h"
 #include "ir/Diagnostics.h"
 #include "ir/Dialect.h"

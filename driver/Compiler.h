@@ -2,7 +2,7 @@
 //
 // The one compile driver behind `tgc compile` and tg::compile: runs the
 // pipeline (Pipeline.h) up to the requested phase and, for `llvm` and `obj`,
-// the CPU backend's artifact writer (codegen/cpu/Artifact.h), with the
+// the host artifact writer (codegen/host/Artifact.h), with the
 // manifest taken from the module between the phases.
 //
 //===----------------------------------------------------------------------===//

@@ -78,16 +78,6 @@ bool isDataParallelMode(llvm::StringRef mode) {
 
 } // namespace
 
-std::optional<Target> parseTarget(llvm::StringRef name) {
-  if (name == "cpu")
-    return Target::Cpu;
-  if (name == "cuda")
-    return Target::Cuda;
-  return std::nullopt;
-}
-
-llvm::StringRef targetName(Target target) { return target == Target::Cuda ? "cuda" : "cpu"; }
-
 llvm::ArrayRef<CompileOptionInfo> compileOptionTable() {
   static const std::vector<CompileOptionInfo> table = {
 #define TG_COMPILE_OPTION(FIELD, TYPE, NAME, DEFAULT, META, HELP)                                  \

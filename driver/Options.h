@@ -10,6 +10,7 @@
 #ifndef TG_DRIVER_OPTIONS_H
 #define TG_DRIVER_OPTIONS_H
 
+#include "codegen/host/Target.h"
 #include "driver/Pipeline.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -23,12 +24,6 @@
 #include <vector>
 
 namespace tg {
-
-/// The backend (--target).
-enum class Target { Cpu, Cuda };
-/// "cpu" or "cuda" (the --target spelling); nullopt for anything else.
-std::optional<Target> parseTarget(llvm::StringRef name);
-llvm::StringRef targetName(Target target);
 
 struct CompilerOptions {
   // One field per row of Options.def (the help text there documents it).

@@ -2,6 +2,7 @@
 #include "driver/Pipeline.h"
 #include "codegen/cpu/Passes.h"
 #include "codegen/cuda/Passes.h"
+#include "codegen/host/Passes.h"
 #include "distributed/Passes.h"
 #include "driver/Compiler.h"
 #include "passes/Passes.h"
@@ -97,6 +98,8 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
       pm.addPass(std::make_unique<PhaseEndPass>(p, options.onPhaseEnd));
     return true;
   };
+  // validateCompilerOptions has accepted the spelling.
+  Target target = parseTarget(options.target).value_or(Target::Cpu);
   phase(Phase::Tg, [] {});
   phase(Phase::Trained, [&] {
     pm.addPass(createCanonicalizerPass());
@@ -115,33 +118,33 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createStripNonEntry(strip));
   });
   phase(Phase::Fused, [&] {
-    addCpuFusionPasses(pm, options.fusion, options.target);
-    if (options.target != "cuda" && options.layoutBlock > 0)
+    addHostFusionPasses(pm, options.fusion, target);
+    if (target != Target::Cuda && options.layoutBlock > 0)
       pm.addPass(createAssignLayouts(AssignLayoutsOptions{options.layoutBlock}));
 
   });
   phase(Phase::Linalg, [&] {
-    addCpuLinalgPasses(pm, options.fusion, options.target);
+    addHostLinalgPasses(pm, options.fusion, target);
     // Last, on the library ops that stay: canonicalization rebuilds some
     // matmuls (a transpose folded in) without their discardable attributes.
-    if (options.target != "cuda" && options.bf16Mixed)
+    if (target != Target::Cuda && options.bf16Mixed)
       pm.addPass(createMixedPrecision());
   });
   phase(Phase::Bufferized, [&] {
-    addCpuBufferizationPasses(pm);
+    addHostBufferizationPasses(pm);
     // Both targets: on CUDA the arena is one device allocation per call.
     if (options.planMemory)
       pm.addPass(createPlanMemory());
   });
-  if (options.target != "cuda") {
-    phase(Phase::Llvm, [&] { addCpuLLVMPasses(pm); });
+  if (target != Target::Cuda) {
+    phase(Phase::Llvm, [&] { addHostLLVMPasses(pm); });
     return;
   }
   phase(Phase::Gpu, [&] { addCudaGpuPasses(pm); });
   if (options.cudaEmulate) {
     phase(Phase::Llvm, [&] {
       pm.addPass(createEmulateLaunches());
-      addCpuLLVMPasses(pm);
+      addHostLLVMPasses(pm);
     });
     return;
   }

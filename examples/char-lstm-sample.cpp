@@ -7,7 +7,7 @@
 // next character and carries the LSTM state in place.
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Checkpoint.h"
+#include "io/Checkpoint.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 

@@ -12,8 +12,8 @@
 //   pytorch-import TORCH.safetensors INPUT.npy LOGITS.npy OUT_DIR
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Checkpoint.h"
-#include "runtime/Npy.h"
+#include "io/Checkpoint.h"
+#include "io/Npy.h"
 #include "tg/Compile.h"
 #include "tg/Layers.h"
 #include "tg/Optim.h"

@@ -11,7 +11,7 @@
 #ifndef TG_RUNTIME_COLLECTIVES_H
 #define TG_RUNTIME_COLLECTIVES_H
 
-#include "distributed/Communicator.h"
+#include "comm/Communicator.h"
 
 #include <string>
 

@@ -10,7 +10,7 @@
 #ifndef TG_RUNTIME_DEVICE_H
 #define TG_RUNTIME_DEVICE_H
 
-#include "distributed/Communicator.h"
+#include "comm/Communicator.h"
 #include "runtime/DeviceApi.h"
 #include "support/Manifest.h"
 

@@ -3,7 +3,7 @@
 #include "runtime/Denormals.h"
 #include "runtime/Device.h"
 #include "runtime/KernelStatus.h"
-#include "runtime/Kernels.h"
+#include "runtime/cpu/Kernels.h"
 #include "support/Init.h"
 #include "support/KernelAbi.h"
 #include "support/Manifest.h"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Fails when a tgc library's source includes a header of a library its layer
-may not use (see cmake/TgLayers.cmake, which this reads). Run by the build
-(target tg-check-layers) and usable by hand: scripts/check-layers.py [ROOT]."""
+may not use (see cmake/TgLayers.cmake, which this reads). A file belongs to
+the library of the nearest folder above it whose CMakeLists.txt defines one
+(one library per folder: the configure step checks it), so there is nothing
+to guess. Run by the build (target tg-check-layers) and usable by hand:
+scripts/check-layers.py [ROOT]."""
 import os
 import re
 import sys
@@ -18,38 +21,33 @@ for item in m.group(1).split():
     header, lib = item.split("=")
     public["tg/" + header] = lib
 
-# Which library each source file belongs to, from the add_library calls.
-owner = {}
+# Folders outside the layers: executables, tests, benchmarks, the build.
+SKIP = ("build", ".", "tests", "tools", "bench", "examples", "include", "scripts", "docs", "cmake")
+
+# The library of each folder that defines one.
 dir_lib = {}
-for dirpath, _, files in os.walk(root):
+for dirpath, dirnames, files in os.walk(root):
     rel = os.path.relpath(dirpath, root)
-    if rel.startswith(("build", ".", "tests", "tools", "bench", "examples")):
+    if rel != "." and rel.startswith(SKIP):
+        dirnames[:] = []
         continue
     if "CMakeLists.txt" not in files or rel == ".":
         continue
-    text = open(os.path.join(dirpath, "CMakeLists.txt")).read()
-    for lib, body in re.findall(r"add_library\((\w+)\s+([^)]*)\)", text):
-        srcs = [s for s in body.split() if s.endswith(".cpp")]
-        dir_lib.setdefault(rel, lib)
-        for s in srcs:
-            owner[os.path.normpath(os.path.join(rel, s))] = lib
+    libs = re.findall(r"add_library\((\w+)", open(os.path.join(dirpath, "CMakeLists.txt")).read())
+    if len(libs) > 1:
+        sys.exit(f"{rel}/CMakeLists.txt defines {', '.join(libs)}: one library per folder")
+    if libs:
+        dir_lib[rel] = libs[0]
 
 
 def library_of(path):
-    """The library of a file (relative to root); headers go with the .cpp of
-    the same name, else with their folder's first library."""
-    if path in owner:
-        return owner[path]
-    stem = os.path.splitext(path)[0]
-    if stem + ".cpp" in owner:
-        return owner[stem + ".cpp"]
-    # An internal header: the library of the sources beside it that include it.
-    users = {lib for src, lib in owner.items()
-             if os.path.dirname(src) == os.path.dirname(path)
-             and f'"{path}"' in open(os.path.join(root, src)).read()}
-    if len(users) == 1:
-        return users.pop()
-    return dir_lib.get(os.path.dirname(path))
+    """The library of the nearest folder above `path` that defines one."""
+    d = os.path.dirname(path)
+    while d:
+        if d in dir_lib:
+            return dir_lib[d]
+        d = os.path.dirname(d)
+    return None
 
 
 def header_library(include):
@@ -61,23 +59,33 @@ def header_library(include):
 
 
 errors = []
-for path in sorted(set(owner) | {os.path.relpath(os.path.join(d, f), root)
-                                 for d, _, fs in os.walk(root) for f in fs
-                                 if f.endswith(".h") and os.path.relpath(d, root) in dir_lib}):
-    lib = library_of(path)
-    if lib is None or lib not in deps:
+for dirpath, dirnames, files in os.walk(root):
+    rel = os.path.relpath(dirpath, root)
+    if rel == "." or rel.startswith(SKIP):
+        if rel != ".":
+            dirnames[:] = []
         continue
-    for n, line in enumerate(open(os.path.join(root, path)), 1):
-        m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
-        if not m:
+    for f in sorted(files):
+        if not f.endswith((".cpp", ".h")):
             continue
-        target = header_library(m.group(1))
-        if target is None or target == lib or target in deps[lib]:
+        path = os.path.normpath(os.path.join(rel, f))
+        lib = library_of(path)
+        if lib is None:
             continue
-        errors.append(f"{path}:{n}: {lib} includes \"{m.group(1)}\" of {target}, which its layer "
-                      f"may not use (allowed: {', '.join(sorted(deps[lib])) or 'none'}; "
-                      f"see cmake/TgLayers.cmake)")
+        if lib not in deps:
+            errors.append(f"{path}: library {lib} has no layer in cmake/TgLayers.cmake")
+            continue
+        for n, line in enumerate(open(os.path.join(root, path)), 1):
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            if not m:
+                continue
+            target = header_library(m.group(1))
+            if target is None or target == lib or target in deps[lib]:
+                continue
+            errors.append(f"{path}:{n}: {lib} includes \"{m.group(1)}\" of {target}, which its layer "
+                          f"may not use (allowed: {', '.join(sorted(deps[lib])) or 'none'}; "
+                          f"see cmake/TgLayers.cmake)")
 
-for e in errors:
+for e in sorted(errors):
     print(e, file=sys.stderr)
 sys.exit(1 if errors else 0)

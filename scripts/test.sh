@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+TG_WERROR=1 scripts/build.sh
 cd build
 ctest --output-on-failure -j "${TG_JOBS:-$(nproc)}" "$@"

@@ -1,19 +1,21 @@
 //===- KernelAbi.h - the ABI between generated code and libtgrt -*- C++ -*-===//
 //
-// The one place where the compiler (codegen/cpu/LibraryBufferization.cpp,
-// the manifest's kernel list) and the runtime (runtime/Kernels.cpp) agree on
-// kernel symbols, activation codes and argument order.
+// The one place where the compiler (codegen/host/LibraryBufferization.cpp,
+// the manifest's kernel list) and the runtime (runtime/cpu/, libtgrt_cuda's
+// call check) agree on kernel symbols, arities, activation codes and argument
+// order.
 //
 // Every kernel is called through MLIR's C interface:
 //   _mlir_ciface_<symbol>(UnrankedMemRef *operands..., UnrankedMemRef *result,
 //                         <integer params>...)
 // with operands in the op's operand order, the result last, then the integer
-// parameters listed below (i32 for the matmuls, i64 for everything else).
+// parameters (kKernelSignatures: how many of each, and their width).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TG_SUPPORT_KERNELABI_H
 #define TG_SUPPORT_KERNELABI_H
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,37 +36,83 @@ inline constexpr const char *kManifestSizeSymbol = "tg_manifest_size";
 inline constexpr const char *kCudaFatbinSymbol = "tg_cuda_fatbin";
 inline constexpr const char *kCudaFatbinSizeSymbol = "tg_cuda_fatbin_size";
 
-// Kernel symbols and their integer parameters.
-/// (a, b, c; transpose_a, transpose_b), i32 params.
+// Kernel symbols (their operands and parameters: kKernelSignatures).
 inline constexpr std::string_view kMatmulF32 = "tgrt_matmul_f32";
-/// (a, b, bias, c; transpose_a, transpose_b, activation), i32 params.
 inline constexpr std::string_view kFusedMatmulF32 = "tgrt_fused_matmul_f32";
-/// (x, w, y; stride h/w, pad top/bottom/left/right, dilation h/w, groups).
 inline constexpr std::string_view kConv2dF32 = "tgrt_conv2d_f32";
-/// (x, w, bias, y; the conv2d params, activation).
 inline constexpr std::string_view kFusedConv2dF32 = "tgrt_fused_conv2d_f32";
-/// (dy, w, dx; the conv2d params).
 inline constexpr std::string_view kConv2dBackpropInputF32 = "tgrt_conv2d_backprop_input_f32";
-/// (x, dy, dw; the conv2d params).
 inline constexpr std::string_view kConv2dBackpropFilterF32 = "tgrt_conv2d_backprop_filter_f32";
-/// (x, dy, dw, db; the conv2d params): the filter and bias gradients.
+/// The filter and bias gradients in one pass.
 inline constexpr std::string_view kConv2dBackpropFilterBiasF32 =
     "tgrt_conv2d_backprop_filter_bias_f32";
-/// (x, y; kernel h/w, stride h/w, pad top/bottom/left/right).
 inline constexpr std::string_view kMaxPool2dF32 = "tgrt_max_pool2d_f32";
-/// (x, y; the pool params, count_include_pad).
 inline constexpr std::string_view kAvgPool2dF32 = "tgrt_avg_pool2d_f32";
-/// (x, dy, dx; the pool params).
 inline constexpr std::string_view kMaxPool2dGradF32 = "tgrt_max_pool2d_grad_f32";
-/// (dy, dx; the pool params, count_include_pad).
 inline constexpr std::string_view kAvgPool2dGradF32 = "tgrt_avg_pool2d_grad_f32";
-/// (x, y; to_blocked, block): tg.relayout, plain NCHW to nChw<block>c or back.
+/// tg.relayout: plain NCHW to nChw<block>c or back.
 inline constexpr std::string_view kRelayoutF32 = "tgrt_relayout_f32";
-/// A matmul, convolution or pooling kernel with this suffix takes three more
-/// parameters: the mask of its NCHW ports (activation operands, then the
-/// result) stored blocked and the channel block (tg-assign-layouts), and the
-/// compute type (Compute: tg-mixed-precision).
+
+/// The convolution parameters: stride h/w, pad top/bottom/left/right,
+/// dilation h/w, groups.
+inline constexpr int kConvParams = 9;
+/// The pooling parameters: kernel h/w, stride h/w, pad top/bottom/left/right.
+inline constexpr int kPoolParams = 8;
+
+/// A library kernel's C-interface signature: `memrefs` unranked memrefs (the
+/// operands, then the results), then `params` integer parameters, i32 when
+/// `i32Params`, else i64. The compiler builds its calls, and the runtime
+/// checks and replays them (prepareKernel), by this.
+struct KernelSignature {
+  std::string_view symbol;
+  int memrefs;
+  int params;
+  bool i32Params;
+};
+
+inline constexpr KernelSignature kKernelSignatures[] = {
+    // (a, b, c; transpose_a, transpose_b)
+    {kMatmulF32, 3, 2, true},
+    // (a, b, bias, c; transpose_a, transpose_b, activation)
+    {kFusedMatmulF32, 4, 3, true},
+    // (x, w, y; the conv params)
+    {kConv2dF32, 3, kConvParams, false},
+    // (x, w, bias, y; the conv params, activation)
+    {kFusedConv2dF32, 4, kConvParams + 1, false},
+    // (dy, w, dx; the conv params)
+    {kConv2dBackpropInputF32, 3, kConvParams, false},
+    // (x, dy, dw; the conv params)
+    {kConv2dBackpropFilterF32, 3, kConvParams, false},
+    // (x, dy, dw, db; the conv params)
+    {kConv2dBackpropFilterBiasF32, 4, kConvParams, false},
+    // (x, y; the pool params)
+    {kMaxPool2dF32, 2, kPoolParams, false},
+    // (x, y; the pool params, count_include_pad)
+    {kAvgPool2dF32, 2, kPoolParams + 1, false},
+    // (x, dy, dx; the pool params)
+    {kMaxPool2dGradF32, 3, kPoolParams, false},
+    // (dy, dx; the pool params, count_include_pad)
+    {kAvgPool2dGradF32, 2, kPoolParams + 1, false},
+    // (x, y; to_blocked, block)
+    {kRelayoutF32, 2, 2, false},
+};
+
+/// The signature of kernel `symbol` (a base form, not *_ext); null for any
+/// other symbol.
+constexpr const KernelSignature *kernelSignature(std::string_view symbol) {
+  for (const KernelSignature &s : kKernelSignatures)
+    if (s.symbol == symbol)
+      return &s;
+  return nullptr;
+}
+
+/// A matmul, convolution or pooling kernel with this suffix takes
+/// kExtParams more parameters, and all its parameters are i64: the mask of
+/// its NCHW ports (activation operands, then the result) stored blocked and
+/// the channel block (tg-assign-layouts), and the compute type (Compute:
+/// tg-mixed-precision).
 inline constexpr std::string_view kExtSuffix = "_ext";
+inline constexpr int kExtParams = 3;
 /// How a kernel computes: f32 throughout, or its inputs rounded to bf16 with
 /// f32 accumulation and f32 outputs (oneDNN on AVX512_BF16).
 enum class Compute : int64_t { F32 = 0, Bf16 = 1 };
@@ -82,9 +130,11 @@ inline bool isCollective(std::string_view symbol) {
   return symbol == kAllreduceStart || symbol == kAllreduceWait;
 }
 
-/// Matmul kernels take i32 parameters; every other kernel i64.
-inline bool hasI32Params(std::string_view symbol) {
-  return symbol == kMatmulF32 || symbol == kFusedMatmulF32;
+/// Whether kernel `symbol` takes i32 parameters (the matmuls' base forms);
+/// every other call, *_ext forms and collectives included, takes i64.
+constexpr bool hasI32Params(std::string_view symbol) {
+  const KernelSignature *s = kernelSignature(symbol);
+  return s && s->i32Params;
 }
 
 /// The activation applied by a fused kernel (its `activation` parameter).
@@ -147,7 +197,8 @@ inline std::string cudaUnsupportedCall(std::string_view symbol, const int64_t *p
   if (symbol == "tgrt_cuda_fused_matmul_f32") {
     // (transpose_a, transpose_b, activation): cuBLASLt's epilogues are bias
     // and bias+ReLU.
-    if (numParams == 3 && params[2] > int64_t(Activation::Relu))
+    constexpr size_t arity = size_t(kernelSignature(kFusedMatmulF32)->params);
+    if (numParams == arity && params[arity - 1] > int64_t(Activation::Relu))
       return std::string(symbol) + " with a " + std::string(activationName(Activation(params[2]))) +
              " epilogue (cuBLASLt has bias and bias+ReLU only)";
     return "";

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
-#include "runtime/ParamFiles.h"
+#include "train/ParamFiles.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 

@@ -8,9 +8,9 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
-#include "runtime/Checkpoint.h"
-#include "runtime/Npy.h"
-#include "runtime/ParamFiles.h"
+#include "io/Checkpoint.h"
+#include "io/Npy.h"
+#include "train/ParamFiles.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 

@@ -8,6 +8,7 @@
 #include "codegen/common/TgToLinalg.h"
 #include "codegen/cpu/Passes.h"
 #include "codegen/cuda/Passes.h"
+#include "codegen/host/Passes.h"
 #include "distributed/Passes.h"
 #include "driver/Pipeline.h"
 #include "ir/Dialect.h"
@@ -41,6 +42,7 @@ int main(int argc, char **argv) {
   tg::registerTgPasses();
   tg::registerTgDistributedPasses();
   tg::registerTgCommonPasses();
+  tg::registerTgHostPasses();
   tg::registerTgCpuPasses();
   tg::registerTgCudaPasses();
   mlir::registerGPUPasses();

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/Passes.h"
+#include "codegen/host/Passes.h"
 #include "ir/Dialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -93,7 +94,7 @@ struct AssignLayoutsPass : impl::AssignLayoutsBase<AssignLayoutsPass> {
 
   /// A library op that can take `v` blocked at this use or result.
   bool port(Operation *op, Value v) const {
-    if (!isWindowOp(op) || !isCpuLibraryOp(op) || groupsOf(op) != 1 || !blockable(v))
+    if (!isWindowOp(op) || !isLibraryOp(op) || groupsOf(op) != 1 || !blockable(v))
       return false;
     if (resultIsActivation(op) && op->getResult(0) == v)
       return true;

@@ -10,9 +10,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/cpu/Passes.h"
+#include "codegen/host/Passes.h"
 #include "ir/Dialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "tg-mixed-precision"
 
 namespace tg {
 #define GEN_PASS_DEF_MIXEDPRECISION
@@ -30,8 +34,11 @@ struct MixedPrecisionPass : impl::MixedPrecisionBase<MixedPrecisionPass> {
     getOperation().walk([&](Operation *op) {
       if (llvm::isa<MatmulOp, FusedMatmulOp, Conv2DOp, FusedConv2DOp, Conv2DBackpropInputOp,
                     Conv2DBackpropFilterOp, Conv2DBackpropFilterBiasOp>(op) &&
-          isCpuLibraryOp(op))
+          isLibraryOp(op)) {
+        LLVM_DEBUG(llvm::dbgs() << "bf16 compute: " << op->getName() << " at " << op->getLoc()
+                                << "\n");
         op->setAttr(TgDialect::kComputeAttr, b.getStringAttr("bf16"));
+      }
     });
   }
 };

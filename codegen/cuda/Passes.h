@@ -1,7 +1,7 @@
 //===- Passes.h - CUDA code generation ---------------------------*- C++ -*-===//
 //
-// The CUDA backend reuses the CPU backend's phases up to bufferization (the
-// same tg -> linalg patterns, library ops and in-place ties), then maps every
+// The CUDA backend runs the host phases up to bufferization (codegen/host:
+// the same tg -> linalg patterns, library ops and in-place ties), then maps every
 // loop nest to a kernel (tg-cuda-map-to-gpu), outlines the kernels into one
 // gpu.module, lowers it to PTX through NVVM, and packs SASS per arch + PTX
 // into one fatbin (Target.h); host code calls libtgrt_cuda.
@@ -28,8 +28,11 @@ namespace tg {
 #define GEN_PASS_REGISTRATION
 #include "codegen/cuda/Passes.h.inc"
 
-/// Dialects, NVVM target and translations the CUDA pipeline needs.
+/// Dialects, NVVM target and translations the CUDA pipeline needs, and
+/// cuBLASLt's and cuDNN's library rules (codegen/host/Target.h).
 void registerCudaCodegen(mlir::DialectRegistry &registry);
+/// Registers the rules only (LibraryRules.cpp).
+void registerCudaLibraryRules();
 
 /// gpu: tg-cuda-map-to-gpu.
 void addCudaGpuPasses(mlir::OpPassManager &pm);

@@ -1,6 +1,6 @@
 //===- Pipeline.cpp - the CUDA backend's passes, phase by phase -----------===//
-#include "codegen/cpu/Passes.h"
 #include "codegen/cuda/Passes.h"
+#include "codegen/host/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
@@ -24,6 +24,7 @@ void registerCudaCodegen(DialectRegistry &registry) {
   NVVM::registerNVVMTargetInterfaceExternalModels(registry);
   registerNVVMDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
+  registerCudaLibraryRules();
 }
 
 void addCudaGpuPasses(OpPassManager &pm) {
@@ -59,7 +60,7 @@ void addCudaPtxPasses(OpPassManager &pm, const std::string &ptxChip,
 void addCudaHostPasses(OpPassManager &pm) {
   pm.addPass(createLowerLaunches());
   pm.addPass(createCanonicalizerPass());
-  addCpuLLVMPasses(pm);
+  addHostLLVMPasses(pm);
   pm.addPass(createDeviceAllocations());
 }
 

@@ -77,7 +77,7 @@ size_t tg_session_buffer_size(const tg_session *session, const char *name);
 tg_status tg_session_run(tg_session *session, const char *entry);
 
 /** Data-parallel runs: the communicator (a tg::dist::Communicator *, see
- * distributed/Communicator.h; not owned) that the compiled collectives of
+ * comm/Communicator.h; not owned) that the compiled collectives of
  * this session's entry points use. NULL, the default, is one rank: the
  * collectives are the identity. */
 tg_status tg_session_set_communicator(tg_session *session, void *communicator);

@@ -6,7 +6,7 @@
 // same bits.
 //
 //===----------------------------------------------------------------------===//
-#include "distributed/Communicator.h"
+#include "comm/Communicator.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -6,8 +6,8 @@
 // without collectives.
 //
 //===----------------------------------------------------------------------===//
-#include "distributed/Communicator.h"
-#include "runtime/TrainInternal.h"
+#include "comm/Communicator.h"
+#include "train/Internal.h"
 #include "support/Manifest.h"
 #include "tg/Compile.h"
 #include "tg/Graph.h"
@@ -243,8 +243,9 @@ TEST(DataParallel, ThePlanIsDeterministicAndHashed) {
   std::set<std::string> grads;
   for (const BucketSpec &bucket : mc.dataParallel.buckets) {
     int64_t bytes = bucket.elements * 4;
-    if (bucket.buffers.size() > 1 && bucket.buffers.front() != "loss")
+    if (bucket.buffers.size() > 1 && bucket.buffers.front() != "loss") {
       EXPECT_LE(bytes, mc.dataParallel.bucketCapBytes) << "bucket " << bucket.id;
+    }
     grads.insert(bucket.buffers.begin(), bucket.buffers.end());
   }
   EXPECT_EQ(grads.count("fc1.kernel") + grads.count("fc1.bias") + grads.count("fc2.kernel"), 3u);

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
 #include "tests/e2e/OpCases.h"
-#include "runtime/Kernels.h"
+#include "runtime/cpu/Kernels.h"
 #include "support/Trailer.h"
 #include "tg/Compile.h"
 #include "tg/Interpreter.h"
@@ -432,8 +432,9 @@ TEST(Compiled, Bf16MixedTrainStepsFollowTheInterpreter) {
     auto loss = exe->get("loss");
     ASSERT_TRUE(loss.ok());
     expectClose(*loss, want->at("loss"), absl::StrCat("bf16 loss at step ", step), 3e-2, 0);
-    if (step == 0)
+    if (step == 0) {
       EXPECT_NE(loss->data[0], f32->get("loss")->data[0]) << "bf16 compute not in effect";
+    }
   }
   for (const ValueInfo &a : sig->args)
     if (a.role == Role::Param) {

@@ -10,7 +10,7 @@
 // convolution and pooling are generated loops).
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Checkpoint.h"
+#include "io/Checkpoint.h"
 #include "tg/Compile.h"
 #include "tg/Interpreter.h"
 #include "tg/Layers.h"

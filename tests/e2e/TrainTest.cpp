@@ -6,11 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
-#include "runtime/Checkpoint.h"
-#include "runtime/Data.h"
-#include "runtime/Idx.h"
-#include "runtime/Npy.h"
-#include "runtime/Trainer.h"
+#include "io/Checkpoint.h"
+#include "io/Data.h"
+#include "io/Idx.h"
+#include "io/Npy.h"
+#include "train/Trainer.h"
 #include "tg/Compile.h"
 #include "tg/Layers.h"
 #include "tg/Runtime.h"

@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
-#include "runtime/Npy.h"
+#include "io/Npy.h"
 #include "tools/Commands.h"
 
 #include <unistd.h>

@@ -8,10 +8,10 @@
 // abort or touch memory it does not own (ASan/UBSan in scripts/fuzz.sh).
 //
 //===----------------------------------------------------------------------===//
-#include "runtime/Checkpoint.h"
-#include "runtime/Data.h"
-#include "runtime/Idx.h"
-#include "runtime/Npy.h"
+#include "io/Checkpoint.h"
+#include "io/Data.h"
+#include "io/Idx.h"
+#include "io/Npy.h"
 #include "support/Manifest.h"
 #include "tg/Module.h"
 #include "tg/tg_runtime.h"
@@ -26,7 +26,8 @@
 namespace {
 
 /// The readers take paths: each input goes through one file per process.
-std::string asFile(const uint8_t *data, size_t size, const char *suffix) {
+/// (Unused by the targets that take bytes: each target is its own build.)
+[[maybe_unused]] std::string asFile(const uint8_t *data, size_t size, const char *suffix) {
   static std::string path = [&] {
     const char *dir = std::getenv("TMPDIR");
     return std::string(dir && *dir ? dir : "/tmp") + "/tg-fuzz-" + std::to_string(getpid()) +

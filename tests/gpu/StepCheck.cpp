@@ -11,7 +11,7 @@
 // run on this machine (no GPU, driver or device runtime: a skip).
 //
 //===----------------------------------------------------------------------===//
-#include "distributed/Communicator.h"
+#include "comm/Communicator.h"
 #include "support/Manifest.h"
 #include "tests/gpu/ToolUtil.h"
 #include "tg/tg_runtime.h"

@@ -1,6 +1,6 @@
 //===- DataTest.cpp - data files, columns, text streams, batches ----------===//
-#include "runtime/Data.h"
-#include "runtime/Npy.h"
+#include "io/Data.h"
+#include "io/Npy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -143,8 +143,9 @@ TEST(Data, TextStreamsContinueAcrossBatches) {
       for (int64_t t = 0; t < T; ++t) {
         streams[size_t(r)] += corpus->vocab[size_t(chars[size_t(r * T + t)])];
         // The target is the next character of the text.
-        if (t + 1 < T)
+        if (t + 1 < T) {
           EXPECT_EQ(targets[size_t(r * T + t)], chars[size_t(r * T + t + 1)]);
+        }
       }
     ++batches;
   }

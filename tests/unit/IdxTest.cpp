@@ -1,5 +1,5 @@
 //===- IdxTest.cpp - IDX reader on real and malformed files ---------------===//
-#include "runtime/Idx.h"
+#include "io/Idx.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 #include "examples/Models.h"
-#include "runtime/Idx.h"
+#include "io/Idx.h"
 
 #include <cmath>
 #include <functional>

@@ -1,4 +1,4 @@
-// RUN: tg-opt %s --tg-lower-to-linalg --tg-cpu-tie-results --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --tg-cpu-entry-abi --canonicalize | FileCheck %s
+// RUN: tg-opt %s --tg-lower-to-linalg --tg-tie-results --eliminate-empty-tensors --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --tg-entry-abi --canonicalize | FileCheck %s
 
 // In-place update: the new value of p is computed straight into p's buffer
 // and dropped from the results; only the loss is returned. No copy.

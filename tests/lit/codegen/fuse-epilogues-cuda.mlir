@@ -1,7 +1,7 @@
 // RUN: tg-opt %s --tg-fuse-epilogues=target=cuda --split-input-file | FileCheck %s
 // RUN: tg-opt %s --tg-fuse-epilogues --split-input-file | FileCheck %s --check-prefix=CPU
 // RUN: not tg-opt %s --tg-fuse-epilogues=target=tpu 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: tg-fuse-epilogues: target must be cpu or cuda, not 'tpu'
+// BAD: for the --target option: Cannot find option named 'tpu'
 
 // cuBLASLt's epilogues are bias and bias+ReLU: on CUDA the bias is fused and
 // tanh stays its own op; oneDNN (CPU) takes tanh as a post-op.

@@ -1,7 +1,7 @@
 // RUN: tg-opt %s --tg-lower-to-linalg=target=cuda --split-input-file | FileCheck %s
 // RUN: tg-opt %s --tg-lower-to-linalg --split-input-file | FileCheck %s --check-prefix=CPU
 // RUN: not tg-opt %s --tg-lower-to-linalg=target=tpu 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: tg-lower-to-linalg: target must be cpu or cuda, not 'tpu'
+// BAD: for the --target option: Cannot find option named 'tpu'
 
 // cuDNN's descriptors pad both sides alike: on CUDA a convolution padded on
 // one side only is generated code (linalg.generic gathers); oneDNN takes it.

@@ -1,4 +1,4 @@
-// RUN: tg-opt %s --tg-cpu-tie-results --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: tg-opt %s --tg-tie-results --split-input-file --verify-diagnostics | FileCheck %s
 
 // The aliased result is routed into its argument, which becomes writable;
 // the other arguments are read-only.
@@ -17,7 +17,7 @@ func.func @step(%p: tensor<4xf32> {tg.name = "p", tg.role = "param"}, %g: tensor
 
 // -----
 
-// expected-error @+1 {{tg-cpu-tie-results: two results alias argument #0}}
+// expected-error @+1 {{tg-tie-results: two results alias argument #0}}
 func.func @twice(%p: tensor<4xf32>) -> (tensor<4xf32> {tg.alias = 0 : i64}, tensor<4xf32> {tg.alias = 0 : i64}) {
   %0 = tg.neg %p : tensor<4xf32>
   return %0, %0 : tensor<4xf32>, tensor<4xf32>

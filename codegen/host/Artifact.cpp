@@ -1,0 +1,272 @@
+//===- Artifact.cpp - the CPU artifact: LLVM IR, object, .tgx -------------===//
+//
+// The last steps of the CPU backend, after the pipeline (driver/Pipeline.cpp)
+// has brought the module to the LLVM dialect: translation to LLVM IR, the
+// packed entry points and the embedded manifest, optimization, the object
+// file, linking into a shared object and the integrity trailer.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/host/Artifact.h"
+#include "support/KernelAbi.h"
+#include "support/Trailer.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#define DEBUG_TYPE "tg-artifact"
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+/// The x86 features a runtime checks before loading (tg_runtime's list).
+const char *const kCheckedFeatures[] = {
+    "sse4.2",   "avx",      "avx2",     "fma",      "bmi",        "bmi2",      "avx512f",
+    "avx512vl", "avx512bw", "avx512dq", "avx512cd", "avx512vnni", "avx512bf16"};
+
+class Timer {
+public:
+  explicit Timer(const ArtifactOptions &o) : options(o) {}
+  void phase(const std::string &name) {
+    auto now = std::chrono::steady_clock::now();
+    if (options.timings && !current.empty())
+      options.timings->push_back({current, std::chrono::duration<double>(now - start).count()});
+    current = name;
+    start = now;
+  }
+
+private:
+  const ArtifactOptions &options;
+  std::string current;
+  std::chrono::steady_clock::time_point start;
+};
+
+/// The operand of a kernel call: the memref cast to unranked, if its layout
+/// is static.
+std::optional<KernelOperand> staticOperand(Value v) {
+  auto cast = v.getDefiningOp<memref::CastOp>();
+  auto type = cast ? llvm::dyn_cast<MemRefType>(cast.getSource().getType()) : MemRefType();
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type || !type.hasStaticShape() || failed(getStridesAndOffset(type, strides, offset)) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  return KernelOperand{{type.getShape().begin(), type.getShape().end()},
+                       {strides.begin(), strides.end()}};
+}
+
+} // namespace
+
+absl::StatusOr<CpuTarget> selectCpuTarget(const std::string &targetCpu) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  CpuTarget t;
+  t.triple = llvm::sys::getProcessTriple();
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t.triple, error);
+  if (!target)
+    return absl::InternalError(absl::StrCat("no LLVM target for ", t.triple, ": ", error));
+  t.cpu = targetCpu;
+  std::string features;
+  if (t.cpu == "native") {
+    t.cpu = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features +=
+          (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
+  }
+  t.machine.reset(target->createTargetMachine(t.triple, t.cpu, features, llvm::TargetOptions(),
+                                              llvm::Reloc::PIC_, std::nullopt,
+                                              llvm::CodeGenOptLevel::Aggressive));
+  if (!t.machine || !t.machine->getMCSubtargetInfo()->isCPUStringValid(t.cpu))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown --target-cpu '", targetCpu,
+        "' (use native, x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM CPU name such as "
+        "skylake-avx512)"));
+  for (const char *f : kCheckedFeatures)
+    if (t.machine->getMCSubtargetInfo()->checkFeatures(std::string("+") + f))
+      t.features.push_back(f);
+  return t;
+}
+
+std::vector<KernelCall> collectKernelCalls(ModuleOp module) {
+  std::vector<KernelCall> calls;
+  std::set<std::string> seen;
+  module.walk([&](func::CallOp call) {
+    if (!call.getCallee().starts_with(
+            llvm::StringRef(abi::kKernelPrefix.data(), abi::kKernelPrefix.size())) ||
+        abi::isCollective(std::string_view(call.getCallee().data(), call.getCallee().size())))
+      return;
+    KernelCall k;
+    k.symbol = call.getCallee().str();
+    std::string key = k.symbol;
+    for (Value v : call.getOperands()) {
+      if (v.getDefiningOp<memref::CastOp>()) {
+        std::optional<KernelOperand> op = staticOperand(v);
+        if (!op) // dynamic strides: left to the first step
+          return;
+        for (int64_t d : op->sizes)
+          absl::StrAppend(&key, ",", d);
+        absl::StrAppend(&key, "/");
+        for (int64_t d : op->strides)
+          absl::StrAppend(&key, ",", d);
+        k.operands.push_back(std::move(*op));
+        continue;
+      }
+      APInt value;
+      if (!matchPattern(v, m_ConstantInt(&value)))
+        return;
+      k.params.push_back(value.getSExtValue());
+      absl::StrAppend(&key, ";", k.params.back());
+    }
+    if (seen.insert(key).second)
+      calls.push_back(std::move(k));
+  });
+  return calls;
+}
+
+absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &manifestText,
+                                         CpuTarget &target, const ArtifactOptions &options,
+                                         const std::string &path) {
+  Timer timer(options);
+  llvm::TargetMachine *tm = target.machine.get();
+  llvm::StringRef cInterfacePrefix(abi::kCInterfacePrefix.data(), abi::kCInterfacePrefix.size());
+  llvm::StringRef entryPrefix(abi::kEntryPrefix.data(), abi::kEntryPrefix.size());
+  timer.phase("translate to LLVM IR");
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmContext, "tgx");
+  if (!llvmModule)
+    return absl::InternalError("translation to LLVM IR failed");
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(target.triple);
+
+  // Packed entry points: tg_entry_<name>(void **descriptors).
+  llvm::IRBuilder<> ir(llvmContext);
+  auto *ptrTy = llvm::PointerType::getUnqual(llvmContext);
+  for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = fn.getName();
+    if (!name.starts_with(cInterfacePrefix) || fn.isExternal())
+      continue;
+    llvm::Function *callee = llvmModule->getFunction(name);
+    std::string entry = (entryPrefix + name.drop_front(cInterfacePrefix.size())).str();
+    auto *wrapper =
+        llvm::Function::Create(llvm::FunctionType::get(ir.getVoidTy(), {ptrTy}, false),
+                               llvm::Function::ExternalLinkage, entry, llvmModule.get());
+    ir.SetInsertPoint(llvm::BasicBlock::Create(llvmContext, "entry", wrapper));
+    std::vector<llvm::Value *> args;
+    for (unsigned i = 0; i < callee->arg_size(); ++i) {
+      llvm::Value *slot = ir.CreateConstGEP1_64(ptrTy, wrapper->getArg(0), i);
+      args.push_back(ir.CreateLoad(ptrTy, slot));
+    }
+    ir.CreateCall(callee, args);
+    ir.CreateRetVoid();
+  }
+  auto *text = llvm::ConstantDataArray::getString(llvmContext, manifestText, /*AddNull=*/true);
+  new llvm::GlobalVariable(*llvmModule, text->getType(), true, llvm::GlobalValue::ExternalLinkage,
+                           text, abi::kManifestSymbol);
+  new llvm::GlobalVariable(*llvmModule, ir.getInt64Ty(), true, llvm::GlobalValue::ExternalLinkage,
+                           ir.getInt64(manifestText.size()), abi::kManifestSizeSymbol);
+  if (!options.cudaFatbin.empty()) {
+    auto *fatbin = llvm::ConstantDataArray::getString(llvmContext, options.cudaFatbin,
+                                                      /*AddNull=*/false);
+    auto *g = new llvm::GlobalVariable(*llvmModule, fatbin->getType(), true,
+                                       llvm::GlobalValue::ExternalLinkage, fatbin,
+                                       abi::kCudaFatbinSymbol);
+    g->setAlignment(llvm::Align(8)); // cuModuleLoadData reads the header in place
+    new llvm::GlobalVariable(*llvmModule, ir.getInt64Ty(), true, llvm::GlobalValue::ExternalLinkage,
+                             ir.getInt64(options.cudaFatbin.size()), abi::kCudaFatbinSizeSymbol);
+  }
+
+  timer.phase("optimize LLVM IR");
+  int optLevel = std::clamp(options.optLevel, 0, 3);
+  if (optLevel < 3)
+    tm->setOptLevel(optLevel == 0 ? llvm::CodeGenOptLevel::None : llvm::CodeGenOptLevel::Less);
+  if (llvm::Error err = makeOptimizingTransformer(unsigned(optLevel), 0, tm)(llvmModule.get()))
+    return absl::InternalError(
+        absl::StrCat("LLVM optimization failed: ", llvm::toString(std::move(err))));
+  if (options.llvmText) {
+    std::string out;
+    llvm::raw_string_ostream os(out);
+    llvmModule->print(os, nullptr);
+    timer.phase("");
+    return out;
+  }
+
+  timer.phase("emit object");
+  llvm::SmallString<128> objPath;
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tgx", "o", fd, objPath))
+    return absl::InternalError(absl::StrCat("cannot create a temporary file: ", ec.message()));
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::legacy::PassManager codegen;
+    if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+      return absl::InternalError("the target cannot emit object files");
+    codegen.run(*llvmModule);
+  }
+
+  timer.phase("link");
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc) {
+    llvm::sys::fs::remove(objPath);
+    return absl::FailedPreconditionError(
+        "no C compiler driver 'cc' on PATH to link the artifact (apt-get install gcc)");
+  }
+  llvm::SmallString<128> logPath;
+  llvm::sys::fs::createTemporaryFile("tgx-link", "log", logPath);
+  std::string out = path;
+  // Parallel loops call the LLVM OpenMP runtime (libomp).
+  std::string ompDir = TG_LIBOMP_DIR, rpath = "-Wl,-rpath," + ompDir, libDir = "-L" + ompDir;
+  std::vector<llvm::StringRef> argv = {*cc,    "-shared", "-o",  out,  objPath,
+                                       libDir, "-lomp",   rpath, "-lm"};
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(logPath),
+                                                llvm::StringRef(logPath)};
+  std::string execError;
+  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, redirects, 0, 0, &execError);
+  llvm::sys::fs::remove(objPath);
+  std::string log;
+  if (auto buf = llvm::MemoryBuffer::getFile(logPath))
+    log = (*buf)->getBuffer().str();
+  llvm::sys::fs::remove(logPath);
+  if (rc != 0)
+    return absl::InternalError(absl::StrCat("linking '", path, "' failed",
+                                            execError.empty() ? "" : ": " + execError, "\n", log));
+  // Integrity trailer (support/Trailer.h).
+  auto elf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!elf)
+    return absl::InternalError(absl::StrCat("cannot read back '", path, "'"));
+  std::string trailer = makeTrailer((*elf)->getBuffer().str());
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_Append);
+    if (ec)
+      return absl::InternalError(absl::StrCat("cannot append to '", path, "': ", ec.message()));
+    os << trailer;
+  }
+  timer.phase("");
+  return std::string();
+}
+
+} // namespace tg

@@ -1,0 +1,430 @@
+//===- MpiCommunicator.cpp - collectives over MPI -------------------------===//
+//
+// Non-blocking collectives on a duplicate of MPI_COMM_WORLD, with errors
+// returned (MPI_ERRORS_RETURN) rather than aborting the process. Open MPI
+// 4.1 has no asynchronous progress, so progress() tests every pending
+// request; a caller interleaves it with compute.
+//
+//===----------------------------------------------------------------------===//
+#include "comm/Communicator.h"
+#include "comm/Reduce.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <climits>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tg::dist {
+namespace {
+
+std::string mpiError(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  return std::string(text, size_t(length));
+}
+
+/// Ends the process when a blocking MPI call outlives its deadline: a
+/// blocking collective cannot return an error, and a hung peer or a dead
+/// link would block it forever. The message names the collective and the
+/// context (the step); mpirun then takes the job down (a rank exited).
+class Watchdog {
+public:
+  Watchdog(double seconds, int rank, int size) : seconds(seconds), rank(rank), size(size) {
+    thread = std::thread([this] { watch(); });
+  }
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    thread.join();
+  }
+  void arm(const std::string &what) {
+    std::lock_guard<std::mutex> lock(mu);
+    this->what = what;
+    deadline = Clock::now() +
+               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    armed = true;
+  }
+  void disarm() {
+    std::lock_guard<std::mutex> lock(mu);
+    armed = false;
+  }
+  void setContext(const std::string &c) {
+    std::lock_guard<std::mutex> lock(mu);
+    context = c;
+  }
+
+private:
+  using Clock = std::chrono::steady_clock;
+  void watch() {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stop) {
+      cv.wait_for(lock, std::chrono::milliseconds(50));
+      if (armed && Clock::now() > deadline) {
+        std::fprintf(stderr,
+                     "tgc: rank %d of %d: %s%s%s did not complete within %g s (a rank died or "
+                     "hangs, or the network is down); aborting the job\n",
+                     rank, size, context.c_str(), context.empty() ? "" : ": ", what.c_str(),
+                     seconds);
+        std::fflush(stderr);
+        std::_Exit(1);
+      }
+    }
+  }
+  const double seconds;
+  const int rank, size;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false, armed = false;
+  Clock::time_point deadline;
+  std::string what, context;
+  std::thread thread;
+};
+
+class MpiCommunicator final : public Communicator {
+public:
+  MpiCommunicator(MPI_Comm comm, std::vector<MPI_Comm> lanes, const CommunicatorOptions &options)
+      : comm(comm), lanes(std::move(lanes)), options(options) {
+    MPI_Comm_rank(comm, &rank_);
+    MPI_Comm_size(comm, &size_);
+    if (options.timeoutSeconds > 0)
+      watchdog = std::make_unique<Watchdog>(options.timeoutSeconds, rank_, size_);
+  }
+
+  void setContext(const std::string &context) override {
+    if (watchdog)
+      watchdog->setContext(context);
+  }
+
+  ~MpiCommunicator() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized)
+      return;
+    // Abandoned (timed-out) allreduces still own their buffers: finish them.
+    for (auto &[id, p] : pending)
+      while (p.phase < 2 && p.request != MPI_REQUEST_NULL) {
+        Guard guard(watchdog.get(), p.what);
+        MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+        if (!advance(p).ok())
+          break;
+      }
+    for (MPI_Comm &lane : lanes)
+      MPI_Comm_free(&lane);
+    MPI_Comm_free(&comm);
+  }
+
+  /// Whether the two-phase rank-ordered allreduce is needed. With two ranks
+  /// every element is one addition, x0 + x1, which IEEE makes commutative:
+  /// MPI's own allreduce gives the rank-ordered bits at a lower cost.
+  bool rankOrdered() const { return options.reduction == Reduction::RankOrdered && size_ > 2; }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string kind() const override { return "mpi"; }
+
+  absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
+                                         const std::string &what) override {
+    absl::StatusOr<Pending> p = prepare(data, count, op, what);
+    if (!p.ok())
+      return p.status();
+    // Started collectives of a communicator must start in the same order on
+    // every rank, and a rank-ordered allreduce starts its second phase when
+    // its first completes, which differs between ranks. So each in-flight
+    // allreduce gets a lane (a communicator of its own, round robin); an
+    // earlier one still in its first phase on that lane is moved on first.
+    p->lane = lanes[size_t(started++ % int64_t(lanes.size()))];
+    for (auto &[id, q] : pending)
+      if (q.lane == p->lane && q.phase == 0 && rankOrdered()) {
+        Guard guard(watchdog.get(), q.what);
+        if (absl::Status s = check(MPI_Wait(&q.request, MPI_STATUS_IGNORE), q.what.c_str());
+            !s.ok())
+          return s;
+        if (absl::StatusOr<bool> s = advance(q); !s.ok())
+          return s.status();
+      }
+    int rc;
+    if (rankOrdered())
+      rc = MPI_Ialltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT, p->chunks.data(),
+                          p->mineCounts.data(), p->mineDispls.data(), MPI_FLOAT, p->lane,
+                          &p->request);
+    else
+      rc = MPI_Iallreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, p->lane, &p->request);
+    if (rc != MPI_SUCCESS)
+      return absl::InternalError(
+          absl::StrCat("rank ", rank_, ": starting ", what, ": ", mpiError(rc)));
+    int64_t id = next++;
+    pending.emplace(id, std::move(*p));
+    return Request{id};
+  }
+
+  /// Blocking: MPI's blocking collectives (Open MPI's non-blocking ones,
+  /// libnbc, measured about 2x slower), under the watchdog when a timeout
+  /// is set.
+  absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what) override {
+    absl::StatusOr<Pending> p = prepare(data, count, op, what);
+    if (!p.ok())
+      return p.status();
+    Guard guard(watchdog.get(), what);
+    if (!rankOrdered()) {
+      if (absl::Status s =
+              check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm),
+                    what.c_str());
+          !s.ok())
+        return s;
+      finishLibrary(*p);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = check(MPI_Alltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT,
+                                             p->chunks.data(), p->mineCounts.data(),
+                                             p->mineDispls.data(), MPI_FLOAT, comm),
+                               what.c_str());
+        !s.ok())
+      return s;
+    reduceMine(*p);
+    return check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, data, p->counts.data(),
+                                p->displs.data(), MPI_FLOAT, comm),
+                 what.c_str());
+  }
+
+  void progress() override {
+    for (auto &[id, p] : pending)
+      (void)advance(p);
+  }
+
+  absl::Status wait(Request request) override {
+    auto it = pending.find(request.id);
+    if (it == pending.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": wait on an unknown or finished request ", request.id));
+    absl::Status s = complete(it->second);
+    if (s.code() != absl::StatusCode::kDeadlineExceeded) // else MPI still owns the buffers
+      pending.erase(it);
+    return s;
+  }
+
+  absl::Status broadcast(void *data, size_t bytes, int root) override {
+    if (bytes > size_t(INT_MAX))
+      return absl::InvalidArgumentError(absl::StrCat("broadcast of ", bytes, " bytes: too large"));
+    if (root < 0 || root >= size_)
+      return absl::InvalidArgumentError(absl::StrCat("broadcast from rank ", root, " of ", size_));
+    Guard guard(watchdog.get(), "a broadcast");
+    return check(MPI_Bcast(data, int(bytes), MPI_BYTE, root, comm), "broadcast");
+  }
+
+  void abort(const std::string &why) override {
+    if (why.rfind("rank ", 0) == 0) // already names the rank
+      std::fprintf(stderr, "tgc: %s; aborting the job\n", why.c_str());
+    else
+      std::fprintf(stderr, "tgc: rank %d of %d: %s; aborting the job\n", rank_, size_, why.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+
+  absl::Status allgather(const void *in, size_t bytes, void *out) override {
+    if (bytes > size_t(INT_MAX) / size_t(size_))
+      return absl::InvalidArgumentError(absl::StrCat("allgather of ", bytes, " bytes: too large"));
+    Guard guard(watchdog.get(), "an allgather");
+    return check(MPI_Allgather(in, int(bytes), MPI_BYTE, out, int(bytes), MPI_BYTE, comm),
+                 "allgather");
+  }
+
+private:
+  /// Arms the watchdog (if any) for a blocking call while it lives.
+  struct Guard {
+    Guard(Watchdog *w, const std::string &what) : w(w) {
+      if (w)
+        w->arm(what);
+    }
+    ~Guard() {
+      if (w)
+        w->disarm();
+    }
+    Watchdog *w;
+  };
+
+  /// A started allreduce. RankOrdered runs in two phases, a deterministic
+  /// reduce-scatter and an allgather: the buffer is cut into one chunk per
+  /// rank; an alltoall brings every rank's copy of chunk r to rank r, which
+  /// adds them in rank order (Reduce.h); an allgather returns the reduced
+  /// chunks. Each element is reduced once, in rank order, so every rank gets
+  /// the same bits whatever MPI's algorithms, with ring-allreduce traffic.
+  struct Pending {
+    MPI_Request request = MPI_REQUEST_NULL;
+    MPI_Comm lane = MPI_COMM_NULL;
+    int phase = 0; ///< RankOrdered: 0 alltoall, 1 allgather, 2 done
+    float *data = nullptr;
+    size_t count = 0;
+    ReduceOp op = ReduceOp::Sum;
+    std::string what;
+    std::vector<int> counts, displs;         ///< every rank's chunk of the buffer
+    std::vector<int> mineCounts, mineDispls; ///< this rank's chunk from every rank
+    std::vector<float> chunks;               ///< those copies, in rank order
+  };
+
+  /// The bookkeeping of one allreduce, or an error when it is too large for
+  /// MPI's int counts.
+  absl::StatusOr<Pending> prepare(float *data, size_t count, ReduceOp op,
+                                  const std::string &what) const {
+    if (count > size_t(INT_MAX))
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": ", count, " floats is more than one MPI collective carries; split it"));
+    Pending p;
+    p.data = data;
+    p.count = count;
+    p.op = op;
+    p.what = what;
+    if (rankOrdered()) {
+      size_t n = size_t(size_), base = count / n, extra = count % n, offset = 0;
+      for (size_t r = 0; r < n; ++r) {
+        size_t len = base + (r < extra ? 1 : 0);
+        p.counts.push_back(int(len));
+        p.displs.push_back(int(offset));
+        offset += len;
+      }
+      int mine = p.counts[size_t(rank_)];
+      for (size_t r = 0; r < n; ++r) {
+        p.mineCounts.push_back(mine);
+        p.mineDispls.push_back(int(r) * mine);
+      }
+      p.chunks.resize(n * size_t(mine));
+    }
+    return p;
+  }
+
+  absl::Status check(int rc, const char *what) {
+    if (rc == MPI_SUCCESS)
+      return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("rank ", rank_, ": ", what, ": ", mpiError(rc)));
+  }
+
+  /// This rank's chunk: every rank's copy added in rank order.
+  void reduceMine(Pending &p) {
+    std::vector<const float *> parts;
+    size_t mine = size_t(p.counts[size_t(rank_)]);
+    for (int r = 0; r < size_; ++r)
+      parts.push_back(p.chunks.data() + size_t(r) * mine);
+    reduceInRankOrder(parts.data(), size_, mine, p.op, p.data + p.displs[size_t(rank_)]);
+  }
+
+  void finishLibrary(Pending &p) {
+    if (p.op == ReduceOp::Mean) {
+      float n = float(size_);
+      for (size_t i = 0; i < p.count; ++i)
+        p.data[i] /= n;
+    }
+  }
+
+  /// Tests the request and moves to the next phase when it is done; true
+  /// once the allreduce has completed.
+  absl::StatusOr<bool> advance(Pending &p) {
+    if (p.phase == 2)
+      return true;
+    int done = 0;
+    if (absl::Status s = check(MPI_Test(&p.request, &done, MPI_STATUS_IGNORE), p.what.c_str());
+        !s.ok())
+      return s;
+    if (!done)
+      return false;
+    if (!rankOrdered() || p.phase == 1) {
+      if (!rankOrdered())
+        finishLibrary(p);
+      p.phase = 2;
+      return true;
+    }
+    reduceMine(p);
+    p.phase = 1;
+    if (absl::Status s = check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data, p.counts.data(),
+                                               p.displs.data(), MPI_FLOAT, p.lane, &p.request),
+                               p.what.c_str());
+        !s.ok())
+      return s;
+    return false;
+  }
+
+  /// Completes the allreduce, within the timeout when one is set.
+  absl::Status complete(Pending &p) {
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeoutSeconds);
+    for (;;) {
+      if (options.timeoutSeconds <= 0 && p.phase < 2) { // block in MPI: no busy loop
+        if (absl::Status s = check(MPI_Wait(&p.request, MPI_STATUS_IGNORE), p.what.c_str());
+            !s.ok())
+          return s;
+      }
+      absl::StatusOr<bool> done = advance(p);
+      if (!done.ok())
+        return done.status();
+      if (*done)
+        return absl::OkStatus();
+      if (options.timeoutSeconds > 0 && std::chrono::steady_clock::now() > deadline)
+        return absl::DeadlineExceededError(absl::StrCat(
+            "rank ", rank_, " of ", size_, ": ", p.what, " did not complete within ",
+            options.timeoutSeconds, " s (a rank died or hangs, or the network is down)"));
+      if (options.timeoutSeconds > 0)
+        std::this_thread::yield();
+    }
+  }
+
+  MPI_Comm comm;               ///< blocking collectives
+  std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
+  int64_t started = 0;
+  CommunicatorOptions options;
+  std::unique_ptr<Watchdog> watchdog; ///< with a timeout: for blocking calls
+  int rank_ = 0, size_ = 1;
+  int64_t next = 0;
+  std::map<int64_t, Pending> pending;
+};
+
+} // namespace
+
+absl::StatusOr<std::unique_ptr<Communicator>>
+createMpiCommunicator(const CommunicatorOptions &options) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (finalized)
+    return absl::FailedPreconditionError("MPI was already finalized in this process");
+  if (!initialized) {
+    // Only the calling thread makes MPI calls (the data prefetcher does not).
+    int provided = 0;
+    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    if (rc != MPI_SUCCESS)
+      return absl::UnavailableError(absl::StrCat("MPI could not start: ", mpiError(rc)));
+    // Finalized once at exit, so communicators can come and go.
+    std::atexit([] {
+      int done = 0;
+      MPI_Finalized(&done);
+      if (!done)
+        MPI_Finalize();
+    });
+  }
+  MPI_Comm comm;
+  int rc = MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  if (rc != MPI_SUCCESS)
+    return absl::UnavailableError(absl::StrCat("MPI_Comm_dup: ", mpiError(rc)));
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  std::vector<MPI_Comm> lanes(8);
+  for (MPI_Comm &lane : lanes) {
+    rc = MPI_Comm_dup(comm, &lane);
+    if (rc != MPI_SUCCESS)
+      return absl::UnavailableError(absl::StrCat("MPI_Comm_dup: ", mpiError(rc)));
+    MPI_Comm_set_errhandler(lane, MPI_ERRORS_RETURN);
+  }
+  return std::unique_ptr<Communicator>(new MpiCommunicator(comm, std::move(lanes), options));
+}
+
+} // namespace tg::dist

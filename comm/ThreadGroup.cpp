@@ -1,0 +1,230 @@
+//===- ThreadGroup.cpp - N ranks as N threads of one process --------------===//
+//
+// `tgc train --emulate-world-size N` runs N ranks as threads. Every rank
+// issues the same collectives in the same order (they run the same compiled
+// step), so the k-th collective of each rank meets the k-th of the others in
+// slot k. An allreduce publishes the rank's buffer at start; at wait, once
+// all have arrived, every rank reduces all contributions in rank order into a
+// private result (Reduce.h, the MPI communicator's arithmetic), and copies it
+// into its buffer only after every rank has finished reading.
+//
+//===----------------------------------------------------------------------===//
+#include "comm/Communicator.h"
+#include "comm/Reduce.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+namespace tg::dist {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// What the ranks share.
+struct Group {
+  explicit Group(int size, CommunicatorOptions options) : size(size), options(options) {}
+
+  /// One collective: a copy of every rank's contribution (taken when it
+  /// arrives, so no rank ever reads another's buffer, which a failing rank
+  /// may free), and how far each rank has got.
+  struct Slot {
+    std::vector<std::vector<uint8_t>> copies;
+    std::vector<const void *> in; ///< copies[r].data()
+    int arrived = 0, read = 0, left = 0;
+  };
+
+  const int size;
+  const CommunicatorOptions options;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int64_t, Slot> slots; ///< by collective sequence number
+  std::string aborted;           ///< non-empty: the reason every collective fails
+};
+
+class ThreadRank final : public Communicator {
+public:
+  ThreadRank(std::shared_ptr<Group> group, int rank) : g(std::move(group)), rank_(rank) {}
+
+  int rank() const override { return rank_; }
+  int size() const override { return g->size; }
+  std::string kind() const override { return "thread-group"; }
+
+  absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
+                                         const std::string &what) override {
+    int64_t seq = nextSeq++;
+    if (absl::Status s = arrive(seq, data, count * sizeof(float), what); !s.ok())
+      return s;
+    int64_t id = nextId++;
+    pending[id] = {seq, data, count, op, what};
+    return Request{id};
+  }
+
+  void progress() override {}
+
+  absl::Status wait(Request request) override {
+    auto it = pending.find(request.id);
+    if (it == pending.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": wait on an unknown or finished request ", request.id));
+    Pending p = it->second;
+    pending.erase(it);
+    std::unique_lock<std::mutex> lock(g->mu);
+    if (absl::Status s =
+            await(lock, p.seq, p.what, [&] { return slotOf(p.seq).arrived == g->size; });
+        !s.ok())
+      return s;
+    std::vector<const float *> parts;
+    for (const void *v : slotOf(p.seq).in)
+      parts.push_back(static_cast<const float *>(v));
+    lock.unlock();
+    std::vector<float> result(p.count);
+    reduceInRankOrder(parts.data(), g->size, p.count, p.op, result.data());
+    lock.lock();
+    ++slotOf(p.seq).read;
+    g->cv.notify_all();
+    // Nobody may overwrite a buffer another rank still reads.
+    if (absl::Status s = await(lock, p.seq, p.what, [&] { return slotOf(p.seq).read == g->size; });
+        !s.ok())
+      return s;
+    leave(p.seq);
+    lock.unlock();
+    if (p.count)
+      std::memcpy(p.data, result.data(), p.count * sizeof(float));
+    return absl::OkStatus();
+  }
+
+  absl::Status broadcast(void *data, size_t bytes, int root) override {
+    if (root < 0 || root >= g->size)
+      return absl::InvalidArgumentError(
+          absl::StrCat("broadcast from rank ", root, " of ", g->size));
+    return exchange("broadcast", data, rank_ == root ? bytes : 0, [&](const Group::Slot &slot) {
+      if (rank_ != root && bytes)
+        std::memcpy(data, slot.in[size_t(root)], bytes);
+    });
+  }
+
+  absl::Status allgather(const void *in, size_t bytes, void *out) override {
+    return exchange("allgather", in, bytes, [&](const Group::Slot &slot) {
+      for (int r = 0; r < g->size; ++r)
+        if (bytes)
+          std::memcpy(static_cast<char *>(out) + size_t(r) * bytes, slot.in[size_t(r)], bytes);
+    });
+  }
+
+  void abort(const std::string &why) override {
+    std::lock_guard<std::mutex> lock(g->mu);
+    if (g->aborted.empty())
+      g->aborted = absl::StrCat("rank ", rank_, " failed: ", why);
+    g->cv.notify_all();
+  }
+
+private:
+  struct Pending {
+    int64_t seq;
+    float *data;
+    size_t count;
+    ReduceOp op;
+    std::string what;
+  };
+
+  Group::Slot &slotOf(int64_t seq) {
+    Group::Slot &s = g->slots[seq];
+    if (s.in.empty()) {
+      s.in.resize(size_t(g->size), nullptr);
+      s.copies.resize(size_t(g->size));
+    }
+    return s;
+  }
+
+  absl::Status arrive(int64_t seq, const void *data, size_t bytes, const std::string &what) {
+    std::vector<uint8_t> copy(static_cast<const uint8_t *>(data),
+                              static_cast<const uint8_t *>(data) + bytes);
+    std::lock_guard<std::mutex> lock(g->mu);
+    if (!g->aborted.empty())
+      return absl::AbortedError(absl::StrCat("rank ", rank_, ": ", what, ": ", g->aborted));
+    Group::Slot &s = slotOf(seq);
+    s.copies[size_t(rank_)] = std::move(copy);
+    s.in[size_t(rank_)] = s.copies[size_t(rank_)].data();
+    ++s.arrived;
+    g->cv.notify_all();
+    return absl::OkStatus();
+  }
+
+  void leave(int64_t seq) {
+    if (++slotOf(seq).left == g->size)
+      g->slots.erase(seq);
+  }
+
+  /// Waits (lock held) until `done`, the group aborts or the timeout passes.
+  template <typename Pred>
+  absl::Status await(std::unique_lock<std::mutex> &lock, int64_t seq, const std::string &what,
+                     Pred done) {
+    auto failed = [&] { return !g->aborted.empty(); };
+    if (g->options.timeoutSeconds > 0) {
+      auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(g->options.timeoutSeconds));
+      if (!g->cv.wait_until(lock, deadline, [&] { return done() || failed(); })) {
+        std::string message =
+            absl::StrCat("rank ", rank_, " of ", g->size, ": ", what, " (collective #", seq,
+                         ") did not complete within ", g->options.timeoutSeconds, " s");
+        if (g->aborted.empty()) // the other ranks stop waiting too
+          g->aborted = message;
+        g->cv.notify_all();
+        return absl::DeadlineExceededError(message);
+      }
+    } else {
+      g->cv.wait(lock, [&] { return done() || failed(); });
+    }
+    if (failed() && !done())
+      return absl::AbortedError(absl::StrCat("rank ", rank_, ": ", what, ": ", g->aborted));
+    return absl::OkStatus();
+  }
+
+  /// A blocking collective over every rank's `mine`: `use` runs once all
+  /// have arrived, and nobody leaves before all have used the slot.
+  template <typename Use>
+  absl::Status exchange(const std::string &what, const void *mine, size_t bytes, Use use) {
+    int64_t seq = nextSeq++;
+    if (absl::Status s = arrive(seq, mine, bytes, what); !s.ok())
+      return s;
+    std::unique_lock<std::mutex> lock(g->mu);
+    if (absl::Status s = await(lock, seq, what, [&] { return slotOf(seq).arrived == g->size; });
+        !s.ok())
+      return s;
+    const Group::Slot &slot = slotOf(seq); // a std::map node: stays until every rank has left
+    lock.unlock();
+    use(slot);
+    lock.lock();
+    ++slotOf(seq).read;
+    g->cv.notify_all();
+    if (absl::Status s = await(lock, seq, what, [&] { return slotOf(seq).read == g->size; });
+        !s.ok())
+      return s;
+    leave(seq);
+    return absl::OkStatus();
+  }
+
+  std::shared_ptr<Group> g;
+  int rank_;
+  int64_t nextSeq = 0, nextId = 0;
+  std::map<int64_t, Pending> pending;
+};
+
+} // namespace
+
+std::vector<std::unique_ptr<Communicator>> createThreadGroup(int size,
+                                                             const CommunicatorOptions &options) {
+  auto group = std::make_shared<Group>(size, options);
+  std::vector<std::unique_ptr<Communicator>> ranks;
+  for (int r = 0; r < size; ++r)
+    ranks.push_back(std::make_unique<ThreadRank>(group, r));
+  return ranks;
+}
+
+} // namespace tg::dist

@@ -1,0 +1,289 @@
+//===- Checkpoint.cpp - safetensors checkpoints ---------------------------===//
+#include "io/Checkpoint.h"
+
+#include "absl/strings/str_cat.h"
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tg {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct DtypeName {
+  const char *tg, *st;
+  size_t size;
+};
+const DtypeName kDtypes[] = {{"f32", "F32", 4},   {"f64", "F64", 8}, {"f16", "F16", 2},
+                             {"bf16", "BF16", 2}, {"i32", "I32", 4}, {"i64", "I64", 8},
+                             {"i1", "BOOL", 1}};
+
+const DtypeName *byTg(const std::string &d) {
+  for (const DtypeName &n : kDtypes)
+    if (d == n.tg)
+      return &n;
+  return nullptr;
+}
+const DtypeName *bySt(const std::string &d) {
+  for (const DtypeName &n : kDtypes)
+    if (d == n.st)
+      return &n;
+  return nullptr;
+}
+
+std::string errnoText() { return std::strerror(errno); }
+
+std::string dirOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+} // namespace
+
+const NamedTensor *Checkpoint::find(const std::string &name) const {
+  for (const NamedTensor &t : tensors)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
+  json header = json::object();
+  if (!checkpoint.metadata.empty()) {
+    json meta = json::object();
+    for (auto &[k, v] : checkpoint.metadata)
+      meta[k] = v;
+    header["__metadata__"] = meta;
+  }
+  size_t offset = 0;
+  for (const NamedTensor &t : checkpoint.tensors) {
+    const DtypeName *d = byTg(t.dtype);
+    if (!d)
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", t.name, "': dtype ", t.dtype, " has no safetensors name"));
+    size_t n = 1;
+    for (int64_t s : t.shape)
+      n *= size_t(s);
+    if (n * d->size != t.bytes.size())
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' holds ", t.bytes.size(),
+                                                     " bytes, its shape needs ", n * d->size));
+    header[t.name] = {
+        {"dtype", d->st}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  // Tensor names come from a parsed manifest (valid UTF-8); metadata holds
+  // paths, which may be any bytes: replaced by U+FFFD, they only inform.
+  std::string text = header.dump(-1, ' ', false, json::error_handler_t::replace);
+  // Pad the header with spaces so the tensor data starts 8-byte aligned.
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string out(8, '\0');
+  uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i)
+    out[size_t(i)] = char((len >> (8 * i)) & 0xff);
+  out += text;
+  out.reserve(out.size() + offset);
+  for (const NamedTensor &t : checkpoint.tensors)
+    out.append(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
+  return out;
+}
+
+absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std::string &what) {
+  auto bad = [&](const std::string &why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", what, "': not a valid safetensors checkpoint: ", why));
+  };
+  if (bytes.size() < 8)
+    return bad(
+        absl::StrCat("the file has ", bytes.size(), " bytes, less than the 8-byte header length"));
+  uint64_t len = 0;
+  for (int i = 7; i >= 0; --i)
+    len = (len << 8) | uint8_t(bytes[size_t(i)]);
+  if (len > bytes.size() - 8)
+    return bad(absl::StrCat("header length ", len, " at offset 0 runs past the end of the file (",
+                            bytes.size(), " bytes)"));
+  json header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(len), nullptr,
+                            /*allow_exceptions=*/false);
+  if (header.is_discarded() || !header.is_object())
+    return bad(absl::StrCat("the header (bytes 8..", 8 + len, ") is not a JSON object"));
+  size_t dataStart = 8 + size_t(len), dataSize = bytes.size() - dataStart;
+  Checkpoint c;
+  std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> ranges;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string &name = it.key();
+    const json &v = it.value();
+    if (name == "__metadata__") {
+      if (!v.is_object())
+        return bad("__metadata__ is not an object");
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        if (!m.value().is_string())
+          return bad(absl::StrCat("metadata '", m.key(), "' is not a string"));
+        c.metadata[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    if (!v.is_object() || !v.contains("dtype") || !v["dtype"].is_string() || !v.contains("shape") ||
+        !v["shape"].is_array() || !v.contains("data_offsets") || !v["data_offsets"].is_array() ||
+        v["data_offsets"].size() != 2)
+      return bad(
+          absl::StrCat("tensor '", name, "' needs dtype, shape and data_offsets [begin, end]"));
+    const DtypeName *d = bySt(v["dtype"].get<std::string>());
+    if (!d)
+      return bad(absl::StrCat("tensor '", name, "' has unsupported dtype ", v["dtype"].dump()));
+    NamedTensor t;
+    t.name = name;
+    t.dtype = d->tg;
+    uint64_t n = 1;
+    for (const json &s : v["shape"]) {
+      if (!s.is_number_unsigned())
+        return bad(absl::StrCat("tensor '", name, "' has a bad dimension ", s.dump()));
+      uint64_t dim = s.get<uint64_t>();
+      if (dim > (uint64_t(1) << 40) || (dim && n > (uint64_t(1) << 40) / dim))
+        return bad(absl::StrCat("tensor '", name, "' has an absurd shape ", v["shape"].dump()));
+      n *= dim;
+      t.shape.push_back(int64_t(dim));
+    }
+    const json &off = v["data_offsets"];
+    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      return bad(absl::StrCat("tensor '", name, "' has bad data_offsets ", off.dump()));
+    uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
+    if (b > e || e > dataSize)
+      return bad(absl::StrCat("tensor '", name, "' has data_offsets [", b, ", ", e,
+                              "] outside the ", dataSize, " data bytes (file offset ", dataStart,
+                              "); the file may be truncated"));
+    if (e - b != n * d->size)
+      return bad(absl::StrCat("tensor '", name, "' spans ", e - b, " bytes but ",
+                              v["dtype"].get<std::string>(), " ", v["shape"].dump(), " needs ",
+                              n * d->size));
+    t.bytes.assign(bytes.begin() + std::ptrdiff_t(dataStart + b),
+                   bytes.begin() + std::ptrdiff_t(dataStart + e));
+    ranges.push_back({{b, e}, name});
+    c.tensors.push_back(std::move(t));
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    if (ranges[i].first.first < ranges[i - 1].first.second)
+      return bad(absl::StrCat("tensors '", ranges[i - 1].second, "' and '", ranges[i].second,
+                              "' overlap"));
+  return c;
+}
+
+absl::Status writeFileAtomically(const std::string &path, const std::string &contents) {
+  std::string dir = dirOf(path);
+  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  std::string tmp = absl::StrCat(dir, "/.", base, ".tmp-", getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot write checkpoint in '", dir, "'"));
+  auto failWith = [&](const std::string &what) {
+    std::string msg =
+        absl::StrCat(what, " '", tmp, "': ", errnoText(), "; earlier checkpoints are untouched");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return absl::ResourceExhaustedError(msg);
+  };
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return failWith("writing");
+    done += size_t(n);
+  }
+  if (::fsync(fd) != 0)
+    return failWith("syncing");
+  if (::close(fd) != 0) {
+    fd = -1;
+    ::unlink(tmp.c_str());
+    return absl::ResourceExhaustedError(absl::StrCat("closing '", tmp, "': ", errnoText()));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string msg = absl::StrCat("renaming '", tmp, "' to '", path, "': ", errnoText());
+    ::unlink(tmp.c_str());
+    return absl::InternalError(msg);
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status writeSafetensors(const std::string &path, const Checkpoint &checkpoint) {
+  auto bytes = encodeSafetensors(checkpoint);
+  if (!bytes.ok())
+    return bytes.status();
+  return writeFileAtomically(path, *bytes);
+}
+
+absl::StatusOr<Checkpoint> readSafetensors(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot open checkpoint '", path, "': ", errnoText()));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return decodeSafetensors(bytes, path);
+}
+
+std::string checkpointPath(const std::string &dir, int64_t step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/ckpt-%010lld.safetensors", static_cast<long long>(step));
+  return dir + name;
+}
+
+static bool isCheckpointName(const std::string &n) {
+  return n.size() == 5 + 10 + 12 && n.compare(0, 5, "ckpt-") == 0 &&
+         n.compare(15, 12, ".safetensors") == 0 &&
+         std::all_of(n.begin() + 5, n.begin() + 15, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string> listCheckpoints(const std::string &dir) {
+  std::vector<std::string> names;
+  if (DIR *d = ::opendir(dir.c_str())) {
+    while (dirent *e = ::readdir(d))
+      if (isCheckpointName(e->d_name))
+        names.push_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end()); // zero-padded steps sort numerically
+  for (std::string &n : names)
+    n = dir + "/" + n;
+  return names;
+}
+
+void pruneCheckpoints(const std::string &dir, int keep) {
+  std::vector<std::string> all = listCheckpoints(dir);
+  for (size_t i = 0; keep > 0 && i + size_t(keep) < all.size(); ++i)
+    ::unlink(all[i].c_str());
+  // Temp files of writers that were killed (ours are ".ckpt-*.tmp-<pid>").
+  if (DIR *d = ::opendir(dir.c_str())) {
+    std::vector<std::string> stale;
+    while (dirent *e = ::readdir(d)) {
+      std::string n = e->d_name;
+      size_t at = n.rfind(".tmp-");
+      if (n.rfind(".ckpt-", 0) != 0 || at == std::string::npos)
+        continue;
+      // Only a writer that is gone leaves a stale file: another live
+      // process may be writing its temp file right now.
+      long pid = std::strtol(n.c_str() + at + 5, nullptr, 10);
+      bool gone = pid > 0 && pid != long(getpid()) && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH;
+      if (gone)
+        stale.push_back(dir + "/" + n);
+    }
+    ::closedir(d);
+    for (const std::string &s : stale)
+      ::unlink(s.c_str());
+  }
+}
+
+} // namespace tg

@@ -1,0 +1,57 @@
+//===- Checkpoint.h - safetensors checkpoints -------------------*- C++ -*-===//
+//
+// Checkpoints are safetensors files (8-byte little-endian header length, a
+// JSON header of {name: {dtype, shape, data_offsets}} plus "__metadata__" of
+// string pairs, then the tensor bytes), so PyTorch and Hugging Face tools read
+// them. Writes are atomic: a temp file in the same directory, fsync, rename,
+// fsync of the directory; a crash leaves the previous checkpoints intact.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_IO_CHECKPOINT_H
+#define TG_IO_CHECKPOINT_H
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tg {
+
+struct NamedTensor {
+  std::string name, dtype; ///< dtype in MLIR spelling (f32, i64, ...)
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+struct Checkpoint {
+  std::vector<NamedTensor> tensors; ///< written in this order
+  std::map<std::string, std::string> metadata;
+  const NamedTensor *find(const std::string &name) const;
+};
+
+/// Serializes to the safetensors format.
+absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint);
+/// Parses safetensors bytes; errors say what is wrong with `what` (the file
+/// name): header length past the end, bad JSON, unknown dtype, offsets out
+/// of range, overlapping or not matching the shape.
+absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std::string &what);
+
+/// Writes `contents` to `path` atomically (temp file, fsync, rename, fsync of
+/// the directory). On failure the temp file is removed and `path` is as before.
+absl::Status writeFileAtomically(const std::string &path, const std::string &contents);
+
+absl::Status writeSafetensors(const std::string &path, const Checkpoint &checkpoint);
+absl::StatusOr<Checkpoint> readSafetensors(const std::string &path);
+
+/// The checkpoints of a training directory: DIR/ckpt-<step, 10 digits>.safetensors.
+std::string checkpointPath(const std::string &dir, int64_t step);
+/// Complete checkpoints in `dir`, oldest first (temp files are ignored).
+std::vector<std::string> listCheckpoints(const std::string &dir);
+/// Removes all but the newest `keep` checkpoints and stale temp files.
+void pruneCheckpoints(const std::string &dir, int keep);
+
+} // namespace tg
+
+#endif // TG_IO_CHECKPOINT_H

@@ -1,0 +1,131 @@
+//===- Npy.cpp - NumPy .npy files -----------------------------------------===//
+#include "io/Npy.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace tg {
+namespace {
+
+struct DtypeInfo {
+  const char *descr, *name;
+  size_t size;
+};
+const DtypeInfo kDtypes[] = {
+    {"<f4", "f32", 4}, {"<f8", "f64", 8}, {"<i4", "i32", 4}, {"<i8", "i64", 8}, {"|b1", "i1", 1}};
+
+absl::Status bad(const std::string &path, const std::string &what) {
+  return absl::InvalidArgumentError(absl::StrCat("'", path, "': not a valid .npy file: ", what));
+}
+
+} // namespace
+
+absl::StatusOr<NpyArray> readNpy(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0)
+    return bad(path, "no \\x93NUMPY magic at offset 0");
+  uint8_t major = uint8_t(data[6]);
+  size_t headerLen, headerStart;
+  if (major == 1) {
+    headerLen = uint8_t(data[8]) | (size_t(uint8_t(data[9])) << 8);
+    headerStart = 10;
+  } else if (major == 2 || major == 3) {
+    if (data.size() < 12)
+      return bad(path, "truncated header length at offset 8");
+    headerLen = 0;
+    for (int i = 0; i < 4; ++i)
+      headerLen |= size_t(uint8_t(data[8 + size_t(i)])) << (8 * i);
+    headerStart = 12;
+  } else {
+    return bad(path, absl::StrCat("unsupported format version ", int(major)));
+  }
+  if (data.size() < headerStart + headerLen)
+    return bad(path, absl::StrCat("header of ", headerLen, " bytes at offset ", headerStart,
+                                  " runs past the end of the file (", data.size(), " bytes)"));
+  std::string header = data.substr(headerStart, headerLen);
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex("'descr'\\s*:\\s*'([^']*)'")))
+    return bad(path, "header has no 'descr'");
+  std::string descr = m[1];
+  const DtypeInfo *info = nullptr;
+  for (const DtypeInfo &d : kDtypes)
+    if (descr == d.descr)
+      info = &d;
+  if (!info)
+    return bad(path, absl::StrCat("unsupported dtype '", descr,
+                                  "' (supported: <f4 <f8 <i4 <i8 |b1, little-endian)"));
+  if (std::regex_search(header, m, std::regex("'fortran_order'\\s*:\\s*True")))
+    return bad(path, "Fortran-order arrays are not supported (use numpy.ascontiguousarray)");
+  if (!std::regex_search(header, m, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)")))
+    return bad(path, "header has no 'shape'");
+  NpyArray a;
+  a.dtype = info->name;
+  std::stringstream dims(m[1].str());
+  std::string item;
+  size_t count = 1;
+  while (std::getline(dims, item, ',')) {
+    item.erase(0, item.find_first_not_of(" "));
+    if (item.empty())
+      continue;
+    char *end = nullptr;
+    long long d = std::strtoll(item.c_str(), &end, 10);
+    if (d < 0 || (end && *end && *end != ' '))
+      return bad(path, absl::StrCat("bad dimension '", item, "' in the shape"));
+    a.shape.push_back(d);
+    // Overflow-checked: a shape whose product wraps around could otherwise
+    // match a short file.
+    if (__builtin_mul_overflow(count, size_t(d), &count) || count > (size_t(1) << 40))
+      return bad(path, absl::StrCat("shape [", item,
+                                    "...] in the header is implausibly large "
+                                    "(more than 2^40 elements)"));
+  }
+  size_t offset = headerStart + headerLen, need = 0;
+  if (__builtin_mul_overflow(count, size_t(info->size), &need))
+    return bad(path, "the header's shape needs more bytes than a 64-bit size holds");
+  if (data.size() - offset != need)
+    return bad(path, absl::StrCat("shape [", absl::StrJoin(a.shape, ", "), "] of ", a.dtype,
+                                  " needs ", need, " data bytes after offset ", offset,
+                                  ", the file has ", data.size() - offset));
+  a.bytes.assign(data.begin() + long(offset), data.end());
+  return a;
+}
+
+absl::Status writeNpy(const std::string &path, const NpyArray &array) {
+  const DtypeInfo *info = nullptr;
+  for (const DtypeInfo &d : kDtypes)
+    if (array.dtype == d.name)
+      info = &d;
+  if (!info)
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write dtype '", array.dtype, "' to .npy"));
+  std::string shape = absl::StrJoin(array.shape, ", ");
+  if (array.shape.size() == 1)
+    shape += ",";
+  std::string header = absl::StrCat("{'descr': '", info->descr,
+                                    "', 'fortran_order': False, 'shape': (", shape, "), }");
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
+  out.write("\x93NUMPY\x01\x00", 8);
+  char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
+  out.write(len, 2);
+  out << header;
+  out.write(reinterpret_cast<const char *>(array.bytes.data()), long(array.bytes.size()));
+  if (!out)
+    return absl::InternalError(absl::StrCat("writing '", path, "' failed"));
+  return absl::OkStatus();
+}
+
+} // namespace tg

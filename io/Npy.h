@@ -1,0 +1,31 @@
+//===- Npy.h - NumPy .npy files ---------------------------------*- C++ -*-===//
+#ifndef TG_IO_NPY_H
+#define TG_IO_NPY_H
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tg {
+
+/// A C-order array as stored: dtype in tg names (f32, f64, i32, i64, i1),
+/// little-endian bytes.
+struct NpyArray {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+/// Reads a .npy file (format 1.0-3.0, little-endian <f4 <f8 <i4 <i8 |b1,
+/// C order). Errors name the file and what is wrong (magic, header, dtype,
+/// Fortran order, size with the byte counts).
+absl::StatusOr<NpyArray> readNpy(const std::string &path);
+
+/// Writes `array` as .npy format 1.0.
+absl::Status writeNpy(const std::string &path, const NpyArray &array);
+
+} // namespace tg
+
+#endif // TG_IO_NPY_H

@@ -1,0 +1,237 @@
+//===- DataBinding.cpp - binding data files to an artifact's inputs -------===//
+//
+// Maps --data/--eval-data specs (NAME=FILE, an MNIST-style directory, or a
+// text file) onto an entry point's data and label arguments and loads them,
+// so that every mismatch is reported before a session exists.
+//
+//===----------------------------------------------------------------------===//
+#include "train/Internal.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tg {
+namespace trainer {
+
+bool isDir(const std::string &p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+namespace {
+
+std::string findIdx(const std::string &dir, const std::string &stem) {
+  for (const char *ext : {".gz", ""}) {
+    std::string p = dir + "/" + stem + ext;
+    if (::access(p.c_str(), R_OK) == 0)
+      return p;
+  }
+  return "";
+}
+
+/// The data and label arguments of an entry point.
+struct Inputs {
+  explicit Inputs(const EntrySpec &entry) : entry(entry) {
+    for (const BufferSpec &a : entry.args) {
+      if (a.role == Role::Data)
+        data.push_back(&a);
+      if (a.role == Role::Label)
+        labels.push_back(&a);
+    }
+  }
+  const BufferSpec *named(const std::string &n) const {
+    const BufferSpec *a = entry.findArg(n);
+    return a && isBatchInput(a->role) ? a : nullptr;
+  }
+  /// "image (data f32 [32, 784]), label (label i32 [32])", for messages.
+  std::string names() const {
+    std::vector<std::string> n;
+    for (const BufferSpec &a : entry.args)
+      if (isBatchInput(a.role))
+        n.push_back(
+            absl::StrCat(a.name, " (", std::string(roleName(a.role)), " ", a.typeString(), ")"));
+    return absl::StrJoin(n, ", ");
+  }
+  const EntrySpec &entry;
+  std::vector<const BufferSpec *> data, labels;
+};
+
+/// The files the specs name: argument -> file, or one text file.
+struct Sources {
+  std::map<std::string, std::string> files;
+  std::string textFile;
+};
+
+absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, const Inputs &in,
+                                     bool eval, const std::string &flag) {
+  Sources out;
+  for (const std::string &s : specs) {
+    size_t eq = s.find('=');
+    if (eq != std::string::npos && in.named(s.substr(0, eq))) {
+      out.files[s.substr(0, eq)] = s.substr(eq + 1);
+    } else if (eq != std::string::npos && eq > 0 && s.find('/') > eq) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " ", s, ": the artifact has no data or label argument '",
+                       s.substr(0, eq), "' (it has: ", in.names(), ")"));
+    } else if (isDir(s)) {
+      if (in.data.size() != 1 || in.labels.size() != 1)
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, " ", s, ": a directory feeds one data and one label argument; this artifact has ",
+            in.names(), "; use NAME=FILE"));
+      std::string prefix = eval ? "t10k" : "train";
+      std::string images = findIdx(s, prefix + "-images-idx3-ubyte");
+      std::string labels = findIdx(s, prefix + "-labels-idx1-ubyte");
+      if (images.empty() || labels.empty())
+        return absl::NotFoundError(absl::StrCat(flag, " ", s, ": no ", prefix,
+                                                "-images-idx3-ubyte[.gz] and ", prefix,
+                                                "-labels-idx1-ubyte[.gz] in this directory"));
+      out.files[in.data[0]->name] = images;
+      out.files[in.labels[0]->name] = labels;
+    } else {
+      if (::access(s.c_str(), R_OK) != 0)
+        return absl::NotFoundError(absl::StrCat(flag, " ", s, ": ", std::strerror(errno)));
+      out.textFile = s;
+    }
+  }
+  return out;
+}
+
+/// A text corpus as truncated-BPTT streams for a character model.
+absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &in,
+                                    const std::string &flag, int world) {
+  if (in.data.size() != 1 || in.labels.size() != 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", textFile,
+                     ": text feeds one data argument and one label argument (the "
+                     "next characters); this artifact has ",
+                     in.names()));
+  auto corpus = data::readText(textFile);
+  if (!corpus.ok())
+    return corpus.status();
+  // With N ranks, N times the streams: rank r takes streams [rB, (r+1)B).
+  data::ArgSpec input = argSpec(*in.data[0]), target = argSpec(*in.labels[0]);
+  if (!input.shape.empty() && !target.shape.empty()) {
+    input.shape[0] *= world;
+    target.shape[0] *= world;
+  }
+  auto ds = data::Dataset::fromText(*corpus, input, target);
+  if (!ds.ok())
+    return ds.status();
+  LoadedData out;
+  out.vocab = corpus->vocab;
+  out.description = absl::StrCat(textFile, " (", corpus->ids.size(), " characters, vocabulary of ",
+                                 corpus->vocab.size(), ")");
+  out.dataset = std::move(*ds);
+  return out;
+}
+
+/// One column per data and label argument, each from its file.
+absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> &files,
+                                       const Inputs &in, const std::string &flag) {
+  std::vector<data::Column> columns;
+  std::vector<std::string> missing, desc;
+  for (const BufferSpec &a : in.entry.args) {
+    if (!isBatchInput(a.role))
+      continue;
+    auto it = files.find(a.name);
+    if (it == files.end()) {
+      missing.push_back(a.name);
+      continue;
+    }
+    auto array = data::readArray(it->second);
+    if (!array.ok())
+      return array.status();
+    auto column = data::makeColumn(*array, argSpec(a));
+    if (!column.ok())
+      return column.status();
+    desc.push_back(absl::StrCat(a.name, "=", it->second));
+    columns.push_back(std::move(*column));
+  }
+  if (!missing.empty())
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": no data for ",
+                                                   absl::StrJoin(missing, ", "),
+                                                   " (the artifact's inputs: ", in.names(), ")"));
+  auto ds = data::Dataset::fromColumns(std::move(columns));
+  if (!ds.ok())
+    return ds.status();
+  LoadedData out;
+  out.description = absl::StrCat(absl::StrJoin(desc, ", "), " (", ds->rows(), " examples)");
+  out.dataset = std::move(*ds);
+  return out;
+}
+
+/// Maps data specs onto `entry`'s data and label arguments and loads them.
+absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const EntrySpec &entry,
+                                    bool eval, const std::string &flag, int world) {
+  Inputs in(entry);
+  auto sources = resolveSpecs(specs, in, eval, flag);
+  if (!sources.ok())
+    return sources.status();
+  if (sources->textFile.empty())
+    return loadColumns(sources->files, in, flag);
+  if (!sources->files.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": a text file feeds both the input and the target of a character "
+                           "model; it cannot be mixed with NAME=FILE"));
+  return loadText(sources->textFile, in, flag, world);
+}
+
+} // namespace
+
+absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
+                                   const StepEntry &evalStep, int world) {
+  BoundData out;
+  auto train = loadData(o.data, *step.spec, /*eval=*/false, "--data", world);
+  if (!train.ok())
+    return train.status();
+  out.train = std::move(*train);
+  std::vector<std::string> evalSpecs = o.evalData;
+  if (evalSpecs.empty() && o.data.size() == 1 && isDir(o.data[0]) &&
+      !findIdx(o.data[0], "t10k-images-idx3-ubyte").empty())
+    evalSpecs = o.data; // the MNIST layout's test split
+  if (evalSpecs.empty())
+    return out;
+  if (!evalStep)
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", o.artifact, "' has no eval_step to evaluate --eval-data with"));
+  if (!out.train.vocab.empty())
+    return absl::UnimplementedError("--eval-data for text models is not supported yet");
+  auto eval = loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data", 1);
+  if (!eval.ok())
+    return eval.status();
+  out.eval = std::move(*eval);
+  return out;
+}
+
+absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds,
+                                    const StepEntry &step, int world) {
+  Schedule s;
+  s.world = world;
+  s.batch = 1;
+  for (const BufferSpec &a : step.spec->args)
+    if (isBatchInput(a.role)) {
+      s.batch = a.shape.empty() ? 1 : a.shape[0];
+      break;
+    }
+  s.perEpoch = data::Batcher::batchesPerEpoch(ds.rows(), s.globalBatch(), o.pad);
+  if (s.perEpoch == 0)
+    return absl::InvalidArgumentError(
+        world == 1
+            ? absl::StrCat("--data: ", ds.rows(), " examples are fewer than one batch of ", s.batch,
+                           " (pass --pad to pad it)")
+            : absl::StrCat("--data: ", ds.rows(), " examples are fewer than one global batch",
+                           " of ", s.globalBatch(), " (", world, " ranks x ", s.batch,
+                           "; pass --pad to pad it)"));
+  s.totalSteps = o.steps ? o.steps : s.perEpoch * (o.epochs ? o.epochs : 1);
+  s.totalEpochs = (s.totalSteps + s.perEpoch - 1) / s.perEpoch;
+  s.shuffle = o.shuffle && ds.shuffles();
+  return s;
+}
+
+} // namespace trainer
+} // namespace tg

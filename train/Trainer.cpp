@@ -1,0 +1,253 @@
+//===- Trainer.cpp - the training loop behind `tgc train` -----------------===//
+//
+// tg::train sets a run up in the order that reports every mistake before any
+// state is touched: options, artifact, data (DataBinding.cpp), session
+// (Session.cpp), checkpoint directory and resume (Checkpointing.cpp),
+// metrics file; then hands over to the step loop (Loop.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "train/Trainer.h"
+#include "train/ParamFiles.h"
+
+#include "train/Internal.h"
+#include "support/Trailer.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+namespace tg {
+
+using namespace trainer;
+
+absl::StatusOr<std::string> artifactHash(const std::string &path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() < std::streamoff(kTrailerSize))
+    return absl::NotFoundError(absl::StrCat("cannot read artifact '", path, "'"));
+  in.seekg(-std::streamoff(kTrailerSize), std::ios::end);
+  char t[kTrailerSize];
+  in.read(t, kTrailerSize);
+  if (std::memcmp(t, kTrailerMagic, 8) != 0)
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' has no .tgx trailer"));
+  uint64_t h;
+  std::memcpy(&h, t + 16, 8);
+  return absl::StrFormat("%016x", h);
+}
+
+namespace {
+
+/// One rank's run: the whole of tg::train for a single process.
+absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator &comm) {
+  Ranks ranks{comm, comm.rank(), comm.size()};
+  auto artifact = rt::Artifact::open(o.artifact);
+  if (!artifact.ok())
+    return artifact.status();
+  auto hash = artifactHash(o.artifact);
+  if (!hash.ok())
+    return hash.status();
+  auto manifest = parseManifest(artifact->manifest(), o.artifact);
+  if (!manifest.ok())
+    return manifest.status();
+  StepEntry step = stepEntry(*manifest, "train_step");
+  if (!step)
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", o.artifact,
+                     "' has no train_step: compile a model that has a training spec "
+                     "(Graph::minimize, or a tg.train module attribute)"));
+  StepEntry evalStep = stepEntry(*manifest, "eval_step");
+  const DataParallelSpec &dp = manifest->dataParallel;
+  if (ranks.world > 1 && dp.mode == "none")
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", o.artifact, "' was compiled without data parallelism, so ", ranks.world,
+        " ranks would train ", ranks.world,
+        " separate models; recompile it with tgc compile --data-parallel=allreduce (or "
+        "average:K)"));
+  if (o.averageEvery && dp.mode != "average")
+    return absl::InvalidArgumentError(absl::StrCat("--average-every: '", o.artifact,
+                                                   "' was compiled with --data-parallel=", dp.mode,
+                                                   ", not average:K"));
+  if (dp.mode == "average" && !manifest->findEntry("average_params"))
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
+
+  // Data, checked against the artifact before anything runs.
+  auto bound = bindData(o, step, evalStep, ranks.world);
+  if (!bound.ok())
+    return bound.status();
+  const data::Dataset &ds = *bound->train.dataset;
+  auto schedule = scheduleOf(o, ds, step, ranks.world);
+  if (!schedule.ok())
+    return schedule.status();
+  if (o.globalBatch && o.globalBatch != schedule->globalBatch())
+    return absl::InvalidArgumentError(
+        o.globalBatch % ranks.world != 0
+            ? absl::StrCat("--global-batch ", o.globalBatch, " is not divisible by the ",
+                           ranks.world, " ranks")
+            : absl::StrCat("--global-batch ", o.globalBatch, ": '", o.artifact, "' has a batch of ",
+                           schedule->batch, " per rank, so ", ranks.world, " ranks make ",
+                           schedule->globalBatch(), "; compile it with a batch of ",
+                           o.globalBatch / ranks.world, " (tg-example --batch, or the model's)"));
+  if (absl::Status s = checkRanksAgree(ranks, o, *hash, *manifest, *bound, *schedule); !s.ok())
+    return s;
+
+  auto session = createSession(*artifact, o, *step.spec);
+  if (!session.ok())
+    return session.status();
+  if (ranks.world > 1)
+    if (absl::Status s = session->setCommunicator(&comm); !s.ok())
+      return s;
+  std::vector<const BufferSpec *> modelState = modelStateArgs(*manifest, o, ds);
+  std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
+  // What every rank holds the same: not recurrent state (predict's state
+  // arguments, each rank's own), and with average:K only what
+  // average_params averages (without --average-state each rank keeps its
+  // own optimizer state, as DL4J's workers do without saveUpdater).
+  std::vector<const BufferSpec *> replicated;
+  const EntrySpec *predict = manifest->findEntry("predict");
+  const EntrySpec *average = manifest->findEntry("average_params");
+  for (const BufferSpec *a : saved) {
+    const BufferSpec *p = predict ? predict->findArg(a->name) : nullptr;
+    bool averaged = !average || average->findArg(a->name) || a->name == "step";
+    if ((!p || p->role != Role::State) && averaged)
+      replicated.push_back(a);
+  }
+  // Only rank 0 reads and writes checkpoints and metrics; the others get its
+  // state below (nodes need not share a file system).
+  TrainOptions rankOptions = o;
+  if (!ranks.root()) {
+    rankOptions.checkpointDir.clear();
+    rankOptions.metricsPath.clear();
+  }
+  Checkpointer checkpointer(rankOptions, *hash, saved, bound->train, *schedule);
+  Position start;
+  auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
+  if (!resumedAt.ok())
+    return resumedAt.status();
+  int initialized = 0;
+  if (!o.initFrom.empty() && ranks.root()) { // the others get rank 0's below
+    auto loaded = loadParams(o.initFrom, *step.spec, *session, ParamLoad::ParamsExactly);
+    if (!loaded.ok())
+      return absl::Status(loaded.status().code(),
+                          absl::StrCat("--init: ", loaded.status().message()));
+    initialized = *loaded;
+  }
+  if (absl::Status s = broadcastState(ranks, *session, saved, start); !s.ok())
+    return s;
+  std::vector<const BufferSpec *> rankState = perRankState(*manifest, saved);
+  auto stateNote =
+      scatterRankState(ranks, *session, rankState, checkpointer, resumedAt->has_value());
+  if (!stateNote.ok())
+    return stateNote.status();
+  std::string note = resplit(start, *schedule, o);
+  MetricsLog metrics;
+  if (ranks.root())
+    if (absl::Status s = metrics.open(metricsPath(o), *resumedAt); !s.ok())
+      return s;
+
+  if (ranks.root()) {
+    printHeader(o, bound->train, *schedule, !modelState.empty(), *manifest,
+                ranks.world == 1 ? std::string("one process") : comm.kind());
+    for (const std::string &n : {note, *stateNote})
+      if (!n.empty())
+        std::fprintf(stderr, "resuming: %s\n", n.c_str());
+    if (initialized)
+      std::fprintf(stderr, "initialized %d params from %s\n", initialized, o.initFrom.c_str());
+  }
+  int64_t averageEvery = 0;
+  if (dp.mode == "average" && ranks.world > 1)
+    averageEvery = o.averageEvery ? o.averageEvery : dp.averageEvery;
+  TrainSetup setup{o,      ranks,     dp,         averageEvery, *session,  step,         evalStep,
+                   *bound, *schedule, modelState, replicated,   rankState, checkpointer, metrics};
+  return runLoop(setup, start);
+}
+
+/// N ranks as threads of this process, joined by a thread group. A failed
+/// rank aborts the group, so no other rank waits for it; the first error
+/// that is not a consequence of another rank's is returned.
+absl::StatusOr<TrainResult> trainEmulated(const TrainOptions &o) {
+  dist::CommunicatorOptions co;
+  co.timeoutSeconds = o.collectiveTimeout;
+  auto group = dist::createThreadGroup(o.emulateWorldSize, co);
+  std::vector<std::optional<absl::StatusOr<TrainResult>>> results(group.size());
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < group.size(); ++r)
+    threads.emplace_back([&, r] {
+      results[r] = trainRank(o, *group[r]);
+      if (!results[r]->ok())
+        group[r]->abort(std::string(results[r]->status().message()));
+    });
+  for (std::thread &t : threads)
+    t.join();
+  // The cause, not the ranks it stopped; named by rank like MPI's abort.
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t r = 0; r < results.size(); ++r) {
+      const absl::Status &s = results[r]->status();
+      if (!s.ok() && (pass == 1 || s.code() != absl::StatusCode::kAborted))
+        return absl::Status(s.code(),
+                            absl::StrCat("rank ", r, " of ", results.size(), ": ", s.message()));
+    }
+  return std::move(*results[0]);
+}
+
+} // namespace
+
+absl::StatusOr<TrainResult> train(const TrainOptions &o) {
+  if (o.epochs && o.steps)
+    return absl::InvalidArgumentError("give --epochs or --steps, not both");
+  if (!o.initFrom.empty() && o.resume)
+    return absl::InvalidArgumentError(
+        "give --init or --resume, not both: --resume continues a checkpoint, --init starts a "
+        "new run from given params");
+  if (o.data.empty())
+    return absl::InvalidArgumentError("no training data (--data)");
+  if (o.emulateWorldSize < 0 || o.emulateWorldSize > 1024)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--emulate-world-size must be in 1..1024, got ", o.emulateWorldSize));
+  if (o.collectiveTimeout < 0 || o.collectiveTimeout > 1e7)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--collective-timeout must be in [0, 1e7] seconds (0: no limit), got ",
+                     o.collectiveTimeout));
+  if (o.averageEvery < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--average-every must be >= 1, got ", o.averageEvery));
+  InterruptGuard interrupts;
+  if (o.emulateWorldSize > 1) {
+    if (dist::launchedByMpiLauncher())
+      return absl::InvalidArgumentError(
+          "--emulate-world-size runs every rank in this one process; do not start it under "
+          "mpirun/srun");
+    if (o.mpiReduction)
+      return absl::InvalidArgumentError(
+          "--reduction=mpi needs MPI; --emulate-world-size reproduces the rank-ordered one");
+    return trainEmulated(o);
+  }
+  // srun without an MPI plugin starts N independent single processes that
+  // would each train alone and write the same checkpoints.
+  // (SLURM_STEP_NUM_TASKS is srun's; a batch script's own shell has none.)
+  if (const char *n = std::getenv("SLURM_STEP_NUM_TASKS");
+      n && std::atoi(n) > 1 && !dist::launchedByMpiLauncher())
+    return absl::FailedPreconditionError(absl::StrCat(
+        "started by srun with SLURM_STEP_NUM_TASKS=", n,
+        " but without an MPI launcher's environment (no PMI/PMIx rank), so every task would "
+        "train alone; run it with srun --mpi=pmix (or mpirun)"));
+  dist::CommunicatorOptions co;
+  co.timeoutSeconds = o.collectiveTimeout;
+  if (o.mpiReduction)
+    co.reduction = dist::Reduction::Library;
+  auto comm = dist::createCommunicator(co);
+  if (!comm.ok())
+    return comm.status();
+  absl::StatusOr<TrainResult> result = trainRank(o, **comm);
+  // A rank that fails alone would leave the others waiting in a collective:
+  // end the job (Open MPI has no way to continue without it).
+  if (!result.ok() && (*comm)->size() > 1 && result.status().code() != absl::StatusCode::kCancelled)
+    (*comm)->abort(std::string(result.status().message()));
+  return result;
+}
+
+} // namespace tg

@@ -1,0 +1,86 @@
+//===- Trainer.h - the training loop behind `tgc train` ---------*- C++ -*-===//
+//
+// Runs an artifact's train_step over a dataset for some epochs or steps,
+// evaluates with eval_step at each epoch end, reports progress and JSON-lines
+// metrics, and writes safetensors checkpoints it can resume from exactly: the
+// data order is a function of (seed, epoch), the position is saved, and every
+// param and state buffer (optimizer slots, step counter, recurrent state) is
+// in the checkpoint, so a resumed run computes the same bits as an unbroken one.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_TRAIN_TRAINER_H
+#define TG_TRAIN_TRAINER_H
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tg {
+
+struct TrainOptions {
+  std::string artifact;
+  /// "NAME=FILE" (IDX or .npy for argument NAME), "DIR" (an MNIST-style
+  /// directory: train-images/labels feed the data and label arguments) or
+  /// "FILE" (plain text for a character model).
+  std::vector<std::string> data, evalData;
+  int64_t epochs = 0, steps = 0; ///< at most one set; neither: 1 epoch
+  std::optional<double> lr;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  bool pad = false; ///< pad the last partial batch instead of dropping it
+  int prefetch = 2;
+  /// Zero the model's recurrent state (predict's state arguments) at each
+  /// epoch start: Auto does it for text streams only.
+  enum class ResetState { Auto, Epoch, Never } resetState = ResetState::Auto;
+  std::string checkpointDir;
+  int64_t checkpointEvery = 0; ///< steps; 0: at each epoch end
+  int keepCheckpoints = 3;
+  bool resume = false;
+  /// Params to start from instead of the initializers: a safetensors file
+  /// with exactly the artifact's params by name (tgc train --init; from
+  /// tgc export or another framework). Not with `resume`.
+  std::string initFrom;
+  std::string metricsPath; ///< default: CHECKPOINT_DIR/metrics.jsonl
+  enum class Progress { Auto, Bar, Lines, None } progress = Progress::Auto;
+  int64_t logEvery = 0; ///< steps between log lines; 0: ~10 per epoch
+
+  // Data parallelism (an artifact compiled with --data-parallel). Under an
+  // MPI launcher every process is a rank; otherwise one process, or N ranks
+  // as threads of this process with emulateWorldSize > 1.
+  int emulateWorldSize = 0;
+  /// Seconds a collective may take before the run is aborted (0: no limit).
+  double collectiveTimeout = 300;
+  /// The global batch the run must have (ranks x the artifact's batch);
+  /// 0: whatever the number of ranks makes.
+  int64_t globalBatch = 0;
+  /// average:K: local steps per averaging round (0: the artifact's K).
+  int64_t averageEvery = 0;
+  /// Rank-ordered reductions (bitwise reproducible, the bits of
+  /// --emulate-world-size) or MPI's own algorithm (faster for large buckets
+  /// and many ranks; the bits depend on the message size).
+  bool mpiReduction = false;
+};
+
+struct TrainResult {
+  int64_t steps = 0, epochs = 0; ///< totals, including resumed ones
+  int64_t stepsPerEpoch = 0;
+  double seconds = 0;                                ///< wall time of this run
+  std::map<std::string, double> lastTrain, lastEval; ///< means of the last epoch
+  std::string lastCheckpoint;
+  int rank = 0, world = 1; ///< this process's rank (only rank 0 reports)
+};
+
+/// Trains; progress goes to stderr, the final summary to stdout. Errors (bad
+/// data, bad checkpoint, failed write) come back before any state is lost.
+absl::StatusOr<TrainResult> train(const TrainOptions &options);
+
+/// The identity of an artifact file: its integrity trailer's FNV-1a hash, hex.
+absl::StatusOr<std::string> artifactHash(const std::string &path);
+
+} // namespace tg
+
+#endif // TG_TRAIN_TRAINER_H
