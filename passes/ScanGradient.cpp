@@ -71,55 +71,96 @@ DenseSet<Value> bodyDependence(ScanOp op, const ReverseSweep &sweep) {
   return dep;
 }
 
-} // namespace
+/// What the reverse body reads at position i of its sequence arguments.
+struct SeqIn {
+  Value outer;           ///< a sequence the reverse scan reads, or
+  int savedCarry = -1;   ///< a carried value the forward scan stacks, or
+  Value savedActivation; ///< a value of the reverse body's copy to stack
+};
 
-LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
-  OpBuilder &b = sweep.builder();
-  Location loc = fwd.getLoc();
-  Block &fbody = fwd.getBody().front();
-  auto fyield = llvm::cast<YieldOp>(fbody.getTerminator());
-  size_t nSeq = fwd.getSequences().size(), nCarry = fwd.getInits().size();
-  size_t nOut = fwd.getStacked().size();
-  int64_t length = fwd.getLength();
-  bool recompute = fwd.getRecompute();
+/// Builds the VJP of one forward scan in stages, called in this order by
+/// buildScanVjp; the members are what one stage leaves for the next.
+class ScanVjpBuilder {
+public:
+  ScanVjpBuilder(ScanOp fwd, ReverseSweep &sweep)
+      : fwd(fwd), sweep(sweep), b(sweep.builder()), loc(fwd.getLoc()), fbody(fwd.getBody().front()),
+        nSeq(fwd.getSequences().size()), nCarry(fwd.getInits().size()),
+        nOut(fwd.getStacked().size()), length(fwd.getLength()) {}
 
-  DenseSet<Value> dep = bodyDependence(fwd, sweep);
+  void analyze();
+  void addReverseArguments();
+  LogicalResult sweepCopy();
+  void saveActivations();
+  void rebuildForwardBody();
+  void replaceForwardScan();
+  void createReverseScan();
+
+private:
+  ScanOp fwd;
+  ReverseSweep &sweep;
+  OpBuilder &b;
+  Location loc;
+  Block &fbody;
+  size_t nSeq, nCarry, nOut;
+  int64_t length;
+
+  // Set by analyze().
+  DenseSet<Value> dep;
   SmallVector<unsigned> activeCarries;
+  SmallVector<Value> captured;
+  SmallVector<Value> finalCotangents;
+  SmallVector<unsigned> neededSeqs;
+
+  // The reverse body (addReverseArguments(), sweepCopy(), saveActivations()).
+  OpBuilder::InsertPoint sweepPoint;
+  ScanOp holder;
+  Block *blk = nullptr;
+  SmallVector<SeqIn> seqIns;
+  IRMapping map;
+  SmallVector<std::pair<unsigned, BlockArgument>> outputSeeds;
+  SmallVector<BlockArgument> carryCotangents, accumulators;
+  UnrealizedConversionCastOp anchor;
+
+  // The new forward scan (rebuildForwardBody(), replaceForwardScan()).
+  Block *newBody = nullptr;
+  IRMapping back; ///< reverse body -> new forward body
+  SmallVector<Value> ys;
+  /// The forward results' types, then those of what it stacks for the reverse.
+  SmallVector<Type> fwdTypes;
+  ScanOp newFwd;
+  SmallVector<Value> reverseSeqs;
+};
+
+/// Which carries, sequences and captured values are active, and the final
+/// carries' cotangents. Read before anything changes: the sweep knows the
+/// cotangents by the results of `fwd`, which is replaced later.
+void ScanVjpBuilder::analyze() {
+  dep = bodyDependence(fwd, sweep);
   for (size_t i = 0; i < nCarry; ++i)
     if (dep.contains(fbody.getArgument(unsigned(nSeq + i))))
       activeCarries.push_back(unsigned(i));
   llvm::SetVector<Value> above;
   getUsedValuesDefinedAbove(fwd.getBody(), above);
-  SmallVector<Value> captured;
   for (Value v : above)
     if (sweep.isActive(v))
       captured.push_back(v);
-  // (Read now: the sweep knows them by the results of `fwd`, replaced below.)
-  SmallVector<Value> finalCotangents;
   for (unsigned i : activeCarries)
     finalCotangents.push_back(sweep.lookup(fwd.getFinals()[i]));
-  SmallVector<unsigned> neededSeqs;
   for (size_t s = 0; s < nSeq; ++s)
     if (sweep.isActive(fwd.getSequences()[s]))
       neededSeqs.push_back(unsigned(s));
+}
 
-  // The reverse body: sequence arguments first (the forward sequences'
-  // steps, the saved carried values, the outputs' cotangents, later the
-  // saved activations), then the carried cotangents and accumulators. It is
-  // built in a placeholder scan at the sweep's insertion point, so that
-  // nested scans see which values come from outside them.
-  OpBuilder::InsertPoint sweepPoint = b.saveInsertionPoint();
-  auto holder =
-      b.create<ScanOp>(loc, TypeRange{}, ValueRange{}, ValueRange{}, UnitAttr(), UnitAttr());
-  auto *blk = new Block();
+/// The reverse body's arguments: sequence arguments first (the forward
+/// sequences' steps, the saved carried values, the outputs' cotangents, later
+/// the saved activations), then the carried cotangents and accumulators. It
+/// is built in a placeholder scan at the sweep's insertion point, so that
+/// nested scans see which values come from outside them.
+void ScanVjpBuilder::addReverseArguments() {
+  sweepPoint = b.saveInsertionPoint();
+  holder = b.create<ScanOp>(loc, TypeRange{}, ValueRange{}, ValueRange{}, UnitAttr(), UnitAttr());
+  blk = new Block();
   holder.getBody().push_back(blk);
-  struct SeqIn {
-    Value outer;           ///< a sequence the reverse scan reads, or
-    int savedCarry = -1;   ///< a carried value the forward scan stacks, or
-    Value savedActivation; ///< a value of the reverse body's copy to stack
-  };
-  SmallVector<SeqIn> seqIns;
-  IRMapping map;
   for (size_t s = 0; s < nSeq; ++s) {
     map.map(fbody.getArgument(unsigned(s)),
             blk->addArgument(ScanOp::stepType(fwd.getSequences()[s].getType()), loc));
@@ -130,20 +171,22 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
             blk->addArgument(fwd.getInits()[i].getType(), loc));
     seqIns.push_back({Value(), int(i)});
   }
-  SmallVector<std::pair<unsigned, BlockArgument>> outputSeeds;
   for (size_t j = 0; j < nOut; ++j)
     if (Value dy = sweep.lookup(fwd.getStacked()[j])) {
       outputSeeds.push_back({unsigned(j), blk->addArgument(ScanOp::stepType(dy.getType()), loc)});
       seqIns.push_back({dy});
     }
-  SmallVector<BlockArgument> carryCotangents, accumulators;
   for (unsigned i : activeCarries)
     carryCotangents.push_back(blk->addArgument(fwd.getInits()[i].getType(), loc));
   for (Value v : captured)
     accumulators.push_back(blk->addArgument(v.getType(), loc));
+}
 
-  // The copy of the forward body, and an anchor that keeps its yielded
-  // values up to date while nested VJPs replace ops of the copy.
+/// The reverse body's ops: a copy of the forward body, an anchor that keeps
+/// its yielded values up to date while nested VJPs replace ops of the copy,
+/// the inner reverse sweep over the copy, and the yield of the cotangents.
+LogicalResult ScanVjpBuilder::sweepCopy() {
+  auto fyield = llvm::cast<YieldOp>(fbody.getTerminator());
   b.setInsertionPointToEnd(blk);
   SmallVector<Operation *> copy;
   for (Operation &op : fbody.without_terminator())
@@ -151,9 +194,8 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
   SmallVector<Value> yielded;
   for (Value v : fyield.getValues())
     yielded.push_back(map.lookupOrDefault(v));
-  auto anchor = b.create<UnrealizedConversionCastOp>(loc, TypeRange{}, yielded);
+  anchor = b.create<UnrealizedConversionCastOp>(loc, TypeRange{}, yielded);
 
-  // The sweep over the copy.
   DenseSet<Value> copyDep;
   for (Value v : dep)
     copyDep.insert(map.lookupOrDefault(v));
@@ -184,11 +226,14 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
   for (unsigned s : neededSeqs)
     results.push_back(cotangentOr0(blk->getArgument(s)));
   b.create<YieldOp>(loc, results);
+  return success();
+}
 
-  // What the rules use from the copy: saved by the forward scan (as a new
-  // sequence argument of the reverse body), unless it is recomputed. Ops
-  // without operands (constants) and ops of outside values only are always
-  // recomputed: they cost nothing per step.
+/// Without `recompute`: what the rules use from the copy becomes a new
+/// sequence argument of the reverse body, which the forward scan will stack.
+/// Ops without operands (constants) and ops of outside values only are
+/// always recomputed: they cost nothing per step.
+void ScanVjpBuilder::saveActivations() {
   DenseSet<Operation *> copySet;
   for (Operation &op : *blk) {
     if (&op == anchor.getOperation())
@@ -199,33 +244,32 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
     Operation *user = blk->findAncestorOpInBlock(*use.getOwner());
     return user != anchor.getOperation() && !copySet.contains(user);
   };
-  if (!recompute) {
-    for (Operation &op : *blk) {
-      if (&op == anchor.getOperation())
-        break;
-      bool invariant =
-          llvm::all_of(op.getOperands(), [&](Value v) { return v.getParentBlock() != blk; });
-      if (op.getNumOperands() == 0 || invariant)
+  for (Operation &op : *blk) {
+    if (&op == anchor.getOperation())
+      break;
+    bool invariant =
+        llvm::all_of(op.getOperands(), [&](Value v) { return v.getParentBlock() != blk; });
+    if (op.getNumOperands() == 0 || invariant)
+      continue;
+    for (Value r : op.getResults()) {
+      if (llvm::none_of(r.getUses(), outsideCopy))
         continue;
-      for (Value r : op.getResults()) {
-        if (llvm::none_of(r.getUses(), outsideCopy))
-          continue;
-        unsigned pos = unsigned(seqIns.size());
-        BlockArgument arg = blk->insertArgument(pos, r.getType(), loc);
-        r.replaceUsesWithIf(arg, outsideCopy);
-        seqIns.push_back({Value(), -1, r});
-      }
+      unsigned pos = unsigned(seqIns.size());
+      BlockArgument arg = blk->insertArgument(pos, r.getType(), loc);
+      r.replaceUsesWithIf(arg, outsideCopy);
+      seqIns.push_back({Value(), -1, r});
     }
   }
+}
 
-  // The forward scan, rebuilt from the copy: its results, then the carried
-  // values and activations the reverse body reads.
+/// The forward scan's body, rebuilt from the copy (which nested VJPs have
+/// changed to save what their reverse scans need), yielding its results for
+/// now. The copy's ops the rules do not read are dead then (saved or unused).
+void ScanVjpBuilder::rebuildForwardBody() {
   b.setInsertionPoint(fwd);
   SmallVector<Value> fwdYield(anchor.getOperands());
-  // (Types of the forward results, then of what it stacks for the reverse.)
-  SmallVector<Type> fwdTypes(fwd.getResultTypes());
-  auto *newBody = new Block();
-  IRMapping back;
+  fwdTypes.assign(fwd.getResultTypes().begin(), fwd.getResultTypes().end());
+  newBody = new Block();
   for (size_t s = 0; s < nSeq; ++s)
     back.map(blk->getArgument(unsigned(s)),
              newBody->addArgument(ScanOp::stepType(fwd.getSequences()[s].getType()), loc));
@@ -239,21 +283,21 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
       break;
     nb.clone(op, back);
   }
-  SmallVector<Value> ys;
   for (Value v : fwdYield)
     ys.push_back(back.lookupOrDefault(v));
 
-  // The copy's ops the rules do not read are dead now (saved or unused).
   anchor.erase();
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*blk)))
     if (op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>() && isPure(&op))
       op.erase();
     else if (auto scan = llvm::dyn_cast<ScanOp>(op); scan && scan->use_empty())
       op.erase();
+}
 
-  // The reverse body reads the sequences, and what the forward scan stacks
-  // for it; unread arguments go.
-  SmallVector<Value> reverseSeqs;
+/// Replaces `fwd` by a scan that also stacks the carried values and
+/// activations the reverse body reads (reusing outputs it stacks already),
+/// and decides the reverse scan's sequences; unread arguments go.
+void ScanVjpBuilder::replaceForwardScan() {
   SmallVector<unsigned> unread;
   SmallVector<int> savedResult(seqIns.size(), -1);
   for (auto [pos, in] : llvm::enumerate(seqIns)) {
@@ -277,9 +321,11 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
     ys.push_back(mapped);
     fwdTypes.push_back(ScanOp::stackedType(arg.getType(), length));
   }
+  OpBuilder nb(b.getContext());
+  nb.setInsertionPointToEnd(newBody);
   nb.create<YieldOp>(loc, ys);
-  auto newFwd = b.create<ScanOp>(loc, fwdTypes, fwd.getSequences(), fwd.getInits(),
-                                 fwd.getReverseAttr(), fwd.getRecomputeAttr());
+  newFwd = b.create<ScanOp>(loc, fwdTypes, fwd.getSequences(), fwd.getInits(), fwd.getReverseAttr(),
+                            fwd.getRecomputeAttr());
   newFwd.getBody().push_back(newBody);
   for (auto [oldR, newR] : llvm::zip(fwd.getResults(), newFwd.getResults()))
     oldR.replaceAllUsesWith(newR);
@@ -290,8 +336,13 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
   for (unsigned pos : llvm::reverse(unread))
     blk->eraseArgument(pos);
   fwd.erase();
+}
 
-  // The reverse scan.
+/// The reverse scan at the sweep's insertion point, seeded by the final
+/// carries' cotangents and zero accumulators, takes the placeholder's body;
+/// its results are the cotangents of the inits, the captured values and the
+/// sequences, which go to the outer sweep.
+void ScanVjpBuilder::createReverseScan() {
   b.restoreInsertionPoint(sweepPoint);
   SmallVector<Value> inits;
   for (auto [k, i] : llvm::enumerate(activeCarries))
@@ -319,6 +370,23 @@ LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
                      rev.getResult(unsigned(activeCarries.size() + captured.size() + k)));
   LLVM_DEBUG(llvm::dbgs() << "tg-autodiff: reverse scan of " << length << " steps, "
                           << reverseSeqs.size() << " stacked inputs\n");
+}
+
+} // namespace
+
+LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
+  ScanVjpBuilder vjp(fwd, sweep);
+  vjp.analyze();
+  vjp.addReverseArguments();
+  if (failed(vjp.sweepCopy()))
+    return failure();
+  // With `recompute` the reverse body recomputes each step from the carried
+  // values instead, which the forward scan stacks.
+  if (!fwd.getRecompute())
+    vjp.saveActivations();
+  vjp.rebuildForwardBody();
+  vjp.replaceForwardScan();
+  vjp.createReverseScan();
   return success();
 }
 
