@@ -109,6 +109,12 @@ LibraryCall baseLibraryCall(Operation *op) {
 
 LibraryCall libraryCall(Operation *op) {
   LibraryCall c = baseLibraryCall(op);
+  // The runtime replays these calls by support/KernelAbi.h's arities
+  // (prepareKernel): a case above that disagrees is a compiler bug.
+  [[maybe_unused]] const abi::KernelSignature *sig = abi::kernelSignature(c.symbol);
+  assert(sig && size_t(sig->params) == c.params.size() &&
+         size_t(sig->memrefs) == op->getNumOperands() + op->getNumResults() &&
+         "library call disagrees with support/KernelAbi.h");
   // Ports stored blocked (tg-assign-layouts) or bf16 compute
   // (tg-mixed-precision): the kernel's *_ext form.
   auto mask = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockedAttr);
@@ -116,6 +122,7 @@ LibraryCall libraryCall(Operation *op) {
   if (mask || compute) {
     auto block = op->getAttrOfType<IntegerAttr>(TgDialect::kBlockAttr);
     c.symbol += std::string(abi::kExtSuffix);
+    static_assert(abi::kExtParams == 3, "mask, block, compute");
     c.params.push_back(mask ? mask.getInt() : 0);
     c.params.push_back(block ? block.getInt() : 0);
     c.params.push_back(int64_t(compute && compute.getValue() == "bf16" ? abi::Compute::Bf16
