@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/common/TgToLinalg.h"
-#include "codegen/cpu/Passes.h"
+#include "codegen/host/Passes.h"
 #include "interpreter/Interpreter.h"
 #include "ir/Dialect.h"
 #include "tests/e2e/OpCases.h"
@@ -117,7 +117,7 @@ TEST(OpContract, EveryOpHasEveryPiece) {
     bool hasPattern = lowered.contains(op);
     need(op, hasPattern || hasLibraryKernel(op) || byDesign, "lowering pattern or library kernel",
          "codegen/common/TgToLinalg.cpp, populateTgToLinalgPatterns; or a backend's library "
-         "list, CpuKernelOps in codegen/cpu/LowerToLinalg.cpp; or, by design, noPatternRule "
+         "list, LibraryKernelOps in codegen/host/LowerToLinalg.cpp; or, by design, noPatternRule "
          "in codegen/common/TgToLinalg.cpp");
     if (byDesign && hasPattern)
       report(op, "has a pattern, but noPatternRule says it has none: drop the rule");
