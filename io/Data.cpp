@@ -3,6 +3,7 @@
 
 #include "io/Idx.h"
 #include "io/Npy.h"
+#include "io/Shards.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,22 +22,51 @@ std::string shapeStr(const std::vector<int64_t> &shape) {
   return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
 }
 
-size_t dtypeBytes(const std::string &dtype) {
-  if (dtype == "f64" || dtype == "i64")
-    return 8;
-  if (dtype == "i1")
-    return 1;
-  if (dtype == "f16" || dtype == "bf16")
-    return 2;
-  return 4;
-}
-
 template <typename T> void store(uint8_t *out, double v) {
   T t = static_cast<T>(v);
   std::memcpy(out, &t, sizeof t);
 }
 
+template <typename T> T load(const uint8_t *p) {
+  T t;
+  std::memcpy(&t, p, sizeof t);
+  return t;
+}
+
+/// Element `i` of `n`-byte-wide `dtype` at `p`, as a double.
+double valueAt(const std::string &dtype, const uint8_t *p) {
+  switch (dtype.size() > 1 ? dtype[0] : 'x') {
+  case 'u':
+    return double(*p);
+  case 'f':
+    return dtype == "f32" ? double(load<float>(p)) : load<double>(p);
+  case 'i':
+    if (dtype == "i1")
+      return *p ? 1.0 : 0.0;
+    if (dtype == "i8")
+      return double(int8_t(*p));
+    if (dtype == "i16")
+      return double(load<int16_t>(p));
+    if (dtype == "i32")
+      return double(load<int32_t>(p));
+    return double(load<int64_t>(p));
+  }
+  return 0;
+}
+
 } // namespace
+
+size_t dtypeSize(const std::string &dtype) {
+  if (dtype == "f64" || dtype == "i64")
+    return 8;
+  if (dtype == "f32" || dtype == "i32")
+    return 4;
+  if (dtype == "f16" || dtype == "bf16" || dtype == "i16")
+    return 2;
+  if (dtype == "u8" || dtype == "i8" || dtype == "i1")
+    return 1;
+  return 0;
+}
 
 int64_t ArgSpec::rowElements() const {
   int64_t n = 1;
@@ -45,7 +75,88 @@ int64_t ArgSpec::rowElements() const {
   return n;
 }
 
-size_t Column::rowBytes() const { return size_t(spec.rowElements()) * dtypeBytes(spec.dtype); }
+int64_t Array::count() const {
+  size_t size = dtypeSize(dtype);
+  return size ? int64_t(bytes.size() / size) : 0;
+}
+
+double Array::value(int64_t i) const {
+  return valueAt(dtype, bytes.data() + size_t(i) * dtypeSize(dtype));
+}
+
+Array Array::ofValues(std::string path, std::string sourceType, std::vector<int64_t> shape,
+                      const std::vector<double> &values) {
+  Array a;
+  a.path = std::move(path);
+  a.sourceType = std::move(sourceType);
+  a.dtype = "f64";
+  a.shape = std::move(shape);
+  a.bytes.resize(values.size() * 8);
+  std::memcpy(a.bytes.data(), values.data(), a.bytes.size());
+  return a;
+}
+
+size_t Column::rowBytes() const { return size_t(spec.rowElements()) * dtypeSize(spec.dtype); }
+
+size_t Column::sourceRowBytes() const {
+  return size_t(spec.rowElements()) * dtypeSize(sourceDtype);
+}
+
+void convertElements(const std::string &from, const uint8_t *src, const std::string &to,
+                     uint8_t *dst, size_t n, double scale) {
+  if (from == to && scale == 1) {
+    std::memcpy(dst, src, n * dtypeSize(to));
+    return;
+  }
+  // Pixels: a table of the 256 values (the same doubles-then-round as the
+  // general case below, so the bits do not depend on the path).
+  if (from == "u8" && to == "f32") {
+    float table[256];
+    for (int v = 0; v < 256; ++v)
+      table[v] = static_cast<float>(double(v) * scale);
+    float *out = reinterpret_cast<float *>(dst);
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(out + i, &table[src[i]], 4);
+    return;
+  }
+  size_t inSize = dtypeSize(from), outSize = dtypeSize(to);
+  bool isFloat = to == "f32" || to == "f64";
+  for (size_t i = 0; i < n; ++i) {
+    double v = valueAt(from, src + i * inSize);
+    if (isFloat)
+      v *= scale;
+    uint8_t *out = dst + i * outSize;
+    if (to == "f32")
+      store<float>(out, v);
+    else if (to == "f64")
+      store<double>(out, v);
+    else if (to == "i32")
+      store<int32_t>(out, v);
+    else if (to == "i64")
+      store<int64_t>(out, v);
+    else
+      *out = v != 0.0;
+  }
+}
+
+absl::Status Column::gather(const int64_t *indices, size_t n, uint8_t *out) const {
+  size_t rb = rowBytes(), srb = sourceRowBytes(), elems = size_t(spec.rowElements());
+  bool isFloat = spec.dtype == "f32" || spec.dtype == "f64";
+  double s = isFloat ? scale : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t *src;
+    if (shards) {
+      absl::StatusOr<const uint8_t *> rec = shards->record(field, indices[i]);
+      if (!rec.ok())
+        return rec.status();
+      src = *rec;
+    } else {
+      src = bytes.data() + size_t(indices[i]) * srb;
+    }
+    convertElements(sourceDtype, src, spec.dtype, out + i * rb, elems, s);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Array> readArray(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
@@ -61,30 +172,9 @@ absl::StatusOr<Array> readArray(const std::string &path) {
     if (!npy.ok())
       return npy.status();
     a.sourceType = ".npy " + npy->dtype;
+    a.dtype = npy->dtype;
     a.shape = npy->shape;
-    size_t size = dtypeBytes(npy->dtype);
-    size_t n = npy->bytes.size() / size;
-    a.values.resize(n);
-    const uint8_t *p = npy->bytes.data();
-    for (size_t i = 0; i < n; ++i, p += size) {
-      if (npy->dtype == "f32") {
-        float f;
-        std::memcpy(&f, p, 4);
-        a.values[i] = f;
-      } else if (npy->dtype == "f64") {
-        std::memcpy(&a.values[i], p, 8);
-      } else if (npy->dtype == "i32") {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        a.values[i] = v;
-      } else if (npy->dtype == "i64") {
-        int64_t v;
-        std::memcpy(&v, p, 8);
-        a.values[i] = double(v);
-      } else {
-        a.values[i] = *p ? 1.0 : 0.0;
-      }
-    }
+    a.bytes = std::move(npy->bytes);
     return a;
   }
   auto idx = readIdx(path);
@@ -93,15 +183,19 @@ absl::StatusOr<Array> readArray(const std::string &path) {
         idx.status().message(), " (data files are IDX, gzipped or raw, or NumPy .npy)"));
   static const std::map<uint8_t, const char *> kNames = {
       {0x08, "u8"}, {0x09, "i8"}, {0x0B, "i16"}, {0x0C, "i32"}, {0x0D, "f32"}, {0x0E, "f64"}};
-  a.sourceType = absl::StrCat("IDX ", kNames.at(idx->typeCode));
+  a.dtype = kNames.at(idx->typeCode);
+  a.sourceType = absl::StrCat("IDX ", a.dtype);
   a.shape = idx->dims;
-  a.values.resize(size_t(idx->count()));
-  for (int64_t i = 0; i < idx->count(); ++i)
-    a.values[size_t(i)] = idx->value(i);
+  // IDX is big-endian: bytes reversed in place per element (u8/i8 as they are).
+  int size = idx->elementSize();
+  if (size > 1)
+    for (size_t i = 0; i + size_t(size) <= idx->bytes.size(); i += size_t(size))
+      std::reverse(idx->bytes.begin() + long(i), idx->bytes.begin() + long(i) + size);
+  a.bytes = std::move(idx->bytes);
   return a;
 }
 
-absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec) {
+absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec) {
   auto fail = [&](const std::string &why) {
     return absl::InvalidArgumentError(absl::StrCat(
         "data '", array.path, "' (", array.sourceType, " ", shapeStr(array.shape),
@@ -124,33 +218,36 @@ absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec) {
   bool isInt = spec.dtype == "i32" || spec.dtype == "i64" || spec.dtype == "i1";
   if (!isFloat && !isInt)
     return fail("arguments of this dtype cannot be fed from files yet");
-  double scale = isFloat && array.sourceType == "IDX u8" ? 1.0 / 255.0 : 1.0;
-  size_t size = dtypeBytes(spec.dtype);
-  c.bytes.resize(array.values.size() * size);
+  c.scale = isFloat && array.sourceType == "IDX u8" ? 1.0 / 255.0 : 1.0;
+  if (absl::Status s = checkValues(array.dtype, array.bytes.data(), array.count(), spec);
+      !s.ok())
+    return fail(std::string(s.message()));
+  c.sourceDtype = array.dtype;
+  c.bytes = std::move(array.bytes);
+  return c;
+}
+
+absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
+                         const ArgSpec &spec, int64_t first) {
+  bool isInt = spec.dtype == "i32" || spec.dtype == "i64" || spec.dtype == "i1";
+  if (!isInt)
+    return absl::OkStatus();
   double lo = spec.dtype == "i32" ? -2147483648.0 : spec.dtype == "i1" ? 0.0 : -9.007e15;
   double hi = spec.dtype == "i32" ? 2147483647.0 : spec.dtype == "i1" ? 1.0 : 9.007e15;
-  for (size_t i = 0; i < array.values.size(); ++i) {
-    double v = array.values[i] * scale;
-    uint8_t *out = c.bytes.data() + i * size;
-    if (isInt && (v != std::floor(v) || v < lo || v > hi))
-      return fail(absl::StrCat("value ", v, " at element ", i,
-                               " is not an integer in the range of ", spec.dtype));
+  int64_t perRow = std::max<int64_t>(spec.rowElements(), 1);
+  size_t size = dtypeSize(dtype);
+  for (int64_t k = 0; k < n; ++k) {
+    double v = valueAt(dtype, p + size_t(k) * size);
+    int64_t i = first + k;
+    if (v != std::floor(v) || v < lo || v > hi)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value ", v, " at element ", i, " is not an integer in the range of ", spec.dtype));
     if (spec.classes > 0 && (v < 0 || v >= double(spec.classes)))
-      return fail(absl::StrCat("value ", v, " of example ", i / size_t(perRow),
-                               " is not a class of the model (labels are in [0, ",
-                               spec.classes, "))"));
-    if (spec.dtype == "f32")
-      store<float>(out, v);
-    else if (spec.dtype == "f64")
-      store<double>(out, v);
-    else if (spec.dtype == "i32")
-      store<int32_t>(out, v);
-    else if (spec.dtype == "i64")
-      store<int64_t>(out, v);
-    else
-      *out = v != 0.0;
+      return absl::InvalidArgumentError(absl::StrCat(
+          "value ", v, " of example ", i / perRow, " is not a class of the model (labels are in [0, ",
+          spec.classes, "))"));
   }
-  return c;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Corpus> readText(const std::string &path) {
@@ -193,6 +290,15 @@ absl::StatusOr<Dataset> Dataset::fromColumns(std::vector<Column> columns) {
   return d;
 }
 
+absl::StatusOr<Dataset> Dataset::fromShards(std::shared_ptr<ShardSet> shards,
+                                            std::vector<Column> columns) {
+  auto d = fromColumns(std::move(columns));
+  if (!d.ok())
+    return d.status();
+  d->shards_ = std::move(shards);
+  return d;
+}
+
 absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &input,
                                           const ArgSpec &target) {
   for (const ArgSpec *s : {&input, &target})
@@ -224,8 +330,9 @@ absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &i
   for (const ArgSpec *s : {&input, &target}) {
     Column c;
     c.spec = *s;
+    c.sourceDtype = s->dtype;
     c.rows = d.rows_;
-    size_t size = dtypeBytes(s->dtype);
+    size_t size = dtypeSize(s->dtype);
     c.bytes.resize(size_t(d.rows_ * T) * size);
     int64_t shift = s == &target ? 1 : 0;
     // Row e = stream e / chunks, chunk e % chunks.
@@ -268,11 +375,77 @@ std::vector<int64_t> Dataset::order(uint64_t seed, int64_t epoch, bool shuffle) 
   return perm;
 }
 
-void Dataset::gather(size_t c, const int64_t *indices, size_t n, uint8_t *out) const {
-  const Column &col = columns_[c];
-  size_t rb = col.rowBytes();
-  for (size_t i = 0; i < n; ++i)
-    std::memcpy(out + i * rb, col.bytes.data() + size_t(indices[i]) * rb, rb);
+namespace {
+/// The generator of an epoch's shuffles (fixed definition: resume and the
+/// ranks' agreement depend on it).
+std::mt19937_64 epochRng(uint64_t seed, int64_t epoch, uint64_t stream = 0) {
+  return std::mt19937_64(seed * 0x9E3779B97F4A7C15ull + uint64_t(epoch) + 1 +
+                         stream * 0xD1B54A32D192ED03ull);
+}
+/// Uniform in [0, n) from one draw (Lemire's multiply-shift).
+uint64_t below(std::mt19937_64 &rng, uint64_t n) {
+  return uint64_t(((unsigned __int128)rng() * n) >> 64);
+}
+} // namespace
+
+std::vector<int64_t> Dataset::rankOrder(uint64_t seed, int64_t epoch, bool shuffle, int rank,
+                                        int world, int64_t batch, int64_t batches,
+                                        int64_t shuffleBuffer) const {
+  const ShardIndex &index = shards_->index();
+  int64_t nShards = int64_t(index.shards.size());
+  std::vector<int64_t> shardSeq(static_cast<size_t>(nShards));
+  for (int64_t i = 0; i < nShards; ++i)
+    shardSeq[size_t(i)] = i;
+  std::mt19937_64 rng = epochRng(seed, epoch);
+  if (shuffle)
+    for (int64_t i = nShards - 1; i > 0; --i)
+      std::swap(shardSeq[size_t(i)], shardSeq[size_t(below(rng, uint64_t(i + 1)))]);
+  // Rank r reads records [r*N/world, (r+1)*N/world) of the shards' stream.
+  int64_t n = rows_, lo = n * rank / world, hi = n * (rank + 1) / world;
+  std::vector<int64_t> stream;
+  stream.reserve(size_t(hi - lo));
+  int64_t at = 0;
+  for (int64_t sh : shardSeq) {
+    int64_t count = index.shards[size_t(sh)].records, first = shards_->firstRecord(sh);
+    for (int64_t k = std::max(lo, at); k < std::min(hi, at + count); ++k)
+      stream.push_back(first + (k - at));
+    at += count;
+    if (at >= hi)
+      break;
+  }
+  std::vector<int64_t> order;
+  size_t want = size_t(batch * batches);
+  order.reserve(want);
+  if (shuffle && shuffleBuffer > 1) {
+    // tf.data's shuffle buffer: fill, then emit a random slot and refill it.
+    std::mt19937_64 srng = epochRng(seed, epoch, uint64_t(rank) + 1);
+    std::vector<int64_t> buffer;
+    size_t cap = size_t(shuffleBuffer);
+    for (int64_t r : stream) {
+      if (buffer.size() < cap) {
+        buffer.push_back(r);
+        continue;
+      }
+      size_t j = size_t(below(srng, buffer.size()));
+      order.push_back(buffer[j]);
+      buffer[j] = r;
+    }
+    for (size_t i = buffer.size(); i > 1; --i)
+      std::swap(buffer[i - 1], buffer[size_t(below(srng, i))]);
+    order.insert(order.end(), buffer.begin(), buffer.end());
+  } else {
+    order = std::move(stream);
+  }
+  // Exactly `batches` batches: every rank steps alike (wrapping when short).
+  if (order.size() > want)
+    order.resize(want);
+  for (size_t i = 0, have = order.size(); have > 0 && order.size() < want; ++i)
+    order.push_back(order[i % have]);
+  return order;
+}
+
+absl::Status Dataset::gather(size_t c, const int64_t *indices, size_t n, uint8_t *out) const {
+  return columns_[c].gather(indices, n, out);
 }
 
 int64_t Batcher::batchesPerEpoch(int64_t rows, int64_t batchSize, bool pad) {
@@ -285,6 +458,16 @@ Batcher::Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t>
       count_(batchesPerEpoch(int64_t(order.size()), batchSize, pad)), order_(std::move(order)),
       capacity_(size_t(std::max(prefetch, 1))) {
   consumed_ = start_;
+  if (const std::shared_ptr<ShardSet> &shards = dataset_.shards()) {
+    // Each shard's last use in this epoch's order, to unmap it after.
+    std::map<int64_t, int64_t> last;
+    int64_t end = std::min<int64_t>(count_ * batchSize_, int64_t(order_.size()));
+    for (int64_t p = start_ * batchSize_; p < end; ++p)
+      last[shards->shardOf(order_[size_t(p)])] = p;
+    for (auto [shard, pos] : last)
+      lastUse_.push_back({pos, shard});
+    std::sort(lastUse_.begin(), lastUse_.end());
+  }
   thread_ = std::thread([this] { produce(); });
 }
 
@@ -308,15 +491,27 @@ std::unique_ptr<Batch> Batcher::make(int64_t index) const {
   }
   for (size_t c = 0; c < dataset_.columns().size(); ++c) {
     std::vector<uint8_t> buf(dataset_.columns()[c].rowBytes() * size_t(batchSize_));
-    dataset_.gather(c, rows.data(), rows.size(), buf.data());
+    batch->status = dataset_.gather(c, rows.data(), rows.size(), buf.data());
+    if (!batch->status.ok())
+      break;
     batch->buffers.push_back(std::move(buf));
   }
   return batch;
 }
 
+void Batcher::releaseShards(int64_t index) {
+  if (!dataset_.shards())
+    return;
+  int64_t done = (index + 1) * batchSize_; // positions before it are read
+  for (; released_ < lastUse_.size() && lastUse_[released_].first < done; ++released_)
+    dataset_.shards()->release(lastUse_[released_].second);
+  dataset_.shards()->trim();
+}
+
 void Batcher::produce() {
   for (int64_t i = start_; i < count_; ++i) {
     auto batch = make(i);
+    releaseShards(i);
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [&] { return stop_ || queue_.size() < capacity_; });
     if (stop_)

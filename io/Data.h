@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tg {
@@ -33,33 +34,72 @@ struct ArgSpec {
   int64_t rowElements() const; ///< product of shape[1:]
 };
 
-/// A numeric array read from a file, values as doubles (exact for every
-/// source type: u8..i32, f32, f64; i64 up to 2^53).
+/// A numeric array read from a file, its elements as stored (converted to
+/// little-endian): the data set is never widened to doubles in memory.
 struct Array {
   std::string path, sourceType; ///< e.g. "IDX u8", ".npy i64"
+  std::string dtype;            ///< of `bytes`: u8 i8 i16 i32 i64 f32 f64 i1
   std::vector<int64_t> shape;
-  std::vector<double> values;
+  std::vector<uint8_t> bytes;
+  int64_t count() const;
+  /// Element `i` as a double (exact for every dtype but i64 beyond 2^53).
+  double value(int64_t i) const;
+  /// An f64 array of `values` (tests, generated data).
+  static Array ofValues(std::string path, std::string sourceType, std::vector<int64_t> shape,
+                        const std::vector<double> &values);
 };
 
 /// Reads an IDX (by content, gzipped or raw) or .npy file (by its magic).
 absl::StatusOr<Array> readArray(const std::string &path);
 
-/// One column: `rows` examples of `spec.rowElements()` values each, stored as
-/// the bytes of spec.dtype.
+/// Bytes per element of a dtype (u8 ... f64, i1), 0 for an unknown one.
+size_t dtypeSize(const std::string &dtype);
+
+class ShardSet;
+
+/// One column: `rows` examples of `spec.rowElements()` values each, kept in
+/// the source's dtype (`bytes`, or the shards of a packed directory, mapped
+/// while a batch reads them) and converted to spec.dtype row by row when a
+/// batch is assembled.
 struct Column {
   ArgSpec spec;
   int64_t rows = 0;
+  std::string sourceDtype = "f64";
+  /// Applied to the values fed to a float argument (IDX u8 pixels: 1/255).
+  double scale = 1;
   std::vector<uint8_t> bytes;
+  std::shared_ptr<ShardSet> shards; ///< set: the rows are field `field` of these shards
+  size_t field = 0;
+  /// Bytes of one row as fed (spec.dtype) and as stored (sourceDtype).
   size_t rowBytes() const;
+  size_t sourceRowBytes() const;
+  /// Rows `indices` converted into `out` (n * rowBytes()). Errors name the
+  /// shard and the record (a shard that vanished or shrank since it was
+  /// checked).
+  absl::Status gather(const int64_t *indices, size_t n, uint8_t *out) const;
 };
 
-/// Converts an array to the argument's dtype and row shape. The array's first
-/// dimension is the example count; the rest must hold as many elements as one
-/// row of the argument (so [N, 28, 28] feeds [B, 784] and [B, 1, 28, 28]).
-/// IDX u8 into a float argument is scaled to [0, 1] (pixels / 255).
-/// Integer arguments need integral values in range. Errors name the file, the
-/// argument and both shapes.
-absl::StatusOr<Column> makeColumn(const Array &array, const ArgSpec &spec);
+/// Checks an array against the argument's dtype and row shape and keeps its
+/// bytes as the column's source. The array's first dimension is the example
+/// count; the rest must hold as many elements as one row of the argument (so
+/// [N, 28, 28] feeds [B, 784] and [B, 1, 28, 28]). IDX u8 into a float
+/// argument is scaled to [0, 1] (pixels / 255). Integer arguments need
+/// integral values in range, labels a class of the model: every value is
+/// checked here, before training starts. Errors name the file, the argument
+/// and both shapes.
+absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec);
+
+/// Checks `n` values of `dtype` at `p` (elements `first`, ... of a source)
+/// for integer argument `spec`: integral, in its range, a class of the
+/// model. Float arguments take any value.
+absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
+                         const ArgSpec &spec, int64_t first = 0);
+
+/// The element conversion of a batch: `n` values of `from` at `src` into
+/// `to` at `dst`, times `scale` into a float type. Integer targets take
+/// values already checked to be integral and in range.
+void convertElements(const std::string &from, const uint8_t *src, const std::string &to,
+                     uint8_t *dst, size_t n, double scale);
 
 /// A character corpus: the vocabulary (sorted distinct bytes) and the text as
 /// vocabulary indices.
@@ -82,31 +122,52 @@ public:
   static absl::StatusOr<Dataset> fromText(const Corpus &corpus, const ArgSpec &input,
                                           const ArgSpec &target);
 
+  /// A data set read from the shards of a packed directory: the columns'
+  /// rows are its records (`tgc data pack`).
+  static absl::StatusOr<Dataset> fromShards(std::shared_ptr<ShardSet> shards,
+                                            std::vector<Column> columns);
+
   int64_t rows() const { return rows_; }
   /// False for text streams: their order is fixed by the layout.
   bool shuffles() const { return shuffles_; }
+  /// The shards the rows come from (null: the rows are in memory).
+  const std::shared_ptr<ShardSet> &shards() const { return shards_; }
+  /// This rank's rows of an epoch of a sharded data set: the shards in a
+  /// seeded order (each epoch another) as one stream of records, of which
+  /// rank r reads the r-th of `world` contiguous ranges (so it opens about
+  /// 1/world of the shards), passed through a shuffle buffer of
+  /// `shuffleBuffer` records (seeded by seed, epoch and rank): a record
+  /// moves at most that far from its place in the stream. Exactly
+  /// `batches * batch` rows (the last wrapped around when short).
+  std::vector<int64_t> rankOrder(uint64_t seed, int64_t epoch, bool shuffle, int rank, int world,
+                                 int64_t batch, int64_t batches, int64_t shuffleBuffer) const;
   const std::vector<Column> &columns() const { return columns_; }
   /// The row order of an epoch: a permutation seeded with (seed, epoch) when
   /// `shuffle`, else 0..rows-1 (for streams, already interleaved per batch).
   std::vector<int64_t> order(uint64_t seed, int64_t epoch, bool shuffle) const;
-  /// Copies rows `indices` of column `c` into `out` (indices.size() rows).
-  void gather(size_t c, const int64_t *indices, size_t n, uint8_t *out) const;
+  /// Rows `indices` of column `c`, converted, into `out`.
+  absl::Status gather(size_t c, const int64_t *indices, size_t n, uint8_t *out) const;
 
 private:
   std::vector<Column> columns_;
+  std::shared_ptr<ShardSet> shards_;
   int64_t rows_ = 0;
   bool shuffles_ = true;
 };
 
-/// A batch: one buffer per column of the dataset, in column order.
+/// A batch: one buffer per column of the dataset, in column order, or the
+/// error that kept it from being read.
 struct Batch {
   int64_t index = 0; ///< position in the epoch
   std::vector<std::vector<uint8_t>> buffers;
+  absl::Status status;
 };
 
 /// Produces the batches of one epoch, from batch `start` on, `prefetch`
 /// batches ahead on a background thread. A partial last batch is dropped, or
-/// with `pad` completed with rows from the start of the epoch's order.
+/// with `pad` completed with rows from the start of the epoch's order. From
+/// a sharded data set, a shard is unmapped once the batch holding its last
+/// record of the epoch is assembled, so resident memory stays bounded.
 class Batcher {
 public:
   Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t> order, int64_t start,
@@ -123,10 +184,14 @@ public:
 private:
   void produce();
   std::unique_ptr<Batch> make(int64_t index) const;
+  void releaseShards(int64_t index);
 
   const Dataset &dataset_;
   int64_t batchSize_, start_, count_;
   std::vector<int64_t> order_;
+  /// Sharded data: (last position in order_, shard), by position.
+  std::vector<std::pair<int64_t, int64_t>> lastUse_;
+  size_t released_ = 0;
   size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;

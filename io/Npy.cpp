@@ -16,8 +16,9 @@ struct DtypeInfo {
   const char *descr, *name;
   size_t size;
 };
-const DtypeInfo kDtypes[] = {
-    {"<f4", "f32", 4}, {"<f8", "f64", 8}, {"<i4", "i32", 4}, {"<i8", "i64", 8}, {"|b1", "i1", 1}};
+const DtypeInfo kDtypes[] = {{"<f4", "f32", 4}, {"<f8", "f64", 8}, {"<i4", "i32", 4},
+                             {"<i8", "i64", 8}, {"|b1", "i1", 1},  {"|u1", "u8", 1},
+                             {"|i1", "i8", 1},  {"<i2", "i16", 2}};
 
 absl::Status bad(const std::string &path, const std::string &what) {
   return absl::InvalidArgumentError(absl::StrCat("'", path, "': not a valid .npy file: ", what));

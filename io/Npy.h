@@ -10,16 +10,16 @@
 
 namespace tg {
 
-/// A C-order array as stored: dtype in tg names (f32, f64, i32, i64, i1),
-/// little-endian bytes.
+/// A C-order array as stored: dtype in tg names (f32, f64, i32, i64, i1, u8,
+/// i8, i16), little-endian bytes.
 struct NpyArray {
   std::string dtype;
   std::vector<int64_t> shape;
   std::vector<uint8_t> bytes;
 };
 
-/// Reads a .npy file (format 1.0-3.0, little-endian <f4 <f8 <i4 <i8 |b1,
-/// C order). Errors name the file and what is wrong (magic, header, dtype,
+/// Reads a .npy file (format 1.0-3.0, little-endian <f4 <f8 <i4 <i8 <i2 |b1
+/// |u1 |i1, C order). Errors name the file and what is wrong (magic, header, dtype,
 /// Fortran order, size with the byte counts).
 absl::StatusOr<NpyArray> readNpy(const std::string &path);
 

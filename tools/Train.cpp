@@ -29,7 +29,8 @@ const char *kTrainUsage =
                       [--epochs N | --steps N] [--lr LR] [--seed S]
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
                       [--init PARAMS.safetensors]
-                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--reset-state=M]
+                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--shuffle-buffer N]
+                      [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
                       [--reduction=ordered|mpi] [--global-batch N]
@@ -46,6 +47,13 @@ data (SPEC), mapped onto the artifact's data and label arguments:
   DIR                an MNIST-style directory: train-images-idx3-ubyte[.gz] and
                      train-labels-idx1-ubyte[.gz] feed the data and label
                      argument; its t10k-* files are the default --eval-data
+  DIR                a packed data set (tgc data pack: shards + index.json):
+                     read shard by shard, never whole; its fields feed the
+                     arguments of their names (or: one data and one label
+                     field, the data and label argument). Each epoch shuffles
+                     the shards' order, cuts it into one contiguous range of
+                     records per rank (a rank reads about 1/N of the shards)
+                     and passes each range through a shuffle buffer
   FILE               plain text for a character model: the vocabulary is the
                      text's distinct bytes, the label is the next character;
                      the text is cut into batch-many streams read in order, so
@@ -58,6 +66,10 @@ data (SPEC), mapped onto the artifact's data and label arguments:
   --pad              pad the last partial batch (wrapping around) instead of dropping it
   --no-shuffle       keep the data in file order
   --prefetch N       batches prepared ahead on a background thread (default 2)
+  --shuffle-buffer N a packed DIR: records in the shuffle buffer (default
+                     16384): a record moves at most N places from its spot in
+                     the shuffled shards' stream, so records of one shard stay
+                     closer together than a full shuffle would put them
   --reset-state=M    zero the recurrent state (predict's state arguments) at
                      each epoch start: epoch, never, or auto (text streams only)
 
@@ -130,6 +142,10 @@ bool takeCount(int &i, int argc, char **argv, TrainOptions &o, bool &ok) {
   }
   if (count("--keep", 1, n)) {
     o.keepCheckpoints = int(n);
+    return true;
+  }
+  if (count("--shuffle-buffer", 1, n)) {
+    o.shuffleBuffer = n;
     return true;
   }
   if (count("--prefetch", 1, n)) {
@@ -255,6 +271,10 @@ int trainCommand(int argc, char **argv) {
     error("train: " + std::string(r.status().message()));
     return r.status().code() == absl::StatusCode::kCancelled ? 130 : 1;
   }
+  if (r->shardsTotal > 0) // each rank: how much of a packed data set it read
+    std::fprintf(stderr, "data: rank %d read %lld of %lld shards (%.1f MiB)\n", r->rank,
+                 (long long)r->shardsRead, (long long)r->shardsTotal,
+                 double(r->bytesRead) / 1048576.0);
   if (r->rank != 0) // rank 0 reports for the run
     return 0;
   std::printf("trained %lld steps (%.3g epochs) in %.2f s: train %s\n", (long long)r->steps,

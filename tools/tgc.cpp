@@ -25,6 +25,7 @@ commands:
   train MODEL.tgx         train an artifact on data files, with checkpoints and metrics
   inspect MODEL.tgx       print an artifact's manifest
   export MODEL.tgx        write its params (initial or trained) as safetensors or .npy
+  data pack|inspect|verify  pack a data set into shards read one at a time; check it
   plot METRICS.jsonl      draw training curves (SVG or PNG)
   viz MODEL.tg.mlir       draw a model's graph (Graphviz)
 
@@ -54,6 +55,8 @@ int tg::tools::tgcMain(int argc, char **argv) {
     return tg::tools::vizCommand(argc, argv);
   if (command == "export")
     return tg::tools::exportCommand(argc, argv);
+  if (command == "data")
+    return tg::tools::dataCommand(argc, argv);
   return error("unknown command '" + command +
-               "' (compile, run, train, inspect, export, plot, viz; see tgc --help)");
+               "' (compile, run, train, inspect, export, data, plot, viz; see tgc --help)");
 }

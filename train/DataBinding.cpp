@@ -61,10 +61,11 @@ struct Inputs {
   std::vector<const BufferSpec *> data, labels;
 };
 
-/// The files the specs name: argument -> file, or one text file.
+/// The files the specs name: argument -> file, one text file, or one
+/// packed directory.
 struct Sources {
   std::map<std::string, std::string> files;
-  std::string textFile;
+  std::string textFile, packedDir;
 };
 
 absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, const Inputs &in,
@@ -78,6 +79,12 @@ absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, cons
       return absl::InvalidArgumentError(
           absl::StrCat(flag, " ", s, ": the artifact has no data or label argument '",
                        s.substr(0, eq), "' (it has: ", in.names(), ")"));
+    } else if (isDir(s) && data::ShardIndex::isPacked(s)) {
+      if (specs.size() != 1)
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, " ", s, ": a packed directory holds every input; it cannot be mixed with "
+                          "other data specs"));
+      out.packedDir = s;
     } else if (isDir(s)) {
       if (in.data.size() != 1 || in.labels.size() != 1)
         return absl::InvalidArgumentError(absl::StrCat(
@@ -146,7 +153,7 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
     auto array = data::readArray(it->second);
     if (!array.ok())
       return array.status();
-    auto column = data::makeColumn(*array, argSpec(a));
+    auto column = data::makeColumn(std::move(*array), argSpec(a));
     if (!column.ok())
       return column.status();
     desc.push_back(absl::StrCat(a.name, "=", it->second));
@@ -165,6 +172,97 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
   return out;
 }
 
+/// A packed directory: each data and label argument from the field of its
+/// name, or (one data and one label argument) from the fields of those
+/// roles. Nothing is read but the index, each shard file's size, and the
+/// label fields (checked against the model's classes now, not at step N).
+absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
+                                      const std::string &flag) {
+  auto index = data::ShardIndex::read(dir);
+  if (!index.ok())
+    return index.status();
+  std::vector<std::string> fieldNames;
+  for (const data::ShardField &f : index->fields)
+    fieldNames.push_back(absl::StrCat(f.name, " (", f.role.empty() ? "" : f.role + " ", f.dtype,
+                                      " [", absl::StrJoin(f.shape, ", "), "])"));
+  auto byRole = [&](const std::string &role) {
+    int found = -1;
+    for (size_t i = 0; i < index->fields.size(); ++i)
+      if (index->fields[i].role == role)
+        found = found < 0 ? int(i) : -2;
+    return found;
+  };
+  std::vector<std::pair<const BufferSpec *, int>> bindings;
+  for (const BufferSpec &a : in.entry.args) {
+    if (!isBatchInput(a.role))
+      continue;
+    int f = index->fieldIndex(a.name);
+    if (f < 0 && in.data.size() == 1 && in.labels.size() == 1)
+      f = byRole(a.role == Role::Label ? "label" : "data");
+    if (f < 0)
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " ", dir, ": no field for argument '", a.name, "' (the fields: ",
+          absl::StrJoin(fieldNames, ", "), "; the artifact's inputs: ", in.names(),
+          "); pack the fields under the arguments' names"));
+    bindings.push_back({&a, f});
+  }
+  auto shards = data::ShardSet::open(std::move(*index));
+  if (!shards.ok())
+    return shards.status();
+  const data::ShardIndex &ix = (*shards)->index();
+  std::vector<data::Column> columns;
+  std::vector<std::string> desc;
+  for (auto [a, f] : bindings) {
+    const data::ShardField &field = ix.fields[size_t(f)];
+    data::ArgSpec spec = argSpec(*a);
+    if (field.recordElements() != spec.rowElements())
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, " ", dir, ": field '", field.name, "' holds ", field.recordElements(),
+          " values per record, argument '", a->name, "' (", a->typeString(), ") takes ",
+          spec.rowElements(), " per example"));
+    bool isFloat = spec.dtype == "f32" || spec.dtype == "f64";
+    bool isInt = spec.dtype == "i32" || spec.dtype == "i64" || spec.dtype == "i1";
+    if (!isFloat && !isInt)
+      return absl::InvalidArgumentError(absl::StrCat(flag, " ", dir, ": argument '", a->name,
+                                                     "' (", a->typeString(),
+                                                     ") cannot be fed from files yet"));
+    if (isInt)
+      for (int64_t s = 0; s < int64_t(ix.shards.size()); ++s) {
+        int64_t first = (*shards)->firstRecord(s);
+        auto p = (*shards)->record(size_t(f), first);
+        if (!p.ok())
+          return p.status();
+        absl::Status st =
+            data::checkValues(field.dtype, *p, ix.shards[size_t(s)].records * field.recordElements(),
+                              spec, first * field.recordElements());
+        (*shards)->release(s);
+        if (!st.ok())
+          return absl::InvalidArgumentError(absl::StrCat(flag, " ", dir, ": shard ", s,
+                                                         " field '", field.name, "' for argument '",
+                                                         a->name, "': ", st.message()));
+      }
+    data::Column c;
+    c.spec = spec;
+    c.rows = ix.records;
+    c.sourceDtype = field.dtype;
+    c.scale = field.scale;
+    c.shards = *shards;
+    c.field = size_t(f);
+    columns.push_back(std::move(c));
+    desc.push_back(absl::StrCat(a->name, "=", field.name));
+  }
+  // The label check read a little of every shard; training is what counts.
+  (*shards)->resetStats();
+  auto ds = data::Dataset::fromShards(*shards, std::move(columns));
+  if (!ds.ok())
+    return ds.status();
+  LoadedData out;
+  out.description = absl::StrCat(dir, ": ", absl::StrJoin(desc, ", "), " (", ix.records,
+                                 " examples in ", ix.shards.size(), " shards)");
+  out.dataset = std::move(*ds);
+  return out;
+}
+
 /// Maps data specs onto `entry`'s data and label arguments and loads them.
 absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const EntrySpec &entry,
                                     bool eval, const std::string &flag, int world) {
@@ -172,6 +270,8 @@ absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const
   auto sources = resolveSpecs(specs, in, eval, flag);
   if (!sources.ok())
     return sources.status();
+  if (!sources->packedDir.empty())
+    return loadPacked(sources->packedDir, in, flag);
   if (sources->textFile.empty())
     return loadColumns(sources->files, in, flag);
   if (!sources->files.empty())
@@ -218,7 +318,8 @@ absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &
       s.batch = a.shape.empty() ? 1 : a.shape[0];
       break;
     }
-  s.perEpoch = data::Batcher::batchesPerEpoch(ds.rows(), s.globalBatch(), o.pad);
+  // Sharded data: whole batches of each rank's share (a rank never pads).
+  s.perEpoch = data::Batcher::batchesPerEpoch(ds.rows(), s.globalBatch(), o.pad && !ds.shards());
   if (s.perEpoch == 0)
     return absl::InvalidArgumentError(
         world == 1

@@ -57,8 +57,10 @@ absl::Status addRemainder(rt::Session &session, const data::Dataset &ds, const S
   for (size_t c = 0; c < ds.columns().size(); ++c) {
     bm.emplace_back(ds.columns()[c].rowBytes() * size_t(batch));
     bs.emplace_back(ds.columns()[c].rowBytes() * size_t(batch));
-    ds.gather(c, mixed.data(), mixed.size(), bm.back().data());
-    ds.gather(c, same.data(), same.size(), bs.back().data());
+    if (absl::Status s = ds.gather(c, mixed.data(), mixed.size(), bm.back().data()); !s.ok())
+      return s;
+    if (absl::Status s = ds.gather(c, same.data(), same.size(), bs.back().data()); !s.ok())
+      return s;
   }
   auto vm = runBatch(session, ds, bm, "eval_step", evalStep.metrics);
   if (!vm.ok())
@@ -94,6 +96,8 @@ absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
   {
     data::Batcher batcher(ds, batch, mine, 0, /*pad=*/false, o.prefetch);
     while (auto b = batcher.next()) {
+      if (!b->status.ok())
+        return b->status;
       auto v = runBatch(session, ds, b->buffers, "eval_step", evalStep.metrics);
       if (!v.ok())
         return v.status();

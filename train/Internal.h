@@ -15,6 +15,7 @@
 #include "comm/Communicator.h"
 #include "io/Checkpoint.h"
 #include "io/Data.h"
+#include "io/Shards.h"
 #include "train/Trainer.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"

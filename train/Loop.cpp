@@ -83,17 +83,28 @@ absl::Status Loop::runEpoch() {
   if (pos_.batch == 0)
     if (absl::Status s = zeroBuffers(t_.session, t_.modelState); !s.ok())
       return s;
-  std::vector<int64_t> order = ds.order(o_.seed, pos_.epoch, s_.shuffle);
+  std::vector<int64_t> order;
   bool pad = o_.pad;
-  if (s_.world > 1) { // this rank's slice of every global batch, padded already
-    order = shardOrder(order, s_, t_.ranks.rank, o_.pad);
+  if (ds.shards()) { // this rank's range of the epoch's shards
+    order = ds.rankOrder(o_.seed, pos_.epoch, s_.shuffle, t_.ranks.rank, s_.world, s_.batch,
+                         s_.perEpoch, o_.shuffleBuffer);
     pad = false;
+  } else {
+    order = ds.order(o_.seed, pos_.epoch, s_.shuffle);
+    if (s_.world > 1) { // this rank's slice of every global batch, padded already
+      order = shardOrder(order, s_, t_.ranks.rank, o_.pad);
+      pad = false;
+    }
   }
   data::Batcher batcher(ds, s_.batch, std::move(order), pos_.batch, pad, o_.prefetch);
   while (pos_.step < s_.totalSteps) {
     auto b = batcher.next();
     if (!b)
       break;
+    if (!b->status.ok())
+      return absl::Status(b->status.code(),
+                          absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1,
+                                       "): reading its batch: ", b->status.message()));
     if (s_.world > 1) // named by the collective watchdog
       t_.ranks.comm.setContext(
           absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1, ")"));

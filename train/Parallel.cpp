@@ -33,6 +33,20 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
   const data::Dataset &ds = *bound.train.dataset;
   // Both change which collectives run (evaluation, the no-overlap baseline).
   uint64_t evalRows = bound.eval ? uint64_t(bound.eval->dataset->rows()) : 0;
+  // The data: the first batch's rows in memory, or a packed directory's
+  // shard checksums.
+  uint64_t dataHash;
+  const data::Column &first = ds.columns()[0];
+  if (const std::shared_ptr<data::ShardSet> &shards = ds.shards()) {
+    std::vector<uint32_t> crcs;
+    for (const data::Shard &sh : shards->index().shards)
+      for (const data::ShardFile &f : sh.files)
+        crcs.push_back(f.crc32);
+    dataHash = fnv1a64(crcs.data(), crcs.size() * sizeof(uint32_t));
+  } else {
+    dataHash = fnv1a64(first.bytes.data(),
+                       std::min(first.bytes.size(), first.sourceRowBytes() * size_t(s.batch)));
+  }
   // In a fixed order on every rank: each check is one collective.
   struct Check {
     std::string what;
@@ -44,11 +58,9 @@ absl::Status checkRanksAgree(const Ranks &ranks, const TrainOptions &o, const st
       {"the collective plan hash",
        std::strtoull(manifest.dataParallel.planHash.c_str(), nullptr, 16), true},
       {"the number of training examples", uint64_t(ds.rows())},
-      {"the training data (hash of the first batch's rows)",
-       fnv1a64(
-           ds.columns()[0].bytes.data(),
-           std::min(ds.columns()[0].bytes.size(), ds.columns()[0].rowBytes() * size_t(s.batch))),
-       true},
+      {"the training data (hash of the first batch's rows, or of the shards' checksums)",
+       dataHash, true},
+      {"--shuffle-buffer", uint64_t(o.shuffleBuffer)},
       {"--seed", o.seed},
       {"the steps to train (--epochs/--steps)", uint64_t(s.totalSteps)},
       {"--lr", o.lr ? bitsOf(*o.lr) : 0},

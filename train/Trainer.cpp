@@ -163,7 +163,14 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
     averageEvery = o.averageEvery ? o.averageEvery : dp.averageEvery;
   TrainSetup setup{o,      ranks,     dp,         averageEvery, *session,  step,         evalStep,
                    *bound, *schedule, modelState, replicated,   rankState, checkpointer, metrics};
-  return runLoop(setup, start);
+  absl::StatusOr<TrainResult> result = runLoop(setup, start);
+  if (result.ok())
+    if (const std::shared_ptr<data::ShardSet> &shards = ds.shards()) {
+      result->shardsRead = shards->shardsOpened();
+      result->shardsTotal = int64_t(shards->index().shards.size());
+      result->bytesRead = shards->bytesOpened();
+    }
+  return result;
 }
 
 /// N ranks as threads of this process, joined by a thread group. A failed

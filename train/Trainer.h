@@ -24,7 +24,8 @@ namespace tg {
 struct TrainOptions {
   std::string artifact;
   /// "NAME=FILE" (IDX or .npy for argument NAME), "DIR" (an MNIST-style
-  /// directory: train-images/labels feed the data and label arguments) or
+  /// directory: train-images/labels feed the data and label arguments; or a
+  /// packed directory of shards, `tgc data pack`, read shard by shard) or
   /// "FILE" (plain text for a character model).
   std::vector<std::string> data, evalData;
   int64_t epochs = 0, steps = 0; ///< at most one set; neither: 1 epoch
@@ -33,6 +34,8 @@ struct TrainOptions {
   bool shuffle = true;
   bool pad = false; ///< pad the last partial batch instead of dropping it
   int prefetch = 2;
+  /// Sharded data: the shuffle buffer's records (shards are shuffled too).
+  int64_t shuffleBuffer = 16384;
   /// Zero the model's recurrent state (predict's state arguments) at each
   /// epoch start: Auto does it for text streams only.
   enum class ResetState { Auto, Epoch, Never } resetState = ResetState::Auto;
@@ -72,6 +75,9 @@ struct TrainResult {
   std::map<std::string, double> lastTrain, lastEval; ///< means of the last epoch
   std::string lastCheckpoint;
   int rank = 0, world = 1; ///< this process's rank (only rank 0 reports)
+  /// A packed --data: the shards this rank mapped (of all), their bytes.
+  int64_t shardsRead = 0, shardsTotal = 0;
+  uint64_t bytesRead = 0;
 };
 
 /// Trains; progress goes to stderr, the final summary to stdout. Errors (bad

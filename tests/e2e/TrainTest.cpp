@@ -176,13 +176,13 @@ TEST(Train, EvaluationCoversEveryTestExampleExactly) {
     int64_t n = std::min<int64_t>(64, 10000 - start);
     std::fill(x.begin(), x.end(), 0.0f);
     for (int64_t i = 0; i < n * 784; ++i)
-      x[size_t(i)] = float(images->values[size_t(start * 784 + i)] * (1.0 / 255.0));
+      x[size_t(i)] = float(images->value(start * 784 + i) * (1.0 / 255.0));
     ASSERT_TRUE(session->write("image", x.data(), x.size() * 4).ok());
     ASSERT_TRUE(session->run("predict").ok());
     ASSERT_TRUE(session->read("logits", logits.data(), logits.size() * 4).ok());
     for (int64_t i = 0; i < n; ++i) {
       const float *l = &logits[size_t(i * 10)];
-      int y = int(labels->values[size_t(start + i)]);
+      int y = int(labels->value(start + i));
       double mx = *std::max_element(l, l + 10), sum = 0;
       for (int k = 0; k < 10; ++k)
         sum += std::exp(double(l[k]) - mx);

@@ -20,9 +20,15 @@ std::string temp(const std::string &name) { return ::testing::TempDir() + "/" + 
 
 std::string errorOf(const absl::Status &s) { return std::string(s.message()); }
 
+/// Every row of a column as fed to its argument.
 template <typename T> std::vector<T> asVector(const Column &c) {
-  std::vector<T> v(c.bytes.size() / sizeof(T));
-  std::memcpy(v.data(), c.bytes.data(), c.bytes.size());
+  std::vector<int64_t> rows(size_t(c.rows));
+  for (int64_t i = 0; i < c.rows; ++i)
+    rows[size_t(i)] = i;
+  std::vector<uint8_t> out(c.rowBytes() * rows.size());
+  EXPECT_TRUE(c.gather(rows.data(), rows.size(), out.data()).ok());
+  std::vector<T> v(out.size() / sizeof(T));
+  std::memcpy(v.data(), out.data(), out.size());
   return v;
 }
 
@@ -39,7 +45,7 @@ TEST(Data, FashionMnistIdxIntoImageAndLabelColumns) {
     EXPECT_EQ(*std::max_element(v.begin(), v.end()), 1.0f); // u8 pixels scaled by 1/255
     EXPECT_EQ(*std::min_element(v.begin(), v.end()), 0.0f);
     for (size_t i = 0; i < 784; ++i)
-      ASSERT_FLOAT_EQ(v[i], float(images->values[i] / 255.0)) << "pixel " << i;
+      ASSERT_FLOAT_EQ(v[i], float(images->value(i) / 255.0)) << "pixel " << i;
   }
   auto labels = readArray(kDir + "/t10k-labels-idx1-ubyte.gz");
   ASSERT_TRUE(labels.ok());
@@ -47,7 +53,7 @@ TEST(Data, FashionMnistIdxIntoImageAndLabelColumns) {
   ASSERT_TRUE(col.ok()) << col.status();
   std::vector<int32_t> y = asVector<int32_t>(*col);
   EXPECT_EQ(std::set<int32_t>(y.begin(), y.end()).size(), 10u);
-  EXPECT_EQ(y[0], int32_t(labels->values[0]));
+  EXPECT_EQ(y[0], int32_t(labels->value(0)));
 }
 
 TEST(Data, NpyColumnsConvertAndCheck) {
@@ -109,8 +115,8 @@ TEST(Data, MalformedFilesAreErrors) {
   ASSERT_FALSE(w.ok());
   EXPECT_THAT(errorOf(w.status()), HasSubstr("implausibly large"));
   // Columns of different lengths.
-  auto x = makeColumn(Array{"x", "npy", {4, 1}, {0, 1, 2, 3}}, {"x", "f32", {2, 1}});
-  auto y = makeColumn(Array{"y", "npy", {3}, {0, 1, 2}}, {"y", "i32", {2}});
+  auto x = makeColumn(Array::ofValues("x", "npy", {4, 1}, {0, 1, 2, 3}), {"x", "f32", {2, 1}});
+  auto y = makeColumn(Array::ofValues("y", "npy", {3}, {0, 1, 2}), {"y", "i32", {2}});
   ASSERT_TRUE(x.ok() && y.ok());
   auto ds = Dataset::fromColumns({*x, *y});
   ASSERT_FALSE(ds.ok());
@@ -164,7 +170,7 @@ TEST(Data, ShuffleIsASeededPermutationAndBatchesDropOrPad) {
   std::vector<double> v(10);
   for (int i = 0; i < 10; ++i)
     v[size_t(i)] = i;
-  auto col = makeColumn(Array{"x", "npy", {10}, v}, {"x", "i32", {4}});
+  auto col = makeColumn(Array::ofValues("x", "npy", {10}, v), {"x", "i32", {4}});
   ASSERT_TRUE(col.ok());
   auto ds = Dataset::fromColumns({*col});
   ASSERT_TRUE(ds.ok());

@@ -1,0 +1,155 @@
+//===- Shards.h - packed data sets: shards and their index ------*- C++ -*-===//
+//
+// A packed data set (`tgc data pack`) is a directory of shards and an
+// index.json. Each shard holds a run of records; each field of a shard is
+// one NumPy .npy file ([records, ...field shape], C order, the source's
+// dtype), so NumPy and PyTorch users read a shard with np.load(mmap_mode=
+// "r"). The index names the fields (dtype, record shape, role, the scale a
+// float argument takes), and per shard the record count and, per file, its
+// size and CRC-32. Training maps only the shards a rank reads, only while it
+// reads them (ShardSet).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TG_IO_SHARDS_H
+#define TG_IO_SHARDS_H
+
+#include "io/Data.h"
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tg {
+namespace data {
+
+/// The name of a packed directory's index.
+inline constexpr const char *kShardIndexFile = "index.json";
+
+struct ShardField {
+  std::string name, dtype;     ///< dtype as in Array (u8 ... f64, i1)
+  std::vector<int64_t> shape;  ///< of one record
+  std::string role;            ///< "data", "label" or "" (bound by name)
+  double scale = 1;            ///< applied when feeding a float argument
+  std::string source;          ///< what it was packed from (for inspect)
+  int64_t recordElements() const;
+  size_t recordBytes() const;
+};
+
+struct ShardFile {
+  std::string path;       ///< relative to the directory
+  uint64_t bytes = 0;     ///< the whole .npy file
+  uint64_t dataOffset = 0; ///< where its records start (after the .npy header)
+  uint32_t crc32 = 0;     ///< of the whole file
+};
+
+struct Shard {
+  int64_t records = 0;
+  std::vector<ShardFile> files; ///< one per field, in field order
+};
+
+struct ShardIndex {
+  std::string dir;
+  std::vector<ShardField> fields;
+  std::vector<Shard> shards;
+  int64_t records = 0;
+  uint64_t bytes() const; ///< of every shard file
+
+  /// Whether `dir` holds an index.json.
+  static bool isPacked(const std::string &dir);
+  /// Reads and checks `dir`/index.json: every field and shard well formed,
+  /// record counts adding up. Errors name the file and the entry.
+  static absl::StatusOr<ShardIndex> read(const std::string &dir);
+  /// The index of field `name`, or -1.
+  int fieldIndex(const std::string &name) const;
+};
+
+/// One field to pack: its name, role and the arrays that hold its records
+/// (concatenated along the first dimension, in order).
+struct PackSource {
+  std::string name, role;
+  std::vector<std::string> files; ///< IDX (raw or gz) or .npy
+};
+
+struct PackOptions {
+  double shardMb = 64; ///< target shard size (all fields of its records)
+  /// Progress lines ("shard 3 of 10"), or none.
+  std::function<void(const std::string &)> progress;
+};
+
+/// Packs `sources` (equal record counts) into `dir` (created; it must not
+/// exist or be empty): shards of about `shardMb` MiB and index.json,
+/// written under temporary names and renamed into place last. Reads one
+/// source file at a time.
+absl::StatusOr<ShardIndex> pack(const std::vector<PackSource> &sources, const std::string &dir,
+                                const PackOptions &options);
+
+/// Checks that every shard file exists with its size and CRC-32; errors name
+/// the shard, the file and what differs. `progress` hears of each shard.
+absl::Status verify(const ShardIndex &index,
+                    const std::function<void(int64_t shard)> &progress = nullptr);
+
+/// The shards of a packed directory, mapped on demand: a record's bytes are
+/// read straight from the mapping while a batch is assembled, and a shard
+/// is unmapped once released, so a reader holds only the shards in use.
+class ShardSet {
+public:
+  /// Opens `index` after checking that every shard file has its size (a
+  /// missing or truncated shard is an error now, before training).
+  static absl::StatusOr<std::shared_ptr<ShardSet>> open(ShardIndex index);
+  ~ShardSet();
+  ShardSet(const ShardSet &) = delete;
+  ShardSet &operator=(const ShardSet &) = delete;
+
+  const ShardIndex &index() const { return index_; }
+  /// The shard of record `r` (of the whole set) and its first record.
+  int64_t shardOf(int64_t r) const;
+  int64_t firstRecord(int64_t shard) const { return starts_[size_t(shard)]; }
+  /// Record `r`'s bytes of field `field`, mapping its shard if needed;
+  /// valid until the next call of record(), trim() or release().
+  absl::StatusOr<const uint8_t *> record(size_t field, int64_t r);
+  /// Unmaps `shard` (a later read maps it again).
+  void release(int64_t shard);
+  /// Drops the resident pages of every mapped shard but the `hot` most
+  /// recently mapped ones that was read since the last trim. A shuffle
+  /// buffer keeps reading a few records of older shards long after their
+  /// turn; those reads then fault single pages back from the page cache,
+  /// and resident memory stays about `hot` shards however large the data.
+  void trim(int hot = 2);
+
+  /// Distinct shards mapped since open() or resetStats(), and the bytes of
+  /// their files.
+  int64_t shardsOpened() const;
+  uint64_t bytesOpened() const;
+  /// Counts from zero again (after the label check reads every shard's
+  /// label field).
+  void resetStats();
+
+private:
+  explicit ShardSet(ShardIndex index);
+  struct Mapping {
+    std::vector<const uint8_t *> base; ///< per field: the file's mapping
+    std::vector<size_t> length;
+    bool mapped = false, everMapped = false;
+    bool touched = false; ///< read since the last trim
+    int64_t sequence = 0; ///< when it was mapped (the hot ones: the newest)
+  };
+  absl::Status map(int64_t shard);
+  void unmap(Mapping &m);
+
+  ShardIndex index_;
+  std::vector<int64_t> starts_; ///< first record of each shard, then the total
+  mutable std::mutex mutex_;
+  std::vector<Mapping> mappings_;
+  int64_t opened_ = 0, mapCount_ = 0;
+  uint64_t openedBytes_ = 0;
+};
+
+} // namespace data
+} // namespace tg
+
+#endif // TG_IO_SHARDS_H

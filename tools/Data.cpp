@@ -1,0 +1,264 @@
+//===- Data.cpp - tgc data: pack, inspect and verify packed data sets -----===//
+//
+// `tgc data pack` turns what `tgc train --data` reads whole (an MNIST-style
+// directory, NAME=FILE arrays, many .npy files per field) into a packed
+// directory of shards that training reads shard by shard (io/Shards.h);
+// `inspect` prints its fields, counts, sizes and a label histogram; `verify`
+// checks every shard's size and CRC-32.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/Commands.h"
+
+#include "io/Shards.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <glob.h>
+#include <map>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace tg {
+namespace tools {
+namespace {
+
+const char *kDataUsage = R"(usage: tgc data pack --from SRC [--from SRC ...] -o DIR [--shard-mb N] [--split S]
+       tgc data inspect DIR
+       tgc data verify DIR
+
+Packed data sets: shards that tgc train --data DIR reads one at a time, so a
+training process never holds the data set (or, under mpirun, more than its
+share of the shards) in memory.
+
+pack: writes DIR (new or empty) as shards of about N MiB (default 64) and an
+index.json (fields, dtypes, shapes, records per shard, sizes and CRC-32s).
+Each field of a shard is a NumPy .npy file in the source's dtype (np.load
+with mmap_mode="r" reads it). SRC is:
+  DIR                an MNIST-style directory: its train-images/labels (or
+                     --split t10k) become fields "images" (data) and "labels"
+                     (label)
+  NAME=FILE          field NAME from an IDX (raw or gzipped) or .npy file
+  NAME=GLOB          field NAME from many .npy/IDX files (a pattern with * or
+                     ?, sorted by name), concatenated in that order
+tgc train binds fields to the artifact's arguments by name, or, for one
+data and one label argument, to the fields of roles data and label (NAME=
+fields named label/labels/y get the role label, the others data).
+
+inspect: the fields, records, shards and bytes, and for each integer field
+of one value per record, a histogram of its values.
+
+verify: reads every shard file and checks its size and CRC-32; the first
+mismatch is an error naming the shard, the field and the file.
+)";
+
+std::string findIdxFile(const std::string &dir, const std::string &stem) {
+  for (const char *ext : {".gz", ""}) {
+    std::string p = dir + "/" + stem + ext;
+    if (::access(p.c_str(), R_OK) == 0)
+      return p;
+  }
+  return "";
+}
+
+bool isDirectory(const std::string &p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/// The sources of one --from.
+absl::Status addSource(const std::string &spec, const std::string &split,
+                       std::vector<data::PackSource> &out) {
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos) {
+    if (!isDirectory(spec))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--from ", spec, ": not a directory; use NAME=FILE or NAME=GLOB for arrays"));
+    std::string images = findIdxFile(spec, split + "-images-idx3-ubyte");
+    std::string labels = findIdxFile(spec, split + "-labels-idx1-ubyte");
+    if (images.empty() || labels.empty())
+      return absl::NotFoundError(absl::StrCat("--from ", spec, ": no ", split,
+                                              "-images-idx3-ubyte[.gz] and ", split,
+                                              "-labels-idx1-ubyte[.gz] in this directory"));
+    out.push_back({"images", "data", {images}});
+    out.push_back({"labels", "label", {labels}});
+    return absl::OkStatus();
+  }
+  std::string name = spec.substr(0, eq), pattern = spec.substr(eq + 1);
+  if (name.empty() || name.find_first_of("/.") != std::string::npos)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--from ", spec, ": the field name must be non-empty, without / or ."));
+  data::PackSource src;
+  src.name = name;
+  src.role = (name == "label" || name == "labels" || name == "y") ? "label" : "data";
+  if (pattern.find_first_of("*?[") != std::string::npos) {
+    glob_t g;
+    int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    if (rc == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i)
+        src.files.push_back(g.gl_pathv[i]);
+    ::globfree(&g);
+    if (src.files.empty())
+      return absl::NotFoundError(absl::StrCat("--from ", spec, ": no file matches"));
+    std::sort(src.files.begin(), src.files.end());
+  } else {
+    if (::access(pattern.c_str(), R_OK) != 0)
+      return absl::NotFoundError(absl::StrCat("--from ", spec, ": cannot read '", pattern, "'"));
+    src.files.push_back(pattern);
+  }
+  for (const data::PackSource &s : out)
+    if (s.name == name)
+      return absl::InvalidArgumentError(absl::StrCat("--from ", spec, ": field '", name,
+                                                     "' is given twice"));
+  out.push_back(std::move(src));
+  return absl::OkStatus();
+}
+
+std::string mib(uint64_t bytes) { return absl::StrCat(double(bytes) / 1048576.0, " MiB"); }
+
+int packCommand(int argc, char **argv) {
+  std::vector<std::string> from;
+  std::string out, split = "train", v;
+  double shardMb = 64;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    if (takeValue(i, argc, argv, "--from", v)) {
+      from.push_back(v);
+    } else if (takeValue(i, argc, argv, "-o", v)) {
+      out = v;
+    } else if (takeValue(i, argc, argv, "--split", v)) {
+      split = v;
+    } else if (takeValue(i, argc, argv, "--shard-mb", v)) {
+      char *end = nullptr;
+      shardMb = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(shardMb > 0 && shardMb <= 1048576))
+        return error("data pack: --shard-mb needs a size in MiB in (0, 1048576], got '" + v +
+                     "'");
+    } else if (a == "-h" || a == "--help") {
+      std::printf("%s", kDataUsage);
+      return 0;
+    } else {
+      return error("data pack: unknown argument '" + a + "' (see tgc data --help)");
+    }
+  }
+  if (std::string missing = takeMissingValue(); !missing.empty())
+    return error("data pack: " + missing);
+  if (from.empty() || out.empty())
+    return error("data pack: needs --from SRC and -o DIR (see tgc data --help)");
+  std::vector<data::PackSource> sources;
+  for (const std::string &f : from)
+    if (absl::Status s = addSource(f, split, sources); !s.ok())
+      return error("data pack: " + std::string(s.message()));
+  data::PackOptions options;
+  options.shardMb = shardMb;
+  options.progress = [](const std::string &line) { std::fprintf(stderr, "pack: %s\n", line.c_str()); };
+  auto index = data::pack(sources, out, options);
+  if (!index.ok())
+    return error("data pack: " + std::string(index.status().message()));
+  std::printf("packed %lld records into %zu shards (%s) in %s\n", (long long)index->records,
+              index->shards.size(), mib(index->bytes()).c_str(), out.c_str());
+  return 0;
+}
+
+absl::StatusOr<data::ShardIndex> readIndexArg(int argc, char **argv, const char *command) {
+  if (argc != 4 || std::string(argv[3]).rfind("-", 0) == 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("data ", command, ": needs one packed directory (tgc data ", command, " DIR)"));
+  return data::ShardIndex::read(argv[3]);
+}
+
+int inspectDataCommand(int argc, char **argv) {
+  auto index = readIndexArg(argc, argv, "inspect");
+  if (!index.ok())
+    return error(std::string(index.status().message()));
+  int64_t smallest = index->shards.front().records, largest = smallest;
+  for (const data::Shard &s : index->shards) {
+    smallest = std::min(smallest, s.records);
+    largest = std::max(largest, s.records);
+  }
+  std::printf("%s: %lld records in %zu shards (%lld to %lld records each), %s\n",
+              index->dir.c_str(), (long long)index->records, index->shards.size(),
+              (long long)smallest, (long long)largest, mib(index->bytes()).c_str());
+  std::printf("fields:\n");
+  for (const data::ShardField &f : index->fields)
+    std::printf("  %-12s %-5s %-6s [%s] %zu bytes/record%s%s\n", f.name.c_str(),
+                f.role.empty() ? "-" : f.role.c_str(), f.dtype.c_str(),
+                absl::StrJoin(f.shape, ", ").c_str(), f.recordBytes(),
+                f.scale != 1 ? absl::StrCat(", scale ", f.scale, " into floats").c_str() : "",
+                f.source.empty() ? "" : (", from " + f.source).c_str());
+  auto shards = data::ShardSet::open(*index);
+  if (!shards.ok())
+    return error(std::string(shards.status().message()));
+  for (size_t fi = 0; fi < index->fields.size(); ++fi) {
+    const data::ShardField &f = index->fields[fi];
+    bool integral = f.dtype != "f32" && f.dtype != "f64";
+    if (!integral || f.recordElements() != 1)
+      continue;
+    std::map<int64_t, int64_t> histogram;
+    data::ArgSpec spec{f.name, "i64", {1}};
+    for (int64_t s = 0; s < int64_t(index->shards.size()); ++s) {
+      int64_t first = (*shards)->firstRecord(s);
+      for (int64_t r = 0; r < index->shards[size_t(s)].records; ++r) {
+        auto p = (*shards)->record(fi, first + r);
+        if (!p.ok())
+          return error(std::string(p.status().message()));
+        int64_t value = 0;
+        data::convertElements(f.dtype, *p, "i64", reinterpret_cast<uint8_t *>(&value), 1, 1);
+        ++histogram[value];
+      }
+      (*shards)->release(s);
+    }
+    std::printf("%s histogram (%zu values):\n", f.name.c_str(), histogram.size());
+    if (histogram.size() > 64) {
+      std::printf("  (more than 64 distinct values: from %lld to %lld)\n",
+                  (long long)histogram.begin()->first, (long long)histogram.rbegin()->first);
+      continue;
+    }
+    for (auto [value, count] : histogram)
+      std::printf("  %6lld: %lld (%.1f%%)\n", (long long)value, (long long)count,
+                  100.0 * double(count) / double(index->records));
+  }
+  return 0;
+}
+
+int verifyCommand(int argc, char **argv) {
+  auto index = readIndexArg(argc, argv, "verify");
+  if (!index.ok())
+    return error(std::string(index.status().message()));
+  size_t n = index->shards.size();
+  absl::Status s = data::verify(*index, [&](int64_t shard) {
+    if (n >= 20 && (shard + 1) % int64_t(n / 10) == 0)
+      std::fprintf(stderr, "verify: %lld of %zu shards\n", (long long)shard + 1, n);
+  });
+  if (!s.ok())
+    return error("data verify: " + std::string(s.message()));
+  std::printf("%s: %zu shards, %s, every size and CRC-32 as the index says\n",
+              index->dir.c_str(), n, mib(index->bytes()).c_str());
+  return 0;
+}
+
+} // namespace
+
+int dataCommand(int argc, char **argv) {
+  std::string sub = argc > 2 ? argv[2] : "";
+  if (sub == "pack")
+    return packCommand(argc, argv);
+  if (sub == "inspect")
+    return inspectDataCommand(argc, argv);
+  if (sub == "verify")
+    return verifyCommand(argc, argv);
+  if (sub == "-h" || sub == "--help") {
+    std::printf("%s", kDataUsage);
+    return 0;
+  }
+  std::fprintf(stderr, "%s", kDataUsage);
+  return error(sub.empty() ? "data: needs pack, inspect or verify"
+                           : "data: unknown subcommand '" + sub + "' (pack, inspect, verify)");
+}
+
+} // namespace tools
+} // namespace tg
