@@ -12,10 +12,12 @@
 #include "io/Data.h"
 #include "io/Idx.h"
 #include "io/Npy.h"
+#include "io/Shards.h"
 #include "support/Manifest.h"
 #include "tg/Module.h"
 #include "tg/tg_runtime.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -60,6 +62,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   tg_artifact *a = nullptr;
   if (tg_artifact_open(asFile(data, size, ".tgx").c_str(), &a) == TG_OK)
     tg_artifact_close(a);
+#elif TG_FUZZ_TARGET == 8 // a packed directory's index.json, then the shards' check
+  static const std::string dir = [] {
+    const char *tmp = std::getenv("TMPDIR");
+    std::string d = std::string(tmp && *tmp ? tmp : "/tmp") + "/tg-fuzz-shards-" +
+                    std::to_string(getpid());
+    ::mkdir(d.c_str(), 0700);
+    return d;
+  }();
+  if (FILE *f = std::fopen((dir + "/index.json").c_str(), "wb")) {
+    if (size)
+      std::fwrite(data, 1, size, f);
+    std::fclose(f);
+  }
+  auto index = tg::data::ShardIndex::read(dir);
+  if (index.ok())
+    (void)tg::data::ShardSet::open(*index);
 #elif TG_FUZZ_TARGET == 7 // .tg.mlir parser + verifier + shape checks, then canonicalize
   auto m = tg::Module::parse(bytes, "fuzz.tg.mlir");
   if (m.ok())

@@ -1,0 +1,154 @@
+//===- ShardsTest.cpp - packed data sets: index, shards, rank orders ------===//
+#include "io/Data.h"
+#include "io/Npy.h"
+#include "io/Shards.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+using ::testing::HasSubstr;
+using namespace tg::data;
+
+namespace {
+
+std::string temp(const std::string &name) { return ::testing::TempDir() + "/" + name; }
+
+/// 1000 records: x = the record's index (i32), y = index % 10 (u8), packed
+/// into shards of 104 records (0.0005 MiB of 5-byte records).
+ShardIndex packCounting(const std::string &dir) {
+  std::filesystem::remove_all(dir);
+  tg::NpyArray x{"i32", {1000, 1}, std::vector<uint8_t>(4000)}, y{"u8", {1000}, {}};
+  for (int32_t i = 0; i < 1000; ++i) {
+    std::memcpy(x.bytes.data() + 4 * i, &i, 4);
+    y.bytes.push_back(uint8_t(i % 10));
+  }
+  EXPECT_TRUE(tg::writeNpy(temp("x.npy"), x).ok());
+  EXPECT_TRUE(tg::writeNpy(temp("y.npy"), y).ok());
+  PackOptions o;
+  o.shardMb = 0.0005;
+  auto index = pack({{"x", "data", {temp("x.npy")}}, {"y", "label", {temp("y.npy")}}}, dir, o);
+  EXPECT_TRUE(index.ok()) << index.status();
+  return index.ok() ? *index : ShardIndex();
+}
+
+Dataset countingDataset(const ShardIndex &index) {
+  auto shards = ShardSet::open(index);
+  EXPECT_TRUE(shards.ok()) << shards.status();
+  Column c;
+  c.spec = {"x", "i32", {8, 1}};
+  c.rows = index.records;
+  c.sourceDtype = "i32";
+  c.shards = *shards;
+  c.field = 0;
+  auto ds = Dataset::fromShards(*shards, {c});
+  EXPECT_TRUE(ds.ok());
+  return std::move(*ds);
+}
+
+TEST(Shards, PackReadAndVerify) {
+  ShardIndex packed = packCounting(temp("counting"));
+  auto index = ShardIndex::read(temp("counting"));
+  ASSERT_TRUE(index.ok()) << index.status();
+  EXPECT_EQ(index->records, 1000);
+  EXPECT_EQ(index->shards.size(), 10u); // 104 records each, the last 64
+  EXPECT_EQ(index->shards.back().records, 64);
+  ASSERT_EQ(index->fields.size(), 2u);
+  EXPECT_EQ(index->fields[1].role, "label");
+  EXPECT_EQ(index->bytes(), packed.bytes());
+  EXPECT_TRUE(verify(*index).ok());
+  // A shard file is a plain .npy of its records.
+  auto shard = tg::readNpy(temp("counting/") + index->shards[2].files[0].path);
+  ASSERT_TRUE(shard.ok());
+  EXPECT_EQ(shard->shape, (std::vector<int64_t>{104, 1}));
+  int32_t first;
+  std::memcpy(&first, shard->bytes.data(), 4);
+  EXPECT_EQ(first, 208);
+  // The index is checked: counts that do not add up, a bad dtype.
+  std::string text;
+  {
+    std::ifstream in(temp("counting/index.json"));
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string bad = text;
+  bad.replace(bad.find("\"records\": 1000"), 15, "\"records\": 1001");
+  std::filesystem::create_directories(temp("bad-index"));
+  std::ofstream(temp("bad-index/index.json")) << bad;
+  auto broken = ShardIndex::read(temp("bad-index"));
+  ASSERT_FALSE(broken.ok());
+  EXPECT_THAT(std::string(broken.status().message()), HasSubstr("the shards hold 1000"));
+}
+
+TEST(Shards, RanksReadDisjointContiguousRangesOfTheShuffledShards) {
+  ShardIndex index = packCounting(temp("counting2"));
+  Dataset ds = countingDataset(index);
+  const int64_t batch = 8, batches = 1000 / (2 * batch); // 62 per rank
+  for (int64_t epoch : {0, 1}) {
+    std::vector<int64_t> r0 = ds.rankOrder(3, epoch, true, 0, 2, batch, batches, 100);
+    std::vector<int64_t> r1 = ds.rankOrder(3, epoch, true, 1, 2, batch, batches, 100);
+    ASSERT_EQ(r0.size(), size_t(batch * batches));
+    ASSERT_EQ(r1.size(), size_t(batch * batches));
+    EXPECT_EQ(r0, ds.rankOrder(3, epoch, true, 0, 2, batch, batches, 100)); // deterministic
+    std::set<int64_t> a(r0.begin(), r0.end()), b(r1.begin(), r1.end());
+    EXPECT_EQ(a.size(), r0.size()); // no record twice
+    for (int64_t r : a)
+      EXPECT_EQ(b.count(r), 0u) << "record " << r << " on both ranks";
+    // Each rank reads about half of the 10 shards (a range may start or end
+    // inside one).
+    std::set<int64_t> s0, s1;
+    for (int64_t r : r0)
+      s0.insert(ds.shards()->shardOf(r));
+    for (int64_t r : r1)
+      s1.insert(ds.shards()->shardOf(r));
+    EXPECT_LE(s0.size(), 6u);
+    EXPECT_LE(s1.size(), 6u);
+  }
+  // Another epoch shuffles the shards (and the buffer) anew.
+  EXPECT_NE(ds.rankOrder(3, 0, true, 0, 2, batch, batches, 100),
+            ds.rankOrder(3, 1, true, 0, 2, batch, batches, 100));
+  // Unshuffled, one rank reads the records in order; batches past the
+  // data wrap around.
+  std::vector<int64_t> plain = ds.rankOrder(0, 0, false, 0, 1, 8, 126, 100);
+  ASSERT_EQ(plain.size(), 1008u);
+  for (int64_t i = 0; i < 1000; ++i)
+    ASSERT_EQ(plain[size_t(i)], i);
+  EXPECT_EQ(plain[1000], 0);
+  // A shuffle buffer larger than the data shuffles all of it: a permutation.
+  std::vector<int64_t> all = ds.rankOrder(5, 0, true, 0, 1, 8, 125, 4096);
+  std::set<int64_t> distinct(all.begin(), all.end());
+  EXPECT_EQ(distinct.size(), 1000u);
+}
+
+TEST(Shards, BatchesGatherTheRecordsAndReleaseTheShards) {
+  ShardIndex index = packCounting(temp("counting3"));
+  Dataset ds = countingDataset(index);
+  std::vector<int64_t> order = ds.rankOrder(9, 0, true, 0, 1, 8, 125, 50);
+  Batcher batcher(ds, 8, order, 0, false, 2);
+  size_t seen = 0;
+  while (auto b = batcher.next()) {
+    ASSERT_TRUE(b->status.ok()) << b->status;
+    std::vector<int32_t> x(8);
+    std::memcpy(x.data(), b->buffers[0].data(), 32);
+    for (int i = 0; i < 8; ++i)
+      ASSERT_EQ(x[size_t(i)], order[seen++]); // x holds the record's index
+  }
+  EXPECT_EQ(seen, 1000u);
+  EXPECT_EQ(ds.shards()->shardsOpened(), 10);
+  // A shard that vanished after the start is an error naming it, not a crash.
+  std::filesystem::remove(temp("counting3/") + index.shards[4].files[0].path);
+  Batcher again(ds, 8, order, 0, false, 2);
+  absl::Status failed;
+  while (auto b = again.next())
+    if (!b->status.ok()) {
+      failed = b->status;
+      break;
+    }
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.message()), HasSubstr("shard 4 field 'x'"));
+}
+
+} // namespace
