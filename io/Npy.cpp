@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -30,7 +31,13 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The header first; the data section is read straight into the array (a
+  // large file is never held twice).
+  in.seekg(0, std::ios::end);
+  size_t fileSize = size_t(std::max<std::streamoff>(in.tellg(), 0));
+  in.seekg(0);
+  std::string data(std::min<size_t>(fileSize, 12), '\0');
+  in.read(data.data(), long(data.size()));
   if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0)
     return bad(path, "no \\x93NUMPY magic at offset 0");
   uint8_t major = uint8_t(data[6]);
@@ -48,10 +55,12 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path) {
   } else {
     return bad(path, absl::StrCat("unsupported format version ", int(major)));
   }
-  if (data.size() < headerStart + headerLen)
+  if (fileSize < headerStart + headerLen)
     return bad(path, absl::StrCat("header of ", headerLen, " bytes at offset ", headerStart,
-                                  " runs past the end of the file (", data.size(), " bytes)"));
-  std::string header = data.substr(headerStart, headerLen);
+                                  " runs past the end of the file (", fileSize, " bytes)"));
+  std::string header(headerLen, '\0');
+  in.seekg(long(headerStart));
+  in.read(header.data(), long(headerLen));
   std::smatch m;
   if (!std::regex_search(header, m, std::regex("'descr'\\s*:\\s*'([^']*)'")))
     return bad(path, "header has no 'descr'");
@@ -62,7 +71,7 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path) {
       info = &d;
   if (!info)
     return bad(path, absl::StrCat("unsupported dtype '", descr,
-                                  "' (supported: <f4 <f8 <i4 <i8 |b1, little-endian)"));
+                                  "' (supported: <f4 <f8 <i4 <i8 <i2 |b1 |u1 |i1, little-endian)"));
   if (std::regex_search(header, m, std::regex("'fortran_order'\\s*:\\s*True")))
     return bad(path, "Fortran-order arrays are not supported (use numpy.ascontiguousarray)");
   if (!std::regex_search(header, m, std::regex("'shape'\\s*:\\s*\\(([^)]*)\\)")))
@@ -91,24 +100,33 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path) {
   size_t offset = headerStart + headerLen, need = 0;
   if (__builtin_mul_overflow(count, size_t(info->size), &need))
     return bad(path, "the header's shape needs more bytes than a 64-bit size holds");
-  if (data.size() - offset != need)
+  if (fileSize - offset != need)
     return bad(path, absl::StrCat("shape [", absl::StrJoin(a.shape, ", "), "] of ", a.dtype,
                                   " needs ", need, " data bytes after offset ", offset,
-                                  ", the file has ", data.size() - offset));
-  a.bytes.assign(data.begin() + long(offset), data.end());
+                                  ", the file has ", fileSize - offset));
+  a.bytes.resize(need);
+  in.seekg(long(offset));
+  in.read(reinterpret_cast<char *>(a.bytes.data()), long(need));
+  if (size_t(in.gcount()) != need)
+    return absl::DataLossError(absl::StrCat("reading '", path, "' failed at offset ",
+                                            offset + size_t(std::max<std::streamsize>(in.gcount(), 0))));
   return a;
 }
 
 absl::Status writeNpy(const std::string &path, const NpyArray &array) {
+  return writeNpy(path, array.dtype, array.shape, array.bytes.data(), array.bytes.size());
+}
+
+absl::Status writeNpy(const std::string &path, const std::string &dtype,
+                      const std::vector<int64_t> &dims, const uint8_t *data, size_t size) {
   const DtypeInfo *info = nullptr;
   for (const DtypeInfo &d : kDtypes)
-    if (array.dtype == d.name)
+    if (dtype == d.name)
       info = &d;
   if (!info)
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot write dtype '", array.dtype, "' to .npy"));
-  std::string shape = absl::StrJoin(array.shape, ", ");
-  if (array.shape.size() == 1)
+    return absl::InvalidArgumentError(absl::StrCat("cannot write dtype '", dtype, "' to .npy"));
+  std::string shape = absl::StrJoin(dims, ", ");
+  if (dims.size() == 1)
     shape += ",";
   std::string header = absl::StrCat("{'descr': '", info->descr,
                                     "', 'fortran_order': False, 'shape': (", shape, "), }");
@@ -123,7 +141,7 @@ absl::Status writeNpy(const std::string &path, const NpyArray &array) {
   char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
   out.write(len, 2);
   out << header;
-  out.write(reinterpret_cast<const char *>(array.bytes.data()), long(array.bytes.size()));
+  out.write(reinterpret_cast<const char *>(data), long(size));
   if (!out)
     return absl::InternalError(absl::StrCat("writing '", path, "' failed"));
   return absl::OkStatus();

@@ -25,6 +25,9 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path);
 
 /// Writes `array` as .npy format 1.0.
 absl::Status writeNpy(const std::string &path, const NpyArray &array);
+/// The same for `size` bytes at `data` (no copy into an NpyArray).
+absl::Status writeNpy(const std::string &path, const std::string &dtype,
+                      const std::vector<int64_t> &shape, const uint8_t *data, size_t size);
 
 } // namespace tg
 

@@ -177,71 +177,50 @@ absl::StatusOr<ShardIndex> pack(const std::vector<PackSource> &sources, const st
   }
   ShardIndex index;
   index.dir = dir;
-  // Every field's arrays, one field at a time: the first file of each tells
-  // the record shape and dtype, which the others must share.
-  std::vector<std::vector<uint8_t>> data(sources.size());
-  for (size_t f = 0; f < sources.size(); ++f) {
-    const PackSource &src = sources[f];
+  // The fields' dtypes and record shapes from their first files, so that the
+  // records per shard are known before any is written.
+  for (const PackSource &src : sources) {
+    if (src.files.empty())
+      return absl::InvalidArgumentError(absl::StrCat("field '", src.name, "' has no files"));
+    absl::StatusOr<Array> a = readArray(src.files[0]);
+    if (!a.ok())
+      return a.status();
+    if (a->shape.empty())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", src.files[0], "': a scalar has no records (the first dimension counts them)"));
     ShardField field;
     field.name = src.name;
     field.role = src.role;
-    int64_t records = 0;
-    for (const std::string &path : src.files) {
-      absl::StatusOr<Array> a = readArray(path);
-      if (!a.ok())
-        return a.status();
-      if (a->shape.empty())
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", path, "': a scalar has no records (the first dimension counts them)"));
-      std::vector<int64_t> shape(a->shape.begin() + 1, a->shape.end());
-      if (records == 0 && data[f].empty()) {
-        field.dtype = a->dtype;
-        field.shape = shape;
-        field.scale = a->sourceType == "IDX u8" ? 1.0 / 255.0 : 1.0;
-        field.source = a->sourceType;
-      } else if (a->dtype != field.dtype || shape != field.shape) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'", path, "' (", a->dtype, " records of [", absl::StrJoin(shape, ", "),
-            "]) does not match the earlier files of field '", field.name, "' (", field.dtype,
-            " [", absl::StrJoin(field.shape, ", "), "])"));
-      }
-      records += a->shape[0];
-      data[f].insert(data[f].end(), a->bytes.begin(), a->bytes.end());
-    }
+    field.dtype = a->dtype;
+    field.shape.assign(a->shape.begin() + 1, a->shape.end());
+    field.scale = a->sourceType == "IDX u8" ? 1.0 / 255.0 : 1.0;
+    field.source = a->sourceType;
     if (src.files.size() > 1)
       field.source = absl::StrCat(field.source, ", ", src.files.size(), " files");
-    if (f > 0 && records != index.records)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field '", field.name, "' has ", records, " records but field '", index.fields[0].name,
-          "' has ", index.records));
-    index.records = records;
     index.fields.push_back(std::move(field));
   }
-  if (index.records == 0)
-    return absl::InvalidArgumentError("the sources hold no records");
   size_t recordBytes = 0;
   for (const ShardField &f : index.fields)
     recordBytes += f.recordBytes();
   int64_t perShard = std::max<int64_t>(
       1, int64_t(options.shardMb * 1048576.0 / double(std::max<size_t>(recordBytes, 1))));
-  int64_t nShards = (index.records + perShard - 1) / perShard;
-  for (int64_t s = 0; s < nShards; ++s) {
-    Shard shard;
-    int64_t first = s * perShard;
-    shard.records = std::min(perShard, index.records - first);
-    for (size_t f = 0; f < index.fields.size(); ++f) {
-      const ShardField &field = index.fields[f];
-      NpyArray a;
-      a.dtype = field.dtype;
-      a.shape = {shard.records};
-      a.shape.insert(a.shape.end(), field.shape.begin(), field.shape.end());
-      size_t rb = field.recordBytes();
-      a.bytes.assign(data[f].begin() + long(size_t(first) * rb),
-                     data[f].begin() + long(size_t(first + shard.records) * rb));
+  // Field by field, one source file at a time: a shard's file is written as
+  // soon as its records are in, so packing holds one file and one shard.
+  std::vector<std::vector<int64_t>> counts(sources.size());
+  for (size_t f = 0; f < sources.size(); ++f) {
+    const ShardField &field = index.fields[f];
+    size_t rb = field.recordBytes();
+    // Records of a shard that straddles two files (less than one shard).
+    std::vector<uint8_t> carry;
+    auto writeShard = [&](const uint8_t *data, int64_t records) -> absl::Status {
+      int64_t s = int64_t(counts[f].size());
+      std::vector<int64_t> shape = {records};
+      shape.insert(shape.end(), field.shape.begin(), field.shape.end());
       ShardFile file;
       file.path = absl::StrFormat("shard-%05d.%s.npy", s, field.name);
       std::string tmp = join(dir, file.path + ".tmp");
-      if (absl::Status st = writeNpy(tmp, a); !st.ok())
+      size_t size = size_t(records) * rb;
+      if (absl::Status st = writeNpy(tmp, field.dtype, shape, data, size); !st.ok())
         return st;
       std::ifstream head(tmp, std::ios::binary);
       std::vector<uint8_t> h(12);
@@ -252,15 +231,66 @@ absl::StatusOr<ShardIndex> pack(const std::vector<PackSource> &sources, const st
         return crc.status();
       file.crc32 = *crc;
       if (std::rename(tmp.c_str(), join(dir, file.path).c_str()) != 0)
-        return absl::InternalError(absl::StrCat("cannot rename '", tmp, "': ",
-                                                std::strerror(errno)));
-      shard.files.push_back(std::move(file));
+        return absl::InternalError(
+            absl::StrCat("cannot rename '", tmp, "': ", std::strerror(errno)));
+      if (f == 0)
+        index.shards.push_back(Shard{records, {}});
+      else if (s >= int64_t(index.shards.size()) || index.shards[size_t(s)].records != records)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "field '", field.name, "' has more records than field '", index.fields[0].name,
+            "' (", index.records, ")"));
+      index.shards[size_t(s)].files.push_back(std::move(file));
+      counts[f].push_back(records);
+      if (options.progress)
+        options.progress(absl::StrCat("field '", field.name, "': shard ", s + 1, " (", records,
+                                      " records)"));
+      return absl::OkStatus();
+    };
+    for (const std::string &path : sources[f].files) {
+      absl::StatusOr<Array> a = readArray(path);
+      if (!a.ok())
+        return a.status();
+      std::vector<int64_t> shape(a->shape.begin() + (a->shape.empty() ? 0 : 1), a->shape.end());
+      if (a->shape.empty() || a->dtype != field.dtype || shape != field.shape)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'", path, "' (", a->dtype, " records of [", absl::StrJoin(shape, ", "),
+            "]) does not match the first file of field '", field.name, "' (", field.dtype, " [",
+            absl::StrJoin(field.shape, ", "), "])"));
+      // Shards straight from the file's bytes; one that straddles files
+      // through `carry`.
+      const std::vector<uint8_t> &bytes = a->bytes;
+      size_t shardBytes = size_t(perShard) * rb, pos = 0;
+      if (!carry.empty()) {
+        size_t take = std::min(shardBytes - carry.size(), bytes.size());
+        carry.insert(carry.end(), bytes.begin(), bytes.begin() + long(take));
+        pos = take;
+        if (carry.size() == shardBytes) {
+          if (absl::Status st = writeShard(carry.data(), perShard); !st.ok())
+            return st;
+          carry.clear();
+        }
+      }
+      for (; bytes.size() - pos >= shardBytes; pos += shardBytes)
+        if (absl::Status st = writeShard(bytes.data() + pos, perShard); !st.ok())
+          return st;
+      carry.insert(carry.end(), bytes.begin() + long(pos), bytes.end());
     }
-    index.shards.push_back(std::move(shard));
-    if (options.progress)
-      options.progress(absl::StrCat("shard ", s + 1, " of ", nShards, " (", shard.records,
-                                    " records)"));
+    if (!carry.empty())
+      if (absl::Status st = writeShard(carry.data(), int64_t(carry.size() / rb)); !st.ok())
+        return st;
+    int64_t records = 0;
+    for (int64_t c : counts[f])
+      records += c;
+    if (f == 0)
+      index.records = records;
+    else if (records != index.records)
+      return absl::InvalidArgumentError(absl::StrCat("field '", field.name, "' has ", records,
+                                                     " records but field '",
+                                                     index.fields[0].name, "' has ",
+                                                     index.records));
   }
+  if (index.records == 0)
+    return absl::InvalidArgumentError("the sources hold no records");
   json j;
   j["format"] = "tgc-shards";
   j["version"] = 1;
@@ -406,19 +436,29 @@ void ShardSet::unmap(Mapping &m) {
 }
 
 absl::StatusOr<const uint8_t *> ShardSet::record(size_t field, int64_t r) {
+  const uint8_t *p = nullptr;
+  if (absl::Status s = records(field, &r, 1, &p); !s.ok())
+    return s;
+  return p;
+}
+
+absl::Status ShardSet::records(size_t field, const int64_t *rs, size_t n, const uint8_t **out) {
   std::lock_guard<std::mutex> lock(mutex_);
-  int64_t shard = shardOf(r);
-  if (shard < 0 || shard >= int64_t(mappings_.size()))
-    return absl::OutOfRangeError(absl::StrCat("record ", r, " is not in the data set (",
-                                              starts_.back(), " records)"));
-  Mapping &m = mappings_[size_t(shard)];
-  if (!m.mapped)
-    if (absl::Status s = map(shard); !s.ok())
-      return s;
-  m.touched = true;
-  const ShardFile &file = index_.shards[size_t(shard)].files[field];
-  return m.base[field] + file.dataOffset +
-         size_t(r - starts_[size_t(shard)]) * index_.fields[field].recordBytes();
+  size_t recordBytes = index_.fields[field].recordBytes();
+  for (size_t i = 0; i < n; ++i) {
+    int64_t r = rs[i], shard = shardOf(r);
+    if (shard < 0 || shard >= int64_t(mappings_.size()))
+      return absl::OutOfRangeError(absl::StrCat("record ", r, " is not in the data set (",
+                                                starts_.back(), " records)"));
+    Mapping &m = mappings_[size_t(shard)];
+    if (!m.mapped)
+      if (absl::Status s = map(shard); !s.ok())
+        return s;
+    m.touched = true;
+    out[i] = m.base[field] + index_.shards[size_t(shard)].files[field].dataOffset +
+             size_t(r - starts_[size_t(shard)]) * recordBytes;
+  }
+  return absl::OkStatus();
 }
 
 void ShardSet::release(int64_t shard) {

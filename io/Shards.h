@@ -110,8 +110,10 @@ public:
   int64_t shardOf(int64_t r) const;
   int64_t firstRecord(int64_t shard) const { return starts_[size_t(shard)]; }
   /// Record `r`'s bytes of field `field`, mapping its shard if needed;
-  /// valid until the next call of record(), trim() or release().
+  /// valid until its shard is released.
   absl::StatusOr<const uint8_t *> record(size_t field, int64_t r);
+  /// The same for `n` records at once (one lock for a batch's column).
+  absl::Status records(size_t field, const int64_t *rs, size_t n, const uint8_t **out);
   /// Unmaps `shard` (a later read maps it again).
   void release(int64_t shard);
   /// Drops the resident pages of every mapped shard but the `hot` most
