@@ -1,6 +1,7 @@
 //===- reader_bench.cpp - the packed-data reader alone ---------------------===//
 //
-// tg-bench-reader DIR [--batch B] [--epochs E] [--shuffle-buffer S]: batches of
+// tg-bench-reader DIR [--batch B] [--epochs E] [--shuffle-buffer S] [--threads N]
+// [--memory]: batches of
 // a packed directory's "images" (into f32, scaled) and "labels" (into i32), as
 // `tgc train` assembles them (rankOrder + Batcher, one rank), with nothing
 // consuming them; prints examples/s and the source's MB/s. bench/run_data.sh
@@ -25,7 +26,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::string dir = argv[1];
-  int64_t batch = 128, epochs = 3, buffer = 16384, prefetch = 2;
+  int64_t batch = 128, epochs = 3, buffer = 16384, prefetch = 2, threads = 1;
   bool memory = false;
   for (int i = 2; i < argc; i += 2) {
     std::string a = argv[i];
@@ -45,6 +46,8 @@ int main(int argc, char **argv) {
       buffer = v;
     else if (a == "--prefetch")
       prefetch = v;
+    else if (a == "--threads")
+      threads = v;
   }
   auto index = ShardIndex::read(dir);
   if (!index.ok()) {
@@ -91,7 +94,7 @@ int main(int argc, char **argv) {
   for (int64_t e = 0; e < epochs; ++e) {
     std::vector<int64_t> order = memory ? ds->order(0, e, true)
                                         : ds->rankOrder(0, e, true, 0, 1, batch, batches, buffer);
-    Batcher batcher(*ds, batch, std::move(order), 0, false, int(prefetch));
+    Batcher batcher(*ds, batch, std::move(order), 0, false, int(prefetch), int(threads));
     while (auto b = batcher.next()) {
       if (!b->status.ok()) {
         std::fprintf(stderr, "%s\n", std::string(b->status.message()).c_str());
@@ -103,8 +106,9 @@ int main(int argc, char **argv) {
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double mb = double(examples) * double(img.recordBytes() + lab.recordBytes()) / 1e6;
-  std::printf("%s: %lld examples in %.3f s: %.0f examples/s, %.1f MB/s (checksum %g)\n",
-              memory ? "tgc reader (in memory)" : "tgc reader", (long long)examples, s,
+  std::printf("%s, %lld thread(s): %lld examples in %.3f s: %.0f examples/s, %.1f MB/s (checksum %g)\n",
+              memory ? "tgc reader (in memory)" : "tgc reader", (long long)threads,
+              (long long)examples, s,
               double(examples) / s, mb / s, checksum);
   return 0;
 }

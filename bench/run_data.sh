@@ -27,10 +27,11 @@ build/tools/tgc data pack --from "$DATA" -o "$WORK/fm" --shard-mb 8 2>/dev/null
 echo "== reader alone: 3 epochs of 60000 examples, batch 128, taskset $THREADS cores"
 $PIN build/bench/tg-bench-reader "$WORK/fm" --epochs 3 --memory
 $PIN build/bench/tg-bench-reader "$WORK/fm" --epochs 3 | tee "$WORK/reader.txt"
+$PIN build/bench/tg-bench-reader "$WORK/fm" --epochs 3 --threads 2 --prefetch 4
 for w in 0 1 2; do
   $PIN "$PY" bench/reader_torch.py "$WORK/fm" --epochs 3 --workers $w | tee -a "$WORK/reader.txt"
 done
-awk '/^tgc reader:/ { t = $8 } /^torch/ { printf "  tgc / DataLoader %s %.1fx\n", $3, t / $9 }' \
+awk '/^tgc reader, 1 / { t = $10 } /^torch/ { printf "  tgc / DataLoader %s %.1fx\n", $3, t / $9 }' \
   "$WORK/reader.txt"
 echo "== the Fashion MLP, 2000 steps: from memory vs from the packed directory"
 build/examples/tg-example fashion-mlp -o "$WORK/mlp.tg.mlir"

@@ -460,11 +460,11 @@ int64_t Batcher::batchesPerEpoch(int64_t rows, int64_t batchSize, bool pad) {
 }
 
 Batcher::Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t> order,
-                 int64_t start, bool pad, int prefetch)
+                 int64_t start, bool pad, int prefetch, int threads)
     : dataset_(dataset), batchSize_(batchSize), start_(start),
       count_(batchesPerEpoch(int64_t(order.size()), batchSize, pad)), order_(std::move(order)),
       capacity_(size_t(std::max(prefetch, 1))) {
-  consumed_ = start_;
+  consumed_ = claimed_ = start_;
   if (const std::shared_ptr<ShardSet> &shards = dataset_.shards()) {
     // Each shard's last use in this epoch's order, to unmap it after.
     std::map<int64_t, int64_t> last;
@@ -475,7 +475,8 @@ Batcher::Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t>
       lastUse_.push_back({pos, shard});
     std::sort(lastUse_.begin(), lastUse_.end());
   }
-  thread_ = std::thread([this] { produce(); });
+  for (int t = 0; t < std::max(threads, 1); ++t)
+    threads_.emplace_back([this] { produce(); });
 }
 
 Batcher::~Batcher() {
@@ -484,7 +485,8 @@ Batcher::~Batcher() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (std::thread &t : threads_)
+    t.join();
 }
 
 std::unique_ptr<Batch> Batcher::make(int64_t index) const {
@@ -519,27 +521,40 @@ void Batcher::releaseShards(int64_t index) {
 }
 
 void Batcher::produce() {
-  for (int64_t i = start_; i < count_; ++i) {
-    auto batch = make(i);
-    releaseShards(i);
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return stop_ || queue_.size() < capacity_; });
-    if (stop_)
-      return;
-    queue_.push_back(std::move(batch));
+  for (;;) {
+    int64_t index;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] {
+        return stop_ || claimed_ >= count_ || claimed_ < consumed_ + int64_t(capacity_);
+      });
+      if (stop_ || claimed_ >= count_)
+        return;
+      index = claimed_++;
+    }
+    auto batch = make(index);
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_[index] = std::move(batch);
     cv_.notify_all();
   }
 }
 
 std::unique_ptr<Batch> Batcher::next() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (consumed_ >= count_)
-    return nullptr;
-  cv_.wait(lock, [&] { return !queue_.empty(); });
-  auto batch = std::move(queue_.front());
-  queue_.pop_front();
-  ++consumed_;
-  cv_.notify_all();
+  std::unique_ptr<Batch> batch;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (consumed_ >= count_)
+      return nullptr;
+    cv_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+    auto it = ready_.find(consumed_);
+    batch = std::move(it->second);
+    ready_.erase(it);
+    ++consumed_;
+    cv_.notify_all();
+  }
+  // Every batch up to this one is made, and the later ones read later
+  // positions only: the shards whose last record is behind it can go.
+  releaseShards(batch->index);
   return batch;
 }
 

@@ -163,15 +163,16 @@ struct Batch {
   absl::Status status;
 };
 
-/// Produces the batches of one epoch, from batch `start` on, `prefetch`
-/// batches ahead on a background thread. A partial last batch is dropped, or
+/// Produces the batches of one epoch, from batch `start` on, up to `prefetch`
+/// batches ahead, assembled by `threads` background threads (each batch is
+/// the same whichever thread makes it; they come out in order). A partial last batch is dropped, or
 /// with `pad` completed with rows from the start of the epoch's order. From
 /// a sharded data set, a shard is unmapped once the batch holding its last
 /// record of the epoch is assembled, so resident memory stays bounded.
 class Batcher {
 public:
   Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t> order, int64_t start,
-          bool pad, int prefetch);
+          bool pad, int prefetch, int threads = 1);
   ~Batcher();
   Batcher(const Batcher &) = delete;
   Batcher &operator=(const Batcher &) = delete;
@@ -195,10 +196,11 @@ private:
   size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Batch>> queue_;
+  std::map<int64_t, std::unique_ptr<Batch>> ready_; ///< made, by index
+  int64_t claimed_ = 0;                             ///< the next batch to make
   int64_t consumed_ = 0;
   bool stop_ = false;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 } // namespace data

@@ -29,7 +29,8 @@ const char *kTrainUsage =
                       [--epochs N | --steps N] [--lr LR] [--seed S]
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
                       [--init PARAMS.safetensors]
-                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--shuffle-buffer N]
+                      [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--data-threads N]
+                      [--shuffle-buffer N]
                       [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
@@ -65,7 +66,10 @@ data (SPEC), mapped onto the artifact's data and label arguments:
   --seed S           initializer and shuffling seed (default 0)
   --pad              pad the last partial batch (wrapping around) instead of dropping it
   --no-shuffle       keep the data in file order
-  --prefetch N       batches prepared ahead on a background thread (default 2)
+  --prefetch N       batches prepared ahead (default 2)
+  --data-threads N   threads that read and convert the batches (default 1,
+                     which keeps up with the example models; the batches are
+                     the same with any N)
   --shuffle-buffer N a packed DIR: records in the shuffle buffer (default
                      16384): a record moves at most N places from its spot in
                      the shuffled shards' stream, so records of one shard stay
@@ -146,6 +150,16 @@ bool takeCount(int &i, int argc, char **argv, TrainOptions &o, bool &ok) {
   }
   if (count("--shuffle-buffer", 1, n)) {
     o.shuffleBuffer = n;
+    return true;
+  }
+  if (count("--data-threads", 1, n)) {
+    if (n > 64) {
+      ok = false;
+      std::fprintf(stderr, "tgc: error: --data-threads must be in [1, 64], got %lld\n",
+                   (long long)n);
+      return true;
+    }
+    o.dataThreads = int(n);
     return true;
   }
   if (count("--prefetch", 1, n)) {

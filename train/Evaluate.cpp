@@ -94,7 +94,7 @@ absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
     mine.insert(mine.end(), order.begin() + k * batch, order.begin() + (k + 1) * batch);
   Sums acc;
   {
-    data::Batcher batcher(ds, batch, mine, 0, /*pad=*/false, o.prefetch);
+    data::Batcher batcher(ds, batch, mine, 0, /*pad=*/false, o.prefetch, o.dataThreads);
     while (auto b = batcher.next()) {
       if (!b->status.ok())
         return b->status;

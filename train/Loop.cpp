@@ -96,7 +96,8 @@ absl::Status Loop::runEpoch() {
       pad = false;
     }
   }
-  data::Batcher batcher(ds, s_.batch, std::move(order), pos_.batch, pad, o_.prefetch);
+  data::Batcher batcher(ds, s_.batch, std::move(order), pos_.batch, pad, o_.prefetch,
+                        o_.dataThreads);
   while (pos_.step < s_.totalSteps) {
     auto b = batcher.next();
     if (!b)

@@ -34,6 +34,9 @@ struct TrainOptions {
   bool shuffle = true;
   bool pad = false; ///< pad the last partial batch instead of dropping it
   int prefetch = 2;
+  /// Threads assembling batches (reading, converting); 1 keeps up with the
+  /// example models' steps (bench/README.md: 0.7M examples/s a thread).
+  int dataThreads = 1;
   /// Sharded data: the shuffle buffer's records (shards are shuffled too).
   int64_t shuffleBuffer = 16384;
   /// Zero the model's recurrent state (predict's state arguments) at each

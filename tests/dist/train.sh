@@ -129,6 +129,10 @@ packed)
   train mlp32.tgx --data packed --steps 120 --checkpoint-dir part --resume >/dev/null 2>&1
   $compare "$(ckpt straight 120)" "$(ckpt part 120)" || fail "a resumed packed run differs"
   echo "ok: a packed run resumed mid-epoch ends bitwise equal to an unbroken one"
+  train mlp32.tgx --data packed --steps 120 --data-threads 3 --checkpoint-dir threads \
+    >/dev/null 2>&1
+  $compare "$(ckpt straight 120)" "$(ckpt threads 120)" || fail "--data-threads 3 differs"
+  echo "ok: three threads assembling the batches train to the same bits as one"
   ;;
 faults)
   compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce

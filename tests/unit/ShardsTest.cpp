@@ -138,6 +138,17 @@ TEST(Shards, BatchesGatherTheRecordsAndReleaseTheShards) {
   }
   EXPECT_EQ(seen, 1000u);
   EXPECT_EQ(ds.shards()->shardsOpened(), 10);
+  // Three threads assembling them: the same batches, in the same order.
+  Batcher threaded(ds, 8, order, 0, false, 4, 3);
+  seen = 0;
+  while (auto b = threaded.next()) {
+    ASSERT_TRUE(b->status.ok()) << b->status;
+    std::vector<int32_t> x(8);
+    std::memcpy(x.data(), b->buffers[0].data(), 32);
+    for (int i = 0; i < 8; ++i)
+      ASSERT_EQ(x[size_t(i)], order[seen++]) << "with 3 threads";
+  }
+  EXPECT_EQ(seen, 1000u);
   // A shard that vanished after the start is an error naming it, not a crash.
   std::filesystem::remove(temp("counting3/") + index.shards[4].files[0].path);
   Batcher again(ds, 8, order, 0, false, 2);
