@@ -27,11 +27,14 @@ ShardIndex packCounting(const std::string &dir) {
     std::memcpy(x.bytes.data() + 4 * i, &i, 4);
     y.bytes.push_back(uint8_t(i % 10));
   }
-  EXPECT_TRUE(tg::writeNpy(temp("x.npy"), x).ok());
-  EXPECT_TRUE(tg::writeNpy(temp("y.npy"), y).ok());
+  // Sources of this test's own (ctest runs the tests of a binary in
+  // parallel, each in its own process, sharing TempDir()).
+  std::string xs = dir + ".x.npy", ys = dir + ".y.npy";
+  EXPECT_TRUE(tg::writeNpy(xs, x).ok());
+  EXPECT_TRUE(tg::writeNpy(ys, y).ok());
   PackOptions o;
   o.shardMb = 0.0005;
-  auto index = pack({{"x", "data", {temp("x.npy")}}, {"y", "label", {temp("y.npy")}}}, dir, o);
+  auto index = pack({{"x", "data", {xs}}, {"y", "label", {ys}}}, dir, o);
   EXPECT_TRUE(index.ok()) << index.status();
   return index.ok() ? *index : ShardIndex();
 }
