@@ -179,21 +179,35 @@ absl::StatusOr<ShardIndex> pack(const std::vector<PackSource> &sources, const st
   index.dir = dir;
   // The fields' dtypes and record shapes from their first files, so that the
   // records per shard are known before any is written.
+  // A source's first chunk is kept for its pass below.
+  std::vector<std::optional<Array>> firstChunk(sources.size());
   for (const PackSource &src : sources) {
-    if (src.files.empty())
-      return absl::InvalidArgumentError(absl::StrCat("field '", src.name, "' has no files"));
-    absl::StatusOr<Array> a = readArray(src.files[0]);
+    absl::StatusOr<Array> a;
+    if (src.chunks) {
+      absl::StatusOr<std::optional<Array>> c = src.chunks();
+      if (!c.ok())
+        return c.status();
+      if (!*c)
+        return absl::InvalidArgumentError(absl::StrCat("field '", src.name, "' has no records"));
+      a = **c;
+      firstChunk[size_t(&src - sources.data())] = std::move(**c);
+    } else {
+      if (src.files.empty())
+        return absl::InvalidArgumentError(absl::StrCat("field '", src.name, "' has no files"));
+      a = readArray(src.files[0]);
+    }
     if (!a.ok())
       return a.status();
     if (a->shape.empty())
       return absl::InvalidArgumentError(absl::StrCat(
-          "'", src.files[0], "': a scalar has no records (the first dimension counts them)"));
+          "'", a->path, "': a scalar has no records (the first dimension counts them)"));
     ShardField field;
     field.name = src.name;
     field.role = src.role;
     field.dtype = a->dtype;
     field.shape.assign(a->shape.begin() + 1, a->shape.end());
-    field.scale = a->sourceType == "IDX u8" ? 1.0 / 255.0 : 1.0;
+    // 8-bit pixels feed float arguments as [0, 1], as from IDX files.
+    field.scale = a->sourceType == "IDX u8" || a->sourceType == "image u8" ? 1.0 / 255.0 : 1.0;
     field.source = a->sourceType;
     if (src.files.size() > 1)
       field.source = absl::StrCat(field.source, ", ", src.files.size(), " files");
@@ -246,10 +260,31 @@ absl::StatusOr<ShardIndex> pack(const std::vector<PackSource> &sources, const st
                                       " records)"));
       return absl::OkStatus();
     };
-    for (const std::string &path : sources[f].files) {
-      absl::StatusOr<Array> a = readArray(path);
+    // The next array of the field: a file, or a chunk of the generator.
+    size_t nextFile = 0;
+    auto nextArray = [&]() -> absl::StatusOr<std::optional<Array>> {
+      if (firstChunk[f]) {
+        std::optional<Array> a = std::move(firstChunk[f]);
+        firstChunk[f].reset();
+        return a;
+      }
+      if (sources[f].chunks)
+        return sources[f].chunks();
+      if (nextFile >= sources[f].files.size())
+        return std::optional<Array>();
+      absl::StatusOr<Array> a = readArray(sources[f].files[nextFile++]);
       if (!a.ok())
         return a.status();
+      return std::optional<Array>(std::move(*a));
+    };
+    for (;;) {
+      absl::StatusOr<std::optional<Array>> next = nextArray();
+      if (!next.ok())
+        return next.status();
+      if (!*next)
+        break;
+      std::optional<Array> a = std::move(*next);
+      const std::string &path = a->path;
       std::vector<int64_t> shape(a->shape.begin() + (a->shape.empty() ? 0 : 1), a->shape.end());
       if (a->shape.empty() || a->dtype != field.dtype || shape != field.shape)
         return absl::InvalidArgumentError(absl::StrCat(

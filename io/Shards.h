@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ struct ShardIndex {
 struct PackSource {
   std::string name, role;
   std::vector<std::string> files; ///< IDX (raw or gz) or .npy
+  /// Instead of files: the records in chunks made on demand (an image
+  /// folder's decoded images); nullopt ends them.
+  std::function<absl::StatusOr<std::optional<Array>>()> chunks;
 };
 
 struct PackOptions {

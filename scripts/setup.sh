@@ -7,7 +7,8 @@ PACKAGES=(
   cmake ninja-build g++ ccache python3 pkg-config
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libdnnl-dev libomp-19-dev libopenmpi-dev openmpi-bin
-  libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev zlib1g-dev
+  libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev zlib1g-dev libpng-dev
+  libjpeg62-turbo-dev
   dataset-fashion-mnist doxygen
 )
 # Extra packages for a script's own needs (scripts/fuzz.sh: clang-19 ...).

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
+#include "io/Images.h"
 #include "io/Shards.h"
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <glob.h>
 #include <map>
+#include <memory>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@ namespace tools {
 namespace {
 
 const char *kDataUsage = R"(usage: tgc data pack --from SRC [--from SRC ...] -o DIR [--shard-mb N] [--split S]
+                     [--size HxW] [--channels 1|3]
        tgc data inspect DIR
        tgc data verify DIR
 
@@ -42,6 +45,13 @@ with mmap_mode="r" reads it). SRC is:
   DIR                an MNIST-style directory: its train-images/labels (or
                      --split t10k) become fields "images" (data) and "labels"
                      (label)
+  DIR                an image folder (DIR/CLASS/*.png|*.jpg|*.jpeg, as
+                     torchvision's ImageFolder): fields "images" (u8 [C, H, W]:
+                     each image decoded, its shorter side resized to --size
+                     HxW with bilinear filtering and its center cropped;
+                     --channels 3 RGB, default, or 1 gray) and "labels" (the
+                     class folder's index, folders in name order); an image
+                     that does not decode is an error naming the file
   NAME=FILE          field NAME from an IDX (raw or gzipped) or .npy file
   NAME=GLOB          field NAME from many .npy/IDX files (a pattern with * or
                      ?, sorted by name), concatenated in that order
@@ -70,8 +80,75 @@ bool isDirectory(const std::string &p) {
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/// What an image folder's images become (--size, --channels).
+struct ImageShape {
+  int height = 0, width = 0, channels = 3;
+};
+
+/// An image folder's fields: "images" (u8 [C, H, W], decoded, resized and
+/// center-cropped in chunks as pack asks for them) and "labels" (the class
+/// folder's index).
+absl::Status addImageFolder(const std::string &dir, const ImageShape &shape,
+                            std::vector<data::PackSource> &out) {
+  if (shape.height <= 0)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--from ", dir, ": an image folder needs --size HxW (the model's input, e.g. 64x64)"));
+  auto folder = data::listImageFolder(dir);
+  if (!folder.ok())
+    return folder.status();
+  auto list = std::make_shared<data::ImageFolder>(std::move(*folder));
+  std::fprintf(stderr, "pack: %s: %zu images in %zu classes (%s%s)\n", dir.c_str(),
+               list->images.size(), list->classes.size(),
+               absl::StrJoin(std::vector<std::string>(
+                                 list->classes.begin(),
+                                 list->classes.begin() + long(std::min<size_t>(list->classes.size(), 8))),
+                             ", ")
+                   .c_str(),
+               list->classes.size() > 8 ? ", ..." : "");
+  static constexpr size_t kChunk = 256;
+  auto images = [list, shape, at = size_t(0)]() mutable -> absl::StatusOr<std::optional<data::Array>> {
+    if (at >= list->images.size())
+      return std::optional<data::Array>();
+    size_t n = std::min(kChunk, list->images.size() - at);
+    data::Array a;
+    a.path = list->images[at].first;
+    a.sourceType = "image u8";
+    a.dtype = "u8";
+    a.shape = {int64_t(n), shape.channels, shape.height, shape.width};
+    for (size_t i = 0; i < n; ++i, ++at) {
+      auto image = data::decodeImage(list->images[at].first);
+      if (!image.ok())
+        return image.status();
+      std::vector<uint8_t> px =
+          data::resizeCenterCrop(*image, shape.height, shape.width, shape.channels);
+      a.bytes.insert(a.bytes.end(), px.begin(), px.end());
+    }
+    return std::optional<data::Array>(std::move(a));
+  };
+  bool wide = list->classes.size() > 256;
+  auto labels = [list, wide, at = size_t(0)]() mutable -> absl::StatusOr<std::optional<data::Array>> {
+    if (at >= list->images.size())
+      return std::optional<data::Array>();
+    size_t n = std::min(kChunk, list->images.size() - at);
+    data::Array a;
+    a.path = list->images[at].first;
+    a.sourceType = "image folder labels";
+    a.dtype = wide ? "i32" : "u8";
+    a.shape = {int64_t(n)};
+    for (size_t i = 0; i < n; ++i, ++at) {
+      int32_t label = list->images[at].second;
+      const uint8_t *p = reinterpret_cast<const uint8_t *>(&label);
+      a.bytes.insert(a.bytes.end(), p, p + (wide ? 4 : 1));
+    }
+    return std::optional<data::Array>(std::move(a));
+  };
+  out.push_back({"images", "data", {}, images});
+  out.push_back({"labels", "label", {}, labels});
+  return absl::OkStatus();
+}
+
 /// The sources of one --from.
-absl::Status addSource(const std::string &spec, const std::string &split,
+absl::Status addSource(const std::string &spec, const std::string &split, const ImageShape &shape,
                        std::vector<data::PackSource> &out) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos) {
@@ -80,6 +157,8 @@ absl::Status addSource(const std::string &spec, const std::string &split,
           "--from ", spec, ": not a directory; use NAME=FILE or NAME=GLOB for arrays"));
     std::string images = findIdxFile(spec, split + "-images-idx3-ubyte");
     std::string labels = findIdxFile(spec, split + "-labels-idx1-ubyte");
+    if (images.empty() && labels.empty())
+      return addImageFolder(spec, shape, out);
     if (images.empty() || labels.empty())
       return absl::NotFoundError(absl::StrCat("--from ", spec, ": no ", split,
                                               "-images-idx3-ubyte[.gz] and ", split,
@@ -124,6 +203,7 @@ int packCommand(int argc, char **argv) {
   std::vector<std::string> from;
   std::string out, split = "train", v;
   double shardMb = 64;
+  ImageShape shape;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     if (takeValue(i, argc, argv, "--from", v)) {
@@ -132,6 +212,18 @@ int packCommand(int argc, char **argv) {
       out = v;
     } else if (takeValue(i, argc, argv, "--split", v)) {
       split = v;
+    } else if (takeValue(i, argc, argv, "--size", v)) {
+      int h = 0, w = 0;
+      char x = 0, extra = 0;
+      if (std::sscanf(v.c_str(), "%d%c%d%c", &h, &x, &w, &extra) != 3 || x != 'x' || h < 1 ||
+          w < 1 || h > 65536 || w > 65536)
+        return error("data pack: --size needs HxW (e.g. 64x64), got '" + v + "'");
+      shape.height = h;
+      shape.width = w;
+    } else if (takeValue(i, argc, argv, "--channels", v)) {
+      if (v != "1" && v != "3")
+        return error("data pack: --channels needs 1 (gray) or 3 (RGB), got '" + v + "'");
+      shape.channels = v[0] - '0';
     } else if (takeValue(i, argc, argv, "--shard-mb", v)) {
       char *end = nullptr;
       shardMb = std::strtod(v.c_str(), &end);
@@ -151,7 +243,7 @@ int packCommand(int argc, char **argv) {
     return error("data pack: needs --from SRC and -o DIR (see tgc data --help)");
   std::vector<data::PackSource> sources;
   for (const std::string &f : from)
-    if (absl::Status s = addSource(f, split, sources); !s.ok())
+    if (absl::Status s = addSource(f, split, shape, sources); !s.ok())
       return error("data pack: " + std::string(s.message()));
   data::PackOptions options;
   options.shardMb = shardMb;
