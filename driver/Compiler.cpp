@@ -302,6 +302,26 @@ void loadPipelineDialects(MLIRContext *ctx) {
 
 } // namespace
 
+namespace {
+
+/// The targets and the pipeline options of validated `options`: what both
+/// compileModule and buildCompilerPipeline build from.
+struct Prepared {
+  Targets targets;
+  PipelineOptions pipeline;
+};
+absl::StatusOr<Prepared> prepare(const CompilerOptions &options) {
+  absl::StatusOr<Targets> targets = selectTargets(options);
+  if (!targets.ok())
+    return targets.status();
+  absl::StatusOr<PipelineOptions> pipeline = pipelineOptions(options, *targets);
+  if (!pipeline.ok())
+    return pipeline.status();
+  return Prepared{std::move(*targets), std::move(*pipeline)};
+}
+
+} // namespace
+
 absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions &options,
                                           const std::string &path) {
   if (absl::Status s = validateCompilerOptions(options); !s.ok())
@@ -311,34 +331,29 @@ absl::StatusOr<std::string> compileModule(ModuleOp module, const CompilerOptions
   MLIRContext *ctx = module.getContext();
   loadPipelineDialects(ctx);
   DiagnosticCollector diagnostics(ctx, options.warnings);
-  absl::StatusOr<Targets> targets = selectTargets(options);
-  if (!targets.ok())
-    return targets.status();
-  absl::StatusOr<PipelineOptions> pipeline = pipelineOptions(options, *targets);
-  if (!pipeline.ok())
-    return pipeline.status();
+  absl::StatusOr<Prepared> prepared = prepare(options);
+  if (!prepared.ok())
+    return prepared.status();
+  Targets &targets = prepared->targets;
   PhaseOutputs out;
   PhaseClock clock(options.timings);
-  pipeline->onPhaseEnd = [&](Phase phase, ModuleOp m) {
-    return endPhase(phase, m, options, *targets, clock, out);
+  prepared->pipeline.onPhaseEnd = [&](Phase phase, ModuleOp m) {
+    return endPhase(phase, m, options, targets, clock, out);
   };
   PassManager pm(ctx, ModuleOp::getOperationName());
-  buildPipeline(pm, *pipeline);
+  buildPipeline(pm, prepared->pipeline);
   if (failed(pm.run(module)))
     return absl::InvalidArgumentError(diagnostics.errorsOr("compilation failed"));
-  return phaseResult(module, options, *targets, out, path);
+  return phaseResult(module, options, targets, out, path);
 }
 
 absl::Status buildCompilerPipeline(OpPassManager &pm, const CompilerOptions &options) {
   if (absl::Status s = validateCompilerOptions(options); !s.ok())
     return s;
-  absl::StatusOr<Targets> targets = selectTargets(options);
-  if (!targets.ok())
-    return targets.status();
-  absl::StatusOr<PipelineOptions> pipeline = pipelineOptions(options, *targets);
-  if (!pipeline.ok())
-    return pipeline.status();
-  buildPipeline(pm, *pipeline);
+  absl::StatusOr<Prepared> prepared = prepare(options);
+  if (!prepared.ok())
+    return prepared.status();
+  buildPipeline(pm, prepared->pipeline);
   return absl::OkStatus();
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <sys/stat.h>
 
 namespace tg {
 namespace data {
@@ -55,6 +56,11 @@ double valueAt(const std::string &dtype, const uint8_t *p) {
 }
 
 } // namespace
+
+bool isDirectory(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 size_t dtypeSize(const std::string &dtype) {
   if (dtype == "f64" || dtype == "i64")
@@ -106,17 +112,6 @@ void convertElements(const std::string &from, const uint8_t *src, const std::str
                      uint8_t *dst, size_t n, double scale) {
   if (from == to && scale == 1) {
     std::memcpy(dst, src, n * dtypeSize(to));
-    return;
-  }
-  // Pixels: a table of the 256 values (the same doubles-then-round as the
-  // general case below, so the bits do not depend on the path).
-  if (from == "u8" && to == "f32") {
-    float table[256];
-    for (int v = 0; v < 256; ++v)
-      table[v] = static_cast<float>(double(v) * scale);
-    float *out = reinterpret_cast<float *>(dst);
-    for (size_t i = 0; i < n; ++i)
-      std::memcpy(out + i, &table[src[i]], 4);
     return;
   }
   size_t inSize = dtypeSize(from), outSize = dtypeSize(to);

@@ -52,6 +52,9 @@ struct Array {
 /// Reads an IDX (by content, gzipped or raw) or .npy file (by its magic).
 absl::StatusOr<Array> readArray(const std::string &path);
 
+/// Whether `path` is a directory.
+bool isDirectory(const std::string &path);
+
 /// Bytes per element of a dtype (u8 ... f64, i1), 0 for an unknown one.
 size_t dtypeSize(const std::string &dtype);
 

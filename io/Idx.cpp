@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unistd.h>
 #include <zlib.h>
 
 namespace tg {
@@ -35,6 +36,15 @@ int64_t IdxArray::count() const {
 }
 
 int IdxArray::elementSize() const { return sizeOfType(typeCode); }
+
+std::string findIdxFile(const std::string &dir, const std::string &stem) {
+  for (const char *ext : {".gz", ""}) {
+    std::string p = dir + "/" + stem + ext;
+    if (::access(p.c_str(), R_OK) == 0)
+      return p;
+  }
+  return "";
+}
 
 double IdxArray::value(int64_t i) const {
   const uint8_t *p = bytes.data() + i * elementSize();

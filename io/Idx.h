@@ -22,6 +22,10 @@ struct IdxArray {
   double value(int64_t i) const;
 };
 
+/// `dir`/`stem`.gz, else `dir`/`stem` when readable (the MNIST family ships
+/// both); "" when neither is.
+std::string findIdxFile(const std::string &dir, const std::string &stem);
+
 /// Reads an IDX file; gzip-compressed files are recognised by their content.
 /// Errors name the file and what is wrong (bad magic, unknown type, truncated
 /// data with the byte offset, trailing bytes).

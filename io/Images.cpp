@@ -1,6 +1,8 @@
 //===- Images.cpp - PNG and JPEG images for packed data sets --------------===//
 #include "io/Images.h"
 
+#include "io/Data.h"
+
 #include "absl/strings/str_cat.h"
 
 #include <jpeglib.h>
@@ -12,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
-#include <sys/stat.h>
 
 namespace tg {
 namespace data {
@@ -108,11 +109,6 @@ std::vector<std::string> entries(const std::string &dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
-}
-
-bool isDirectory(const std::string &p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 } // namespace

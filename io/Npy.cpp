@@ -117,8 +117,8 @@ absl::Status writeNpy(const std::string &path, const NpyArray &array) {
   return writeNpy(path, array.dtype, array.shape, array.bytes.data(), array.bytes.size());
 }
 
-absl::Status writeNpy(const std::string &path, const std::string &dtype,
-                      const std::vector<int64_t> &dims, const uint8_t *data, size_t size) {
+absl::StatusOr<std::string> npyHeader(const std::string &dtype,
+                                      const std::vector<int64_t> &dims) {
   const DtypeInfo *info = nullptr;
   for (const DtypeInfo &d : kDtypes)
     if (dtype == d.name)
@@ -133,14 +133,20 @@ absl::Status writeNpy(const std::string &path, const std::string &dtype,
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
+  char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
+  return std::string("\x93NUMPY\x01\x00", 8) + std::string(len, 2) + header;
+}
+
+absl::Status writeNpy(const std::string &path, const std::string &dtype,
+                      const std::vector<int64_t> &dims, const uint8_t *data, size_t size) {
+  absl::StatusOr<std::string> header = npyHeader(dtype, dims);
+  if (!header.ok())
+    return header.status();
   std::ofstream out(path, std::ios::binary);
   if (!out)
     return absl::InvalidArgumentError(
         absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
-  out.write("\x93NUMPY\x01\x00", 8);
-  char len[2] = {char(header.size() & 0xff), char(header.size() >> 8)};
-  out.write(len, 2);
-  out << header;
+  out << *header;
   out.write(reinterpret_cast<const char *>(data), long(size));
   if (!out)
     return absl::InternalError(absl::StrCat("writing '", path, "' failed"));

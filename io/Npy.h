@@ -25,6 +25,9 @@ absl::StatusOr<NpyArray> readNpy(const std::string &path);
 
 /// Writes `array` as .npy format 1.0.
 absl::Status writeNpy(const std::string &path, const NpyArray &array);
+/// The bytes a .npy file (format 1.0) of this dtype and shape starts with:
+/// magic, header length and header, padded so the data is 64-byte aligned.
+absl::StatusOr<std::string> npyHeader(const std::string &dtype, const std::vector<int64_t> &shape);
 /// The same for `size` bytes at `data` (no copy into an NpyArray).
 absl::Status writeNpy(const std::string &path, const std::string &dtype,
                       const std::vector<int64_t> &shape, const uint8_t *data, size_t size);

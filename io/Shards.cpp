@@ -54,16 +54,6 @@ absl::StatusOr<uint32_t> fileCrc(const std::string &path, uint64_t *size) {
   return uint32_t(crc);
 }
 
-/// The offset of a .npy file's data: its header's length.
-uint64_t npyDataOffset(const std::vector<uint8_t> &head) {
-  if (head.size() >= 10 && head[6] == 1)
-    return 10 + (uint64_t(head[8]) | uint64_t(head[9]) << 8);
-  if (head.size() >= 12)
-    return 12 + (uint64_t(head[8]) | uint64_t(head[9]) << 8 | uint64_t(head[10]) << 16 |
-                 uint64_t(head[11]) << 24);
-  return 0;
-}
-
 } // namespace
 
 int64_t ShardField::recordElements() const {
@@ -236,14 +226,16 @@ absl::StatusOr<ShardIndex> pack(const std::vector<PackSource> &sources, const st
       size_t size = size_t(records) * rb;
       if (absl::Status st = writeNpy(tmp, field.dtype, shape, data, size); !st.ok())
         return st;
-      std::ifstream head(tmp, std::ios::binary);
-      std::vector<uint8_t> h(12);
-      head.read(reinterpret_cast<char *>(h.data()), 12);
-      file.dataOffset = npyDataOffset(h);
-      absl::StatusOr<uint32_t> crc = fileCrc(tmp, &file.bytes);
-      if (!crc.ok())
-        return crc.status();
-      file.crc32 = *crc;
+      // Size and checksum from the bytes just written, not read back.
+      absl::StatusOr<std::string> header = npyHeader(field.dtype, shape);
+      if (!header.ok())
+        return header.status();
+      file.dataOffset = header->size();
+      file.bytes = header->size() + size;
+      uLong crc = crc32(0L, reinterpret_cast<const Bytef *>(header->data()), uInt(header->size()));
+      for (size_t at = 0; at < size; at += size_t(1) << 30) // uInt lengths
+        crc = crc32(crc, data + at, uInt(std::min(size - at, size_t(1) << 30)));
+      file.crc32 = uint32_t(crc);
       if (std::rename(tmp.c_str(), join(dir, file.path).c_str()) != 0)
         return absl::InternalError(
             absl::StrCat("cannot rename '", tmp, "': ", std::strerror(errno)));

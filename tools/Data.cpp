@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
+#include "io/Idx.h"
 #include "io/Images.h"
 #include "io/Shards.h"
 
@@ -21,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -65,20 +65,6 @@ of one value per record, a histogram of its values.
 verify: reads every shard file and checks its size and CRC-32; the first
 mismatch is an error naming the shard, the field and the file.
 )";
-
-std::string findIdxFile(const std::string &dir, const std::string &stem) {
-  for (const char *ext : {".gz", ""}) {
-    std::string p = dir + "/" + stem + ext;
-    if (::access(p.c_str(), R_OK) == 0)
-      return p;
-  }
-  return "";
-}
-
-bool isDirectory(const std::string &p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 /// What an image folder's images become (--size, --channels).
 struct ImageShape {
@@ -152,7 +138,7 @@ absl::Status addSource(const std::string &spec, const std::string &split, const 
                        std::vector<data::PackSource> &out) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos) {
-    if (!isDirectory(spec))
+    if (!data::isDirectory(spec))
       return absl::InvalidArgumentError(absl::StrCat(
           "--from ", spec, ": not a directory; use NAME=FILE or NAME=GLOB for arrays"));
     std::string images = findIdxFile(spec, split + "-images-idx3-ubyte");

@@ -39,10 +39,10 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
     return std::optional<int64_t>();
   // Missing parents are created too (mkdir -p), as `--checkpoint-dir runs/x`
   // in a fresh directory expects.
-  if (!isDir(o_.checkpointDir)) {
+  if (!data::isDirectory(o_.checkpointDir)) {
     std::error_code ec;
     std::filesystem::create_directories(o_.checkpointDir, ec);
-    if (ec || !isDir(o_.checkpointDir)) {
+    if (ec || !data::isDirectory(o_.checkpointDir)) {
       std::string what = absl::StrCat("cannot create checkpoint directory '", o_.checkpointDir, "'");
       return ec ? absl::ErrnoToStatus(ec.value(), what)
                 : absl::FailedPreconditionError(absl::StrCat(what, ": not a directory"));

@@ -7,32 +7,19 @@
 //===----------------------------------------------------------------------===//
 #include "train/Internal.h"
 
+#include "io/Idx.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 #include <cerrno>
 #include <cstring>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tg {
 namespace trainer {
 
-bool isDir(const std::string &p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 namespace {
-
-std::string findIdx(const std::string &dir, const std::string &stem) {
-  for (const char *ext : {".gz", ""}) {
-    std::string p = dir + "/" + stem + ext;
-    if (::access(p.c_str(), R_OK) == 0)
-      return p;
-  }
-  return "";
-}
 
 /// The data and label arguments of an entry point.
 struct Inputs {
@@ -79,20 +66,20 @@ absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, cons
       return absl::InvalidArgumentError(
           absl::StrCat(flag, " ", s, ": the artifact has no data or label argument '",
                        s.substr(0, eq), "' (it has: ", in.names(), ")"));
-    } else if (isDir(s) && data::ShardIndex::isPacked(s)) {
+    } else if (data::isDirectory(s) && data::ShardIndex::isPacked(s)) {
       if (specs.size() != 1)
         return absl::InvalidArgumentError(absl::StrCat(
             flag, " ", s, ": a packed directory holds every input; it cannot be mixed with "
                           "other data specs"));
       out.packedDir = s;
-    } else if (isDir(s)) {
+    } else if (data::isDirectory(s)) {
       if (in.data.size() != 1 || in.labels.size() != 1)
         return absl::InvalidArgumentError(absl::StrCat(
             flag, " ", s, ": a directory feeds one data and one label argument; this artifact has ",
             in.names(), "; use NAME=FILE"));
       std::string prefix = eval ? "t10k" : "train";
-      std::string images = findIdx(s, prefix + "-images-idx3-ubyte");
-      std::string labels = findIdx(s, prefix + "-labels-idx1-ubyte");
+      std::string images = findIdxFile(s, prefix + "-images-idx3-ubyte");
+      std::string labels = findIdxFile(s, prefix + "-labels-idx1-ubyte");
       if (images.empty() || labels.empty())
         return absl::NotFoundError(absl::StrCat(flag, " ", s, ": no ", prefix,
                                                 "-images-idx3-ubyte[.gz] and ", prefix,
@@ -291,8 +278,8 @@ absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
     return train.status();
   out.train = std::move(*train);
   std::vector<std::string> evalSpecs = o.evalData;
-  if (evalSpecs.empty() && o.data.size() == 1 && isDir(o.data[0]) &&
-      !findIdx(o.data[0], "t10k-images-idx3-ubyte").empty())
+  if (evalSpecs.empty() && o.data.size() == 1 && data::isDirectory(o.data[0]) &&
+      !findIdxFile(o.data[0], "t10k-images-idx3-ubyte").empty())
     evalSpecs = o.data; // the MNIST layout's test split
   if (evalSpecs.empty())
     return out;

@@ -97,7 +97,6 @@ struct Schedule {
 absl::StatusOr<Schedule> scheduleOf(const TrainOptions &o, const data::Dataset &ds,
                                     const StepEntry &step, int world);
 
-bool isDir(const std::string &path);
 
 //===----------------------------------------------------------------------===//
 // Checkpoints (Checkpointing.cpp)
