@@ -209,7 +209,11 @@ absl::Status writeFileAtomically(const std::string &path, const std::string &con
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string msg = absl::StrCat("renaming '", tmp, "' to '", path, "': ", errnoText());
-    ::unlink(tmp.c_str());
+    // A directory that became read-only after the temp file was opened
+    // refuses the unlink too; pruneCheckpoints of the next run removes it.
+    if (::unlink(tmp.c_str()) != 0)
+      absl::StrAppend(&msg, " (the temporary file stays: ", errnoText(),
+                      "; the next run in this directory removes it)");
     return absl::InternalError(msg);
   }
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
