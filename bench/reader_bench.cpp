@@ -92,9 +92,12 @@ int main(int argc, char **argv) {
   double checksum = 0;
   auto start = std::chrono::steady_clock::now();
   for (int64_t e = 0; e < epochs; ++e) {
-    std::vector<int64_t> order = memory ? ds->order(0, e, true)
-                                        : ds->rankOrder(0, e, true, 0, 1, batch, batches, buffer);
-    Batcher batcher(*ds, batch, std::move(order), 0, false, int(prefetch), int(threads));
+    std::vector<SpillPoint> spills;
+    std::vector<int64_t> order =
+        memory ? ds->order(0, e, true)
+               : ds->rankOrder(0, e, true, 0, 1, batch, batches, buffer, &spills);
+    Batcher batcher(*ds, batch, std::move(order), 0, false, int(prefetch), int(threads),
+                    std::move(spills));
     while (auto b = batcher.next()) {
       if (!b->status.ok()) {
         std::fprintf(stderr, "%s\n", std::string(b->status.message()).c_str());
@@ -102,6 +105,7 @@ int main(int argc, char **argv) {
       }
       checksum += double(reinterpret_cast<const float *>(b->buffers[0].data())[0]);
       examples += batch;
+      batcher.recycle(std::move(b));
     }
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

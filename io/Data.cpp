@@ -12,7 +12,9 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
+#include <type_traits>
 #include <sys/stat.h>
 
 namespace tg {
@@ -108,57 +110,111 @@ size_t Column::sourceRowBytes() const {
   return size_t(spec.rowElements()) * dtypeSize(sourceDtype);
 }
 
+namespace {
+
+/// One source element as a double (i1: 0 or 1), as valueAt reads it.
+template <typename From> double sourceValue(const uint8_t *p) {
+  if constexpr (std::is_same_v<From, bool>)
+    return *p ? 1.0 : 0.0;
+  else
+    return double(load<From>(p));
+}
+
+template <typename From, typename To>
+void convertRun(const uint8_t *src, uint8_t *dst, size_t n, double scale) {
+  for (size_t i = 0; i < n; ++i) {
+    double v = sourceValue<From>(src + i * sizeof(From));
+    if constexpr (std::is_floating_point_v<To>)
+      v *= scale;
+    if constexpr (std::is_same_v<To, bool>)
+      dst[i] = v != 0.0;
+    else
+      store<To>(dst + i * sizeof(To), v);
+  }
+}
+
+using ConvertFn = void (*)(const uint8_t *, uint8_t *, size_t, double);
+
+template <typename From> ConvertFn converterTo(const std::string &to) {
+  if (to == "f32")
+    return convertRun<From, float>;
+  if (to == "f64")
+    return convertRun<From, double>;
+  if (to == "i32")
+    return convertRun<From, int32_t>;
+  if (to == "i64")
+    return convertRun<From, int64_t>;
+  return convertRun<From, bool>;
+}
+
+/// The conversion of a run of elements, chosen once per batch rather than
+/// per element.
+ConvertFn converter(const std::string &from, const std::string &to) {
+  if (from == "u8")
+    return converterTo<uint8_t>(to);
+  if (from == "i8")
+    return converterTo<int8_t>(to);
+  if (from == "i16")
+    return converterTo<int16_t>(to);
+  if (from == "i32")
+    return converterTo<int32_t>(to);
+  if (from == "i64")
+    return converterTo<int64_t>(to);
+  if (from == "f32")
+    return converterTo<float>(to);
+  if (from == "i1")
+    return converterTo<bool>(to);
+  return converterTo<double>(to);
+}
+
+} // namespace
+
 void convertElements(const std::string &from, const uint8_t *src, const std::string &to,
                      uint8_t *dst, size_t n, double scale) {
   if (from == to && scale == 1) {
     std::memcpy(dst, src, n * dtypeSize(to));
     return;
   }
-  size_t inSize = dtypeSize(from), outSize = dtypeSize(to);
-  bool isFloat = to == "f32" || to == "f64";
-  for (size_t i = 0; i < n; ++i) {
-    double v = valueAt(from, src + i * inSize);
-    if (isFloat)
-      v *= scale;
-    uint8_t *out = dst + i * outSize;
-    if (to == "f32")
-      store<float>(out, v);
-    else if (to == "f64")
-      store<double>(out, v);
-    else if (to == "i32")
-      store<int32_t>(out, v);
-    else if (to == "i64")
-      store<int64_t>(out, v);
-    else
-      *out = v != 0.0;
-  }
+  converter(from, to)(src, dst, n, scale);
 }
 
 absl::Status Column::gather(const int64_t *indices, size_t n, uint8_t *out) const {
   size_t rb = rowBytes(), srb = sourceRowBytes(), elems = size_t(spec.rowElements());
   bool isFloat = spec.dtype == "f32" || spec.dtype == "f64";
   double s = isFloat ? scale : 1;
-  std::vector<const uint8_t *> src(n);
+  const uint8_t *stackSrc[256];
+  std::vector<const uint8_t *> heapSrc(n > 256 ? n : 0);
+  const uint8_t **src = n > 256 ? heapSrc.data() : stackSrc;
   if (shards) {
-    if (absl::Status st = shards->records(field, indices, n, src.data()); !st.ok())
+    if (absl::Status st = shards->records(field, indices, n, src); !st.ok())
       return st;
   } else {
     for (size_t i = 0; i < n; ++i)
       src[i] = bytes.data() + size_t(indices[i]) * srb;
   }
   if (sourceDtype == "u8" && spec.dtype == "f32") {
-    // Pixels, in a loop the compiler vectorizes; rounded as the general case
-    // rounds (in double, then to float), so the bits do not depend on the path.
+    // Pixels through a table of the 256 values, each rounded as the general
+    // case rounds (in double, then to float): the bits do not depend on the
+    // path.
+    float table[256];
+    for (int v = 0; v < 256; ++v)
+      table[v] = static_cast<float>(double(v) * s);
     for (size_t i = 0; i < n; ++i) {
       float *o = reinterpret_cast<float *>(out + i * rb);
       const uint8_t *p = src[i];
       for (size_t k = 0; k < elems; ++k)
-        o[k] = static_cast<float>(double(p[k]) * s);
+        o[k] = table[p[k]];
     }
     return absl::OkStatus();
   }
+  if (sourceDtype == spec.dtype && s == 1) {
+    for (size_t i = 0; i < n; ++i)
+      std::memcpy(out + i * rb, src[i], rb);
+    return absl::OkStatus();
+  }
+  ConvertFn convert = converter(sourceDtype, spec.dtype);
   for (size_t i = 0; i < n; ++i)
-    convertElements(sourceDtype, src[i], spec.dtype, out + i * rb, elems, s);
+    convert(src[i], out + i * rb, elems, s);
   return absl::OkStatus();
 }
 
@@ -199,7 +255,8 @@ absl::StatusOr<Array> readArray(const std::string &path) {
   return a;
 }
 
-absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec) {
+absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec,
+                                  std::vector<int64_t> *badRows) {
   auto fail = [&](const std::string &why) {
     return absl::InvalidArgumentError(absl::StrCat(
         "data '", array.path, "' (", array.sourceType, " ", shapeStr(array.shape),
@@ -223,8 +280,8 @@ absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec) {
   if (!isFloat && !isInt)
     return fail("arguments of this dtype cannot be fed from files yet");
   c.scale = isFloat && array.sourceType == "IDX u8" ? 1.0 / 255.0 : 1.0;
-  if (absl::Status s = checkValues(array.dtype, array.bytes.data(), array.count(), spec);
-      !s.ok())
+  if (absl::Status s = checkValues(array.dtype, array.bytes.data(), array.count(), spec, 0, badRows);
+      !s.ok() && !badRows)
     return fail(std::string(s.message()));
   c.sourceDtype = array.dtype;
   c.bytes = std::move(array.bytes);
@@ -232,7 +289,7 @@ absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec) {
 }
 
 absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
-                         const ArgSpec &spec, int64_t first) {
+                         const ArgSpec &spec, int64_t first, std::vector<int64_t> *badRows) {
   bool isInt = spec.dtype == "i32" || spec.dtype == "i64" || spec.dtype == "i1";
   if (!isInt)
     return absl::OkStatus();
@@ -240,18 +297,28 @@ absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
   double hi = spec.dtype == "i32" ? 2147483647.0 : spec.dtype == "i1" ? 1.0 : 9.007e15;
   int64_t perRow = std::max<int64_t>(spec.rowElements(), 1);
   size_t size = dtypeSize(dtype);
+  absl::Status firstBad;
   for (int64_t k = 0; k < n; ++k) {
     double v = valueAt(dtype, p + size_t(k) * size);
     int64_t i = first + k;
+    absl::Status bad;
     if (v != std::floor(v) || v < lo || v > hi)
-      return absl::InvalidArgumentError(absl::StrCat(
+      bad = absl::InvalidArgumentError(absl::StrCat(
           "value ", v, " at element ", i, " is not an integer in the range of ", spec.dtype));
-    if (spec.classes > 0 && (v < 0 || v >= double(spec.classes)))
-      return absl::InvalidArgumentError(absl::StrCat(
+    else if (spec.classes > 0 && (v < 0 || v >= double(spec.classes)))
+      bad = absl::InvalidArgumentError(absl::StrCat(
           "value ", v, " of example ", i / perRow, " is not a class of the model (labels are in [0, ",
           spec.classes, "))"));
+    if (bad.ok())
+      continue;
+    if (!badRows)
+      return bad;
+    if (firstBad.ok())
+      firstBad = bad;
+    if (badRows->empty() || badRows->back() != i / perRow)
+      badRows->push_back(i / perRow);
   }
-  return absl::OkStatus();
+  return firstBad;
 }
 
 absl::StatusOr<Corpus> readText(const std::string &path) {
@@ -355,6 +422,14 @@ absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &i
   return d;
 }
 
+void Dataset::exclude(std::vector<int64_t> rows) {
+  rows.insert(rows.end(), excluded_.begin(), excluded_.end());
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  rows_ += int64_t(excluded_.size()) - int64_t(rows.size());
+  excluded_ = std::move(rows);
+}
+
 std::vector<int64_t> Dataset::order(uint64_t seed, int64_t epoch, bool shuffle) const {
   std::vector<int64_t> perm(static_cast<size_t>(rows_));
   if (!shuffles_) {
@@ -365,8 +440,11 @@ std::vector<int64_t> Dataset::order(uint64_t seed, int64_t epoch, bool shuffle) 
         perm[size_t(i++)] = b * chunks + k;
     return perm;
   }
-  for (int64_t i = 0; i < rows_; ++i)
-    perm[size_t(i)] = i;
+  for (int64_t i = 0, r = 0, x = 0; i < rows_; ++i, ++r) {
+    for (; x < int64_t(excluded_.size()) && excluded_[size_t(x)] == r; ++x)
+      ++r; // skipped bad records
+    perm[size_t(i)] = r;
+  }
   if (!shuffle)
     return perm;
   // Fisher-Yates with a generator of fixed definition (std::shuffle's use of
@@ -394,7 +472,8 @@ uint64_t below(std::mt19937_64 &rng, uint64_t n) {
 
 std::vector<int64_t> Dataset::rankOrder(uint64_t seed, int64_t epoch, bool shuffle, int rank,
                                         int world, int64_t batch, int64_t batches,
-                                        int64_t shuffleBuffer) const {
+                                        int64_t shuffleBuffer,
+                                        std::vector<SpillPoint> *spills) const {
   const ShardIndex &index = shards_->index();
   int64_t nShards = int64_t(index.shards.size());
   std::vector<int64_t> shardSeq(static_cast<size_t>(nShards));
@@ -405,7 +484,7 @@ std::vector<int64_t> Dataset::rankOrder(uint64_t seed, int64_t epoch, bool shuff
     for (int64_t i = nShards - 1; i > 0; --i)
       std::swap(shardSeq[size_t(i)], shardSeq[size_t(below(rng, uint64_t(i + 1)))]);
   // Rank r reads records [r*N/world, (r+1)*N/world) of the shards' stream.
-  int64_t n = rows_, lo = n * rank / world, hi = n * (rank + 1) / world;
+  int64_t n = rows_ + int64_t(excluded_.size()), lo = n * rank / world, hi = n * (rank + 1) / world;
   std::vector<int64_t> order;
   size_t want = size_t(batch * batches);
   order.reserve(size_t(std::max(hi - lo, int64_t(want))));
@@ -421,6 +500,8 @@ std::vector<int64_t> Dataset::rankOrder(uint64_t seed, int64_t epoch, bool shuff
     int64_t count = index.shards[size_t(sh)].records, first = shards_->firstRecord(sh);
     for (int64_t k = std::max(lo, at); k < std::min(hi, at + count); ++k) {
       int64_t r = first + (k - at);
+      if (!excluded_.empty() && std::binary_search(excluded_.begin(), excluded_.end(), r))
+        continue;
       if (!buffered) {
         order.push_back(r);
       } else if (buffer.size() < cap) {
@@ -431,6 +512,8 @@ std::vector<int64_t> Dataset::rankOrder(uint64_t seed, int64_t epoch, bool shuff
         buffer[j] = r;
       }
     }
+    if (buffered && spills && std::min(hi, at + count) > std::max(lo, at))
+      spills->push_back({int64_t(order.size()), sh});
     at += count;
     if (at >= hi)
       break;
@@ -455,20 +538,27 @@ int64_t Batcher::batchesPerEpoch(int64_t rows, int64_t batchSize, bool pad) {
 }
 
 Batcher::Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t> order,
-                 int64_t start, bool pad, int prefetch, int threads)
+                 int64_t start, bool pad, int prefetch, int threads,
+                 std::vector<SpillPoint> spills)
     : dataset_(dataset), batchSize_(batchSize), start_(start),
       count_(batchesPerEpoch(int64_t(order.size()), batchSize, pad)), order_(std::move(order)),
       capacity_(size_t(std::max(prefetch, 1))) {
-  consumed_ = claimed_ = start_;
+  consumed_ = claimed_ = forgotten_ = start_;
+  padRows_ = std::max<int64_t>(0, count_ * batchSize_ - int64_t(order_.size()));
   if (const std::shared_ptr<ShardSet> &shards = dataset_.shards()) {
     // Each shard's last use in this epoch's order, to unmap it after.
-    std::map<int64_t, int64_t> last;
+    lastPos_.assign(shards->index().shards.size(), -1);
+    spillFrom_.assign(lastPos_.size(), std::numeric_limits<int64_t>::max());
     int64_t end = std::min<int64_t>(count_ * batchSize_, int64_t(order_.size()));
     for (int64_t p = start_ * batchSize_; p < end; ++p)
-      last[shards->shardOf(order_[size_t(p)])] = p;
-    for (auto [shard, pos] : last)
-      lastUse_.push_back({pos, shard});
+      lastPos_[size_t(shards->shardOf(order_[size_t(p)]))] = p;
+    for (size_t shard = 0; shard < lastPos_.size(); ++shard)
+      if (lastPos_[shard] >= 0)
+        lastUse_.push_back({lastPos_[shard], int64_t(shard)});
     std::sort(lastUse_.begin(), lastUse_.end());
+    spills_ = std::move(spills);
+    std::sort(spills_.begin(), spills_.end(),
+              [](const SpillPoint &a, const SpillPoint &b) { return a.position < b.position; });
   }
   for (int t = 0; t < std::max(threads, 1); ++t)
     threads_.emplace_back([this] { produce(); });
@@ -482,11 +572,21 @@ Batcher::~Batcher() {
   cv_.notify_all();
   for (std::thread &t : threads_)
     t.join();
+  if (!spills_.empty())
+    dataset_.shards()->forgetAll();
 }
 
-std::unique_ptr<Batch> Batcher::make(int64_t index) const {
+std::unique_ptr<Batch> Batcher::make(int64_t index) {
   auto batch = std::make_unique<Batch>();
   batch->index = index;
+  std::vector<std::vector<uint8_t>> spare;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!spare_.empty()) {
+      spare = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
   std::vector<int64_t> rows(static_cast<size_t>(batchSize_));
   for (int64_t i = 0; i < batchSize_; ++i) {
     int64_t pos = index * batchSize_ + i;
@@ -494,7 +594,8 @@ std::unique_ptr<Batch> Batcher::make(int64_t index) const {
     rows[size_t(i)] = order_[size_t(pos % int64_t(order_.size()))];
   }
   for (size_t c = 0; c < dataset_.columns().size(); ++c) {
-    std::vector<uint8_t> buf(dataset_.columns()[c].rowBytes() * size_t(batchSize_));
+    std::vector<uint8_t> buf = c < spare.size() ? std::move(spare[c]) : std::vector<uint8_t>();
+    buf.resize(dataset_.columns()[c].rowBytes() * size_t(batchSize_)); // every byte is written
     batch->status = dataset_.gather(c, rows.data(), rows.size(), buf.data());
     if (!batch->status.ok())
       break;
@@ -503,16 +604,62 @@ std::unique_ptr<Batch> Batcher::make(int64_t index) const {
   return batch;
 }
 
+void Batcher::recycle(std::unique_ptr<Batch> batch) {
+  if (!batch)
+    return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (spare_.size() < capacity_ + threads_.size())
+    spare_.push_back(std::move(batch->buffers));
+}
+
 void Batcher::releaseShards(int64_t index) {
   if (!dataset_.shards())
     return;
   int64_t done = (index + 1) * batchSize_; // positions before it are read
   for (; released_ < lastUse_.size() && lastUse_[released_].first < done; ++released_)
     dataset_.shards()->release(lastUse_[released_].second);
-  // Every batch: measured, dropping the older shards' pages less often
-  // lets resident memory grow with the epoch (trim every 16 batches: 163
-  // MiB against 131 over an epoch of 500 MB), and it costs little time.
-  dataset_.shards()->trim();
+}
+
+absl::Status Batcher::spillAndForget(int64_t index) {
+  ShardSet &shards = *dataset_.shards();
+  std::vector<std::pair<int64_t, int64_t>> due; // (shard, from position)
+  std::vector<int64_t> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Slots count the positions they serve, from where their spill began:
+    // the positions consumed since the last call give theirs back (not the
+    // ones the padded last batch reads again).
+    for (int64_t p = std::max(forgotten_ * batchSize_, padRows_),
+                 end = std::min(consumed_ * batchSize_, int64_t(order_.size()));
+         p < end; ++p) {
+      int64_t r = order_[size_t(p)];
+      if (p >= spillFrom_[size_t(shards.shardOf(r))])
+        done.push_back(r);
+    }
+    forgotten_ = consumed_;
+    for (; spilled_ < spills_.size() && spills_[spilled_].position <= index * batchSize_;
+         ++spilled_) {
+      int64_t shard = spills_[spilled_].shard;
+      if (shard >= 0 && shard < int64_t(spillFrom_.size()) && lastPos_[size_t(shard)] >= 0) {
+        spillFrom_[size_t(shard)] = index * batchSize_;
+        due.push_back({shard, index * batchSize_});
+      }
+    }
+  }
+  if (!done.empty())
+    shards.forget(done.data(), done.size());
+  for (auto [shard, from] : due) {
+    // The shard's records from this batch on (earlier batches, made by
+    // other threads, read the mapping).
+    std::vector<int64_t> rest;
+    for (int64_t p = from; p <= lastPos_[size_t(shard)]; ++p)
+      if (shards.shardOf(order_[size_t(p)]) == shard)
+        rest.push_back(order_[size_t(p)]);
+    if (!rest.empty())
+      if (absl::Status s = shards.spill(shard, std::move(rest)); !s.ok())
+        return s;
+  }
+  return absl::OkStatus();
 }
 
 void Batcher::produce() {
@@ -527,7 +674,14 @@ void Batcher::produce() {
         return;
       index = claimed_++;
     }
-    auto batch = make(index);
+    std::unique_ptr<Batch> batch;
+    if (absl::Status s = spills_.empty() ? absl::OkStatus() : spillAndForget(index); !s.ok()) {
+      batch = std::make_unique<Batch>();
+      batch->index = index;
+      batch->status = s;
+    } else {
+      batch = make(index);
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ready_[index] = std::move(batch);
     cv_.notify_all();

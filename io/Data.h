@@ -89,14 +89,19 @@ struct Column {
 /// argument is scaled to [0, 1] (pixels / 255). Integer arguments need
 /// integral values in range, labels a class of the model: every value is
 /// checked here, before training starts. Errors name the file, the argument
-/// and both shapes.
-absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec);
+/// and both shapes. With `badRows`, rows holding a bad value are listed
+/// there instead (the caller skips them).
+absl::StatusOr<Column> makeColumn(Array array, const ArgSpec &spec,
+                                  std::vector<int64_t> *badRows = nullptr);
 
 /// Checks `n` values of `dtype` at `p` (elements `first`, ... of a source)
 /// for integer argument `spec`: integral, in its range, a class of the
-/// model. Float arguments take any value.
+/// model. Float arguments take any value. With `badRows`, every value is
+/// checked and the rows of the bad ones appended there (ascending); the
+/// first error is returned all the same.
 absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
-                         const ArgSpec &spec, int64_t first = 0);
+                         const ArgSpec &spec, int64_t first = 0,
+                         std::vector<int64_t> *badRows = nullptr);
 
 /// The element conversion of a batch: `n` values of `from` at `src` into
 /// `to` at `dst`, times `scale` into a float type. Integer targets take
@@ -111,6 +116,13 @@ struct Corpus {
   std::vector<int32_t> ids;
 };
 absl::StatusOr<Corpus> readText(const std::string &path);
+
+/// Where a shuffle buffer has taken in the last record of a shard: from
+/// output position `position` of the epoch's order on, the shard's records
+/// still to come are all in the buffer (at most its size).
+struct SpillPoint {
+  int64_t position = 0, shard = 0;
+};
 
 class Dataset {
 public:
@@ -130,7 +142,11 @@ public:
   static absl::StatusOr<Dataset> fromShards(std::shared_ptr<ShardSet> shards,
                                             std::vector<Column> columns);
 
+  /// Rows read in an epoch (without the excluded ones).
   int64_t rows() const { return rows_; }
+  /// Leaves rows out of every order (bad records a user chose to skip).
+  void exclude(std::vector<int64_t> rows);
+  const std::vector<int64_t> &excluded() const { return excluded_; }
   /// False for text streams: their order is fixed by the layout.
   bool shuffles() const { return shuffles_; }
   /// The shards the rows come from (null: the rows are in memory).
@@ -141,9 +157,12 @@ public:
   /// 1/world of the shards), passed through a shuffle buffer of
   /// `shuffleBuffer` records (seeded by seed, epoch and rank): a record
   /// moves at most that far from its place in the stream. Exactly
-  /// `batches * batch` rows (the last wrapped around when short).
+  /// `batches * batch` rows (the last wrapped around when short). With a
+  /// shuffle buffer, `spills` (when given) gets where each shard has
+  /// entered it whole, for the Batcher.
   std::vector<int64_t> rankOrder(uint64_t seed, int64_t epoch, bool shuffle, int rank, int world,
-                                 int64_t batch, int64_t batches, int64_t shuffleBuffer) const;
+                                 int64_t batch, int64_t batches, int64_t shuffleBuffer,
+                                 std::vector<SpillPoint> *spills = nullptr) const;
   const std::vector<Column> &columns() const { return columns_; }
   /// The row order of an epoch: a permutation seeded with (seed, epoch) when
   /// `shuffle`, else 0..rows-1 (for streams, already interleaved per batch).
@@ -155,6 +174,7 @@ private:
   std::vector<Column> columns_;
   std::shared_ptr<ShardSet> shards_;
   int64_t rows_ = 0;
+  std::vector<int64_t> excluded_; ///< sorted
   bool shuffles_ = true;
 };
 
@@ -171,11 +191,15 @@ struct Batch {
 /// the same whichever thread makes it; they come out in order). A partial last batch is dropped, or
 /// with `pad` completed with rows from the start of the epoch's order. From
 /// a sharded data set, a shard is unmapped once the batch holding its last
-/// record of the epoch is assembled, so resident memory stays bounded.
+/// record of the epoch is assembled, and at each of `spills` (rankOrder's)
+/// the shard's records still to come are copied out (a shuffle buffer's
+/// worth at most) and its pages dropped: resident memory stays about one
+/// shard plus the buffer, and the stragglers cost one copy, not a page
+/// fault each.
 class Batcher {
 public:
   Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t> order, int64_t start,
-          bool pad, int prefetch, int threads = 1);
+          bool pad, int prefetch, int threads = 1, std::vector<SpillPoint> spills = {});
   ~Batcher();
   Batcher(const Batcher &) = delete;
   Batcher &operator=(const Batcher &) = delete;
@@ -184,11 +208,17 @@ public:
   static int64_t batchesPerEpoch(int64_t rows, int64_t batchSize, bool pad);
   /// The next batch, or nullptr at the end of the epoch.
   std::unique_ptr<Batch> next();
+  /// Gives a used batch's buffers back for a later batch (saves allocating
+  /// and faulting in fresh pages for every batch).
+  void recycle(std::unique_ptr<Batch> batch);
 
 private:
   void produce();
-  std::unique_ptr<Batch> make(int64_t index) const;
+  std::unique_ptr<Batch> make(int64_t index);
   void releaseShards(int64_t index);
+  /// Spills what is due before batch `index` and frees the slots of the
+  /// batches consumed since the last call (on a producer thread).
+  absl::Status spillAndForget(int64_t index);
 
   const Dataset &dataset_;
   int64_t batchSize_, start_, count_;
@@ -196,10 +226,17 @@ private:
   /// Sharded data: (last position in order_, shard), by position.
   std::vector<std::pair<int64_t, int64_t>> lastUse_;
   size_t released_ = 0;
+  std::vector<SpillPoint> spills_;
+  std::vector<int64_t> lastPos_; ///< per shard: its last position, -1 if unread
+  std::vector<int64_t> spillFrom_; ///< per shard: first position its slots serve
+  size_t spilled_ = 0;           ///< spills_ done or claimed
+  int64_t forgotten_ = 0;        ///< batches whose slots are freed
+  int64_t padRows_ = 0;          ///< positions read again by the padded last batch
   size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, std::unique_ptr<Batch>> ready_; ///< made, by index
+  std::vector<std::vector<std::vector<uint8_t>>> spare_; ///< recycled buffers
   int64_t claimed_ = 0;                             ///< the next batch to make
   int64_t consumed_ = 0;
   bool stop_ = false;

@@ -383,6 +383,11 @@ ShardSet::ShardSet(ShardIndex index) : index_(std::move(index)) {
   for (const Shard &s : index_.shards)
     starts_.push_back(starts_.back() + s.records);
   mappings_.resize(index_.shards.size());
+  for (const ShardField &f : index_.fields) {
+    fieldOffset_.push_back(slotBytes_);
+    fieldBytes_.push_back(f.recordBytes());
+    slotBytes_ += f.recordBytes();
+  }
 }
 
 ShardSet::~ShardSet() {
@@ -443,7 +448,6 @@ absl::Status ShardSet::map(int64_t shard) {
     m.length[f] = file.bytes;
   }
   m.mapped = true;
-  m.sequence = ++mapCount_;
   if (!m.everMapped) {
     m.everMapped = true;
     ++opened_;
@@ -471,17 +475,20 @@ absl::StatusOr<const uint8_t *> ShardSet::record(size_t field, int64_t r) {
 
 absl::Status ShardSet::records(size_t field, const int64_t *rs, size_t n, const uint8_t **out) {
   std::lock_guard<std::mutex> lock(mutex_);
-  size_t recordBytes = index_.fields[field].recordBytes();
+  size_t recordBytes = fieldBytes_[field];
   for (size_t i = 0; i < n; ++i) {
     int64_t r = rs[i], shard = shardOf(r);
     if (shard < 0 || shard >= int64_t(mappings_.size()))
       return absl::OutOfRangeError(absl::StrCat("record ", r, " is not in the data set (",
                                                 starts_.back(), " records)"));
     Mapping &m = mappings_[size_t(shard)];
+    if (m.spilled && slotOf_[size_t(r)] != kNoSlot) {
+      out[i] = slot(slotOf_[size_t(r)]) + fieldOffset_[field];
+      continue;
+    }
     if (!m.mapped)
       if (absl::Status s = map(shard); !s.ok())
         return s;
-    m.touched = true;
     out[i] = m.base[field] + index_.shards[size_t(shard)].files[field].dataOffset +
              size_t(r - starts_[size_t(shard)]) * recordBytes;
   }
@@ -494,16 +501,95 @@ void ShardSet::release(int64_t shard) {
     unmap(mappings_[size_t(shard)]);
 }
 
-void ShardSet::trim(int hot) {
+absl::Status ShardSet::spill(int64_t shard, std::vector<int64_t> rs) {
+  // In file order, so the copy reads the shard front to back.
+  std::sort(rs.begin(), rs.end());
+  std::vector<const uint8_t *> base;
+  std::vector<uint32_t> at(rs.size());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Mapping &m = mappings_[size_t(shard)];
+    if (!m.mapped)
+      if (absl::Status s = map(shard); !s.ok())
+        return s;
+    base = m.base;
+    if (slotOf_.empty())
+      slotOf_.assign(size_t(starts_.back()), kNoSlot);
+    for (size_t i = 0; i < rs.size(); ++i) {
+      if (freeSlots_.empty()) {
+        uint32_t first = uint32_t(chunks_.size()) * kSlotsPerChunk;
+        chunks_.push_back(std::make_unique<uint8_t[]>(size_t(kSlotsPerChunk) * slotBytes_));
+        reads_.resize(size_t(first) + kSlotsPerChunk, 0);
+        for (uint32_t k = kSlotsPerChunk; k > 0; --k)
+          freeSlots_.push_back(first + k - 1);
+      }
+      at[i] = freeSlots_.back();
+      freeSlots_.pop_back();
+    }
+  }
+  // Copied unlocked into slots no reader knows yet (chunks never move): the
+  // shard stays mapped until its last record is read, later than now.
+  const Shard &sh = index_.shards[size_t(shard)];
+  for (size_t i = 0; i < rs.size(); ++i)
+    for (size_t f = 0; f < index_.fields.size(); ++f) {
+      size_t rb = fieldBytes_[f];
+      std::memcpy(slot(at[i]) + fieldOffset_[f],
+                  base[f] + sh.files[f].dataOffset + size_t(rs[i] - starts_[size_t(shard)]) * rb,
+                  rb);
+    }
   std::lock_guard<std::mutex> lock(mutex_);
-  int64_t newest = mapCount_;
-  for (Mapping &m : mappings_) {
-    if (!m.mapped || !m.touched || m.sequence > newest - hot)
-      continue;
+  for (size_t i = 0; i < rs.size(); ++i) {
+    uint32_t &to = slotOf_[size_t(rs[i])];
+    if (to == kNoSlot) {
+      to = at[i];
+      ++spilledNow_;
+    } else { // a record read twice, or spilled already
+      freeSlots_.push_back(at[i]);
+    }
+    ++reads_[to];
+  }
+  spilledPeak_ = std::max(spilledPeak_, spilledNow_);
+  Mapping &m = mappings_[size_t(shard)];
+  m.spilled = true;
+  if (m.mapped) // reads under way fault pages back from the page cache
     for (size_t f = 0; f < m.base.size(); ++f)
       ::madvise(const_cast<uint8_t *>(m.base[f]), m.length[f], MADV_DONTNEED);
-    m.touched = false;
+  return absl::OkStatus();
+}
+
+void ShardSet::forget(const int64_t *rs, size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < n && spilledNow_ > 0; ++i) {
+    uint32_t &at = slotOf_[size_t(rs[i])];
+    if (at != kNoSlot && --reads_[at] == 0) {
+      freeSlots_.push_back(at);
+      at = kNoSlot;
+      --spilledNow_;
+    }
   }
+}
+
+void ShardSet::forgetAll() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // The slots stay for the next epoch (as many as one epoch needed).
+  std::vector<uint32_t>().swap(slotOf_);
+  std::fill(reads_.begin(), reads_.end(), 0);
+  freeSlots_.clear();
+  for (uint32_t k = uint32_t(chunks_.size()) * kSlotsPerChunk; k > 0; --k)
+    freeSlots_.push_back(k - 1);
+  spilledNow_ = 0;
+  for (Mapping &m : mappings_)
+    m.spilled = false;
+}
+
+int64_t ShardSet::spilledNow() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return spilledNow_;
+}
+
+int64_t ShardSet::spilledPeak() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return spilledPeak_;
 }
 
 void ShardSet::resetStats() {

@@ -120,12 +120,21 @@ public:
   absl::Status records(size_t field, const int64_t *rs, size_t n, const uint8_t **out);
   /// Unmaps `shard` (a later read maps it again).
   void release(int64_t shard);
-  /// Drops the resident pages of every mapped shard but the `hot` most
-  /// recently mapped ones that was read since the last trim. A shuffle
-  /// buffer keeps reading a few records of older shards long after their
-  /// turn; those reads then fault single pages back from the page cache,
-  /// and resident memory stays about `hot` shards however large the data.
-  void trim(int hot = 2);
+  /// Copies records `rs` (all of `shard`) out of the shard, into slots that
+  /// later reads of them use, and drops the shard's resident pages: what a
+  /// shuffle buffer still holds of a shard once the stream has moved past
+  /// it, so that those stragglers do not keep the shard resident or fault
+  /// its pages back one by one. Reads that are under way keep working.
+  absl::Status spill(int64_t shard, std::vector<int64_t> rs);
+  /// A slot serves as many reads as `rs` names its record; this gives back
+  /// one read of each of `rs` and frees the slots with none left (records
+  /// without one are skipped).
+  void forget(const int64_t *rs, size_t n);
+  /// Frees every slot (the end of an epoch).
+  void forgetAll();
+  /// Records held in slots now, and the most held at once.
+  int64_t spilledNow() const;
+  int64_t spilledPeak() const;
 
   /// Distinct shards mapped since open() or resetStats(), and the bytes of
   /// their files.
@@ -141,18 +150,31 @@ private:
     std::vector<const uint8_t *> base; ///< per field: the file's mapping
     std::vector<size_t> length;
     bool mapped = false, everMapped = false;
-    bool touched = false; ///< read since the last trim
-    int64_t sequence = 0; ///< when it was mapped (the hot ones: the newest)
+    bool spilled = false; ///< some of its records are in slots
   };
   absl::Status map(int64_t shard);
   void unmap(Mapping &m);
+  uint8_t *slot(uint32_t i) { return chunks_[i / kSlotsPerChunk].get() + (i % kSlotsPerChunk) * slotBytes_; }
 
   ShardIndex index_;
   std::vector<int64_t> starts_; ///< first record of each shard, then the total
   mutable std::mutex mutex_;
   std::vector<Mapping> mappings_;
-  int64_t opened_ = 0, mapCount_ = 0;
+  int64_t opened_ = 0;
   uint64_t openedBytes_ = 0;
+  /// Spilled records: every field's bytes of one record per slot, in chunks
+  /// that are reused (never more than a shuffle buffer's worth).
+  static constexpr uint32_t kSlotsPerChunk = 1024;
+  size_t slotBytes_ = 0;
+  std::vector<size_t> fieldOffset_, fieldBytes_;
+  std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  std::vector<uint32_t> freeSlots_;
+  /// Per record of the set (4 bytes each, made at the first spill): its
+  /// slot, or kNoSlot; and per slot the reads it still serves.
+  static constexpr uint32_t kNoSlot = ~0u;
+  std::vector<uint32_t> slotOf_;
+  std::vector<uint32_t> reads_;
+  int64_t spilledNow_ = 0, spilledPeak_ = 0;
 };
 
 } // namespace data

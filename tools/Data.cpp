@@ -30,7 +30,7 @@ namespace tools {
 namespace {
 
 const char *kDataUsage = R"(usage: tgc data pack --from SRC [--from SRC ...] -o DIR [--shard-mb N] [--split S]
-                     [--size HxW] [--channels 1|3]
+                     [--size HxW] [--channels 1|3] [--skip-bad-records]
        tgc data inspect DIR
        tgc data verify DIR
 
@@ -51,7 +51,8 @@ with mmap_mode="r" reads it). SRC is:
                      HxW with bilinear filtering and its center cropped;
                      --channels 3 RGB, default, or 1 gray) and "labels" (the
                      class folder's index, folders in name order); an image
-                     that does not decode is an error naming the file
+                     that does not decode is an error naming the file, or
+                     with --skip-bad-records left out (listed at the end)
   NAME=FILE          field NAME from an IDX (raw or gzipped) or .npy file
   NAME=GLOB          field NAME from many .npy/IDX files (a pattern with * or
                      ?, sorted by name), concatenated in that order
@@ -75,6 +76,7 @@ struct ImageShape {
 /// center-cropped in chunks as pack asks for them) and "labels" (the class
 /// folder's index).
 absl::Status addImageFolder(const std::string &dir, const ImageShape &shape,
+                            std::shared_ptr<std::vector<std::string>> skipped,
                             std::vector<data::PackSource> &out) {
   if (shape.height <= 0)
     return absl::InvalidArgumentError(absl::StrCat(
@@ -92,40 +94,58 @@ absl::Status addImageFolder(const std::string &dir, const ImageShape &shape,
                    .c_str(),
                list->classes.size() > 8 ? ", ..." : "");
   static constexpr size_t kChunk = 256;
-  auto images = [list, shape, at = size_t(0)]() mutable -> absl::StatusOr<std::optional<data::Array>> {
+  // pack() asks for a chunk of images (which finds the undecodable ones to
+  // skip) before the chunk of labels of the same images (which skips them).
+  auto bad = std::make_shared<std::vector<bool>>(list->images.size(), false);
+  auto decoded = std::make_shared<size_t>(0); // images looked at
+  auto images = [list, shape, skipped, bad, decoded,
+                 at = size_t(0)]() mutable -> absl::StatusOr<std::optional<data::Array>> {
     if (at >= list->images.size())
       return std::optional<data::Array>();
-    size_t n = std::min(kChunk, list->images.size() - at);
+    size_t n = std::min(kChunk, list->images.size() - at), kept = 0;
+    *decoded = at + n;
     data::Array a;
     a.path = list->images[at].first;
     a.sourceType = "image u8";
     a.dtype = "u8";
-    a.shape = {int64_t(n), shape.channels, shape.height, shape.width};
     for (size_t i = 0; i < n; ++i, ++at) {
       auto image = data::decodeImage(list->images[at].first);
-      if (!image.ok())
+      if (!image.ok() && !skipped)
         return image.status();
+      if (!image.ok()) { // --skip-bad-records
+        (*bad)[at] = true;
+        skipped->push_back(std::string(image.status().message()));
+        continue;
+      }
       std::vector<uint8_t> px =
           data::resizeCenterCrop(*image, shape.height, shape.width, shape.channels);
       a.bytes.insert(a.bytes.end(), px.begin(), px.end());
+      ++kept;
     }
+    a.shape = {int64_t(kept), shape.channels, shape.height, shape.width};
     return std::optional<data::Array>(std::move(a));
   };
   bool wide = list->classes.size() > 256;
-  auto labels = [list, wide, at = size_t(0)]() mutable -> absl::StatusOr<std::optional<data::Array>> {
+  auto labels = [list, wide, bad, decoded,
+                 at = size_t(0)]() mutable -> absl::StatusOr<std::optional<data::Array>> {
     if (at >= list->images.size())
       return std::optional<data::Array>();
-    size_t n = std::min(kChunk, list->images.size() - at);
+    size_t n = std::min(kChunk, list->images.size() - at), kept = 0;
+    if (*decoded < at + n)
+      return absl::InternalError("an image folder's labels were packed before its images");
     data::Array a;
     a.path = list->images[at].first;
     a.sourceType = "image folder labels";
     a.dtype = wide ? "i32" : "u8";
-    a.shape = {int64_t(n)};
     for (size_t i = 0; i < n; ++i, ++at) {
+      if ((*bad)[at])
+        continue;
+      ++kept;
       int32_t label = list->images[at].second;
       const uint8_t *p = reinterpret_cast<const uint8_t *>(&label);
       a.bytes.insert(a.bytes.end(), p, p + (wide ? 4 : 1));
     }
+    a.shape = {int64_t(kept)};
     return std::optional<data::Array>(std::move(a));
   };
   out.push_back({"images", "data", {}, images});
@@ -135,6 +155,7 @@ absl::Status addImageFolder(const std::string &dir, const ImageShape &shape,
 
 /// The sources of one --from.
 absl::Status addSource(const std::string &spec, const std::string &split, const ImageShape &shape,
+                       std::shared_ptr<std::vector<std::string>> skipped,
                        std::vector<data::PackSource> &out) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos) {
@@ -144,7 +165,7 @@ absl::Status addSource(const std::string &spec, const std::string &split, const 
     std::string images = findIdxFile(spec, split + "-images-idx3-ubyte");
     std::string labels = findIdxFile(spec, split + "-labels-idx1-ubyte");
     if (images.empty() && labels.empty())
-      return addImageFolder(spec, shape, out);
+      return addImageFolder(spec, shape, skipped, out);
     if (images.empty() || labels.empty())
       return absl::NotFoundError(absl::StrCat("--from ", spec, ": no ", split,
                                               "-images-idx3-ubyte[.gz] and ", split,
@@ -190,6 +211,7 @@ int packCommand(int argc, char **argv) {
   std::string out, split = "train", v;
   double shardMb = 64;
   ImageShape shape;
+  std::shared_ptr<std::vector<std::string>> skipped; // --skip-bad-records
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     if (takeValue(i, argc, argv, "--from", v)) {
@@ -216,6 +238,8 @@ int packCommand(int argc, char **argv) {
       if (v.empty() || *end || !(shardMb > 0 && shardMb <= 1048576))
         return error("data pack: --shard-mb needs a size in MiB in (0, 1048576], got '" + v +
                      "'");
+    } else if (a == "--skip-bad-records") {
+      skipped = std::make_shared<std::vector<std::string>>();
     } else if (a == "-h" || a == "--help") {
       std::printf("%s", kDataUsage);
       return 0;
@@ -229,7 +253,7 @@ int packCommand(int argc, char **argv) {
     return error("data pack: needs --from SRC and -o DIR (see tgc data --help)");
   std::vector<data::PackSource> sources;
   for (const std::string &f : from)
-    if (absl::Status s = addSource(f, split, shape, sources); !s.ok())
+    if (absl::Status s = addSource(f, split, shape, skipped, sources); !s.ok())
       return error("data pack: " + std::string(s.message()));
   data::PackOptions options;
   options.shardMb = shardMb;
@@ -237,6 +261,14 @@ int packCommand(int argc, char **argv) {
   auto index = data::pack(sources, out, options);
   if (!index.ok())
     return error("data pack: " + std::string(index.status().message()));
+  if (skipped && !skipped->empty()) {
+    std::fprintf(stderr, "pack: skipped %zu image(s) that do not decode (--skip-bad-records):\n",
+                 skipped->size());
+    for (size_t i = 0; i < skipped->size() && i < 10; ++i)
+      std::fprintf(stderr, "  %s\n", (*skipped)[i].c_str());
+    if (skipped->size() > 10)
+      std::fprintf(stderr, "  ... and %zu more\n", skipped->size() - 10);
+  }
   std::printf("packed %lld records into %zu shards (%s) in %s\n", (long long)index->records,
               index->shards.size(), mib(index->bytes()).c_str(), out.c_str());
   return 0;

@@ -30,7 +30,7 @@ const char *kTrainUsage =
                       [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
                       [--init PARAMS.safetensors]
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--data-threads N]
-                      [--shuffle-buffer N]
+                      [--shuffle-buffer N] [--skip-bad-records]
                       [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
@@ -74,6 +74,9 @@ data (SPEC), mapped onto the artifact's data and label arguments:
                      16384): a record moves at most N places from its spot in
                      the shuffled shards' stream, so records of one shard stay
                      closer together than a full shuffle would put them
+  --skip-bad-records leave out the records with a bad value (a label that is
+                     no class of the model, a non-integer index) instead of
+                     stopping before step 1; they are counted and reported
   --reset-state=M    zero the recurrent state (predict's state arguments) at
                      each epoch start: epoch, never, or auto (text streams only)
 
@@ -244,6 +247,8 @@ int parseTrainArgs(int argc, char **argv, TrainOptions &o) {
       o.resume = true;
     } else if (a == "--pad") {
       o.pad = true;
+    } else if (a == "--skip-bad-records") {
+      o.skipBadRecords = true;
     } else if (a == "--no-shuffle") {
       o.shuffle = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -291,6 +296,9 @@ int trainCommand(int argc, char **argv) {
                  double(r->bytesRead) / 1048576.0);
   if (r->rank != 0) // rank 0 reports for the run
     return 0;
+  if (r->skippedRecords > 0)
+    std::fprintf(stderr, "data: skipped %lld bad record(s) of --data in every epoch; the first: %s\n",
+                 (long long)r->skippedRecords, r->firstSkipped.c_str());
   std::printf("trained %lld steps (%.3g epochs) in %.2f s: train %s\n", (long long)r->steps,
               double(r->steps) / double(r->stepsPerEpoch), r->seconds,
               summaryText(r->lastTrain).c_str());

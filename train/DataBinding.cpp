@@ -124,11 +124,23 @@ absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &i
   return out;
 }
 
+/// A bad value's error, with the way around it.
+absl::Status withSkipHint(const absl::Status &s) {
+  if (s.code() != absl::StatusCode::kInvalidArgument ||
+      (s.message().find("not a class of the model") == absl::string_view::npos &&
+       s.message().find("is not an integer in the range") == absl::string_view::npos))
+    return s;
+  return absl::InvalidArgumentError(
+      absl::StrCat(s.message(), " (--skip-bad-records trains without such records)"));
+}
+
 /// One column per data and label argument, each from its file.
 absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> &files,
-                                       const Inputs &in, const std::string &flag) {
+                                       const Inputs &in, const std::string &flag, bool skipBad) {
   std::vector<data::Column> columns;
   std::vector<std::string> missing, desc;
+  std::vector<int64_t> bad;
+  std::string firstBad;
   for (const BufferSpec &a : in.entry.args) {
     if (!isBatchInput(a.role))
       continue;
@@ -140,9 +152,20 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
     auto array = data::readArray(it->second);
     if (!array.ok())
       return array.status();
-    auto column = data::makeColumn(std::move(*array), argSpec(a));
+    std::vector<int64_t> badHere;
+    std::string path = array->path, type = array->sourceType;
+    auto column = data::makeColumn(std::move(*array), argSpec(a), skipBad ? &badHere : nullptr);
     if (!column.ok())
-      return column.status();
+      return withSkipHint(column.status());
+    if (!badHere.empty() && firstBad.empty()) { // its value's error again, for the report
+      const data::Column &c = *column;
+      int64_t row = badHere.front(), perRow = c.spec.rowElements();
+      absl::Status why = data::checkValues(c.sourceDtype, c.bytes.data() + size_t(row) * c.sourceRowBytes(),
+                                           perRow, c.spec, row * perRow);
+      firstBad = absl::StrCat(flag, " '", path, "' (", type, ") for argument '", a.name,
+                              "': ", why.message());
+    }
+    bad.insert(bad.end(), badHere.begin(), badHere.end());
     desc.push_back(absl::StrCat(a.name, "=", it->second));
     columns.push_back(std::move(*column));
   }
@@ -153,7 +176,10 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
   auto ds = data::Dataset::fromColumns(std::move(columns));
   if (!ds.ok())
     return ds.status();
+  if (!bad.empty())
+    ds->exclude(std::move(bad));
   LoadedData out;
+  out.firstSkipped = firstBad;
   out.description = absl::StrCat(absl::StrJoin(desc, ", "), " (", ds->rows(), " examples)");
   out.dataset = std::move(*ds);
   return out;
@@ -164,7 +190,9 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
 /// roles. Nothing is read but the index, each shard file's size, and the
 /// label fields (checked against the model's classes now, not at step N).
 absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
-                                      const std::string &flag) {
+                                      const std::string &flag, bool skipBad) {
+  std::vector<int64_t> bad;
+  std::string firstBad;
   auto index = data::ShardIndex::read(dir);
   if (!index.ok())
     return index.status();
@@ -219,14 +247,18 @@ absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
         auto p = (*shards)->record(size_t(f), first);
         if (!p.ok())
           return p.status();
-        absl::Status st =
-            data::checkValues(field.dtype, *p, ix.shards[size_t(s)].records * field.recordElements(),
-                              spec, first * field.recordElements());
+        size_t had = bad.size();
+        absl::Status st = data::checkValues(
+            field.dtype, *p, ix.shards[size_t(s)].records * field.recordElements(), spec,
+            first * field.recordElements(), skipBad ? &bad : nullptr);
         (*shards)->release(s);
-        if (!st.ok())
-          return absl::InvalidArgumentError(absl::StrCat(flag, " ", dir, ": shard ", s,
-                                                         " field '", field.name, "' for argument '",
-                                                         a->name, "': ", st.message()));
+        std::string where = absl::StrCat(flag, " ", dir, ": shard ", s, " field '", field.name,
+                                         "' for argument '", a->name, "'");
+        if (!st.ok() && !skipBad)
+          return withSkipHint(
+              absl::InvalidArgumentError(absl::StrCat(where, ": ", st.message())));
+        if (bad.size() > had && firstBad.empty())
+          firstBad = absl::StrCat(where, ": ", st.message());
       }
     data::Column c;
     c.spec = spec;
@@ -243,8 +275,11 @@ absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
   auto ds = data::Dataset::fromShards(*shards, std::move(columns));
   if (!ds.ok())
     return ds.status();
+  if (!bad.empty())
+    ds->exclude(std::move(bad));
   LoadedData out;
-  out.description = absl::StrCat(dir, ": ", absl::StrJoin(desc, ", "), " (", ix.records,
+  out.firstSkipped = firstBad;
+  out.description = absl::StrCat(dir, ": ", absl::StrJoin(desc, ", "), " (", ds->rows(),
                                  " examples in ", ix.shards.size(), " shards)");
   out.dataset = std::move(*ds);
   return out;
@@ -252,15 +287,15 @@ absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
 
 /// Maps data specs onto `entry`'s data and label arguments and loads them.
 absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const EntrySpec &entry,
-                                    bool eval, const std::string &flag, int world) {
+                                    bool eval, const std::string &flag, int world, bool skipBad) {
   Inputs in(entry);
   auto sources = resolveSpecs(specs, in, eval, flag);
   if (!sources.ok())
     return sources.status();
   if (!sources->packedDir.empty())
-    return loadPacked(sources->packedDir, in, flag);
+    return loadPacked(sources->packedDir, in, flag, skipBad);
   if (sources->textFile.empty())
-    return loadColumns(sources->files, in, flag);
+    return loadColumns(sources->files, in, flag, skipBad);
   if (!sources->files.empty())
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": a text file feeds both the input and the target of a character "
@@ -273,7 +308,7 @@ absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const
 absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
                                    const StepEntry &evalStep, int world) {
   BoundData out;
-  auto train = loadData(o.data, *step.spec, /*eval=*/false, "--data", world);
+  auto train = loadData(o.data, *step.spec, /*eval=*/false, "--data", world, o.skipBadRecords);
   if (!train.ok())
     return train.status();
   out.train = std::move(*train);
@@ -288,7 +323,8 @@ absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
         absl::StrCat("'", o.artifact, "' has no eval_step to evaluate --eval-data with"));
   if (!out.train.vocab.empty())
     return absl::UnimplementedError("--eval-data for text models is not supported yet");
-  auto eval = loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data", 1);
+  auto eval =
+      loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data", 1, o.skipBadRecords);
   if (!eval.ok())
     return eval.status();
   out.eval = std::move(*eval);

@@ -71,6 +71,8 @@ absl::Status zeroBuffers(rt::Session &session, const std::vector<const BufferSpe
 struct LoadedData {
   std::optional<data::Dataset> dataset;
   std::string vocab, description;
+  /// --skip-bad-records: why the first left-out record was bad.
+  std::string firstSkipped;
 };
 
 /// The training data and, when there is any, the evaluation data.

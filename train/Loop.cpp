@@ -84,10 +84,11 @@ absl::Status Loop::runEpoch() {
     if (absl::Status s = zeroBuffers(t_.session, t_.modelState); !s.ok())
       return s;
   std::vector<int64_t> order;
+  std::vector<data::SpillPoint> spills;
   bool pad = o_.pad;
   if (ds.shards()) { // this rank's range of the epoch's shards
     order = ds.rankOrder(o_.seed, pos_.epoch, s_.shuffle, t_.ranks.rank, s_.world, s_.batch,
-                         s_.perEpoch, o_.shuffleBuffer);
+                         s_.perEpoch, o_.shuffleBuffer, &spills);
     pad = false;
   } else {
     order = ds.order(o_.seed, pos_.epoch, s_.shuffle);
@@ -97,7 +98,7 @@ absl::Status Loop::runEpoch() {
     }
   }
   data::Batcher batcher(ds, s_.batch, std::move(order), pos_.batch, pad, o_.prefetch,
-                        o_.dataThreads);
+                        o_.dataThreads, std::move(spills));
   while (pos_.step < s_.totalSteps) {
     auto b = batcher.next();
     if (!b)
@@ -116,6 +117,7 @@ absl::Status Loop::runEpoch() {
                                        "): ", v.status().message()));
     if (absl::Status s = afterStep(*b, *v); !s.ok())
       return s;
+    batcher.recycle(std::move(b));
   }
   return absl::OkStatus();
 }

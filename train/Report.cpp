@@ -109,6 +109,9 @@ void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &
                : ds.shuffles() ? ""
                                : ", in stream order",
                resetsState ? "; recurrent state reset to zero at each epoch start" : "");
+  if (!ds.excluded().empty())
+    std::fprintf(stderr, "skipping %lld bad record(s) (--skip-bad-records); the first: %s\n",
+                 (long long)ds.excluded().size(), data.firstSkipped.c_str());
   const DataParallelSpec &dp = manifest.dataParallel;
   if (s.world == 1 && dp.mode == "none")
     return;

@@ -164,6 +164,10 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   TrainSetup setup{o,      ranks,     dp,         averageEvery, *session,  step,         evalStep,
                    *bound, *schedule, modelState, replicated,   rankState, checkpointer, metrics};
   absl::StatusOr<TrainResult> result = runLoop(setup, start);
+  if (result.ok()) {
+    result->skippedRecords = int64_t(ds.excluded().size());
+    result->firstSkipped = bound->train.firstSkipped;
+  }
   if (result.ok())
     if (const std::shared_ptr<data::ShardSet> &shards = ds.shards()) {
       result->shardsRead = shards->shardsOpened();

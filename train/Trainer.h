@@ -39,6 +39,10 @@ struct TrainOptions {
   int dataThreads = 1;
   /// Sharded data: the shuffle buffer's records (shards are shuffled too).
   int64_t shuffleBuffer = 16384;
+  /// Records with a bad value (a label that is no class of the model, a
+  /// non-integer index) are left out, counted and reported, instead of
+  /// being an error before step 1.
+  bool skipBadRecords = false;
   /// Zero the model's recurrent state (predict's state arguments) at each
   /// epoch start: Auto does it for text streams only.
   enum class ResetState { Auto, Epoch, Never } resetState = ResetState::Auto;
@@ -81,6 +85,9 @@ struct TrainResult {
   /// A packed --data: the shards this rank mapped (of all), their bytes.
   int64_t shardsRead = 0, shardsTotal = 0;
   uint64_t bytesRead = 0;
+  /// --skip-bad-records: the records left out of --data, and the first one.
+  int64_t skippedRecords = 0;
+  std::string firstSkipped;
 };
 
 /// Trains; progress goes to stderr, the final summary to stdout. Errors (bad

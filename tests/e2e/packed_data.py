@@ -118,6 +118,16 @@ broken("missing", lambda d: os.remove(f"{d}/shard-00001.label.npy"), "shard 1", 
        "shard-00001.label.npy")
 broken("corrupted", corrupt, "shard 5", "'image'", "CRC-32", verify=True)
 broken("bad-label", bad_label, "shard 7", "'label'", "42", "not a class")
+# --skip-bad-records: the record with the bad label is left out, counted and
+# reported; the epoch has one record less (63999: 499 whole batches of 128).
+p = run([tgc, "train", "mlp.tgx", "--data", "bad-label", "--epochs", "1", "--progress=none",
+         "--skip-bad-records"])
+for want in ["skipping 1 bad record", "data: skipped 1 bad record", "shard 7", "42"]:
+    if want not in p.stderr:
+        fail(f"--skip-bad-records lacks '{want}': {p.stderr}")
+if "(63999 examples" not in p.stderr or "trained 499 steps" not in p.stdout:
+    fail("--skip-bad-records did not leave one record out: " + p.stdout + p.stderr)
+print("ok: --skip-bad-records leaves the bad label's record out and reports it")
 for d in ["truncated", "missing", "corrupted", "bad-label"]:
     shutil.rmtree(d)
 
@@ -155,6 +165,14 @@ with open("folder/class3/broken.png", "wb") as f:
 p = run([tgc, "data", "pack", "--from", "folder", "--size", "28x28", "-o", "broken.packed"], False)
 if "class3/broken.png" not in p.stderr:
     fail("an undecodable image: " + p.stderr)
+p = run([tgc, "data", "pack", "--from", "folder", "--size", "28x28", "--channels", "1",
+         "--skip-bad-records", "-o", "skipped.packed"])
+if "packed 40 records" not in p.stdout or "skipped 1 image" not in p.stderr or \
+        "class3/broken.png" not in p.stderr:
+    fail("pack --skip-bad-records of a folder with a broken PNG: " + p.stdout + p.stderr)
+p = run([tgc, "data", "inspect", "skipped.packed"])
+if "40 records" not in p.stdout:
+    fail("the folder packed without its broken PNG: " + p.stdout)
 p = run([tgc, "data", "pack", "--from", "folder", "-o", "nosize.packed"], False)
 if "--size HxW" not in p.stderr:
     fail("an image folder without --size: " + p.stderr)

@@ -166,6 +166,29 @@ TEST(Data, TextStreamsContinueAcrossBatches) {
   EXPECT_THAT(errorOf(tooShort.status()), HasSubstr("too few for one batch"));
 }
 
+TEST(Data, BadRecordsAreListedAndLeftOutOfEveryOrder) {
+  // Labels of a 3-class model: rows 2 and 5 hold no class, row 4 no integer.
+  std::vector<double> v = {0, 1, 7, 2, 1.5, -1, 2, 0};
+  ArgSpec spec{"y", "i32", {2}, 3};
+  Array labels = Array::ofValues("y.npy", "npy", {8}, v);
+  auto strict = makeColumn(labels, spec);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_THAT(errorOf(strict.status()), HasSubstr("value 7 of example 2"));
+  std::vector<int64_t> bad;
+  auto col = makeColumn(labels, spec, &bad);
+  ASSERT_TRUE(col.ok()) << col.status();
+  EXPECT_EQ(bad, (std::vector<int64_t>{2, 4, 5}));
+  auto ds = Dataset::fromColumns({*col});
+  ASSERT_TRUE(ds.ok());
+  ds->exclude(bad);
+  EXPECT_EQ(ds->rows(), 5);
+  EXPECT_EQ(ds->order(0, 0, false), (std::vector<int64_t>{0, 1, 3, 6, 7}));
+  for (int64_t epoch = 0; epoch < 4; ++epoch) {
+    std::vector<int64_t> o = ds->order(9, epoch, true);
+    EXPECT_EQ(std::set<int64_t>(o.begin(), o.end()), (std::set<int64_t>{0, 1, 3, 6, 7}));
+  }
+}
+
 TEST(Data, ShuffleIsASeededPermutationAndBatchesDropOrPad) {
   std::vector<double> v(10);
   for (int i = 0; i < 10; ++i)

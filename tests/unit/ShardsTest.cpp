@@ -120,6 +120,16 @@ TEST(Shards, RanksReadDisjointContiguousRangesOfTheShuffledShards) {
   for (int64_t i = 0; i < 1000; ++i)
     ASSERT_EQ(plain[size_t(i)], i);
   EXPECT_EQ(plain[1000], 0);
+  // Records left out (--skip-bad-records) are in no rank's order.
+  Dataset fewer = countingDataset(index);
+  fewer.exclude({3, 500, 999});
+  EXPECT_EQ(fewer.rows(), 997);
+  std::set<int64_t> seenBoth;
+  for (int rank = 0; rank < 2; ++rank)
+    for (int64_t r : fewer.rankOrder(3, 0, true, rank, 2, 8, 62, 100))
+      seenBoth.insert(r);
+  EXPECT_EQ(seenBoth.count(3) + seenBoth.count(500) + seenBoth.count(999), 0u);
+  EXPECT_EQ(seenBoth.size(), 992u); // 2 x 62 batches of 8 of the 997
   // A shuffle buffer larger than the data shuffles all of it: a permutation.
   std::vector<int64_t> all = ds.rankOrder(5, 0, true, 0, 1, 8, 125, 4096);
   std::set<int64_t> distinct(all.begin(), all.end());
@@ -163,6 +173,53 @@ TEST(Shards, BatchesGatherTheRecordsAndReleaseTheShards) {
     }
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(std::string(failed.message()), HasSubstr("shard 4 field 'x'"));
+}
+
+TEST(Shards, ShuffleBufferStragglersAreSpilledOnceAndFreed) {
+  ShardIndex index = packCounting(temp("counting4"));
+  Dataset ds = countingDataset(index);
+  ShardSet &set = *ds.shards();
+  // A buffer of 300 records over shards of 104: when the stream leaves a
+  // shard, most of its records are still in the buffer.
+  std::vector<SpillPoint> spills;
+  std::vector<int64_t> order = ds.rankOrder(4, 0, true, 0, 1, 8, 125, 300, &spills);
+  ASSERT_EQ(spills.size(), 10u); // one per shard
+  for (const SpillPoint &sp : spills)
+    EXPECT_LE(sp.position, int64_t(order.size()));
+  for (int threads : {1, 3}) {
+    Batcher batcher(ds, 8, order, 0, false, 4, threads, spills);
+    size_t seen = 0;
+    while (auto b = batcher.next()) {
+      ASSERT_TRUE(b->status.ok()) << b->status;
+      std::vector<int32_t> x(8);
+      std::memcpy(x.data(), b->buffers[0].data(), 32);
+      for (int i = 0; i < 8; ++i)
+        ASSERT_EQ(x[size_t(i)], order[seen++]) << threads << " threads";
+      batcher.recycle(std::move(b));
+    }
+    EXPECT_EQ(seen, 1000u);
+    // The stragglers went through slots, never more than the buffer holds
+    // plus the batches read since their slots were last freed (up to the
+    // prefetched ones and one per thread).
+    EXPECT_GT(set.spilledPeak(), 0) << threads << " threads";
+    EXPECT_LE(set.spilledPeak(), 300 + (4 + threads) * 8) << threads << " threads";
+  }
+  EXPECT_EQ(set.spilledNow(), 0); // the epoch's end frees them
+  // An order that reads some records twice (a rank's short range wraps
+  // around): a slot serves both reads, from a resumed start too.
+  std::vector<int64_t> twice = order;
+  twice.resize(960);
+  twice.insert(twice.end(), order.begin() + 900, order.begin() + 940);
+  Batcher again(ds, 8, twice, 10, false, 2, 2, spills);
+  size_t at = 80;
+  while (auto b = again.next()) {
+    ASSERT_TRUE(b->status.ok()) << b->status;
+    std::vector<int32_t> x(8);
+    std::memcpy(x.data(), b->buffers[0].data(), 32);
+    for (int i = 0; i < 8; ++i)
+      ASSERT_EQ(x[size_t(i)], twice[at++]);
+  }
+  EXPECT_EQ(at, 1000u);
 }
 
 } // namespace
