@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <type_traits>
 #include <sys/stat.h>
@@ -104,6 +105,23 @@ Array Array::ofValues(std::string path, std::string sourceType, std::vector<int6
   return a;
 }
 
+/// Row e of a text column holds characters [start(e), start(e) + T) of the
+/// corpus as vocabulary indices (the target's shifted by one).
+struct TextWindows {
+  Corpus corpus;
+  int64_t chunks = 0, perStream = 0, T = 0;
+  /// From shards: per shard the last chunk that reads it; a shard's pages
+  /// are dropped a few chunks after (streams read their text once, in order).
+  std::vector<int64_t> lastChunk;
+  std::mutex mu;
+  std::vector<bool> dropped;
+  int64_t highest = -1; ///< the latest chunk read (lower again: a new epoch)
+
+  int64_t start(int64_t row, int64_t shift) const {
+    return (row / chunks) * perStream + (row % chunks) * T + shift;
+  }
+};
+
 size_t Column::rowBytes() const { return size_t(spec.rowElements()) * dtypeSize(spec.dtype); }
 
 size_t Column::sourceRowBytes() const {
@@ -178,7 +196,52 @@ void convertElements(const std::string &from, const uint8_t *src, const std::str
   converter(from, to)(src, dst, n, scale);
 }
 
+absl::Status Column::gatherText(const int64_t *indices, size_t n, uint8_t *out) const {
+  TextWindows &w = *text;
+  const Corpus &c = w.corpus;
+  bool wide = spec.dtype == "i64";
+  std::vector<int64_t> at(size_t(w.T));
+  std::vector<const uint8_t *> bytes(size_t(w.T));
+  for (size_t i = 0; i < n; ++i) {
+    int64_t start = w.start(indices[i], int64_t(field));
+    const uint8_t *run = nullptr;
+    if (!c.shards) {
+      run = reinterpret_cast<const uint8_t *>(c.text.data()) + start;
+    } else {
+      for (int64_t t = 0; t < w.T; ++t)
+        at[size_t(t)] = start + t;
+      if (absl::Status s = c.shards->records(c.field, at.data(), at.size(), bytes.data()); !s.ok())
+        return s;
+    }
+    for (int64_t t = 0; t < w.T; ++t) {
+      int32_t id = c.id[run ? run[t] : *bytes[size_t(t)]];
+      uint8_t *o = out + (i * size_t(w.T) + size_t(t)) * (wide ? 8 : 4);
+      if (wide)
+        store<int64_t>(o, id);
+      else
+        store<int32_t>(o, id);
+    }
+  }
+  if (c.shards && n > 0) {
+    // Every stream has read past the shards whose last chunk is a few
+    // behind this one (a margin for batches made out of order).
+    int64_t chunk = indices[0] % w.chunks;
+    std::lock_guard<std::mutex> lock(w.mu);
+    if (chunk + 16 < w.highest) // the next epoch reads from the start again
+      w.dropped.assign(w.dropped.size(), false);
+    w.highest = chunk + 16 < w.highest ? chunk : std::max(w.highest, chunk);
+    for (size_t sh = 0; sh < w.lastChunk.size(); ++sh)
+      if (!w.dropped[sh] && w.lastChunk[sh] + 8 < chunk) {
+        c.shards->drop(int64_t(sh));
+        w.dropped[sh] = true;
+      }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Column::gather(const int64_t *indices, size_t n, uint8_t *out) const {
+  if (text)
+    return gatherText(indices, n, out);
   size_t rb = rowBytes(), srb = sourceRowBytes(), elems = size_t(spec.rowElements());
   bool isFloat = spec.dtype == "f32" || spec.dtype == "f64";
   double s = isFloat ? scale : 1;
@@ -321,31 +384,63 @@ absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
   return firstBad;
 }
 
+void Corpus::setVocabulary(const bool seen[256]) {
+  vocab.clear();
+  for (int b = 0; b < 256; ++b)
+    if (seen[b]) {
+      id[b] = int32_t(vocab.size());
+      vocab.push_back(char(b));
+    }
+}
+
 absl::StatusOr<Corpus> readText(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return absl::NotFoundError(
         absl::StrCat("cannot open text file '", path, "': ", std::strerror(errno)));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.size() < 2)
-    return absl::InvalidArgumentError(absl::StrCat("text file '", path, "' has ", text.size(),
-                                                   " bytes; a character model needs more"));
   Corpus c;
   c.path = path;
+  c.text.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (c.text.size() < 2)
+    return absl::InvalidArgumentError(absl::StrCat("text file '", path, "' has ", c.text.size(),
+                                                   " bytes; a character model needs more"));
+  c.size = int64_t(c.text.size());
   bool seen[256] = {};
-  for (unsigned char ch : text)
+  for (unsigned char ch : c.text)
     seen[ch] = true;
-  int32_t index[256];
-  for (int b = 0; b < 256; ++b)
-    if (seen[b]) {
-      index[b] = int32_t(c.vocab.size());
-      c.vocab.push_back(char(b));
-    }
-  c.ids.reserve(text.size());
-  for (unsigned char ch : text)
-    c.ids.push_back(index[ch]);
+  c.setVocabulary(seen);
   return c;
 }
+
+absl::StatusOr<Corpus> textFromShards(std::shared_ptr<ShardSet> shards, size_t field) {
+  const ShardIndex &ix = shards->index();
+  const ShardField &f = ix.fields[field];
+  if (f.recordBytes() != 1)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", ix.dir, "' field '", f.name, "' is not text (one byte a record; it is ", f.dtype,
+        " [", absl::StrJoin(f.shape, ", "), "])"));
+  Corpus c;
+  c.path = ix.dir;
+  c.shards = shards;
+  c.field = field;
+  c.size = ix.records;
+  bool seen[256] = {};
+  for (int64_t s = 0; s < int64_t(ix.shards.size()); ++s) {
+    auto p = shards->record(field, shards->firstRecord(s)); // a shard's bytes are contiguous
+    if (!p.ok())
+      return p.status();
+    for (int64_t i = 0; i < ix.shards[size_t(s)].records; ++i)
+      seen[(*p)[i]] = true;
+    shards->release(s);
+  }
+  if (c.size < 2)
+    return absl::InvalidArgumentError(absl::StrCat("the text in '", ix.dir, "' has ", c.size,
+                                                   " bytes; a character model needs more"));
+  c.setVocabulary(seen);
+  shards->resetStats();
+  return c;
+}
+
 
 absl::StatusOr<Dataset> Dataset::fromColumns(std::vector<Column> columns) {
   if (columns.empty())
@@ -388,35 +483,47 @@ absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &i
         " classes for '", target.name, "' (build the model with a vocabulary of ",
         corpus.vocab.size(), ")"));
   int64_t B = input.shape[0], T = input.shape[1];
-  int64_t perStream = (int64_t(corpus.ids.size()) - 1) / B;
+  int64_t perStream = (corpus.size - 1) / B;
   int64_t chunks = perStream / T;
   if (chunks < 1)
     return absl::InvalidArgumentError(
-        absl::StrCat("text '", corpus.path, "' has ", corpus.ids.size(),
+        absl::StrCat("text '", corpus.path, "' has ", corpus.size,
                      " characters, too few for one batch of ", B, " streams x ", T,
                      " steps (needs ", B * T + 1, ")"));
   Dataset d;
   d.shuffles_ = false;
   d.rows_ = B * chunks;
+  auto windows = std::make_shared<TextWindows>();
+  windows->corpus = corpus;
+  windows->chunks = chunks;
+  windows->perStream = perStream;
+  windows->T = T;
+  if (corpus.shards) {
+    const ShardSet &set = *corpus.shards;
+    size_t n = set.index().shards.size();
+    windows->lastChunk.assign(n, -1);
+    windows->dropped.assign(n, false);
+    // A shard's last reader: the chunk at its last byte, or at the last
+    // byte of a stream that ends inside it.
+    for (size_t sh = 0; sh < n; ++sh) {
+      int64_t lo = set.firstRecord(int64_t(sh)), hi = lo + set.index().shards[sh].records;
+      auto chunkAt = [&](int64_t x) {
+        int64_t b = std::min(x / perStream, B - 1);
+        return std::min((x - b * perStream) / T, chunks - 1);
+      };
+      int64_t last = chunkAt(hi - 1);
+      for (int64_t b = lo / perStream + 1; b * perStream < hi && b <= B; ++b)
+        last = std::max(last, chunkAt(b * perStream - 1));
+      windows->lastChunk[sh] = last;
+    }
+  }
   for (const ArgSpec *s : {&input, &target}) {
     Column c;
     c.spec = *s;
     c.sourceDtype = s->dtype;
     c.rows = d.rows_;
-    size_t size = dtypeSize(s->dtype);
-    c.bytes.resize(size_t(d.rows_ * T) * size);
-    int64_t shift = s == &target ? 1 : 0;
-    // Row e = stream e / chunks, chunk e % chunks.
-    for (int64_t e = 0; e < d.rows_; ++e) {
-      int64_t start = (e / chunks) * perStream + (e % chunks) * T + shift;
-      for (int64_t t = 0; t < T; ++t) {
-        uint8_t *out = c.bytes.data() + size_t(e * T + t) * size;
-        if (size == 4)
-          store<int32_t>(out, corpus.ids[size_t(start + t)]);
-        else
-          store<int64_t>(out, corpus.ids[size_t(start + t)]);
-      }
-    }
+    c.text = windows;
+    c.field = s == &target ? 1 : 0; // the window's shift
     d.columns_.push_back(std::move(c));
   }
   return d;

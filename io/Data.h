@@ -59,6 +59,8 @@ bool isDirectory(const std::string &path);
 size_t dtypeSize(const std::string &dtype);
 
 class ShardSet;
+/// How a text column reads its windows (Dataset::fromText).
+struct TextWindows;
 
 /// One column: `rows` examples of `spec.rowElements()` values each, kept in
 /// the source's dtype (`bytes`, or the shards of a packed directory, mapped
@@ -73,6 +75,7 @@ struct Column {
   std::vector<uint8_t> bytes;
   std::shared_ptr<ShardSet> shards; ///< set: the rows are field `field` of these shards
   size_t field = 0;
+  std::shared_ptr<TextWindows> text; ///< set: the rows are windows of a text
   /// Bytes of one row as fed (spec.dtype) and as stored (sourceDtype).
   size_t rowBytes() const;
   size_t sourceRowBytes() const;
@@ -80,6 +83,9 @@ struct Column {
   /// shard and the record (a shard that vanished or shrank since it was
   /// checked).
   absl::Status gather(const int64_t *indices, size_t n, uint8_t *out) const;
+
+private:
+  absl::Status gatherText(const int64_t *indices, size_t n, uint8_t *out) const;
 };
 
 /// Checks an array against the argument's dtype and row shape and keeps its
@@ -109,13 +115,26 @@ absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
 void convertElements(const std::string &from, const uint8_t *src, const std::string &to,
                      uint8_t *dst, size_t n, double scale);
 
-/// A character corpus: the vocabulary (sorted distinct bytes) and the text as
-/// vocabulary indices.
+/// A character corpus: its bytes, in memory (`text`) or field `field` of
+/// packed shards (one byte a record, read as batches need them), and its
+/// vocabulary (the sorted distinct bytes).
 struct Corpus {
   std::string path, vocab;
-  std::vector<int32_t> ids;
+  std::string text;
+  std::shared_ptr<ShardSet> shards;
+  size_t field = 0;
+  int64_t size = 0;    ///< characters
+  int32_t id[256] = {}; ///< a byte's index in the vocabulary
+  /// Sets vocab and id from the bytes seen.
+  void setVocabulary(const bool seen[256]);
 };
+/// Reads a text file into memory (one byte a character).
 absl::StatusOr<Corpus> readText(const std::string &path);
+/// The text in field `field` of `shards` (`tgc data pack` of a text file):
+/// one pass over it finds the vocabulary; nothing stays in memory.
+absl::StatusOr<Corpus> textFromShards(std::shared_ptr<ShardSet> shards, size_t field);
+
+
 
 /// Where a shuffle buffer has taken in the last record of a shard: from
 /// output position `position` of the epoch's order on, the shard's records

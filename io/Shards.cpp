@@ -501,6 +501,15 @@ void ShardSet::release(int64_t shard) {
     unmap(mappings_[size_t(shard)]);
 }
 
+void ShardSet::drop(int64_t shard) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (shard < 0 || shard >= int64_t(mappings_.size()) || !mappings_[size_t(shard)].mapped)
+    return;
+  Mapping &m = mappings_[size_t(shard)];
+  for (size_t f = 0; f < m.base.size(); ++f)
+    ::madvise(const_cast<uint8_t *>(m.base[f]), m.length[f], MADV_DONTNEED);
+}
+
 absl::Status ShardSet::spill(int64_t shard, std::vector<int64_t> rs) {
   // In file order, so the copy reads the shard front to back.
   std::sort(rs.begin(), rs.end());

@@ -120,6 +120,9 @@ public:
   absl::Status records(size_t field, const int64_t *rs, size_t n, const uint8_t **out);
   /// Unmaps `shard` (a later read maps it again).
   void release(int64_t shard);
+  /// Drops `shard`'s resident pages but keeps it mapped (reads under way
+  /// or later fault them back from the page cache).
+  void drop(int64_t shard);
   /// Copies records `rs` (all of `shard`) out of the shard, into slots that
   /// later reads of them use, and drops the shard's resident pages: what a
   /// shuffle buffer still holds of a shard once the stream has moved past

@@ -17,7 +17,9 @@
 #include "absl/strings/str_join.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <glob.h>
 #include <map>
 #include <memory>
@@ -53,6 +55,8 @@ with mmap_mode="r" reads it). SRC is:
                      class folder's index, folders in name order); an image
                      that does not decode is an error naming the file, or
                      with --skip-bad-records left out (listed at the end)
+  FILE               a text file for a character model: field "text" (role
+                     text), one byte a record; tgc train streams it
   NAME=FILE          field NAME from an IDX (raw or gzipped) or .npy file
   NAME=GLOB          field NAME from many .npy/IDX files (a pattern with * or
                      ?, sorted by name), concatenated in that order
@@ -153,15 +157,52 @@ absl::Status addImageFolder(const std::string &dir, const ImageShape &shape,
   return absl::OkStatus();
 }
 
+/// A text file for a character model: field "text" (role text), one byte a
+/// record, read in chunks of 16 MiB.
+absl::Status addTextFile(const std::string &path, std::vector<data::PackSource> &out) {
+  for (const data::PackSource &s : out)
+    if (s.name == "text")
+      return absl::InvalidArgumentError(
+          absl::StrCat("--from ", path, ": one text file per packed data set"));
+  auto file = std::shared_ptr<FILE>(std::fopen(path.c_str(), "rb"), [](FILE *f) {
+    if (f)
+      std::fclose(f);
+  });
+  auto text = [file, path]() -> absl::StatusOr<std::optional<data::Array>> {
+    data::Array a;
+    a.path = path;
+    a.sourceType = "text";
+    a.dtype = "u8";
+    a.bytes.resize(size_t(16) << 20);
+    size_t got = std::fread(a.bytes.data(), 1, a.bytes.size(), file.get());
+    if (std::ferror(file.get()))
+      return absl::DataLossError(absl::StrCat("reading '", path, "': ", std::strerror(errno)));
+    if (got == 0)
+      return std::optional<data::Array>();
+    a.bytes.resize(got);
+    a.shape = {int64_t(got)};
+    return std::optional<data::Array>(std::move(a));
+  };
+  out.push_back({"text", "text", {}, text});
+  return absl::OkStatus();
+}
+
 /// The sources of one --from.
 absl::Status addSource(const std::string &spec, const std::string &split, const ImageShape &shape,
                        std::shared_ptr<std::vector<std::string>> skipped,
                        std::vector<data::PackSource> &out) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos) {
-    if (!data::isDirectory(spec))
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--from ", spec, ": not a directory; use NAME=FILE or NAME=GLOB for arrays"));
+    if (!data::isDirectory(spec)) {
+      FILE *probe = std::fopen(spec.c_str(), "rb");
+      if (!probe)
+        return absl::NotFoundError(absl::StrCat("--from ", spec, ": cannot read it: ",
+                                                std::strerror(errno),
+                                                " (SRC is a directory, a text file, NAME=FILE "
+                                                "or NAME=GLOB)"));
+      std::fclose(probe);
+      return addTextFile(spec, out);
+    }
     std::string images = findIdxFile(spec, split + "-images-idx3-ubyte");
     std::string labels = findIdxFile(spec, split + "-labels-idx1-ubyte");
     if (images.empty() && labels.empty())

@@ -95,6 +95,9 @@ absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, cons
   return out;
 }
 
+absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int world,
+                                    const std::string &where);
+
 /// A text corpus as truncated-BPTT streams for a character model.
 absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &in,
                                     const std::string &flag, int world) {
@@ -107,19 +110,26 @@ absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &i
   auto corpus = data::readText(textFile);
   if (!corpus.ok())
     return corpus.status();
+  return textData(std::move(*corpus), in, world, textFile);
+}
+
+/// A corpus (in memory or packed) as truncated-BPTT streams.
+absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int world,
+                                    const std::string &where) {
   // With N ranks, N times the streams: rank r takes streams [rB, (r+1)B).
   data::ArgSpec input = argSpec(*in.data[0]), target = argSpec(*in.labels[0]);
   if (!input.shape.empty() && !target.shape.empty()) {
     input.shape[0] *= world;
     target.shape[0] *= world;
   }
-  auto ds = data::Dataset::fromText(*corpus, input, target);
+  auto ds = data::Dataset::fromText(corpus, input, target);
   if (!ds.ok())
     return ds.status();
   LoadedData out;
-  out.vocab = corpus->vocab;
-  out.description = absl::StrCat(textFile, " (", corpus->ids.size(), " characters, vocabulary of ",
-                                 corpus->vocab.size(), ")");
+  out.vocab = corpus.vocab;
+  out.description = absl::StrCat(where, " (", corpus.size, " characters",
+                                 corpus.shards ? " in shards" : "", ", vocabulary of ",
+                                 corpus.vocab.size(), ")");
   out.dataset = std::move(*ds);
   return out;
 }
@@ -190,12 +200,27 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
 /// roles. Nothing is read but the index, each shard file's size, and the
 /// label fields (checked against the model's classes now, not at step N).
 absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
-                                      const std::string &flag, bool skipBad) {
+                                      const std::string &flag, bool skipBad, int world) {
   std::vector<int64_t> bad;
   std::string firstBad;
   auto index = data::ShardIndex::read(dir);
   if (!index.ok())
     return index.status();
+  if (int f = index->fieldIndex("text"); f >= 0 && index->fields[size_t(f)].role == "text") {
+    // A packed text file: streamed for a character model.
+    if (in.data.size() != 1 || in.labels.size() != 1)
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " ", dir, ": packed text feeds one data argument and one label "
+                                       "argument (the next characters); this artifact has ",
+                       in.names()));
+    auto shards = data::ShardSet::open(std::move(*index));
+    if (!shards.ok())
+      return shards.status();
+    auto corpus = data::textFromShards(*shards, size_t(f));
+    if (!corpus.ok())
+      return corpus.status();
+    return textData(std::move(*corpus), in, world, dir);
+  }
   std::vector<std::string> fieldNames;
   for (const data::ShardField &f : index->fields)
     fieldNames.push_back(absl::StrCat(f.name, " (", f.role.empty() ? "" : f.role + " ", f.dtype,
@@ -293,7 +318,7 @@ absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const
   if (!sources.ok())
     return sources.status();
   if (!sources->packedDir.empty())
-    return loadPacked(sources->packedDir, in, flag, skipBad);
+    return loadPacked(sources->packedDir, in, flag, skipBad, world);
   if (sources->textFile.empty())
     return loadColumns(sources->files, in, flag, skipBad);
   if (!sources->files.empty())

@@ -178,6 +178,23 @@ if "--size HxW" not in p.stderr:
     fail("an image folder without --size: " + p.stderr)
 print("ok: an image folder packs (40 PNGs, 10 classes), trains, and a broken PNG names its file")
 
+# A text file packed (one byte a record) trains a character model exactly as
+# the file does, the streams read from the shards.
+text = "/usr/share/common-licenses/GPL-3"
+run([example, "char-lstm", "--batch", "16", "--steps", "20", "--hidden", "32", "-o",
+     "lstm.tg.mlir"])
+run([tgc, "compile", "lstm.tg.mlir", "-o", "lstm.tgx"])
+p = run([tgc, "data", "pack", "--from", text, "-o", "text.packed", "--shard-mb", "0.004"])
+if "into 9 shards" not in p.stdout:
+    fail("packing a text file: " + p.stdout)
+losses = []
+for src in [text, "text.packed"]:
+    p = run([tgc, "train", "lstm.tgx", "--data", src, "--epochs", "2", "--progress=none"])
+    losses.append(p.stdout.split(" in ")[0] + p.stdout.split("train")[-1])
+if losses[0] != losses[1] or "in shards" not in p.stderr:
+    fail(f"packed text trains otherwise than the file: {losses} {p.stderr}")
+print("ok: a packed text file trains the char LSTM as the file does: " + losses[1].strip())
+
 # Peak RSS over a whole epoch: 50 MB against 500 MB of records.
 def epoch_rss(name):
     p = subprocess.Popen([tgc, "train", "mlp.tgx", "--data", name, "--epochs", "1",

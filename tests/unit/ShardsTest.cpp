@@ -222,4 +222,55 @@ TEST(Shards, ShuffleBufferStragglersAreSpilledOnceAndFreed) {
   EXPECT_EQ(at, 1000u);
 }
 
+TEST(Shards, PackedTextStreamsLikeTheTextInMemory) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i)
+    text += char('a' + (i * 7 + i / 13) % 26);
+  std::ofstream(temp("stream.txt")) << text;
+  // One byte a record, in shards of 300 (as tgc data pack packs a text file).
+  std::string dir = temp("stream.packed");
+  std::filesystem::remove_all(dir);
+  bool given = false;
+  PackSource src{"text", "text", {}, [&]() -> absl::StatusOr<std::optional<Array>> {
+                   if (given)
+                     return std::optional<Array>();
+                   given = true;
+                   Array a;
+                   a.dtype = "u8";
+                   a.shape = {int64_t(text.size())};
+                   a.bytes.assign(text.begin(), text.end());
+                   return std::optional<Array>(std::move(a));
+                 }};
+  PackOptions o;
+  o.shardMb = 300.0 / 1048576.0;
+  auto index = pack({src}, dir, o);
+  ASSERT_TRUE(index.ok()) << index.status();
+  ASSERT_EQ(index->shards.size(), 17u);
+  auto shards = ShardSet::open(*index);
+  ASSERT_TRUE(shards.ok());
+  auto packed = textFromShards(*shards, 0);
+  ASSERT_TRUE(packed.ok()) << packed.status();
+  auto memory = readText(temp("stream.txt"));
+  ASSERT_TRUE(memory.ok());
+  EXPECT_EQ(packed->vocab, memory->vocab);
+  EXPECT_EQ(packed->size, memory->size);
+  const int64_t B = 4, T = 16;
+  ArgSpec in{"chars", "i64", {B, T}}, target{"targets", "i64", {B, T}};
+  auto a = Dataset::fromText(*packed, in, target), b = Dataset::fromText(*memory, in, target);
+  ASSERT_TRUE(a.ok() && b.ok());
+  // Two epochs: the second reads the shards whose pages the first dropped.
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    Batcher fromShards(*a, B, a->order(0, epoch, true), 0, false, 2, 2);
+    Batcher fromMemory(*b, B, b->order(0, epoch, true), 0, false, 2);
+    int64_t batches = 0;
+    while (auto x = fromShards.next()) {
+      auto y = fromMemory.next();
+      ASSERT_TRUE(y && x->status.ok() && y->status.ok()) << x->status;
+      ASSERT_EQ(x->buffers, y->buffers) << "epoch " << epoch << " batch " << batches;
+      ++batches;
+    }
+    EXPECT_EQ(batches, 4999 / B / T);
+  }
+}
+
 } // namespace
