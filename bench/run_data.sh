@@ -4,8 +4,9 @@
 #     u8 -> f32, shuffled) against PyTorch's DataLoader (num_workers 0, 1, 2)
 #     on the same shards (numpy memmap), examples/s and ratios;
 #  2. the Fashion MLP's training from memory (the IDX files) against training
-#     from the packed directory: the same steps, alternating, 5 runs each
-#     (medians: this machine's run-to-run noise is larger than the effect).
+#     from the packed directory: the same steps, alternating, RUNS runs each
+#     (default 9; medians: this machine's run-to-run noise is larger than the
+#     effect).
 # Usage: bench/run_data.sh [THREADS] (default 2). Peers: .venv-bench, else
 # Debian's python3-torch (apt install python3-torch python3-numpy).
 set -eu
@@ -33,10 +34,11 @@ for w in 0 1 2; do
 done
 awk '/^tgc reader, 1 / { t = $10 } /^torch/ { printf "  tgc / DataLoader %s %.1fx\n", $3, t / $9 }' \
   "$WORK/reader.txt"
-echo "== the Fashion MLP, 2000 steps: from memory vs from the packed directory"
+RUNS=${RUNS:-9}
+echo "== the Fashion MLP, 2000 steps: from memory vs from the packed directory, $RUNS runs each"
 build/examples/tg-example fashion-mlp -o "$WORK/mlp.tg.mlir"
 build/tools/tgc compile "$WORK/mlp.tg.mlir" -o "$WORK/mlp.tgx" >/dev/null
-for run in 1 2 3 4 5; do
+for run in $(seq "$RUNS"); do
   for src in "$DATA" "$WORK/fm"; do
     $PIN build/tools/tgc train "$WORK/mlp.tgx" --data "$src" --eval-data "$DATA" --steps 2000 \
       --progress=none 2>/dev/null | sed -n "s|^trained .* in \([0-9.]*\) s.*|$src \1|p"
@@ -45,4 +47,7 @@ done | tee "$WORK/train.txt"
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 m=$(awk -v mem="$DATA" '$1 == mem { print $2 }' "$WORK/train.txt" | median)
 p=$(awk -v mem="$DATA" '$1 != mem { print $2 }' "$WORK/train.txt" | median)
-awk -v m="$m" -v p="$p" 'BEGIN { printf "  median %.3f s from memory, %.3f s packed: packed/memory = %.3f\n", m, p, p / m }'
+# Each packed run against the memory run just before it (the machine's
+# speed drifts between rounds more than within one).
+r=$(awk -v mem="$DATA" '$1 == mem { m = $2 } $1 != mem { print $2 / m }' "$WORK/train.txt" | median)
+awk -v m="$m" -v p="$p" -v r="$r" 'BEGIN { printf "  median %.3f s from memory, %.3f s packed: packed/memory = %.3f (median of the runs paired: %.3f)\n", m, p, p / m, r }'

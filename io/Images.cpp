@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 
 #include <jpeglib.h>
+// After jpeglib.h: the message codes.
+#include <jerror.h>
 #include <png.h>
 
 #include <algorithm>
@@ -19,13 +21,24 @@ namespace tg {
 namespace data {
 namespace {
 
-absl::StatusOr<Image> decodePng(const std::string &path) {
+absl::Status tooManyPixels(const std::string &path, uint64_t width, uint64_t height,
+                           int64_t maxPixels) {
+  return absl::InvalidArgumentError(absl::StrCat("'", path, "': ", width, " x ", height,
+                                                 " pixels, more than the ", maxPixels,
+                                                 " an image may have"));
+}
+
+absl::StatusOr<Image> decodePng(const std::string &path, int64_t maxPixels) {
   png_image png;
   std::memset(&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&png, path.c_str()))
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "': not a readable PNG image: ", png.message));
+  if (uint64_t(png.width) * uint64_t(png.height) > uint64_t(maxPixels)) {
+    png_image_free(&png);
+    return tooManyPixels(path, png.width, png.height, maxPixels);
+  }
   Image image;
   bool color = png.format & PNG_FORMAT_FLAG_COLOR;
   png.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY; // alpha composited on black
@@ -43,49 +56,88 @@ absl::StatusOr<Image> decodePng(const std::string &path) {
 
 struct JpegError {
   jpeg_error_mgr mgr;
+  void (*emitMessage)(j_common_ptr, int); // libjpeg's own
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  unsigned width = 0, height = 0; // set when the image has too many pixels
 };
 
-void onJpegError(j_common_ptr cinfo) {
+[[noreturn]] void onJpegError(j_common_ptr cinfo) {
   auto *err = reinterpret_cast<JpegError *>(cinfo->err);
   (*cinfo->err->format_message)(cinfo, err->message);
   std::longjmp(err->jump, 1);
 }
 
-absl::StatusOr<Image> decodeJpeg(const std::string &path) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+/// libjpeg decodes corrupt data as best it can and warns (stray bytes before
+/// a marker are common in photo collections, and load), but past the end of
+/// the file it makes up the missing rows: a truncated JPEG is an error, as a
+/// truncated PNG is.
+void onJpegMessage(j_common_ptr cinfo, int level) {
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF)
+    onJpegError(cinfo);
+  (*reinterpret_cast<JpegError *>(cinfo->err)->emitMessage)(cinfo, level);
+}
+
+/// decodeJpeg's libjpeg calls. An error longjmps back to the setjmp here,
+/// which skips destructors and leaves the locals changed since indeterminate:
+/// no C++ object lives in this frame (the image is the caller's). False with
+/// err->message, or err->width and height when the image is too large.
+bool readJpeg(std::FILE *f, int64_t maxPixels, Image *image, JpegError *err) {
   jpeg_decompress_struct cinfo;
-  JpegError err;
-  cinfo.err = jpeg_std_error(&err.mgr);
-  err.mgr.error_exit = onJpegError;
-  Image image; // no C++ objects with destructors are created after the setjmp
-  if (setjmp(err.jump)) {
+  cinfo.err = jpeg_std_error(&err->mgr);
+  err->mgr.error_exit = onJpegError;
+  err->emitMessage = err->mgr.emit_message;
+  err->mgr.emit_message = onJpegMessage;
+  if (setjmp(err->jump)) {
     jpeg_destroy_decompress(&cinfo);
-    std::fclose(f);
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "': JPEG decoding failed: ", err.message));
+    return false;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_stdio_src(&cinfo, f);
   jpeg_read_header(&cinfo, TRUE);
+  // Before jpeg_start_decompress, which allocates a progressive image's
+  // coefficients (2 bytes per sample).
+  if (uint64_t(cinfo.image_width) * uint64_t(cinfo.image_height) > uint64_t(maxPixels)) {
+    err->width = cinfo.image_width;
+    err->height = cinfo.image_height;
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
   cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&cinfo);
-  image.width = int(cinfo.output_width);
-  image.height = int(cinfo.output_height);
-  image.channels = int(cinfo.output_components);
-  image.pixels.resize(size_t(image.width) * size_t(image.height) * size_t(image.channels));
+  image->width = int(cinfo.output_width);
+  image->height = int(cinfo.output_height);
+  image->channels = int(cinfo.output_components);
+  image->pixels.resize(size_t(image->width) * size_t(image->height) * size_t(image->channels));
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = image.pixels.data() + size_t(cinfo.output_scanline) * size_t(image.width) *
-                                             size_t(image.channels);
-    jpeg_read_scanlines(&cinfo, &row, 1);
+    size_t at = size_t(cinfo.output_scanline) * size_t(image->width) * size_t(image->channels);
+    JSAMPROW row = image->pixels.data() + at;
+    if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) { // only a suspending source returns 0
+      std::snprintf(err->message, sizeof err->message, "no data for row %u",
+                    unsigned(cinfo.output_scanline));
+      jpeg_destroy_decompress(&cinfo);
+      return false;
+    }
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
+  return true;
+}
+
+absl::StatusOr<Image> decodeJpeg(const std::string &path, int64_t maxPixels) {
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  Image image;
+  JpegError err;
+  bool ok = readJpeg(f, maxPixels, &image, &err);
   std::fclose(f);
-  return image;
+  if (ok)
+    return image;
+  if (err.width)
+    return tooManyPixels(path, err.width, err.height, maxPixels);
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", path, "': JPEG decoding failed: ", err.message));
 }
 
 bool hasImageExtension(const std::string &name) {
@@ -113,7 +165,7 @@ std::vector<std::string> entries(const std::string &dir) {
 
 } // namespace
 
-absl::StatusOr<Image> decodeImage(const std::string &path) {
+absl::StatusOr<Image> decodeImage(const std::string &path, int64_t maxPixels) {
   FILE *f = std::fopen(path.c_str(), "rb");
   if (!f)
     return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
@@ -121,9 +173,9 @@ absl::StatusOr<Image> decodeImage(const std::string &path) {
   size_t got = std::fread(magic, 1, sizeof magic, f);
   std::fclose(f);
   if (got >= 8 && png_sig_cmp(magic, 0, 8) == 0)
-    return decodePng(path);
+    return decodePng(path, maxPixels);
   if (got >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF)
-    return decodeJpeg(path);
+    return decodeJpeg(path, maxPixels);
   return absl::InvalidArgumentError(
       absl::StrCat("'", path, "': neither a PNG nor a JPEG image (by its first bytes)"));
 }

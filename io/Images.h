@@ -25,9 +25,15 @@ struct Image {
   std::vector<uint8_t> pixels;
 };
 
+/// The most pixels (width x height) decodeImage takes by default: a header of
+/// a few hundred bytes can claim 65500 x 65500 (12 GB of RGB). 2^27 is
+/// 11585 x 11585 or a 100-megapixel photo, 384 MiB of RGB.
+inline constexpr int64_t kMaxImagePixels = int64_t(1) << 27;
+
 /// Decodes a PNG or JPEG file (by its magic). Errors name the file and what
-/// the decoder said.
-absl::StatusOr<Image> decodeImage(const std::string &path);
+/// the decoder said; an image of more than `maxPixels` pixels, or a truncated
+/// one, is an error.
+absl::StatusOr<Image> decodeImage(const std::string &path, int64_t maxPixels = kMaxImagePixels);
 
 /// `image` with its shorter side scaled to fit (height, width) and its center
 /// cropped to it, as `channels` (1: luma of RGB; 3: gray replicated) planes:

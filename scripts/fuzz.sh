@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(npy idx text safetensors manifest tgx mlir shards cli)
+[[ ${#targets[@]} -gt 0 ]] || targets=(npy idx text safetensors manifest tgx mlir shards images cli)
 "$root/scripts/setup.sh" clang-19 libclang-rt-19-dev
 build=$root/build-fuzz
 if [[ ! -f $build/build.ninja ]]; then

@@ -90,6 +90,20 @@ TEST(Images, PngAndJpegDecode) {
   auto cut = decodeImage(temp("cut.png"));
   ASSERT_FALSE(cut.ok());
   EXPECT_THAT(std::string(cut.status().message()), HasSubstr("images-cut.png"));
+  // A truncated JPEG is an error too (libjpeg would fill in gray rows).
+  writeJpeg(temp("whole.jpg"), 64, 48);
+  std::filesystem::copy_file(temp("whole.jpg"), temp("cut.jpg"),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::resize_file(temp("cut.jpg"), std::filesystem::file_size(temp("whole.jpg")) / 2);
+  auto cutJpeg = decodeImage(temp("cut.jpg"));
+  ASSERT_FALSE(cutJpeg.ok());
+  EXPECT_THAT(std::string(cutJpeg.status().message()), HasSubstr("images-cut.jpg"));
+  // More pixels than allowed: an error before anything is allocated.
+  for (const char *name : {"rgb.png", "whole.jpg"}) {
+    auto big = decodeImage(temp(name), 1000);
+    ASSERT_FALSE(big.ok()) << name;
+    EXPECT_THAT(std::string(big.status().message()), HasSubstr("more than the 1000"));
+  }
 }
 
 TEST(Images, ResizeCoversThenCropsTheCenter) {
