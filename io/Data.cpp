@@ -263,6 +263,11 @@ absl::Status Column::gather(const int64_t *indices, size_t n, uint8_t *out) cons
     for (int v = 0; v < 256; ++v)
       table[v] = static_cast<float>(double(v) * s);
     for (size_t i = 0; i < n; ++i) {
+      // The rows are scattered (a shuffle): fetch the next one's lines
+      // while this one converts.
+      if (i + 1 < n)
+        for (size_t k = 0; k < srb; k += 64)
+          __builtin_prefetch(src[i + 1] + k);
       float *o = reinterpret_cast<float *>(out + i * rb);
       const uint8_t *p = src[i];
       for (size_t k = 0; k < elems; ++k)
