@@ -22,6 +22,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace tg::dist {
@@ -34,10 +36,47 @@ std::string mpiError(int code) {
   return std::string(text, size_t(length));
 }
 
-/// Ends the process when a blocking MPI call outlives its deadline: a
-/// blocking collective cannot return an error, and a hung peer or a dead
-/// link would block it forever. The message names the collective and the
-/// context (the step); mpirun then takes the job down (a rank exited).
+/// Ends the whole job, not just this process: under srun's direct launch a
+/// rank that only exits leaves a stopped or hung peer, and srun waiting on
+/// it, forever. MPI_Abort goes through the launcher (PMIx_Abort under srun,
+/// the HNP under mpirun), which kills every task of the job. It is called
+/// from the watchdog's thread while the main thread is blocked in MPI; if it
+/// has not ended the process within 10 s, this process exits alone.
+[[noreturn]] void abortJob() {
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    std::_Exit(1);
+  }).detach();
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized)
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);
+}
+
+/// This host's name, for messages.
+std::string launcherHost() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+/// This process's rank and the job's size before MPI knows them (for the
+/// start-up messages), from the launcher's environment; -1 if unknown.
+std::pair<int, int> launcherRank() {
+  for (auto [r, n] : {std::pair{"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+                      std::pair{"PMIX_RANK", "SLURM_NTASKS"},
+                      std::pair{"SLURM_PROCID", "SLURM_NTASKS"}})
+    if (const char *rv = std::getenv(r))
+      return {std::atoi(rv), std::getenv(n) ? std::atoi(std::getenv(n)) : -1};
+  return {-1, -1};
+}
+
+/// Ends the job when a blocking MPI call outlives its deadline: a blocking
+/// collective cannot return an error, and a hung peer or a dead link would
+/// block it forever. The message names the collective and the context (the
+/// step).
 class Watchdog {
 public:
   Watchdog(double seconds, int rank, int size) : seconds(seconds), rank(rank), size(size) {
@@ -80,7 +119,7 @@ private:
                      rank, size, context.c_str(), context.empty() ? "" : ": ", what.c_str(),
                      seconds);
         std::fflush(stderr);
-        std::_Exit(1);
+        abortJob();
       }
     }
   }
@@ -93,6 +132,83 @@ private:
   std::string what, context;
   std::thread thread;
 };
+
+/// Every rank says hello to rank 0, which answers each: point-to-point
+/// messages polled against a deadline, so that ranks that cannot reach each
+/// other are named rather than hanging the first collective.
+absl::Status helloRound(double seconds) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size == 1)
+    return absl::OkStatus();
+  const int tag = 0x7467; // "tg"
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                      std::chrono::duration<double>(seconds));
+  auto poll = [&](std::vector<MPI_Request> &reqs) {
+    for (;;) {
+      int done = 0;
+      MPI_Testall(int(reqs.size()), reqs.data(), &done, MPI_STATUSES_IGNORE);
+      if (done)
+        return true;
+      if (std::chrono::steady_clock::now() > deadline)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  std::string where = launcherHost();
+  if (rank == 0) {
+    std::vector<int> hello(size_t(size), 0);
+    std::vector<MPI_Request> reqs(size_t(size - 1));
+    for (int r = 1; r < size; ++r)
+      MPI_Irecv(&hello[size_t(r)], 1, MPI_INT, r, tag, MPI_COMM_WORLD, &reqs[size_t(r - 1)]);
+    bool all = poll(reqs);
+    std::vector<int> missing;
+    for (int r = 1; r < size; ++r) {
+      int done = 0;
+      if (reqs[size_t(r - 1)] != MPI_REQUEST_NULL)
+        MPI_Test(&reqs[size_t(r - 1)], &done, MPI_STATUS_IGNORE);
+      else
+        done = 1;
+      if (!done) {
+        missing.push_back(r);
+        MPI_Cancel(&reqs[size_t(r - 1)]);
+      }
+    }
+    if (!all && !missing.empty()) {
+      std::string names;
+      for (size_t i = 0; i < missing.size() && i < 16; ++i)
+        names += absl::StrCat(i ? ", " : "", missing[i]);
+      if (missing.size() > 16)
+        names += absl::StrCat(", ... (", missing.size(), " in all)");
+      return absl::DeadlineExceededError(absl::StrCat(
+          "rank 0 of ", size, " (", where, "): rank(s) ", names, " did not answer within ",
+          seconds, " s at start-up: they cannot reach rank 0 over the network (a wrong "
+                   "interface or duplicate addresses? set OMPI_MCA_btl_tcp_if_include and "
+                   "OMPI_MCA_oob_tcp_if_include to the nodes' subnet)"));
+    }
+    int go = 1;
+    std::vector<MPI_Request> answers(size_t(size - 1));
+    for (int r = 1; r < size; ++r)
+      MPI_Isend(&go, 1, MPI_INT, r, tag, MPI_COMM_WORLD, &answers[size_t(r - 1)]);
+    if (!poll(answers))
+      return absl::DeadlineExceededError(absl::StrCat(
+          "rank 0 of ", size, " (", where, "): could not answer every rank within ", seconds,
+          " s at start-up (the network from rank 0 to the others?)"));
+    return absl::OkStatus();
+  }
+  int hello = rank, go = 0;
+  std::vector<MPI_Request> reqs(2);
+  MPI_Isend(&hello, 1, MPI_INT, 0, tag, MPI_COMM_WORLD, &reqs[0]);
+  MPI_Irecv(&go, 1, MPI_INT, 0, tag, MPI_COMM_WORLD, &reqs[1]);
+  if (!poll(reqs))
+    return absl::DeadlineExceededError(absl::StrCat(
+        "rank ", rank, " of ", size, " (", where, "): rank 0 did not answer within ", seconds,
+        " s at start-up (the network between this node and rank 0's? set "
+        "OMPI_MCA_btl_tcp_if_include and OMPI_MCA_oob_tcp_if_include to the nodes' subnet)"));
+  return absl::OkStatus();
+}
 
 class MpiCommunicator final : public Communicator {
 public:
@@ -398,9 +514,22 @@ createMpiCommunicator(const CommunicatorOptions &options) {
   MPI_Finalized(&finalized);
   if (finalized)
     return absl::FailedPreconditionError("MPI was already finalized in this process");
+  // Start-up is under the watchdog too: a misrouted network hangs in MPI's
+  // first collectives, before any training step.
+  std::unique_ptr<Watchdog> startup;
+  if (options.timeoutSeconds > 0) {
+    auto [r, n] = launcherRank();
+    startup = std::make_unique<Watchdog>(options.timeoutSeconds, r, n);
+    startup->setContext("start-up");
+  }
+  auto arm = [&](const std::string &what) {
+    if (startup)
+      startup->arm(what);
+  };
   if (!initialized) {
     // Only the calling thread makes MPI calls (the data prefetcher does not).
     int provided = 0;
+    arm("MPI_Init (connecting to the launcher and the other ranks)");
     int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
     if (rc != MPI_SUCCESS)
       return absl::UnavailableError(absl::StrCat("MPI could not start: ", mpiError(rc)));
@@ -411,6 +540,15 @@ createMpiCommunicator(const CommunicatorOptions &options) {
       if (!done)
         MPI_Finalize();
     });
+  }
+  if (startup) {
+    startup->disarm();
+    if (absl::Status s = helloRound(options.timeoutSeconds); !s.ok()) {
+      std::fprintf(stderr, "tgc: %s; aborting the job\n", std::string(s.message()).c_str());
+      std::fflush(stderr);
+      abortJob();
+    }
+    arm("creating the communicator (MPI_Comm_dup)");
   }
   MPI_Comm comm;
   int rc = MPI_Comm_dup(MPI_COMM_WORLD, &comm);
@@ -424,6 +562,7 @@ createMpiCommunicator(const CommunicatorOptions &options) {
       return absl::UnavailableError(absl::StrCat("MPI_Comm_dup: ", mpiError(rc)));
     MPI_Comm_set_errhandler(lane, MPI_ERRORS_RETURN);
   }
+  startup.reset();
   return std::unique_ptr<Communicator>(new MpiCommunicator(comm, std::move(lanes), options));
 }
 

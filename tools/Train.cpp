@@ -27,7 +27,7 @@ namespace {
 const char *kTrainUsage =
     R"(usage: tgc train MODEL.tgx --data SPEC [--data SPEC ...] [--eval-data SPEC ...]
                       [--epochs N | --steps N] [--lr LR] [--seed S]
-                      [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume]
+                      [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K] [--resume[=required]]
                       [--init PARAMS.safetensors]
                       [--metrics FILE] [--pad] [--no-shuffle] [--prefetch N] [--data-threads N]
                       [--shuffle-buffer N] [--skip-bad-records]
@@ -85,7 +85,9 @@ checkpoints (safetensors: params and optimizer state, written atomically):
                         to DIR/metrics.jsonl
   --checkpoint-every N  every N steps (default: at each epoch end) and at the end
   --keep K           keep the newest K checkpoints (default 3)
-  --resume           continue from the newest checkpoint in DIR, exactly
+  --resume           continue from the newest checkpoint in DIR, exactly; with
+                     none there, say so and start from step 0
+  --resume=required  the same, but no checkpoint is an error (requeued jobs)
   --init FILE        start from these params instead of the initializers: a
                      safetensors file with exactly the artifact's params by
                      name and shape (tgc export writes one; README: weights
@@ -243,8 +245,10 @@ int parseTrainArgs(int argc, char **argv, TrainOptions &o) {
     } else if (takeValue(i, argc, argv, "--checkpoint-dir", o.checkpointDir) ||
                takeValue(i, argc, argv, "--metrics", o.metricsPath) ||
                takeValue(i, argc, argv, "--init", o.initFrom)) {
-    } else if (a == "--resume") {
+    } else if (a == "--resume" || a == "--resume=auto") {
       o.resume = true;
+    } else if (a == "--resume=required") {
+      o.resume = o.resumeRequired = true;
     } else if (a == "--pad") {
       o.pad = true;
     } else if (a == "--skip-bad-records") {

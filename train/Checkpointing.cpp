@@ -77,6 +77,14 @@ absl::StatusOr<std::optional<int64_t>> Checkpointer::open(rt::Session &session, 
     return absl::AlreadyExistsError(absl::StrCat(
         "'", o_.checkpointDir, "' already holds checkpoints (newest: ", existing.back(),
         "); pass --resume to continue from it, or choose another --checkpoint-dir"));
+  if (o_.resume && existing.empty()) {
+    if (o_.resumeRequired)
+      return absl::NotFoundError(absl::StrCat(
+          "--resume=required: no checkpoint in '", o_.checkpointDir,
+          "' (a requeued job on a node that does not see the first run's directory?)"));
+    std::fprintf(stderr, "resuming: no checkpoint in '%s' yet: starting from step 0\n",
+                 o_.checkpointDir.c_str());
+  }
   if (!o_.resume || existing.empty())
     return std::optional<int64_t>();
   if (absl::Status s = restore(existing.back(), session, perEpoch, pos); !s.ok())

@@ -213,7 +213,10 @@ absl::Status Loop::interrupted() {
       "interrupted at step ", pos_.step,
       o_.checkpointDir.empty()
           ? std::string(" (no --checkpoint-dir: progress is lost)")
-          : absl::StrCat("; saved ", result_.lastCheckpoint, ", continue with --resume")));
+          : result_.lastCheckpoint.empty() // a rank other than 0: rank 0 saves
+                ? absl::StrCat("; rank 0 saved a checkpoint in ", o_.checkpointDir,
+                               ", continue with --resume")
+                : absl::StrCat("; saved ", result_.lastCheckpoint, ", continue with --resume")));
 }
 
 } // namespace

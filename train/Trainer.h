@@ -50,6 +50,9 @@ struct TrainOptions {
   int64_t checkpointEvery = 0; ///< steps; 0: at each epoch end
   int keepCheckpoints = 3;
   bool resume = false;
+  /// --resume=required: no checkpoint to resume from is an error (a
+  /// requeued job on a node that does not see the directory), not step 0.
+  bool resumeRequired = false;
   /// Params to start from instead of the initializers: a safetensors file
   /// with exactly the artifact's params by name (tgc train --init; from
   /// tgc export or another framework). Not with `resume`.
