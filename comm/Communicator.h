@@ -32,9 +32,14 @@ namespace tg::dist {
 
 enum class ReduceOp { Sum, Mean };
 enum class Reduction { RankOrdered, Library };
+/// How allreduced floats travel: as f32, or as bfloat16 (half the bytes; the
+/// sum is taken in f32 over the rounded contributions, in rank order, and
+/// rounded again for the way back: Reduce.h). RankOrdered only.
+enum class Compression { None, Bf16 };
 
 struct CommunicatorOptions {
   Reduction reduction = Reduction::RankOrdered;
+  Compression compression = Compression::None;
   /// Seconds a collective may take; 0 waits forever. A wait() then fails
   /// with DEADLINE_EXCEEDED naming the collective; MPI's blocking calls
   /// (allreduce, broadcast, allgather) end the process with that message.
@@ -88,6 +93,14 @@ public:
 
   /// What the rank is doing ("step 12 (epoch 1)"), for timeout messages.
   virtual void setContext(const std::string &) {}
+
+  /// How later allreduces travel (the artifact's --compress; every rank
+  /// sets the same). One rank: nothing travels.
+  virtual void setCompression(Compression) {}
+
+  /// Bytes of allreduced data this rank has sent (a thread group: what it
+  /// would send over a network, with the same two-phase exchange).
+  virtual uint64_t allreduceBytesSent() const { return 0; }
 
   /// Ends the whole run after an unrecoverable error (a collective timed
   /// out, a rank failed): MPI aborts every process of the job (Open MPI 4.1

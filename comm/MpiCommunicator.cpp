@@ -220,6 +220,9 @@ public:
       watchdog = std::make_unique<Watchdog>(options.timeoutSeconds, rank_, size_);
   }
 
+  uint64_t allreduceBytesSent() const override { return sent; }
+  void setCompression(Compression c) override { options.compression = c; }
+
   void setContext(const std::string &context) override {
     if (watchdog)
       watchdog->setContext(context);
@@ -245,8 +248,11 @@ public:
 
   /// Whether the two-phase rank-ordered allreduce is needed. With two ranks
   /// every element is one addition, x0 + x1, which IEEE makes commutative:
-  /// MPI's own allreduce gives the rank-ordered bits at a lower cost.
-  bool rankOrdered() const { return options.reduction == Reduction::RankOrdered && size_ > 2; }
+  /// MPI's own allreduce gives the rank-ordered bits at a lower cost, unless
+  /// the data travels as bf16.
+  bool rankOrdered() const {
+    return options.reduction == Reduction::RankOrdered && (size_ > 2 || bf16());
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -273,7 +279,11 @@ public:
           return s.status();
       }
     int rc;
-    if (rankOrdered())
+    if (rankOrdered() && bf16())
+      rc = MPI_Ialltoallv(p->send16.data(), p->counts.data(), p->displs.data(), MPI_UINT16_T,
+                          p->chunks16.data(), p->mineCounts.data(), p->mineDispls.data(),
+                          MPI_UINT16_T, p->lane, &p->request);
+    else if (rankOrdered())
       rc = MPI_Ialltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT, p->chunks.data(),
                           p->mineCounts.data(), p->mineDispls.data(), MPI_FLOAT, p->lane,
                           &p->request);
@@ -302,6 +312,24 @@ public:
           !s.ok())
         return s;
       finishLibrary(*p);
+      return absl::OkStatus();
+    }
+    if (bf16()) {
+      if (absl::Status s = check(MPI_Alltoallv(p->send16.data(), p->counts.data(),
+                                               p->displs.data(), MPI_UINT16_T, p->chunks16.data(),
+                                               p->mineCounts.data(), p->mineDispls.data(),
+                                               MPI_UINT16_T, comm),
+                                 what.c_str());
+          !s.ok())
+        return s;
+      reduceMine(*p);
+      if (absl::Status s = check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_UINT16_T, p->wire16.data(),
+                                                p->counts.data(), p->displs.data(), MPI_UINT16_T,
+                                                comm),
+                                 what.c_str());
+          !s.ok())
+        return s;
+      unpack(*p);
       return absl::OkStatus();
     }
     if (absl::Status s = check(MPI_Alltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT,
@@ -389,12 +417,15 @@ private:
     std::vector<int> counts, displs;         ///< every rank's chunk of the buffer
     std::vector<int> mineCounts, mineDispls; ///< this rank's chunk from every rank
     std::vector<float> chunks;               ///< those copies, in rank order
+    /// Compression::Bf16: the buffer as sent, the chunks as received, and
+    /// the reduced buffer as gathered, in bfloat16.
+    std::vector<uint16_t> send16, chunks16, wire16;
   };
 
   /// The bookkeeping of one allreduce, or an error when it is too large for
   /// MPI's int counts.
   absl::StatusOr<Pending> prepare(float *data, size_t count, ReduceOp op,
-                                  const std::string &what) const {
+                                  const std::string &what) {
     if (count > size_t(INT_MAX))
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": ", count, " floats is more than one MPI collective carries; split it"));
@@ -417,7 +448,15 @@ private:
         p.mineDispls.push_back(int(r) * mine);
       }
       p.chunks.resize(n * size_t(mine));
+      if (bf16()) {
+        p.send16.resize(count);
+        for (size_t i = 0; i < count; ++i)
+          p.send16[i] = toBf16(data[i]);
+        p.chunks16.resize(n * size_t(mine));
+        p.wire16.resize(count);
+      }
     }
+    sent += wireBytes(count, size_, rank_, bf16() ? 2 : 4);
     return p;
   }
 
@@ -430,11 +469,26 @@ private:
   /// This rank's chunk: every rank's copy added in rank order.
   void reduceMine(Pending &p) {
     std::vector<const float *> parts;
-    size_t mine = size_t(p.counts[size_t(rank_)]);
+    size_t mine = size_t(p.counts[size_t(rank_)]), at = size_t(p.displs[size_t(rank_)]);
+    if (bf16())
+      for (size_t i = 0; i < p.chunks16.size(); ++i)
+        p.chunks[i] = fromBf16(p.chunks16[i]);
     for (int r = 0; r < size_; ++r)
       parts.push_back(p.chunks.data() + size_t(r) * mine);
-    reduceInRankOrder(parts.data(), size_, mine, p.op, p.data + p.displs[size_t(rank_)]);
+    reduceInRankOrder(parts.data(), size_, mine, p.op, p.data + at, bf16());
+    if (bf16()) // the reduced chunk, as it travels back
+      for (size_t i = 0; i < mine; ++i)
+        p.wire16[at + i] = toBf16(p.data[at + i]);
   }
+
+  /// Compression::Bf16: every rank's reduced chunk, gathered, into the buffer.
+  void unpack(Pending &p) {
+    for (size_t i = 0; i < p.count; ++i)
+      p.data[i] = fromBf16(p.wire16[i]);
+  }
+
+  /// One rank sends nothing: nothing is rounded.
+  bool bf16() const { return options.compression == Compression::Bf16 && size_ > 1; }
 
   void finishLibrary(Pending &p) {
     if (p.op == ReduceOp::Mean) {
@@ -458,15 +512,19 @@ private:
     if (!rankOrdered() || p.phase == 1) {
       if (!rankOrdered())
         finishLibrary(p);
+      else if (bf16())
+        unpack(p);
       p.phase = 2;
       return true;
     }
     reduceMine(p);
     p.phase = 1;
-    if (absl::Status s = check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data, p.counts.data(),
-                                               p.displs.data(), MPI_FLOAT, p.lane, &p.request),
-                               p.what.c_str());
-        !s.ok())
+    int rc = bf16() ? MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_UINT16_T, p.wire16.data(),
+                                      p.counts.data(), p.displs.data(), MPI_UINT16_T, p.lane,
+                                      &p.request)
+                    : MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data, p.counts.data(),
+                                      p.displs.data(), MPI_FLOAT, p.lane, &p.request);
+    if (absl::Status s = check(rc, p.what.c_str()); !s.ok())
       return s;
     return false;
   }
@@ -498,6 +556,7 @@ private:
   MPI_Comm comm;               ///< blocking collectives
   std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
   int64_t started = 0;
+  uint64_t sent = 0; ///< allreduced bytes this rank sent
   CommunicatorOptions options;
   std::unique_ptr<Watchdog> watchdog; ///< with a timeout: for blocking calls
   int rank_ = 0, size_ = 1;

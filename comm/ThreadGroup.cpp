@@ -54,6 +54,8 @@ public:
   int rank() const override { return rank_; }
   int size() const override { return g->size; }
   std::string kind() const override { return "thread-group"; }
+  uint64_t allreduceBytesSent() const override { return sent; }
+  void setCompression(Compression c) override { compression = c; }
 
   absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
                                          const std::string &what) override {
@@ -84,7 +86,9 @@ public:
       parts.push_back(static_cast<const float *>(v));
     lock.unlock();
     std::vector<float> result(p.count);
-    reduceInRankOrder(parts.data(), g->size, p.count, p.op, result.data());
+    bool bf16 = compression == Compression::Bf16 && g->size > 1;
+    reduceInRankOrder(parts.data(), g->size, p.count, p.op, result.data(), bf16);
+    sent += wireBytes(p.count, g->size, rank_, bf16 ? 2 : 4);
     lock.lock();
     ++slotOf(p.seq).read;
     g->cv.notify_all();
@@ -213,6 +217,8 @@ private:
   std::shared_ptr<Group> g;
   int rank_;
   int64_t nextSeq = 0, nextId = 0;
+  uint64_t sent = 0;
+  Compression compression = Compression::None;
   std::map<int64_t, Pending> pending;
 };
 

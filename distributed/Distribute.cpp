@@ -163,6 +163,12 @@ LogicalResult DistributePass::parseMode() {
     return getOperation().emitError()
            << "tg-distribute: bucket-cap-mb must be in (0, 4096], got " << bucketCapMb;
   capBytes = int64_t(bucketCapMb * 1024 * 1024);
+  if (compress != "none" && compress != "bf16")
+    return getOperation().emitError()
+           << "tg-distribute: unknown compress '" << compress << "' (expected none or bf16)";
+  if (compress != "none" && modeName != "allreduce")
+    return getOperation().emitError()
+           << "tg-distribute: compress=" << compress << " needs mode allreduce";
   return success();
 }
 
@@ -389,6 +395,8 @@ void DistributePass::recordPlan() {
   llvm::raw_string_ostream os(text);
   os << "mode=" << modeName << ";every=" << averageEvery
      << ";state=" << (modeName == "average" && averageState) << ";cap=" << capBytes << ";";
+  if (compress != "none") // plans without compression keep their hashes
+    os << "compress=" << compress << ";";
   SmallVector<Attribute> buckets;
   for (auto &[entry, bucket] : plan) {
     SmallVector<Attribute> names;
@@ -414,6 +422,8 @@ void DistributePass::recordPlan() {
       b.getNamedAttr("buckets", b.getArrayAttr(buckets)),
       b.getNamedAttr("plan_hash", b.getStringAttr(hash)),
   };
+  if (compress != "none")
+    fields.push_back(b.getNamedAttr("compress", b.getStringAttr(compress)));
   if (modeName == "average") {
     fields.push_back(b.getNamedAttr("average_every", b.getI64IntegerAttr(averageEvery)));
     fields.push_back(b.getNamedAttr("average_state", b.getBoolAttr(averageState)));

@@ -37,7 +37,9 @@ def Distribute : Pass<"tg-distribute", "mlir::ModuleOp"> {
     Option<"bucketCapMb", "bucket-cap-mb", "double", /*default=*/"25.0",
            "Largest bucket in MiB (PyTorch DDP's default)">,
     Option<"averageState", "average-state", "bool", /*default=*/"true",
-           "average:K also averages the optimizer state (DL4J's saveUpdater)">
+           "average:K also averages the optimizer state (DL4J's saveUpdater)">,
+    Option<"compress", "compress", "std::string", /*default=*/"\"none\"",
+           "How allreduce's gradients travel: none | bf16 (recorded in the plan)">
   ];
   let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
 }

@@ -126,6 +126,7 @@ absl::StatusOr<PipelineOptions> pipelineOptions(const CompilerOptions &o, const 
   p.keepFunctions = o.keepFunctions;
   p.bucketCapMb = o.bucketCapMb;
   p.averageState = o.averageState;
+  p.compress = o.compress;
   p.target = targetName(o.targetKind()).str();
   p.cudaEmulate = o.cudaEmulate;
   if (t.cuda) {

@@ -114,6 +114,12 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
   if (!isDataParallelMode(o.dataParallel))
     return badValue("data-parallel", "none, allreduce or average:K with an integer K >= 1",
                     o.dataParallel);
+  if (o.compress != "none" && o.compress != "bf16")
+    return badValue("compress", "none or bf16", o.compress);
+  if (o.compress != "none" && o.dataParallel != "allreduce")
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--compress=", o.compress, " compresses the gradients of --data-parallel=allreduce; "
+        "this is --data-parallel=", o.dataParallel));
   if (!(o.bucketCapMb > 0) || !(o.bucketCapMb <= 4096))
     return badValue("bucket-mb", "a number of MiB in (0, 4096]", absl::StrCat(o.bucketCapMb));
   if (o.optLevel < 0 || o.optLevel > 3)

@@ -112,6 +112,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     distribute.mode = options.dataParallel;
     distribute.bucketCapMb = options.bucketCapMb;
     distribute.averageState = options.averageState;
+    distribute.compress = options.compress;
     pm.addPass(createDistribute(distribute));
     StripNonEntryOptions strip;
     strip.keep = options.keepFunctions;

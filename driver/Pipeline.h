@@ -75,6 +75,8 @@ struct PipelineOptions {
   std::string dataParallel = "none";
   double bucketCapMb = 25.0;
   bool averageState = true;
+  /// How the allreduce's gradients travel: none | bf16.
+  std::string compress = "none";
   /// Functions kept as entry points besides train_step & co. (tgc compile
   /// --keep; "f_grad" is built by tg-autodiff).
   std::vector<std::string> keepFunctions;

@@ -123,6 +123,8 @@ std::string Manifest::dump(bool replaceInvalidUtf8) const {
     }
     dp["bucket_cap_bytes"] = dataParallel.bucketCapBytes;
     dp["plan_hash"] = dataParallel.planHash;
+    if (dataParallel.compress != "none")
+      dp["compress"] = dataParallel.compress;
     dp["buckets"] = json::array();
     for (const BucketSpec &b : dataParallel.buckets)
       dp["buckets"].push_back(
@@ -427,6 +429,14 @@ public:
       if (!d["average_state"].is_boolean())
         return error("data_parallel.average_state", "not a boolean");
       dp.averageState = d["average_state"].get<bool>();
+    }
+    if (d.contains("compress")) {
+      if (!d["compress"].is_string() ||
+          (d["compress"] != "none" && d["compress"] != "bf16"))
+        return error("data_parallel.compress", absl::StrCat("unknown value ", d["compress"].dump()));
+      dp.compress = d["compress"].get<std::string>();
+      if (dp.compress != "none" && dp.mode != "allreduce")
+        return error("data_parallel.compress", "needs mode 'allreduce'");
     }
     if (d.contains("buckets")) {
       if (!d["buckets"].is_array())

@@ -104,6 +104,7 @@ struct DataParallelSpec {
   std::string mode = "none"; ///< none | allreduce | average
   int64_t averageEvery = 0;  ///< average: K local steps per averaging round
   bool averageState = false; ///< average: optimizer state averaged too
+  std::string compress = "none"; ///< allreduce: none | bf16 (how gradients travel)
   int64_t bucketCapBytes = 0;
   std::vector<BucketSpec> buckets;
   std::string planHash; ///< 16 hex digits; ranks compare it at start

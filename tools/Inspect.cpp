@@ -104,6 +104,8 @@ int inspectCommand(int argc, char **argv) {
     if (dp.mode == "average")
       std::printf(" every %lld steps%s", (long long)dp.averageEvery,
                   dp.averageState ? ", optimizer state too" : ", params only");
+    if (dp.compress != "none")
+      std::printf(", gradients as %s on the wire", dp.compress.c_str());
     std::printf(", bucket cap %.3g MiB, plan hash %s\n", double(dp.bucketCapBytes) / (1 << 20),
                 dp.planHash.c_str());
     for (const BucketSpec &b : dp.buckets)

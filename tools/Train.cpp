@@ -300,6 +300,10 @@ int trainCommand(int argc, char **argv) {
                  double(r->bytesRead) / 1048576.0);
   if (r->rank != 0) // rank 0 reports for the run
     return 0;
+  if (r->allreduceBytes > 0)
+    std::fprintf(stderr, "data parallel: rank 0 sent %.1f MiB of allreduced data (%s)\n",
+                 double(r->allreduceBytes) / 1048576.0,
+                 r->compress == "bf16" ? "bf16 on the wire" : "f32");
   if (r->skippedRecords > 0)
     std::fprintf(stderr, "data: skipped %lld bad record(s) of --data in every epoch; the first: %s\n",
                  (long long)r->skippedRecords, r->firstSkipped.c_str());

@@ -120,7 +120,9 @@ void printHeader(const TrainOptions &o, const LoadedData &data, const Schedule &
                                         o.averageEvery ? o.averageEvery : dp.averageEvery, " steps",
                                         dp.averageState ? " (with optimizer state)" : "")
                      : dp.mode == "allreduce"
-                         ? absl::StrCat("gradient allreduce, ", dp.buckets.size(),
+                         ? absl::StrCat("gradient allreduce",
+                                        dp.compress == "none" ? "" : " (" + dp.compress + " on the wire)",
+                                        ", ", dp.buckets.size(),
                                         " bucket(s) with the loss and metrics")
                          : std::string("no collectives");
   std::fprintf(stderr,

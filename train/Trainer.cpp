@@ -74,6 +74,13 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   if (dp.mode == "average" && !manifest->findEntry("average_params"))
     return absl::InvalidArgumentError(
         absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
+  if (dp.compress == "bf16") {
+    if (o.mpiReduction)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--reduction=mpi: '", o.artifact, "' was compiled with --compress=bf16, which the "
+          "rank-ordered reduction carries out"));
+    comm.setCompression(dist::Compression::Bf16);
+  }
 
   // Data, checked against the artifact before anything runs.
   auto bound = bindData(o, step, evalStep, ranks.world);
@@ -165,6 +172,8 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
                    *bound, *schedule, modelState, replicated,   rankState, checkpointer, metrics};
   absl::StatusOr<TrainResult> result = runLoop(setup, start);
   if (result.ok()) {
+    result->allreduceBytes = comm.allreduceBytesSent();
+    result->compress = dp.compress;
     result->skippedRecords = int64_t(ds.excluded().size());
     result->firstSkipped = bound->train.firstSkipped;
   }

@@ -88,6 +88,10 @@ struct TrainResult {
   /// A packed --data: the shards this rank mapped (of all), their bytes.
   int64_t shardsRead = 0, shardsTotal = 0;
   uint64_t bytesRead = 0;
+  /// Data parallel: the bytes of allreduced data this rank sent, and how
+  /// (the artifact's --compress).
+  uint64_t allreduceBytes = 0;
+  std::string compress;
   /// --skip-bad-records: the records left out of --data, and the first one.
   int64_t skippedRecords = 0;
   std::string firstSkipped;

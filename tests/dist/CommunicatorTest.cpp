@@ -57,6 +57,18 @@ std::vector<float> expectedMean(int ranks, size_t n) {
   return sum;
 }
 
+/// `x` through bfloat16 (to nearest, ties to even), computed here apart from
+/// Reduce.h.
+float roundToBf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  uint32_t lower = u & 0xffffu, upper = u & 0xffff0000u;
+  if (lower > 0x8000u || (lower == 0x8000u && (upper & 0x10000u)))
+    upper += 0x10000u;
+  std::memcpy(&x, &upper, 4);
+  return x;
+}
+
 /// True when every rank holds the same bytes.
 bool sameOnEveryRank(Communicator &c, const std::vector<float> &v) {
   std::vector<float> all(v.size() * size_t(c.size()));
@@ -84,6 +96,54 @@ TEST(Communicator, RankOrderedMeanIsBitwiseTheSequentialOne) {
     EXPECT_TRUE(n == 0 || std::memcmp(v.data(), want.data(), n * sizeof(float)) == 0)
         << n << " floats";
     EXPECT_TRUE(sameOnEveryRank(c, v)) << n << " floats";
+  }
+}
+
+TEST(Communicator, Bf16TransportIsTheRoundedRankOrderedMean) {
+  Communicator &c = world();
+  c.setCompression(Compression::Bf16);
+  uint64_t before = c.allreduceBytesSent();
+  for (size_t n : {size_t(1), size_t(1001), size_t(1) << 20}) {
+    // Started and blocking: the same bits.
+    for (bool started : {false, true}) {
+      std::vector<float> v = contribution(c.rank(), n);
+      if (started) {
+        auto r = c.allreduceStart(v.data(), n, ReduceOp::Mean, "bf16 bucket");
+        ASSERT_TRUE(r.ok()) << r.status();
+        ASSERT_TRUE(c.wait(*r).ok());
+      } else {
+        ASSERT_TRUE(c.allreduce(v.data(), n, ReduceOp::Mean, "bf16 bucket").ok());
+      }
+      // One rank: nothing travels, nothing is rounded.
+      std::vector<float> want = contribution(0, n);
+      if (c.size() > 1) {
+        for (float &x : want)
+          x = roundToBf16(x);
+        for (int r = 1; r < c.size(); ++r) {
+          std::vector<float> part = contribution(r, n);
+          for (size_t i = 0; i < n; ++i)
+            want[i] += roundToBf16(part[i]);
+        }
+        for (float &x : want)
+          x = roundToBf16(x / float(c.size()));
+      }
+      for (size_t i = 0; i < n; ++i)
+        ASSERT_EQ(v[i], want[i]) << i << " of " << n << (started ? " (started)" : "");
+      EXPECT_TRUE(sameOnEveryRank(c, v)) << n << " floats";
+    }
+  }
+  // Half the bytes of f32 on the wire.
+  uint64_t sent = c.allreduceBytesSent() - before;
+  c.setCompression(Compression::None);
+  if (c.size() > 1) {
+    uint64_t f32 = c.allreduceBytesSent();
+    std::vector<float> v = contribution(c.rank(), size_t(1) << 20);
+    ASSERT_TRUE(c.allreduce(v.data(), v.size(), ReduceOp::Mean, "f32 bucket").ok());
+    f32 = c.allreduceBytesSent() - f32;
+    EXPECT_GT(sent, 0u);
+    // 2 x (1 + 1001 + 2^20) elements at 2 bytes against 2^20 at 4.
+    EXPECT_NEAR(double(sent), double(f32) * double(1 + 1001 + (1 << 20)) / double(1 << 20),
+                double(f32) * 0.01);
   }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel training through `tgc train`, under mpirun and emulated:
 #   train.sh CASE BUILD_DIR WORK_DIR
-# CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy. Every mpirun
+# CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy | compress. Every mpirun
 # has a timeout, so a hang fails the test instead of stalling the suite.
 set -euo pipefail
 case_=$1
@@ -217,6 +217,32 @@ accuracy)
   awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.005 && b > 0.85) }' ||
     fail "test accuracy np=1 $a, np=2 $b"
   echo "ok: test accuracy np=1 $a, np=2 $b"
+  ;;
+compress)
+  # --compress=bf16: mpirun equals the emulation bitwise, half the bytes travel,
+  # and 5 epochs reach the uncompressed test accuracy.
+  compile f32 fashion-mlp --batch 64 -- --data-parallel=allreduce
+  compile bf16 fashion-mlp --batch 64 -- --data-parallel=allreduce --compress=bf16
+  [[ $("$tgc" inspect bf16.tgx) == *"gradients as bf16 on the wire"* ]] || fail "inspect: no compression"
+  same_as_emulated 2 bf16.tgx "$data" 100
+  same_as_emulated 3 bf16.tgx "$data" 30 --mca btl self,tcp
+  train f32.tgx --data "$data" --steps 100 --emulate-world-size 2 --checkpoint-dir f32 >/dev/null
+  $compare "$(ckpt f32 100)" "$(ckpt emu2-bf16.tgx 100)" >/dev/null 2>&1 &&
+    fail "bf16 on the wire gave the f32 bits"
+  for c in f32 bf16; do
+    $mpi -np 2 "$tgc" train $c.tgx --data "$data" --epochs 5 --progress=none >$c.txt 2>$c.err ||
+      fail "$c: $(cat $c.err)"
+  done
+  grep -q "bf16 on the wire" bf16.err || fail "the run does not say how gradients travel"
+  mib() { sed -n 's/^data parallel: rank 0 sent \([0-9.]*\) MiB.*/\1/p' "$1"; }
+  ma=$(mib f32.err) mb=$(mib bf16.err)
+  awk -v a="$ma" -v b="$mb" 'BEGIN { exit !(a > 0 && b > 0.49 * a && b < 0.51 * a) }' ||
+    fail "bytes sent: f32 $ma MiB, bf16 $mb MiB"
+  a=$(sed -n 's/^test .*accuracy \([0-9.]*\).*/\1/p' f32.txt)
+  b=$(sed -n 's/^test .*accuracy \([0-9.]*\).*/\1/p' bf16.txt)
+  awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.005 && b > 0.85) }' ||
+    fail "test accuracy f32 $a, bf16 $b"
+  echo "ok: 5 epochs, np=2: rank 0 sent $ma MiB (f32) -> $mb MiB (bf16); test accuracy f32 $a, bf16 $b"
   ;;
 *)
   fail "unknown case $case_"

@@ -2,10 +2,14 @@
 // RUN: echo 'module {}' | not tg-opt --tg-distribute="mode=ring" 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: echo 'module {}' | not tg-opt --tg-distribute="mode=average:0" 2>&1 | FileCheck %s --check-prefix=K
 // RUN: echo 'module {}' | not tg-opt --tg-distribute="bucket-cap-mb=0" 2>&1 | FileCheck %s --check-prefix=CAP
+// RUN: echo 'module {}' | not tg-opt --tg-distribute="compress=fp8" 2>&1 | FileCheck %s --check-prefix=COMPRESS
+// RUN: echo 'module {}' | not tg-opt --tg-distribute="mode=average:2 compress=bf16" 2>&1 | FileCheck %s --check-prefix=COMPRESS-AVG
 
 // MODE: tg-distribute: unknown mode 'ring' (expected none, allreduce or average:K)
 // K: tg-distribute: mode 'average:0': K must be an integer >= 1
 // CAP: tg-distribute: bucket-cap-mb must be in (0, 4096], got 0
+// COMPRESS: tg-distribute: unknown compress 'fp8' (expected none or bf16)
+// COMPRESS-AVG: tg-distribute: compress=bf16 needs mode allreduce
 
 // expected-error @+1 {{tg-distribute: mode 'allreduce' needs a train_step entry point}}
 module {

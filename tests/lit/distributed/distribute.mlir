@@ -1,6 +1,12 @@
 // RUN: tg-opt %s --tg-distribute="mode=allreduce bucket-cap-mb=9.1552734375e-05" --split-input-file --verify-diagnostics | FileCheck %s
 // RUN: tg-opt %s --tg-distribute="mode=average:4" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=AVG
 // RUN: tg-opt %s --tg-distribute="mode=none" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=NONE
+// RUN: tg-opt %s --tg-distribute="mode=allreduce bucket-cap-mb=9.1552734375e-05 compress=bf16" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=BF16
+
+// --compress=bf16 is part of the plan (and of its hash); the IR is the same.
+// BF16-LABEL: module attributes {tg.data_parallel = {bucket_cap_bytes = 96 : i64, buckets = [{buffers = ["w2", "b1"]
+// BF16-SAME: compress = "bf16", mode = "allreduce"
+// BF16: tg.allreduce_start
 
 // A cap of 96 bytes. Backward finishes w2 (32 bytes), then b1 (16), then w1
 // (64): bucket 0 packs w2 and b1 and starts right after b1's gradient;
