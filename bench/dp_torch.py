@@ -44,12 +44,18 @@ def main():
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = p.parse_args()
+    # Hosts in network namespaces (bench/run_links.sh): gloo binds to the
+    # interface whose name starts with this prefix (each host's differs).
+    prefix = os.environ.get("TG_DDP_IFACE_PREFIX")
+    if prefix:
+        os.environ["GLOO_SOCKET_IFNAME"] = next(
+            n for n in sorted(os.listdir("/sys/class/net")) if n.startswith(prefix))
     rank = int(os.environ.get("OMPI_COMM_WORLD_RANK", 0))
     world = int(os.environ.get("OMPI_COMM_WORLD_SIZE", 1))
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 1)))
     torch.manual_seed(0)
     if world > 1:
-        dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29517", rank=rank,
+        dist.init_process_group("gloo", init_method="tcp://%s:29517" % os.environ.get("TG_DDP_MASTER", "127.0.0.1"), rank=rank,
                                 world_size=world)
     x = torch.from_numpy(images(f"{args.data}/train-images-idx3-ubyte.gz"))
     y = torch.from_numpy(labels(f"{args.data}/train-labels-idx1-ubyte.gz"))

@@ -7,6 +7,8 @@
 #   scripts/netns-cluster.sh down             remove them
 #   scripts/netns-cluster.sh mpirun ARGS...   mpirun in tgc-h0 with one rank per host
 #   scripts/netns-cluster.sh link up|down     bring the link between the hosts up or down
+#   scripts/netns-cluster.sh shape RATE DELAY shape the link both ways (tc netem: e.g.
+#                                             1gbit 100us; "none" removes it)
 #   scripts/netns-cluster.sh test BUILD_DIR   the test suite's check (exit 77: cannot run here)
 #
 # mpirun starts its daemon on the other host through this script (as
@@ -64,6 +66,29 @@ link() {
   ip -n "${names[1]}" link set tgc-veth1 "$1"
 }
 
+# A realistic link: netem's rate and delay on each direction (a packet waits
+# DELAY once per direction, so the round trip is 2 x DELAY). A kernel
+# without netem (sch_netem) gets the rate alone, from a token bucket (tbf,
+# bursts of 2 ms at the rate), and a note on stderr.
+shape() {
+  local rate=$1 delay=${2:-0us}
+  for i in 0 1; do
+    tc -n "${names[$i]}" qdisc del dev "tgc-veth$i" root 2>/dev/null || true
+    [[ $rate == none ]] && continue
+    if ! tc -n "${names[$i]}" qdisc add dev "tgc-veth$i" root netem rate "$rate" \
+      delay "$delay" limit 100000 2>/dev/null; then
+      local bits
+      bits=$(awk -v r="$rate" 'BEGIN { n = r + 0; u = tolower(r); sub(/^[0-9.]+/, "", u)
+        m = u == "gbit" ? 1e9 : u == "mbit" ? 1e6 : u == "kbit" ? 1e3 : 1; printf "%.0f", n * m }')
+      tc -n "${names[$i]}" qdisc add dev "tgc-veth$i" root tbf rate "$rate" \
+        burst $((bits / 8 / 500 > 65536 ? bits / 8 / 500 : 65536)) latency 100ms
+      if [[ $i == 0 ]]; then
+        echo "netns-cluster: no netem in this kernel: $rate by tbf, no added delay" >&2
+      fi
+    fi
+  done
+}
+
 check() {
   local build
   build=$(cd "$1" && pwd)
@@ -118,6 +143,7 @@ down) down ;;
 agent) shift; agent "$@" ;;
 mpirun) shift; run_mpirun "$@" ;;
 link) link "$2" ;;
+shape) shape "$2" "${3:-0us}" ;;
 test) check "$2" ;;
 *) sed -n '2,13p' "$0" >&2; exit 2 ;;
 esac
