@@ -40,6 +40,9 @@ enum class Compression { None, Bf16 };
 struct CommunicatorOptions {
   Reduction reduction = Reduction::RankOrdered;
   Compression compression = Compression::None;
+  /// MPI: a thread advances started allreduces while the caller computes
+  /// (Open MPI 4.1 has no asynchronous progress); needs MPI_THREAD_MULTIPLE.
+  bool progressThread = false;
   /// Seconds a collective may take; 0 waits forever. A wait() then fails
   /// with DEADLINE_EXCEEDED naming the collective; MPI's blocking calls
   /// (allreduce, broadcast, allgather) end the process with that message.

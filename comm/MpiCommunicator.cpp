@@ -13,6 +13,7 @@
 
 #include <mpi.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -218,6 +219,24 @@ public:
     MPI_Comm_size(comm, &size_);
     if (options.timeoutSeconds > 0)
       watchdog = std::make_unique<Watchdog>(options.timeoutSeconds, rank_, size_);
+    if (options.progressThread)
+      progressThread = std::thread([this] { progressLoop(); });
+  }
+
+  /// CommunicatorOptions::progressThread: tests the started allreduces every
+  /// 50 us, so they move while the main thread runs a long kernel (Open MPI
+  /// 4.1 moves a non-blocking collective only inside MPI calls). MPI calls
+  /// are serialized by `mpiMu` (MPI_THREAD_MULTIPLE).
+  void progressLoop() {
+    while (!stopProgress.load(std::memory_order_relaxed)) {
+      {
+        std::unique_lock<std::mutex> lock(mpiMu, std::try_to_lock);
+        if (lock.owns_lock())
+          for (auto &[id, p] : pending)
+            (void)advance(p);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
   }
 
   uint64_t allreduceBytesSent() const override { return sent; }
@@ -229,6 +248,10 @@ public:
   }
 
   ~MpiCommunicator() override {
+    if (progressThread.joinable()) {
+      stopProgress = true;
+      progressThread.join();
+    }
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (finalized)
@@ -260,6 +283,7 @@ public:
 
   absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
                                          const std::string &what) override {
+    std::lock_guard<std::mutex> lock(mpiMu);
     absl::StatusOr<Pending> p = prepare(data, count, op, what);
     if (!p.ok())
       return p.status();
@@ -301,6 +325,7 @@ public:
   /// libnbc, measured about 2x slower), under the watchdog when a timeout
   /// is set.
   absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what) override {
+    std::lock_guard<std::mutex> lock(mpiMu);
     absl::StatusOr<Pending> p = prepare(data, count, op, what);
     if (!p.ok())
       return p.status();
@@ -345,11 +370,13 @@ public:
   }
 
   void progress() override {
+    std::lock_guard<std::mutex> lock(mpiMu);
     for (auto &[id, p] : pending)
       (void)advance(p);
   }
 
   absl::Status wait(Request request) override {
+    std::lock_guard<std::mutex> lock(mpiMu);
     auto it = pending.find(request.id);
     if (it == pending.end())
       return absl::InvalidArgumentError(
@@ -365,6 +392,7 @@ public:
       return absl::InvalidArgumentError(absl::StrCat("broadcast of ", bytes, " bytes: too large"));
     if (root < 0 || root >= size_)
       return absl::InvalidArgumentError(absl::StrCat("broadcast from rank ", root, " of ", size_));
+    std::lock_guard<std::mutex> lock(mpiMu);
     Guard guard(watchdog.get(), "a broadcast");
     return check(MPI_Bcast(data, int(bytes), MPI_BYTE, root, comm), "broadcast");
   }
@@ -381,6 +409,7 @@ public:
   absl::Status allgather(const void *in, size_t bytes, void *out) override {
     if (bytes > size_t(INT_MAX) / size_t(size_))
       return absl::InvalidArgumentError(absl::StrCat("allgather of ", bytes, " bytes: too large"));
+    std::lock_guard<std::mutex> lock(mpiMu);
     Guard guard(watchdog.get(), "an allgather");
     return check(MPI_Allgather(in, int(bytes), MPI_BYTE, out, int(bytes), MPI_BYTE, comm),
                  "allgather");
@@ -557,6 +586,9 @@ private:
   std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
   int64_t started = 0;
   uint64_t sent = 0; ///< allreduced bytes this rank sent
+  std::mutex mpiMu;  ///< every MPI call (with the progress thread)
+  std::atomic<bool> stopProgress{false};
+  std::thread progressThread;
   CommunicatorOptions options;
   std::unique_ptr<Watchdog> watchdog; ///< with a timeout: for blocking calls
   int rank_ = 0, size_ = 1;
@@ -587,11 +619,15 @@ createMpiCommunicator(const CommunicatorOptions &options) {
   };
   if (!initialized) {
     // Only the calling thread makes MPI calls (the data prefetcher does not).
-    int provided = 0;
+    // (The progress thread needs MPI_THREAD_MULTIPLE.)
+    int provided = 0, required = options.progressThread ? MPI_THREAD_MULTIPLE : MPI_THREAD_FUNNELED;
     arm("MPI_Init (connecting to the launcher and the other ranks)");
-    int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    int rc = MPI_Init_thread(nullptr, nullptr, required, &provided);
     if (rc != MPI_SUCCESS)
       return absl::UnavailableError(absl::StrCat("MPI could not start: ", mpiError(rc)));
+    if (provided < required)
+      return absl::UnavailableError(
+          "--progress-thread needs MPI_THREAD_MULTIPLE, which this MPI library does not provide");
     // Finalized once at exit, so communicators can come and go.
     std::atexit([] {
       int done = 0;

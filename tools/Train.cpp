@@ -34,7 +34,7 @@ const char *kTrainUsage =
                       [--reset-state=M]
                       [--progress=auto|bar|lines|none] [--log-every N]
                       [--emulate-world-size N] [--collective-timeout S] [--average-every K]
-                      [--reduction=ordered|mpi] [--global-batch N]
+                      [--progress-thread] [--reduction=ordered|mpi] [--global-batch N]
        mpirun -np N tgc train MODEL.tgx ... (an artifact compiled with --data-parallel)
 
 Runs the artifact's train_step over the data, evaluates with eval_step at each
@@ -108,6 +108,9 @@ data parallelism (artifacts compiled with tgc compile --data-parallel=MODE):
                      of mpirun -np N (for checks without MPI)
   --collective-timeout S  abort the job when a collective waits longer than S
                      seconds (a dead or hung rank, a broken link; default 300, 0: never)
+  --progress-thread  MPI: a thread moves started allreduces on while kernels run
+                     (Open MPI has no asynchronous progress; needs
+                     MPI_THREAD_MULTIPLE; the bits are the same)
   --average-every K  average:K artifacts: average every K steps instead
   --global-batch N   fail unless ranks x the artifact's batch is N
   --reduction=MODE   ordered (default): every rank adds the contributions in rank
@@ -251,6 +254,8 @@ int parseTrainArgs(int argc, char **argv, TrainOptions &o) {
       o.resume = o.resumeRequired = true;
     } else if (a == "--pad") {
       o.pad = true;
+    } else if (a == "--progress-thread") {
+      o.progressThread = true;
     } else if (a == "--skip-bad-records") {
       o.skipBadRecords = true;
     } else if (a == "--no-shuffle") {

@@ -257,6 +257,7 @@ absl::StatusOr<TrainResult> train(const TrainOptions &o) {
         "train alone; run it with srun --mpi=pmix (or mpirun)"));
   dist::CommunicatorOptions co;
   co.timeoutSeconds = o.collectiveTimeout;
+  co.progressThread = o.progressThread;
   if (o.mpiReduction)
     co.reduction = dist::Reduction::Library;
   auto comm = dist::createCommunicator(co);

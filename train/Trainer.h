@@ -67,6 +67,8 @@ struct TrainOptions {
   int emulateWorldSize = 0;
   /// Seconds a collective may take before the run is aborted (0: no limit).
   double collectiveTimeout = 300;
+  /// MPI: a thread advances started allreduces during long kernels.
+  bool progressThread = false;
   /// The global batch the run must have (ranks x the artifact's batch);
   /// 0: whatever the number of ranks makes.
   int64_t globalBatch = 0;

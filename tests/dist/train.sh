@@ -56,6 +56,12 @@ mlp)
   echo "ok: one rank equals the plain artifact bitwise"
   same_as_emulated 2 mlp32.tgx "$data" 100
   same_as_emulated 3 mlp32.tgx "$data" 30 --mca btl self,tcp
+  # A progress thread moves the started allreduces (two-phase at 3 ranks):
+  # the same bits.
+  $mpi -np 3 --mca btl self,tcp "$tgc" train mlp32.tgx --data "$data" --steps 30 --progress=none \
+    --progress-thread --checkpoint-dir pt3 >/dev/null
+  $compare "$(ckpt pt3 30)" "$(ckpt emu3-mlp32.tgx 30)" || fail "--progress-thread changed the bits"
+  echo "ok: --progress-thread at np=3 gives the bits of --emulate-world-size 3"
   # np=2 x 32 against np=1 x 64: the same examples per step, other rounding.
   train mlp64.tgx --data "$data" --steps 100 --checkpoint-dir np1 >/dev/null
   $compare "$(ckpt np1 100)" "$(ckpt mpi2-mlp32.tgx 100)" --rtol 1e-4 ||
