@@ -13,6 +13,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -144,9 +145,12 @@ absl::Status helloRound(double seconds) {
   if (size == 1)
     return absl::OkStatus();
   const int tag = 0x7467; // "tg"
+  // The other ranks wait longer than rank 0, so that rank 0, which can name
+  // every rank that did not answer, is the one that reports and aborts.
+  double mine = rank == 0 ? seconds : seconds + std::max(5.0, seconds);
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                      std::chrono::duration<double>(seconds));
+                      std::chrono::duration<double>(mine));
   auto poll = [&](std::vector<MPI_Request> &reqs) {
     for (;;) {
       int done = 0;
@@ -205,7 +209,7 @@ absl::Status helloRound(double seconds) {
   MPI_Irecv(&go, 1, MPI_INT, 0, tag, MPI_COMM_WORLD, &reqs[1]);
   if (!poll(reqs))
     return absl::DeadlineExceededError(absl::StrCat(
-        "rank ", rank, " of ", size, " (", where, "): rank 0 did not answer within ", seconds,
+        "rank ", rank, " of ", size, " (", where, "): rank 0 did not answer within ", mine,
         " s at start-up (the network between this node and rank 0's? set "
         "OMPI_MCA_btl_tcp_if_include and OMPI_MCA_oob_tcp_if_include to the nodes' subnet)"));
   return absl::OkStatus();
@@ -294,7 +298,7 @@ public:
     // earlier one still in its first phase on that lane is moved on first.
     p->lane = lanes[size_t(started++ % int64_t(lanes.size()))];
     for (auto &[id, q] : pending)
-      if (q.lane == p->lane && q.phase == 0 && rankOrdered()) {
+      if (q.lane == p->lane && q.phase == 0 && q.ordered) {
         Guard guard(watchdog.get(), q.what);
         if (absl::Status s = check(MPI_Wait(&q.request, MPI_STATUS_IGNORE), q.what.c_str());
             !s.ok())
@@ -449,6 +453,7 @@ private:
     /// Compression::Bf16: the buffer as sent, the chunks as received, and
     /// the reduced buffer as gathered, in bfloat16.
     std::vector<uint16_t> send16, chunks16, wire16;
+    bool ordered = false, bf16 = false; ///< the modes it started with
   };
 
   /// The bookkeeping of one allreduce, or an error when it is too large for
@@ -463,6 +468,8 @@ private:
     p.count = count;
     p.op = op;
     p.what = what;
+    p.ordered = rankOrdered();
+    p.bf16 = bf16();
     if (rankOrdered()) {
       size_t n = size_t(size_), base = count / n, extra = count % n, offset = 0;
       for (size_t r = 0; r < n; ++r) {
@@ -499,13 +506,13 @@ private:
   void reduceMine(Pending &p) {
     std::vector<const float *> parts;
     size_t mine = size_t(p.counts[size_t(rank_)]), at = size_t(p.displs[size_t(rank_)]);
-    if (bf16())
+    if (p.bf16)
       for (size_t i = 0; i < p.chunks16.size(); ++i)
         p.chunks[i] = fromBf16(p.chunks16[i]);
     for (int r = 0; r < size_; ++r)
       parts.push_back(p.chunks.data() + size_t(r) * mine);
-    reduceInRankOrder(parts.data(), size_, mine, p.op, p.data + at, bf16());
-    if (bf16()) // the reduced chunk, as it travels back
+    reduceInRankOrder(parts.data(), size_, mine, p.op, p.data + at, p.bf16);
+    if (p.bf16) // the reduced chunk, as it travels back
       for (size_t i = 0; i < mine; ++i)
         p.wire16[at + i] = toBf16(p.data[at + i]);
   }
@@ -538,17 +545,17 @@ private:
       return s;
     if (!done)
       return false;
-    if (!rankOrdered() || p.phase == 1) {
-      if (!rankOrdered())
+    if (!p.ordered || p.phase == 1) {
+      if (!p.ordered)
         finishLibrary(p);
-      else if (bf16())
+      else if (p.bf16)
         unpack(p);
       p.phase = 2;
       return true;
     }
     reduceMine(p);
     p.phase = 1;
-    int rc = bf16() ? MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_UINT16_T, p.wire16.data(),
+    int rc = p.bf16 ? MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_UINT16_T, p.wire16.data(),
                                       p.counts.data(), p.displs.data(), MPI_UINT16_T, p.lane,
                                       &p.request)
                     : MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, p.data, p.counts.data(),

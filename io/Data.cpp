@@ -227,9 +227,13 @@ absl::Status Column::gatherText(const int64_t *indices, size_t n, uint8_t *out) 
     // behind this one (a margin for batches made out of order).
     int64_t chunk = indices[0] % w.chunks;
     std::lock_guard<std::mutex> lock(w.mu);
-    if (chunk + 16 < w.highest) // the next epoch reads from the start again
+    // The next epoch reads from the start again (batches come out of order
+    // by a few at most).
+    int64_t margin = std::min<int64_t>(16, w.chunks / 2);
+    bool again = chunk + margin < w.highest;
+    if (again)
       w.dropped.assign(w.dropped.size(), false);
-    w.highest = chunk + 16 < w.highest ? chunk : std::max(w.highest, chunk);
+    w.highest = again ? chunk : std::max(w.highest, chunk);
     for (size_t sh = 0; sh < w.lastChunk.size(); ++sh)
       if (!w.dropped[sh] && w.lastChunk[sh] + 8 < chunk) {
         c.shards->drop(int64_t(sh));
@@ -470,7 +474,7 @@ absl::StatusOr<Dataset> Dataset::fromShards(std::shared_ptr<ShardSet> shards,
   return d;
 }
 
-absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &input,
+absl::StatusOr<Dataset> Dataset::fromText(Corpus corpus, const ArgSpec &input,
                                           const ArgSpec &target) {
   for (const ArgSpec *s : {&input, &target})
     if (s->shape.size() != 2 || (s->dtype != "i32" && s->dtype != "i64"))
@@ -499,12 +503,12 @@ absl::StatusOr<Dataset> Dataset::fromText(const Corpus &corpus, const ArgSpec &i
   d.shuffles_ = false;
   d.rows_ = B * chunks;
   auto windows = std::make_shared<TextWindows>();
-  windows->corpus = corpus;
+  windows->corpus = std::move(corpus);
   windows->chunks = chunks;
   windows->perStream = perStream;
   windows->T = T;
-  if (corpus.shards) {
-    const ShardSet &set = *corpus.shards;
+  if (windows->corpus.shards) {
+    const ShardSet &set = *windows->corpus.shards;
     size_t n = set.index().shards.size();
     windows->lastChunk.assign(n, -1);
     windows->dropped.assign(n, false);
@@ -636,6 +640,9 @@ std::vector<int64_t> Dataset::rankOrder(uint64_t seed, int64_t epoch, bool shuff
   // Exactly `batches` batches: every rank steps alike (wrapping when short).
   if (order.size() > want)
     order.resize(want);
+  if (spills && order.size() < want)
+    for (SpillPoint &sp : *spills)
+      sp.end = int64_t(order.size());
   for (size_t i = 0, have = order.size(); have > 0 && order.size() < want; ++i)
     order.push_back(order[i % have]);
   return order;
@@ -669,6 +676,8 @@ Batcher::Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t>
         lastUse_.push_back({lastPos_[shard], int64_t(shard)});
     std::sort(lastUse_.begin(), lastUse_.end());
     spills_ = std::move(spills);
+    for (const SpillPoint &sp : spills_)
+      spillEnd_ = std::min(spillEnd_, sp.end);
     std::sort(spills_.begin(), spills_.end(),
               [](const SpillPoint &a, const SpillPoint &b) { return a.position < b.position; });
   }
@@ -734,7 +743,7 @@ void Batcher::releaseShards(int64_t index) {
 
 absl::Status Batcher::spillAndForget(int64_t index) {
   ShardSet &shards = *dataset_.shards();
-  std::vector<std::pair<int64_t, int64_t>> due; // (shard, from position)
+  std::vector<SpillPoint> due; // position: where the copy starts
   std::vector<int64_t> done;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -745,7 +754,7 @@ absl::Status Batcher::spillAndForget(int64_t index) {
                  end = std::min(consumed_ * batchSize_, int64_t(order_.size()));
          p < end; ++p) {
       int64_t r = order_[size_t(p)];
-      if (p >= spillFrom_[size_t(shards.shardOf(r))])
+      if (p >= spillFrom_[size_t(shards.shardOf(r))] && p < spillEnd_)
         done.push_back(r);
     }
     forgotten_ = consumed_;
@@ -754,17 +763,18 @@ absl::Status Batcher::spillAndForget(int64_t index) {
       int64_t shard = spills_[spilled_].shard;
       if (shard >= 0 && shard < int64_t(spillFrom_.size()) && lastPos_[size_t(shard)] >= 0) {
         spillFrom_[size_t(shard)] = index * batchSize_;
-        due.push_back({shard, index * batchSize_});
+        due.push_back({index * batchSize_, shard, spills_[spilled_].end});
       }
     }
   }
   if (!done.empty())
     shards.forget(done.data(), done.size());
-  for (auto [shard, from] : due) {
+  for (const SpillPoint &sp : due) {
     // The shard's records from this batch on (earlier batches, made by
-    // other threads, read the mapping).
+    // other threads, read the mapping), up to where the order repeats.
+    int64_t shard = sp.shard;
     std::vector<int64_t> rest;
-    for (int64_t p = from; p <= lastPos_[size_t(shard)]; ++p)
+    for (int64_t p = sp.position; p <= std::min(lastPos_[size_t(shard)], sp.end - 1); ++p)
       if (shards.shardOf(order_[size_t(p)]) == shard)
         rest.push_back(order_[size_t(p)]);
     if (!rest.empty())

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -141,6 +142,9 @@ absl::StatusOr<Corpus> textFromShards(std::shared_ptr<ShardSet> shards, size_t f
 /// still to come are all in the buffer (at most its size).
 struct SpillPoint {
   int64_t position = 0, shard = 0;
+  /// Positions from here on repeat earlier ones (a short range wrapped
+  /// around to fill its batches): they read the shard, not the slots.
+  int64_t end = std::numeric_limits<int64_t>::max();
 };
 
 class Dataset {
@@ -153,7 +157,8 @@ public:
   /// streams, and batch k holds characters [kT, (k+1)T) of every stream, so
   /// recurrent state carried from one batch to the next continues the text.
   /// Such a dataset is never shuffled.
-  static absl::StatusOr<Dataset> fromText(const Corpus &corpus, const ArgSpec &input,
+  /// (`corpus` by value: move an in-memory text in rather than copy it.)
+  static absl::StatusOr<Dataset> fromText(Corpus corpus, const ArgSpec &input,
                                           const ArgSpec &target);
 
   /// A data set read from the shards of a packed directory: the columns'
@@ -248,6 +253,7 @@ private:
   std::vector<SpillPoint> spills_;
   std::vector<int64_t> lastPos_; ///< per shard: its last position, -1 if unread
   std::vector<int64_t> spillFrom_; ///< per shard: first position its slots serve
+  int64_t spillEnd_ = std::numeric_limits<int64_t>::max(); ///< SpillPoint::end
   size_t spilled_ = 0;           ///< spills_ done or claimed
   int64_t forgotten_ = 0;        ///< batches whose slots are freed
   int64_t padRows_ = 0;          ///< positions read again by the padded last batch

@@ -515,6 +515,7 @@ absl::Status ShardSet::spill(int64_t shard, std::vector<int64_t> rs) {
   std::sort(rs.begin(), rs.end());
   std::vector<const uint8_t *> base;
   std::vector<uint32_t> at(rs.size());
+  std::vector<uint8_t *> dst(rs.size());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Mapping &m = mappings_[size_t(shard)];
@@ -534,15 +535,18 @@ absl::Status ShardSet::spill(int64_t shard, std::vector<int64_t> rs) {
       }
       at[i] = freeSlots_.back();
       freeSlots_.pop_back();
+      // Taken under the lock: another spill may grow chunks_ (the vector of
+      // chunk pointers moves; the chunks do not).
+      dst[i] = slot(at[i]);
     }
   }
-  // Copied unlocked into slots no reader knows yet (chunks never move): the
-  // shard stays mapped until its last record is read, later than now.
+  // Copied unlocked into slots no reader knows yet: the shard stays mapped
+  // until its last record is read, later than now.
   const Shard &sh = index_.shards[size_t(shard)];
   for (size_t i = 0; i < rs.size(); ++i)
     for (size_t f = 0; f < index_.fields.size(); ++f) {
       size_t rb = fieldBytes_[f];
-      std::memcpy(slot(at[i]) + fieldOffset_[f],
+      std::memcpy(dst[i] + fieldOffset_[f],
                   base[f] + sh.files[f].dataOffset + size_t(rs[i] - starts_[size_t(shard)]) * rb,
                   rb);
     }
@@ -580,8 +584,10 @@ void ShardSet::forget(const int64_t *rs, size_t n) {
 
 void ShardSet::forgetAll() {
   std::lock_guard<std::mutex> lock(mutex_);
-  // The slots stay for the next epoch (as many as one epoch needed).
-  std::vector<uint32_t>().swap(slotOf_);
+  // The slots and the per-record index (4 bytes a record) stay for the next
+  // epoch; only entries still holding a slot are cleared.
+  if (spilledNow_ > 0)
+    std::fill(slotOf_.begin(), slotOf_.end(), kNoSlot);
   std::fill(reads_.begin(), reads_.end(), 0);
   freeSlots_.clear();
   for (uint32_t k = uint32_t(chunks_.size()) * kSlotsPerChunk; k > 0; --k)

@@ -122,14 +122,14 @@ absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int w
     input.shape[0] *= world;
     target.shape[0] *= world;
   }
-  auto ds = data::Dataset::fromText(corpus, input, target);
-  if (!ds.ok())
-    return ds.status();
   LoadedData out;
   out.vocab = corpus.vocab;
   out.description = absl::StrCat(where, " (", corpus.size, " characters",
                                  corpus.shards ? " in shards" : "", ", vocabulary of ",
                                  corpus.vocab.size(), ")");
+  auto ds = data::Dataset::fromText(std::move(corpus), input, target);
+  if (!ds.ok())
+    return ds.status();
   out.dataset = std::move(*ds);
   return out;
 }

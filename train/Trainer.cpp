@@ -74,13 +74,11 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   if (dp.mode == "average" && !manifest->findEntry("average_params"))
     return absl::InvalidArgumentError(
         absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
-  if (dp.compress == "bf16") {
-    if (o.mpiReduction)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--reduction=mpi: '", o.artifact, "' was compiled with --compress=bf16, which the "
-          "rank-ordered reduction carries out"));
-    comm.setCompression(dist::Compression::Bf16);
-  }
+  if (dp.compress == "bf16" && o.mpiReduction)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--reduction=mpi: '", o.artifact, "' was compiled with --compress=bf16, which the "
+        "rank-ordered reduction carries out"));
+  comm.setCompression(dp.compress == "bf16" ? dist::Compression::Bf16 : dist::Compression::None);
 
   // Data, checked against the artifact before anything runs.
   auto bound = bindData(o, step, evalStep, ranks.world);

@@ -220,6 +220,24 @@ TEST(Shards, ShuffleBufferStragglersAreSpilledOnceAndFreed) {
       ASSERT_EQ(x[size_t(i)], twice[at++]);
   }
   EXPECT_EQ(at, 1000u);
+  // A rank's short range wraps around to fill its batches (rankOrder): the
+  // repeats read the shards, so the slots stay within the buffer.
+  std::vector<SpillPoint> wrapSpills;
+  std::vector<int64_t> wrapped = ds.rankOrder(4, 1, true, 1, 2, 8, 70, 300, &wrapSpills);
+  ASSERT_EQ(wrapped.size(), 560u); // 500 records of rank 1, then 60 again
+  ASSERT_FALSE(wrapSpills.empty());
+  EXPECT_EQ(wrapSpills[0].end, 500);
+  Batcher wrapping(ds, 8, wrapped, 0, false, 4, 2, wrapSpills);
+  size_t w = 0;
+  while (auto b = wrapping.next()) {
+    ASSERT_TRUE(b->status.ok()) << b->status;
+    std::vector<int32_t> x(8);
+    std::memcpy(x.data(), b->buffers[0].data(), 32);
+    for (int i = 0; i < 8; ++i)
+      ASSERT_EQ(x[size_t(i)], wrapped[w++]);
+  }
+  EXPECT_EQ(w, 560u);
+  EXPECT_LE(set.spilledPeak(), 300 + (4 + 3) * 8);
 }
 
 TEST(Shards, PackedTextStreamsLikeTheTextInMemory) {
