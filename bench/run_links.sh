@@ -7,11 +7,19 @@
 # (0.25 MiB) and overlap on, overlap off (TG_COLLECTIVES_NO_OVERLAP=1: every
 # bucket completes at its start), bf16 on the wire (--compress=bf16), and
 # PyTorch DDP (gloo) over the same link, side by side in one run. Global
-# examples/s, median of RUNS runs (default 3). Root only.
-# Usage: bench/run_links.sh [RUNS]
+# examples/s, median of RUNS runs (default 3). RANKS (default 2): 2 or 4
+# (4: two ranks per host, oversubscribing this machine's cores). Root only.
+# Usage: bench/run_links.sh [RUNS] [RANKS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-3}
+RANKS=${2:-2}
+[[ $RANKS == 2 || $RANKS == 4 ]] || { echo "run_links.sh: RANKS is 2 or 4" >&2; exit 2; }
+export TG_NETNS_RANKS_PER_HOST=$((RANKS / 2))
+# 4 ranks oversubscribe the 2 cores, which mpirun cannot see (each "host"
+# has 2 slots): without yielding, ranks waiting in MPI spin on the cores the
+# others need (300 MLP steps: 16.3 s against 2.0-2.25 s with it).
+[[ $RANKS == 4 ]] && export OMPI_MCA_mpi_yield_when_idle=1
 [[ $(id -u) == 0 ]] || { echo "run_links.sh: needs root (network namespaces, tc)" >&2; exit 1; }
 scripts/build.sh tgc tg-example >/dev/null
 PY=${TG_BENCH_PYTHON:-}
@@ -28,7 +36,7 @@ CLUSTER=scripts/netns-cluster.sh
 trap '"$CLUSTER" down; rm -rf "$W"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 "$CLUSTER" up
-echo "# $(date -u +%F) on $(nproc) cores, 2 hosts (network namespaces), 1 rank and 1 thread each, median of $RUNS runs"
+echo "# $(date -u +%F) on $(nproc) cores, 2 hosts (network namespaces), $RANKS ranks of 1 thread, median of $RUNS runs"
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "") }'; }
 tgc_rate() { # BATCH ARGS... (after mpirun's)
@@ -37,7 +45,7 @@ tgc_rate() { # BATCH ARGS... (after mpirun's)
   for _ in $(seq "$RUNS"); do
     timeout 600 "$CLUSTER" mpirun "$@" 2>/dev/null |
       sed -n 's/^trained \([0-9]*\) steps .* in \([0-9.]*\) s.*/\1 \2/p' |
-      awk -v b="$b" '{ printf "%.0f\n", $1 * b * 2 / $2 }'
+      awk -v b="$b" -v n="$RANKS" '{ printf "%.0f\n", $1 * b * n / $2 }'
   done | median
 }
 ddp_rate() {
@@ -75,4 +83,4 @@ for link in "none" "10gbit 50us" "1gbit 100us"; do
   done
 done
 echo
-echo "examples/s, global (2 ranks x per-rank batch: MLP 128, CNN 64); buckets of 0.25 MiB"
+echo "examples/s, global ($RANKS ranks x per-rank batch: MLP 128, CNN 64); buckets of 0.25 MiB"

@@ -6,6 +6,7 @@
 #   scripts/netns-cluster.sh up               create the namespaces and the link
 #   scripts/netns-cluster.sh down             remove them
 #   scripts/netns-cluster.sh mpirun ARGS...   mpirun in tgc-h0 with one rank per host
+#                                             (TG_NETNS_RANKS_PER_HOST=K: K per host)
 #   scripts/netns-cluster.sh link up|down     bring the link between the hosts up or down
 #   scripts/netns-cluster.sh shape RATE DELAY shape the link both ways (tc netem: e.g.
 #                                             1gbit 100us; "none" removes it)
@@ -48,11 +49,12 @@ agent() {
 run_mpirun() {
   local hostfile
   hostfile=$(mktemp)
-  printf "%s slots=1\n" "${hosts[@]}" >"$hostfile"
+  local slots=${TG_NETNS_RANKS_PER_HOST:-1}
+  printf "%s slots=$slots\n" "${hosts[@]}" >"$hostfile"
   # TCP only (no shared memory between "hosts"), on the veth subnet; TCP
   # keepalives of 1 s so mpirun notices a lost host within seconds.
   ip netns exec "${names[0]}" unshare --uts sh -c "hostname ${names[0]}; exec \"\$@\"" sh \
-    mpirun --hostfile "$hostfile" -np 2 --bind-to none \
+    mpirun --hostfile "$hostfile" -np $((2 * slots)) --bind-to none \
     --mca plm_rsh_agent "$self agent" --mca btl self,tcp \
     --mca btl_tcp_if_include 10.213.77.0/24 --mca oob_tcp_if_include 10.213.77.0/24 \
     --mca oob_tcp_keepalive_time 1 --mca oob_tcp_keepalive_intvl 1 \
