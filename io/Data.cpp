@@ -37,100 +37,7 @@ template <typename T> T load(const uint8_t *p) {
   return t;
 }
 
-/// Element `i` of `n`-byte-wide `dtype` at `p`, as a double.
-double valueAt(const std::string &dtype, const uint8_t *p) {
-  switch (dtype.size() > 1 ? dtype[0] : 'x') {
-  case 'u':
-    return double(*p);
-  case 'f':
-    return dtype == "f32" ? double(load<float>(p)) : load<double>(p);
-  case 'i':
-    if (dtype == "i1")
-      return *p ? 1.0 : 0.0;
-    if (dtype == "i8")
-      return double(int8_t(*p));
-    if (dtype == "i16")
-      return double(load<int16_t>(p));
-    if (dtype == "i32")
-      return double(load<int32_t>(p));
-    return double(load<int64_t>(p));
-  }
-  return 0;
-}
-
-} // namespace
-
-bool isDirectory(const std::string &path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-size_t dtypeSize(const std::string &dtype) {
-  if (dtype == "f64" || dtype == "i64")
-    return 8;
-  if (dtype == "f32" || dtype == "i32")
-    return 4;
-  if (dtype == "f16" || dtype == "bf16" || dtype == "i16")
-    return 2;
-  if (dtype == "u8" || dtype == "i8" || dtype == "i1")
-    return 1;
-  return 0;
-}
-
-int64_t ArgSpec::rowElements() const {
-  int64_t n = 1;
-  for (size_t i = 1; i < shape.size(); ++i)
-    n *= shape[i];
-  return n;
-}
-
-int64_t Array::count() const {
-  size_t size = dtypeSize(dtype);
-  return size ? int64_t(bytes.size() / size) : 0;
-}
-
-double Array::value(int64_t i) const {
-  return valueAt(dtype, bytes.data() + size_t(i) * dtypeSize(dtype));
-}
-
-Array Array::ofValues(std::string path, std::string sourceType, std::vector<int64_t> shape,
-                      const std::vector<double> &values) {
-  Array a;
-  a.path = std::move(path);
-  a.sourceType = std::move(sourceType);
-  a.dtype = "f64";
-  a.shape = std::move(shape);
-  a.bytes.resize(values.size() * 8);
-  std::memcpy(a.bytes.data(), values.data(), a.bytes.size());
-  return a;
-}
-
-/// Row e of a text column holds characters [start(e), start(e) + T) of the
-/// corpus as vocabulary indices (the target's shifted by one).
-struct TextWindows {
-  Corpus corpus;
-  int64_t chunks = 0, perStream = 0, T = 0;
-  /// From shards: per shard the last chunk that reads it; a shard's pages
-  /// are dropped a few chunks after (streams read their text once, in order).
-  std::vector<int64_t> lastChunk;
-  std::mutex mu;
-  std::vector<bool> dropped;
-  int64_t highest = -1; ///< the latest chunk read (lower again: a new epoch)
-
-  int64_t start(int64_t row, int64_t shift) const {
-    return (row / chunks) * perStream + (row % chunks) * T + shift;
-  }
-};
-
-size_t Column::rowBytes() const { return size_t(spec.rowElements()) * dtypeSize(spec.dtype); }
-
-size_t Column::sourceRowBytes() const {
-  return size_t(spec.rowElements()) * dtypeSize(sourceDtype);
-}
-
-namespace {
-
-/// One source element as a double (i1: 0 or 1), as valueAt reads it.
+/// One source element as a double (i1: 0 or 1).
 template <typename From> double sourceValue(const uint8_t *p) {
   if constexpr (std::is_same_v<From, bool>)
     return *p ? 1.0 : 0.0;
@@ -185,7 +92,79 @@ ConvertFn converter(const std::string &from, const std::string &to) {
   return converterTo<double>(to);
 }
 
+
 } // namespace
+
+bool isDirectory(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+size_t dtypeSize(const std::string &dtype) {
+  if (dtype == "f64" || dtype == "i64")
+    return 8;
+  if (dtype == "f32" || dtype == "i32")
+    return 4;
+  if (dtype == "f16" || dtype == "bf16" || dtype == "i16")
+    return 2;
+  if (dtype == "u8" || dtype == "i8" || dtype == "i1")
+    return 1;
+  return 0;
+}
+
+int64_t ArgSpec::rowElements() const {
+  int64_t n = 1;
+  for (size_t i = 1; i < shape.size(); ++i)
+    n *= shape[i];
+  return n;
+}
+
+int64_t Array::count() const {
+  size_t size = dtypeSize(dtype);
+  return size ? int64_t(bytes.size() / size) : 0;
+}
+
+double Array::value(int64_t i) const {
+  double v;
+  converter(dtype, "f64")(bytes.data() + size_t(i) * dtypeSize(dtype),
+                          reinterpret_cast<uint8_t *>(&v), 1, 1);
+  return v;
+}
+
+Array Array::ofValues(std::string path, std::string sourceType, std::vector<int64_t> shape,
+                      const std::vector<double> &values) {
+  Array a;
+  a.path = std::move(path);
+  a.sourceType = std::move(sourceType);
+  a.dtype = "f64";
+  a.shape = std::move(shape);
+  a.bytes.resize(values.size() * 8);
+  std::memcpy(a.bytes.data(), values.data(), a.bytes.size());
+  return a;
+}
+
+/// Row e of a text column holds characters [start(e), start(e) + T) of the
+/// corpus as vocabulary indices (the target's shifted by one).
+struct TextWindows {
+  Corpus corpus;
+  int64_t chunks = 0, perStream = 0, T = 0;
+  /// From shards: per shard the last chunk that reads it; a shard's pages
+  /// are dropped a few chunks after (streams read their text once, in order).
+  std::vector<int64_t> lastChunk;
+  std::mutex mu;
+  std::vector<bool> dropped;
+  int64_t highest = -1; ///< the latest chunk read (lower again: a new epoch)
+
+  int64_t start(int64_t row, int64_t shift) const {
+    return (row / chunks) * perStream + (row % chunks) * T + shift;
+  }
+};
+
+size_t Column::rowBytes() const { return size_t(spec.rowElements()) * dtypeSize(spec.dtype); }
+
+size_t Column::sourceRowBytes() const {
+  return size_t(spec.rowElements()) * dtypeSize(sourceDtype);
+}
 
 void convertElements(const std::string &from, const uint8_t *src, const std::string &to,
                      uint8_t *dst, size_t n, double scale) {
@@ -370,8 +349,15 @@ absl::Status checkValues(const std::string &dtype, const uint8_t *p, int64_t n,
   int64_t perRow = std::max<int64_t>(spec.rowElements(), 1);
   size_t size = dtypeSize(dtype);
   absl::Status firstBad;
+  // As doubles, a chunk at a time (every label of a data set is checked
+  // before step 1).
+  ConvertFn toDouble = converter(dtype, "f64");
+  std::vector<double> chunk(size_t(std::min<int64_t>(n, 4096)));
   for (int64_t k = 0; k < n; ++k) {
-    double v = valueAt(dtype, p + size_t(k) * size);
+    if (k % int64_t(chunk.size()) == 0)
+      toDouble(p + size_t(k) * size, reinterpret_cast<uint8_t *>(chunk.data()),
+               size_t(std::min<int64_t>(n - k, int64_t(chunk.size()))), 1);
+    double v = chunk[size_t(k % int64_t(chunk.size()))];
     int64_t i = first + k;
     absl::Status bad;
     if (v != std::floor(v) || v < lo || v > hi)

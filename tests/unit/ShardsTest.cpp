@@ -53,6 +53,29 @@ Dataset countingDataset(const ShardIndex &index) {
   return std::move(*ds);
 }
 
+/// Drains `batcher` (of the counting data set, batches of 8, recycling
+/// them), checking that batch after batch holds the records of `order` from
+/// position `at` on; returns where it ended.
+size_t expectBatchesOf(Batcher &batcher, const std::vector<int64_t> &order, size_t at,
+                       const std::string &what) {
+  while (auto b = batcher.next()) {
+    EXPECT_TRUE(b->status.ok()) << b->status << " (" << what << ")";
+    if (!b->status.ok())
+      break;
+    std::vector<int32_t> x(8);
+    std::memcpy(x.data(), b->buffers[0].data(), 32);
+    for (int i = 0; i < 8; ++i, ++at) { // x holds the record's index
+      EXPECT_LT(at, order.size()) << what;
+      if (at >= order.size() || x[size_t(i)] != order[at]) {
+        ADD_FAILURE() << what << ": position " << at << " holds record " << x[size_t(i)];
+        return at;
+      }
+    }
+    batcher.recycle(std::move(b));
+  }
+  return at;
+}
+
 TEST(Shards, PackReadAndVerify) {
   ShardIndex packed = packCounting(temp("counting"));
   auto index = ShardIndex::read(temp("counting"));
@@ -141,27 +164,11 @@ TEST(Shards, BatchesGatherTheRecordsAndReleaseTheShards) {
   Dataset ds = countingDataset(index);
   std::vector<int64_t> order = ds.rankOrder(9, 0, true, 0, 1, 8, 125, 50);
   Batcher batcher(ds, 8, order, 0, false, 2);
-  size_t seen = 0;
-  while (auto b = batcher.next()) {
-    ASSERT_TRUE(b->status.ok()) << b->status;
-    std::vector<int32_t> x(8);
-    std::memcpy(x.data(), b->buffers[0].data(), 32);
-    for (int i = 0; i < 8; ++i)
-      ASSERT_EQ(x[size_t(i)], order[seen++]); // x holds the record's index
-  }
-  EXPECT_EQ(seen, 1000u);
+  EXPECT_EQ(expectBatchesOf(batcher, order, 0, "1 thread"), 1000u);
   EXPECT_EQ(ds.shards()->shardsOpened(), 10);
   // Three threads assembling them: the same batches, in the same order.
   Batcher threaded(ds, 8, order, 0, false, 4, 3);
-  seen = 0;
-  while (auto b = threaded.next()) {
-    ASSERT_TRUE(b->status.ok()) << b->status;
-    std::vector<int32_t> x(8);
-    std::memcpy(x.data(), b->buffers[0].data(), 32);
-    for (int i = 0; i < 8; ++i)
-      ASSERT_EQ(x[size_t(i)], order[seen++]) << "with 3 threads";
-  }
-  EXPECT_EQ(seen, 1000u);
+  EXPECT_EQ(expectBatchesOf(threaded, order, 0, "3 threads"), 1000u);
   // A shard that vanished after the start is an error naming it, not a crash.
   std::filesystem::remove(temp("counting3/") + index.shards[4].files[0].path);
   Batcher again(ds, 8, order, 0, false, 2);
@@ -188,16 +195,7 @@ TEST(Shards, ShuffleBufferStragglersAreSpilledOnceAndFreed) {
     EXPECT_LE(sp.position, int64_t(order.size()));
   for (int threads : {1, 3}) {
     Batcher batcher(ds, 8, order, 0, false, 4, threads, spills);
-    size_t seen = 0;
-    while (auto b = batcher.next()) {
-      ASSERT_TRUE(b->status.ok()) << b->status;
-      std::vector<int32_t> x(8);
-      std::memcpy(x.data(), b->buffers[0].data(), 32);
-      for (int i = 0; i < 8; ++i)
-        ASSERT_EQ(x[size_t(i)], order[seen++]) << threads << " threads";
-      batcher.recycle(std::move(b));
-    }
-    EXPECT_EQ(seen, 1000u);
+    EXPECT_EQ(expectBatchesOf(batcher, order, 0, std::to_string(threads) + " threads"), 1000u);
     // The stragglers went through slots, never more than the buffer holds
     // plus the batches read since their slots were last freed (up to the
     // prefetched ones and one per thread).
@@ -211,15 +209,7 @@ TEST(Shards, ShuffleBufferStragglersAreSpilledOnceAndFreed) {
   twice.resize(960);
   twice.insert(twice.end(), order.begin() + 900, order.begin() + 940);
   Batcher again(ds, 8, twice, 10, false, 2, 2, spills);
-  size_t at = 80;
-  while (auto b = again.next()) {
-    ASSERT_TRUE(b->status.ok()) << b->status;
-    std::vector<int32_t> x(8);
-    std::memcpy(x.data(), b->buffers[0].data(), 32);
-    for (int i = 0; i < 8; ++i)
-      ASSERT_EQ(x[size_t(i)], twice[at++]);
-  }
-  EXPECT_EQ(at, 1000u);
+  EXPECT_EQ(expectBatchesOf(again, twice, 80, "records read twice, resumed"), 1000u);
   // A rank's short range wraps around to fill its batches (rankOrder): the
   // repeats read the shards, so the slots stay within the buffer.
   std::vector<SpillPoint> wrapSpills;
@@ -228,15 +218,7 @@ TEST(Shards, ShuffleBufferStragglersAreSpilledOnceAndFreed) {
   ASSERT_FALSE(wrapSpills.empty());
   EXPECT_EQ(wrapSpills[0].end, 500);
   Batcher wrapping(ds, 8, wrapped, 0, false, 4, 2, wrapSpills);
-  size_t w = 0;
-  while (auto b = wrapping.next()) {
-    ASSERT_TRUE(b->status.ok()) << b->status;
-    std::vector<int32_t> x(8);
-    std::memcpy(x.data(), b->buffers[0].data(), 32);
-    for (int i = 0; i < 8; ++i)
-      ASSERT_EQ(x[size_t(i)], wrapped[w++]);
-  }
-  EXPECT_EQ(w, 560u);
+  EXPECT_EQ(expectBatchesOf(wrapping, wrapped, 0, "wrapped order"), 560u);
   EXPECT_LE(set.spilledPeak(), 300 + (4 + 3) * 8);
 }
 
