@@ -5,10 +5,12 @@
 # 100 us (tc netem; a kernel without netem gets the rates alone, from tbf).
 # Per link and model: tgc 2 ranks with small buckets
 # (0.25 MiB) and overlap on, overlap off (TG_COLLECTIVES_NO_OVERLAP=1: every
-# bucket completes at its start), bf16 on the wire (--compress=bf16), and
+# bucket completes at its start), bf16 on the wire (--compress=bf16),
+# threshold-encoded (--compress=threshold:1e-4 and threshold:1e-2), and
 # PyTorch DDP (gloo) over the same link, side by side in one run. Global
 # examples/s, median of RUNS runs (default 3). RANKS (default 2): 2 or 4
-# (4: two ranks per host, oversubscribing this machine's cores). Root only.
+# (4: two ranks per host, oversubscribing this machine's cores).
+# TG_BENCH_LINKS picks links (default "none,10gbit 50us,1gbit 100us"). Root only.
 # Usage: bench/run_links.sh [RUNS] [RANKS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,8 +58,8 @@ ddp_rate() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
-printf "\n| link | model | overlap on | overlap off | on / off | bf16 on the wire | bf16 / f32 | DDP (gloo) | tgc / DDP |\n"
-printf "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+printf "\n| link | model | overlap on | overlap off | on / off | bf16 on the wire | bf16 / f32 | threshold:1e-4 | / f32 | threshold:1e-2 | / f32 | DDP (gloo) | tgc / DDP |\n"
+printf "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
 for model in mlp cnn; do
   if [[ $model == mlp ]]; then B=128 STEPS=600; else B=64 STEPS=60; fi
   "build/examples/tg-example" fashion-$model --batch $B -o "$W/$model.tg.mlir"
@@ -65,9 +67,14 @@ for model in mlp cnn; do
     --bucket-mb=0.25 >/dev/null
   build/tools/tgc compile "$W/$model.tg.mlir" -o "$W/$model-bf16.tgx" --data-parallel=allreduce \
     --bucket-mb=0.25 --compress=bf16 >/dev/null
+  for t in 1e-4 1e-2; do
+    build/tools/tgc compile "$W/$model.tg.mlir" -o "$W/$model-t$t.tgx" --data-parallel=allreduce \
+      --bucket-mb=0.25 --compress=threshold:$t >/dev/null
+  done
 done
 FILES="--data image=$DATA/train-images-idx3-ubyte.gz --data label=$DATA/train-labels-idx1-ubyte.gz"
-for link in "none" "10gbit 50us" "1gbit 100us"; do
+IFS=, read -r -a LINKS <<<"${TG_BENCH_LINKS:-none,10gbit 50us,1gbit 100us}"
+for link in "${LINKS[@]}"; do
   # shellcheck disable=SC2086
   "$CLUSTER" shape $link
   for model in mlp cnn; do
@@ -76,10 +83,13 @@ for link in "none" "10gbit 50us" "1gbit 100us"; do
     on=$(tgc_rate $B build/tools/tgc train "$W/$model.tgx" $T)
     off=$(tgc_rate $B -x TG_COLLECTIVES_NO_OVERLAP=1 build/tools/tgc train "$W/$model.tgx" $T)
     bf=$(tgc_rate $B build/tools/tgc train "$W/$model-bf16.tgx" $T)
+    t4=$(tgc_rate $B build/tools/tgc train "$W/$model-t1e-4.tgx" $T)
+    t2=$(tgc_rate $B build/tools/tgc train "$W/$model-t1e-2.tgx" $T)
     ddp=""
     [[ $HAVE_TORCH == 1 ]] && ddp=$(ddp_rate "$PY" dp_torch.py $model --batch $B --steps $STEPS --data "$DATA")
-    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "${link/ /, }" $model "$on" "$off" \
-      "$(ratio "$on" "$off")" "$bf" "$(ratio "$bf" "$on")" "${ddp:--}" "$(ratio "$on" "$ddp")"
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "${link/ /, }" \
+      $model "$on" "$off" "$(ratio "$on" "$off")" "$bf" "$(ratio "$bf" "$on")" "$t4" \
+      "$(ratio "$t4" "$on")" "$t2" "$(ratio "$t2" "$on")" "${ddp:--}" "$(ratio "$on" "$ddp")"
   done
 done
 echo

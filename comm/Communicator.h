@@ -30,16 +30,22 @@
 
 namespace tg::dist {
 
-enum class ReduceOp { Sum, Mean };
+/// GradientMean is a Mean of gradients: the only reduction the artifact's
+/// compression applies to (a loss, a metric, a flag is always exact f32).
+enum class ReduceOp { Sum, Mean, GradientMean };
 enum class Reduction { RankOrdered, Library };
 /// How allreduced floats travel: as f32, or as bfloat16 (half the bytes; the
 /// sum is taken in f32 over the rounded contributions, in rank order, and
-/// rounded again for the way back: Reduce.h). RankOrdered only.
-enum class Compression { None, Bf16 };
+/// rounded again for the way back: Reduce.h), or threshold-encoded (only
+/// the elements of gradient + residual that reach the threshold travel, as
+/// one quantum each; the rest is carried to the next step in a residual per
+/// bucket, on each rank). RankOrdered only, and only for GradientMean.
+enum class Compression { None, Bf16, Threshold };
 
 struct CommunicatorOptions {
   Reduction reduction = Reduction::RankOrdered;
   Compression compression = Compression::None;
+  float threshold = 0; ///< Compression::Threshold's quantum
   /// MPI: a thread advances started allreduces while the caller computes
   /// (Open MPI 4.1 has no asynchronous progress); needs MPI_THREAD_MULTIPLE.
   bool progressThread = false;
@@ -93,13 +99,22 @@ public:
   virtual absl::Status broadcast(void *data, size_t bytes, int root) = 0;
   /// Every rank's `bytes` at `in`, in rank order, into `out` (size() * bytes).
   virtual absl::Status allgather(const void *in, size_t bytes, void *out) = 0;
+  /// This rank's shard of a reduction (--shard-optimizer-state): every rank
+  /// passes size() * `shard` floats at `in`; rank r gets elements
+  /// [r * shard, (r + 1) * shard) of their reduction into `out`, each added
+  /// in rank order as a rank-ordered allreduce adds it (the same bits). No
+  /// compression. `what` names it in errors.
+  virtual absl::Status reduceScatter(const float *in, size_t shard, float *out, ReduceOp op,
+                                     const std::string &what) = 0;
 
   /// What the rank is doing ("step 12 (epoch 1)"), for timeout messages.
   virtual void setContext(const std::string &) {}
 
-  /// How later allreduces travel (the artifact's --compress; every rank
-  /// sets the same). One rank: nothing travels.
-  virtual void setCompression(Compression) {}
+  /// How later GradientMean allreduces travel (the artifact's --compress;
+  /// every rank sets the same; `threshold` for Compression::Threshold). One
+  /// rank: nothing travels. A threshold-encoded bucket's residual is keyed
+  /// by its `what`.
+  virtual void setCompression(Compression, float /*threshold*/) {}
 
   /// Bytes of allreduced data this rank has sent (a thread group: what it
   /// would send over a network, with the same two-phase exchange).

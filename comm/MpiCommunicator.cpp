@@ -244,7 +244,10 @@ public:
   }
 
   uint64_t allreduceBytesSent() const override { return sent; }
-  void setCompression(Compression c) override { options.compression = c; }
+  void setCompression(Compression c, float threshold) override {
+    options.compression = c;
+    options.threshold = threshold;
+  }
 
   void setContext(const std::string &context) override {
     if (watchdog)
@@ -273,12 +276,19 @@ public:
     MPI_Comm_free(&comm);
   }
 
+  /// How an allreduce of `op` travels: compression applies to gradients
+  /// only, and only when something travels.
+  Compression modeFor(ReduceOp op) const {
+    return op == ReduceOp::GradientMean && size_ > 1 ? options.compression : Compression::None;
+  }
+
   /// Whether the two-phase rank-ordered allreduce is needed. With two ranks
   /// every element is one addition, x0 + x1, which IEEE makes commutative:
   /// MPI's own allreduce gives the rank-ordered bits at a lower cost, unless
-  /// the data travels as bf16.
-  bool rankOrdered() const {
-    return options.reduction == Reduction::RankOrdered && (size_ > 2 || bf16());
+  /// the data travels as bf16. (Threshold encoding has its own two phases.)
+  bool rankOrdered(Compression mode) const {
+    return options.reduction == Reduction::RankOrdered && mode != Compression::Threshold &&
+           (size_ > 2 || mode == Compression::Bf16);
   }
 
   int rank() const override { return rank_; }
@@ -298,7 +308,7 @@ public:
     // earlier one still in its first phase on that lane is moved on first.
     p->lane = lanes[size_t(started++ % int64_t(lanes.size()))];
     for (auto &[id, q] : pending)
-      if (q.lane == p->lane && q.phase == 0 && q.ordered) {
+      if (q.lane == p->lane && q.phase == 0 && (q.ordered || q.threshold)) {
         Guard guard(watchdog.get(), q.what);
         if (absl::Status s = check(MPI_Wait(&q.request, MPI_STATUS_IGNORE), q.what.c_str());
             !s.ok())
@@ -307,11 +317,14 @@ public:
           return s.status();
       }
     int rc;
-    if (rankOrdered() && bf16())
+    if (p->threshold) // the message lengths first
+      rc = MPI_Iallgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, p->words.data(), 1, MPI_INT,
+                          p->lane, &p->request);
+    else if (p->ordered && p->bf16)
       rc = MPI_Ialltoallv(p->send16.data(), p->counts.data(), p->displs.data(), MPI_UINT16_T,
                           p->chunks16.data(), p->mineCounts.data(), p->mineDispls.data(),
                           MPI_UINT16_T, p->lane, &p->request);
-    else if (rankOrdered())
+    else if (p->ordered)
       rc = MPI_Ialltoallv(data, p->counts.data(), p->displs.data(), MPI_FLOAT, p->chunks.data(),
                           p->mineCounts.data(), p->mineDispls.data(), MPI_FLOAT, p->lane,
                           &p->request);
@@ -334,7 +347,22 @@ public:
     if (!p.ok())
       return p.status();
     Guard guard(watchdog.get(), what);
-    if (!rankOrdered()) {
+    if (p->threshold) {
+      if (absl::Status s = check(MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL,
+                                               p->words.data(), 1, MPI_INT, comm),
+                                 what.c_str());
+          !s.ok())
+        return s;
+      gatherDispls(*p);
+      if (absl::Status s = check(MPI_Allgatherv(p->message.data(), p->myWords, MPI_UINT32_T,
+                                                p->received.data(), p->words.data(),
+                                                p->wordDispls.data(), MPI_UINT32_T, comm),
+                                 what.c_str());
+          !s.ok())
+        return s;
+      return decode(*p);
+    }
+    if (!p->ordered) {
       if (absl::Status s =
               check(MPI_Allreduce(MPI_IN_PLACE, data, int(count), MPI_FLOAT, MPI_SUM, comm),
                     what.c_str());
@@ -343,7 +371,7 @@ public:
       finishLibrary(*p);
       return absl::OkStatus();
     }
-    if (bf16()) {
+    if (p->bf16) {
       if (absl::Status s = check(MPI_Alltoallv(p->send16.data(), p->counts.data(),
                                                p->displs.data(), MPI_UINT16_T, p->chunks16.data(),
                                                p->mineCounts.data(), p->mineDispls.data(),
@@ -419,6 +447,29 @@ public:
                  "allgather");
   }
 
+  absl::Status reduceScatter(const float *in, size_t shard, float *out, ReduceOp op,
+                             const std::string &what) override {
+    if (shard > size_t(INT_MAX))
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": a shard of ", shard, " floats is more than MPI carries"));
+    std::vector<float> chunks(size_t(size_) * shard); // every rank's copy of this shard
+    {
+      std::lock_guard<std::mutex> lock(mpiMu);
+      Guard guard(watchdog.get(), what);
+      if (absl::Status s = check(MPI_Alltoall(in, int(shard), MPI_FLOAT, chunks.data(), int(shard),
+                                              MPI_FLOAT, comm),
+                                 what.c_str());
+          !s.ok())
+        return s;
+    }
+    std::vector<const float *> parts;
+    for (size_t r = 0; r < size_t(size_); ++r)
+      parts.push_back(chunks.data() + r * shard);
+    reduceInRankOrder(parts.data(), size_, shard, op, out);
+    sent += uint64_t(size_ - 1) * shard * sizeof(float);
+    return absl::OkStatus();
+  }
+
 private:
   /// Arms the watchdog (if any) for a blocking call while it lives.
   struct Guard {
@@ -453,7 +504,13 @@ private:
     /// Compression::Bf16: the buffer as sent, the chunks as received, and
     /// the reduced buffer as gathered, in bfloat16.
     std::vector<uint16_t> send16, chunks16, wire16;
-    bool ordered = false, bf16 = false; ///< the modes it started with
+    /// Compression::Threshold: this rank's message, every rank's length and
+    /// offset, and every rank's message (phase 0 gathers the lengths, phase
+    /// 1 the messages).
+    std::vector<uint32_t> message, received;
+    std::vector<int> words, wordDispls;
+    int myWords = 0;
+    bool ordered = false, bf16 = false, threshold = false; ///< the modes it started with
   };
 
   /// The bookkeeping of one allreduce, or an error when it is too large for
@@ -468,9 +525,22 @@ private:
     p.count = count;
     p.op = op;
     p.what = what;
-    p.ordered = rankOrdered();
-    p.bf16 = bf16();
-    if (rankOrdered()) {
+    Compression mode = modeFor(op);
+    p.ordered = rankOrdered(mode);
+    p.bf16 = mode == Compression::Bf16;
+    p.threshold = mode == Compression::Threshold;
+    if (p.threshold) {
+      std::vector<float> &residual = residuals[what];
+      residual.resize(count, 0.0f);
+      thresholdEncode(data, residual.data(), count, options.threshold, p.message);
+      p.myWords = int(p.message.size());
+      p.words.assign(size_t(size_), 0);
+      p.words[size_t(rank_)] = p.myWords; // gathered in place
+      // Its message to every other rank, and its length first.
+      sent += uint64_t(p.myWords + 1) * sizeof(uint32_t) * uint64_t(size_ - 1);
+      return p;
+    }
+    if (p.ordered) {
       size_t n = size_t(size_), base = count / n, extra = count % n, offset = 0;
       for (size_t r = 0; r < n; ++r) {
         size_t len = base + (r < extra ? 1 : 0);
@@ -484,7 +554,7 @@ private:
         p.mineDispls.push_back(int(r) * mine);
       }
       p.chunks.resize(n * size_t(mine));
-      if (bf16()) {
+      if (p.bf16) {
         p.send16.resize(count);
         for (size_t i = 0; i < count; ++i)
           p.send16[i] = toBf16(data[i]);
@@ -492,7 +562,7 @@ private:
         p.wire16.resize(count);
       }
     }
-    sent += wireBytes(count, size_, rank_, bf16() ? 2 : 4);
+    sent += wireBytes(count, size_, rank_, p.bf16 ? 2 : 4);
     return p;
   }
 
@@ -523,11 +593,34 @@ private:
       p.data[i] = fromBf16(p.wire16[i]);
   }
 
-  /// One rank sends nothing: nothing is rounded.
-  bool bf16() const { return options.compression == Compression::Bf16 && size_ > 1; }
+  /// Threshold: where each rank's message goes in `received`.
+  void gatherDispls(Pending &p) {
+    p.wordDispls.assign(size_t(size_), 0);
+    size_t total = 0;
+    for (size_t r = 0; r < size_t(size_); ++r) {
+      p.wordDispls[r] = int(total);
+      total += size_t(p.words[r]);
+    }
+    p.received.resize(total);
+  }
+
+  /// Threshold: every rank's message decoded and added in rank order.
+  absl::Status decode(Pending &p) {
+    std::vector<const uint32_t *> messages;
+    std::vector<size_t> sizes;
+    for (size_t r = 0; r < size_t(size_); ++r) {
+      messages.push_back(p.received.data() + p.wordDispls[r]);
+      sizes.push_back(size_t(p.words[r]));
+    }
+    if (!thresholdReduce(messages.data(), sizes.data(), size_, p.count, p.op, options.threshold,
+                         p.data))
+      return absl::InternalError(absl::StrCat("rank ", rank_, ": ", p.what,
+                                              ": a malformed threshold-encoded message"));
+    return absl::OkStatus();
+  }
 
   void finishLibrary(Pending &p) {
-    if (p.op == ReduceOp::Mean) {
+    if (p.op != ReduceOp::Sum) {
       float n = float(size_);
       for (size_t i = 0; i < p.count; ++i)
         p.data[i] /= n;
@@ -545,6 +638,24 @@ private:
       return s;
     if (!done)
       return false;
+    if (p.threshold) {
+      if (p.phase == 1) {
+        p.phase = 2;
+        if (absl::Status s = decode(p); !s.ok())
+          return s;
+        return true;
+      }
+      gatherDispls(p);
+      p.phase = 1;
+      if (absl::Status s = check(MPI_Iallgatherv(p.message.data(), p.myWords, MPI_UINT32_T,
+                                                 p.received.data(), p.words.data(),
+                                                 p.wordDispls.data(), MPI_UINT32_T, p.lane,
+                                                 &p.request),
+                                 p.what.c_str());
+          !s.ok())
+        return s;
+      return false;
+    }
     if (!p.ordered || p.phase == 1) {
       if (!p.ordered)
         finishLibrary(p);
@@ -593,6 +704,7 @@ private:
   std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
   int64_t started = 0;
   uint64_t sent = 0; ///< allreduced bytes this rank sent
+  std::map<std::string, std::vector<float>> residuals; ///< Threshold: by bucket
   std::mutex mpiMu;  ///< every MPI call (with the progress thread)
   std::atomic<bool> stopProgress{false};
   std::thread progressThread;

@@ -10,9 +10,12 @@
 
 #include "comm/Communicator.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace tg::dist {
 
@@ -52,12 +55,13 @@ inline uint64_t wireBytes(size_t count, int n, int rank, size_t elementBytes) {
 inline void reduceInRankOrder(const float *const *parts, int n, size_t count, ReduceOp op,
                               float *out, bool bf16 = false) {
   const float scale = float(n);
+  const bool mean = op != ReduceOp::Sum;
   if (bf16) {
     for (size_t i = 0; i < count; ++i) {
       float s = roundBf16(parts[0][i]);
       for (int r = 1; r < n; ++r)
         s += roundBf16(parts[r][i]);
-      out[i] = roundBf16(op == ReduceOp::Mean ? s / scale : s);
+      out[i] = roundBf16(mean ? s / scale : s);
     }
     return;
   }
@@ -65,8 +69,97 @@ inline void reduceInRankOrder(const float *const *parts, int n, size_t count, Re
     float s = parts[0][i];
     for (int r = 1; r < n; ++r)
       s += parts[r][i];
-    out[i] = op == ReduceOp::Mean ? s / scale : s;
+    out[i] = mean ? s / scale : s;
   }
+}
+
+/// Threshold encoding (Compression::Threshold; after Strom 2015 and DL4J's
+/// encoded gradients). Each element a = data + residual with |a| >= t is
+/// sent as one quantum q = +-t * 2^k, the largest such with |q| <= |a| (k
+/// at most 15), and q is taken off the residual (exactly, for k < 15); the
+/// rest stays in the residual for later steps. DL4J sends +-t only, which
+/// leaves an element whose gradient stays above t a backlog that outlives
+/// its sign: measured on the Fashion MLP with Adam, 1.5% below f32 after 5
+/// epochs at the best t; the power of two drains it. A message is one
+/// header word, then the sent elements as (index << 5 | sign << 4 | k) or,
+/// when that is longer, a byte an element (0x80 | sign << 4 | k, 0: not
+/// sent), so it is never more than a quarter of the f32 bytes (plus the
+/// header).
+inline constexpr uint32_t kThresholdSparse = 0, kThresholdBytes = 1;
+/// The sparse form's index field.
+inline constexpr size_t kThresholdMaxCount = size_t(1) << 27;
+
+inline void thresholdEncode(const float *data, float *residual, size_t count, float t,
+                            std::vector<uint32_t> &message) {
+  std::vector<uint32_t> sparse;
+  std::vector<uint32_t> bytes((count + 3) / 4, 0);
+  for (size_t i = 0; i < count; ++i) {
+    float a = data[i] + residual[i];
+    float m = a < 0 ? -a : a;
+    if (!(m >= t)) { // NaN too: kept, never sent
+      residual[i] = a;
+      continue;
+    }
+    float q = t;
+    uint32_t k = 0;
+    while (k < 15 && q * 2 <= m) {
+      q *= 2;
+      ++k;
+    }
+    uint32_t sign = a < 0 ? 1 : 0;
+    residual[i] = sign ? a + q : a - q;
+    if (count <= kThresholdMaxCount)
+      sparse.push_back(uint32_t(i) << 5 | sign << 4 | k);
+    bytes[i / 4] |= (0x80u | sign << 4 | k) << (8 * (i % 4));
+  }
+  message.clear();
+  bool dense = count > kThresholdMaxCount || bytes.size() < sparse.size();
+  message.push_back(dense ? kThresholdBytes : kThresholdSparse);
+  const std::vector<uint32_t> &body = dense ? bytes : sparse;
+  message.insert(message.end(), body.begin(), body.end());
+}
+
+/// out[i] = the decoded quanta of messages[0], ..., messages[n-1] at i,
+/// added in rank order from 0 (then divided by n for a mean): the bits of
+/// reduceInRankOrder over the decoded dense arrays, as an element no rank
+/// sent adds nothing. `sizes[r]` counts message r's words. False if a
+/// message is malformed.
+inline bool thresholdReduce(const uint32_t *const *messages, const size_t *sizes, int n,
+                            size_t count, ReduceOp op, float t, float *out) {
+  std::fill(out, out + count, 0.0f);
+  auto quantum = [t](uint32_t code) {
+    float q = std::ldexp(t, int(code & 15));
+    return (code & 16) ? -q : q;
+  };
+  for (int r = 0; r < n; ++r) {
+    const uint32_t *m = messages[r];
+    size_t words = sizes[r];
+    if (words == 0)
+      return false;
+    if (m[0] == kThresholdSparse) {
+      for (size_t k = 1; k < words; ++k) {
+        size_t i = m[k] >> 5;
+        if (i >= count)
+          return false;
+        out[i] += quantum(m[k]);
+      }
+    } else if (m[0] == kThresholdBytes && words == 1 + (count + 3) / 4) {
+      for (size_t w = 1; w < words; ++w)
+        for (uint32_t bits = m[w], j = 0; bits; bits >>= 8, ++j)
+          if (bits & 0x80) {
+            size_t i = (w - 1) * 4 + j;
+            if (i >= count)
+              return false;
+            out[i] += quantum(bits);
+          }
+    } else {
+      return false;
+    }
+  }
+  if (op != ReduceOp::Sum)
+    for (size_t i = 0; i < count; ++i)
+      out[i] /= float(n);
+  return true;
 }
 
 } // namespace tg::dist

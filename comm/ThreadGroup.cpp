@@ -20,6 +20,8 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace tg::dist {
 namespace {
@@ -55,15 +57,31 @@ public:
   int size() const override { return g->size; }
   std::string kind() const override { return "thread-group"; }
   uint64_t allreduceBytesSent() const override { return sent; }
-  void setCompression(Compression c) override { compression = c; }
+  void setCompression(Compression c, float t) override {
+    compression = c;
+    threshold = t;
+  }
 
   absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
                                          const std::string &what) override {
     int64_t seq = nextSeq++;
-    if (absl::Status s = arrive(seq, data, count * sizeof(float), what); !s.ok())
+    // Compression applies to gradients only, and only when something travels.
+    Compression mode =
+        op == ReduceOp::GradientMean && g->size > 1 ? compression : Compression::None;
+    absl::Status s;
+    if (mode == Compression::Threshold) { // publish the message, as MPI sends it
+      std::vector<float> &residual = residuals[what];
+      residual.resize(count, 0.0f);
+      std::vector<uint32_t> message;
+      thresholdEncode(data, residual.data(), count, threshold, message);
+      s = arrive(seq, message.data(), message.size() * sizeof(uint32_t), what);
+    } else {
+      s = arrive(seq, data, count * sizeof(float), what);
+    }
+    if (!s.ok())
       return s;
     int64_t id = nextId++;
-    pending[id] = {seq, data, count, op, what};
+    pending[id] = {seq, data, count, op, what, mode};
     return Request{id};
   }
 
@@ -81,14 +99,25 @@ public:
             await(lock, p.seq, p.what, [&] { return slotOf(p.seq).arrived == g->size; });
         !s.ok())
       return s;
-    std::vector<const float *> parts;
-    for (const void *v : slotOf(p.seq).in)
-      parts.push_back(static_cast<const float *>(v));
+    std::vector<const void *> parts = slotOf(p.seq).in;
+    std::vector<size_t> words;
+    for (const std::vector<uint8_t> &copy : slotOf(p.seq).copies)
+      words.push_back(copy.size() / sizeof(uint32_t));
     lock.unlock();
     std::vector<float> result(p.count);
-    bool bf16 = compression == Compression::Bf16 && g->size > 1;
-    reduceInRankOrder(parts.data(), g->size, p.count, p.op, result.data(), bf16);
-    sent += wireBytes(p.count, g->size, rank_, bf16 ? 2 : 4);
+    if (p.mode == Compression::Threshold) {
+      if (!thresholdReduce(reinterpret_cast<const uint32_t *const *>(parts.data()), words.data(),
+                           g->size, p.count, p.op, threshold, result.data()))
+        return absl::InternalError(absl::StrCat("rank ", rank_, ": ", p.what,
+                                                ": a malformed threshold-encoded message"));
+      // Its message to every other rank, and its length first (MPI's allgathers).
+      sent += uint64_t(words[size_t(rank_)] + 1) * sizeof(uint32_t) * uint64_t(g->size - 1);
+    } else {
+      bool bf16 = p.mode == Compression::Bf16;
+      reduceInRankOrder(reinterpret_cast<const float *const *>(parts.data()), g->size, p.count,
+                        p.op, result.data(), bf16);
+      sent += wireBytes(p.count, g->size, rank_, bf16 ? 2 : 4);
+    }
     lock.lock();
     ++slotOf(p.seq).read;
     g->cv.notify_all();
@@ -121,6 +150,19 @@ public:
     });
   }
 
+  absl::Status reduceScatter(const float *in, size_t shard, float *out, ReduceOp op,
+                             const std::string &what) override {
+    return exchange(what, in, size_t(g->size) * shard * sizeof(float),
+                    [&](const Group::Slot &slot) {
+                      std::vector<const float *> parts;
+                      for (const void *v : slot.in)
+                        parts.push_back(static_cast<const float *>(v) + size_t(rank_) * shard);
+                      reduceInRankOrder(parts.data(), g->size, shard, op, out);
+                      // The alltoall's chunks for the other ranks.
+                      sent += uint64_t(g->size - 1) * shard * sizeof(float);
+                    });
+  }
+
   void abort(const std::string &why) override {
     std::lock_guard<std::mutex> lock(g->mu);
     if (g->aborted.empty())
@@ -135,6 +177,7 @@ private:
     size_t count;
     ReduceOp op;
     std::string what;
+    Compression mode; ///< how it travels (compression applies to gradients)
   };
 
   Group::Slot &slotOf(int64_t seq) {
@@ -219,6 +262,8 @@ private:
   int64_t nextSeq = 0, nextId = 0;
   uint64_t sent = 0;
   Compression compression = Compression::None;
+  float threshold = 0;
+  std::map<std::string, std::vector<float>> residuals; ///< Threshold: by bucket
   std::map<int64_t, Pending> pending;
 };
 

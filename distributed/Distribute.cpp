@@ -11,7 +11,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "distributed/Passes.h"
+#include "distributed/ShardOptimizerState.h"
 #include "ir/TrainSpec.h"
+#include "support/Manifest.h"
 #include "support/Trailer.h"
 
 #include "mlir/IR/Builders.h"
@@ -134,9 +136,10 @@ struct DistributePass : impl::DistributeBase<DistributePass> {
   LogicalResult run();
   LogicalResult parseMode();
   LogicalResult collectGradients(func::FuncOp step, SmallVectorImpl<Item> &grads);
-  void allreduceGradients(func::FuncOp step, ArrayRef<Item> grads);
+  Operation *allreduceGradients(func::FuncOp step, ArrayRef<Item> grads);
+  void allreduceMetrics(func::FuncOp step, Operation *lastStart, int64_t id);
   Operation *emitBucket(OpBuilder &b, Bucket &bucket, Operation *after, Operation *before,
-                        llvm::function_ref<void(ArrayRef<Value>)> replace);
+                        StringRef reduction, llvm::function_ref<void(ArrayRef<Value>)> replace);
   LogicalResult buildAverageParams(func::FuncOp step);
   void recordPlan();
 
@@ -144,6 +147,8 @@ struct DistributePass : impl::DistributeBase<DistributePass> {
   int64_t averageEvery = 0;
   int64_t capBytes = 0;
   SmallVector<std::pair<std::string, Bucket>> plan; ///< (entry, bucket)
+  ShardPlan shards; ///< shard-state
+  std::string modelHash;
 };
 
 LogicalResult DistributePass::parseMode() {
@@ -163,9 +168,21 @@ LogicalResult DistributePass::parseMode() {
     return getOperation().emitError()
            << "tg-distribute: bucket-cap-mb must be in (0, 4096], got " << bucketCapMb;
   capBytes = int64_t(bucketCapMb * 1024 * 1024);
-  if (compress != "none" && compress != "bf16")
+  if (!parseCompress(compress))
     return getOperation().emitError()
-           << "tg-distribute: unknown compress '" << compress << "' (expected none or bf16)";
+           << "tg-distribute: unknown compress '" << compress
+           << "' (expected none, bf16 or threshold:T with a number T > 0, e.g. threshold:1e-3)";
+  if (shardState < 0 || shardState > 65536)
+    return getOperation().emitError()
+           << "tg-distribute: shard-state must be in [0, 65536] (a world size), got "
+           << int64_t(shardState);
+  if (shardState > 0 && modeName != "allreduce")
+    return getOperation().emitError()
+           << "tg-distribute: shard-state=" << int64_t(shardState) << " needs mode allreduce";
+  if (shardState > 0 && compress != "none")
+    return getOperation().emitError()
+           << "tg-distribute: shard-state does not compress (its reduce-scatter is f32); drop "
+              "compress=" << compress;
   if (compress != "none" && modeName != "allreduce")
     return getOperation().emitError()
            << "tg-distribute: compress=" << compress << " needs mode allreduce";
@@ -189,6 +206,13 @@ LogicalResult DistributePass::run() {
                               << kDataParallelAttr << " is set)";
 
   if (modeName != "none") {
+    // The model before distribution: a checkpoint resumes across artifacts
+    // that differ only in their data-parallel plan (world size, sharding).
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    llvm::raw_string_ostream(modelHash)
+        << llvm::format_hex_no_prefix(fnv1a64(os.str().data(), os.str().size()), 16);
     if (!step)
       return module.emitError() << "tg-distribute: mode '" << mode
                                 << "' needs a train_step entry point (compile a model with a "
@@ -196,10 +220,16 @@ LogicalResult DistributePass::run() {
     SmallVector<Item> grads;
     if (failed(collectGradients(step, grads)))
       return failure();
-    if (modeName == "allreduce")
-      allreduceGradients(step, grads);
-    else if (failed(buildAverageParams(step)))
+    if (modeName == "allreduce" && shardState > 0) {
+      if (failed(shardOptimizerState(step, shardState, shards)))
+        return failure();
+      allreduceMetrics(step, nullptr, 0);
+    } else if (modeName == "allreduce") {
+      Operation *lastStart = allreduceGradients(step, grads);
+      allreduceMetrics(step, lastStart, int64_t(plan.size()));
+    } else if (failed(buildAverageParams(step))) {
       return failure();
+    }
     recordPlan();
   }
   // Markers left (mode none or average, other functions): the identity.
@@ -236,9 +266,11 @@ LogicalResult DistributePass::collectGradients(func::FuncOp step, SmallVectorImp
 
 /// Builds bucket `bucket`'s pack + start after `after` (null: at the block
 /// start) and wait + unpack before `before`; `replace` gets the reduced items.
-/// Returns the start, after which the next bucket's starts go.
+/// `reduction` is gradient_mean for gradients (what --compress applies to),
+/// mean for the metrics and averaged params. Returns the start, after which
+/// the next bucket's starts go.
 Operation *DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *after,
-                                      Operation *before,
+                                      Operation *before, StringRef reduction,
                                       llvm::function_ref<void(ArrayRef<Value>)> replace) {
   Location loc = before->getLoc();
   if (after)
@@ -251,7 +283,7 @@ Operation *DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *a
       item.value = marker.getGrad();
   Value flat = pack(b, loc, sources, bucket.elements);
   auto start = b.create<AllreduceStartOp>(loc, TokenType::get(b.getContext()), flat,
-                                          b.getI64IntegerAttr(bucket.id), b.getStringAttr("mean"));
+                                          b.getI64IntegerAttr(bucket.id), b.getStringAttr(reduction));
   b.setInsertionPoint(before);
   Value reduced = b.create<AllreduceWaitOp>(loc, flat.getType(), start.getToken(), flat,
                                             b.getI64IntegerAttr(bucket.id));
@@ -259,7 +291,7 @@ Operation *DistributePass::emitBucket(OpBuilder &b, Bucket &bucket, Operation *a
   return start;
 }
 
-void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads) {
+Operation *DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads) {
   Block &body = step.getBody().front();
   Operation *ret = body.getTerminator();
   // Ready order: where backward finishes each gradient (arguments first).
@@ -283,7 +315,7 @@ void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads)
             top && top->isBeforeInBlock(firstUse))
           firstUse = top; // a use in a nested region counts as its op at the top
     }
-    lastStart = emitBucket(b, bucket, after, firstUse, [&](ArrayRef<Value> reduced) {
+    lastStart = emitBucket(b, bucket, after, firstUse, "gradient_mean", [&](ArrayRef<Value> reduced) {
       for (auto [item, value] : llvm::zip(bucket.items, reduced)) {
         item.value.replaceAllUsesWith(value);
         item.value.getDefiningOp()->erase();
@@ -291,9 +323,15 @@ void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads)
     });
     plan.push_back({"train_step", bucket});
   }
+  return lastStart;
+}
 
-  // The loss and the metrics, averaged for reporting: one bucket, waited for
-  // at the return.
+/// The loss and the metrics, averaged for reporting: one bucket `id`, started
+/// after `lastStart` (or where they are ready) and waited for at the return.
+void DistributePass::allreduceMetrics(func::FuncOp step, Operation *lastStart, int64_t id) {
+  Block &body = step.getBody().front();
+  Operation *ret = body.getTerminator();
+  OpBuilder b(step.getContext());
   SmallVector<Item> metrics;
   SmallVector<unsigned> metricResults;
   for (unsigned i = 0; i < step.getNumResults(); ++i) {
@@ -309,14 +347,14 @@ void DistributePass::allreduceGradients(func::FuncOp step, ArrayRef<Item> grads)
   if (metrics.empty())
     return;
   Bucket mb;
-  mb.id = int64_t(buckets.size());
+  mb.id = id;
   mb.items = metrics;
   mb.elements = int64_t(metrics.size());
   Operation *after = lastStart;
   for (const Item &item : metrics)
     if (item.ready && (!after || after->isBeforeInBlock(item.ready)))
       after = item.ready;
-  emitBucket(b, mb, after, ret, [&](ArrayRef<Value> reduced) {
+  emitBucket(b, mb, after, ret, "mean", [&](ArrayRef<Value> reduced) {
     for (auto [i, value] : llvm::zip(metricResults, reduced))
       ret->setOperand(i, value);
   });
@@ -377,7 +415,7 @@ LogicalResult DistributePass::buildAverageParams(func::FuncOp step) {
   // All starts first, then the waits: the buckets' collectives overlap.
   Operation *lastStart = nullptr;
   for (Bucket &bucket : packBuckets(items, capBytes, 0)) {
-    lastStart = emitBucket(b, bucket, lastStart, ret, [&](ArrayRef<Value> reduced) {
+    lastStart = emitBucket(b, bucket, lastStart, ret, "mean", [&](ArrayRef<Value> reduced) {
       for (auto [item, value] : llvm::zip(bucket.items, reduced))
         for (OpOperand &use : item.value.getUses())
           if (use.getOwner() == ret)
@@ -397,6 +435,14 @@ void DistributePass::recordPlan() {
      << ";state=" << (modeName == "average" && averageState) << ";cap=" << capBytes << ";";
   if (compress != "none") // plans without compression keep their hashes
     os << "compress=" << compress << ";";
+  if (shards.world > 0) {
+    os << "shard=" << shards.world << "x" << shards.shardSize << ":";
+    for (auto [name, n] : llvm::zip(shards.params, shards.elements))
+      os << name << "[" << n << "],";
+    for (const std::string &s : shards.slots)
+      os << "slot " << s << ",";
+    os << ";";
+  }
   SmallVector<Attribute> buckets;
   for (auto &[entry, bucket] : plan) {
     SmallVector<Attribute> names;
@@ -421,9 +467,28 @@ void DistributePass::recordPlan() {
       b.getNamedAttr("bucket_cap_bytes", b.getI64IntegerAttr(capBytes)),
       b.getNamedAttr("buckets", b.getArrayAttr(buckets)),
       b.getNamedAttr("plan_hash", b.getStringAttr(hash)),
+      b.getNamedAttr("model_hash", b.getStringAttr(modelHash)),
   };
   if (compress != "none")
     fields.push_back(b.getNamedAttr("compress", b.getStringAttr(compress)));
+  if (shards.world > 0) {
+    SmallVector<Attribute> params, slots, buffers;
+    for (auto [name, n] : llvm::zip(shards.params, shards.elements))
+      params.push_back(b.getDictionaryAttr({b.getNamedAttr("name", b.getStringAttr(name)),
+                                            b.getNamedAttr("elements", b.getI64IntegerAttr(n))}));
+    for (auto [slot, buffer] : llvm::zip(shards.slots, shards.buffers)) {
+      slots.push_back(b.getStringAttr(slot));
+      buffers.push_back(b.getStringAttr(buffer));
+    }
+    fields.push_back(b.getNamedAttr(
+        "shard", b.getDictionaryAttr({
+                     b.getNamedAttr("world", b.getI64IntegerAttr(shards.world)),
+                     b.getNamedAttr("size", b.getI64IntegerAttr(shards.shardSize)),
+                     b.getNamedAttr("params", b.getArrayAttr(params)),
+                     b.getNamedAttr("slots", b.getArrayAttr(slots)),
+                     b.getNamedAttr("buffers", b.getArrayAttr(buffers)),
+                 })));
+  }
   if (modeName == "average") {
     fields.push_back(b.getNamedAttr("average_every", b.getI64IntegerAttr(averageEvery)));
     fields.push_back(b.getNamedAttr("average_state", b.getBoolAttr(averageState)));

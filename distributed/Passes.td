@@ -39,7 +39,11 @@ def Distribute : Pass<"tg-distribute", "mlir::ModuleOp"> {
     Option<"averageState", "average-state", "bool", /*default=*/"true",
            "average:K also averages the optimizer state (DL4J's saveUpdater)">,
     Option<"compress", "compress", "std::string", /*default=*/"\"none\"",
-           "How allreduce's gradients travel: none | bf16 (recorded in the plan)">
+           "How allreduce's gradients travel: none | bf16 | threshold:T (recorded in the plan)">,
+    Option<"shardState", "shard-state", "int64_t", /*default=*/"0",
+           "allreduce: N > 0 shards the optimizer state over N ranks (ZeRO stage 1): the "
+           "gradients are reduce-scattered, each rank updates its shard of the params and "
+           "slots, and the params are all-gathered; 0: off">
   ];
   let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
 }

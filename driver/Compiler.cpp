@@ -127,6 +127,7 @@ absl::StatusOr<PipelineOptions> pipelineOptions(const CompilerOptions &o, const 
   p.bucketCapMb = o.bucketCapMb;
   p.averageState = o.averageState;
   p.compress = o.compress;
+  p.shardOptimizerState = o.shardOptimizerState;
   p.target = targetName(o.targetKind()).str();
   p.cudaEmulate = o.cudaEmulate;
   if (t.cuda) {

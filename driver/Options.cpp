@@ -1,6 +1,7 @@
 //===- Options.cpp - the compile options: one table, one check ------------===//
 #include "driver/Options.h"
 #include "codegen/cuda/Target.h"
+#include "support/Manifest.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
@@ -114,12 +115,25 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
   if (!isDataParallelMode(o.dataParallel))
     return badValue("data-parallel", "none, allreduce or average:K with an integer K >= 1",
                     o.dataParallel);
-  if (o.compress != "none" && o.compress != "bf16")
-    return badValue("compress", "none or bf16", o.compress);
+  if (!parseCompress(o.compress))
+    return badValue("compress", "none, bf16 or threshold:T with a number T > 0", o.compress);
   if (o.compress != "none" && o.dataParallel != "allreduce")
     return absl::InvalidArgumentError(absl::StrCat(
         "--compress=", o.compress, " compresses the gradients of --data-parallel=allreduce; "
         "this is --data-parallel=", o.dataParallel));
+  if (o.shardOptimizerState < 0 || o.shardOptimizerState > 65536)
+    return badValue("shard-optimizer-state", "a world size in 1..65536, or 0 (off)",
+                    absl::StrCat(o.shardOptimizerState));
+  if (o.shardOptimizerState > 0 && o.dataParallel != "allreduce")
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shard-optimizer-state shards the update of --data-parallel=allreduce; this is "
+        "--data-parallel=", o.dataParallel));
+  if (o.shardOptimizerState > 0 && o.compress != "none")
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shard-optimizer-state reduce-scatters f32 gradients; drop --compress=", o.compress));
+  if (o.shardOptimizerState > 0 && *target == Target::Cuda)
+    return absl::InvalidArgumentError(
+        "--shard-optimizer-state: the CUDA backend has no reduce-scatter yet (CPU only)");
   if (!(o.bucketCapMb > 0) || !(o.bucketCapMb <= 4096))
     return badValue("bucket-mb", "a number of MiB in (0, 4096]", absl::StrCat(o.bucketCapMb));
   if (o.optLevel < 0 || o.optLevel > 3)

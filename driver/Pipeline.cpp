@@ -113,6 +113,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     distribute.bucketCapMb = options.bucketCapMb;
     distribute.averageState = options.averageState;
     distribute.compress = options.compress;
+    distribute.shardState = options.shardOptimizerState;
     pm.addPass(createDistribute(distribute));
     StripNonEntryOptions strip;
     strip.keep = options.keepFunctions;

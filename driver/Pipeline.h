@@ -75,8 +75,9 @@ struct PipelineOptions {
   std::string dataParallel = "none";
   double bucketCapMb = 25.0;
   bool averageState = true;
-  /// How the allreduce's gradients travel: none | bf16.
+  /// How the allreduce's gradients travel: none | bf16 | threshold:T.
   std::string compress = "none";
+  int64_t shardOptimizerState = 0;
   /// Functions kept as entry points besides train_step & co. (tgc compile
   /// --keep; "f_grad" is built by tg-autodiff).
   std::vector<std::string> keepFunctions;

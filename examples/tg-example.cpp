@@ -16,7 +16,8 @@ static void usage(std::FILE *out) {
                     "  --batch N    batch size (default: the model's)\n"
                     "  --steps N    char-lstm: characters per window (default 50)\n"
                     "  --vocab N    char-lstm: vocabulary size (default 77)\n"
-                    "  --hidden N   char-lstm: units per LSTM layer (default 200)\n"
+                    "  --hidden N   char-lstm: units per LSTM layer (default 200);\n"
+                    "               fashion-mlp: units of both hidden layers (default 256, 128)\n"
                     "  --unrolled   char-lstm: one graph step per character instead of a\n"
                     "               tg.scan (compiles in time growing with --steps)\n"
                     "  --recompute  char-lstm: the gradient recomputes each step's gates\n"
@@ -117,6 +118,8 @@ int main(int argc, char **argv) {
     configure(c.optimizer);
     if (batch)
       c.batch = batch;
+    if (hidden)
+      c.hidden = {hidden, hidden};
     tg::examples::buildFashionMlp(g, c);
   } else if (model == "fashion-cnn") {
     tg::examples::CnnConfig c;

@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -153,6 +154,9 @@ private:
   template <typename OpT, typename F> static std::pair<StringRef, Handler> effect(F f);
   /// tg.scan: the body once per step, in order.
   absl::Status scan(ScanOp op);
+  /// tg.reduce_scatter, tg.allgather, tg.local_shard in a world of one rank:
+  /// the result is the operand (a mean or sum of one contribution is it).
+  absl::Status oneRankShard(Operation *op);
 
   // Op families.
   absl::StatusOr<Tensor> constant(ConstantOp op);
@@ -233,6 +237,19 @@ absl::StatusOr<std::vector<Tensor>> Interpreter::run(func::FuncOp fn,
       return s;
   }
   return absl::InvalidArgumentError("function body has no func.return");
+}
+
+absl::Status Interpreter::oneRankShard(Operation *op) {
+  int64_t from = llvm::cast<RankedTensorType>(op->getOperand(0).getType()).getNumElements();
+  int64_t to = llvm::cast<RankedTensorType>(op->getResult(0).getType()).getNumElements();
+  if (from != to)
+    return absl::FailedPreconditionError(absl::StrCat(
+        op->getName().getStringRef().str(), ": compiled for a world of ",
+        std::max(from, to) / std::max<int64_t>(1, std::min(from, to)),
+        " ranks (--shard-optimizer-state); the interpreter runs one"));
+  Tensor t = in(op->getOperand(0)); // copied before env[] inserts
+  env[op->getResult(0)] = std::move(t);
+  return absl::OkStatus();
 }
 
 /// tg.conv2d_backprop_filter_bias: the filter gradient, and grad_output
@@ -379,6 +396,11 @@ const llvm::StringMap<Interpreter::Handler> &Interpreter::handlers() {
         s.env[o.getResult()] = std::move(t);
         return absl::OkStatus();
       }),
+      // The sharded ops over the interpreter's one rank: a world of one (the
+      // shard is the whole); a module compiled for more ranks needs them.
+      effect<ReduceScatterOp>([](I &s, ReduceScatterOp o) { return s.oneRankShard(o); }),
+      effect<AllgatherOp>([](I &s, AllgatherOp o) { return s.oneRankShard(o); }),
+      effect<LocalShardOp>([](I &s, LocalShardOp o) { return s.oneRankShard(o); }),
       effect<ParamGradOp>([](I &s, ParamGradOp o) {
         Tensor t = s.in(o.getGrad());
         s.env[o.getResult()] = std::move(t);

@@ -606,10 +606,36 @@ LogicalResult MeanSquaredErrorOp::inferReturnTypes(MLIRContext *, std::optional<
 // Collectives
 //===----------------------------------------------------------------------===//
 
+/// The sharded ops: `full` is a whole multiple of `shard`, both static.
+static LogicalResult verifyShards(Operation *op, RankedTensorType full, RankedTensorType shard) {
+  if (!full.hasStaticShape() || !shard.hasStaticShape())
+    return op->emitOpError() << "needs static sizes, got " << full << " and " << shard;
+  if (shard.getNumElements() == 0 || full.getNumElements() % shard.getNumElements() != 0)
+    return op->emitOpError() << "the full size " << full.getNumElements()
+                             << " must be a whole multiple (the world size) of the shard size "
+                             << shard.getNumElements();
+  return success();
+}
+
+LogicalResult ReduceScatterOp::verify() {
+  if (getReduction() != "mean" && getReduction() != "sum" && getReduction() != "gradient_mean")
+    return emitOpError() << "reduction must be \"mean\", \"gradient_mean\" or \"sum\", got \""
+                         << getReduction() << "\"";
+  return verifyShards(*this, getInput().getType(), getResult().getType());
+}
+
+LogicalResult AllgatherOp::verify() {
+  return verifyShards(*this, getResult().getType(), getInput().getType());
+}
+
+LogicalResult LocalShardOp::verify() {
+  return verifyShards(*this, getInput().getType(), getResult().getType());
+}
+
 LogicalResult AllreduceStartOp::verify() {
-  if (getReduction() != "mean" && getReduction() != "sum")
-    return emitOpError() << "reduction must be \"mean\" or \"sum\", got \"" << getReduction()
-                         << "\"";
+  if (getReduction() != "mean" && getReduction() != "sum" && getReduction() != "gradient_mean")
+    return emitOpError() << "reduction must be \"mean\", \"gradient_mean\" or \"sum\", got \""
+                         << getReduction() << "\"";
   if (getId() < 0)
     return emitOpError() << "bucket id must be >= 0, got " << getId();
   if (!getBucket().getType().hasStaticShape())

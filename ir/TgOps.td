@@ -766,7 +766,9 @@ def Tg_AllreduceStartOp : Tg_Op<"allreduce_start", [
   let summary = "starts an allreduce of a bucket across the ranks";
   let description = [{
     Starts reducing the 1-D f32 `bucket` (packed gradients) across every
-    rank of the run: `reduction` is `mean` or `sum`. The buffer belongs to
+    rank of the run: `reduction` is `mean`, `sum`, or `gradient_mean` (a
+    mean of gradients, which the artifact's compression, `tgc compile
+    --compress`, applies to; a loss or metric is reduced exactly). The buffer belongs to
     the collective until the matching `tg.allreduce_wait`, which takes the
     token and the same `bucket`; `id` numbers the buckets of a function
     (unique within it). It lowers to a call into the runtime's communicator,
@@ -806,6 +808,68 @@ def Tg_AllreduceWaitOp : Tg_Op<"allreduce_wait", [AllTypesMatch<["bucket", "resu
   let extraClassDeclaration = [{
     AllreduceStartOp getStart() { return getToken().getDefiningOp<AllreduceStartOp>(); }
   }];
+}
+
+// Sharded optimizer state (tgc compile --shard-optimizer-state=N): the world
+// size N is the ratio of the full and the shard sizes. Made by tg-distribute
+// after tg-autodiff, so not differentiable.
+def Tg_ReduceScatterOp : Tg_Op<"reduce_scatter", [
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>,
+    Tg_NotDifferentiable]> {
+  let summary = "this rank's shard of the reduction of a 1-D f32 tensor across the ranks";
+  let description = [{
+    Every rank holds a `input` of N * S elements; rank r gets elements
+    [r * S, (r + 1) * S) of their reduction, added in rank order as the
+    rank-ordered allreduce adds them (so the same bits): `reduction` is
+    `gradient_mean`, `mean` or `sum`. N, the world size the module was
+    compiled for, is the ratio of the sizes; the runtime checks it.
+
+    Example:
+    ```mlir
+    %s = tg.reduce_scatter %g {reduction = "gradient_mean"} : (tensor<1024xf32>) -> tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[F32]>:$input,
+                   DefaultValuedAttr<StrAttr, "\"gradient_mean\"">:$reduction);
+  let results = (outs 1DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type($input, $result)";
+  let hasVerifier = 1;
+}
+
+def Tg_AllgatherOp : Tg_Op<"allgather", [
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>,
+    Tg_NotDifferentiable]> {
+  let summary = "every rank's 1-D f32 shard, in rank order";
+  let description = [{
+    Rank r's `input` of S elements becomes elements [r * S, (r + 1) * S)
+    of the result, of N * S elements, on every rank.
+
+    Example:
+    ```mlir
+    %p = tg.allgather %s : (tensor<512xf32>) -> tensor<1024xf32>
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[F32]>:$input);
+  let results = (outs 1DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type($input, $result)";
+  let hasVerifier = 1;
+}
+
+def Tg_LocalShardOp : Tg_Op<"local_shard", [Pure, Tg_NotDifferentiable]> {
+  let summary = "this rank's shard of a 1-D f32 tensor";
+  let description = [{
+    Elements [r * S, (r + 1) * S) of `input` (N * S elements) on rank r: a
+    slice whose offset is the rank, known only when the step runs.
+
+    Example:
+    ```mlir
+    %s = tg.local_shard %p : (tensor<1024xf32>) -> tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[F32]>:$input);
+  let results = (outs 1DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type($input, $result)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

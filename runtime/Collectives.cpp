@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 namespace tg::rt {
@@ -115,8 +116,9 @@ extern "C" void _mlir_ciface_tgrt_allreduce_start(tg::rt::UnrankedMemRef *bucket
     tg::setKernelError(absl::StrCat(tg::rt::bucketName(id), " started twice"));
     return;
   }
-  auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum) ? tg::dist::ReduceOp::Sum
-                                                          : tg::dist::ReduceOp::Mean;
+  auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum)    ? tg::dist::ReduceOp::Sum
+                : op == int64_t(tg::abi::CollectiveOp::Mean) ? tg::dist::ReduceOp::Mean
+                                                             : tg::dist::ReduceOp::GradientMean;
   tg::rt::Started started;
   started.data = data;
   started.count = count;
@@ -149,4 +151,73 @@ extern "C" void _mlir_ciface_tgrt_allreduce_wait(tg::rt::UnrankedMemRef *bucket,
                        : state.comm->allreduce(data, count, started.op, tg::rt::bucketName(id));
   if (!s.ok())
     tg::setKernelError(std::string(s.message()));
+}
+
+namespace {
+
+/// The sizes of a sharded op's buffers against the world: `full` must be
+/// size() times `shard`; else the step fails naming both.
+bool checkShards(const char *op, size_t full, size_t shard, int world) {
+  if (full == size_t(world) * shard)
+    return true;
+  tg::setKernelError(absl::StrCat(
+      op, ": compiled for a world of ", shard ? full / shard : 0,
+      " ranks (tgc compile --shard-optimizer-state), running ", world));
+  return false;
+}
+
+} // namespace
+
+extern "C" void _mlir_ciface_tgrt_reduce_scatter(tg::rt::UnrankedMemRef *in,
+                                                 tg::rt::UnrankedMemRef *out, int64_t op) {
+  size_t full = 0, shard = 0;
+  float *from = tg::rt::bucketData(in, full), *to = tg::rt::bucketData(out, shard);
+  if (tg::hasKernelError())
+    return;
+  int world = state.comm ? state.comm->size() : 1;
+  if (!checkShards("tg.reduce_scatter", full, shard, world))
+    return;
+  if (!state.comm) {
+    std::memmove(to, from, shard * sizeof(float));
+    return;
+  }
+  auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum)    ? tg::dist::ReduceOp::Sum
+                : op == int64_t(tg::abi::CollectiveOp::Mean) ? tg::dist::ReduceOp::Mean
+                                                             : tg::dist::ReduceOp::GradientMean;
+  absl::Status s = state.comm->reduceScatter(
+      from, shard, to, reduce,
+      absl::StrCat("the gradients' reduce-scatter of ",
+                   state.entry.empty() ? "a step" : state.entry));
+  if (!s.ok())
+    tg::setKernelError(std::string(s.message()));
+}
+
+extern "C" void _mlir_ciface_tgrt_allgather(tg::rt::UnrankedMemRef *in,
+                                            tg::rt::UnrankedMemRef *out) {
+  size_t shard = 0, full = 0;
+  float *from = tg::rt::bucketData(in, shard), *to = tg::rt::bucketData(out, full);
+  if (tg::hasKernelError())
+    return;
+  int world = state.comm ? state.comm->size() : 1;
+  if (!checkShards("tg.allgather", full, shard, world))
+    return;
+  absl::Status s = state.comm ? state.comm->allgather(from, shard * sizeof(float), to)
+                              : absl::OkStatus();
+  if (!state.comm)
+    std::memmove(to, from, shard * sizeof(float));
+  if (!s.ok())
+    tg::setKernelError(std::string(s.message()));
+}
+
+extern "C" void _mlir_ciface_tgrt_local_shard(tg::rt::UnrankedMemRef *in,
+                                              tg::rt::UnrankedMemRef *out) {
+  size_t full = 0, shard = 0;
+  float *from = tg::rt::bucketData(in, full), *to = tg::rt::bucketData(out, shard);
+  if (tg::hasKernelError())
+    return;
+  int world = state.comm ? state.comm->size() : 1;
+  if (!checkShards("tg.local_shard", full, shard, world))
+    return;
+  int rank = state.comm ? state.comm->rank() : 0;
+  std::memmove(to, from + size_t(rank) * shard, shard * sizeof(float));
 }

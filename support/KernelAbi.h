@@ -123,11 +123,19 @@ enum class Compute : int64_t { F32 = 0, Bf16 = 1 };
 inline constexpr std::string_view kAllreduceStart = "tgrt_allreduce_start";
 /// (bucket; bucket id), i64 params.
 inline constexpr std::string_view kAllreduceWait = "tgrt_allreduce_wait";
-/// The reduce op parameter of kAllreduceStart.
-enum class CollectiveOp : int64_t { Sum = 0, Mean = 1 };
+/// The reduce op parameter of kAllreduceStart. GradientMean: a mean of
+/// gradients, which the artifact's --compress applies to.
+enum class CollectiveOp : int64_t { Sum = 0, Mean = 1, GradientMean = 2 };
+
+/// The sharded ops (tg.reduce_scatter, tg.allgather, tg.local_shard): (in,
+/// out: 1-D f32 buffers), the first with the reduce op as an i64 param.
+inline constexpr std::string_view kReduceScatter = "tgrt_reduce_scatter";
+inline constexpr std::string_view kAllgather = "tgrt_allgather";
+inline constexpr std::string_view kLocalShard = "tgrt_local_shard";
 
 inline bool isCollective(std::string_view symbol) {
-  return symbol == kAllreduceStart || symbol == kAllreduceWait;
+  return symbol == kAllreduceStart || symbol == kAllreduceWait || symbol == kReduceScatter ||
+         symbol == kAllgather || symbol == kLocalShard;
 }
 
 /// Whether kernel `symbol` takes i32 parameters (the matmuls' base forms);

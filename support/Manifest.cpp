@@ -5,6 +5,8 @@
 #include "absl/strings/str_join.h"
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 using json = nlohmann::json;
 
 namespace tg {
@@ -123,8 +125,17 @@ std::string Manifest::dump(bool replaceInvalidUtf8) const {
     }
     dp["bucket_cap_bytes"] = dataParallel.bucketCapBytes;
     dp["plan_hash"] = dataParallel.planHash;
+    if (!dataParallel.modelHash.empty())
+      dp["model_hash"] = dataParallel.modelHash;
     if (dataParallel.compress != "none")
       dp["compress"] = dataParallel.compress;
+    if (const std::optional<ShardSpec> &s = dataParallel.shard) {
+      json params = json::array();
+      for (const auto &[name, n] : s->params)
+        params.push_back({{"name", name}, {"elements", n}});
+      dp["shard"] = {{"world", s->world},     {"size", s->size},        {"params", params},
+                     {"slots", s->slots},     {"buffers", s->buffers}};
+    }
     dp["buckets"] = json::array();
     for (const BucketSpec &b : dataParallel.buckets)
       dp["buckets"].push_back(
@@ -410,6 +421,11 @@ public:
     if (!hash.ok())
       return hash.status();
     dp.planHash = *hash;
+    if (d.contains("model_hash")) {
+      if (!d["model_hash"].is_string())
+        return error("data_parallel.model_hash", "not a string");
+      dp.modelHash = d["model_hash"].get<std::string>();
+    }
     auto integer = [&](const char *key, int64_t &out, int64_t min) -> absl::Status {
       if (!d.contains(key))
         return absl::OkStatus();
@@ -431,12 +447,47 @@ public:
       dp.averageState = d["average_state"].get<bool>();
     }
     if (d.contains("compress")) {
-      if (!d["compress"].is_string() ||
-          (d["compress"] != "none" && d["compress"] != "bf16"))
+      if (!d["compress"].is_string() || !parseCompress(d["compress"].get<std::string>()))
         return error("data_parallel.compress", absl::StrCat("unknown value ", d["compress"].dump()));
       dp.compress = d["compress"].get<std::string>();
       if (dp.compress != "none" && dp.mode != "allreduce")
         return error("data_parallel.compress", "needs mode 'allreduce'");
+    }
+    if (d.contains("shard")) {
+      const json &s = d["shard"];
+      std::string where = "data_parallel.shard";
+      auto positive = [&](const char *k) {
+        return s.is_object() && s.contains(k) && s[k].is_number_integer() && s[k].get<int64_t>() > 0;
+      };
+      if (!positive("world") || !positive("size") || !s.contains("params") ||
+          !s["params"].is_array() || !s.contains("slots") || !s["slots"].is_array() ||
+          !s.contains("buffers") || !s["buffers"].is_array() ||
+          s["slots"].size() != s["buffers"].size())
+        return error(where, absl::StrCat("bad shard plan ", s.dump()));
+      ShardSpec spec;
+      spec.world = s["world"].get<int64_t>();
+      spec.size = s["size"].get<int64_t>();
+      int64_t total = 0;
+      for (const json &p : s["params"]) {
+        if (!p.is_object() || !p.contains("name") || !p["name"].is_string() ||
+            !p.contains("elements") || !p["elements"].is_number_integer() ||
+            p["elements"].get<int64_t>() < 1)
+          return error(where, absl::StrCat("bad param ", p.dump()));
+        spec.params.push_back({p["name"].get<std::string>(), p["elements"].get<int64_t>()});
+        total += spec.params.back().second;
+      }
+      if (total > spec.world * spec.size || total <= spec.world * (spec.size - 1)) // S = ceil(P/N)
+        return error(where, absl::StrCat("the params' ", total, " elements do not fit ",
+                                         spec.world, " shards of ", spec.size));
+      for (const char *k : {"slots", "buffers"})
+        for (const json &n : s[k]) {
+          if (!n.is_string())
+            return error(where, absl::StrCat("bad ", k, " name ", n.dump()));
+          (std::string(k) == "slots" ? spec.slots : spec.buffers).push_back(n.get<std::string>());
+        }
+      if (dp.mode != "allreduce")
+        return error(where, "needs mode 'allreduce'");
+      dp.shard = std::move(spec);
     }
     if (d.contains("buckets")) {
       if (!d["buckets"].is_array())
@@ -610,6 +661,27 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
 absl::StatusOr<DataParallelSpec> parseDataParallel(std::string_view text, std::string_view source) {
   json d = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return Reader(source).dataParallel(d);
+}
+
+std::optional<Compress> parseCompress(std::string_view value) {
+  Compress c;
+  if (value == "none")
+    return c;
+  if (value == "bf16") {
+    c.kind = Compress::Bf16;
+    return c;
+  }
+  constexpr std::string_view prefix = "threshold:";
+  if (value.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
+  std::string number(value.substr(prefix.size()));
+  char *end = nullptr;
+  double t = number.empty() ? 0 : std::strtod(number.c_str(), &end);
+  if (number.empty() || *end != '\0' || !(t > 0) || !(t <= 3.0e38))
+    return std::nullopt;
+  c.kind = Compress::Threshold;
+  c.threshold = float(t);
+  return c;
 }
 
 } // namespace tg

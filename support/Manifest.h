@@ -98,17 +98,40 @@ struct BucketSpec {
   int64_t elements = 0;
 };
 
+/// --shard-optimizer-state=N (ZeRO stage 1): train_step updates this rank's
+/// shard of S elements of the params (concatenated in `params` order, zero
+/// padded to N * S) with one state buffer of S floats per optimizer slot
+/// (`buffers[j]`, holding the shard of every "<param>.<slots[j]>").
+struct ShardSpec {
+  int64_t world = 0, size = 0;
+  std::vector<std::pair<std::string, int64_t>> params; ///< name, elements
+  std::vector<std::string> slots, buffers;
+};
+
 /// The data-parallel plan tg-distribute compiled in (the tg.data_parallel
 /// module attribute).
 struct DataParallelSpec {
   std::string mode = "none"; ///< none | allreduce | average
   int64_t averageEvery = 0;  ///< average: K local steps per averaging round
   bool averageState = false; ///< average: optimizer state averaged too
-  std::string compress = "none"; ///< allreduce: none | bf16 (how gradients travel)
+  /// allreduce: none | bf16 | threshold:T (how gradients travel)
+  std::string compress = "none";
   int64_t bucketCapBytes = 0;
   std::vector<BucketSpec> buckets;
   std::string planHash; ///< 16 hex digits; ranks compare it at start
+  /// The module before tg-distribute: artifacts that differ only in their
+  /// plan resume each other's checkpoints.
+  std::string modelHash;
+  std::optional<ShardSpec> shard;
 };
+
+/// A --compress value: none, bf16, or threshold:T with T a positive finite
+/// f32. std::nullopt when malformed.
+struct Compress {
+  enum Kind { None, Bf16, Threshold } kind = None;
+  float threshold = 0;
+};
+std::optional<Compress> parseCompress(std::string_view value);
 
 /// What ptxas reported for one kernel on one arch.
 struct CudaResources {

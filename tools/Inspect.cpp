@@ -112,6 +112,13 @@ int inspectCommand(int argc, char **argv) {
       std::printf("  bucket %lld of %s: %lld floats (%.3g MiB): %s\n", (long long)b.id,
                   b.entry.c_str(), (long long)b.elements, double(b.elements) * 4 / (1 << 20),
                   absl::StrJoin(b.buffers, ", ").c_str());
+    if (const std::optional<ShardSpec> &s = dp.shard)
+      std::printf("  optimizer state sharded over %lld ranks (runs at exactly %lld): %s, %lld "
+                  "floats (%.3g MiB) each a rank, for %zu params; gradients reduce-scattered, "
+                  "params all-gathered\n",
+                  (long long)s->world, (long long)s->world,
+                  absl::StrJoin(s->buffers, ", ").c_str(), (long long)s->size,
+                  double(s->size) * 4 / (1 << 20), s->params.size());
   }
   if (m->cuda) {
     const CudaSpec &c = *m->cuda;

@@ -308,7 +308,7 @@ int trainCommand(int argc, char **argv) {
   if (r->allreduceBytes > 0)
     std::fprintf(stderr, "data parallel: rank 0 sent %.1f MiB of allreduced data (%s)\n",
                  double(r->allreduceBytes) / 1048576.0,
-                 r->compress == "bf16" ? "bf16 on the wire" : "f32");
+                 r->compress == "none" ? "f32" : (r->compress + " on the wire").c_str());
   if (r->skippedRecords > 0)
     std::fprintf(stderr, "data: skipped %lld bad record(s) of --data in every epoch; the first: %s\n",
                  (long long)r->skippedRecords, r->firstSkipped.c_str());

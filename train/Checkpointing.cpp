@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -142,17 +143,46 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
         version > 1 ? " (written by a newer tgc)" : "",
         "; this tgc reads version 1. Resume it with the tgc that wrote it, or train into "
         "another --checkpoint-dir (the directory is left as it is)"));
-  if (meta("artifact_hash") != hash_)
-    return absl::FailedPreconditionError(
-        absl::StrCat("'", path, "' was written by another artifact (hash ", meta("artifact_hash"),
-                     ", '", meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
-                     ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
+  if (meta("artifact_hash") != hash_) {
+    // Another world size, bucket plan or sharding of the same model and
+    // optimizer: the same tensors, so it continues (not with an unbroken
+    // run's bits when the reductions differ).
+    if (signature_.empty() || meta("state_signature") != signature_)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "'", path, "' was written by another artifact (hash ", meta("artifact_hash"), ", '",
+          meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
+          meta("state_signature").empty() ? "" : " and other params or optimizer state",
+          ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
+    std::fprintf(stderr,
+                 "resuming: '%s' was written by another artifact ('%s') with the same params and "
+                 "optimizer state\n",
+                 path.c_str(), meta("artifact").c_str());
+  }
   // Other ranks' recurrent state ("NAME@rank<r>") is kept for scatterRankState.
   std::vector<NamedTensor> mine;
   rankState_.clear();
   for (NamedTensor &t : ck->tensors)
     (t.name.find("@rank") != std::string::npos ? rankState_ : mine).push_back(std::move(t));
   ck->tensors = std::move(mine);
+  // --shard-optimizer-state: the slots are named tensors, as in any run.
+  shards_.clear();
+  if (shard_) {
+    for (const auto &[param, elements] : shard_->params)
+      for (const std::string &slot : shard_->slots) {
+        std::string name = absl::StrCat(param, ".", slot);
+        auto it = std::find_if(ck->tensors.begin(), ck->tensors.end(),
+                               [&](const NamedTensor &t) { return t.name == name; });
+        if (it == ck->tensors.end())
+          return absl::InvalidArgumentError(
+              absl::StrCat("'", path, "' lacks tensor '", name, "' (optimizer state)"));
+        if (it->dtype != "f32" || it->bytes.size() != size_t(elements) * sizeof(float))
+          return absl::InvalidArgumentError(absl::StrCat("'", path, "': tensor '", name, "' is ",
+                                                         it->dtype, " ", shapeToString(it->shape),
+                                                         ", not ", elements, " f32 elements"));
+        shards_.push_back(std::move(*it));
+        ck->tensors.erase(it);
+      }
+  }
   restoredWorld_ = 1;
   if (!meta("world_size").empty()) {
     try {
@@ -237,6 +267,8 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
                                       "Philox keyed by the step counter")},
                  {"data", data_.description},
                  {"train_seconds", absl::StrFormat("%.3f", trainSeconds)}};
+  if (!signature_.empty())
+    ck.metadata["state_signature"] = signature_;
   if (!data_.vocab.empty())
     // The vocabulary is bytes, which need not be UTF-8 (a JSON string must):
     // a JSON list of byte values.

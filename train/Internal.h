@@ -166,6 +166,19 @@ absl::StatusOr<std::string> scatterRankState(const Ranks &ranks, rt::Session &se
                                              const std::vector<const BufferSpec *> &state,
                                              const Checkpointer &checkpointer, bool resumed);
 
+/// --shard-optimizer-state: every rank's shard buffers gathered and cut into
+/// rank 0's named "<param>.<slot>" tensors, the checkpoint format of an
+/// unsharded run (empty on the other ranks). Collective.
+absl::StatusOr<std::vector<NamedTensor>> gatherShards(const Ranks &ranks,
+                                                      const rt::Session &session,
+                                                      const ShardSpec &shard,
+                                                      const EntrySpec &step);
+
+/// After a resume: each rank's shard of the optimizer state restored by rank
+/// 0 (from a sharded or an unsharded run). Collective.
+absl::Status scatterShards(const Ranks &ranks, rt::Session &session, const ShardSpec &shard,
+                           const Checkpointer &checkpointer, bool resumed);
+
 /// This rank's rows of an epoch's `order`, like PyTorch's DistributedSampler:
 /// global batch k is rows [k*world*batch, (k+1)*world*batch) of the order
 /// (wrapped around to fill the last one with `pad`), and rank r takes its
@@ -199,6 +212,19 @@ public:
   const std::vector<NamedTensor> &restoredRankState() const { return rankState_; }
   int restoredWorld() const { return restoredWorld_; }
 
+  /// --shard-optimizer-state: the checkpoint holds the shard buffers as the
+  /// named "<param>.<slot>" tensors of `step`'s params (gatherShards), which
+  /// a resume keeps for scatterShards.
+  void setShards(const ShardSpec &shard, const EntrySpec &step) {
+    shard_ = &shard;
+    step_ = &step;
+  }
+  const std::vector<NamedTensor> &restoredShards() const { return shards_; }
+  /// What a resume from a checkpoint of another artifact must agree on: the
+  /// names, dtypes and shapes of its tensors and the training spec (another
+  /// world size, bucket plan or sharding of the same model resumes).
+  void setStateSignature(std::string signature) { signature_ = std::move(signature); }
+
 private:
   absl::Status restore(const std::string &path, rt::Session &session, int64_t perEpoch,
                        Position &pos);
@@ -209,6 +235,10 @@ private:
   const LoadedData &data_;
   const Schedule &s_;
   std::vector<NamedTensor> rankState_;
+  const ShardSpec *shard_ = nullptr;
+  const EntrySpec *step_ = nullptr;
+  std::vector<NamedTensor> shards_; ///< the restored "<param>.<slot>" tensors
+  std::string signature_;
   int restoredWorld_ = 1;
   int lockFd_ = -1; ///< the directory's .lock, flock'ed while training
 };

@@ -194,6 +194,14 @@ absl::Status Loop::checkpoint() {
   auto others = gatherRankState(t_.ranks, t_.session, t_.rankState);
   if (!others.ok())
     return others.status();
+  // (Every rank has the run's --checkpoint-dir; only rank 0 writes to it.)
+  const std::optional<ShardSpec> &shard = t_.dataParallel.shard;
+  if (shard && !t_.options.checkpointDir.empty()) {
+    auto slots = gatherShards(t_.ranks, t_.session, *shard, *t_.step.spec);
+    if (!slots.ok())
+      return slots.status();
+    others->insert(others->end(), slots->begin(), slots->end());
+  }
   if (!t_.ranks.root())
     return absl::OkStatus();
   auto path =

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -201,6 +202,70 @@ absl::StatusOr<std::string> scatterRankState(const Ranks &ranks, rt::Session &se
           return s;
     }
   return std::string();
+}
+
+absl::StatusOr<std::vector<NamedTensor>> gatherShards(const Ranks &ranks,
+                                                      const rt::Session &session,
+                                                      const ShardSpec &shard,
+                                                      const EntrySpec &step) {
+  std::vector<NamedTensor> out;
+  size_t bytes = size_t(shard.size) * sizeof(float);
+  std::vector<uint8_t> mine(bytes), all(bytes * size_t(ranks.world));
+  for (size_t j = 0; j < shard.slots.size(); ++j) {
+    if (absl::Status s = session.read(shard.buffers[j], mine.data(), bytes); !s.ok())
+      return s;
+    if (absl::Status s = ranks.comm.allgather(mine.data(), bytes, all.data()); !s.ok())
+      return s;
+    if (!ranks.root())
+      continue;
+    size_t offset = 0;
+    for (const auto &[param, elements] : shard.params) {
+      const BufferSpec *p = step.findArg(param);
+      size_t n = size_t(elements) * sizeof(float);
+      out.push_back({absl::StrCat(param, ".", shard.slots[j]), "f32",
+                     p ? p->shape : std::vector<int64_t>{elements},
+                     std::vector<uint8_t>(all.begin() + int64_t(offset),
+                                          all.begin() + int64_t(offset + n))});
+      offset += n;
+    }
+  }
+  return out;
+}
+
+absl::Status scatterShards(const Ranks &ranks, rt::Session &session, const ShardSpec &shard,
+                           const Checkpointer &checkpointer, bool resumed) {
+  int flag = int(resumed); // rank 0's know
+  if (absl::Status s = ranks.comm.broadcast(&flag, sizeof flag, 0); !s.ok())
+    return s;
+  if (!flag)
+    return absl::OkStatus(); // fresh: zeros, as initialized
+  size_t shardBytes = size_t(shard.size) * sizeof(float);
+  std::vector<uint8_t> full(shardBytes * size_t(ranks.world), 0);
+  for (size_t j = 0; j < shard.slots.size(); ++j) {
+    if (ranks.root()) {
+      std::fill(full.begin(), full.end(), 0);
+      size_t offset = 0;
+      for (const auto &[param, elements] : shard.params) {
+        std::string name = absl::StrCat(param, ".", shard.slots[j]);
+        const NamedTensor *t = nullptr;
+        for (const NamedTensor &x : checkpointer.restoredShards())
+          if (x.name == name)
+            t = &x;
+        size_t n = size_t(elements) * sizeof(float);
+        if (!t || t->bytes.size() != n) // restore() checked them
+          return absl::InternalError(absl::StrCat("the restored checkpoint lacks '", name, "'"));
+        std::copy(t->bytes.begin(), t->bytes.end(), full.begin() + int64_t(offset));
+        offset += n;
+      }
+    }
+    if (absl::Status s = ranks.comm.broadcast(full.data(), full.size(), 0); !s.ok())
+      return s;
+    if (absl::Status s = session.write(shard.buffers[j],
+                                       full.data() + size_t(ranks.rank) * shardBytes, shardBytes);
+        !s.ok())
+      return s;
+  }
+  return absl::OkStatus();
 }
 
 std::vector<int64_t> shardOrder(const std::vector<int64_t> &order, const Schedule &s, int rank,

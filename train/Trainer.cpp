@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -40,6 +41,32 @@ absl::StatusOr<std::string> artifactHash(const std::string &path) {
 }
 
 namespace {
+
+/// The model before distribution (tg-distribute's model_hash) and the
+/// tensors a checkpoint holds (names, dtypes, shapes; the shard buffers as
+/// their named slots), hashed: equal for the same model compiled with
+/// another data-parallel plan. Empty without a plan.
+std::string stateSignature(const Manifest &manifest, const std::vector<const BufferSpec *> &saved,
+                           const ShardSpec *shard) {
+  if (manifest.dataParallel.modelHash.empty())
+    return "";
+  std::vector<std::string> lines;
+  for (const BufferSpec *a : saved)
+    lines.push_back(absl::StrCat(a->name, " ", a->typeString()));
+  if (shard) {
+    const EntrySpec *step = manifest.findEntry("train_step");
+    for (const auto &[param, elements] : shard->params)
+      for (const std::string &slot : shard->slots) {
+        const BufferSpec *p = step ? step->findArg(param) : nullptr;
+        lines.push_back(absl::StrCat(param, ".", slot, " ", p ? p->typeString() : ""));
+      }
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string text = manifest.dataParallel.modelHash;
+  for (const std::string &l : lines)
+    absl::StrAppend(&text, "\n", l);
+  return absl::StrFormat("%016x", fnv1a64(text.data(), text.size()));
+}
 
 /// One rank's run: the whole of tg::train for a single process.
 absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator &comm) {
@@ -74,11 +101,16 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   if (dp.mode == "average" && !manifest->findEntry("average_params"))
     return absl::InvalidArgumentError(
         absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
-  if (dp.compress == "bf16" && o.mpiReduction)
+  std::optional<Compress> compress = parseCompress(dp.compress); // the manifest checked it
+  if (compress && compress->kind != Compress::None && o.mpiReduction)
     return absl::InvalidArgumentError(absl::StrCat(
-        "--reduction=mpi: '", o.artifact, "' was compiled with --compress=bf16, which the "
-        "rank-ordered reduction carries out"));
-  comm.setCompression(dp.compress == "bf16" ? dist::Compression::Bf16 : dist::Compression::None);
+        "--reduction=mpi: '", o.artifact, "' was compiled with --compress=", dp.compress,
+        ", which the rank-ordered reduction carries out"));
+  if (compress)
+    comm.setCompression(compress->kind == Compress::Bf16        ? dist::Compression::Bf16
+                        : compress->kind == Compress::Threshold ? dist::Compression::Threshold
+                                                                : dist::Compression::None,
+                        compress->threshold);
 
   // Data, checked against the artifact before anything runs.
   auto bound = bindData(o, step, evalStep, ranks.world);
@@ -108,6 +140,22 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
       return s;
   std::vector<const BufferSpec *> modelState = modelStateArgs(*manifest, o, ds);
   std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
+  // --shard-optimizer-state: each rank's shard buffers are its own; a
+  // checkpoint holds them gathered, as the named slots of an unsharded run.
+  const std::optional<ShardSpec> &shard = dp.shard;
+  if (shard) {
+    if (shard->world != ranks.world)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "'", o.artifact, "' was compiled with --shard-optimizer-state=", shard->world,
+          " and runs at exactly ", shard->world, " ranks, not ", ranks.world,
+          "; recompile it for this world size (its checkpoints resume at any)"));
+    saved.erase(std::remove_if(saved.begin(), saved.end(),
+                               [&](const BufferSpec *a) {
+                                 return std::count(shard->buffers.begin(), shard->buffers.end(),
+                                                   a->name) > 0;
+                               }),
+                saved.end());
+  }
   // What every rank holds the same: not recurrent state (predict's state
   // arguments, each rank's own), and with average:K only what
   // average_params averages (without --average-state each rank keeps its
@@ -129,6 +177,9 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
     rankOptions.metricsPath.clear();
   }
   Checkpointer checkpointer(rankOptions, *hash, saved, bound->train, *schedule);
+  if (shard)
+    checkpointer.setShards(*shard, *step.spec);
+  checkpointer.setStateSignature(stateSignature(*manifest, saved, shard ? &*shard : nullptr));
   Position start;
   auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
   if (!resumedAt.ok())
@@ -143,6 +194,11 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   }
   if (absl::Status s = broadcastState(ranks, *session, saved, start); !s.ok())
     return s;
+  if (shard)
+    if (absl::Status s =
+            scatterShards(ranks, *session, *shard, checkpointer, resumedAt->has_value());
+        !s.ok())
+      return s;
   std::vector<const BufferSpec *> rankState = perRankState(*manifest, saved);
   auto stateNote =
       scatterRankState(ranks, *session, rankState, checkpointer, resumedAt->has_value());

@@ -1001,6 +1001,9 @@ std::optional<NoPatternRule> noPatternRule(StringRef opName) {
       // Every backend calls its communicator for them.
       {AllreduceStartOp::getOperationName(), {NoPattern::Collective, ""}},
       {AllreduceWaitOp::getOperationName(), {NoPattern::Collective, ""}},
+      {ReduceScatterOp::getOperationName(), {NoPattern::Collective, ""}},
+      {AllgatherOp::getOperationName(), {NoPattern::Collective, ""}},
+      {LocalShardOp::getOperationName(), {NoPattern::Collective, ""}},
       // ScanToLoops.cpp turns it into the scf.for's yield.
       {YieldOp::getOperationName(), {NoPattern::WithParent, "tg.scan"}},
       // tg-build-train-step places it; tg-distribute replaces or removes it.

@@ -232,7 +232,9 @@ struct AllreduceStartBufferization
     Value arg = collectiveBuffer(op, start.getBucket(), rewriter, options, buffer);
     if (!arg)
       return failure();
-    auto reduce = start.getReduction() == "sum" ? abi::CollectiveOp::Sum : abi::CollectiveOp::Mean;
+    auto reduce = start.getReduction() == "sum"    ? abi::CollectiveOp::Sum
+                  : start.getReduction() == "mean" ? abi::CollectiveOp::Mean
+                                                   : abi::CollectiveOp::GradientMean;
     if (failed(
             callRuntime(op, rewriter, abi::kAllreduceStart, arg, {int64_t(start.getId()), int64_t(reduce)})))
       return failure();
@@ -276,6 +278,52 @@ struct AllreduceWaitBufferization
   }
 };
 
+/// The sharded ops read their operand and write a fresh buffer: (in, out) and
+/// the reduce op for tg.reduce_scatter.
+template <typename OpT>
+struct ShardBufferization
+    : public BufferizableOpInterface::ExternalModel<ShardBufferization<OpT>, OpT> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &, const AnalysisState &) const {
+    return {};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    Location loc = op->getLoc();
+    FailureOr<Value> in = getBuffer(rewriter, op->getOperand(0), options);
+    if (failed(in))
+      return failure();
+    auto rt = llvm::cast<RankedTensorType>(op->getResult(0).getType());
+    Value out = rewriter.create<memref::AllocOp>(
+        loc, MemRefType::get(rt.getShape(), rt.getElementType()), rewriter.getI64IntegerAttr(64));
+    auto unranked = UnrankedMemRefType::get(rewriter.getF32Type(), 0);
+    SmallVector<Value> args = {rewriter.create<memref::CastOp>(loc, unranked, *in),
+                               rewriter.create<memref::CastOp>(loc, unranked, out)};
+    SmallVector<Type> types = {unranked, unranked};
+    std::string_view symbol = abi::kLocalShard;
+    if (auto rs = llvm::dyn_cast<ReduceScatterOp>(op)) {
+      symbol = abi::kReduceScatter;
+      auto reduce = rs.getReduction() == "sum"    ? abi::CollectiveOp::Sum
+                    : rs.getReduction() == "mean" ? abi::CollectiveOp::Mean
+                                                  : abi::CollectiveOp::GradientMean;
+      args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getI64IntegerAttr(int64_t(reduce))));
+      types.push_back(rewriter.getI64Type());
+    } else if (llvm::isa<AllgatherOp>(op)) {
+      symbol = abi::kAllgather;
+    }
+    std::string name(symbol);
+    declareRuntimeFunction(op, rewriter, name, rewriter.getFunctionType(types, {}));
+    rewriter.create<func::CallOp>(loc, name, TypeRange{}, args);
+    replaceOpWithBufferizedValues(rewriter, op, out);
+    return success();
+  }
+};
+
 } // namespace
 
 void registerLibraryBufferization(DialectRegistry &registry) {
@@ -295,6 +343,9 @@ void registerLibraryBufferization(DialectRegistry &registry) {
     RelayoutOp::attachInterface<LibraryOpBufferization<RelayoutOp>>(*ctx);
     AllreduceStartOp::attachInterface<AllreduceStartBufferization>(*ctx);
     AllreduceWaitOp::attachInterface<AllreduceWaitBufferization>(*ctx);
+    ReduceScatterOp::attachInterface<ShardBufferization<ReduceScatterOp>>(*ctx);
+    AllgatherOp::attachInterface<ShardBufferization<AllgatherOp>>(*ctx);
+    LocalShardOp::attachInterface<ShardBufferization<LocalShardOp>>(*ctx);
   });
 }
 

@@ -11,9 +11,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 using ::testing::HasSubstr;
@@ -101,18 +103,18 @@ TEST(Communicator, RankOrderedMeanIsBitwiseTheSequentialOne) {
 
 TEST(Communicator, Bf16TransportIsTheRoundedRankOrderedMean) {
   Communicator &c = world();
-  c.setCompression(Compression::Bf16);
+  c.setCompression(Compression::Bf16, 0);
   uint64_t before = c.allreduceBytesSent();
   for (size_t n : {size_t(1), size_t(1001), size_t(1) << 20}) {
     // Started and blocking: the same bits.
     for (bool started : {false, true}) {
       std::vector<float> v = contribution(c.rank(), n);
       if (started) {
-        auto r = c.allreduceStart(v.data(), n, ReduceOp::Mean, "bf16 bucket");
+        auto r = c.allreduceStart(v.data(), n, ReduceOp::GradientMean, "bf16 bucket");
         ASSERT_TRUE(r.ok()) << r.status();
         ASSERT_TRUE(c.wait(*r).ok());
       } else {
-        ASSERT_TRUE(c.allreduce(v.data(), n, ReduceOp::Mean, "bf16 bucket").ok());
+        ASSERT_TRUE(c.allreduce(v.data(), n, ReduceOp::GradientMean, "bf16 bucket").ok());
       }
       // One rank: nothing travels, nothing is rounded.
       std::vector<float> want = contribution(0, n);
@@ -134,7 +136,12 @@ TEST(Communicator, Bf16TransportIsTheRoundedRankOrderedMean) {
   }
   // Half the bytes of f32 on the wire.
   uint64_t sent = c.allreduceBytesSent() - before;
-  c.setCompression(Compression::None);
+  // A loss or a metric (Mean, not GradientMean) is never rounded.
+  std::vector<float> metric = contribution(c.rank(), 1000);
+  ASSERT_TRUE(c.allreduce(metric.data(), metric.size(), ReduceOp::Mean, "metrics").ok());
+  std::vector<float> exact = expectedMean(c.size(), 1000);
+  EXPECT_EQ(std::memcmp(metric.data(), exact.data(), 1000 * sizeof(float)), 0);
+  c.setCompression(Compression::None, 0);
   if (c.size() > 1) {
     uint64_t f32 = c.allreduceBytesSent();
     std::vector<float> v = contribution(c.rank(), size_t(1) << 20);
@@ -145,6 +152,69 @@ TEST(Communicator, Bf16TransportIsTheRoundedRankOrderedMean) {
     EXPECT_NEAR(double(sent), double(f32) * double(1 + 1001 + (1 << 20)) / double(1 << 20),
                 double(f32) * 0.01);
   }
+}
+
+// Threshold encoding, computed here apart from Reduce.h: each rank sends
+// +-t * 2^j where gradient + residual reaches t and keeps the rest; the mean
+// of the quanta is added in rank order. Three steps, so the residual carries.
+TEST(Communicator, ThresholdTransportCarriesTheResidualAndIsRankOrdered) {
+  Communicator &c = world();
+  const int n = c.size();
+  bool sparse = false, bitmap = false; // both message forms were checked
+  for (float t : {1e-3f, 900.0f}) { // dense (a bitmap), then sparse (indices)
+    c.setCompression(Compression::Threshold, t);
+    const size_t count = 5003;
+    std::vector<std::vector<float>> residual(size_t(n), std::vector<float>(count, 0.0f));
+    std::string bucket = "threshold bucket " + std::to_string(t);
+    for (int step = 0; step < 3; ++step) {
+      std::vector<float> want(count, 0.0f);
+      size_t mySent = 0;
+      for (int r = 0; r < n; ++r) {
+        std::vector<float> g = contribution(r + step, count);
+        size_t k = 0;
+        for (size_t i = 0; i < count; ++i) {
+          // The quantum: +-t * 2^j, the largest not above |a|, j <= 15.
+          float a = g[i] + residual[size_t(r)][i], q = 0;
+          for (int j = 15; j >= 0 && q == 0; --j)
+            if (std::fabs(a) >= std::ldexp(t, j))
+              q = std::copysign(std::ldexp(t, j), a);
+          residual[size_t(r)][i] = a - q;
+          want[i] += q;
+          k += q != 0.0f;
+        }
+        if (r == c.rank())
+          mySent = k;
+      }
+      if (n > 1)
+        for (float &x : want)
+          x /= float(n);
+      std::vector<float> v = contribution(c.rank() + step, count);
+      uint64_t before = c.allreduceBytesSent();
+      if (step == 1) {
+        auto r = c.allreduceStart(v.data(), count, ReduceOp::GradientMean, bucket);
+        ASSERT_TRUE(r.ok()) << r.status();
+        ASSERT_TRUE(c.wait(*r).ok());
+      } else {
+        ASSERT_TRUE(c.allreduce(v.data(), count, ReduceOp::GradientMean, bucket).ok());
+      }
+      if (n == 1) { // nothing travels: the gradient as it is
+        std::vector<float> g = contribution(step, count);
+        EXPECT_EQ(std::memcmp(v.data(), g.data(), count * sizeof(float)), 0);
+        continue;
+      }
+      for (size_t i = 0; i < count; ++i)
+        ASSERT_EQ(v[i], want[i]) << "element " << i << ", step " << step << ", t " << t;
+      EXPECT_TRUE(sameOnEveryRank(c, v));
+      // A header, then a word a quantum or a byte an element, whichever
+      // is shorter; to every other rank, its length first.
+      uint64_t words = 1 + std::min(mySent, (count + 3) / 4);
+      (mySent <= (count + 3) / 4 ? sparse : bitmap) = true;
+      EXPECT_EQ(c.allreduceBytesSent() - before, (words + 1) * 4 * uint64_t(n - 1))
+          << mySent << " of " << count << " sent, t " << t;
+    }
+  }
+  EXPECT_TRUE(n == 1 || (sparse && bitmap));
+  c.setCompression(Compression::None, 0);
 }
 
 TEST(Communicator, LibraryReductionAgreesAndIsTheSameOnEveryRank) {

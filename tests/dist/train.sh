@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel training through `tgc train`, under mpirun and emulated:
 #   train.sh CASE BUILD_DIR WORK_DIR
-# CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy | compress. Every mpirun
+# CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy | compress | shard. Every mpirun
 # has a timeout, so a hang fails the test instead of stalling the suite.
 set -euo pipefail
 case_=$1
@@ -249,6 +249,87 @@ compress)
   awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.005 && b > 0.85) }' ||
     fail "test accuracy f32 $a, bf16 $b"
   echo "ok: 5 epochs, np=2: rank 0 sent $ma MiB (f32) -> $mb MiB (bf16); test accuracy f32 $a, bf16 $b"
+
+  # --compress=threshold:T: bitwise the emulation (the residual carries over
+  # steps on each rank), a quarter of the bytes or less, and over three
+  # seeds (0, the default, 2, 3) a mean test accuracy within 0.5% of f32's.
+  compile thr fashion-mlp --batch 64 -- --data-parallel=allreduce --compress=threshold:1e-4
+  [[ $("$tgc" inspect thr.tgx) == *"gradients as threshold:1e-4 on the wire"* ]] ||
+    fail "inspect: no threshold compression"
+  same_as_emulated 2 thr.tgx "$data" 100
+  same_as_emulated 3 thr.tgx "$data" 30 --mca btl self,tcp
+  $compare "$(ckpt f32 100)" "$(ckpt emu2-thr.tgx 100)" >/dev/null 2>&1 &&
+    fail "threshold encoding gave the f32 bits"
+  acc() { sed -n 's/^test .*accuracy \([0-9.]*\).*/\1/p' "$1"; }
+  for seed in 2 3; do
+    $mpi -np 2 "$tgc" train f32.tgx --data "$data" --epochs 5 --seed $seed --progress=none \
+      >f32-$seed.txt 2>/dev/null || fail "f32 seed $seed"
+  done
+  for seed in 0 2 3; do
+    $mpi -np 2 "$tgc" train thr.tgx --data "$data" --epochs 5 --seed $seed --progress=none \
+      >thr-$seed.txt 2>thr-$seed.err || fail "threshold seed $seed: $(cat thr-$seed.err)"
+  done
+  grep -q "threshold:1e-4 on the wire" thr-0.err || fail "the run does not say how gradients travel"
+  mt=$(mib thr-0.err)
+  awk -v a="$ma" -v b="$mt" 'BEGIN { exit !(b > 0 && b <= 0.26 * a) }' ||
+    fail "bytes sent: f32 $ma MiB, threshold $mt MiB"
+  fa="$a $(acc f32-2.txt) $(acc f32-3.txt)" ta="$(acc thr-0.txt) $(acc thr-2.txt) $(acc thr-3.txt)"
+  awk -v f="$fa" -v t="$ta" 'BEGIN { n = split(f, x); split(t, y); for (i = 1; i <= n; i++) { mf += x[i] / n; mt += y[i] / n }
+    d = mf - mt; if (d < 0) d = -d; exit !(n == 3 && d <= 0.005) }' ||
+    fail "test accuracy over seeds 0, 2, 3: f32 $fa, threshold $ta"
+  echo "ok: 5 epochs, np=2: rank 0 sent $ma MiB (f32) -> $mt MiB (threshold:1e-4); test accuracy f32 $fa, threshold $ta"
+  ;;
+shard)
+  # --shard-optimizer-state=N (ZeRO stage 1): the bits of plain allreduce,
+  # emulated and under mpirun, at N = 2 and 3; each rank holds 1/N of the
+  # optimizer state; checkpoints hold it whole, as an unsharded run writes
+  # them, and resume across sharding and world sizes.
+  compile plain fashion-mlp --batch 64 -- --data-parallel=allreduce
+  compile z2 fashion-mlp --batch 64 -- --data-parallel=allreduce --shard-optimizer-state=2
+  compile z3 fashion-mlp --batch 64 -- --data-parallel=allreduce --shard-optimizer-state=3
+  "$tgc" inspect z2.tgx >z2.txt
+  grep -q "optimizer state sharded over 2 ranks (runs at exactly 2): shard.m, shard.v, 117573 floats" z2.txt ||
+    { cat z2.txt; fail "inspect: no shard plan"; }
+  grep -q "fc1.kernel.m" z2.txt && fail "z2.tgx still has per-param slots"
+  train plain.tgx --data "$data" --steps 60 --emulate-world-size 2 --checkpoint-dir p2 >/dev/null
+  train z2.tgx --data "$data" --steps 60 --emulate-world-size 2 --checkpoint-dir e2 >/dev/null
+  $compare "$(ckpt p2 60)" "$(ckpt e2 60)" || fail "sharded (emulated 2) differs from plain allreduce"
+  $mpi -np 2 "$tgc" train z2.tgx --data "$data" --steps 60 --progress=none --checkpoint-dir m2 >/dev/null
+  $compare "$(ckpt p2 60)" "$(ckpt m2 60)" || fail "sharded (mpirun -np 2) differs from plain allreduce"
+  train plain.tgx --data "$data" --steps 30 --emulate-world-size 3 --checkpoint-dir p3 >/dev/null
+  $mpi -np 3 --mca btl self,tcp "$tgc" train z3.tgx --data "$data" --steps 30 --progress=none \
+    --checkpoint-dir m3 >/dev/null
+  $compare "$(ckpt p3 30)" "$(ckpt m3 30)" || fail "sharded (mpirun -np 3) differs from plain allreduce"
+  echo "ok: --shard-optimizer-state=2 and 3 equal plain allreduce bitwise (emulated, mpirun)"
+  # Resumed: sharded to sharded, and a sharded checkpoint by the plain artifact.
+  $mpi -np 2 "$tgc" train z2.tgx --data "$data" --steps 30 --progress=none --checkpoint-dir r1 >/dev/null
+  cp -r r1 r2
+  $mpi -np 2 "$tgc" train z2.tgx --data "$data" --steps 60 --progress=none --checkpoint-dir r1 \
+    --resume >/dev/null 2>&1
+  $compare "$(ckpt p2 60)" "$(ckpt r1 60)" || fail "a resumed sharded run differs from an unbroken one"
+  train plain.tgx --data "$data" --steps 60 --emulate-world-size 2 --checkpoint-dir r2 --resume \
+    2>r2.err >/dev/null
+  grep -q "written by another artifact ('z2.tgx') with the same params and optimizer state" r2.err ||
+    { cat r2.err; fail "no note on resuming another artifact's checkpoint"; }
+  $compare "$(ckpt p2 60)" "$(ckpt r2 60)" || fail "the plain artifact resumed a sharded checkpoint to other bits"
+  # ... and at another world size (3 ranks, sharded over 3).
+  $mpi -np 3 --mca btl self,tcp "$tgc" train z3.tgx --data "$data" --steps 70 --progress=none \
+    --checkpoint-dir r2 --resume >/dev/null 2>&1 || fail "z3.tgx did not resume z2's checkpoint"
+  [[ -f $(ckpt r2 70) ]] || fail "no checkpoint at step 70"
+  echo "ok: sharded checkpoints resume sharded, unsharded and at another world size"
+  # The wrong world size, and a model it cannot shard.
+  if $mpi -np 2 "$tgc" train z3.tgx --data "$data" --steps 5 --progress=none 2>w.err >/dev/null; then
+    fail "z3.tgx ran at 2 ranks"
+  fi
+  grep -q "was compiled with --shard-optimizer-state=3 and runs at exactly 3 ranks, not 2" w.err ||
+    { cat w.err; fail "wrong world size message"; }
+  "$example" fashion-mlp --batch 64 -o clip.tg.mlir
+  sed -i 's/kind = "adam"/clip_norm = 1.000000e+00 : f64, kind = "adam"/' clip.tg.mlir
+  if "$tgc" compile clip.tg.mlir --data-parallel=allreduce --shard-optimizer-state=2 -o clip.tgx 2>clip.err; then
+    fail "a clipped update was sharded"
+  fi
+  grep -q "is not elementwise\|another shape" clip.err || { cat clip.err; fail "clip message"; }
+  echo "ok: the wrong world size and a global-norm clip are clear errors"
   ;;
 *)
   fail "unknown case $case_"

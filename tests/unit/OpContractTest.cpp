@@ -46,6 +46,12 @@ constexpr Exemption kNoOpCase[] = {
      "tg-distribute makes it; it needs a communicator (tests/dist)"},
     {AllreduceWaitOp::getOperationName(),
      "tg-distribute makes it; it needs a communicator (tests/dist)"},
+    {ReduceScatterOp::getOperationName(),
+     "tg-distribute's shard-state makes it; it needs a communicator (tests/dist, case shard)"},
+    {AllgatherOp::getOperationName(),
+     "tg-distribute's shard-state makes it; it needs a communicator (tests/dist, case shard)"},
+    {LocalShardOp::getOperationName(),
+     "tg-distribute's shard-state makes it; its offset is the rank (tests/dist, case shard)"},
 };
 
 /// Ops differentiated without a GradientOpInterface rule, and why.

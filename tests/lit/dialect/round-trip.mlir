@@ -592,6 +592,11 @@ func.func @init_kinds(%a: tensor<2xf32> {tg.role = "param", tg.init = {kind = "z
 // CHECK: %[[R:[0-9]+]] = tg.allreduce_wait %[[T]], %[[G]] {id = 0 : i64} : tensor<12xf32>
 // CHECK: %[[U:[0-9]+]] = tg.allreduce_start %[[R]] {id = 1 : i64, reduction = "sum"} : tensor<12xf32>
 // CHECK: tg.allreduce_wait %[[U]], %[[R]] {id = 1 : i64} : tensor<12xf32>
+// The default reduction (gradient_mean) is elided.
+// CHECK: %[[S:[0-9]+]] = tg.reduce_scatter %[[G]] : (tensor<12xf32>) -> tensor<4xf32>
+// CHECK: tg.reduce_scatter %[[G]] {reduction = "sum"} : (tensor<12xf32>) -> tensor<6xf32>
+// CHECK: tg.allgather %[[S]] : (tensor<4xf32>) -> tensor<12xf32>
+// CHECK: tg.local_shard %[[G]] : (tensor<12xf32>) -> tensor<3xf32>
 // GENERIC-LABEL: sym_name = "pass_made_ops"
 // GENERIC: "tg.fused_matmul"(%{{.*}}, %{{.*}}, %{{.*}}) {activation = "relu", transpose_lhs = false, transpose_rhs = false}
 // GENERIC: "tg.allreduce_start"(%{{.*}}) {id = 0 : i64, reduction = "mean"} : (tensor<12xf32>) -> !tg.token
@@ -608,6 +613,10 @@ func.func @pass_made_ops(%x: tensor<2x3xf32>, %w: tensor<3x4xf32>, %b: tensor<4x
   %6 = tg.allreduce_wait %t, %g {id = 0 : i64} : tensor<12xf32>
   %u = tg.allreduce_start %6 {id = 1 : i64, reduction = "sum"} : tensor<12xf32>
   %7 = tg.allreduce_wait %u, %6 {id = 1 : i64} : tensor<12xf32>
+  %8 = tg.reduce_scatter %g {reduction = "gradient_mean"} : (tensor<12xf32>) -> tensor<4xf32>
+  %9 = tg.reduce_scatter %g {reduction = "sum"} : (tensor<12xf32>) -> tensor<6xf32>
+  %10 = tg.allgather %8 : (tensor<4xf32>) -> tensor<12xf32>
+  %11 = tg.local_shard %g : (tensor<12xf32>) -> tensor<3xf32>
   return
 }
 

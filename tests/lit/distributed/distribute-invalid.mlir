@@ -8,7 +8,13 @@
 // MODE: tg-distribute: unknown mode 'ring' (expected none, allreduce or average:K)
 // K: tg-distribute: mode 'average:0': K must be an integer >= 1
 // CAP: tg-distribute: bucket-cap-mb must be in (0, 4096], got 0
-// COMPRESS: tg-distribute: unknown compress 'fp8' (expected none or bf16)
+// RUN: echo 'module {}' | not tg-opt --tg-distribute="compress=threshold:-1" 2>&1 | FileCheck %s --check-prefix=THRESHOLD
+// RUN: echo 'module {}' | not tg-opt --tg-distribute="mode=average:2 shard-state=2" 2>&1 | FileCheck %s --check-prefix=SHARD-AVG
+// RUN: echo 'module {}' | not tg-opt --tg-distribute="shard-state=2 compress=bf16" 2>&1 | FileCheck %s --check-prefix=SHARD-BF16
+// SHARD-AVG: tg-distribute: shard-state=2 needs mode allreduce
+// SHARD-BF16: tg-distribute: shard-state does not compress (its reduce-scatter is f32); drop compress=bf16
+// COMPRESS: tg-distribute: unknown compress 'fp8' (expected none, bf16 or threshold:T with a number T > 0, e.g. threshold:1e-3)
+// THRESHOLD: tg-distribute: unknown compress 'threshold:-1' (expected none, bf16 or threshold:T
 // COMPRESS-AVG: tg-distribute: compress=bf16 needs mode allreduce
 
 // expected-error @+1 {{tg-distribute: mode 'allreduce' needs a train_step entry point}}
@@ -60,7 +66,40 @@ func.func @ids_match(%b: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @reduction(%b: tensor<4xf32>) {
-  // expected-error @+1 {{'tg.allreduce_start' op reduction must be "mean" or "sum", got "max"}}
+  // expected-error @+1 {{'tg.allreduce_start' op reduction must be "mean", "gradient_mean" or "sum", got "max"}}
   %t = tg.allreduce_start %b {id = 0 : i64, reduction = "max"} : tensor<4xf32>
+  return
+}
+
+// -----
+
+// The sharded ops: the full size is a whole multiple (the world size) of the shard's.
+func.func @shards(%g: tensor<12xf32>) {
+  // expected-error @+1 {{'tg.reduce_scatter' op the full size 12 must be a whole multiple (the world size) of the shard size 5}}
+  %0 = tg.reduce_scatter %g : (tensor<12xf32>) -> tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @gather(%s: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.allgather' op the full size 10 must be a whole multiple (the world size) of the shard size 4}}
+  %0 = tg.allgather %s : (tensor<4xf32>) -> tensor<10xf32>
+  return
+}
+
+// -----
+
+func.func @local(%g: tensor<12xf32>) {
+  // expected-error @+1 {{'tg.local_shard' op the full size 12 must be a whole multiple (the world size) of the shard size 0}}
+  %0 = tg.local_shard %g : (tensor<12xf32>) -> tensor<0xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_reduction(%g: tensor<12xf32>) {
+  // expected-error @+1 {{'tg.reduce_scatter' op reduction must be "mean", "gradient_mean" or "sum", got "max"}}
+  %0 = tg.reduce_scatter %g {reduction = "max"} : (tensor<12xf32>) -> tensor<6xf32>
   return
 }

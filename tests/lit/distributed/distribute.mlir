@@ -3,26 +3,33 @@
 // RUN: tg-opt %s --tg-distribute="mode=none" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=NONE
 // RUN: tg-opt %s --tg-distribute="mode=allreduce bucket-cap-mb=9.1552734375e-05 compress=bf16" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=BF16
 
-// --compress=bf16 is part of the plan (and of its hash); the IR is the same.
+// RUN: tg-opt %s --tg-distribute="mode=allreduce bucket-cap-mb=9.1552734375e-05 compress=threshold:1e-3" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=THR
+
+// --compress is part of the plan (and of its hash); the IR is the same:
+// gradient buckets are gradient_mean (what compression applies to), the
+// loss bucket a plain mean.
 // BF16-LABEL: module attributes {tg.data_parallel = {bucket_cap_bytes = 96 : i64, buckets = [{buffers = ["w2", "b1"]
 // BF16-SAME: compress = "bf16", mode = "allreduce"
-// BF16: tg.allreduce_start
+// BF16: tg.allreduce_start {{.*}} {id = 0 : i64, reduction = "gradient_mean"}
+// BF16: tg.allreduce_start {{.*}} {id = 2 : i64} : tensor<1xf32>
+// THR-LABEL: module attributes {tg.data_parallel = {bucket_cap_bytes = 96 : i64, buckets = [{buffers = ["w2", "b1"]
+// THR-SAME: compress = "threshold:1e-3", mode = "allreduce"
 
 // A cap of 96 bytes. Backward finishes w2 (32 bytes), then b1 (16), then w1
 // (64): bucket 0 packs w2 and b1 and starts right after b1's gradient;
 // bucket 1 is w1 alone (48 + 64 > 96); bucket 2 the loss. Each wait comes
 // right before the first use of one of its gradients.
 
-// CHECK-LABEL: module attributes {tg.data_parallel = {bucket_cap_bytes = 96 : i64, buckets = [{buffers = ["w2", "b1"], elements = 12 : i64, entry = "train_step", id = 0 : i64}, {buffers = ["w1"], elements = 16 : i64, entry = "train_step", id = 1 : i64}, {buffers = ["loss"], elements = 1 : i64, entry = "train_step", id = 2 : i64}], mode = "allreduce", plan_hash = "{{[0-9a-f]+}}"}
+// CHECK-LABEL: module attributes {tg.data_parallel = {bucket_cap_bytes = 96 : i64, buckets = [{buffers = ["w2", "b1"], elements = 12 : i64, entry = "train_step", id = 0 : i64}, {buffers = ["w1"], elements = 16 : i64, entry = "train_step", id = 1 : i64}, {buffers = ["loss"], elements = 1 : i64, entry = "train_step", id = 2 : i64}], mode = "allreduce", model_hash = "{{[0-9a-f]+}}", plan_hash = "{{[0-9a-f]+}}"}
 // CHECK: func.func @train_step
 // CHECK: %[[G2:.*]] = tg.mul %arg2, %arg2
 // CHECK-NEXT: %[[G1B:.*]] = tg.mul %arg1, %arg1
 // CHECK-NEXT: %[[R2:.*]] = tg.reshape %[[G2]] : (tensor<4x2xf32>) -> tensor<8xf32>
 // CHECK-NEXT: %[[P0:.*]] = tg.concat %[[R2]], %[[G1B]] {axis = 0 : i64} : (tensor<8xf32>, tensor<4xf32>) -> tensor<12xf32>
-// CHECK-NEXT: %[[T0:.*]] = tg.allreduce_start %[[P0]] {id = 0 : i64} : tensor<12xf32>
+// CHECK-NEXT: %[[T0:.*]] = tg.allreduce_start %[[P0]] {id = 0 : i64, reduction = "gradient_mean"} : tensor<12xf32>
 // CHECK-NEXT: %[[G1:.*]] = tg.mul %arg0, %arg0
 // CHECK-NEXT: %[[R1:.*]] = tg.reshape %[[G1]] : (tensor<4x4xf32>) -> tensor<16xf32>
-// CHECK-NEXT: %[[T1:.*]] = tg.allreduce_start %[[R1]] {id = 1 : i64} : tensor<16xf32>
+// CHECK-NEXT: %[[T1:.*]] = tg.allreduce_start %[[R1]] {id = 1 : i64, reduction = "gradient_mean"} : tensor<16xf32>
 // CHECK-NEXT: %[[L:.*]] = tg.reduce %arg3
 // CHECK-NEXT: %[[RL:.*]] = tg.reshape %[[L]] : (tensor<f32>) -> tensor<1xf32>
 // CHECK-NEXT: %[[T2:.*]] = tg.allreduce_start %[[RL]] {id = 2 : i64} : tensor<1xf32>
@@ -92,7 +99,7 @@ func.func @train_step(%w1: tensor<4x4xf32> {tg.name = "w1", tg.role = "param"},
 // CHECK: %[[Z:.*]] = tg.constant dense<0.000000e+00> : tensor<2xf32>
 // CHECK: %[[PAD:.*]] = tg.constant dense<0.000000e+00> : tensor<1xf32>
 // CHECK: %[[B:.*]] = tg.concat %[[Z]], %[[PAD]] {axis = 0 : i64} : (tensor<2xf32>, tensor<1xf32>) -> tensor<3xf32>
-// CHECK: %[[T:.*]] = tg.allreduce_start %[[B]] {id = 0 : i64} : tensor<3xf32>
+// CHECK: %[[T:.*]] = tg.allreduce_start %[[B]] {id = 0 : i64, reduction = "gradient_mean"} : tensor<3xf32>
 // CHECK: %[[R:.*]] = tg.allreduce_wait %[[T]], %[[B]] {id = 0 : i64} : tensor<3xf32>
 // CHECK: %[[G:.*]] = tg.slice %[[R]] {limit = array<i64: 2>, start = array<i64: 0>, strides = array<i64: 1>}
 // CHECK: tg.sub %arg0, %[[G]]
