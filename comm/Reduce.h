@@ -86,13 +86,23 @@ inline void reduceInRankOrder(const float *const *parts, int n, size_t count, Re
 /// sent), so it is never more than a quarter of the f32 bytes (plus the
 /// header).
 inline constexpr uint32_t kThresholdSparse = 0, kThresholdBytes = 1;
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the byte form puts element i in byte i % 4 of word i / 4 by memcpy");
 /// The sparse form's index field.
 inline constexpr size_t kThresholdMaxCount = size_t(1) << 27;
 
 inline void thresholdEncode(const float *data, float *residual, size_t count, float t,
                             std::vector<uint32_t> &message) {
-  std::vector<uint32_t> sparse;
-  std::vector<uint32_t> bytes((count + 3) / 4, 0);
+  // One pass makes every element's code (a byte); the shorter form is built
+  // from them. k is the difference of the exponents of |a| and t, less one
+  // when t's mantissa is the larger; for a normal t (not near the top of the
+  // range) t * 2^k is t's bits with k added to the exponent, exactly.
+  std::vector<uint8_t> codes(count, 0);
+  size_t sent = 0;
+  uint32_t tb;
+  std::memcpy(&tb, &t, 4);
+  const int et = int((tb >> 23) & 0xffu);
+  const bool fast = et > 0 && et + 15 < 255;
   for (size_t i = 0; i < count; ++i) {
     float a = data[i] + residual[i];
     float m = a < 0 ? -a : a;
@@ -100,23 +110,43 @@ inline void thresholdEncode(const float *data, float *residual, size_t count, fl
       residual[i] = a;
       continue;
     }
-    float q = t;
-    uint32_t k = 0;
-    while (k < 15 && q * 2 <= m) {
-      q *= 2;
-      ++k;
+    int k;
+    float q;
+    if (fast && !std::isinf(m)) {
+      uint32_t mb;
+      std::memcpy(&mb, &m, 4);
+      k = std::min(15, int((mb >> 23) & 0xffu) - et); // >= 0 as m >= t
+      uint32_t qb = tb + (uint32_t(k) << 23);
+      std::memcpy(&q, &qb, 4);
+      if (q > m) { // only when k > 0: t's mantissa is the larger
+        qb -= 1u << 23;
+        --k;
+        std::memcpy(&q, &qb, 4);
+      }
+    } else { // a subnormal or huge t, an infinite a: the same, by libm
+      k = std::isinf(m) ? 15 : std::min(15, std::max(0, std::ilogb(m) - std::ilogb(t)));
+      q = std::ldexp(t, k);
+      if (q > m)
+        q = std::ldexp(t, --k);
     }
     uint32_t sign = a < 0 ? 1 : 0;
     residual[i] = sign ? a + q : a - q;
-    if (count <= kThresholdMaxCount)
-      sparse.push_back(uint32_t(i) << 5 | sign << 4 | k);
-    bytes[i / 4] |= (0x80u | sign << 4 | k) << (8 * (i % 4));
+    codes[i] = uint8_t(0x80u | sign << 4 | uint32_t(k));
+    ++sent;
   }
   message.clear();
-  bool dense = count > kThresholdMaxCount || bytes.size() < sparse.size();
-  message.push_back(dense ? kThresholdBytes : kThresholdSparse);
-  const std::vector<uint32_t> &body = dense ? bytes : sparse;
-  message.insert(message.end(), body.begin(), body.end());
+  size_t words = (count + 3) / 4;
+  if (count > kThresholdMaxCount || words < sent) {
+    message.resize(1 + words, 0);
+    message[0] = kThresholdBytes;
+    std::memcpy(message.data() + 1, codes.data(), count); // little-endian: byte i of word i / 4
+    return;
+  }
+  message.reserve(1 + sent);
+  message.push_back(kThresholdSparse);
+  for (size_t i = 0; i < count; ++i)
+    if (codes[i])
+      message.push_back(uint32_t(i) << 5 | (codes[i] & 0x1fu));
 }
 
 /// out[i] = the decoded quanta of messages[0], ..., messages[n-1] at i,
@@ -127,10 +157,12 @@ inline void thresholdEncode(const float *data, float *residual, size_t count, fl
 inline bool thresholdReduce(const uint32_t *const *messages, const size_t *sizes, int n,
                             size_t count, ReduceOp op, float t, float *out) {
   std::fill(out, out + count, 0.0f);
-  auto quantum = [t](uint32_t code) {
-    float q = std::ldexp(t, int(code & 15));
-    return (code & 16) ? -q : q;
-  };
+  float quanta[32]; // by the code's low 5 bits: sign << 4 | k
+  for (int k = 0; k < 16; ++k) {
+    quanta[k] = std::ldexp(t, k);
+    quanta[16 + k] = -quanta[k];
+  }
+  auto quantum = [&](uint32_t code) { return quanta[code & 31]; };
   for (int r = 0; r < n; ++r) {
     const uint32_t *m = messages[r];
     size_t words = sizes[r];
