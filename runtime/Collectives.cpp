@@ -155,69 +155,73 @@ extern "C" void _mlir_ciface_tgrt_allreduce_wait(tg::rt::UnrankedMemRef *bucket,
 
 namespace {
 
-/// The sizes of a sharded op's buffers against the world: `full` must be
-/// size() times `shard`; else the step fails naming both.
-bool checkShards(const char *op, size_t full, size_t shard, int world) {
-  if (full == size_t(world) * shard)
-    return true;
-  tg::setKernelError(absl::StrCat(
-      op, ": compiled for a world of ", shard ? full / shard : 0,
-      " ranks (tgc compile --shard-optimizer-state), running ", world));
-  return false;
+/// A sharded op's call: its full and shard buffers, checked against the
+/// world (full = size() * shard); `ok` false when the step already failed or
+/// the sizes disagree (then the step fails naming both).
+struct ShardCall {
+  float *full = nullptr, *shard = nullptr;
+  size_t fullCount = 0, shardCount = 0;
+  int world = 1, rank = 0;
+  bool ok = false;
+};
+
+ShardCall shardCall(const char *op, tg::rt::UnrankedMemRef *full, tg::rt::UnrankedMemRef *shard) {
+  ShardCall c;
+  c.full = tg::rt::bucketData(full, c.fullCount);
+  c.shard = tg::rt::bucketData(shard, c.shardCount);
+  if (tg::hasKernelError())
+    return c;
+  c.world = state.comm ? state.comm->size() : 1;
+  c.rank = state.comm ? state.comm->rank() : 0;
+  if (c.fullCount != size_t(c.world) * c.shardCount) {
+    tg::setKernelError(absl::StrCat(
+        op, ": compiled for a world of ", c.shardCount ? c.fullCount / c.shardCount : 0,
+        " ranks (tgc compile --shard-optimizer-state), running ", c.world));
+    return c;
+  }
+  c.ok = true;
+  return c;
+}
+
+void failOn(const absl::Status &s) {
+  if (!s.ok())
+    tg::setKernelError(std::string(s.message()));
 }
 
 } // namespace
 
 extern "C" void _mlir_ciface_tgrt_reduce_scatter(tg::rt::UnrankedMemRef *in,
                                                  tg::rt::UnrankedMemRef *out, int64_t op) {
-  size_t full = 0, shard = 0;
-  float *from = tg::rt::bucketData(in, full), *to = tg::rt::bucketData(out, shard);
-  if (tg::hasKernelError())
+  ShardCall c = shardCall("tg.reduce_scatter", in, out);
+  if (!c.ok)
     return;
-  int world = state.comm ? state.comm->size() : 1;
-  if (!checkShards("tg.reduce_scatter", full, shard, world))
-    return;
-  if (!state.comm) {
-    std::memmove(to, from, shard * sizeof(float));
+  if (!state.comm) { // a world of one
+    std::memmove(c.shard, c.full, c.shardCount * sizeof(float));
     return;
   }
   auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum)    ? tg::dist::ReduceOp::Sum
                 : op == int64_t(tg::abi::CollectiveOp::Mean) ? tg::dist::ReduceOp::Mean
                                                              : tg::dist::ReduceOp::GradientMean;
-  absl::Status s = state.comm->reduceScatter(
-      from, shard, to, reduce,
+  failOn(state.comm->reduceScatter(
+      c.full, c.shardCount, c.shard, reduce,
       absl::StrCat("the gradients' reduce-scatter of ",
-                   state.entry.empty() ? "a step" : state.entry));
-  if (!s.ok())
-    tg::setKernelError(std::string(s.message()));
+                   state.entry.empty() ? "a step" : state.entry)));
 }
 
 extern "C" void _mlir_ciface_tgrt_allgather(tg::rt::UnrankedMemRef *in,
                                             tg::rt::UnrankedMemRef *out) {
-  size_t shard = 0, full = 0;
-  float *from = tg::rt::bucketData(in, shard), *to = tg::rt::bucketData(out, full);
-  if (tg::hasKernelError())
+  ShardCall c = shardCall("tg.allgather", out, in);
+  if (!c.ok)
     return;
-  int world = state.comm ? state.comm->size() : 1;
-  if (!checkShards("tg.allgather", full, shard, world))
-    return;
-  absl::Status s = state.comm ? state.comm->allgather(from, shard * sizeof(float), to)
-                              : absl::OkStatus();
   if (!state.comm)
-    std::memmove(to, from, shard * sizeof(float));
-  if (!s.ok())
-    tg::setKernelError(std::string(s.message()));
+    std::memmove(c.full, c.shard, c.shardCount * sizeof(float));
+  else
+    failOn(state.comm->allgather(c.shard, c.shardCount * sizeof(float), c.full));
 }
 
 extern "C" void _mlir_ciface_tgrt_local_shard(tg::rt::UnrankedMemRef *in,
                                               tg::rt::UnrankedMemRef *out) {
-  size_t full = 0, shard = 0;
-  float *from = tg::rt::bucketData(in, full), *to = tg::rt::bucketData(out, shard);
-  if (tg::hasKernelError())
-    return;
-  int world = state.comm ? state.comm->size() : 1;
-  if (!checkShards("tg.local_shard", full, shard, world))
-    return;
-  int rank = state.comm ? state.comm->rank() : 0;
-  std::memmove(to, from + size_t(rank) * shard, shard * sizeof(float));
+  ShardCall c = shardCall("tg.local_shard", in, out);
+  if (c.ok)
+    std::memmove(c.shard, c.full + size_t(c.rank) * c.shardCount, c.shardCount * sizeof(float));
 }
