@@ -511,6 +511,7 @@ private:
     std::vector<int> words, wordDispls;
     int myWords = 0;
     bool ordered = false, bf16 = false, threshold = false; ///< the modes it started with
+    float t = 0; ///< Threshold: the quantum it started with
   };
 
   /// The bookkeeping of one allreduce, or an error when it is too large for
@@ -530,6 +531,12 @@ private:
     p.bf16 = mode == Compression::Bf16;
     p.threshold = mode == Compression::Threshold;
     if (p.threshold) {
+      // Every rank's message in one allgatherv: MPI's int displacements.
+      if (uint64_t(size_) * thresholdMaxWords(count) > uint64_t(INT_MAX))
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": ", count, " floats threshold-encoded on ", size_,
+            " ranks is more than one MPI collective carries; lower --bucket-mb"));
+      p.t = options.threshold;
       std::vector<float> &residual = residuals[what];
       residual.resize(count, 0.0f);
       thresholdEncode(data, residual.data(), count, options.threshold, p.message);
@@ -612,8 +619,7 @@ private:
       messages.push_back(p.received.data() + p.wordDispls[r]);
       sizes.push_back(size_t(p.words[r]));
     }
-    if (!thresholdReduce(messages.data(), sizes.data(), size_, p.count, p.op, options.threshold,
-                         p.data))
+    if (!thresholdReduce(messages.data(), sizes.data(), size_, p.count, p.op, p.t, p.data))
       return absl::InternalError(absl::StrCat("rank ", rank_, ": ", p.what,
                                               ": a malformed threshold-encoded message"));
     return absl::OkStatus();

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace tg::dist {
@@ -84,21 +85,31 @@ inline void reduceInRankOrder(const float *const *parts, int n, size_t count, Re
 /// header word, then the sent elements as (index << 5 | sign << 4 | k) or,
 /// when that is longer, a byte an element (0x80 | sign << 4 | k, 0: not
 /// sent), so it is never more than a quarter of the f32 bytes (plus the
-/// header).
+/// header). A non-finite element travels as 0xc0 (the byte form) and decodes
+/// to NaN, so a diverging run shows in the params and the loss as it does
+/// uncompressed, instead of hiding in a residual.
 inline constexpr uint32_t kThresholdSparse = 0, kThresholdBytes = 1;
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the byte form puts element i in byte i % 4 of word i / 4 by memcpy");
 /// The sparse form's index field.
 inline constexpr size_t kThresholdMaxCount = size_t(1) << 27;
+/// The most words a message of `count` elements takes (header included).
+inline size_t thresholdMaxWords(size_t count) { return 1 + (count + 3) / 4; }
+
+/// Clamped into parseCompress's range, so that a direct caller with another
+/// T cannot reach undefined behaviour (encode and decode clamp alike).
+inline float thresholdQuantum(float t) { return std::min(std::max(t, 1.2e-38f), 1e30f); }
 
 inline void thresholdEncode(const float *data, float *residual, size_t count, float t,
                             std::vector<uint32_t> &message) {
+  t = thresholdQuantum(t);
   // One pass makes every element's code (a byte); the shorter form is built
   // from them. k is the difference of the exponents of |a| and t, less one
   // when t's mantissa is the larger; for a normal t (not near the top of the
   // range) t * 2^k is t's bits with k added to the exponent, exactly.
   std::vector<uint8_t> codes(count, 0);
   size_t sent = 0;
+  bool nonFinite = false;
   uint32_t tb;
   std::memcpy(&tb, &t, 4);
   const int et = int((tb >> 23) & 0xffu);
@@ -106,13 +117,20 @@ inline void thresholdEncode(const float *data, float *residual, size_t count, fl
   for (size_t i = 0; i < count; ++i) {
     float a = data[i] + residual[i];
     float m = a < 0 ? -a : a;
-    if (!(m >= t)) { // NaN too: kept, never sent
+    if (!std::isfinite(a)) {
+      codes[i] = 0xc0;
+      residual[i] = 0;
+      nonFinite = true;
+      ++sent;
+      continue;
+    }
+    if (!(m >= t)) {
       residual[i] = a;
       continue;
     }
     int k;
     float q;
-    if (fast && !std::isinf(m)) {
+    if (fast) {
       uint32_t mb;
       std::memcpy(&mb, &m, 4);
       k = std::min(15, int((mb >> 23) & 0xffu) - et); // >= 0 as m >= t
@@ -123,8 +141,8 @@ inline void thresholdEncode(const float *data, float *residual, size_t count, fl
         --k;
         std::memcpy(&q, &qb, 4);
       }
-    } else { // a subnormal or huge t, an infinite a: the same, by libm
-      k = std::isinf(m) ? 15 : std::min(15, std::max(0, std::ilogb(m) - std::ilogb(t)));
+    } else { // t outside parseCompress's range: the same, by libm
+      k = std::min(15, std::max(0, std::ilogb(m) - std::ilogb(t)));
       q = std::ldexp(t, k);
       if (q > m)
         q = std::ldexp(t, --k);
@@ -136,7 +154,7 @@ inline void thresholdEncode(const float *data, float *residual, size_t count, fl
   }
   message.clear();
   size_t words = (count + 3) / 4;
-  if (count > kThresholdMaxCount || words < sent) {
+  if (count > kThresholdMaxCount || words < sent || nonFinite) {
     message.resize(1 + words, 0);
     message[0] = kThresholdBytes;
     std::memcpy(message.data() + 1, codes.data(), count); // little-endian: byte i of word i / 4
@@ -157,6 +175,7 @@ inline void thresholdEncode(const float *data, float *residual, size_t count, fl
 inline bool thresholdReduce(const uint32_t *const *messages, const size_t *sizes, int n,
                             size_t count, ReduceOp op, float t, float *out) {
   std::fill(out, out + count, 0.0f);
+  t = thresholdQuantum(t);
   float quanta[32]; // by the code's low 5 bits: sign << 4 | k
   for (int k = 0; k < 16; ++k) {
     quanta[k] = std::ldexp(t, k);
@@ -182,7 +201,7 @@ inline bool thresholdReduce(const uint32_t *const *messages, const size_t *sizes
             size_t i = (w - 1) * 4 + j;
             if (i >= count)
               return false;
-            out[i] += quantum(bits);
+            out[i] += (bits & 0x40) ? std::numeric_limits<float>::quiet_NaN() : quantum(bits);
           }
     } else {
       return false;

@@ -70,6 +70,10 @@ public:
         op == ReduceOp::GradientMean && g->size > 1 ? compression : Compression::None;
     absl::Status s;
     if (mode == Compression::Threshold) { // publish the message, as MPI sends it
+      if (uint64_t(g->size) * thresholdMaxWords(count) > uint64_t(INT32_MAX)) // MPI's limit
+        return absl::InvalidArgumentError(absl::StrCat(
+            what, ": ", count, " floats threshold-encoded on ", g->size,
+            " ranks is more than one MPI collective carries; lower --bucket-mb"));
       std::vector<float> &residual = residuals[what];
       residual.resize(count, 0.0f);
       std::vector<uint32_t> message;
@@ -81,7 +85,7 @@ public:
     if (!s.ok())
       return s;
     int64_t id = nextId++;
-    pending[id] = {seq, data, count, op, what, mode};
+    pending[id] = {seq, data, count, op, what, mode, threshold};
     return Request{id};
   }
 
@@ -99,23 +103,27 @@ public:
             await(lock, p.seq, p.what, [&] { return slotOf(p.seq).arrived == g->size; });
         !s.ok())
       return s;
-    std::vector<const void *> parts = slotOf(p.seq).in;
+    std::vector<const uint32_t *> messages;
+    std::vector<const float *> parts;
     std::vector<size_t> words;
+    for (const void *v : slotOf(p.seq).in) {
+      messages.push_back(static_cast<const uint32_t *>(v));
+      parts.push_back(static_cast<const float *>(v));
+    }
     for (const std::vector<uint8_t> &copy : slotOf(p.seq).copies)
       words.push_back(copy.size() / sizeof(uint32_t));
     lock.unlock();
     std::vector<float> result(p.count);
     if (p.mode == Compression::Threshold) {
-      if (!thresholdReduce(reinterpret_cast<const uint32_t *const *>(parts.data()), words.data(),
-                           g->size, p.count, p.op, threshold, result.data()))
+      if (!thresholdReduce(messages.data(), words.data(), g->size, p.count, p.op, p.t,
+                           result.data()))
         return absl::InternalError(absl::StrCat("rank ", rank_, ": ", p.what,
                                                 ": a malformed threshold-encoded message"));
       // Its message to every other rank, and its length first (MPI's allgathers).
       sent += uint64_t(words[size_t(rank_)] + 1) * sizeof(uint32_t) * uint64_t(g->size - 1);
     } else {
       bool bf16 = p.mode == Compression::Bf16;
-      reduceInRankOrder(reinterpret_cast<const float *const *>(parts.data()), g->size, p.count,
-                        p.op, result.data(), bf16);
+      reduceInRankOrder(parts.data(), g->size, p.count, p.op, result.data(), bf16);
       sent += wireBytes(p.count, g->size, rank_, bf16 ? 2 : 4);
     }
     lock.lock();
@@ -178,6 +186,7 @@ private:
     ReduceOp op;
     std::string what;
     Compression mode; ///< how it travels (compression applies to gradients)
+    float t;          ///< Threshold: the quantum it started with
   };
 
   Group::Slot &slotOf(int64_t seq) {

@@ -171,7 +171,8 @@ LogicalResult DistributePass::parseMode() {
   if (!parseCompress(compress))
     return getOperation().emitError()
            << "tg-distribute: unknown compress '" << compress
-           << "' (expected none, bf16 or threshold:T with a number T > 0, e.g. threshold:1e-3)";
+           << "' (expected none, bf16 or threshold:T with a number T in [1.2e-38, 1e30], e.g. "
+              "threshold:1e-3)";
   if (shardState < 0 || shardState > 65536)
     return getOperation().emitError()
            << "tg-distribute: shard-state must be in [0, 65536] (a world size), got "

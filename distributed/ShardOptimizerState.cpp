@@ -97,6 +97,7 @@ LogicalResult Sharder::analyze(Chain &c) {
   llvm::sort(slots, [](const auto &x, const auto &y) { return x.first < y.first; });
   if (!resultOf.count(c.p.getArgNumber()))
     return fail("is not returned in place");
+  llvm::DenseSet<unsigned> rootResults = {resultOf[c.p.getArgNumber()]};
   c.roots.push_back(ret.getOperand(resultOf[c.p.getArgNumber()]));
   c.leaf[c.marker.getResult()] = 0;
   c.leaf[c.p] = 1;
@@ -105,6 +106,7 @@ LogicalResult Sharder::analyze(Chain &c) {
     c.slotArgs.push_back(s.second);
     c.leaf[s.second] = 2 + int(j);
     c.roots.push_back(ret.getOperand(resultOf[s.second.getArgNumber()]));
+    rootResults.insert(resultOf[s.second.getArgNumber()]);
   }
   // The backward slice of the roots, stopping at the leaves.
   llvm::DenseSet<Operation *> slice;
@@ -143,16 +145,23 @@ LogicalResult Sharder::analyze(Chain &c) {
     }
     c.ops.push_back(&op);
   }
-  // Nothing else may read the chain's values, its gradient or its slots.
+  // Nothing else may read the chain's values, its gradient or its slots
+  // (the return only as the param's and slots' new values), and each new
+  // value must come from the chain or be a leaf.
   llvm::DenseSet<Operation *> inChain(c.ops.begin(), c.ops.end());
   for (Value v : dependent) {
     if (v == c.p)
       continue;
-    for (Operation *user : v.getUsers())
-      if (!inChain.contains(user) && user != ret)
+    for (OpOperand &use : v.getUses()) {
+      Operation *user = use.getOwner();
+      if (user == ret ? !rootResults.contains(use.getOperandNumber()) : !inChain.contains(user))
         return fail(Twine("has a value that '") + user->getName().getStringRef() +
                     "' outside the update reads");
+    }
   }
+  for (Value r : c.roots)
+    if (!dependent.contains(r))
+      return fail("returns a new value that it does not compute");
   return success();
 }
 

@@ -116,7 +116,8 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
     return badValue("data-parallel", "none, allreduce or average:K with an integer K >= 1",
                     o.dataParallel);
   if (!parseCompress(o.compress))
-    return badValue("compress", "none, bf16 or threshold:T with a number T > 0", o.compress);
+    return badValue("compress", "none, bf16 or threshold:T with a number T in [1.2e-38, 1e30]",
+                    o.compress);
   if (o.compress != "none" && o.dataParallel != "allreduce")
     return absl::InvalidArgumentError(absl::StrCat(
         "--compress=", o.compress, " compresses the gradients of --data-parallel=allreduce; "
@@ -131,6 +132,9 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
   if (o.shardOptimizerState > 0 && o.compress != "none")
     return absl::InvalidArgumentError(absl::StrCat(
         "--shard-optimizer-state reduce-scatters f32 gradients; drop --compress=", o.compress));
+  if (o.compress != "none" && *target == Target::Cuda)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--compress=", o.compress, ": the CUDA backend's NCCL allreduce does not compress yet"));
   if (o.shardOptimizerState > 0 && *target == Target::Cuda)
     return absl::InvalidArgumentError(
         "--shard-optimizer-state: the CUDA backend has no reduce-scatter yet (CPU only)");

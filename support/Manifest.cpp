@@ -467,11 +467,16 @@ public:
       ShardSpec spec;
       spec.world = s["world"].get<int64_t>();
       spec.size = s["size"].get<int64_t>();
+      constexpr int64_t kMax = int64_t(1) << 40; // elements: kMaxTensorBytes / 1
+      if (spec.world > 65536 || spec.size > kMax)
+        return error(where, absl::StrCat("world ", spec.world, " or size ", spec.size,
+                                         " out of range"));
       int64_t total = 0;
       for (const json &p : s["params"]) {
         if (!p.is_object() || !p.contains("name") || !p["name"].is_string() ||
             !p.contains("elements") || !p["elements"].is_number_integer() ||
-            p["elements"].get<int64_t>() < 1)
+            p["elements"].get<int64_t>() < 1 || p["elements"].get<int64_t>() > kMax ||
+            total > spec.world * spec.size)
           return error(where, absl::StrCat("bad param ", p.dump()));
         spec.params.push_back({p["name"].get<std::string>(), p["elements"].get<int64_t>()});
         total += spec.params.back().second;
@@ -677,7 +682,8 @@ std::optional<Compress> parseCompress(std::string_view value) {
   std::string number(value.substr(prefix.size()));
   char *end = nullptr;
   double t = number.empty() ? 0 : std::strtod(number.c_str(), &end);
-  if (number.empty() || *end != '\0' || !(t > 0) || !(t <= 3.0e38))
+  // A normal f32 whose largest quantum (T * 2^15) stays finite.
+  if (number.empty() || *end != '\0' || !(t >= 1.2e-38) || !(t <= 1e30))
     return std::nullopt;
   c.kind = Compress::Threshold;
   c.threshold = float(t);

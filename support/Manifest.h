@@ -125,8 +125,9 @@ struct DataParallelSpec {
   std::optional<ShardSpec> shard;
 };
 
-/// A --compress value: none, bf16, or threshold:T with T a positive finite
-/// f32. std::nullopt when malformed.
+/// A --compress value: none, bf16, or threshold:T with T in [1.2e-38, 1e30]
+/// (a normal f32 whose largest quantum, T * 2^15, is finite). std::nullopt
+/// when malformed.
 struct Compress {
   enum Kind { None, Bf16, Threshold } kind = None;
   float threshold = 0;

@@ -151,7 +151,9 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
       return absl::FailedPreconditionError(absl::StrCat(
           "'", path, "' was written by another artifact (hash ", meta("artifact_hash"), ", '",
           meta("artifact"), "'); '", o_.artifact, "' has hash ", hash_,
-          meta("state_signature").empty() ? "" : " and other params or optimizer state",
+          signature_.empty() || meta("state_signature").empty()
+              ? ""
+              : " and another model, params or optimizer state",
           ". Resume with the artifact that wrote it, or start a new --checkpoint-dir"));
     std::fprintf(stderr,
                  "resuming: '%s' was written by another artifact ('%s') with the same params and "
@@ -175,10 +177,13 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
         if (it == ck->tensors.end())
           return absl::InvalidArgumentError(
               absl::StrCat("'", path, "' lacks tensor '", name, "' (optimizer state)"));
-        if (it->dtype != "f32" || it->bytes.size() != size_t(elements) * sizeof(float))
-          return absl::InvalidArgumentError(absl::StrCat("'", path, "': tensor '", name, "' is ",
-                                                         it->dtype, " ", shapeToString(it->shape),
-                                                         ", not ", elements, " f32 elements"));
+        const BufferSpec *p = step_->findArg(param);
+        if (it->dtype != "f32" || it->bytes.size() != size_t(elements) * sizeof(float) ||
+            (p && it->shape != p->shape))
+          return absl::InvalidArgumentError(absl::StrCat(
+              "'", path, "': tensor '", name, "' is ", it->dtype, " ", shapeToString(it->shape),
+              ", the param's optimizer state is ",
+              p ? p->typeString() : absl::StrCat("f32 of ", elements, " elements")));
         shards_.push_back(std::move(*it));
         ck->tensors.erase(it);
       }

@@ -223,7 +223,7 @@ absl::StatusOr<std::vector<NamedTensor>> gatherShards(const Ranks &ranks,
       const BufferSpec *p = step.findArg(param);
       size_t n = size_t(elements) * sizeof(float);
       out.push_back({absl::StrCat(param, ".", shard.slots[j]), "f32",
-                     p ? p->shape : std::vector<int64_t>{elements},
+                     p ? p->shape : std::vector<int64_t>{elements}, // trainRank checked it
                      std::vector<uint8_t>(all.begin() + int64_t(offset),
                                           all.begin() + int64_t(offset + n))});
       offset += n;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -102,6 +103,12 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
     return absl::InvalidArgumentError(
         absl::StrCat("'", o.artifact, "': data_parallel mode average without average_params"));
   std::optional<Compress> compress = parseCompress(dp.compress); // the manifest checked it
+  // Before model_hash, gradient buckets reduced as "mean", which compression
+  // now leaves alone: such an artifact would silently train uncompressed.
+  if (compress && compress->kind != Compress::None && dp.modelHash.empty())
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", o.artifact, "' was compiled with --compress=", dp.compress,
+        " by an older tgc whose gradient buckets this runtime does not compress; recompile it"));
   if (compress && compress->kind != Compress::None && o.mpiReduction)
     return absl::InvalidArgumentError(absl::StrCat(
         "--reduction=mpi: '", o.artifact, "' was compiled with --compress=", dp.compress,
@@ -149,6 +156,29 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
           "'", o.artifact, "' was compiled with --shard-optimizer-state=", shard->world,
           " and runs at exactly ", shard->world, " ranks, not ", ranks.world,
           "; recompile it for this world size (its checkpoints resume at any)"));
+    // The plan against train_step: params of those sizes, shard buffers of
+    // S floats, and shards MPI's byte-counted allgather carries.
+    int64_t total = 0;
+    for (const auto &[param, elements] : shard->params) {
+      const BufferSpec *p = step.spec->findArg(param);
+      if (!p || p->role != Role::Param || p->dtype != DType::f32 || p->numElements() != elements)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'", o.artifact, "': the shard plan's param '", param, "' (", elements,
+            " elements) is not an f32 param of train_step of that size"));
+      total += elements;
+    }
+    for (const std::string &b : shard->buffers) {
+      const BufferSpec *a = step.spec->findArg(b);
+      if (!a || a->role != Role::State || a->dtype != DType::f32 || a->numElements() != shard->size)
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", o.artifact, "': the shard buffer '", b,
+                         "' is not an f32 state argument of train_step of ", shard->size,
+                         " elements"));
+    }
+    if (uint64_t(shard->size) * sizeof(float) * uint64_t(ranks.world) > uint64_t(INT_MAX))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", o.artifact, "': shards of ", shard->size, " floats on ", ranks.world,
+          " ranks are more than one MPI allgather carries (2 GiB in all)"));
     saved.erase(std::remove_if(saved.begin(), saved.end(),
                                [&](const BufferSpec *a) {
                                  return std::count(shard->buffers.begin(), shard->buffers.end(),

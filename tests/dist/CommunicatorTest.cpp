@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,26 @@ TEST(Communicator, ThresholdTransportCarriesTheResidualAndIsRankOrdered) {
     }
   }
   EXPECT_TRUE(n == 1 || (sparse && bitmap));
+  c.setCompression(Compression::None, 0);
+}
+
+// A non-finite gradient is not kept in a residual: it travels and decodes to
+// NaN on every rank, as an uncompressed NaN would show.
+TEST(Communicator, ThresholdTransportPassesNonFiniteValuesOn) {
+  Communicator &c = world();
+  c.setCompression(Compression::Threshold, 1e-3f);
+  const size_t count = 1000; // sparse otherwise: a few large elements
+  std::vector<float> v(count, 0.0f);
+  v[7] = 5.0f;
+  if (c.rank() == c.size() - 1)
+    v[500] = std::numeric_limits<float>::infinity();
+  ASSERT_TRUE(c.allreduce(v.data(), count, ReduceOp::GradientMean, "non-finite bucket").ok());
+  if (c.size() > 1) {
+    EXPECT_TRUE(std::isnan(v[500]));
+    EXPECT_GT(v[7], 0.0f);
+    EXPECT_EQ(v[8], 0.0f);
+  }
+  EXPECT_TRUE(sameOnEveryRank(c, v) || std::isnan(v[500]));
   c.setCompression(Compression::None, 0);
 }
 

@@ -13,8 +13,8 @@
 // RUN: echo 'module {}' | not tg-opt --tg-distribute="shard-state=2 compress=bf16" 2>&1 | FileCheck %s --check-prefix=SHARD-BF16
 // SHARD-AVG: tg-distribute: shard-state=2 needs mode allreduce
 // SHARD-BF16: tg-distribute: shard-state does not compress (its reduce-scatter is f32); drop compress=bf16
-// COMPRESS: tg-distribute: unknown compress 'fp8' (expected none, bf16 or threshold:T with a number T > 0, e.g. threshold:1e-3)
-// THRESHOLD: tg-distribute: unknown compress 'threshold:-1' (expected none, bf16 or threshold:T
+// COMPRESS: tg-distribute: unknown compress 'fp8' (expected none, bf16 or threshold:T with a number T in [1.2e-38, 1e30], e.g. threshold:1e-3)
+// THRESHOLD: tg-distribute: unknown compress 'threshold:-1' (expected none, bf16 or threshold:T with a number T in
 // COMPRESS-AVG: tg-distribute: compress=bf16 needs mode allreduce
 
 // expected-error @+1 {{tg-distribute: mode 'allreduce' needs a train_step entry point}}
