@@ -452,7 +452,8 @@ public:
     if (shard > size_t(INT_MAX))
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": a shard of ", shard, " floats is more than MPI carries"));
-    std::vector<float> chunks(size_t(size_) * shard); // every rank's copy of this shard
+    std::vector<float> &chunks = scatterChunks; // every rank's copy of this shard
+    chunks.resize(size_t(size_) * shard);
     {
       std::lock_guard<std::mutex> lock(mpiMu);
       Guard guard(watchdog.get(), what);
@@ -711,6 +712,7 @@ private:
   int64_t started = 0;
   uint64_t sent = 0; ///< allreduced bytes this rank sent
   std::map<std::string, std::vector<float>> residuals; ///< Threshold: by bucket
+  std::vector<float> scatterChunks; ///< reduceScatter's receive buffer, kept between steps
   std::mutex mpiMu;  ///< every MPI call (with the progress thread)
   std::atomic<bool> stopProgress{false};
   std::thread progressThread;

@@ -52,6 +52,13 @@ float *bucketData(const UnrankedMemRef *m, size_t &count) {
   return aligned + offset;
 }
 
+/// The communicator's reduction for a call's abi::CollectiveOp parameter.
+dist::ReduceOp reduceOpOf(int64_t op) {
+  return op == int64_t(abi::CollectiveOp::Sum)    ? dist::ReduceOp::Sum
+         : op == int64_t(abi::CollectiveOp::Mean) ? dist::ReduceOp::Mean
+                                                  : dist::ReduceOp::GradientMean;
+}
+
 std::string bucketName(int64_t id) {
   return absl::StrCat("bucket ", id, " of ", state.entry.empty() ? "a step" : state.entry);
 }
@@ -116,9 +123,7 @@ extern "C" void _mlir_ciface_tgrt_allreduce_start(tg::rt::UnrankedMemRef *bucket
     tg::setKernelError(absl::StrCat(tg::rt::bucketName(id), " started twice"));
     return;
   }
-  auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum)    ? tg::dist::ReduceOp::Sum
-                : op == int64_t(tg::abi::CollectiveOp::Mean) ? tg::dist::ReduceOp::Mean
-                                                             : tg::dist::ReduceOp::GradientMean;
+  tg::dist::ReduceOp reduce = tg::rt::reduceOpOf(op);
   tg::rt::Started started;
   started.data = data;
   started.count = count;
@@ -199,9 +204,7 @@ extern "C" void _mlir_ciface_tgrt_reduce_scatter(tg::rt::UnrankedMemRef *in,
     std::memmove(c.shard, c.full, c.shardCount * sizeof(float));
     return;
   }
-  auto reduce = op == int64_t(tg::abi::CollectiveOp::Sum)    ? tg::dist::ReduceOp::Sum
-                : op == int64_t(tg::abi::CollectiveOp::Mean) ? tg::dist::ReduceOp::Mean
-                                                             : tg::dist::ReduceOp::GradientMean;
+  tg::dist::ReduceOp reduce = tg::rt::reduceOpOf(op);
   failOn(state.comm->reduceScatter(
       c.full, c.shardCount, c.shard, reduce,
       absl::StrCat("the gradients' reduce-scatter of ",

@@ -187,6 +187,13 @@ struct LibraryOpBufferization
   }
 };
 
+/// A collective's `reduction` attribute (the verifiers admit these three).
+abi::CollectiveOp collectiveOp(StringRef reduction) {
+  return reduction == "sum"    ? abi::CollectiveOp::Sum
+         : reduction == "mean" ? abi::CollectiveOp::Mean
+                               : abi::CollectiveOp::GradientMean;
+}
+
 /// The collectives bufferize in place: start passes the bucket's buffer to
 /// the communicator, wait completes the reduction into that same buffer.
 Value collectiveBuffer(Operation *op, Value bucket, RewriterBase &rewriter,
@@ -232,9 +239,7 @@ struct AllreduceStartBufferization
     Value arg = collectiveBuffer(op, start.getBucket(), rewriter, options, buffer);
     if (!arg)
       return failure();
-    auto reduce = start.getReduction() == "sum"    ? abi::CollectiveOp::Sum
-                  : start.getReduction() == "mean" ? abi::CollectiveOp::Mean
-                                                   : abi::CollectiveOp::GradientMean;
+    abi::CollectiveOp reduce = collectiveOp(start.getReduction());
     if (failed(
             callRuntime(op, rewriter, abi::kAllreduceStart, arg, {int64_t(start.getId()), int64_t(reduce)})))
       return failure();
@@ -308,9 +313,7 @@ struct ShardBufferization
     std::string_view symbol = abi::kLocalShard;
     if (auto rs = llvm::dyn_cast<ReduceScatterOp>(op)) {
       symbol = abi::kReduceScatter;
-      auto reduce = rs.getReduction() == "sum"    ? abi::CollectiveOp::Sum
-                    : rs.getReduction() == "mean" ? abi::CollectiveOp::Mean
-                                                  : abi::CollectiveOp::GradientMean;
+      abi::CollectiveOp reduce = collectiveOp(rs.getReduction());
       args.push_back(rewriter.create<arith::ConstantOp>(loc, rewriter.getI64IntegerAttr(int64_t(reduce))));
       types.push_back(rewriter.getI64Type());
     } else if (llvm::isa<AllgatherOp>(op)) {

@@ -234,7 +234,7 @@ TEST(Communicator, ThresholdTransportPassesNonFiniteValuesOn) {
     EXPECT_GT(v[7], 0.0f);
     EXPECT_EQ(v[8], 0.0f);
   }
-  EXPECT_TRUE(sameOnEveryRank(c, v) || std::isnan(v[500]));
+  EXPECT_TRUE(sameOnEveryRank(c, v)); // the NaN's bits too
   c.setCompression(Compression::None, 0);
 }
 
