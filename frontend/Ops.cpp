@@ -362,6 +362,57 @@ Value slice(Value x, std::vector<int64_t> start, std::vector<int64_t> limit,
                             attr(*g, "strides", i64s(*g, strides))});
 }
 
+std::vector<Value> split(Value x, const std::vector<int64_t> &sizes, int64_t axis) {
+  auto *g = implOf(x);
+  if (!g)
+    return {};
+  int64_t rank = x.rank();
+  if (axis < -rank || axis >= rank) {
+    g->fail(absl::InvalidArgumentError(absl::StrCat("split: axis ", axis,
+                                                    " is out of range for a value of shape ",
+                                                    shapeToString(x.shape()))));
+    return {};
+  }
+  int64_t a = normAxis(axis, rank), total = 0;
+  for (int64_t n : sizes) {
+    if (n < 0) {
+      g->fail(absl::InvalidArgumentError(
+          absl::StrCat("split: a negative size ", n, " in ", shapeToString(sizes))));
+      return {};
+    }
+    total += n;
+  }
+  if (total != x.shape()[size_t(a)]) {
+    g->fail(absl::InvalidArgumentError(absl::StrCat(
+        "split: sizes ", shapeToString(sizes), " add up to ", total, ", not dimension ", a,
+        " of shape ", shapeToString(x.shape()))));
+    return {};
+  }
+  std::vector<Value> out;
+  std::vector<int64_t> start(size_t(rank), 0), limit = x.shape();
+  for (int64_t n : sizes) {
+    limit[size_t(a)] = start[size_t(a)] + n;
+    out.push_back(slice(x, start, limit));
+    start[size_t(a)] = limit[size_t(a)];
+  }
+  return out;
+}
+
+std::vector<Value> split(Value x, int64_t parts, int64_t axis) {
+  auto *g = implOf(x);
+  if (!g)
+    return {};
+  int64_t rank = x.rank();
+  int64_t dim = axis >= -rank && axis < rank ? x.shape()[size_t(normAxis(axis, rank))] : -1;
+  if (parts < 1 || dim < 0 || dim % parts != 0) {
+    g->fail(absl::InvalidArgumentError(absl::StrCat(
+        "split: cannot cut axis ", axis, " of shape ", shapeToString(x.shape()), " into ", parts,
+        " equal parts")));
+    return {};
+  }
+  return split(x, std::vector<int64_t>(size_t(parts), dim / parts), axis);
+}
+
 Value pad(Value x, std::vector<int64_t> low, std::vector<int64_t> high, double value) {
   auto *g = implOf(x);
   if (!g)
@@ -400,6 +451,36 @@ Value oneHot(Value indices, int64_t depth, DType dtype, double on, double off) {
   return g->createTyped<OneHotOp>(
       {indices}, g->tensorType(shape, dtype),
       {attr(*g, "on_value", f64(*g, on)), attr(*g, "off_value", f64(*g, off))});
+}
+
+Value iota(Graph &g, std::vector<int64_t> shape, int64_t dimension, DType dtype) {
+  auto &impl = g.impl();
+  for (int64_t d : shape)
+    if (d < 0) {
+      impl.fail(absl::InvalidArgumentError(
+          absl::StrCat("tg.iota: negative dimension in shape ", shapeToString(shape))));
+      return {};
+    }
+  if (dimension < 0 || dimension >= int64_t(shape.size())) {
+    impl.fail(absl::InvalidArgumentError(absl::StrCat("tg.iota: dimension ", dimension,
+                                                      " is out of range for shape ",
+                                                      shapeToString(shape))));
+    return {};
+  }
+  if (dtype == DType::i1) {
+    impl.fail(absl::InvalidArgumentError("tg.iota: i1 cannot hold indices; use an integer or "
+                                         "float dtype"));
+    return {};
+  }
+  return impl.createTyped<IotaOp>({}, impl.tensorType(shape, dtype),
+                                  {attr(impl, "dimension", i64(impl, dimension))});
+}
+
+Value triangularMask(Graph &g, int64_t rows, int64_t cols, int64_t offset) {
+  Value r = iota(g, {rows, cols}, 0, DType::i64), c = iota(g, {rows, cols}, 1, DType::i64);
+  if (offset != 0)
+    r = add(r, scalar(g, double(offset), DType::i64));
+  return compare(c, r, "le");
 }
 
 Value cast(Value x, DType dtype) {

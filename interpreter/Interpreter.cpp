@@ -182,6 +182,7 @@ private:
   absl::StatusOr<Tensor> gather(Operation *op, Value params, Value indices, Value updates,
                                 int64_t axis, bool scatter);
   absl::StatusOr<Tensor> oneHot(OneHotOp op);
+  absl::StatusOr<Tensor> iota(IotaOp op);
   absl::StatusOr<Tensor> cast(CastOp op);
   absl::StatusOr<Tensor> random(Operation *op, Value seed, bool normal, double a, double b);
   absl::StatusOr<Tensor> crossEntropy(SoftmaxCrossEntropyOp op);
@@ -542,6 +543,7 @@ const llvm::StringMap<Interpreter::Handler> &Interpreter::handlers() {
         return s.gather(o, o.getBase(), o.getIndices(), o.getUpdates(), o.getAxis(), true);
       }),
       value<OneHotOp>([](I &s, OneHotOp o) { return s.oneHot(o); }),
+      value<IotaOp>([](I &s, IotaOp o) { return s.iota(o); }),
       value<CastOp>([](I &s, CastOp o) { return s.cast(o); }),
       // Logical values: no change.
       value<RelayoutOp>([](I &s, RelayoutOp o) -> R { return s.in(o.getX()); }),
@@ -1013,6 +1015,19 @@ absl::StatusOr<Tensor> Interpreter::oneHot(OneHotOp op) {
   for (int64_t j = 0; j < idx.numElements(); ++j)
     for (int64_t k = 0; k < depth; ++k)
       r->data[j * depth + k] = idx.data[j] == double(k) ? on : off;
+  return r;
+}
+
+absl::StatusOr<Tensor> Interpreter::iota(IotaOp op) {
+  auto r = blank(op.getResult());
+  if (!r.ok())
+    return r;
+  size_t d = size_t(op.getDimension());
+  int64_t stride = 1;
+  for (size_t k = d + 1; k < r->shape.size(); ++k)
+    stride *= r->shape[k];
+  for (int64_t j = 0; j < r->numElements(); ++j)
+    r->data[size_t(j)] = double((j / stride) % r->shape[d]);
   return r;
 }
 

@@ -525,6 +525,13 @@ LogicalResult OneHotOp::verify() {
   return success();
 }
 
+LogicalResult IotaOp::verify() {
+  int64_t rank = tensorOf(getResult()).getRank(), d = getDimension();
+  if (d < 0 || d >= rank)
+    return emitOpError() << "dimension " << d << " is out of range for a result of rank " << rank;
+  return success();
+}
+
 LogicalResult CastOp::verify() {
   auto in = tensorOf(getX()), out = tensorOf(getResult());
   if (in.getShape() != out.getShape())

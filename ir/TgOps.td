@@ -571,6 +571,25 @@ def Tg_OneHotOp : Tg_Op<"one_hot", [Pure, Tg_NotDifferentiable]> {
   let hasVerifier = 1;
 }
 
+// Not differentiable: its result depends on no operand.
+def Tg_IotaOp : Tg_Op<"iota", [Pure, Tg_NotDifferentiable]> {
+  let summary = "Each element's index along one dimension";
+  let description = [{
+    Element `[i0, ..., in]` of the result is `i_dimension`, in the result's
+    element type. With `tg.compare` it builds masks from their shape alone,
+    e.g. a causal mask (key <= query) without a T x T constant in the IR.
+
+    Example:
+    ```mlir
+    %rows = tg.iota {dimension = 0 : i64} : tensor<64x64xi32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$dimension);
+  let results = (outs Tg_NumericTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def Tg_CastOp : Tg_Op<"cast", [Pure, Tg_Differentiable]> {
   let summary = "Converts the element type";
   let description = [{

@@ -791,6 +791,29 @@ Value lowerOp(MeanSquaredErrorOp m, Emitter &e) {
   return reduceLoss(e, sq, m.getReduction());
 }
 
+Value lowerOp(IotaOp o, Emitter &e) {
+  OpBuilder &b = e.b;
+  auto resultType = tensorType(o->getResult(0));
+  Type elt = resultType.getElementType();
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(unsigned(resultType.getRank()))};
+  SmallVector<utils::IteratorType> iters(resultType.getRank(), utils::IteratorType::parallel);
+  uint64_t d = uint64_t(o.getDimension());
+  return b
+      .create<linalg::GenericOp>(
+          e.loc, TypeRange{resultType}, ValueRange{}, ValueRange{e.empty(resultType)}, maps, iters,
+          [&](OpBuilder &nb, Location l, ValueRange) {
+            Value i = nb.create<linalg::IndexOp>(l, d);
+            Value v;
+            if (llvm::isa<FloatType>(elt))
+              v = nb.create<arith::UIToFPOp>(
+                  l, elt, nb.create<arith::IndexCastUIOp>(l, nb.getI64Type(), i));
+            else
+              v = nb.create<arith::IndexCastOp>(l, elt, i);
+            nb.create<linalg::YieldOp>(l, v);
+          })
+      .getResult(0);
+}
+
 Value lowerOp(OneHotOp o, Emitter &e) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
@@ -1022,7 +1045,7 @@ void populateTgToLinalgPatterns(RewritePatternSet &patterns, const LibraryOpFilt
       patterns, keep);
   addPatterns<OpLowering, MatmulOp, ScatterAddOp, RandomUniformOp, RandomNormalOp, ConstantOp,
               SelectOp, CastOp, BroadcastToOp, ReshapeOp, TransposeOp, ReduceOp, ArgmaxOp,
-              SoftmaxOp, LogSoftmaxOp, SoftmaxCrossEntropyOp, MeanSquaredErrorOp, OneHotOp, SliceOp,
+              SoftmaxOp, LogSoftmaxOp, SoftmaxCrossEntropyOp, MeanSquaredErrorOp, OneHotOp, IotaOp, SliceOp,
               PadOp, ConcatOp, GatherOp>(patterns, keep);
   populateScanLoweringPatterns(patterns);
   populateWindowLoweringPatterns(patterns, keep);

@@ -168,6 +168,12 @@ Value concat(const std::vector<Value> &inputs, int64_t axis);
 /// Empty strides mean 1 everywhere.
 Value slice(Value x, std::vector<int64_t> start, std::vector<int64_t> limit,
             std::vector<int64_t> strides = {});
+/// Cuts `x` along `axis` into consecutive pieces of `sizes` (which must add
+/// up to that dimension), as tg.slice ops.
+std::vector<Value> split(Value x, const std::vector<int64_t> &sizes, int64_t axis);
+/// Cuts `x` along `axis` into `parts` equal pieces (the dimension must
+/// divide evenly).
+std::vector<Value> split(Value x, int64_t parts, int64_t axis);
 /// Adds low[i] elements before and high[i] after dimension i (each >= 0),
 /// filled with `value`.
 Value pad(Value x, std::vector<int64_t> low, std::vector<int64_t> high, double value = 0.0);
@@ -222,6 +228,14 @@ Value oneHot(Value indices, int64_t depth, DType dtype = DType::f32, double on =
 /// `x` converted to `dtype`: float to integer truncates toward zero, to i1
 /// is x != 0, from i1 gives 0 or 1.
 Value cast(Value x, DType dtype);
+/// A tensor of `shape` whose every element is its index along `dimension`
+/// (tg.iota); nothing of the size of `shape` is stored in the IR.
+Value iota(Graph &g, std::vector<int64_t> shape, int64_t dimension, DType dtype = DType::i32);
+/// The i1 [rows, cols] mask that is true where col <= row + offset (the
+/// lower triangle, numpy's tril): with rows = cols = T and offset 0, the
+/// causal mask of self-attention (a query sees itself and earlier keys).
+/// Built from two tg.iota and a tg.compare.
+Value triangularMask(Graph &g, int64_t rows, int64_t cols, int64_t offset = 0);
 
 // Stateless random numbers; `seed` is an i64 scalar tensor.
 /// Uniform samples in [low, high) of `shape`, depending only on `seed` and

@@ -169,6 +169,11 @@ std::vector<OpCase> opCases() {
                "%y = tg.one_hot %a {on_value = 2.0, off_value = -1.0} : (tensor<2x3xi32>) -> "
                "tensor<2x3x4xf32>",
                t("2x3x4")});
+  c.push_back({"iota",
+               {{t("3x4")}},
+               "%i = tg.iota {dimension = 1} : tensor<3x4xf32>\n"
+               "  %y = tg.add %a, %i : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>",
+               t("3x4")});
   c.push_back({"concat",
                {{t("2x3")}, {t("2x1")}},
                "%y = tg.concat %a, %b, %a {axis = 1} : (tensor<2x3xf32>, tensor<2x1xf32>, "

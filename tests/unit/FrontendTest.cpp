@@ -221,6 +221,30 @@ TEST(Frontend, ShapeErrorsAreStatuses) {
       {[](Graph &, auto &v) { return ops::oneHot(v[0], -1); },
        {I({2}, {0, 1})},
        {"tg.one_hot", "depth"}},
+      {[](Graph &g, auto &v) { return v[0] + ops::iota(g, {2, 3}, 2, DType::f32); },
+       {m23},
+       {"tg.iota: dimension 2 is out of range for shape [2, 3]"}},
+      {[](Graph &g, auto &v) { return v[0] + ops::iota(g, {2, 3}, 0, DType::i1); },
+       {m23},
+       {"tg.iota: i1 cannot hold indices"}},
+      {[](Graph &, auto &v) {
+         auto parts = ops::split(v[0], {1, 1}, 1);
+         return parts.empty() ? Value() : parts[0];
+       },
+       {m23},
+       {"split: sizes [1, 1] add up to 2, not dimension 1 of shape [2, 3]"}},
+      {[](Graph &, auto &v) {
+         auto parts = ops::split(v[0], 2, 1);
+         return parts.empty() ? Value() : parts[0];
+       },
+       {m23},
+       {"split: cannot cut axis 1 of shape [2, 3] into 2 equal parts"}},
+      {[](Graph &, auto &v) {
+         auto parts = ops::split(v[0], 1, 5);
+         return parts.empty() ? Value() : parts[0];
+       },
+       {m23},
+       {"split: cannot cut axis 5 of shape [2, 3] into 1 equal parts"}},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     std::string err = buildError(cases[i].build, cases[i].inputs);

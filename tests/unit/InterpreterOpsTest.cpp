@@ -334,6 +334,20 @@ TEST(InterpreterOps, DataMovement) {
            F({3, 1}, {20, 0, 41}));
   expectOp([](Graph &, auto &v) { return ops::oneHot(v[0], 3); }, {I({3}, {0, 2, 7})},
            F({3, 3}, {1, 0, 0, 0, 0, 1, 0, 0, 0}));
+  expectOp([](Graph &g, auto &v) { return ops::add(v[0], ops::iota(g, {2, 3}, 1, DType::f32)); },
+           {F({2, 3}, {0, 0, 0, 10, 10, 10})}, F({2, 3}, {0, 1, 2, 10, 11, 12}));
+  expectOp([](Graph &g, auto &v) { return ops::add(v[0], ops::iota(g, {2, 3}, 0)); },
+           {I({2, 3}, {0, 0, 0, 0, 0, 0})}, I({2, 3}, {0, 0, 0, 1, 1, 1}));
+  // The causal mask: row r (a query) sees columns (keys) 0..r; offset 1 one more.
+  expectOp([](Graph &g, auto &v) { return ops::add(v[0], ops::cast(ops::triangularMask(g, 3, 3), DType::f32)); },
+           {F({3, 3}, {0, 0, 0, 0, 0, 0, 0, 0, 0})}, F({3, 3}, {1, 0, 0, 1, 1, 0, 1, 1, 1}));
+  expectOp([](Graph &g, auto &v) { return ops::add(v[0], ops::cast(ops::triangularMask(g, 2, 3, 1), DType::f32)); },
+           {F({2, 3}, {0, 0, 0, 0, 0, 0})}, F({2, 3}, {1, 1, 0, 1, 1, 1}));
+  // split: pieces in order, by sizes or into equal parts.
+  expectOp([](Graph &, auto &v) { return ops::split(v[0], {1, 2}, 1)[1]; },
+           {F({2, 3}, {1, 2, 3, 4, 5, 6})}, F({2, 2}, {2, 3, 5, 6}));
+  expectOp([](Graph &, auto &v) { return ops::split(v[0], 2, 0)[1]; },
+           {F({4, 1}, {1, 2, 3, 4})}, F({2, 1}, {3, 4}));
   expectOp([](Graph &, auto &v) { return ops::cast(v[0], DType::i32); }, {F({3}, {1.9, -1.9, 0})},
            I({3}, {1, -1, 0}));
   expectOp([](Graph &, auto &v) { return ops::cast(v[0], DType::i1); }, {F({2}, {0, -2})},

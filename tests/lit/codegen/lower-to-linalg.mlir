@@ -116,6 +116,33 @@ func.func @random(%s: tensor<i64>) -> tensor<4xf32> {
 
 // -----
 
+// iota: a generic with no inputs whose body is the loop index along the
+// dimension (converted to the element type); a causal mask is two of them
+// and a compare, with no T x T constant.
+// CHECK-LABEL: func.func @iota_mask
+// CHECK-NOT: arith.constant dense
+// CHECK: linalg.generic {{.*}} outs(
+// CHECK: linalg.index 0
+// CHECK: arith.index_cast
+// CHECK: linalg.generic {{.*}} outs(
+// CHECK: linalg.index 1
+// CHECK: arith.cmpi sle
+// CHECK-LABEL: func.func @iota_float
+// CHECK: linalg.index 1
+// CHECK: arith.uitofp
+func.func @iota_mask() -> tensor<8x8xi1> {
+  %r = tg.iota {dimension = 0} : tensor<8x8xi64>
+  %c = tg.iota {dimension = 1} : tensor<8x8xi64>
+  %m = tg.compare %c, %r {predicate = "le"} : (tensor<8x8xi64>, tensor<8x8xi64>) -> tensor<8x8xi1>
+  return %m : tensor<8x8xi1>
+}
+func.func @iota_float() -> tensor<3x5xf32> {
+  %0 = tg.iota {dimension = 1} : tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+// -----
+
 // scatter_add: a loop over the updates carrying the result.
 // CHECK-LABEL: func.func @scatter
 // CHECK: scf.for {{.*}} iter_args

@@ -915,6 +915,22 @@ func.func @f(%t: tensor<10x4xf32>, %i: tensor<3xi32>, %u: tensor<4x3xf32>) {
 
 // -----
 
+func.func @f() {
+  // expected-error @+1 {{'tg.iota' op dimension 2 is out of range for a result of rank 2}}
+  %0 = tg.iota {dimension = 2} : tensor<4x4xi32>
+  return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'tg.iota' op dimension -1 is out of range for a result of rank 0}}
+  %0 = tg.iota {dimension = -1} : tensor<i32>
+  return
+}
+
+// -----
+
 func.func @f(%i: tensor<32xi32>) {
   // expected-error @+1 {{'tg.one_hot' op result shape [32] must be the indices shape [32] plus a depth dimension}}
   %0 = tg.one_hot %i : (tensor<32xi32>) -> tensor<32xf32>

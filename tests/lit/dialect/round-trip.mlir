@@ -420,6 +420,8 @@ func.func @pooling(%x: tensor<8x32x28x28xf32>, %dy: tensor<8x32x14x14xf32>, %h: 
 // CHECK: tg.cast %{{.*}} : (tensor<2x3xf32>) -> tensor<2x3xi1>
 // CHECK: tg.cast %{{.*}} : (tensor<7xbf16>) -> tensor<7xf16>
 // CHECK: tg.cast %{{.*}} : (tensor<f64>) -> tensor<f64>
+// CHECK: tg.iota {dimension = 0 : i64} : tensor<4x4xi32>
+// CHECK: tg.iota {dimension = 2 : i64} : tensor<2x0x5xf32>
 // GENERIC-LABEL: sym_name = "data_movement"
 // GENERIC: "tg.concat"(%{{.*}}, %{{.*}}) {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x5xf32>) -> tensor<2x8xf32>
 // GENERIC: "tg.pad"(%{{.*}}) {high = array<i64: 0, 2>, low = array<i64: 0, 1>, value = 0.000000e+00 : f64}
@@ -454,6 +456,8 @@ func.func @data_movement(%a: tensor<2x3xf32>, %b: tensor<2x5xf32>, %e0: tensor<0
   %20 = tg.cast %a : (tensor<2x3xf32>) -> tensor<2x3xi1>
   %21 = tg.cast %bf : (tensor<7xbf16>) -> tensor<7xf16>
   %22 = tg.cast %d : (tensor<f64>) -> tensor<f64>
+  %23 = tg.iota {dimension = 0} : tensor<4x4xi32>
+  %24 = tg.iota {dimension = 2} : tensor<2x0x5xf32>
   return
 }
 
