@@ -10,6 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include <tuple>
 
 namespace tg {
@@ -53,7 +57,9 @@ Value Dense::operator()(Value x) const {
     return layerError(g,
                       absl::StrCat("Dense: expects an input of rank >= 1, got ", x.typeString()));
   int64_t in = x.dim(-1);
-  Value kernel = g.param("kernel", {in, units_}, kernelInit_, x.dtype());
+  double bound = 1.0 / std::sqrt(double(std::max<int64_t>(in, 1)));
+  Value kernel = g.param("kernel", {in, units_},
+                         torchInit_ ? Init::uniform(-bound, bound) : kernelInit_, x.dtype());
   Value y = ops::matmul(x.rank() == 2 ? x : ops::reshape(x, {-1, in}), kernel);
   if (x.rank() != 2 && y.valid()) {
     std::vector<int64_t> shape = x.shape();
@@ -61,7 +67,8 @@ Value Dense::operator()(Value x) const {
     y = ops::reshape(y, shape);
   }
   if (useBias_)
-    y = y + g.param("bias", {units_}, biasInit_, x.dtype());
+    y = y + g.param("bias", {units_}, torchInit_ ? Init::uniform(-bound, bound) : biasInit_,
+                    x.dtype());
   return activate(y, activation_);
 }
 
@@ -217,9 +224,130 @@ Value Embedding::operator()(Value ids) const {
   if (!ids.valid())
     return {};
   Graph &g = *ids.graph();
-  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("embedding") : name_);
-  Value table = g.param("table", {vocab_, dim_}, init_);
-  return ops::gather(table, ids, 0);
+  if (table_.valid() && table_.graph() != &g)
+    return layerError(g, "Embedding: called on a value of another graph than its table's");
+  if (!table_.valid()) {
+    Graph::NameScope scope(g, name_.empty() ? g.uniqueName("embedding") : name_);
+    table_ = g.param("table", {vocab_, dim_}, init_);
+  }
+  return ops::gather(table_, ids, 0);
+}
+
+Value Embedding::attend(Value x) const {
+  if (!x.valid())
+    return {};
+  Graph &g = *x.graph();
+  if (!table_.valid() || table_.graph() != &g)
+    return layerError(g, "Embedding::attend: call the embedding on this graph's ids first (it "
+                         "creates the table the output layer shares)");
+  if (x.rank() < 1 || x.dim(-1) != dim_)
+    return layerError(g, absl::StrCat("Embedding::attend: expects [..., ", dim_, "], got ",
+                                      x.typeString()));
+  Value flat = x.rank() == 2 ? x : ops::reshape(x, {-1, dim_});
+  Value y = ops::matmul(flat, table_, false, /*transposeB=*/true);
+  if (x.rank() != 2 && y.valid()) {
+    std::vector<int64_t> shape = x.shape();
+    shape.back() = vocab_;
+    y = ops::reshape(y, shape);
+  }
+  return y;
+}
+
+MultiHeadAttention::MultiHeadAttention(int64_t embedDim, int64_t numHeads, std::string name)
+    : embedDim_(embedDim), numHeads_(numHeads), name_(std::move(name)) {}
+
+Value MultiHeadAttention::operator()(Value x, Value keyPaddingMask) const {
+  return attention(x, x, x, keyPaddingMask, /*self=*/true);
+}
+
+Value MultiHeadAttention::operator()(Value query, Value key, Value value,
+                                     Value keyPaddingMask) const {
+  return attention(query, key, value, keyPaddingMask, /*self=*/false);
+}
+
+Value MultiHeadAttention::attention(Value query, Value key, Value value, Value pad,
+                                    bool self) const {
+  if (!query.valid() || !key.valid() || !value.valid())
+    return {};
+  Graph &g = *query.graph();
+  const int64_t E = embedDim_, H = numHeads_;
+  if (E < 1 || H < 1 || E % H != 0)
+    return layerError(g, absl::StrCat("MultiHeadAttention: numHeads must divide embedDim (both "
+                                      "positive), got embedDim ",
+                                      E, " and numHeads ", H));
+  auto is = [&](Value v, int64_t b, int64_t t) {
+    return v.rank() == 3 && (b < 0 || v.dim(0) == b) && (t < 0 || v.dim(1) == t) && v.dim(2) == E;
+  };
+  if (!is(query, -1, -1) || !is(key, query.dim(0), -1) ||
+      !is(value, query.dim(0), key.rank() == 3 ? key.dim(1) : -1))
+    return layerError(g, absl::StrCat("MultiHeadAttention: expects query [B, T, ", E,
+                                      "] and key, value [B, S, ", E, "], got ",
+                                      query.typeString(), ", ", key.typeString(), ", ",
+                                      value.typeString()));
+  const int64_t B = query.dim(0), T = query.dim(1), S = key.dim(1), D = E / H;
+  if (pad.valid() && (pad.dtype() != DType::i1 || pad.shape() != std::vector<int64_t>{B, S}))
+    return layerError(g, absl::StrCat("MultiHeadAttention: the key padding mask must be i1 [", B,
+                                      ", ", S, "] (true: ignore that key), got ",
+                                      pad.typeString()));
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("attention") : name_);
+  DType dt = query.dtype();
+  Value w = g.param("in_proj_weight", {3 * E, E}, Init::glorotUniform(), dt);
+  Value b = useBias_ ? g.param("in_proj_bias", {3 * E}, Init::zeros(), dt) : Value();
+  // Projections as PyTorch's F.linear: x @ W^T + b, on [B * len, E].
+  auto linear = [&](Value x, Value weight, Value bias) {
+    Value y = ops::matmul(ops::reshape(x, {-1, E}), weight, false, /*transposeB=*/true);
+    return bias.valid() ? y + bias : y;
+  };
+  Value q, k, v;
+  if (self) { // one matmul for the three
+    std::vector<Value> qkv = ops::split(linear(query, w, b), 3, 1);
+    if (qkv.size() != 3)
+      return {};
+    q = qkv[0], k = qkv[1], v = qkv[2];
+  } else {
+    std::vector<Value> ws = ops::split(w, 3, 0), bs(3);
+    if (b.valid())
+      bs = ops::split(b, 3, 0);
+    if (ws.size() != 3 || bs.size() != 3)
+      return {};
+    q = linear(query, ws[0], bs[0]), k = linear(key, ws[1], bs[1]), v = linear(value, ws[2], bs[2]);
+  }
+  // [B * len, E] -> [B, H, len, D]
+  auto heads = [&](Value x, int64_t len) {
+    return ops::transpose(ops::reshape(x, {B, len, H, D}), {0, 2, 1, 3});
+  };
+  Value scores =
+      ops::matmul(heads(q, T), heads(k, S), false, /*transposeB=*/true) * (1.0 / std::sqrt(double(D)));
+  Value minusInf = ops::scalar(g, -std::numeric_limits<double>::infinity(), dt);
+  if (causal_)
+    scores = ops::select(ops::triangularMask(g, T, S), scores, minusInf);
+  if (pad.valid())
+    scores = ops::select(ops::reshape(pad, {B, 1, 1, S}), minusInf, scores);
+  Value attn = ops::softmax(scores, -1);
+  Value o = ops::reshape(ops::transpose(ops::matmul(attn, heads(v, S)), {0, 2, 1, 3}), {B * T, E});
+  double bound = 1.0 / std::sqrt(double(E));
+  Graph::NameScope out(g, "out_proj");
+  Value wo = g.param("weight", {E, E}, Init::uniform(-bound, bound), dt);
+  Value bo = useBias_ ? g.param("bias", {E}, Init::zeros(), dt) : Value();
+  return ops::reshape(linear(o, wo, bo), {B, T, E});
+}
+
+TransformerBlock::TransformerBlock(int64_t embedDim, int64_t numHeads, std::string name)
+    : embedDim_(embedDim), numHeads_(numHeads), name_(std::move(name)) {}
+
+Value TransformerBlock::operator()(Value x) const {
+  if (!x.valid())
+    return {};
+  Graph &g = *x.graph();
+  if (mlpRatio_ < 1)
+    return layerError(g, absl::StrCat("TransformerBlock: mlpRatio must be >= 1, got ", mlpRatio_));
+  Graph::NameScope scope(g, name_.empty() ? g.uniqueName("block") : name_);
+  x = x + MultiHeadAttention(embedDim_, numHeads_, "attn").causal(causal_)(LayerNorm(1, "ln_1")(x));
+  Value normed = LayerNorm(1, "ln_2")(x);
+  Graph::NameScope mlp(g, "mlp");
+  Init gpt2 = Init::normal(0.0, 0.02);
+  Value h = ops::gelu(Dense(mlpRatio_ * embedDim_, "fc").kernelInit(gpt2)(normed), approximateGelu_);
+  return x + Dense(embedDim_, "proj").kernelInit(gpt2)(h);
 }
 
 Dropout::Dropout(double rate, Value seed) : rate_(rate), seed_(seed) {}

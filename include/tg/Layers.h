@@ -58,6 +58,13 @@ public:
     biasInit_ = std::move(i);
     return *this;
   }
+  /// PyTorch's nn.Linear defaults, for ported models: kernel and bias
+  /// uniform in +-1/sqrt(in) (kaiming_uniform with a = sqrt(5)), in place of
+  /// the glorot kernel and zero bias.
+  Dense &torchInit() {
+    torchInit_ = true;
+    return *this;
+  }
   /// Adds the layer to `x`'s graph: [..., in] -> [..., units]. A rank-0
   /// input is recorded as an error.
   Value operator()(Value x) const;
@@ -67,6 +74,7 @@ private:
   std::string name_;
   Activation activation_ = Activation::none;
   bool useBias_ = true;
+  bool torchInit_ = false;
   Init kernelInit_ = Init::glorotUniform();
   Init biasInit_ = Init::zeros();
 };
@@ -271,13 +279,21 @@ public:
     init_ = std::move(i);
     return *this;
   }
-  /// Adds the lookup (ops::gather) of integer `ids` to their graph.
+  /// Adds the lookup (ops::gather) of integer `ids` to their graph; the
+  /// first call creates the table, later ones share it.
   Value operator()(Value ids) const;
+  /// The table param [vocab, dim] (invalid before the first call).
+  Value table() const { return table_; }
+  /// x [..., dim] @ table^T -> [..., vocab]: an output layer tied to the
+  /// embedding (GPT-2's weight tying). Recorded as an error before the first
+  /// call or when x's last dimension is not dim.
+  Value attend(Value x) const;
 
 private:
   int64_t vocab_, dim_;
   std::string name_;
   Init init_ = Init::uniform(-0.05, 0.05);
+  mutable Value table_;
 };
 
 /// Inverted dropout: keeps each element with probability 1 - rate and scales
@@ -407,6 +423,83 @@ private:
   int64_t units_;
   std::string name_;
   Init kernelInit_ = Init::glorotUniform();
+};
+
+/// Multi-head scaled dot-product attention with PyTorch's
+/// nn.MultiheadAttention params (batch_first), so weights port by name:
+/// "in_proj_weight" [3E, E] (the query, key and value projections stacked
+/// in that order, each applied as x @ W^T), "in_proj_bias" [3E],
+/// "out_proj.weight" [E, E] and "out_proj.bias" [E]; inits as PyTorch's
+/// (Xavier-uniform in_proj_weight, out_proj.weight uniform in +-1/sqrt(E),
+/// zero biases).
+///
+///   y = out_proj(concat_h softmax(q_h k_h^T / sqrt(E / H) + mask) v_h)
+///
+/// A causal layer lets query t see keys 0..t (a tg.iota mask, no T x S
+/// constant); a key padding mask [B, S] (i1, true = ignore that key, as
+/// PyTorch's key_padding_mask) removes keys per example. A query that sees
+/// no key at all gives NaN, as in PyTorch.
+class MultiHeadAttention {
+public:
+  /// `embedDim` E, split into `numHeads` H heads (H must divide E); `name`
+  /// (default: a unique "attention", ...) scopes the params.
+  MultiHeadAttention(int64_t embedDim, int64_t numHeads, std::string name = "");
+  /// Whether query t sees only keys 0..t (default false).
+  MultiHeadAttention &causal(bool c) {
+    causal_ = c;
+    return *this;
+  }
+  /// Whether to add the in_proj and out_proj biases (default true).
+  MultiHeadAttention &useBias(bool b) {
+    useBias_ = b;
+    return *this;
+  }
+  /// Self-attention of x [B, T, E] -> [B, T, E] (one projection matmul).
+  Value operator()(Value x, Value keyPaddingMask = {}) const;
+  /// query [B, T, E] against key and value [B, S, E] -> [B, T, E].
+  Value operator()(Value query, Value key, Value value, Value keyPaddingMask = {}) const;
+
+private:
+  Value attention(Value query, Value key, Value value, Value keyPaddingMask, bool self) const;
+  int64_t embedDim_, numHeads_;
+  std::string name_;
+  bool causal_ = false, useBias_ = true;
+};
+
+/// A GPT-2 style pre-LayerNorm transformer block on x [B, T, E]:
+///
+///   x = x + attention(ln_1(x));  x = x + mlp(ln_2(x))
+///
+/// with causal MultiHeadAttention "attn" and an MLP "mlp.fc" (E -> ratio E,
+/// GELU: tanh form as GPT-2, or the exact erf form) and "mlp.proj"
+/// (ratio E -> E); Dense kernels and biases initialized N(0, 0.02) and
+/// zeros as GPT-2 does.
+class TransformerBlock {
+public:
+  /// `name` (default: a unique "block", ...) scopes the params.
+  TransformerBlock(int64_t embedDim, int64_t numHeads, std::string name = "");
+  /// The MLP's hidden width over E (default 4).
+  TransformerBlock &mlpRatio(int64_t r) {
+    mlpRatio_ = r;
+    return *this;
+  }
+  /// Whether attention is causal (default true).
+  TransformerBlock &causal(bool c) {
+    causal_ = c;
+    return *this;
+  }
+  /// GELU's tanh approximation (default true, GPT-2's) or the exact form.
+  TransformerBlock &approximateGelu(bool a) {
+    approximateGelu_ = a;
+    return *this;
+  }
+  Value operator()(Value x) const;
+
+private:
+  int64_t embedDim_, numHeads_;
+  std::string name_;
+  int64_t mlpRatio_ = 4;
+  bool causal_ = true, approximateGelu_ = true;
 };
 
 } // namespace layers

@@ -558,6 +558,35 @@ TEST(GradCheck, GruAndLayerNorm) {
   checkModel(g, "gru_net", 5);
 }
 
+// A GPT block: causal attention (iota mask, softmax over -inf), LayerNorms,
+// the tanh GELU, residuals; a tied output layer.
+TEST(GradCheck, TransformerBlockWithTiedEmbedding) {
+  Graph g("gpt");
+  Value ids = g.data("ids", {2, 3}, DType::i32);
+  Value y = g.label("y", {2, 3});
+  layers::Embedding emb(5, 4, "wte");
+  Value h = layers::TransformerBlock(4, 2, "h0")(emb(ids));
+  g.output("loss", ops::softmaxCrossEntropy(emb.attend(layers::LayerNorm(1, "ln_f")(h)), y));
+  checkModel(g, "gpt", 5);
+}
+
+// Cross-attention with a key padding mask, S != T.
+TEST(GradCheck, MultiHeadAttentionWithPadding) {
+  Graph g("mha");
+  Value q = g.data("q", {2, 3, 4}), kv = g.data("kv", {2, 2, 4});
+  Value pad = g.data("pad", {2, 2}, DType::i1);
+  Value y = g.label("y", {2, 3});
+  Value a = layers::MultiHeadAttention(4, 2, "mha")(q, kv, kv, pad);
+  g.output("loss", ops::softmaxCrossEntropy(layers::Dense(3, "fc")(a), y));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  NamedTensors in = modelInputs(*m, "mha", 3);
+  in["pad"] = Tensor::full(DType::i1, {2, 2}, 0.0);
+  in["pad"].data[3] = 1; // example 1 ignores its last key
+  GradCheckResult r = checkGradients(*m, "mha", in, 24);
+  EXPECT_LT(r.relError, 1e-6) << "d loss / d " << r.worstParam;
+}
+
 // In training mode (the batch's statistics), the way train_step runs it.
 TEST(GradCheck, BatchNormInTraining) {
   Graph g("bn_net");

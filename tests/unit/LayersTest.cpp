@@ -314,6 +314,173 @@ TEST(Layers, LayerNormIsPyTorchs) {
   EXPECT_THAT(std::string(g.status().message()), HasSubstr("LayerNorm: normalizes 1..2"));
 }
 
+// Plain attention in f64 loops, PyTorch's nn.MultiheadAttention (batch_first)
+// definition: q/k/v = x W_{q,k,v}^T + b, per head softmax(q k^T / sqrt(D)),
+// heads concatenated, out_proj.
+std::vector<double> referenceAttention(const std::vector<double> &q, const std::vector<double> &kv,
+                                       int64_t B, int64_t T, int64_t S, int64_t E, int64_t H,
+                                       const std::vector<double> &w, const std::vector<double> &b,
+                                       const std::vector<double> &wo,
+                                       const std::vector<double> &bo, bool causal,
+                                       const std::vector<int> &pad) {
+  auto lin = [&](const std::vector<double> &x, int64_t rows, int64_t block) {
+    std::vector<double> y(size_t(rows * E));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < E; ++o) {
+        double acc = b[size_t(block * E + o)];
+        for (int64_t i = 0; i < E; ++i)
+          acc += x[size_t(r * E + i)] * w[size_t((block * E + o) * E + i)];
+        y[size_t(r * E + o)] = acc;
+      }
+    return y;
+  };
+  std::vector<double> Q = lin(q, B * T, 0), K = lin(kv, B * S, 1), V = lin(kv, B * S, 2);
+  std::vector<double> o(size_t(B * T * E)), out(size_t(B * T * E));
+  int64_t D = E / H;
+  for (int64_t n = 0; n < B; ++n)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t) {
+        std::vector<double> s(size_t(S), -INFINITY);
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < S; ++j) {
+          if ((causal && j > t) || (!pad.empty() && pad[size_t(n * S + j)]))
+            continue;
+          double acc = 0;
+          for (int64_t d = 0; d < D; ++d)
+            acc += Q[size_t((n * T + t) * E + h * D + d)] * K[size_t((n * S + j) * E + h * D + d)];
+          s[size_t(j)] = acc / std::sqrt(double(D));
+          mx = std::max(mx, s[size_t(j)]);
+        }
+        double z = 0;
+        for (double &x : s)
+          z += (x = std::exp(x - mx));
+        for (int64_t d = 0; d < D; ++d) {
+          double acc = 0;
+          for (int64_t j = 0; j < S; ++j)
+            acc += s[size_t(j)] / z * V[size_t((n * S + j) * E + h * D + d)];
+          o[size_t((n * T + t) * E + h * D + d)] = acc;
+        }
+      }
+  for (int64_t r = 0; r < B * T; ++r)
+    for (int64_t k = 0; k < E; ++k) {
+      double acc = bo[size_t(k)];
+      for (int64_t i = 0; i < E; ++i)
+        acc += o[size_t(r * E + i)] * wo[size_t(k * E + i)];
+      out[size_t(r * E + k)] = acc;
+    }
+  return out;
+}
+
+TEST(Layers, MultiHeadAttentionIsPyTorchs) {
+  const int64_t B = 2, T = 3, E = 4, H = 2;
+  auto d = [](std::vector<int64_t> s, std::vector<double> v) {
+    return tg::testing::T(DType::f64, std::move(s), std::move(v));
+  };
+  auto ramp = [](size_t n, double scale, double shift) {
+    std::vector<double> v(n);
+    for (size_t i = 0; i < n; ++i)
+      v[i] = std::sin(double(i) * scale + shift);
+    return v;
+  };
+  std::vector<double> x = ramp(B * T * E, 0.7, 0.1), w = ramp(3 * E * E, 0.37, 0.5),
+                      b = ramp(3 * E, 1.3, -0.2), wo = ramp(E * E, 0.53, 0.9), bo = ramp(E, 2.1, 0.3);
+  NamedTensors params = {{"x", d({B, T, E}, x)},
+                         {"mha.in_proj_weight", d({3 * E, E}, w)},
+                         {"mha.in_proj_bias", d({3 * E}, b)},
+                         {"mha.out_proj.weight", d({E, E}, wo)},
+                         {"mha.out_proj.bias", d({E}, bo)}};
+  // Causal self-attention.
+  {
+    Graph g("attn");
+    Value xv = g.data("x", {B, T, E}, DType::f64);
+    g.output("y", layers::MultiHeadAttention(E, H, "mha").causal(true)(xv));
+    auto m = g.build();
+    ASSERT_TRUE(m.ok()) << m.status();
+    auto out = interpretNamed(*m, "", params);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_THAT(out->at("y"),
+                TensorNear(d({B, T, E}, referenceAttention(x, x, B, T, T, E, H, w, b, wo, bo,
+                                                           true, {})),
+                           1e-12));
+    // The mask comes from tg.iota: no T x T constant in the module.
+    auto text = g.toMlir();
+    ASSERT_TRUE(text.ok()) << text.status();
+    EXPECT_THAT(*text, HasSubstr("tg.iota"));
+    EXPECT_THAT(*text, ::testing::Not(HasSubstr("dense<[[")));
+  }
+  // Cross-attention over S = 2 keys with a key padding mask.
+  {
+    const int64_t S = 2;
+    std::vector<double> kv = ramp(B * S * E, 0.9, -0.4);
+    Graph g("cross");
+    Value qv = g.data("x", {B, T, E}, DType::f64), kvv = g.data("kv", {B, S, E}, DType::f64);
+    Value pad = g.data("pad", {B, S}, DType::i1);
+    g.output("y", layers::MultiHeadAttention(E, H, "mha")(qv, kvv, kvv, pad));
+    auto m = g.build();
+    ASSERT_TRUE(m.ok()) << m.status();
+    NamedTensors in = params;
+    in["kv"] = d({B, S, E}, kv);
+    in["pad"] = tg::testing::T(DType::i1, {B, S}, {0, 0, 0, 1});
+    auto out = interpretNamed(*m, "", in);
+    ASSERT_TRUE(out.ok()) << out.status();
+    EXPECT_THAT(out->at("y"),
+                TensorNear(d({B, T, E}, referenceAttention(x, kv, B, T, S, E, H, w, b, wo, bo,
+                                                           false, {0, 0, 0, 1})),
+                           1e-12));
+  }
+  // Bad configurations and inputs are errors naming the shapes.
+  Graph g("bad");
+  Value xv = g.data("x", {B, T, E});
+  layers::MultiHeadAttention(E, 3)(xv);
+  EXPECT_THAT(std::string(g.status().message()),
+              HasSubstr("numHeads must divide embedDim (both positive), got embedDim 4 and numHeads 3"));
+  Graph g2("bad2");
+  Value x2 = g2.data("x", {B, T, E});
+  layers::MultiHeadAttention(E, 2)(x2, g2.data("pad", {B, T}));
+  EXPECT_THAT(std::string(g2.status().message()),
+              HasSubstr("the key padding mask must be i1 [2, 3]"));
+  Graph g3("bad3");
+  layers::MultiHeadAttention(8, 2)(g3.data("x", {B, T, E}));
+  EXPECT_THAT(std::string(g3.status().message()),
+              HasSubstr("expects query [B, T, 8] and key, value [B, S, 8]"));
+}
+
+TEST(Layers, TiedEmbeddingAndTorchInit) {
+  Graph g("tied");
+  Value ids = g.data("ids", {2}, DType::i32);
+  layers::Embedding emb(3, 2, "wte");
+  Value h = emb(ids);
+  Value again = emb(ids); // shares the table
+  g.output("logits", emb.attend(h + again));
+  g.output("dense", layers::Dense(2, "fc").torchInit()(h));
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto d = [](std::vector<int64_t> s, std::vector<double> v) {
+    return T(DType::f32, std::move(s), std::move(v));
+  };
+  std::vector<double> table = {1, 2, 3, 4, 5, 6};
+  auto out = interpretNamed(*m, "", {{"ids", T(DType::i32, {2}, {2, 0})},
+                                     {"wte.table", d({3, 2}, table)},
+                                     {"fc.kernel", d({2, 2}, {0, 0, 0, 0})},
+                                     {"fc.bias", d({2}, {0, 0})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  // rows (2 * [5, 6], 2 * [1, 2]) against every row of the table
+  EXPECT_THAT(out->at("logits"),
+              TensorNear(d({2, 3}, {2 * (5 + 12), 2 * (15 + 24), 2 * (25 + 36), 2 * (1 + 4),
+                                    2 * (3 + 8), 2 * (5 + 12)}),
+                         1e-6));
+  // One table param; torchInit's bounds are +-1/sqrt(in) = +-0.707.
+  auto text = g.toMlir();
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_THAT(*text, HasSubstr("\"wte.table\""));
+  EXPECT_THAT(*text, ::testing::Not(HasSubstr("wte.table_1")));
+  EXPECT_THAT(*text, HasSubstr("-0.70710678118654"));
+  Graph g2("untied");
+  layers::Embedding e2(3, 2);
+  e2.attend(g2.data("h", {2, 2}));
+  EXPECT_THAT(std::string(g2.status().message()), HasSubstr("call the embedding on this graph's ids first"));
+}
+
 // torch.nn.GRU's cell (its docs' equations, gates r, z, n), two steps in f64.
 TEST(Layers, GruIsPyTorchs) {
   const int64_t B = 1, D = 2, H = 1;
