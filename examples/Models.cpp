@@ -80,5 +80,23 @@ void buildCharLstm(Graph &g, const CharLstmConfig &c) {
   g.minimize(loss, c.optimizer);
 }
 
+void buildCharGpt(Graph &g, const CharGptConfig &c) {
+  Value chars = g.data("chars", {c.batch, c.steps}, DType::i32);
+  Value targets = g.label("targets", {c.batch, c.steps}, DType::i32);
+  Init gpt2 = Init::normal(0.0, 0.02);
+  layers::Embedding wte(c.vocab, c.dim, "wte");
+  wte.init(gpt2);
+  Value wpe = g.param("wpe", {c.steps, c.dim}, gpt2);
+  Value h = wte(chars) + wpe; // positions broadcast over the batch
+  for (int64_t i = 0; i < c.layers; ++i)
+    h = layers::TransformerBlock(c.dim, c.heads, "h" + std::to_string(i))(h);
+  Value logits = ops::reshape(wte.attend(layers::LayerNorm(1, "ln_f")(h)),
+                              {c.batch * c.steps, c.vocab});
+  Value loss = ops::softmaxCrossEntropy(logits, ops::reshape(targets, {c.batch * c.steps}));
+  g.output("loss", loss);
+  g.output("logits", logits);
+  g.minimize(loss, c.optimizer);
+}
+
 } // namespace examples
 } // namespace tg

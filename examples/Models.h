@@ -51,6 +51,26 @@ struct CharLstmConfig {
 };
 void buildCharLstm(Graph &g, const CharLstmConfig &config = {});
 
+/// A character-level GPT (GPT-2's layout at a small size): token embedding
+/// "wte" [V, D] and learned positions "wpe" [T, D], `layers` pre-LayerNorm
+/// blocks "h<i>" of causal `heads`-head attention and a 4x GELU MLP, a final
+/// LayerNorm "ln_f", and the output layer tied to "wte". Inputs "chars" and
+/// "targets" [B, T] i32 (what `tgc train --data FILE.txt` feeds); outputs
+/// loss and logits [B*T, V]. Params N(0, 0.02) as GPT-2; AdamW 1e-3 with
+/// weight decay 0.1 on the matrices only (groups exempt biases, LayerNorms
+/// and the embeddings).
+struct CharGptConfig {
+  int64_t batch = 16;
+  int64_t steps = 64; ///< the block: characters per window
+  int64_t vocab = 77;
+  int64_t dim = 128;
+  int64_t heads = 4;
+  int64_t layers = 2;
+  optim::Optimizer optimizer =
+      optim::AdamW(1e-3, 0.1).group("*bias", 0).group("*ln_*", 0).group("wte.*", 0).group("wpe", 0);
+};
+void buildCharGpt(Graph &g, const CharGptConfig &config = {});
+
 } // namespace examples
 } // namespace tg
 

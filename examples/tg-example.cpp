@@ -11,11 +11,14 @@ static void usage(std::FILE *out) {
   std::fprintf(out, "usage: tg-example MODEL [-o FILE] [--batch N]\n"
                     "Builds one of the example models with the C++ frontend and writes it as\n"
                     "tg MLIR (to stdout without -o).\n\n"
-                    "MODEL: fashion-mlp | fashion-cnn | char-lstm\n"
+                    "MODEL: fashion-mlp | fashion-cnn | char-lstm | char-gpt\n"
                     "  -o FILE      write to FILE\n"
                     "  --batch N    batch size (default: the model's)\n"
-                    "  --steps N    char-lstm: characters per window (default 50)\n"
-                    "  --vocab N    char-lstm: vocabulary size (default 77)\n"
+                    "  --steps N    char-lstm, char-gpt: characters per window (default 50, 64)\n"
+                    "  --vocab N    char-lstm, char-gpt: vocabulary size (default 77)\n"
+                    "  --layers N   char-gpt: transformer blocks (default 2)\n"
+                    "  --heads N    char-gpt: attention heads (default 4)\n"
+                    "  --dim N      char-gpt: model width (default 128)\n"
                     "  --hidden N   char-lstm: units per LSTM layer (default 200);\n"
                     "               fashion-mlp: units of both hidden layers (default 256, 128)\n"
                     "  --unrolled   char-lstm: one graph step per character instead of a\n"
@@ -32,7 +35,7 @@ static void usage(std::FILE *out) {
 
 int main(int argc, char **argv) {
   std::string model, out;
-  int64_t batch = 0, steps = 0, vocab = 0, hidden = 0;
+  int64_t batch = 0, steps = 0, vocab = 0, hidden = 0, layers = 0, heads = 0, dim = 0;
   double lr = 0;
   std::string optimizer;
   bool unrolled = false, recompute = false;
@@ -67,6 +70,12 @@ int main(int argc, char **argv) {
       number(steps);
     } else if (a == "--vocab") {
       number(vocab);
+    } else if (a == "--layers") {
+      number(layers);
+    } else if (a == "--heads") {
+      number(heads);
+    } else if (a == "--dim") {
+      number(dim);
     } else if (a == "--hidden") {
       number(hidden);
     } else if (a == "--lr") {
@@ -141,8 +150,25 @@ int main(int argc, char **argv) {
     c.unrolled = unrolled;
     c.recompute = recompute;
     tg::examples::buildCharLstm(g, c);
+  } else if (model == "char-gpt") {
+    tg::examples::CharGptConfig c;
+    configure(c.optimizer);
+    if (batch)
+      c.batch = batch;
+    if (steps)
+      c.steps = steps;
+    if (vocab)
+      c.vocab = vocab;
+    if (dim)
+      c.dim = dim;
+    if (heads)
+      c.heads = heads;
+    if (layers)
+      c.layers = layers;
+    tg::examples::buildCharGpt(g, c);
   } else {
-    std::fprintf(stderr, "tg-example: unknown model '%s' (fashion-mlp, fashion-cnn, char-lstm)\n",
+    std::fprintf(stderr,
+                 "tg-example: unknown model '%s' (fashion-mlp, fashion-cnn, char-lstm, char-gpt)\n",
                  model.c_str());
     return 2;
   }

@@ -73,6 +73,16 @@ Optimizer AdamW(double lr, double weightDecay, double beta1, double beta2, doubl
       .weightDecay(weightDecay);
 }
 
+Optimizer &Optimizer::group(std::string params, double weightDecay, double lrScale) {
+  groups_.push_back({std::move(params), weightDecay, lrScale});
+  return *this;
+}
+
+Optimizer &Optimizer::groupLrScale(std::string params, double lrScale) {
+  groups_.push_back({std::move(params), std::nullopt, lrScale});
+  return *this;
+}
+
 } // namespace optim
 
 namespace {
@@ -89,6 +99,17 @@ DictionaryAttr optimizerAttr(Builder &b, const optim::Optimizer &opt) {
   for (auto &[k, v] : s.integers)
     sched.push_back(b.getNamedAttr(k, b.getI64IntegerAttr(v)));
   fields.push_back(b.getNamedAttr("schedule", b.getDictionaryAttr(sched)));
+  if (!opt.groups().empty()) {
+    SmallVector<Attribute> groups;
+    for (const optim::Optimizer::Group &g : opt.groups()) {
+      SmallVector<NamedAttribute> f = {b.getNamedAttr("params", b.getStringAttr(g.params)),
+                                       b.getNamedAttr("lr_scale", b.getF64FloatAttr(g.lrScale))};
+      if (g.weightDecay)
+        f.push_back(b.getNamedAttr("weight_decay", b.getF64FloatAttr(*g.weightDecay)));
+      groups.push_back(b.getDictionaryAttr(f));
+    }
+    fields.push_back(b.getNamedAttr("groups", b.getArrayAttr(groups)));
+  }
   return b.getDictionaryAttr(fields);
 }
 

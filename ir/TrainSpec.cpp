@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/GlobPattern.h"
 
 #include <cmath>
 #include <sstream>
@@ -147,6 +148,35 @@ LogicalResult parseOptimizer(DictionaryAttr dict, OptimizerSpec &o,
       failed(r.number("clip_norm", o.clipNorm, 0, false)))
     return failure();
   r.known("schedule");
+  r.known("groups");
+  if (Attribute groups = dict.get("groups")) {
+    auto list = llvm::dyn_cast<ArrayAttr>(groups);
+    if (!list)
+      return emitError() << "tg.train optimizer: 'groups' must be a list like [{params = "
+                            "\"*.bias\", weight_decay = 0.0}]";
+    for (auto [i, g] : llvm::enumerate(list)) {
+      auto d = llvm::dyn_cast<DictionaryAttr>(g);
+      std::string where = "tg.train optimizer group " + std::to_string(i);
+      if (!d)
+        return emitError() << where << ": must be a dictionary {params, weight_decay, lr_scale}";
+      ParamGroupSpec pg;
+      double wd = -1;
+      FieldReader gr(d, where, emitError);
+      if (failed(gr.string("params", pg.params)) ||
+          failed(gr.number("weight_decay", wd, 0, false)) ||
+          failed(gr.number("lr_scale", pg.lrScale, 0, /*minOpen=*/false)) || failed(gr.finish()))
+        return failure();
+      if (pg.params.empty())
+        return emitError() << where << ": needs 'params', a glob of param names like \"*.bias\"";
+      if (llvm::Expected<llvm::GlobPattern> glob = llvm::GlobPattern::create(pg.params); !glob) {
+        std::string why = llvm::toString(glob.takeError());
+        return emitError() << where << ": bad glob \"" << pg.params << "\": " << why;
+      }
+      if (d.get("weight_decay"))
+        pg.weightDecay = wd;
+      o.groups.push_back(std::move(pg));
+    }
+  }
   if (schedule) {
     auto d = llvm::dyn_cast<DictionaryAttr>(schedule);
     if (!d)
@@ -180,6 +210,17 @@ FailureOr<TrainSpec> parseTrainSpec(Attribute attr, function_ref<InFlightDiagnos
   if (failed(parseOptimizer(od, spec.optimizer, emitError)))
     return failure();
   return spec;
+}
+
+const ParamGroupSpec *groupOf(const OptimizerSpec &spec, llvm::StringRef param) {
+  for (const ParamGroupSpec &g : spec.groups)
+    if (llvm::Expected<llvm::GlobPattern> glob = llvm::GlobPattern::create(g.params)) {
+      if (glob->match(param))
+        return &g;
+    } else {
+      llvm::consumeError(glob.takeError()); // parseTrainSpec rejected it already
+    }
+  return nullptr;
 }
 
 DictionaryAttr trainSpecToAttr(MLIRContext *ctx, const TrainSpec &spec) {
@@ -219,6 +260,17 @@ DictionaryAttr trainSpecToAttr(MLIRContext *ctx, const TrainSpec &spec) {
   if (o.clipNorm > 0)
     num("clip_norm", o.clipNorm);
   opt.push_back(b.getNamedAttr("schedule", b.getDictionaryAttr(sched)));
+  if (!o.groups.empty()) {
+    SmallVector<Attribute> groups;
+    for (const ParamGroupSpec &g : o.groups) {
+      SmallVector<NamedAttribute> f = {b.getNamedAttr("params", b.getStringAttr(g.params)),
+                                       b.getNamedAttr("lr_scale", b.getF64FloatAttr(g.lrScale))};
+      if (g.weightDecay)
+        f.push_back(b.getNamedAttr("weight_decay", b.getF64FloatAttr(*g.weightDecay)));
+      groups.push_back(b.getDictionaryAttr(f));
+    }
+    opt.push_back(b.getNamedAttr("groups", b.getArrayAttr(groups)));
+  }
 
   SmallVector<NamedAttribute> top;
   if (!spec.function.empty())

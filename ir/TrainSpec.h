@@ -5,7 +5,8 @@
 //
 //   module attributes {tg.train = {function = "mlp", loss = "loss",
 //       optimizer = {kind = "rmsprop", lr = 0.1, rho = 0.95, eps = 1.0e-8,
-//                    l2 = 1.0e-3, schedule = {kind = "cosine", decay_steps = 1000}}}}
+//                    l2 = 1.0e-3, schedule = {kind = "cosine", decay_steps = 1000},
+//                    groups = [{params = "*.bias", weight_decay = 0.0, lr_scale = 1.0}]}}}
 //
 // parseTrainSpec checks every field (name, type, range) and reports the first
 // problem through `emitError`; the dialect verifier, the frontend and
@@ -21,6 +22,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tg {
 
@@ -38,6 +40,16 @@ struct ScheduleSpec {
   int64_t warmupSteps = 0;       ///< linear warm-up, combined with any kind
 };
 
+/// Per-parameter settings: the first group whose `params` glob (llvm's
+/// GlobPattern: *, ?, [...]) matches a param's name sets its weight decay
+/// (when given) and scales its learning rate; other params take the
+/// optimizer's. E.g. nanoGPT's: no decay for biases, norms and embeddings.
+struct ParamGroupSpec {
+  std::string params;
+  std::optional<double> weightDecay;
+  double lrScale = 1.0;
+};
+
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::Sgd;
   double lr = 0.01;
@@ -49,6 +61,7 @@ struct OptimizerSpec {
   double weightDecay = 0.0;          ///< decoupled: p -= lr * wd * p
   double clipNorm = 0.0;             ///< clip by global norm (0: off)
   ScheduleSpec schedule;
+  std::vector<ParamGroupSpec> groups; ///< in order; the first match wins
 };
 
 struct TrainSpec {
@@ -60,6 +73,9 @@ struct TrainSpec {
 /// Parses and validates a `tg.train` dictionary.
 mlir::FailureOr<TrainSpec> parseTrainSpec(mlir::Attribute attr,
                                           llvm::function_ref<mlir::InFlightDiagnostic()> emitError);
+
+/// The group of `param` (the first whose glob matches), or null.
+const ParamGroupSpec *groupOf(const OptimizerSpec &spec, llvm::StringRef param);
 
 /// The dictionary form of `spec` (defaults written out, so files are explicit).
 mlir::DictionaryAttr trainSpecToAttr(mlir::MLIRContext *ctx, const TrainSpec &spec);

@@ -292,8 +292,8 @@ BiasCorrections biasCorrections(GradientBuilder &gb, const OptimizerSpec &opt, V
 
 /// The step direction of one param (p -= lr * update) and its new optimizer
 /// slots (in optimizerSlots order), appended to `newSlots`.
-Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, Value p, Value g,
-                      ArrayRef<Value> slots, const BiasCorrections &bc,
+Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, double weightDecay, Value p,
+                      Value g, ArrayRef<Value> slots, const BiasCorrections &bc,
                       SmallVectorImpl<Value> &newSlots) {
   auto castTo = [&](Value s, Value like) { return gb.cast(s, GradientBuilder::eltOf(like)); };
   Value update;
@@ -316,8 +316,8 @@ Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, Value p, Va
     Value vHat = gb.div(m2, castTo(bc.second, p));
     update = gb.div(mHat, gb.add(gb.create<SqrtOp>({vHat}, {}, vHat.getType()), opt.eps));
   }
-  if (opt.weightDecay > 0) // decoupled (AdamW-style): p -= lr * wd * p
-    update = gb.add(update, gb.mul(p, opt.weightDecay));
+  if (weightDecay > 0) // decoupled (AdamW-style): p -= lr * wd * p
+    update = gb.add(update, gb.mul(p, weightDecay));
   return update;
 }
 
@@ -377,6 +377,14 @@ LogicalResult BuildTrainStepPass::run() {
   if (m.params.empty())
     return m.fn.emitError() << "tg-build-train-step: @" << m.fn.getSymName()
                             << " has no param to train";
+  // A group that matches no param is a typo, not a no-op.
+  for (const ParamGroupSpec &g : spec->optimizer.groups)
+    if (llvm::none_of(m.params, [&](unsigned p) {
+          return groupOf(spec->optimizer, nameOf(m.fn.getArgAttrDict(p))) == &g;
+        }))
+      return m.fn.emitError() << "tg-build-train-step: optimizer group \"" << g.params
+                              << "\" matches no param of @" << m.fn.getSymName()
+                              << " (or only params an earlier group takes)";
   for (unsigned h : m.hypers)
     if (nameOf(m.fn.getArgAttrDict(h)) == "lr")
       return m.fn.emitError() << "tg-build-train-step: the hyper argument name 'lr' is "
@@ -495,8 +503,14 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
     for (const Slot &slot : slots[k])
       oldSlots.push_back(slot.value);
     SmallVector<Value> newSlots;
-    Value update = optimizerUpdate(gb, opt, p, grads[k], oldSlots, bc, newSlots);
-    Value newP = gb.sub(p, gb.mul(castTo(lrT, p), update));
+    StringRef name = nameOf(m.fn.getArgAttrDict(m.params[k]));
+    const ParamGroupSpec *group = groupOf(opt, name);
+    double wd = group && group->weightDecay ? *group->weightDecay : opt.weightDecay;
+    Value update = optimizerUpdate(gb, opt, wd, p, grads[k], oldSlots, bc, newSlots);
+    Value lrP = castTo(lrT, p);
+    if (group && group->lrScale != 1.0)
+      lrP = gb.mul(lrP, group->lrScale);
+    Value newP = gb.sub(p, gb.mul(lrP, update));
     // Params are the first arguments of train_step, in model order.
     paramOut.push_back({newP, named(nameOf(m.fn.getArgAttrDict(m.params[k])), unsigned(k))});
     for (auto [j, v] : llvm::enumerate(newSlots))

@@ -30,7 +30,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace tg {
 namespace optim {
@@ -87,6 +89,22 @@ public:
   /// Linear warm-up over the first `steps` steps, on top of the schedule:
   /// the factor is multiplied by min((t + 1) / steps, 1).
   Optimizer &warmup(int64_t steps);
+  /// A parameter group: params whose name matches the glob `params` (*, ?,
+  /// [...]; e.g. "*.bias") get `weightDecay` in place of the optimizer's and
+  /// a learning rate scaled by `lrScale`. The first matching group wins; a
+  /// group that matches no param is an error when the train step is built.
+  /// nanoGPT's AdamW: .group("*.bias", 0).group("*ln_*", 0).group("wte.*", 0).
+  Optimizer &group(std::string params, double weightDecay, double lrScale = 1.0);
+  /// A group that keeps the optimizer's weight decay and scales the rate.
+  Optimizer &groupLrScale(std::string params, double lrScale);
+
+  struct Group {
+    std::string params;
+    std::optional<double> weightDecay;
+    double lrScale = 1.0;
+  };
+  /// The groups, in order.
+  const std::vector<Group> &groups() const { return groups_; }
 
   /// The kind's tg.train spelling ("sgd", "adam", ...).
   const std::string &kind() const { return kind_; }
@@ -99,6 +117,7 @@ private:
   std::string kind_;
   std::map<std::string, double> fields_;
   Schedule schedule_;
+  std::vector<Group> groups_;
 };
 
 /// Plain SGD: p -= lr g.

@@ -262,6 +262,44 @@ TEST(Optimizers, AdamWDecoupledWeightDecay) {
   checkAgainstReference(optim::AdamW(0.01, 0.1), r);
 }
 
+// Parameter groups: "b" without weight decay at half the rate; "a" keeps the
+// optimizer's. The quadratic's params are independent and AdamW acts per
+// element, so each follows its own reference.
+TEST(Optimizers, ParamGroupsSetDecayAndRatePerParam) {
+  auto m = quadraticTrainModule(optim::AdamW(0.01, 0.1).group("b", 0.0, 0.5));
+  ASSERT_TRUE(m.ok()) << m.status();
+  Quadratic q;
+  NamedTensors in;
+  ASSERT_NO_FATAL_FAILURE(in = quadraticState(*m, q));
+  Ref ra = ref("adamw", 0.01), rb = ref("adamw", 0.005);
+  ra.wd = 0.1;
+  rb.wd = 0.0;
+  RefState wantA = runReference(q, ra, 3), wantB = runReference(q, rb, 3);
+  for (int t = 0; t < 3; ++t)
+    ASSERT_TRUE(interpretStep(*m, "train_step", in, {/*float64=*/true}).ok());
+  expectClose(in.at("a").data, wantA.a, "a");
+  expectClose(in.at("b").data, wantB.b, "b");
+  // Without the group, b would decay: the references differ where it matters.
+  EXPECT_GT(std::fabs(wantB.b[0] - runReference(q, [&] {
+                                     Ref r = ref("adamw", 0.01);
+                                     r.wd = 0.1;
+                                     return r;
+                                   }(), 3).b[0]),
+            1e-4);
+  // A group that matches nothing, or a bad one, is an error naming it.
+  auto bad = quadraticTrainModule(optim::AdamW(0.01).group("*.bias", 0.0));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("optimizer group \"*.bias\" matches no param of @"));
+  bad = quadraticTrainModule(optim::AdamW(0.01).group("a", -1.0));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("tg.train optimizer group 0: 'weight_decay' must be >= 0"));
+  bad = quadraticTrainModule(optim::AdamW(0.01).group("[a", 0.0));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("bad glob \"[a\""));
+}
+
 TEST(Optimizers, SgdWithDecoupledWeightDecay) {
   Ref r = ref("sgd", 0.1);
   r.wd = 0.5;

@@ -217,3 +217,45 @@ func.func @f(%w: tensor<2xf32> {tg.name = "w", tg.role = "param"}, %x: tensor<2x
   return %l : tensor<f32>
 }
 }
+
+// -----
+
+// Parameter groups: "b" takes the group's weight decay (none) and half the
+// rate; "w" the optimizer's decay 0.25 (sgd: update = g + 0.25 w).
+// CHECK-LABEL: func.func @train_step(
+// CHECK: %[[GW:.*]] = tg.param_grad %{{.*}} {param = "w"}
+// CHECK: %[[GB:.*]] = tg.param_grad %{{.*}} {param = "b"}
+// CHECK: %[[WD:.*]] = tg.constant dense<2.500000e-01>
+// CHECK: %[[DW:.*]] = tg.mul %arg0, %[[WD]]
+// CHECK: %[[UW:.*]] = tg.add %[[GW]], %[[DW]]
+// CHECK: tg.mul %{{.*}}, %[[UW]]
+// CHECK: %[[HALF:.*]] = tg.constant dense<5.000000e-01>
+// CHECK: %[[LRB:.*]] = tg.mul %{{.*}}, %[[HALF]]
+// CHECK: tg.mul %[[LRB]], %[[GB]]
+module attributes {tg.train = {optimizer = {kind = "sgd", lr = 0.1, weight_decay = 0.25, groups = [{params = "b*", weight_decay = 0.0, lr_scale = 0.5}]}}} {
+func.func @f(%w: tensor<2xf32> {tg.name = "w", tg.role = "param"}, %b: tensor<2xf32> {tg.name = "b", tg.role = "param"}) -> (tensor<f32> {tg.name = "loss"}) {
+  %p = tg.mul %w, %b : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  %l = tg.reduce %p {kind = "sum"} : (tensor<2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+}
+
+// -----
+
+module attributes {tg.train = {optimizer = {kind = "sgd", groups = [{params = "*.bias", weight_decay = 0.0}]}}} {
+// expected-error @+1 {{tg-build-train-step: optimizer group "*.bias" matches no param of @f (or only params an earlier group takes)}}
+func.func @f(%w: tensor<2xf32> {tg.name = "w", tg.role = "param"}) -> (tensor<f32> {tg.name = "loss"}) {
+  %l = tg.reduce %w {kind = "sum"} : (tensor<2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+}
+
+// -----
+
+// expected-error @+1 {{tg.train optimizer group 0: unknown field 'decay'}}
+module attributes {tg.train = {optimizer = {kind = "sgd", groups = [{params = "w", decay = 0.0}]}}} {
+func.func @f(%w: tensor<2xf32> {tg.name = "w", tg.role = "param"}) -> (tensor<f32> {tg.name = "loss"}) {
+  %l = tg.reduce %w {kind = "sum"} : (tensor<2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+}
