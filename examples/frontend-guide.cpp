@@ -106,6 +106,15 @@ int main() {
   // [/guide:train]
   check(last < first / 4, "compiled training lowers the loss");
 
+  // [guide:groups]
+  tg::optim::Optimizer adamw = tg::optim::AdamW(1e-3, /*weightDecay=*/0.1)
+                                   .group("*bias", 0.0)  // Dense biases, in_proj_bias, out_proj.bias
+                                   .group("*ln_*", 0.0)  // LayerNorm gamma and beta
+                                   .group("wte.*", 0.0); // the embedding table
+  // [/guide:groups]
+  check(adamw.groups().size() == 3 && adamw.groups()[0].weightDecay == 0.0,
+        "parameter groups are recorded in order");
+
   // [guide:compiled-vs-interpreted]
   tg::NamedTensors now = inputs;
   for (const char *p : {"fc1.kernel", "fc1.bias", "fc2.kernel", "fc2.bias"})

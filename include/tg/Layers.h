@@ -493,6 +493,7 @@ public:
     approximateGelu_ = a;
     return *this;
   }
+  /// Adds the block to x's graph: [B, T, E] -> [B, T, E].
   Value operator()(Value x) const;
 
 private:

@@ -98,10 +98,11 @@ public:
   /// A group that keeps the optimizer's weight decay and scales the rate.
   Optimizer &groupLrScale(std::string params, double lrScale);
 
+  /// One parameter group (see group()).
   struct Group {
-    std::string params;
-    std::optional<double> weightDecay;
-    double lrScale = 1.0;
+    std::string params;                ///< glob of param names
+    std::optional<double> weightDecay; ///< unset: the optimizer's
+    double lrScale = 1.0;              ///< factor on the learning rate
   };
   /// The groups, in order.
   const std::vector<Group> &groups() const { return groups_; }
