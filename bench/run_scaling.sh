@@ -85,19 +85,27 @@ for link in "${LINKS[@]}"; do
   for c in none bf16 "threshold:1e-2 0.01" "threshold:1e-2 0.04" "threshold:1e-2 0.5"; do
     read -r comp dens <<<"$c"
     key=${comp/threshold:1e-2/thr}${dens:+@$dens}
+    ok=0
     for try in 1 2; do # a failed start (a port taken) is retried once
-      timeout 300 "$CLUSTER" mpirun build/bench/tg-bench-comm --elements=$SIZES --compress="$comp" \
-        --density="${dens:-0.5}" --reps=20 >"$W/comm" 2>"$W/err" && break
+      if timeout 300 "$CLUSTER" mpirun build/bench/tg-bench-comm --elements=$SIZES \
+        --compress="$comp" --density="${dens:-0.5}" --reps=20 >"$W/comm" 2>"$W/err"; then
+        ok=1
+        break
+      fi
       echo "run_scaling.sh: tg-bench-comm $comp on $name failed (try $try): $(tail -3 "$W/err")" >&2
     done
+    [[ $ok == 1 ]] || { echo "run_scaling.sh: giving up on $name" >&2; exit 1; }
     while read -r _ e _ ms; do put "comm $name $key $e $ms"; done <"$W/comm"
   done
   for model in mlp cnn; do
     compute $model "$name"
     for mode in $MODES; do
       for _ in $(seq "$RUNS"); do
-        timeout 600 "$CLUSTER" mpirun build/tools/tgc train "$W/$model-$mode.tgx" \
-          --steps "$(steps $model)" --progress=none $FILES >"$W/out" 2>"$W/err" || true
+        if ! timeout 600 "$CLUSTER" mpirun build/tools/tgc train "$W/$model-$mode.tgx" \
+          --steps "$(steps $model)" --progress=none $FILES >"$W/out" 2>"$W/err"; then
+          echo "run_scaling.sh: $model $mode on $name failed: $(tail -2 "$W/err")" >&2
+          continue # a failed run is left out of the median
+        fi
         echo "$(step_ms <"$W/out") $(sed -n 's/^data parallel: rank 0 sent \([0-9.]*\) MiB.*/\1/p' "$W/err")"
       done | sort -n | awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }' |
         while read -r ms mib; do put "train $name $model $mode $ms ${mib:-0} $(steps $model)"; done

@@ -13,7 +13,9 @@ measured within noise; the `ideal` projection hides communication behind
 
 One bucket of E floats (B = 4E bytes; alpha: a message's latency; beta: the
 link's bytes/s; every constant below is fitted or measured, none assumed):
-  f32, 2 ranks   MPI's allreduce: alpha + B/beta
+  f32, 2 ranks   under 8192 floats MPI's allreduce: alpha + B/beta; from
+                 8192 the two phases below (a started MPI_Iallreduce
+                 reduces to one rank, then broadcasts: slower)
   f32, N > 2     tgc's rank-ordered reduction (an alltoall, the sum in rank
                  order, an allgather), or a ring (--reduction=mpi): the same
                  count, 2(N-1) alpha + 2(N-1)/N B/beta + sum E
@@ -67,7 +69,7 @@ def read(path):
             m["buckets"][f[1]] = [(int(e), k) for e, k in (x.split(":") for x in f[2].split(","))]
         elif f[0] == "comm":  # comm LINK MODE ELEMENTS MS
             m["comm"].setdefault((f[1], f[2]), []).append((int(f[3]), float(f[4]) / 1e3))
-        elif f[0] == "train" and len(f) >= 6 and f[4]:  # train LINK MODEL MODE MS MIB STEPS
+        elif f[0] == "train" and len(f) >= 7:  # train LINK MODEL MODE MS MIB STEPS
             m["train"][(f[1], f[2], f[3])] = (float(f[4]) / 1e3, float(f[5]) * 2**20 / int(f[6]))
     return m
 
@@ -101,9 +103,8 @@ class Model:
         # Byte form (p = 0.5): slope = 1/beta + encode + 2 decode_byte.
         s = linfit(m["comm"][("none", "thr@0.5")])[1] - 1 / self.beta_none
         self.decode_byte = max((s - self.encode) / 2, 0)
-        # The sum in rank order (f32 at N > 2): as bf16's, less its conversions;
-        # not measured apart at 2 ranks (MPI's allreduce runs there), so taken
-        # as the f32 slope's CPU part would be: 0 beyond beta_none's.
+        # The sum in rank order: part of the f32 two-phase slope fitted
+        # above (beta_none), not separated from the wire.
         self.sum = 0.0
 
     def allreduce(self, e, n, mode, p=0.0):
@@ -229,7 +230,7 @@ def main():
     a = ap.parse_args()
     try:
         mo = Model(read(a.file))
-    except (OSError, KeyError, ValueError, ZeroDivisionError) as e:
+    except (OSError, KeyError, ValueError, IndexError, ZeroDivisionError) as e:
         print(f"scaling_model.py: {a.file}: cannot fit the model ({type(e).__name__}: {e}); "
               "run bench/run_scaling.sh first", file=sys.stderr)
         return 1

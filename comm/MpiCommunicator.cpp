@@ -285,17 +285,19 @@ public:
 
   /// Whether the two-phase rank-ordered allreduce runs. With two ranks every
   /// element is one addition, x0 + x1, which IEEE makes commutative, so MPI's
-  /// own allreduce gives the same bits; it is used there for small buffers
-  /// only (one round instead of two). From 8192 floats the two phases are
-  /// faster: Open MPI's non-blocking allreduce (libnbc) reduces to one rank
-  /// and broadcasts back, so each link direction carries the buffer twice in
-  /// turn (tg-bench-comm, 2 ranks, 200k floats: shared memory 0.32 against
-  /// 0.21 ms, TCP 0.69 against 0.57, TCP at 1 Gbit/s 9.8 against 4.8). bf16
-  /// always needs them. (Threshold encoding has its own two phases.)
-  bool rankOrdered(Compression mode, size_t count) const {
+  /// own allreduce gives the same bits. Its blocking form is used there (a
+  /// proper exchange), and its non-blocking form only for small buffers:
+  /// Open MPI's MPI_Iallreduce (libnbc) reduces to one rank and then
+  /// broadcasts, so each direction of the link idles while the other works,
+  /// and from 8192 floats the two phases are faster (tg-bench-comm, 2 ranks,
+  /// 200k floats started and waited: shared memory 0.32 against 0.21 ms, TCP
+  /// 0.69 against 0.57, TCP at 1 Gbit/s 9.8 against 4.8; blocking, MPI's is
+  /// as fast or faster: 0.20-0.30 against 0.28-0.32 over shared memory).
+  /// bf16 always needs them. (Threshold encoding has its own two phases.)
+  bool rankOrdered(Compression mode, size_t count, bool blocking) const {
     constexpr size_t kTwoPhaseFrom = 8192;
     return options.reduction == Reduction::RankOrdered && mode != Compression::Threshold &&
-           (size_ > 2 || mode == Compression::Bf16 || count >= kTwoPhaseFrom);
+           (size_ > 2 || mode == Compression::Bf16 || (!blocking && count >= kTwoPhaseFrom));
   }
 
   int rank() const override { return rank_; }
@@ -305,7 +307,7 @@ public:
   absl::StatusOr<Request> allreduceStart(float *data, size_t count, ReduceOp op,
                                          const std::string &what) override {
     std::lock_guard<std::mutex> lock(mpiMu);
-    absl::StatusOr<Pending> p = prepare(data, count, op, what);
+    absl::StatusOr<Pending> p = prepare(data, count, op, what, /*blocking=*/false);
     if (!p.ok())
       return p.status();
     // Started collectives of a communicator must start in the same order on
@@ -350,7 +352,7 @@ public:
   /// is set.
   absl::Status allreduce(float *data, size_t count, ReduceOp op, const std::string &what) override {
     std::lock_guard<std::mutex> lock(mpiMu);
-    absl::StatusOr<Pending> p = prepare(data, count, op, what);
+    absl::StatusOr<Pending> p = prepare(data, count, op, what, /*blocking=*/true);
     if (!p.ok())
       return p.status();
     absl::Cleanup keep = [&] { recycle(*p); };
@@ -528,7 +530,7 @@ private:
   /// The bookkeeping of one allreduce, or an error when it is too large for
   /// MPI's int counts.
   absl::StatusOr<Pending> prepare(float *data, size_t count, ReduceOp op,
-                                  const std::string &what) {
+                                  const std::string &what, bool blocking) {
     if (count > size_t(INT_MAX))
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": ", count, " floats is more than one MPI collective carries; split it"));
@@ -539,7 +541,7 @@ private:
     p.what = what;
     borrow(p);
     Compression mode = modeFor(op);
-    p.ordered = rankOrdered(mode, count);
+    p.ordered = rankOrdered(mode, count, blocking);
     p.bf16 = mode == Compression::Bf16;
     p.threshold = mode == Compression::Threshold;
     if (p.threshold) {
@@ -723,7 +725,8 @@ private:
   int64_t started = 0;
   uint64_t sent = 0; ///< allreduced bytes this rank sent
   std::map<std::string, std::vector<float>> residuals; ///< Threshold: by bucket
-  /// An allreduce's scratch buffers, by bucket name, kept between steps:
+  /// A gradient bucket's scratch buffers, by name, kept between steps (about
+  /// one more copy of the bucket for f32 at more than 2 ranks, 1.5 for bf16):
   /// allocating a bucket's size every step got fresh, unfaulted pages from
   /// glibc whenever sizes varied (a 200k-element bf16 allreduce took 1.8 ms
   /// after other sizes, 1.15 ms alone: tg-bench-comm --elements).
@@ -734,7 +737,11 @@ private:
   };
   std::map<std::string, Scratch> scratch;
 
+  /// Only gradient buckets keep scratch: their names repeat every step,
+  /// while other collectives (a step's stop flags) are small and named anew.
   void borrow(Pending &p) {
+    if (p.op != ReduceOp::GradientMean)
+      return;
     Scratch &s = scratch[p.what];
     p.chunks = std::move(s.chunks);
     p.send16 = std::move(s.send16);
@@ -744,6 +751,8 @@ private:
     p.received = std::move(s.received);
   }
   void recycle(Pending &p) {
+    if (p.op != ReduceOp::GradientMean)
+      return;
     Scratch &s = scratch[p.what];
     s.chunks = std::move(p.chunks);
     s.send16 = std::move(p.send16);

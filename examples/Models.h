@@ -56,7 +56,9 @@ void buildCharLstm(Graph &g, const CharLstmConfig &config = {});
 /// blocks "h<i>" of causal `heads`-head attention and a 4x GELU MLP, a final
 /// LayerNorm "ln_f", and the output layer tied to "wte". Inputs "chars" and
 /// "targets" [B, T] i32 (what `tgc train --data FILE.txt` feeds); outputs
-/// loss and logits [B*T, V]. Params N(0, 0.02) as GPT-2; AdamW 1e-3 with
+/// loss and logits [B*T, V]. Embeddings and MLP weights N(0, 0.02) as GPT-2
+/// (without its 1/sqrt(2 layers) on residual projections), attention with
+/// PyTorch's init; AdamW 1e-3 with
 /// weight decay 0.1 on the matrices only (groups exempt biases, LayerNorms
 /// and the embeddings).
 struct CharGptConfig {

@@ -43,7 +43,8 @@ struct ScheduleSpec {
 /// Per-parameter settings: the first group whose `params` glob (llvm's
 /// GlobPattern: *, ?, [...]) matches a param's name sets its weight decay
 /// (when given) and scales its learning rate; other params take the
-/// optimizer's. E.g. nanoGPT's: no decay for biases, norms and embeddings.
+/// optimizer's; the coupled l2 still applies to every param. E.g. minGPT's:
+/// no decay for biases, norms and embeddings.
 struct ParamGroupSpec {
   std::string params;
   std::optional<double> weightDecay;

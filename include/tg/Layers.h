@@ -472,8 +472,8 @@ private:
 ///
 /// with causal MultiHeadAttention "attn" and an MLP "mlp.fc" (E -> ratio E,
 /// GELU: tanh form as GPT-2, or the exact erf form) and "mlp.proj"
-/// (ratio E -> E); Dense kernels and biases initialized N(0, 0.02) and
-/// zeros as GPT-2 does.
+/// (ratio E -> E); MLP kernels N(0, 0.02) and zero biases as GPT-2 (without
+/// its 1/sqrt(2 layers) on the residual projection), attention as PyTorch.
 class TransformerBlock {
 public:
   /// `name` (default: a unique "block", ...) scopes the params.

@@ -93,7 +93,9 @@ public:
   /// [...]; e.g. "*.bias") get `weightDecay` in place of the optimizer's and
   /// a learning rate scaled by `lrScale`. The first matching group wins; a
   /// group that matches no param is an error when the train step is built.
-  /// nanoGPT's AdamW: .group("*.bias", 0).group("*ln_*", 0).group("wte.*", 0).
+  /// Groups replace the decoupled weight decay only (l2() applies to every
+  /// param). minGPT's AdamW (no decay for biases, norms and embeddings):
+  /// .group("*bias", 0).group("*ln_*", 0).group("wte.*", 0).
   Optimizer &group(std::string params, double weightDecay, double lrScale = 1.0);
   /// A group that keeps the optimizer's weight decay and scales the rate.
   Optimizer &groupLrScale(std::string params, double lrScale);
