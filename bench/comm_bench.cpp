@@ -14,8 +14,8 @@
 // step does (--blocking: the blocking call, as with
 // TG_COLLECTIVES_NO_OVERLAP=1), and prints one line per size:
 // `elements E ms M`. For threshold, a fraction --density of each rank's
-// elements (random positions, new each repetition) is exactly T, the rest 0,
-// so that fraction travels and the residual stays 0.
+// elements (random positions, new each repetition) is one quantum +-T 2^k,
+// the rest 0, so that fraction travels and the residual stays 0.
 //
 //===----------------------------------------------------------------------===//
 #include "comm/Communicator.h"
@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -149,10 +150,15 @@ int runSteps(const StepArgs &a) {
         return;
       }
       std::fill(buf.begin(), buf.end(), 0.f);
-      std::bernoulli_distribution sent(a.density);
+      // Real gradients send quanta of both signs and several sizes: T 2^k,
+      // k geometric (half of them k = 0), so the codec's branches and
+      // exponent handling see a realistic mix; each is exactly one quantum,
+      // so the residual stays 0.
+      std::bernoulli_distribution sent(a.density), negative(0.5);
+      std::geometric_distribution<int> k(0.5);
       for (float &x : buf)
         if (sent(rng))
-          x = a.threshold;
+          x = std::ldexp(negative(rng) ? -a.threshold : a.threshold, std::min(k(rng), 15));
     };
     std::vector<double> t;
     for (int i = 0; i < a.reps + 2; ++i) { // two warm-up repetitions

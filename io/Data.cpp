@@ -148,6 +148,7 @@ Array Array::ofValues(std::string path, std::string sourceType, std::vector<int6
 struct TextWindows {
   Corpus corpus;
   int64_t chunks = 0, perStream = 0, T = 0;
+  bool windows = false; ///< rows are windows at offsets rT, not stream chunks
   /// From shards: per shard the last chunk that reads it; a shard's pages
   /// are dropped a few chunks after (streams read their text once, in order).
   std::vector<int64_t> lastChunk;
@@ -156,6 +157,8 @@ struct TextWindows {
   int64_t highest = -1; ///< the latest chunk read (lower again: a new epoch)
 
   int64_t start(int64_t row, int64_t shift) const {
+    if (windows)
+      return row * T + shift;
     return (row / chunks) * perStream + (row % chunks) * T + shift;
   }
 };
@@ -201,7 +204,7 @@ absl::Status Column::gatherText(const int64_t *indices, size_t n, uint8_t *out) 
         store<int32_t>(o, id);
     }
   }
-  if (c.shards && n > 0) {
+  if (c.shards && n > 0 && !w.windows) {
     // Every stream has read past the shards whose last chunk is a few
     // behind this one (a margin for batches made out of order).
     int64_t chunk = indices[0] % w.chunks;
@@ -388,6 +391,26 @@ void Corpus::setVocabulary(const bool seen[256]) {
     }
 }
 
+absl::Status Corpus::useVocabulary(const std::string &otherVocab, const std::string &otherPath) {
+  for (unsigned char ch : vocab)
+    if (otherVocab.find(char(ch)) == std::string::npos) {
+      std::string at;
+      if (size_t pos = text.find(char(ch)); pos != std::string::npos)
+        at = absl::StrCat(" at byte offset ", pos);
+      std::string shown = ch >= 32 && ch < 127 ? absl::StrCat("'", std::string(1, char(ch)), "'")
+                                               : absl::StrCat("byte 0x", absl::Hex(ch));
+      return absl::InvalidArgumentError(
+          absl::StrCat("text '", path, "' has the character ", shown, at,
+                       ", which is not in the vocabulary of '", otherPath, "' (",
+                       otherVocab.size(), " characters)"));
+    }
+  vocab = otherVocab;
+  std::fill(std::begin(id), std::end(id), 0);
+  for (size_t i = 0; i < vocab.size(); ++i)
+    id[static_cast<unsigned char>(vocab[i])] = int32_t(i);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Corpus> readText(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
@@ -461,7 +484,7 @@ absl::StatusOr<Dataset> Dataset::fromShards(std::shared_ptr<ShardSet> shards,
 }
 
 absl::StatusOr<Dataset> Dataset::fromText(Corpus corpus, const ArgSpec &input,
-                                          const ArgSpec &target) {
+                                          const ArgSpec &target, bool windowed) {
   for (const ArgSpec *s : {&input, &target})
     if (s->shape.size() != 2 || (s->dtype != "i32" && s->dtype != "i64"))
       return absl::InvalidArgumentError(
@@ -478,6 +501,30 @@ absl::StatusOr<Dataset> Dataset::fromText(Corpus corpus, const ArgSpec &input,
         " classes for '", target.name, "' (build the model with a vocabulary of ",
         corpus.vocab.size(), ")"));
   int64_t B = input.shape[0], T = input.shape[1];
+  if (windowed) {
+    int64_t rows = T > 0 ? (corpus.size - 1) / T : 0;
+    if (rows < 1)
+      return absl::InvalidArgumentError(absl::StrCat("text '", corpus.path, "' has ", corpus.size,
+                                                     " characters, too few for one window of ", T,
+                                                     " (needs ", T + 1, ")"));
+    Dataset d;
+    d.rows_ = rows;
+    auto w = std::make_shared<TextWindows>();
+    w->corpus = std::move(corpus);
+    w->windows = true;
+    w->chunks = rows;
+    w->T = T;
+    for (const ArgSpec *s : {&input, &target}) {
+      Column c;
+      c.spec = *s;
+      c.sourceDtype = s->dtype;
+      c.rows = rows;
+      c.text = w;
+      c.field = s == &target ? 1 : 0; // the window's shift
+      d.columns_.push_back(std::move(c));
+    }
+    return d;
+  }
   int64_t perStream = (corpus.size - 1) / B;
   int64_t chunks = perStream / T;
   if (chunks < 1)

@@ -128,6 +128,10 @@ struct Corpus {
   int32_t id[256] = {}; ///< a byte's index in the vocabulary
   /// Sets vocab and id from the bytes seen.
   void setVocabulary(const bool seen[256]);
+  /// Reads this text with another's vocabulary `otherVocab` (its characters
+  /// in id order; a held-out text with the training text's ids, from
+  /// `otherPath`); an error names a character it lacks.
+  absl::Status useVocabulary(const std::string &otherVocab, const std::string &otherPath);
 };
 /// Reads a text file into memory (one byte a character).
 absl::StatusOr<Corpus> readText(const std::string &path);
@@ -157,9 +161,13 @@ public:
   /// streams, and batch k holds characters [kT, (k+1)T) of every stream, so
   /// recurrent state carried from one batch to the next continues the text.
   /// Such a dataset is never shuffled.
+  /// With `windows` (for models without recurrent state, e.g. a GPT), row r
+  /// is instead the window of T characters at offset rT (its targets the
+  /// next T), (size - 1) / T rows, shuffled and split between ranks like
+  /// any other rows.
   /// (`corpus` by value: move an in-memory text in rather than copy it.)
   static absl::StatusOr<Dataset> fromText(Corpus corpus, const ArgSpec &input,
-                                          const ArgSpec &target);
+                                          const ArgSpec &target, bool windows = false);
 
   /// A data set read from the shards of a packed directory: the columns'
   /// rows are its records (`tgc data pack`).

@@ -95,12 +95,20 @@ absl::StatusOr<Sources> resolveSpecs(const std::vector<std::string> &specs, cons
   return out;
 }
 
-absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int world,
-                                    const std::string &where);
+/// How a text feeds a character model: as truncated-BPTT streams (a model
+/// with recurrent state) or as shuffled windows (one without), and, for
+/// held-out text, the training text's vocabulary.
+struct TextMode {
+  bool windows = false;
+  const LoadedData *vocabOf = nullptr; ///< set: read with this vocabulary
+};
 
-/// A text corpus as truncated-BPTT streams for a character model.
+absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int world,
+                                    const std::string &where, const TextMode &mode);
+
+/// A text corpus for a character model.
 absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &in,
-                                    const std::string &flag, int world) {
+                                    const std::string &flag, int world, const TextMode &mode) {
   if (in.data.size() != 1 || in.labels.size() != 1)
     return absl::InvalidArgumentError(
         absl::StrCat(flag, " ", textFile,
@@ -110,24 +118,31 @@ absl::StatusOr<LoadedData> loadText(const std::string &textFile, const Inputs &i
   auto corpus = data::readText(textFile);
   if (!corpus.ok())
     return corpus.status();
-  return textData(std::move(*corpus), in, world, textFile);
+  return textData(std::move(*corpus), in, world, textFile, mode);
 }
 
 /// A corpus (in memory or packed) as truncated-BPTT streams.
 absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int world,
-                                    const std::string &where) {
-  // With N ranks, N times the streams: rank r takes streams [rB, (r+1)B).
+                                    const std::string &where, const TextMode &mode) {
   data::ArgSpec input = argSpec(*in.data[0]), target = argSpec(*in.labels[0]);
-  if (!input.shape.empty() && !target.shape.empty()) {
+  // Streams: with N ranks, N times the streams (rank r takes streams
+  // [rB, (r+1)B)). Windows are rows, split between ranks like any others.
+  if (!mode.windows && !input.shape.empty() && !target.shape.empty()) {
     input.shape[0] *= world;
     target.shape[0] *= world;
   }
+  if (mode.vocabOf)
+    if (absl::Status s = corpus.useVocabulary(mode.vocabOf->vocab, mode.vocabOf->vocabPath);
+        !s.ok())
+      return s;
   LoadedData out;
   out.vocab = corpus.vocab;
-  out.description = absl::StrCat(where, " (", corpus.size, " characters",
-                                 corpus.shards ? " in shards" : "", ", vocabulary of ",
-                                 corpus.vocab.size(), ")");
-  auto ds = data::Dataset::fromText(std::move(corpus), input, target);
+  out.vocabPath = where;
+  out.description = absl::StrCat(
+      where, " (", corpus.size, " characters", corpus.shards ? " in shards" : "",
+      mode.vocabOf ? ", the training text's vocabulary of " : ", vocabulary of ",
+      corpus.vocab.size(), mode.windows ? "; shuffled windows" : "", ")");
+  auto ds = data::Dataset::fromText(std::move(corpus), input, target, mode.windows);
   if (!ds.ok())
     return ds.status();
   out.dataset = std::move(*ds);
@@ -200,7 +215,8 @@ absl::StatusOr<LoadedData> loadColumns(const std::map<std::string, std::string> 
 /// roles. Nothing is read but the index, each shard file's size, and the
 /// label fields (checked against the model's classes now, not at step N).
 absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
-                                      const std::string &flag, bool skipBad, int world) {
+                                      const std::string &flag, bool skipBad, int world,
+                                      const TextMode &mode) {
   std::vector<int64_t> bad;
   std::string firstBad;
   auto index = data::ShardIndex::read(dir);
@@ -219,7 +235,7 @@ absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
     auto corpus = data::textFromShards(*shards, size_t(f));
     if (!corpus.ok())
       return corpus.status();
-    return textData(std::move(*corpus), in, world, dir);
+    return textData(std::move(*corpus), in, world, dir, mode);
   }
   std::vector<std::string> fieldNames;
   for (const data::ShardField &f : index->fields)
@@ -312,28 +328,32 @@ absl::StatusOr<LoadedData> loadPacked(const std::string &dir, const Inputs &in,
 
 /// Maps data specs onto `entry`'s data and label arguments and loads them.
 absl::StatusOr<LoadedData> loadData(const std::vector<std::string> &specs, const EntrySpec &entry,
-                                    bool eval, const std::string &flag, int world, bool skipBad) {
+                                    bool eval, const std::string &flag, int world, bool skipBad,
+                                    const TextMode &mode) {
   Inputs in(entry);
   auto sources = resolveSpecs(specs, in, eval, flag);
   if (!sources.ok())
     return sources.status();
   if (!sources->packedDir.empty())
-    return loadPacked(sources->packedDir, in, flag, skipBad, world);
+    return loadPacked(sources->packedDir, in, flag, skipBad, world, mode);
   if (sources->textFile.empty())
     return loadColumns(sources->files, in, flag, skipBad);
   if (!sources->files.empty())
     return absl::InvalidArgumentError(
         absl::StrCat(flag, ": a text file feeds both the input and the target of a character "
                            "model; it cannot be mixed with NAME=FILE"));
-  return loadText(sources->textFile, in, flag, world);
+  return loadText(sources->textFile, in, flag, world, mode);
 }
 
 } // namespace
 
 absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
-                                   const StepEntry &evalStep, int world) {
+                                   const StepEntry &evalStep, int world, bool recurrent) {
   BoundData out;
-  auto train = loadData(o.data, *step.spec, /*eval=*/false, "--data", world, o.skipBadRecords);
+  TextMode text;
+  text.windows = !recurrent;
+  auto train =
+      loadData(o.data, *step.spec, /*eval=*/false, "--data", world, o.skipBadRecords, text);
   if (!train.ok())
     return train.status();
   out.train = std::move(*train);
@@ -346,10 +366,13 @@ absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
   if (!evalStep)
     return absl::FailedPreconditionError(
         absl::StrCat("'", o.artifact, "' has no eval_step to evaluate --eval-data with"));
-  if (!out.train.vocab.empty())
-    return absl::UnimplementedError("--eval-data for text models is not supported yet");
-  auto eval =
-      loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data", 1, o.skipBadRecords);
+  if (!out.train.vocab.empty() && recurrent)
+    return absl::UnimplementedError(
+        "--eval-data for a model with recurrent state (truncated-BPTT streams) is not supported "
+        "yet; models without state (e.g. tg-example char-gpt) evaluate held-out text");
+  text.vocabOf = out.train.vocab.empty() ? nullptr : &out.train;
+  auto eval = loadData(evalSpecs, *evalStep.spec, /*eval=*/true, "--eval-data", 1,
+                       o.skipBadRecords, text);
   if (!eval.ok())
     return eval.status();
   out.eval = std::move(*eval);

@@ -71,6 +71,7 @@ absl::Status zeroBuffers(rt::Session &session, const std::vector<const BufferSpe
 struct LoadedData {
   std::optional<data::Dataset> dataset;
   std::string vocab, description;
+  std::string vocabPath; ///< text: where the vocabulary came from
   /// --skip-bad-records: why the first left-out record was bad.
   std::string firstSkipped;
 };
@@ -85,8 +86,14 @@ struct BoundData {
 /// and checks them against train_step and eval_step before anything runs. A
 /// text corpus is cut into `world` times the step's streams, so that each
 /// rank carries its own recurrent state through its own streams.
+/// A text feeds a model with recurrent state (`recurrent`) as
+/// truncated-BPTT streams, and one without as shuffled windows.
 absl::StatusOr<BoundData> bindData(const TrainOptions &o, const StepEntry &step,
-                                   const StepEntry &evalStep, int world);
+                                   const StepEntry &evalStep, int world, bool recurrent);
+
+/// Whether the model carries recurrent state: a state argument that
+/// predict updates (optimizer slots and BatchNorm statistics are not).
+bool hasRecurrentState(const Manifest &manifest);
 
 /// The shape of the run: batch size (per rank), batches per epoch (global
 /// batches of world * batch examples), steps in all.

@@ -57,6 +57,17 @@ std::vector<const BufferSpec *> checkpointedArgs(const EntrySpec &step) {
 // (BatchNorm's, tg.train_only: not predict's results). Text streams restart
 // it at each epoch, as Keras' reset_states: carried across epochs, it can grow
 // into a regime that a model run from a fresh state (sampling) never reaches.
+bool hasRecurrentState(const Manifest &manifest) {
+  const EntrySpec *predict = manifest.findEntry("predict");
+  if (!predict)
+    return false;
+  for (const BufferSpec &r : predict->results)
+    if (r.alias >= 0 && size_t(r.alias) < predict->args.size() &&
+        predict->args[size_t(r.alias)].role == Role::State)
+      return true;
+  return false;
+}
+
 std::vector<const BufferSpec *> modelStateArgs(const Manifest &manifest, const TrainOptions &o,
                                                const data::Dataset &ds) {
   std::vector<const BufferSpec *> state;

@@ -120,7 +120,7 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
                         compress->threshold);
 
   // Data, checked against the artifact before anything runs.
-  auto bound = bindData(o, step, evalStep, ranks.world);
+  auto bound = bindData(o, step, evalStep, ranks.world, hasRecurrentState(*manifest));
   if (!bound.ok())
     return bound.status();
   const data::Dataset &ds = *bound->train.dataset;

@@ -110,6 +110,37 @@ TEST(Train, CharLstmLearnsALicenceText) {
   EXPECT_LT(r->lastTrain.at("loss"), 0.75 * std::log(77.0));
 }
 
+// A model without recurrent state reads text as shuffled windows and
+// evaluates held-out text with the training text's vocabulary.
+TEST(Train, CharGptTrainsOnWindowsAndEvaluatesHeldOutText) {
+  tg::Graph g("gpt");
+  tg::examples::CharGptConfig c;
+  c.batch = 8, c.steps = 16, c.dim = 32, c.heads = 2, c.layers = 1, c.vocab = 77;
+  c.optimizer = tg::optim::AdamW(3e-3, 0.1).group("*bias", 0).group("*ln_*", 0);
+  tg::examples::buildCharGpt(g, c);
+  std::string artifact = compileTo(g, temp("gpt.tgx"));
+  // Held out: a part of the same text (its characters are all in the vocabulary).
+  std::ifstream in(kText);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(temp("heldout.txt")) << text.substr(0, 4000);
+  tg::TrainOptions o = quiet(artifact);
+  o.data = {kText};
+  o.evalData = {temp("heldout.txt")};
+  o.steps = 300; // past the first epoch (274 batches of 8 windows): one evaluation
+  auto r = tg::train(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_LT(r->lastTrain.at("loss"), 0.75 * std::log(77.0));
+  ASSERT_TRUE(r->lastEval.count("loss"));
+  // 3999 characters: 249 windows of 16, evaluated in batches of 8.
+  EXPECT_EQ(r->lastEval.at("examples"), 249);
+  EXPECT_LT(r->lastEval.at("loss"), 0.8 * std::log(77.0));
+  // A held-out character the training text lacks is an error naming it.
+  std::ofstream(temp("heldout-bad.txt")) << text.substr(0, 100) << "\x01" << text.substr(100, 400);
+  o.evalData = {temp("heldout-bad.txt")};
+  EXPECT_THAT(errorOf(o), HasSubstr("has the character byte 0x1 at byte offset 100, which is not "
+                                    "in the vocabulary of"));
+}
+
 // BatchNorm's running statistics are state that only train_step moves
 // (tg.train_only): eval_step is not stateful, so the evaluation counts the
 // last partial batch, and --reset-state=epoch (for recurrent state) leaves

@@ -123,6 +123,60 @@ TEST(Data, MalformedFilesAreErrors) {
   EXPECT_THAT(errorOf(ds.status()), HasSubstr("'x' has 4 examples but data for 'y' has 3"));
 }
 
+// A model without recurrent state reads a text as windows: row r is the T
+// characters at rT and its targets the next T, shuffled like other rows.
+TEST(Data, TextWindowsAreShuffledRowsOfTheText) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i)
+    text += char('a' + (i * 7) % 23);
+  std::ofstream(temp("windows.txt")) << text;
+  auto corpus = readText(temp("windows.txt"));
+  ASSERT_TRUE(corpus.ok()) << corpus.status();
+  const int64_t B = 4, T = 10;
+  auto ds = Dataset::fromText(*corpus, {"chars", "i32", {B, T}}, {"targets", "i32", {B, T}},
+                              /*windows=*/true);
+  ASSERT_TRUE(ds.ok()) << ds.status();
+  EXPECT_TRUE(ds->shuffles());
+  EXPECT_EQ(ds->rows(), 99); // 999 usable characters / 10
+  std::vector<int64_t> order = ds->order(7, 0, true);
+  EXPECT_NE(order, ds->order(7, 1, true)); // another epoch, another order
+  EXPECT_EQ(order, ds->order(7, 0, true)); // seeded: resume is exact
+  Batcher batcher(*ds, B, order, 0, false, 3);
+  std::set<int64_t> seen;
+  int64_t k = 0;
+  while (auto b = batcher.next()) {
+    std::vector<int32_t> chars(B * T), targets(B * T);
+    std::memcpy(chars.data(), b->buffers[0].data(), chars.size() * 4);
+    std::memcpy(targets.data(), b->buffers[1].data(), targets.size() * 4);
+    for (int64_t r = 0; r < B; ++r) {
+      int64_t row = order[size_t(k * B + r)];
+      seen.insert(row);
+      for (int64_t t = 0; t < T; ++t) {
+        EXPECT_EQ(corpus->vocab[size_t(chars[size_t(r * T + t)])], text[size_t(row * T + t)]);
+        EXPECT_EQ(corpus->vocab[size_t(targets[size_t(r * T + t)])],
+                  text[size_t(row * T + t + 1)]);
+      }
+    }
+    ++k;
+  }
+  EXPECT_EQ(k, 24); // 99 windows, whole batches of 4
+  EXPECT_EQ(seen.size(), 96u);
+
+  // Held-out text reads with the training text's ids; a character the
+  // training text lacks is an error naming it and where it is.
+  std::ofstream(temp("heldout.txt")) << "cab";
+  auto held = readText(temp("heldout.txt"));
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(held->useVocabulary(corpus->vocab, corpus->path).ok());
+  EXPECT_EQ(held->id[size_t('c')], int32_t(corpus->vocab.find('c')));
+  std::ofstream(temp("heldout2.txt")) << "ab~";
+  auto bad = readText(temp("heldout2.txt"));
+  ASSERT_TRUE(bad.ok());
+  absl::Status s = bad->useVocabulary(corpus->vocab, corpus->path);
+  EXPECT_THAT(errorOf(s), HasSubstr("has the character '~' at byte offset 2, which is not in the "
+                                    "vocabulary of"));
+}
+
 TEST(Data, TextStreamsContinueAcrossBatches) {
   std::string text;
   for (int i = 0; i < 1000; ++i)
