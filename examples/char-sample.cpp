@@ -1,10 +1,14 @@
-//===- char-lstm-sample.cpp - sample text from a trained char LSTM --------===//
+//===- char-sample.cpp - sample text from a trained character model -------===//
 //
-// Loads a one-character artifact of the char LSTM (tg-example char-lstm
-// --batch 1 --steps 1, same --hidden and --vocab as the trained model), puts
-// the trained params from a `tgc train` checkpoint into it, and generates
-// text one character at a time: its predict entry returns the logits of the
-// next character and carries the LSTM state in place.
+// Loads a batch-1 artifact of a character model, puts the trained params
+// from a `tgc train` checkpoint into it, and generates text one character at
+// a time from its predict entry's "logits". Two kinds of model:
+//  - recurrent (tg-example char-lstm --batch 1 --steps 1): "chars" is [1, 1]
+//    and predict carries the state in place;
+//  - windowed (tg-example char-gpt --batch 1, its trained --steps): "chars"
+//    is [1, T]; the last T characters go in left-aligned and the logits of
+//    the last one's position are the next character's (a causal model does
+//    not look at the padding after it).
 //
 //===----------------------------------------------------------------------===//
 #include "io/Checkpoint.h"
@@ -13,8 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <cstring>
 #include <random>
 #include <string>
@@ -23,19 +29,21 @@
 using json = nlohmann::json;
 
 static int fail(const std::string &msg) {
-  std::fprintf(stderr, "char-lstm-sample: error: %s\n", msg.c_str());
+  std::fprintf(stderr, "char-sample: error: %s\n", msg.c_str());
   return 1;
 }
 
 static const char *kUsage =
-    "usage: char-lstm-sample SAMPLER.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
-    "                        [--seed S] [--prime TEXT]\n"
+    "usage: char-sample SAMPLER.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
+    "                   [--top-k K] [--seed S] [--prime TEXT]\n"
     "\n"
-    "  SAMPLER.tgx   tg-example char-lstm --batch 1 --steps 1 (+ the trained --hidden/--vocab),\n"
-    "                compiled with tgc compile\n"
+    "  SAMPLER.tgx   the trained model at batch 1, compiled with tgc compile:\n"
+    "                tg-example char-lstm --batch 1 --steps 1 (+ the trained --hidden/--vocab)\n"
+    "                or tg-example char-gpt --batch 1 (+ the trained --steps/--dim/...)\n"
     "  CHECKPOINT    a checkpoint of `tgc train` on a text file (holds the vocabulary)\n"
     "  --length N    characters to generate (default 400)\n"
     "  --temperature T  softmax temperature (default 0.8; lower is more conservative)\n"
+    "  --top-k K     sample among the K likeliest characters only (default 0: all)\n"
     "  --seed S      sampling seed (default 0)\n"
     "  --prime TEXT  text fed first (default: a newline)\n"
     "  --score FILE  instead of sampling, print the model's mean loss (nats per character)\n"
@@ -45,6 +53,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> positional;
   long length = 400;
   double temperature = 0.8;
+  long topK = 0;
   unsigned long seed = 0;
   std::string prime = "\n", scoreFile;
   for (int i = 1; i < argc; ++i) {
@@ -63,6 +72,12 @@ int main(int argc, char **argv) {
       length = std::strtol(value().c_str(), nullptr, 10);
     } else if (a == "--temperature") {
       temperature = std::strtod(value().c_str(), nullptr);
+    } else if (a == "--top-k") {
+      char *end = nullptr;
+      std::string v = value();
+      topK = std::strtol(v.c_str(), &end, 10);
+      if (*end || topK < 0)
+        return fail("--top-k needs a count >= 0, got '" + v + "'");
     } else if (a == "--seed") {
       seed = std::strtoul(value().c_str(), nullptr, 10);
     } else if (a == "--score") {
@@ -127,22 +142,46 @@ int main(int argc, char **argv) {
     if (absl::Status s = session->write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
       return fail(std::string(s.message()));
   }
-  size_t logitsSize = 0; // results get buffers on the first run: size from the manifest
-  if (const tg::BufferSpec *r = predict->findResult("logits"))
-    if (r->dtype == tg::DType::f32 && r->shape.size() == 2 && r->shape[0] == 1)
-      logitsSize = r->byteSize();
-  if (session->size("chars") != 4 || logitsSize < vocab.size() * 4)
-    return fail("'" + positional[0] +
-                "' is not a one-character sampler with a vocabulary of at "
-                "least " +
-                std::to_string(vocab.size()) + " (tg-example char-lstm --batch 1 --steps 1)");
-  std::vector<float> logits(logitsSize / 4);
+  // "chars" [1, T] i32 and "logits" [T, V] f32 (results get buffers on the
+  // first run: sizes from the manifest).
+  const tg::BufferSpec *chars = predict->findArg("chars");
+  const tg::BufferSpec *out = predict->findResult("logits");
+  int64_t T = chars && chars->shape.size() == 2 && chars->shape[0] == 1 ? chars->shape[1] : 0;
+  int64_t V = out && out->dtype == tg::DType::f32 && out->shape.size() == 2 && out->shape[0] == T
+                  ? out->shape[1]
+                  : 0;
+  if (T < 1 || !chars || chars->dtype != tg::DType::i32 || V < int64_t(vocab.size()))
+    return fail("'" + positional[0] + "' is not a batch-1 character model with a vocabulary of "
+                "at least " + std::to_string(vocab.size()) +
+                " (predict: \"chars\" i32 [1, T] -> \"logits\" f32 [T, V]; tg-example char-lstm "
+                "--batch 1 --steps 1, or char-gpt --batch 1)");
+  bool recurrent = false;
+  for (const tg::BufferSpec &r : predict->results)
+    recurrent |= r.alias >= 0 && predict->args[size_t(r.alias)].role == tg::Role::State;
+  if (recurrent && T != 1)
+    return fail("'" + positional[0] + "' carries recurrent state: compile it with --steps 1");
+  std::vector<float> all(static_cast<size_t>(T * V)), logits(static_cast<size_t>(V));
+  std::vector<int32_t> context; // windowed: the last T characters
   auto feed = [&](int32_t id) -> absl::Status {
-    if (absl::Status s = session->write("chars", &id, 4); !s.ok())
+    int64_t at = 0;
+    if (recurrent) {
+      context.assign(1, id);
+    } else {
+      context.push_back(id);
+      if (int64_t(context.size()) > T)
+        context.erase(context.begin());
+      at = int64_t(context.size()) - 1;
+    }
+    std::vector<int32_t> window(size_t(T), 0);
+    std::copy(context.begin(), context.end(), window.begin());
+    if (absl::Status s = session->write("chars", window.data(), window.size() * 4); !s.ok())
       return s;
     if (absl::Status s = session->run("predict"); !s.ok())
       return s;
-    return session->read("logits", logits.data(), logitsSize);
+    if (absl::Status s = session->read("logits", all.data(), all.size() * 4); !s.ok())
+      return s;
+    std::copy(all.begin() + at * V, all.begin() + (at + 1) * V, logits.begin());
+    return absl::OkStatus();
   };
   for (char c : prime) {
     size_t id = vocab.find(c);
@@ -184,12 +223,20 @@ int main(int argc, char **argv) {
   std::mt19937_64 rng(seed);
   std::vector<double> p(vocab.size());
   for (long n = 0; n < length; ++n) {
-    // Softmax with temperature over the trained vocabulary only.
+    // Softmax with temperature over the trained vocabulary only; with
+    // --top-k, over its K likeliest characters.
+    double cut = -INFINITY;
+    if (topK > 0 && size_t(topK) < p.size()) {
+      std::vector<float> sorted(logits.begin(), logits.begin() + long(p.size()));
+      std::nth_element(sorted.begin(), sorted.begin() + (topK - 1), sorted.end(),
+                       std::greater<float>());
+      cut = sorted[size_t(topK - 1)];
+    }
     double mx = -INFINITY, sum = 0;
     for (size_t k = 0; k < p.size(); ++k)
       mx = std::max(mx, double(logits[k]) / temperature);
     for (size_t k = 0; k < p.size(); ++k)
-      sum += p[k] = std::exp(double(logits[k]) / temperature - mx);
+      sum += p[k] = logits[k] >= cut ? std::exp(double(logits[k]) / temperature - mx) : 0.0;
     double u = std::uniform_real_distribution<double>(0, sum)(rng);
     size_t next = 0;
     while (next + 1 < p.size() && u > p[next])

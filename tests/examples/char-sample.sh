@@ -1,0 +1,63 @@
+#!/bin/bash
+# char-sample on both kinds of character model: a tiny char GPT (windowed)
+# and char LSTM (recurrent), each trained a few steps by tgc train, then its
+# batch-1 sampler compiled: greedy sampling (--top-k 1) is deterministic and
+# writes --length characters of the vocabulary, --score gives a loss near
+# the training loss, and a sampler of another shape is an error naming it.
+# Usage: char-sample.sh BUILD_DIR
+set -euo pipefail
+B=$1
+TEXT=/usr/share/common-licenses/GPL-3
+[[ -r $TEXT ]] || { echo "no $TEXT: skipped"; exit 77; }
+W=$(mktemp -d /tmp/tg-char-sample.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+check_model() { # NAME TRAIN_ARGS... -- SAMPLER_ARGS...
+  local name=$1
+  shift
+  local train=() sampler=()
+  while [[ $1 != -- ]]; do train+=("$1"); shift; done
+  shift
+  sampler=("$@")
+  "$B/examples/tg-example" "$name" "${train[@]}" -o "$W/$name.tg.mlir"
+  "$B/tools/tgc" compile "$W/$name.tg.mlir" -o "$W/$name.tgx" >/dev/null 2>&1
+  "$B/tools/tgc" train "$W/$name.tgx" --data "$TEXT" --steps 40 --progress=none \
+    --checkpoint-dir "$W/$name-runs" >"$W/$name.train" 2>&1 || { cat "$W/$name.train"; fail "$name: training"; }
+  local ck
+  ck=$(ls "$W/$name-runs"/ckpt-*.safetensors | tail -1)
+  "$B/examples/tg-example" "$name" "${sampler[@]}" -o "$W/$name-s.tg.mlir"
+  "$B/tools/tgc" compile "$W/$name-s.tg.mlir" -o "$W/$name-s.tgx" >/dev/null 2>&1
+  local a b
+  a=$("$B/examples/char-sample" "$W/$name-s.tgx" "$ck" --length 80 --top-k 1 --prime "The ")
+  b=$("$B/examples/char-sample" "$W/$name-s.tgx" "$ck" --length 80 --top-k 1 --prime "The " --seed 9)
+  [[ $a == "$b" ]] || fail "$name: greedy sampling differs between seeds"
+  # "The " + 80 characters (a newline may be among them)
+  local n
+  n=$(printf '%s' "$a" | wc -c)
+  [[ $n -ge 84 ]] || fail "$name: $n characters sampled, expected 84: '$a'"
+  "$B/examples/char-sample" "$W/$name-s.tgx" "$ck" --length 60 --temperature 1.0 --top-k 5 >/dev/null ||
+    fail "$name: top-k sampling"
+  local score
+  score=$("$B/examples/char-sample" "$W/$name-s.tgx" "$ck" --score "$TEXT" --length 300)
+  [[ $score =~ ^([0-9.]+)\ nats\ per\ character ]] || fail "$name: score output '$score'"
+  awk -v s="${BASH_REMATCH[1]}" 'BEGIN { exit !(s > 0.5 && s < 4.3) }' ||
+    fail "$name: score ${BASH_REMATCH[1]} is not between 0.5 and ln 77"
+  echo "ok $name: greedy '${a:0:40}...', score $score"
+}
+
+check_model char-gpt --batch 4 --steps 16 --dim 32 --heads 2 --layers 1 -- \
+  --batch 1 --steps 16 --dim 32 --heads 2 --layers 1
+check_model char-lstm --batch 4 --steps 16 --hidden 32 --lr 0.003 -- \
+  --batch 1 --steps 1 --hidden 32
+
+# A sampler of another width than the checkpoint: an error naming the param.
+"$B/examples/tg-example" char-gpt --batch 1 --steps 16 --dim 16 --heads 2 --layers 1 -o "$W/wrong.tg.mlir"
+"$B/tools/tgc" compile "$W/wrong.tg.mlir" -o "$W/wrong.tgx" >/dev/null 2>&1
+ck=$(ls "$W/char-gpt-runs"/ckpt-*.safetensors | tail -1)
+if out=$("$B/examples/char-sample" "$W/wrong.tgx" "$ck" 2>&1); then fail "a wrong sampler ran: $out"; fi
+[[ $out == *"has another shape in the checkpoint than in the sampler"* ]] || fail "wrong sampler: '$out'"
+# A training artifact (batch 4) is not a sampler.
+if out=$("$B/examples/char-sample" "$W/char-gpt.tgx" "$ck" 2>&1); then fail "a batch-4 sampler ran"; fi
+[[ $out == *"is not a batch-1 character model"* ]] || fail "batch-4 sampler: '$out'"
+echo "char-sample: all checks passed"
