@@ -85,8 +85,8 @@ void buildCharGpt(Graph &g, const CharGptConfig &c) {
   Value targets = g.label("targets", {c.batch, c.steps}, DType::i32);
   Init gpt2 = Init::normal(0.0, 0.02);
   layers::Embedding wte(c.vocab, c.dim, "wte");
-  wte.init(gpt2);
-  Value wpe = g.param("wpe", {c.steps, c.dim}, gpt2);
+  wte.init(gpt2).dtype(c.dtype);
+  Value wpe = g.param("wpe", {c.steps, c.dim}, gpt2, c.dtype);
   Value h = wte(chars) + wpe; // positions broadcast over the batch
   for (int64_t i = 0; i < c.layers; ++i)
     h = layers::TransformerBlock(c.dim, c.heads, "h" + std::to_string(i))(h);

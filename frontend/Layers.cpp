@@ -228,7 +228,7 @@ Value Embedding::operator()(Value ids) const {
     return layerError(g, "Embedding: called on a value of another graph than its table's");
   if (!table_.valid()) {
     Graph::NameScope scope(g, name_.empty() ? g.uniqueName("embedding") : name_);
-    table_ = g.param("table", {vocab_, dim_}, init_);
+    table_ = g.param("table", {vocab_, dim_}, init_, dtype_);
   }
   return ops::gather(table_, ids, 0);
 }

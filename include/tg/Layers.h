@@ -279,6 +279,11 @@ public:
     init_ = std::move(i);
     return *this;
   }
+  /// The table's element type (default f32).
+  Embedding &dtype(DType d) {
+    dtype_ = d;
+    return *this;
+  }
   /// Adds the lookup (ops::gather) of integer `ids` to their graph; the
   /// first call creates the table, later ones share it.
   Value operator()(Value ids) const;
@@ -293,6 +298,7 @@ private:
   int64_t vocab_, dim_;
   std::string name_;
   Init init_ = Init::uniform(-0.05, 0.05);
+  DType dtype_ = DType::f32;
   mutable Value table_;
 };
 
