@@ -1,8 +1,8 @@
 //===- models_bench.cpp - compiled train step of the example models -------===//
 //
 // tg-bench-models MODEL [--steps N] [--warmup N] [--window T] [--hidden H]
-// [--unrolled], MODEL in mlp|cnn|lstm: the
-// project's three example models (examples/Models.h) built with the frontend,
+// [--unrolled], MODEL in mlp|cnn|lstm|gpt: the
+// project's example models (examples/Models.h) built with the frontend,
 // compiled in process with tg::compile (the tgc pipeline) and trained on one
 // fixed random batch. Prints the median step time; bench/models_torch.py and
 // bench/models_jax.py are the peers, bench/run_models.sh runs them together.
@@ -22,10 +22,11 @@
 namespace {
 
 int usage(FILE *f) {
-  std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm [--steps N] [--warmup N]\n"
+  std::fprintf(f, "usage: tg-bench-models mlp|cnn|lstm|gpt [--steps N] [--warmup N]\n"
                  "                        [--window T] [--hidden H] [--unrolled] [--layouts=plain] [--bf16]\n"
                  "                        [--batch B]\n"
-                 "  --batch B               mlp, cnn: batch size (default 128, 64)\n"
+                 "  --batch B               mlp, cnn, gpt: batch size (default 128, 64, 16)\n"
+                 "  gpt: tg-example char-gpt's model (block 64, d 128, 4 heads, 2 layers)\n"
                  "  --window T, --hidden H  the LSTM's window and units (default 25, 128)\n"
                  "  --unrolled              the LSTM unrolled instead of a tg.scan\n"
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
@@ -78,7 +79,7 @@ int main(int argc, char **argv) {
     else
       return usage(stderr);
   }
-  if (model != "mlp" && model != "cnn" && model != "lstm")
+  if (model != "mlp" && model != "cnn" && model != "lstm" && model != "gpt")
     return usage(stderr);
   if (steps < 1 || warmup < 0 || window < 1 || hidden < 1 || batch < 0) {
     std::fprintf(stderr, "tg-bench-models: --steps, --window and --hidden must be >= 1, "
@@ -104,6 +105,13 @@ int main(int argc, char **argv) {
     tg::examples::buildFashionCnn(g, c);
     inputs.emplace_back("image", random(tg::DType::f32, {c.batch, 1, 28, 28}, 0, gen));
     inputs.emplace_back("label", random(tg::DType::i32, {c.batch}, 10, gen));
+  } else if (model == "gpt") {
+    tg::examples::CharGptConfig c; // batch 16, block 64, d 128, 4 heads, 2 layers, AdamW
+    if (batch > 0)
+      c.batch = batch;
+    tg::examples::buildCharGpt(g, c);
+    inputs.emplace_back("chars", random(tg::DType::i32, {c.batch, c.steps}, int(c.vocab), gen));
+    inputs.emplace_back("targets", random(tg::DType::i32, {c.batch, c.steps}, int(c.vocab), gen));
   } else {
     tg::examples::CharLstmConfig c; // optimizer stays RMSProp(0.1).l2(1e-3)
     c.batch = 32;
