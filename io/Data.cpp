@@ -391,6 +391,14 @@ void Corpus::setVocabulary(const bool seen[256]) {
     }
 }
 
+void Corpus::useBytes() {
+  vocab.resize(256);
+  for (int b = 0; b < 256; ++b) {
+    vocab[size_t(b)] = char(b);
+    id[b] = b;
+  }
+}
+
 absl::Status Corpus::useVocabulary(const std::string &otherVocab, const std::string &otherPath) {
   for (unsigned char ch : vocab)
     if (otherVocab.find(char(ch)) == std::string::npos) {

@@ -128,6 +128,9 @@ struct Corpus {
   int32_t id[256] = {}; ///< a byte's index in the vocabulary
   /// Sets vocab and id from the bytes seen.
   void setVocabulary(const bool seen[256]);
+  /// Byte-level: every byte is its own id (vocab: the 256 bytes in order),
+  /// for models with 256 classes; no text is ever outside it.
+  void useBytes();
   /// Reads this text with another's vocabulary `otherVocab` (its characters
   /// in id order; a held-out text with the training text's ids, from
   /// `otherPath`); an error names a character it lacks.

@@ -131,7 +131,12 @@ absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int w
     input.shape[0] *= world;
     target.shape[0] *= world;
   }
-  if (mode.vocabOf)
+  // A model of 256 classes reads bytes: no vocabulary to match between
+  // texts. Else the text's own characters, or (held-out text) the training's.
+  bool bytes = target.classes == 256;
+  if (bytes)
+    corpus.useBytes();
+  else if (mode.vocabOf)
     if (absl::Status s = corpus.useVocabulary(mode.vocabOf->vocab, mode.vocabOf->vocabPath);
         !s.ok())
       return s;
@@ -140,8 +145,10 @@ absl::StatusOr<LoadedData> textData(data::Corpus corpus, const Inputs &in, int w
   out.vocabPath = where;
   out.description = absl::StrCat(
       where, " (", corpus.size, " characters", corpus.shards ? " in shards" : "",
-      mode.vocabOf ? ", the training text's vocabulary of " : ", vocabulary of ",
-      corpus.vocab.size(), mode.windows ? "; shuffled windows" : "", ")");
+      bytes         ? ", byte-level (256 classes)"
+      : mode.vocabOf ? absl::StrCat(", the training text's vocabulary of ", corpus.vocab.size())
+                     : absl::StrCat(", vocabulary of ", corpus.vocab.size()),
+      mode.windows ? "; shuffled windows" : "", ")");
   auto ds = data::Dataset::fromText(std::move(corpus), input, target, mode.windows);
   if (!ds.ok())
     return ds.status();

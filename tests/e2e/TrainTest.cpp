@@ -141,6 +141,29 @@ TEST(Train, CharGptTrainsOnWindowsAndEvaluatesHeldOutText) {
                                     "in the vocabulary of"));
 }
 
+// A model of 256 classes reads bytes: held-out text with characters (and
+// bytes) the training text lacks needs no shared vocabulary.
+TEST(Train, ByteLevelModelNeedsNoVocabulary) {
+  tg::Graph g("bytes");
+  tg::examples::CharGptConfig c;
+  c.batch = 8, c.steps = 16, c.dim = 16, c.heads = 2, c.layers = 1, c.vocab = 256;
+  tg::examples::buildCharGpt(g, c);
+  std::string artifact = compileTo(g, temp("bytes.tgx"));
+  std::ifstream in(kText);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(temp("bytes-train.txt")) << text.substr(0, 3000);
+  std::ofstream(temp("bytes-eval.txt")) << "Zebra quartz 0123 \x01\xff " << text.substr(3000, 500);
+  tg::TrainOptions o = quiet(artifact);
+  o.data = {temp("bytes-train.txt")};
+  o.evalData = {temp("bytes-eval.txt")};
+  o.epochs = 2;
+  auto r = tg::train(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->steps, 2 * 23); // 2999 / 16 = 187 windows, 23 batches of 8
+  ASSERT_TRUE(r->lastEval.count("loss"));
+  EXPECT_LT(r->lastEval.at("loss"), std::log(256.0));
+}
+
 // BatchNorm's running statistics are state that only train_step moves
 // (tg.train_only): eval_step is not stateful, so the evaluation counts the
 // last partial batch, and --reset-state=epoch (for recurrent state) leaves

@@ -172,6 +172,12 @@ TEST(Data, TextWindowsAreShuffledRowsOfTheText) {
   std::ofstream(temp("heldout2.txt")) << "ab~";
   auto bad = readText(temp("heldout2.txt"));
   ASSERT_TRUE(bad.ok());
+  // Byte-level: every byte is its own id.
+  bad->useBytes();
+  EXPECT_EQ(bad->vocab.size(), 256u);
+  EXPECT_EQ(bad->id[size_t('~')], int32_t('~'));
+  bad = readText(temp("heldout2.txt"));
+  ASSERT_TRUE(bad.ok());
   absl::Status s = bad->useVocabulary(corpus->vocab, corpus->path);
   EXPECT_THAT(errorOf(s), HasSubstr("has the character '~' at byte offset 2, which is not in the "
                                     "vocabulary of"));
