@@ -355,7 +355,7 @@ public:
     absl::StatusOr<Pending> p = prepare(data, count, op, what, /*blocking=*/true);
     if (!p.ok())
       return p.status();
-    absl::Cleanup keep = [&] { recycle(*p); };
+    absl::Cleanup keep = [&] { exchangeScratch(*p); };
     Guard guard(watchdog.get(), what);
     if (p->threshold) {
       if (absl::Status s = check(MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL,
@@ -425,7 +425,7 @@ public:
           absl::StrCat("rank ", rank_, ": wait on an unknown or finished request ", request.id));
     absl::Status s = complete(it->second);
     if (s.code() != absl::StatusCode::kDeadlineExceeded) { // else MPI still owns the buffers
-      recycle(it->second);
+      exchangeScratch(it->second);
       pending.erase(it);
     }
     return s;
@@ -539,7 +539,7 @@ private:
     p.count = count;
     p.op = op;
     p.what = what;
-    borrow(p);
+    exchangeScratch(p);
     Compression mode = modeFor(op);
     p.ordered = rankOrdered(mode, count, blocking);
     p.bf16 = mode == Compression::Bf16;
@@ -737,29 +737,20 @@ private:
   };
   std::map<std::string, Scratch> scratch;
 
+  /// Swaps an allreduce's buffers with its bucket's kept ones: on prepare
+  /// it takes them (leaving empty ones), on completion it puts them back.
   /// Only gradient buckets keep scratch: their names repeat every step,
   /// while other collectives (a step's stop flags) are small and named anew.
-  void borrow(Pending &p) {
+  void exchangeScratch(Pending &p) {
     if (p.op != ReduceOp::GradientMean)
       return;
     Scratch &s = scratch[p.what];
-    p.chunks = std::move(s.chunks);
-    p.send16 = std::move(s.send16);
-    p.chunks16 = std::move(s.chunks16);
-    p.wire16 = std::move(s.wire16);
-    p.message = std::move(s.message);
-    p.received = std::move(s.received);
-  }
-  void recycle(Pending &p) {
-    if (p.op != ReduceOp::GradientMean)
-      return;
-    Scratch &s = scratch[p.what];
-    s.chunks = std::move(p.chunks);
-    s.send16 = std::move(p.send16);
-    s.chunks16 = std::move(p.chunks16);
-    s.wire16 = std::move(p.wire16);
-    s.message = std::move(p.message);
-    s.received = std::move(p.received);
+    std::swap(p.chunks, s.chunks);
+    std::swap(p.send16, s.send16);
+    std::swap(p.chunks16, s.chunks16);
+    std::swap(p.wire16, s.wire16);
+    std::swap(p.message, s.message);
+    std::swap(p.received, s.received);
   }
   std::vector<float> scatterChunks; ///< reduceScatter's receive buffer, kept between steps
   std::mutex mpiMu;  ///< every MPI call (with the progress thread)
