@@ -204,6 +204,21 @@ absl::Status Column::gatherText(const int64_t *indices, size_t n, uint8_t *out) 
         store<int32_t>(o, id);
     }
   }
+  if (c.shards && n > 0 && w.windows) {
+    // Windows are read at random: nothing is read past for good, so every
+    // batch gives back the pages it read (they stay in the page cache; a
+    // later window faults them in again), or a process would map the whole
+    // text over an epoch.
+    std::vector<int64_t> read;
+    for (size_t i = 0; i < n; ++i)
+      for (int64_t at : {w.start(indices[i], int64_t(field)),
+                         w.start(indices[i], int64_t(field)) + w.T - 1})
+        read.push_back(c.shards->shardOf(at));
+    std::sort(read.begin(), read.end());
+    read.erase(std::unique(read.begin(), read.end()), read.end());
+    for (int64_t sh : read)
+      c.shards->drop(sh);
+  }
   if (c.shards && n > 0 && !w.windows) {
     // Every stream has read past the shards whose last chunk is a few
     // behind this one (a margin for batches made out of order).
