@@ -17,7 +17,8 @@ M="$W/mnt" R="$W/ro-mnt"
 mkdir -p "$M" "$R"
 pid=
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  # Wait for a killed trainer: its open files keep the mounts busy.
+  [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
   umount "$R/ro" 2>/dev/null || true
   umount "$M" 2>/dev/null || true
   umount "$R" 2>/dev/null || true
@@ -66,7 +67,16 @@ for _ in $(seq 2400); do [ -e "$R/ro/ckpt-0000000040.safetensors" ] && break; sl
 [ -e "$R/ro/ckpt-0000000040.safetensors" ] || { cat "$W/ro.err"; fail "no checkpoint at step 40 after 2 minutes"; }
 # New files in the directory now go through a read-only mount (the run's open
 # files stay writable, as after a permission change).
-mount --bind "$R/ro" "$R/ro" && mount -o remount,ro,bind "$R/ro"
+# The remount is refused (EBUSY) while the trainer has a file open for writing
+# through the new bind mount (a checkpoint opened between the two commands):
+# retry until it lands between two checkpoints.
+mount --bind "$R/ro" "$R/ro"
+ro=
+for _ in $(seq 400); do
+  mount -o remount,ro,bind "$R/ro" 2>"$W/remount.err" && { ro=1; break; }
+  sleep 0.01
+done
+[ -n "$ro" ] || { cat "$W/remount.err"; fail "could not make the directory read-only in 400 tries"; }
 if wait $pid; then pid=; fail "training on a read-only directory succeeded"; fi
 pid=
 grep -q "Read-only file system" "$W/ro.err" || { cat "$W/ro.err"; fail "no clear read-only error"; }
