@@ -31,7 +31,8 @@ int usage(FILE *f) {
                  "  --unrolled              the LSTM unrolled instead of a tg.scan\n"
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
                  "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n"
-                 "  --bf16                  --precision=bf16-mixed\n");
+                 "  --bf16                  --precision=bf16-mixed\n"
+                 "  --opt-level N           LLVM optimization level 0-3 (default 3)\n");
   return f == stdout ? 0 : 1;
 }
 
@@ -72,6 +73,8 @@ int main(int argc, char **argv) {
       options.blockedLayouts = false;
     else if (a == "--bf16")
       options.precision = "bf16-mixed";
+    else if (a == "--opt-level" && i + 1 < argc)
+      options.optLevel = std::atoi(argv[++i]);
     else if (a == "--help" || a == "-h")
       return usage(stdout);
     else if (model.empty() && a[0] != '-')

@@ -137,6 +137,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.target = options.target;
   co.cudaEmulate = options.cudaEmulate;
   co.cudaArch = options.cudaArch;
+  co.optLevel = options.optLevel;
   absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
   if (!compiled.ok()) {
     if (temporary)

@@ -139,7 +139,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
       pm.addPass(createPlanMemory());
   });
   if (target != Target::Cuda) {
-    phase(Phase::Llvm, [&] { addHostLLVMPasses(pm); });
+    phase(Phase::Llvm, [&] { addHostLLVMPasses(pm, options.shareLoopNests); });
     return;
   }
   phase(Phase::Gpu, [&] { addCudaGpuPasses(pm); });

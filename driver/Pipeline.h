@@ -70,6 +70,8 @@ struct PipelineOptions {
   bool bf16Mixed = false;
   /// CPU: tg-plan-memory (temporaries laid out in one arena).
   bool planMemory = true;
+  /// tg-share-loop-nests (identical loop nests compiled once).
+  bool shareLoopNests = true;
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

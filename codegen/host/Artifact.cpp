@@ -16,6 +16,8 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -23,17 +25,21 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include "absl/strings/str_cat.h"
 
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <thread>
 
 #define DEBUG_TYPE "tg-artifact"
 
@@ -78,7 +84,43 @@ std::optional<KernelOperand> staticOperand(Value v) {
                        {strides.begin(), strides.end()}};
 }
 
+/// Runs LLVM's -O`optLevel` pipeline on `m`.
+absl::Status optimize(llvm::Module &m, llvm::TargetMachine &tm, int optLevel) {
+  if (optLevel < 3)
+    tm.setOptLevel(optLevel == 0 ? llvm::CodeGenOptLevel::None : llvm::CodeGenOptLevel::Less);
+  if (llvm::Error err = makeOptimizingTransformer(unsigned(optLevel), 0, &tm)(&m))
+    return absl::InternalError(
+        absl::StrCat("LLVM optimization failed: ", llvm::toString(std::move(err))));
+  return absl::OkStatus();
+}
+
+/// Optimizes `m` and writes its object code to `objPath`.
+absl::Status optimizeAndEmit(llvm::Module &m, llvm::TargetMachine &tm, int optLevel,
+                             llvm::StringRef objPath) {
+  if (absl::Status st = optimize(m, tm, optLevel); !st.ok())
+    return st;
+  std::error_code ec;
+  llvm::raw_fd_ostream os(objPath, ec);
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot write '", objPath.str(), "': ", ec.message()));
+  llvm::legacy::PassManager codegen;
+  if (tm.addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return absl::InternalError("the target cannot emit object files");
+  codegen.run(m);
+  return absl::OkStatus();
+}
+
 } // namespace
+
+std::unique_ptr<llvm::TargetMachine> CpuTarget::create() const {
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, cpu, llvmFeatures, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+}
 
 absl::StatusOr<CpuTarget> selectCpuTarget(const std::string &targetCpu) {
   llvm::InitializeNativeTarget();
@@ -97,9 +139,8 @@ absl::StatusOr<CpuTarget> selectCpuTarget(const std::string &targetCpu) {
       features +=
           (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") + f.first().str();
   }
-  t.machine.reset(target->createTargetMachine(t.triple, t.cpu, features, llvm::TargetOptions(),
-                                              llvm::Reloc::PIC_, std::nullopt,
-                                              llvm::CodeGenOptLevel::Aggressive));
+  t.llvmFeatures = features;
+  t.machine = t.create();
   if (!t.machine || !t.machine->getMCSubtargetInfo()->isCPUStringValid(t.cpu))
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown --target-cpu '", targetCpu,
@@ -199,14 +240,11 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
                              ir.getInt64(options.cudaFatbin.size()), abi::kCudaFatbinSizeSymbol);
   }
 
-  timer.phase("optimize LLVM IR");
   int optLevel = std::clamp(options.optLevel, 0, 3);
-  if (optLevel < 3)
-    tm->setOptLevel(optLevel == 0 ? llvm::CodeGenOptLevel::None : llvm::CodeGenOptLevel::Less);
-  if (llvm::Error err = makeOptimizingTransformer(unsigned(optLevel), 0, tm)(llvmModule.get()))
-    return absl::InternalError(
-        absl::StrCat("LLVM optimization failed: ", llvm::toString(std::move(err))));
   if (options.llvmText) {
+    timer.phase("optimize LLVM IR");
+    if (absl::Status st = optimize(*llvmModule, *tm, optLevel); !st.ok())
+      return st;
     std::string out;
     llvm::raw_string_ostream os(out);
     llvmModule->print(os, nullptr);
@@ -214,23 +252,79 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
     return out;
   }
 
-  timer.phase("emit object");
-  llvm::SmallString<128> objPath;
-  int fd;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tgx", "o", fd, objPath))
-    return absl::InternalError(absl::StrCat("cannot create a temporary file: ", ec.message()));
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    llvm::legacy::PassManager codegen;
-    if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-      return absl::InternalError("the target cannot emit object files");
-    codegen.run(*llvmModule);
+  // The functions are split into one module per thread, each optimized and
+  // emitted in its own LLVMContext (contexts are not thread-safe); the
+  // linker joins the objects. Shared loop nests are noinline functions, so
+  // little is lost between modules.
+  unsigned defined = 0;
+  for (const llvm::Function &f : *llvmModule)
+    defined += !f.isDeclaration();
+  unsigned parts = std::clamp<unsigned>(
+      std::min<unsigned>(llvm::hardware_concurrency().compute_thread_count(), 8), 1,
+      std::max(defined, 1u));
+  timer.phase(parts == 1 ? "optimize and emit object"
+                         : absl::StrCat("optimize and emit object (", parts, " threads)"));
+  std::vector<llvm::SmallString<0>> bitcode;
+  if (parts > 1) {
+    llvm::SplitModule(
+        *llvmModule, parts,
+        [&](std::unique_ptr<llvm::Module> part) {
+          llvm::raw_svector_ostream os(bitcode.emplace_back());
+          llvm::WriteBitcodeToFile(*part, os);
+        },
+        /*PreserveLocals=*/false, /*RoundRobin=*/true);
+    llvmModule.reset();
   }
+  std::vector<llvm::SmallString<128>> objPaths(std::max<size_t>(bitcode.size(), 1));
+  std::vector<absl::Status> results(objPaths.size());
+  auto removeObjects = [&] {
+    for (auto &p : objPaths)
+      if (!p.empty())
+        llvm::sys::fs::remove(p);
+  };
+  for (auto &p : objPaths) {
+    int fd;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("tgx", "o", fd, p)) {
+      removeObjects();
+      return absl::InternalError(absl::StrCat("cannot create a temporary file: ", ec.message()));
+    }
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  }
+  if (bitcode.empty()) {
+    results[0] = optimizeAndEmit(*llvmModule, *tm, optLevel, objPaths[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < bitcode.size(); ++i)
+      threads.emplace_back([&, i] {
+        llvm::LLVMContext context;
+        llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+            llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()), "part"),
+            context);
+        if (!part) {
+          results[i] = absl::InternalError(
+              absl::StrCat("reading back a split module: ", llvm::toString(part.takeError())));
+          return;
+        }
+        std::unique_ptr<llvm::TargetMachine> machine = target.create();
+        if (!machine) {
+          results[i] = absl::InternalError("cannot create an LLVM target machine");
+          return;
+        }
+        results[i] = optimizeAndEmit(**part, *machine, optLevel, objPaths[i]);
+      });
+    for (std::thread &t : threads)
+      t.join();
+  }
+  for (const absl::Status &st : results)
+    if (!st.ok()) {
+      removeObjects();
+      return st;
+    }
 
   timer.phase("link");
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc) {
-    llvm::sys::fs::remove(objPath);
+    removeObjects();
     return absl::FailedPreconditionError(
         "no C compiler driver 'cc' on PATH to link the artifact (apt-get install gcc)");
   }
@@ -239,13 +333,17 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
   std::string out = path;
   // Parallel loops call the LLVM OpenMP runtime (libomp).
   std::string ompDir = TG_LIBOMP_DIR, rpath = "-Wl,-rpath," + ompDir, libDir = "-L" + ompDir;
-  std::vector<llvm::StringRef> argv = {*cc,    "-shared", "-o",  out,  objPath,
-                                       libDir, "-lomp",   rpath, "-lm"};
+  std::vector<llvm::StringRef> argv = {*cc, "-shared", "-o", out};
+  for (auto &p : objPaths)
+    argv.push_back(p);
+  for (llvm::StringRef a : {llvm::StringRef(libDir), llvm::StringRef("-lomp"),
+                            llvm::StringRef(rpath), llvm::StringRef("-lm")})
+    argv.push_back(a);
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
   std::string execError;
   int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, redirects, 0, 0, &execError);
-  llvm::sys::fs::remove(objPath);
+  removeObjects();
   std::string log;
   if (auto buf = llvm::MemoryBuffer::getFile(logPath))
     log = (*buf)->getBuffer().str();

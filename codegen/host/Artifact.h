@@ -29,6 +29,11 @@ struct CpuTarget {
   std::unique_ptr<llvm::TargetMachine> machine;
   std::string triple, cpu;
   std::vector<std::string> features;
+  /// LLVM's feature string ("+avx2,..."; empty: the CPU's defaults).
+  std::string llvmFeatures;
+  /// A new target machine for (triple, cpu, llvmFeatures), as `machine` was
+  /// made: one per thread that emits code.
+  std::unique_ptr<llvm::TargetMachine> create() const;
 };
 
 /// "native" (this machine's CPU and features), "x86-64-v3", an LLVM CPU

@@ -49,8 +49,9 @@ void addHostLinalgPasses(mlir::OpPassManager &pm, bool fusion, Target target);
 /// bufferized: one-shot bufferization, tg-entry-abi, out-params,
 /// deallocation.
 void addHostBufferizationPasses(mlir::OpPassManager &pm);
-/// llvm: loops (parallel ones through OpenMP), math, LLVM dialect.
-void addHostLLVMPasses(mlir::OpPassManager &pm);
+/// llvm: (with shareLoopNests) tg-share-loop-nests, loops (parallel ones
+/// through OpenMP), math, LLVM dialect.
+void addHostLLVMPasses(mlir::OpPassManager &pm, bool shareLoopNests = true);
 
 } // namespace tg
 

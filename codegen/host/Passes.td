@@ -140,6 +140,23 @@ def LowerToLoops : Pass<"tg-lower-to-loops", "mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def ShareLoopNests : Pass<"tg-share-loop-nests", "mlir::ModuleOp"> {
+  let summary = "Outlines each linalg op on buffers into a function shared by identical ops";
+  let description = [{
+    On buffers, before tg-lower-to-loops: every linalg op becomes a call of
+    a private function holding it (its operands and any non-constant value
+    its body reads are the arguments; constants are cloned in). Ops that
+    give the same function (same types, maps and body) call one function,
+    so a stack of identical layers, and the forward that train_step,
+    eval_step and predict all contain, is lowered, optimized and emitted
+    once: compile time follows the model's distinct loop nests, not its
+    depth. The functions are internal and `noinline` (an inlined copy per
+    call would undo the sharing); a call costs nanoseconds against a loop
+    nest over a tensor.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
+}
+
 def MathApproximation : Pass<"tg-math-approximation", "mlir::ModuleOp"> {
   let summary = "Vectorizable polynomial approximations of math functions";
   let description = [{

@@ -108,8 +108,10 @@ void addHostBufferizationPasses(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void addHostLLVMPasses(OpPassManager &pm) {
-  // Loops -> LLVM dialect.
+void addHostLLVMPasses(OpPassManager &pm, bool shareLoopNests) {
+  // Loops -> LLVM dialect; identical loop nests first become one function.
+  if (shareLoopNests)
+    pm.addPass(createShareLoopNests());
   pm.addPass(createLowerToLoops());
   pm.addPass(createConvertSCFToOpenMPPass());
   // Inlines the memref.alloca_scope that wraps each parallel iteration (ours

@@ -61,6 +61,8 @@ struct CompileOptions {
   /// With target "cuda": run the kernels as loops on the CPU (a CPU artifact).
   bool cudaEmulate = false;
   std::string cudaArch; ///< e.g. "sm_80,sm_90"; empty: the default
+  /// LLVM optimization level 0-3 of the generated code (--opt-level).
+  int optLevel = 3;
 };
 
 /// A loaded artifact with one session, exchanging tg::Tensor values. set()

@@ -1,0 +1,121 @@
+//===- ShareLoopNests.cpp - tg-share-loop-nests ---------------------------===//
+//
+// Identical loop nests compile once. After bufferization every linalg op is
+// moved into a private function of its own, keyed by the function's text
+// (types, indexing maps, body, attributes); ops with the same key call the
+// same function. The memory plan's arena views have identity layouts, so
+// the same op in block 1 and block 12 of a transformer, or in train_step's
+// forward and predict's, has the same key.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/host/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#define DEBUG_TYPE "tg-share-loop-nests"
+
+namespace tg {
+#define GEN_PASS_DEF_SHARELOOPNESTS
+#include "codegen/host/Passes.h.inc"
+} // namespace tg
+
+using namespace mlir;
+
+namespace tg {
+namespace {
+
+constexpr llvm::StringLiteral kPrefix = "tg_loop_nest";
+
+/// The function's body as text: the key of identical loop nests.
+std::string bodyKey(func::FuncOp fn) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  os << fn.getFunctionType();
+  OpPrintingFlags flags;
+  flags.printGenericOpForm().useLocalScope();
+  for (Operation &op : fn.getBody().front()) {
+    op.print(os, flags);
+    os << "\n";
+  }
+  return key;
+}
+
+struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> ops;
+    module.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics())
+        ops.push_back(op);
+    });
+    SymbolTable symbols(module);
+    llvm::StringMap<func::FuncOp> shared;
+    OpBuilder b(ctx);
+    for (linalg::LinalgOp linalgOp : ops) {
+      Operation *op = linalgOp.getOperation();
+      // What the body reads from outside: constants are cloned in (they
+      // are part of what the loop nest computes), other values passed.
+      llvm::SetVector<Value> above;
+      getUsedValuesDefinedAbove(op->getRegions(), above);
+      SmallVector<Value> args(op->getOperands());
+      SmallVector<Operation *> constants;
+      for (Value v : above) {
+        Operation *def = v.getDefiningOp();
+        if (def && def->getNumResults() == 1 && def->getNumRegions() == 0 &&
+            matchPattern(v, m_Constant()))
+          constants.push_back(def);
+        else
+          args.push_back(v);
+      }
+      SmallVector<Type> argTypes;
+      for (Value v : args)
+        argTypes.push_back(v.getType());
+      b.setInsertionPointToEnd(module.getBody());
+      auto fn = b.create<func::FuncOp>(op->getLoc(), kPrefix,
+                                       FunctionType::get(ctx, argTypes, {}));
+      fn.setPrivate();
+      Block *entry = fn.addEntryBlock();
+      // Operands by position (an in-place op, ins == outs, and one on two
+      // buffers share a function), values read in the body by value.
+      IRMapping map;
+      unsigned numOperands = op->getNumOperands();
+      for (auto [value, arg] : llvm::zip(llvm::drop_begin(args, numOperands),
+                                         entry->getArguments().drop_front(numOperands)))
+        map.map(value, arg);
+      OpBuilder fb = OpBuilder::atBlockEnd(entry);
+      for (Operation *c : constants)
+        fb.clone(*c, map);
+      Operation *clone = fb.clone(*op, map);
+      for (unsigned i = 0; i < numOperands; ++i)
+        clone->setOperand(i, entry->getArgument(i));
+      fb.create<func::ReturnOp>(op->getLoc());
+
+      std::string key = bodyKey(fn);
+      auto [it, inserted] = shared.try_emplace(key, fn);
+      if (inserted) {
+        symbols.insert(fn); // a unique name: tg_loop_nest, tg_loop_nest_0, ...
+        // Internal, and never inlined: an inlined copy per call site would
+        // undo the sharing.
+        fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+        fn->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
+      } else {
+        fn.erase();
+      }
+      OpBuilder cb(op);
+      cb.create<func::CallOp>(op->getLoc(), it->second, args);
+      op->erase();
+    }
+  }
+};
+
+} // namespace
+} // namespace tg
