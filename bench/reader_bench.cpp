@@ -8,7 +8,7 @@
 // runs it beside PyTorch's DataLoader on the same shards.
 //
 //===----------------------------------------------------------------------===//
-#include "io/Data.h"
+#include "tg/Data.h"
 #include "io/Shards.h"
 
 #include <chrono>

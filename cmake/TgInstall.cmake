@@ -7,10 +7,12 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-# What a program built on the frontend links (tg::compile included), in
-# dependency order for pkg-config.
-set(TG_INSTALLED_LIBS TgCompile TgFrontend TgDriver TgCodegenCuda TgCodegenCpu TgCodegenHost
-    TgCodegenCommon TgDistribute TgInterpreter TgPasses TgIR tgrt TgSupport)
+# What a program built on the frontend links (tg::compile included), and
+# the training loop, checkpoints and data readers (tg/Train.h, tg/Checkpoint.h,
+# tg/Data.h), in dependency order for pkg-config.
+set(TG_INSTALLED_LIBS tgtrain TgIO TgCommunicator TgCompile TgFrontend TgDriver TgCodegenCuda
+    TgCodegenCpu TgCodegenHost TgCodegenCommon TgDistribute TgInterpreter TgPasses TgIR tgrt
+    TgSupport)
 foreach(_lib ${TG_INSTALLED_LIBS})
   target_include_directories(${_lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()

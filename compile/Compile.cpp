@@ -112,6 +112,24 @@ absl::StatusOr<Tensor> Executable::get(const std::string &name) const {
 
 absl::Status Executable::run(const std::string &entry) { return session_.run(entry); }
 
+absl::StatusOr<int> Executable::load(const Checkpoint &checkpoint) {
+  int copied = 0;
+  for (const NamedTensor &t : checkpoint.tensors) {
+    auto it = specs_.find(t.name);
+    if (it == specs_.end())
+      continue;
+    const Spec &spec = it->second;
+    if (t.dtype != dtypeName(spec.dtype) || t.shape != spec.shape)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "checkpoint tensor '", t.name, "' is ", t.dtype, " ", shapeToString(t.shape),
+          ", the executable's buffer is ", dtypeName(spec.dtype), " ", shapeToString(spec.shape)));
+    if (absl::Status s = session_.write(t.name, t.bytes.data(), t.bytes.size()); !s.ok())
+      return s;
+    ++copied;
+  }
+  return copied;
+}
+
 absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &options) {
   absl::StatusOr<Module> work = module.transform(""); // a private copy to lower in place
   if (!work.ok())

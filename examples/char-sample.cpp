@@ -11,7 +11,7 @@
 //    not look at the padding after it).
 //
 //===----------------------------------------------------------------------===//
-#include "io/Checkpoint.h"
+#include "tg/Checkpoint.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
-#include "io/Idx.h"
+#include "tg/Idx.h"
 #include "tg/Interpreter.h"
 
 #include <chrono>

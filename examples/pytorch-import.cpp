@@ -12,8 +12,8 @@
 //   pytorch-import TORCH.safetensors INPUT.npy LOGITS.npy OUT_DIR
 //
 //===----------------------------------------------------------------------===//
-#include "io/Checkpoint.h"
-#include "io/Npy.h"
+#include "tg/Checkpoint.h"
+#include "tg/Npy.h"
 #include "tg/Compile.h"
 #include "tg/Layers.h"
 #include "tg/Optim.h"

@@ -1,5 +1,5 @@
 //===- Checkpoint.cpp - safetensors checkpoints ---------------------------===//
-#include "io/Checkpoint.h"
+#include "tg/Checkpoint.h"
 
 #include "absl/strings/str_cat.h"
 #include <nlohmann/json.hpp>

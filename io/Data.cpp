@@ -1,8 +1,8 @@
 //===- Data.cpp - training data: columns, text corpora, batches -----------===//
-#include "io/Data.h"
+#include "tg/Data.h"
 
-#include "io/Idx.h"
-#include "io/Npy.h"
+#include "tg/Idx.h"
+#include "tg/Npy.h"
 #include "io/Shards.h"
 
 #include "absl/strings/str_cat.h"

@@ -1,5 +1,5 @@
 //===- Idx.cpp - IDX reader -----------------------------------------------===//
-#include "io/Idx.h"
+#include "tg/Idx.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,7 +1,7 @@
 //===- Images.cpp - PNG and JPEG images for packed data sets --------------===//
 #include "io/Images.h"
 
-#include "io/Data.h"
+#include "tg/Data.h"
 
 #include "absl/strings/str_cat.h"
 

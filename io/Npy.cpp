@@ -1,5 +1,5 @@
 //===- Npy.cpp - NumPy .npy files -----------------------------------------===//
-#include "io/Npy.h"
+#include "tg/Npy.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

@@ -1,7 +1,7 @@
 //===- Shards.cpp - packed data sets: shards and their index --------------===//
 #include "io/Shards.h"
 
-#include "io/Npy.h"
+#include "tg/Npy.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"

@@ -13,7 +13,7 @@
 #ifndef TG_IO_SHARDS_H
 #define TG_IO_SHARDS_H
 
-#include "io/Data.h"
+#include "tg/Data.h"
 
 #include "absl/status/statusor.h"
 

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
-#include "io/Idx.h"
+#include "tg/Idx.h"
 #include "io/Images.h"
 #include "io/Shards.h"
 

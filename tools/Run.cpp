@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
-#include "io/Checkpoint.h"
-#include "io/Npy.h"
+#include "tg/Checkpoint.h"
+#include "tg/Npy.h"
 #include "train/ParamFiles.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"

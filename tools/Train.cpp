@@ -1,13 +1,13 @@
 //===- Train.cpp - tgc train: train an artifact on data files -------------===//
 //
-// Parses the options into tg::TrainOptions, runs tg::train (train/Trainer.h)
+// Parses the options into tg::TrainOptions, runs tg::train (tg/Train.h)
 // and prints its summary. An interrupted run exits with 130, as a shell does
 // for SIGINT.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
 
-#include "train/Trainer.h"
+#include "tg/Train.h"
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"

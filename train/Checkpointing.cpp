@@ -7,7 +7,7 @@
 // buffer is overwritten.
 //
 //===----------------------------------------------------------------------===//
-#include "io/Checkpoint.h"
+#include "tg/Checkpoint.h"
 #include "train/Internal.h"
 
 #include "absl/strings/ascii.h"

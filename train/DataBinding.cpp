@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "train/Internal.h"
 
-#include "io/Idx.h"
+#include "tg/Idx.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

@@ -6,17 +6,17 @@
 // newest checkpoint or start fresh (Checkpointing.cpp), then the step loop
 // (Loop.cpp), which evaluates at each epoch end (Evaluate.cpp), reports
 // progress and JSON-lines metrics (Report.cpp) and writes checkpoints.
-// Internal to tgtrain; the public interface is train/Trainer.h.
+// Internal to tgtrain; the public interface is tg/Train.h.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TG_TRAIN_INTERNAL_H
 #define TG_TRAIN_INTERNAL_H
 
 #include "comm/Communicator.h"
-#include "io/Checkpoint.h"
-#include "io/Data.h"
+#include "tg/Checkpoint.h"
+#include "tg/Data.h"
 #include "io/Shards.h"
-#include "train/Trainer.h"
+#include "tg/Train.h"
 #include "support/Manifest.h"
 #include "tg/Runtime.h"
 

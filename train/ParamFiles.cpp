@@ -1,7 +1,7 @@
 //===- ParamFiles.cpp - params in and out of a session by name ------------===//
 #include "train/ParamFiles.h"
-#include "io/Checkpoint.h"
-#include "io/Npy.h"
+#include "tg/Checkpoint.h"
+#include "tg/Npy.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

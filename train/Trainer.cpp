@@ -6,7 +6,7 @@
 // metrics file; then hands over to the step loop (Loop.cpp).
 //
 //===----------------------------------------------------------------------===//
-#include "train/Trainer.h"
+#include "tg/Train.h"
 #include "train/ParamFiles.h"
 
 #include "train/Internal.h"

@@ -16,6 +16,7 @@
 #ifndef TG_COMPILE_H
 #define TG_COMPILE_H
 
+#include "tg/Checkpoint.h"
 #include "tg/Graph.h"
 #include "tg/Module.h"
 #include "tg/Runtime.h"
@@ -80,6 +81,12 @@ public:
   /// Runs entry point `entry` (train_step, eval_step, predict, ...); a train
   /// step updates params and state in place.
   absl::Status run(const std::string &entry);
+  /// Copies every tensor of `checkpoint` whose name is a buffer of this
+  /// executable into it (params, optimizer state: a tgc train checkpoint, or
+  /// safetensors from elsewhere, tg/Checkpoint.h); other names are skipped.
+  /// A dtype or shape that differs is InvalidArgument naming the tensor.
+  /// Returns how many were copied.
+  absl::StatusOr<int> load(const Checkpoint &checkpoint);
   /// The artifact's manifest (JSON): entry points and their buffers.
   const std::string &manifest() const { return manifest_; }
   /// The underlying session, for raw byte access or setCommunicator().

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
-#include "io/Checkpoint.h"
+#include "tg/Checkpoint.h"
 #include "tg/Compile.h"
 #include "tg/Interpreter.h"
 #include "tg/Layers.h"

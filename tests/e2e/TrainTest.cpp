@@ -6,11 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
-#include "io/Checkpoint.h"
-#include "io/Data.h"
-#include "io/Idx.h"
-#include "io/Npy.h"
-#include "train/Trainer.h"
+#include "tg/Checkpoint.h"
+#include "tg/Data.h"
+#include "tg/Idx.h"
+#include "tg/Npy.h"
+#include "tg/Train.h"
 #include "tg/Compile.h"
 #include "tg/Layers.h"
 #include "tg/Runtime.h"

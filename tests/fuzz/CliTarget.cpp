@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "examples/Models.h"
-#include "io/Npy.h"
+#include "tg/Npy.h"
 #include "tools/Commands.h"
 
 #include <unistd.h>

@@ -8,11 +8,11 @@
 // abort or touch memory it does not own (ASan/UBSan in scripts/fuzz.sh).
 //
 //===----------------------------------------------------------------------===//
-#include "io/Checkpoint.h"
-#include "io/Data.h"
-#include "io/Idx.h"
+#include "tg/Checkpoint.h"
+#include "tg/Data.h"
+#include "tg/Idx.h"
 #include "io/Images.h"
-#include "io/Npy.h"
+#include "tg/Npy.h"
 #include "io/Shards.h"
 #include "support/Manifest.h"
 #include "tg/Module.h"

@@ -1,5 +1,5 @@
 //===- CheckpointTest.cpp - safetensors files, atomic writes, pruning -----===//
-#include "io/Checkpoint.h"
+#include "tg/Checkpoint.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

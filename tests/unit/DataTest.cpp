@@ -1,6 +1,6 @@
 //===- DataTest.cpp - data files, columns, text streams, batches ----------===//
-#include "io/Data.h"
-#include "io/Npy.h"
+#include "tg/Data.h"
+#include "tg/Npy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

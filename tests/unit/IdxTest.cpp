@@ -1,5 +1,5 @@
 //===- IdxTest.cpp - IDX reader on real and malformed files ---------------===//
-#include "io/Idx.h"
+#include "tg/Idx.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 //===- ShardsTest.cpp - packed data sets: index, shards, rank orders ------===//
-#include "io/Data.h"
-#include "io/Npy.h"
+#include "tg/Data.h"
+#include "tg/Npy.h"
 #include "io/Shards.h"
 
 #include <gmock/gmock.h>

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "TestUtil.h"
 #include "examples/Models.h"
-#include "io/Idx.h"
+#include "tg/Idx.h"
 
 #include <cmath>
 #include <functional>

@@ -1,6 +1,6 @@
 //===- Npy.h - NumPy .npy files ---------------------------------*- C++ -*-===//
-#ifndef TG_IO_NPY_H
-#define TG_IO_NPY_H
+#ifndef TG_NPY_H
+#define TG_NPY_H
 
 #include "absl/status/statusor.h"
 
@@ -34,4 +34,4 @@ absl::Status writeNpy(const std::string &path, const std::string &dtype,
 
 } // namespace tg
 
-#endif // TG_IO_NPY_H
+#endif // TG_NPY_H

@@ -1,4 +1,4 @@
-//===- Trainer.h - the training loop behind `tgc train` ---------*- C++ -*-===//
+//===- tg/Train.h - the training loop behind `tgc train` --------*- C++ -*-===//
 //
 // Runs an artifact's train_step over a dataset for some epochs or steps,
 // evaluates with eval_step at each epoch end, reports progress and JSON-lines
@@ -8,8 +8,8 @@
 // in the checkpoint, so a resumed run computes the same bits as an unbroken one.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TG_TRAIN_TRAINER_H
-#define TG_TRAIN_TRAINER_H
+#ifndef TG_TRAIN_H
+#define TG_TRAIN_H
 
 #include "absl/status/statusor.h"
 
@@ -108,4 +108,4 @@ absl::StatusOr<std::string> artifactHash(const std::string &path);
 
 } // namespace tg
 
-#endif // TG_TRAIN_TRAINER_H
+#endif // TG_TRAIN_H

@@ -1,4 +1,4 @@
-//===- Checkpoint.h - safetensors checkpoints -------------------*- C++ -*-===//
+//===- tg/Checkpoint.h - safetensors checkpoints ----------------*- C++ -*-===//
 //
 // Checkpoints are safetensors files (8-byte little-endian header length, a
 // JSON header of {name: {dtype, shape, data_offsets}} plus "__metadata__" of
@@ -7,8 +7,8 @@
 // fsync of the directory; a crash leaves the previous checkpoints intact.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TG_IO_CHECKPOINT_H
-#define TG_IO_CHECKPOINT_H
+#ifndef TG_CHECKPOINT_H
+#define TG_CHECKPOINT_H
 
 #include "absl/status/statusor.h"
 
@@ -54,4 +54,4 @@ void pruneCheckpoints(const std::string &dir, int keep);
 
 } // namespace tg
 
-#endif // TG_IO_CHECKPOINT_H
+#endif // TG_CHECKPOINT_H

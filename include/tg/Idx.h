@@ -1,6 +1,6 @@
 //===- Idx.h - IDX files (the MNIST family), raw or gzipped -----*- C++ -*-===//
-#ifndef TG_IO_IDX_H
-#define TG_IO_IDX_H
+#ifndef TG_IDX_H
+#define TG_IDX_H
 
 #include "absl/status/statusor.h"
 
@@ -33,4 +33,4 @@ absl::StatusOr<IdxArray> readIdx(const std::string &path);
 
 } // namespace tg
 
-#endif // TG_IO_IDX_H
+#endif // TG_IDX_H

@@ -1,4 +1,4 @@
-//===- Data.h - training data: columns, text corpora, batches ---*- C++ -*-===//
+//===- tg/Data.h - training data: columns, text, batches --------*- C++ -*-===//
 //
 // A Dataset is a set of named columns with one row per example, each already
 // converted to the dtype of the artifact argument it feeds. Sources: IDX files
@@ -7,8 +7,8 @@
 // artifact's batch size on a background thread, a few batches ahead.
 //
 //===----------------------------------------------------------------------===//
-#ifndef TG_IO_DATA_H
-#define TG_IO_DATA_H
+#ifndef TG_DATA_H
+#define TG_DATA_H
 
 #include "absl/status/statusor.h"
 
@@ -282,4 +282,4 @@ private:
 } // namespace data
 } // namespace tg
 
-#endif // TG_IO_DATA_H
+#endif // TG_DATA_H
