@@ -120,6 +120,50 @@ absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
 
 } // namespace
 
+absl::Status Checkpointer::checkVocabulary(const std::string &path,
+                                           const std::string &saved) const {
+  // The ids a character model learned are the vocabulary's: another text
+  // with as many distinct characters would silently remap them.
+  std::string vocab;
+  if (!saved.empty()) {
+    nlohmann::json v = nlohmann::json::parse(saved, nullptr, /*allow_exceptions=*/false);
+    if (!v.is_array())
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "': metadata vocab is not a JSON list of bytes"));
+    for (const nlohmann::json &b : v) {
+      if (!b.is_number_unsigned() || b.get<uint64_t>() > 255)
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", path, "': metadata vocab is not a JSON list of bytes"));
+      vocab += char(b.get<unsigned>());
+    }
+  }
+  if (vocab == data_.vocab)
+    return absl::OkStatus();
+  auto show = [](unsigned char c) {
+    return c >= 32 && c < 127 ? absl::StrCat("'", std::string(1, char(c)), "'")
+                              : absl::StrCat("byte ", int(c));
+  };
+  std::string where;
+  if (vocab.empty() || data_.vocab.empty()) {
+    where = vocab.empty() ? "the checkpoint has none (byte-level, or written before vocabularies "
+                            "were saved)"
+                          : "the data has none (byte-level)";
+  } else if (vocab.size() != data_.vocab.size()) {
+    where = absl::StrCat("the checkpoint's has ", vocab.size(), " characters, the data's ",
+                         data_.vocab.size());
+  } else {
+    size_t i = 0;
+    while (vocab[i] == data_.vocab[i])
+      ++i;
+    where = absl::StrCat("id ", i, " is ", show(vocab[i]), " in the checkpoint and ",
+                         show(data_.vocab[i]), " in ", data_.vocabPath);
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "'", path, "' was trained on a text with another vocabulary: ", where,
+      ". Resume with the text it was trained on (its characters), or start a new "
+      "--checkpoint-dir"));
+}
+
 absl::Status Checkpointer::restore(const std::string &path, rt::Session &session, int64_t perEpoch,
                                    Position &pos) {
   auto ck = readSafetensors(path);
@@ -210,6 +254,8 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "': metadata step/epoch/position/train_seconds are not numbers"));
   }
+  if (absl::Status s = checkVocabulary(path, meta("vocab")); !s.ok())
+    return s;
   if (meta("seed") != std::to_string(o_.seed))
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' was trained with --seed ",
                                                    meta("seed"), "; resume with the same seed"));
