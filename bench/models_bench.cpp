@@ -32,7 +32,9 @@ int usage(FILE *f) {
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
                  "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n"
                  "  --bf16                  --precision=bf16-mixed\n"
-                 "  --opt-level N           LLVM optimization level 0-3 (default 3)\n");
+                 "  --opt-level N           LLVM optimization level 0-3 (default 3)\n"
+                 "  --no-share-loop-nests   every loop nest inlined (tgc compile\n"
+                 "                          --no-share-loop-nests)\n");
   return f == stdout ? 0 : 1;
 }
 
@@ -73,6 +75,8 @@ int main(int argc, char **argv) {
       options.blockedLayouts = false;
     else if (a == "--bf16")
       options.precision = "bf16-mixed";
+    else if (a == "--no-share-loop-nests")
+      options.shareLoopNests = false;
     else if (a == "--opt-level" && i + 1 < argc)
       options.optLevel = std::atoi(argv[++i]);
     else if (a == "--help" || a == "-h")

@@ -156,6 +156,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.cudaEmulate = options.cudaEmulate;
   co.cudaArch = options.cudaArch;
   co.optLevel = options.optLevel;
+  co.shareLoopNests = options.shareLoopNests;
   absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
   if (!compiled.ok()) {
     if (temporary)

@@ -156,9 +156,11 @@ struct TextWindows {
   std::vector<bool> dropped;
   int64_t highest = -1; ///< the latest chunk read (lower again: a new epoch)
 
+  /// `shift`: the target's one character. A window's row is k + s * chunks
+  /// (Dataset::order's encoding of the epoch's shift s).
   int64_t start(int64_t row, int64_t shift) const {
     if (windows)
-      return row * T + shift;
+      return (row % chunks) * T + row / chunks + shift;
     return (row / chunks) * perStream + (row % chunks) * T + shift;
   }
 };
@@ -530,8 +532,13 @@ absl::StatusOr<Dataset> Dataset::fromText(Corpus corpus, const ArgSpec &input,
       return absl::InvalidArgumentError(absl::StrCat("text '", corpus.path, "' has ", corpus.size,
                                                      " characters, too few for one window of ", T,
                                                      " (needs ", T + 1, ")"));
+    // One window less than fits, so that every epoch's shift in [0, T)
+    // keeps all of them (and their targets) inside the text.
+    if (rows > 1)
+      --rows;
     Dataset d;
     d.rows_ = rows;
+    d.windowShifts_ = std::min(T, corpus.size - rows * T);
     auto w = std::make_shared<TextWindows>();
     w->corpus = std::move(corpus);
     w->windows = true;
@@ -626,7 +633,17 @@ std::vector<int64_t> Dataset::order(uint64_t seed, int64_t epoch, bool shuffle) 
     unsigned __int128 m = (unsigned __int128)rng() * uint64_t(i + 1);
     std::swap(perm[size_t(i)], perm[size_t(uint64_t(m >> 64))]);
   }
+  if (windowShifts_ > 1) {
+    int64_t shift = int64_t(((unsigned __int128)rng() * uint64_t(windowShifts_)) >> 64);
+    for (int64_t &v : perm)
+      v += shift * rows_;
+  }
   return perm;
+}
+
+int64_t Dataset::windowStart(int64_t v) const {
+  const Column &c = columns_.front();
+  return c.text ? c.text->start(v, 0) : -1;
 }
 
 namespace {

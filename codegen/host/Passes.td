@@ -145,7 +145,9 @@ def ShareLoopNests : Pass<"tg-share-loop-nests", "mlir::ModuleOp"> {
   let description = [{
     On buffers, before tg-lower-to-loops: every linalg op becomes a call of
     a private function holding it (its operands and any non-constant value
-    its body reads are the arguments; constants are cloned in). Ops that
+    its body reads are the arguments; constants are cloned in; a rank-0
+    input is loaded before the call and passed by value, so the loop keeps
+    it in a register). Ops that
     give the same function (same types, maps and body) call one function,
     so a stack of identical layers, and the forward that train_step,
     eval_step and predict all contain, is lowered, optimized and emitted
@@ -154,7 +156,8 @@ def ShareLoopNests : Pass<"tg-share-loop-nests", "mlir::ModuleOp"> {
     call would undo the sharing); a call costs nanoseconds against a loop
     nest over a tensor.
   }];
-  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect"];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def MathApproximation : Pass<"tg-math-approximation", "mlir::ModuleOp"> {

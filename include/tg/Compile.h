@@ -64,6 +64,8 @@ struct CompileOptions {
   std::string cudaArch; ///< e.g. "sm_80,sm_90"; empty: the default
   /// LLVM optimization level 0-3 of the generated code (--opt-level).
   int optLevel = 3;
+  /// Identical loop nests compiled once, as one function (--share-loop-nests).
+  bool shareLoopNests = true;
 };
 
 /// A loaded artifact with one session, exchanging tg::Tensor values. set()

@@ -201,7 +201,12 @@ public:
   const std::vector<Column> &columns() const { return columns_; }
   /// The row order of an epoch: a permutation seeded with (seed, epoch) when
   /// `shuffle`, else 0..rows-1 (for streams, already interleaved per batch).
+  /// Text windows shuffled: the windows of an epoch start at kT + s, with a
+  /// shift s in [0, T) drawn per epoch (so windows are not always aligned),
+  /// encoded in the values as k + s * rows() (windowStart() decodes them).
   std::vector<int64_t> order(uint64_t seed, int64_t epoch, bool shuffle) const;
+  /// Text windows: the offset in the text of the window of order value `v`.
+  int64_t windowStart(int64_t v) const;
   /// Rows `indices` of column `c`, converted, into `out`.
   absl::Status gather(size_t c, const int64_t *indices, size_t n, uint8_t *out) const;
 
@@ -211,6 +216,8 @@ private:
   int64_t rows_ = 0;
   std::vector<int64_t> excluded_; ///< sorted
   bool shuffles_ = true;
+  /// Text windows: the shifts an epoch may draw (1: aligned only).
+  int64_t windowShifts_ = 0;
 };
 
 /// A batch: one buffer per column of the dataset, in column order, or the

@@ -123,8 +123,9 @@ TEST(Data, MalformedFilesAreErrors) {
   EXPECT_THAT(errorOf(ds.status()), HasSubstr("'x' has 4 examples but data for 'y' has 3"));
 }
 
-// A model without recurrent state reads a text as windows: row r is the T
-// characters at rT and its targets the next T, shuffled like other rows.
+// A model without recurrent state reads a text as windows: row k is the T
+// characters at kT + s and its targets the next T, shuffled like other rows,
+// with a shift s in [0, T) drawn per epoch (windows are not always aligned).
 TEST(Data, TextWindowsAreShuffledRowsOfTheText) {
   std::string text;
   for (int i = 0; i < 1000; ++i)
@@ -137,10 +138,29 @@ TEST(Data, TextWindowsAreShuffledRowsOfTheText) {
                               /*windows=*/true);
   ASSERT_TRUE(ds.ok()) << ds.status();
   EXPECT_TRUE(ds->shuffles());
-  EXPECT_EQ(ds->rows(), 99); // 999 usable characters / 10
+  EXPECT_EQ(ds->rows(), 98); // 999 usable characters / 10, less one for the shifts
   std::vector<int64_t> order = ds->order(7, 0, true);
   EXPECT_NE(order, ds->order(7, 1, true)); // another epoch, another order
   EXPECT_EQ(order, ds->order(7, 0, true)); // seeded: resume is exact
+  // Unshuffled (held-out text): aligned, in order.
+  for (int64_t k = 0; k < ds->rows(); ++k)
+    EXPECT_EQ(ds->windowStart(ds->order(7, 0, false)[size_t(k)]), k * T);
+  // Each epoch one shift for all its windows; epochs draw several shifts.
+  std::set<int64_t> shifts;
+  for (int64_t epoch = 0; epoch < 12; ++epoch) {
+    std::vector<int64_t> o = ds->order(7, epoch, true);
+    int64_t s0 = ds->windowStart(o[0]) % T;
+    std::set<int64_t> starts;
+    for (int64_t v : o) {
+      int64_t start = ds->windowStart(v);
+      EXPECT_EQ(start % T, s0);
+      EXPECT_LE(start + T + 1, int64_t(text.size())); // targets inside the text
+      starts.insert(start);
+    }
+    EXPECT_EQ(int64_t(starts.size()), ds->rows()); // every window once
+    shifts.insert(s0);
+  }
+  EXPECT_GE(shifts.size(), 3u);
   Batcher batcher(*ds, B, order, 0, false, 3);
   std::set<int64_t> seen;
   int64_t k = 0;
@@ -149,17 +169,17 @@ TEST(Data, TextWindowsAreShuffledRowsOfTheText) {
     std::memcpy(chars.data(), b->buffers[0].data(), chars.size() * 4);
     std::memcpy(targets.data(), b->buffers[1].data(), targets.size() * 4);
     for (int64_t r = 0; r < B; ++r) {
-      int64_t row = order[size_t(k * B + r)];
-      seen.insert(row);
+      int64_t start = ds->windowStart(order[size_t(k * B + r)]);
+      seen.insert(start);
       for (int64_t t = 0; t < T; ++t) {
-        EXPECT_EQ(corpus->vocab[size_t(chars[size_t(r * T + t)])], text[size_t(row * T + t)]);
+        EXPECT_EQ(corpus->vocab[size_t(chars[size_t(r * T + t)])], text[size_t(start + t)]);
         EXPECT_EQ(corpus->vocab[size_t(targets[size_t(r * T + t)])],
-                  text[size_t(row * T + t + 1)]);
+                  text[size_t(start + t + 1)]);
       }
     }
     ++k;
   }
-  EXPECT_EQ(k, 24); // 99 windows, whole batches of 4
+  EXPECT_EQ(k, 24); // 98 windows, whole batches of 4
   EXPECT_EQ(seen.size(), 96u);
 
   // Held-out text reads with the training text's ids; a character the

@@ -1,33 +1,47 @@
 // RUN: tg-opt %s --tg-share-loop-nests --split-input-file | FileCheck %s
 
-// Two identical loop nests on different buffers of one type call one
-// function, in place (ins == outs) or not; the constant their body reads is
-// cloned in, a value computed outside (%s) is passed. A different body gets
-// its own function, and so does the same body on another type.
+// Identical loop nests call one function: the in-place ones on %a and on
+// %b (then %c, of another type, gets its own). The constant their body reads
+// is cloned in, a value computed outside (%s) is passed. Each distinct value
+// is one argument, so an in-place op (ins == outs) reads and writes one
+// pointer (LLVM vectorizes it; two arguments would fail its alias check) and
+// is not shared with the same op on two buffers. A rank-0 input is loaded
+// before the call and passed by value.
 // CHECK-LABEL: func.func @twice
-// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<8x16xf32>, %[[C:.*]]: memref<4xf32>, %[[S:.*]]: f32)
-// CHECK: call @tg_loop_nest(%[[A]], %[[A]], %[[S]])
-// CHECK: call @tg_loop_nest(%[[A]], %[[B]], %[[S]])
-// CHECK: call @tg_loop_nest_0(%[[B]], %[[B]])
-// CHECK: call @tg_loop_nest_1(%[[C]], %[[C]], %[[S]])
+// CHECK-SAME: (%[[A:.*]]: memref<8x16xf32>, %[[B:.*]]: memref<8x16xf32>, %[[C:.*]]: memref<4xf32>, %[[S:.*]]: f32, %[[R:.*]]: memref<f32>)
+// CHECK: call @tg_loop_nest(%[[A]], %[[S]])
+// CHECK: call @tg_loop_nest(%[[B]], %[[S]])
+// CHECK: call @tg_loop_nest_0(%[[A]], %[[B]], %[[S]])
+// CHECK: call @tg_loop_nest_1(%[[C]], %[[S]])
+// CHECK: %[[V:.*]] = memref.load %[[R]][] : memref<f32>
+// CHECK: call @tg_loop_nest_2(%[[B]], %[[V]])
 // CHECK-NOT: linalg.generic
-// CHECK: func.func private @tg_loop_nest(%{{.*}}: memref<8x16xf32>, %{{.*}}: memref<8x16xf32>, %[[X:.*]]: f32)
+// CHECK: func.func private @tg_loop_nest(%[[X:.*]]: memref<8x16xf32>, %[[Y:.*]]: f32)
 // CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
 // CHECK-SAME: passthrough = ["noinline"]
 // CHECK: %[[ONE:.*]] = arith.constant 1.0
-// CHECK: linalg.generic {{.*}} ins(%arg0 : memref<8x16xf32>) outs(%arg1 : memref<8x16xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[X]] : memref<8x16xf32>) outs(%[[X]] : memref<8x16xf32>)
 // CHECK: arith.addf %{{.*}}, %[[ONE]]
-// CHECK: arith.mulf %{{.*}}, %[[X]]
+// CHECK: arith.mulf %{{.*}}, %[[Y]]
 // CHECK: return
-// CHECK: func.func private @tg_loop_nest_0(
-// CHECK: arith.subf
+// CHECK: func.func private @tg_loop_nest_0(%[[X:.*]]: memref<8x16xf32>, %[[Z:.*]]: memref<8x16xf32>, %{{.*}}: f32)
+// CHECK: linalg.generic {{.*}} ins(%[[X]] : memref<8x16xf32>) outs(%[[Z]] : memref<8x16xf32>)
 // CHECK: func.func private @tg_loop_nest_1(%{{.*}}: memref<4xf32>
+// CHECK: func.func private @tg_loop_nest_2(%{{.*}}: memref<8x16xf32>, %{{.*}}: f32)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<8x16xf32>, f32)
 // CHECK-NOT: func.func private
 #map = affine_map<(d0, d1) -> (d0, d1)>
 #map1 = affine_map<(d0) -> (d0)>
-func.func @twice(%a: memref<8x16xf32>, %b: memref<8x16xf32>, %c: memref<4xf32>, %s: f32) {
+#map0 = affine_map<(d0, d1) -> ()>
+func.func @twice(%a: memref<8x16xf32>, %b: memref<8x16xf32>, %c: memref<4xf32>, %s: f32, %r: memref<f32>) {
   %one = arith.constant 1.0 : f32
   linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]} ins(%a : memref<8x16xf32>) outs(%a : memref<8x16xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %t = arith.addf %x, %one : f32
+    %u = arith.mulf %t, %s : f32
+    linalg.yield %u : f32
+  }
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]} ins(%b : memref<8x16xf32>) outs(%b : memref<8x16xf32>) {
   ^bb0(%x: f32, %y: f32):
     %t = arith.addf %x, %one : f32
     %u = arith.mulf %t, %s : f32
@@ -39,16 +53,16 @@ func.func @twice(%a: memref<8x16xf32>, %b: memref<8x16xf32>, %c: memref<4xf32>, 
     %u = arith.mulf %t, %s : f32
     linalg.yield %u : f32
   }
-  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel", "parallel"]} ins(%b : memref<8x16xf32>) outs(%b : memref<8x16xf32>) {
-  ^bb0(%x: f32, %y: f32):
-    %t = arith.subf %x, %y : f32
-    linalg.yield %t : f32
-  }
   linalg.generic {indexing_maps = [#map1, #map1], iterator_types = ["parallel"]} ins(%c : memref<4xf32>) outs(%c : memref<4xf32>) {
   ^bb0(%x: f32, %y: f32):
     %t = arith.addf %x, %one : f32
     %u = arith.mulf %t, %s : f32
     linalg.yield %u : f32
+  }
+  linalg.generic {indexing_maps = [#map, #map0, #map], iterator_types = ["parallel", "parallel"]} ins(%b, %r : memref<8x16xf32>, memref<f32>) outs(%b : memref<8x16xf32>) {
+  ^bb0(%x: f32, %k: f32, %y: f32):
+    %t = arith.mulf %x, %k : f32
+    linalg.yield %t : f32
   }
   return
 }
