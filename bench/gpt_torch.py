@@ -8,14 +8,17 @@ f32, one fixed random batch. Three forms:
   pytorch-eager-sdpa  F.scaled_dot_product_attention(is_causal=True)
   torch.compile       the SDPA form through torch.compile (inductor)
 Prints per form: first step (s, the compile for torch.compile) and the
-median step in ms."""
+median step in ms. --config gpt2-small: 12 blocks, d 768, 12 heads, block
+256, batch 4, byte-level vocabulary (256), as `tg-bench-models gpt
+--gpt2-small`."""
 import argparse
 import time
 
 import torch
 import torch.nn.functional as F
 
-B, T, V, D, H, L = 16, 64, 77, 128, 4, 2
+CONFIGS = {"char": (16, 64, 77, 128, 4, 2), "gpt2-small": (4, 256, 256, 768, 12, 12)}
+B, T, V, D, H, L = CONFIGS["char"]
 
 
 class Block(torch.nn.Module):
@@ -92,7 +95,10 @@ def main():
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--forms", default="pytorch-eager,pytorch-eager-sdpa,torch.compile")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="char")
     a = p.parse_args()
+    global B, T, V, D, H, L
+    B, T, V, D, H, L = CONFIGS[a.config]
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     for form in a.forms.split(","):
@@ -108,7 +114,7 @@ def main():
             loss = step()
             times.append((time.perf_counter() - t) * 1e3)
         times.sort()
-        print(f"{form} gpt: first step {first:.2f} s, train step median {times[len(times) // 2]:.3f} ms "
+        print(f"{form} {'gpt' if a.config == 'char' else a.config}: first step {first:.2f} s, train step median {times[len(times) // 2]:.3f} ms "
               f"(p10 {times[len(times) // 10]:.3f}, p90 {times[len(times) * 9 // 10]:.3f}) over "
               f"{a.steps} steps, final loss {loss.item():.4f}", flush=True)
 

@@ -32,6 +32,8 @@ int usage(FILE *f) {
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
                  "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n"
                  "  --bf16                  --precision=bf16-mixed\n"
+                 "  --gpt2-small            gpt: GPT-2 small's shape (12 blocks, d 768, 12 heads,\n"
+                 "                          block 256, batch 4), byte-level (vocab 256)\n"
                  "  --opt-level N           LLVM optimization level 0-3 (default 3)\n"
                  "  --no-share-loop-nests   every loop nest inlined (tgc compile\n"
                  "                          --no-share-loop-nests)\n");
@@ -55,7 +57,7 @@ int main(int argc, char **argv) {
   std::string model;
   int steps = 100, warmup = 10;
   int64_t window = 25, hidden = 128, batch = 0;
-  bool unrolled = false;
+  bool unrolled = false, gpt2Small = false;
   tg::CompileOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -75,6 +77,8 @@ int main(int argc, char **argv) {
       options.blockedLayouts = false;
     else if (a == "--bf16")
       options.precision = "bf16-mixed";
+    else if (a == "--gpt2-small")
+      gpt2Small = true;
     else if (a == "--no-share-loop-nests")
       options.shareLoopNests = false;
     else if (a == "--opt-level" && i + 1 < argc)
@@ -114,6 +118,14 @@ int main(int argc, char **argv) {
     inputs.emplace_back("label", random(tg::DType::i32, {c.batch}, 10, gen));
   } else if (model == "gpt") {
     tg::examples::CharGptConfig c; // batch 16, block 64, d 128, 4 heads, 2 layers, AdamW
+    if (gpt2Small) {             // GPT-2 small's shape, byte-level
+      c.batch = 4;
+      c.steps = 256;
+      c.vocab = 256;
+      c.dim = 768;
+      c.heads = 12;
+      c.layers = 12;
+    }
     if (batch > 0)
       c.batch = batch;
     tg::examples::buildCharGpt(g, c);

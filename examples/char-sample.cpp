@@ -1,14 +1,17 @@
 //===- char-sample.cpp - sample text from a trained character model -------===//
 //
-// Loads a batch-1 artifact of a character model, puts the trained params
-// from a `tgc train` checkpoint into it, and generates text one character at
-// a time from its predict entry's "logits". Two kinds of model:
+// Loads an artifact of a character model, puts the trained params from a
+// `tgc train` checkpoint into it, and generates text one character at a time
+// from its predict entry's "logits" (row 0 of the batch). Two kinds of model:
 //  - recurrent (tg-example char-lstm --batch 1 --steps 1): "chars" is [1, 1]
 //    and predict carries the state in place;
-//  - windowed (tg-example char-gpt --batch 1, its trained --steps): "chars"
-//    is [1, T]; the last T characters go in left-aligned and the logits of
-//    the last one's position are the next character's (a causal model does
-//    not look at the padding after it).
+//  - windowed (a causal model such as tg-example char-gpt; the training
+//    artifact itself, or the model at --batch 1, which runs B times less):
+//    "chars" is [B, T]; the last T characters go in left-aligned and the
+//    logits of the last one's position are the next character's (a causal
+//    model does not look at the padding after it).
+// The vocabulary is the checkpoint's; a model of 256 classes trained on
+// bytes has none and reads every byte as its id.
 //
 //===----------------------------------------------------------------------===//
 #include "tg/Checkpoint.h"
@@ -37,10 +40,12 @@ static const char *kUsage =
     "usage: char-sample SAMPLER.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
     "                   [--top-k K] [--seed S] [--prime TEXT]\n"
     "\n"
-    "  SAMPLER.tgx   the trained model at batch 1, compiled with tgc compile:\n"
-    "                tg-example char-lstm --batch 1 --steps 1 (+ the trained --hidden/--vocab)\n"
-    "                or tg-example char-gpt --batch 1 (+ the trained --steps/--dim/...)\n"
-    "  CHECKPOINT    a checkpoint of `tgc train` on a text file (holds the vocabulary)\n"
+    "  SAMPLER.tgx   the trained model, compiled with tgc compile: a causal windowed\n"
+    "                model (tg-example char-gpt) as trained, or at --batch 1 (faster);\n"
+    "                a recurrent one at --batch 1 --steps 1 (tg-example char-lstm\n"
+    "                --batch 1 --steps 1 + the trained --hidden/--vocab)\n"
+    "  CHECKPOINT    a checkpoint of `tgc train` on a text file (holds the vocabulary;\n"
+    "                a byte-level model of 256 classes needs none)\n"
     "  --length N    characters to generate (default 400)\n"
     "  --temperature T  softmax temperature (default 0.8; lower is more conservative)\n"
     "  --top-k K     sample among the K likeliest characters only (default 0: all)\n"
@@ -102,13 +107,17 @@ int main(int argc, char **argv) {
   auto ck = tg::readSafetensors(positional[1]);
   if (!ck.ok())
     return fail(std::string(ck.status().message()));
-  if (!ck->metadata.count("vocab"))
-    return fail("'" + positional[1] + "' has no vocabulary: train the model on a text file");
   // The vocabulary is checkpoint metadata (a JSON list of byte values; a
-  // string in older checkpoints), not the manifest.
-  json v = json::parse(ck->metadata.at("vocab"), nullptr, /*allow_exceptions=*/false);
+  // string in older checkpoints), not the manifest; none: bytes (checked
+  // against the model's 256 classes below).
+  bool bytes = !ck->metadata.count("vocab");
+  json v = bytes ? json::array()
+                 : json::parse(ck->metadata.at("vocab"), nullptr, /*allow_exceptions=*/false);
   std::string vocab;
-  if (v.is_string())
+  if (bytes)
+    for (int b = 0; b < 256; ++b)
+      vocab.push_back(char(b));
+  else if (v.is_string())
     vocab = v.get<std::string>();
   else if (v.is_array())
     for (const json &b : v) {
@@ -142,25 +151,32 @@ int main(int argc, char **argv) {
     if (absl::Status s = session->write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
       return fail(std::string(s.message()));
   }
-  // "chars" [1, T] i32 and "logits" [T, V] f32 (results get buffers on the
-  // first run: sizes from the manifest).
+  // "chars" [B, T] i32 and "logits" [B*T, V] f32 (results get buffers on
+  // the first run: sizes from the manifest); row 0 is the sample's.
   const tg::BufferSpec *chars = predict->findArg("chars");
   const tg::BufferSpec *out = predict->findResult("logits");
-  int64_t T = chars && chars->shape.size() == 2 && chars->shape[0] == 1 ? chars->shape[1] : 0;
-  int64_t V = out && out->dtype == tg::DType::f32 && out->shape.size() == 2 && out->shape[0] == T
+  int64_t B = chars && chars->shape.size() == 2 ? chars->shape[0] : 0;
+  int64_t T = chars && chars->shape.size() == 2 ? chars->shape[1] : 0;
+  int64_t V = out && out->dtype == tg::DType::f32 && out->shape.size() == 2 &&
+                      out->shape[0] == B * T
                   ? out->shape[1]
                   : 0;
-  if (T < 1 || !chars || chars->dtype != tg::DType::i32 || V < int64_t(vocab.size()))
-    return fail("'" + positional[0] + "' is not a batch-1 character model with a vocabulary of "
-                "at least " + std::to_string(vocab.size()) +
-                " (predict: \"chars\" i32 [1, T] -> \"logits\" f32 [T, V]; tg-example char-lstm "
-                "--batch 1 --steps 1, or char-gpt --batch 1)");
+  if (B < 1 || T < 1 || !chars || chars->dtype != tg::DType::i32 || V < int64_t(vocab.size()))
+    return fail("'" + positional[0] + "' is not a character model with a vocabulary of " +
+                (bytes ? "256 (the checkpoint has no vocabulary: a byte-level model)"
+                       : "at least " + std::to_string(vocab.size())) +
+                " (predict: \"chars\" i32 [B, T] -> \"logits\" f32 [B*T, V]; tg-example "
+                "char-gpt, or char-lstm --batch 1 --steps 1)");
+  if (bytes && V != 256)
+    return fail("'" + positional[1] + "' has no vocabulary and the model has " +
+                std::to_string(V) + " classes, not 256 (bytes): train it on a text file");
   bool recurrent = false;
   for (const tg::BufferSpec &r : predict->results)
     recurrent |= r.alias >= 0 && predict->args[size_t(r.alias)].role == tg::Role::State;
-  if (recurrent && T != 1)
-    return fail("'" + positional[0] + "' carries recurrent state: compile it with --steps 1");
-  std::vector<float> all(static_cast<size_t>(T * V)), logits(static_cast<size_t>(V));
+  if (recurrent && (T != 1 || B != 1))
+    return fail("'" + positional[0] +
+                "' carries recurrent state: compile it with --batch 1 --steps 1");
+  std::vector<float> all(static_cast<size_t>(B * T * V)), logits(static_cast<size_t>(V));
   std::vector<int32_t> context; // windowed: the last T characters
   auto feed = [&](int32_t id) -> absl::Status {
     int64_t at = 0;
@@ -172,7 +188,7 @@ int main(int argc, char **argv) {
         context.erase(context.begin());
       at = int64_t(context.size()) - 1;
     }
-    std::vector<int32_t> window(size_t(T), 0);
+    std::vector<int32_t> window(size_t(B * T), 0); // row 0; the rest padding
     std::copy(context.begin(), context.end(), window.begin());
     if (absl::Status s = session->write("chars", window.data(), window.size() * 4); !s.ok())
       return s;

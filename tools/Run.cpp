@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -198,13 +199,28 @@ absl::Status run(const RunArgs &args) {
   if (absl::Status s = bindInputs(args, **entry, *session); !s.ok())
     return s;
   const std::string &fn = (*entry)->name;
-  auto t0 = std::chrono::steady_clock::now();
-  for (long r = 0; r < args.repeat; ++r)
+  // The first run is cold (primitives created, pages faulted in): it is
+  // reported apart, the rest as a median and spread.
+  std::vector<double> ms;
+  for (long r = 0; r < args.repeat; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
     if (absl::Status s = session->run(fn); !s.ok())
       return s;
-  double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("ran %s %ld time(s) in %.3f ms (%.3f ms each)\n", fn.c_str(), args.repeat, sec * 1e3,
-              sec * 1e3 / double(args.repeat));
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  double total = 0;
+  for (double m : ms)
+    total += m;
+  std::printf("ran %s %ld time(s) in %.3f ms: first %.3f ms", fn.c_str(), args.repeat, total,
+              ms[0]);
+  if (ms.size() > 1) {
+    std::vector<double> rest(ms.begin() + 1, ms.end());
+    std::sort(rest.begin(), rest.end());
+    std::printf(", then median %.3f ms (min %.3f, p90 %.3f) over %zu", rest[rest.size() / 2],
+                rest.front(), rest[rest.size() * 9 / 10], rest.size());
+  }
+  std::printf("\n");
   return writeResults(**entry, *session, args.outputDir);
 }
 

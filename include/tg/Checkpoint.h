@@ -19,15 +19,21 @@
 
 namespace tg {
 
+/// One tensor of a safetensors file.
 struct NamedTensor {
-  std::string name, dtype; ///< dtype in MLIR spelling (f32, i64, ...)
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  std::string name;  ///< e.g. "fc1.kernel", "fc1.kernel.m" (an optimizer slot)
+  std::string dtype; ///< in MLIR spelling (f32, i64, ...)
+  std::vector<int64_t> shape; ///< dimensions, outermost first
+  std::vector<uint8_t> bytes; ///< C order, little-endian
 };
 
+/// A safetensors file: tensors and string metadata. A `tgc train`
+/// checkpoint's metadata holds format, step, epoch, data position, seed,
+/// artifact hash and (text models) the vocabulary.
 struct Checkpoint {
-  std::vector<NamedTensor> tensors; ///< written in this order
-  std::map<std::string, std::string> metadata;
+  std::vector<NamedTensor> tensors;            ///< written in this order
+  std::map<std::string, std::string> metadata; ///< "__metadata__" of the header
+  /// The tensor named `name`, or null.
   const NamedTensor *find(const std::string &name) const;
 };
 

@@ -29,7 +29,8 @@ namespace data {
 
 /// What an artifact argument expects per batch.
 struct ArgSpec {
-  std::string name, dtype;     ///< dtype in MLIR spelling: f32, i32, ...
+  std::string name;            ///< the argument's name
+  std::string dtype;           ///< in MLIR spelling: f32, i32, ...
   std::vector<int64_t> shape;  ///< [batch, ...]
   int64_t classes = 0;         ///< > 0: values are class indices in [0, classes)
   int64_t rowElements() const; ///< product of shape[1:]
@@ -38,10 +39,12 @@ struct ArgSpec {
 /// A numeric array read from a file, its elements as stored (converted to
 /// little-endian): the data set is never widened to doubles in memory.
 struct Array {
-  std::string path, sourceType; ///< e.g. "IDX u8", ".npy i64"
+  std::string path;             ///< the file it was read from
+  std::string sourceType;       ///< e.g. "IDX u8", ".npy i64"
   std::string dtype;            ///< of `bytes`: u8 i8 i16 i32 i64 f32 f64 i1
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  std::vector<int64_t> shape;   ///< dimensions, examples first
+  std::vector<uint8_t> bytes;   ///< C order, little-endian
+  /// Number of elements (the product of shape).
   int64_t count() const;
   /// Element `i` as a double (exact for every dtype but i64 beyond 2^53).
   double value(int64_t i) const;
@@ -68,17 +71,20 @@ struct TextWindows;
 /// while a batch reads them) and converted to spec.dtype row by row when a
 /// batch is assembled.
 struct Column {
-  ArgSpec spec;
-  int64_t rows = 0;
-  std::string sourceDtype = "f64";
+  ArgSpec spec;                    ///< the argument it feeds
+  int64_t rows = 0;                ///< examples
+  std::string sourceDtype = "f64"; ///< the dtype of the stored values
   /// Applied to the values fed to a float argument (IDX u8 pixels: 1/255).
   double scale = 1;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t> bytes; ///< in memory: the rows in sourceDtype
   std::shared_ptr<ShardSet> shards; ///< set: the rows are field `field` of these shards
+  /// The shards' field; for a text column, the window's shift (the
+  /// target's 1).
   size_t field = 0;
   std::shared_ptr<TextWindows> text; ///< set: the rows are windows of a text
-  /// Bytes of one row as fed (spec.dtype) and as stored (sourceDtype).
+  /// Bytes of one row as fed (spec.dtype).
   size_t rowBytes() const;
+  /// Bytes of one row as stored (sourceDtype).
   size_t sourceRowBytes() const;
   /// Rows `indices` converted into `out` (n * rowBytes()). Errors name the
   /// shard and the record (a shard that vanished or shrank since it was
@@ -120,10 +126,11 @@ void convertElements(const std::string &from, const uint8_t *src, const std::str
 /// packed shards (one byte a record, read as batches need them), and its
 /// vocabulary (the sorted distinct bytes).
 struct Corpus {
-  std::string path, vocab;
-  std::string text;
-  std::shared_ptr<ShardSet> shards;
-  size_t field = 0;
+  std::string path;  ///< the file (or packed directory) read
+  std::string vocab; ///< the characters, in id order
+  std::string text;  ///< in memory: the bytes
+  std::shared_ptr<ShardSet> shards; ///< set: the bytes are field `field` of these shards
+  size_t field = 0;                 ///< the shards' field of the text
   int64_t size = 0;    ///< characters
   int32_t id[256] = {}; ///< a byte's index in the vocabulary
   /// Sets vocab and id from the bytes seen.
@@ -148,12 +155,15 @@ absl::StatusOr<Corpus> textFromShards(std::shared_ptr<ShardSet> shards, size_t f
 /// output position `position` of the epoch's order on, the shard's records
 /// still to come are all in the buffer (at most its size).
 struct SpillPoint {
-  int64_t position = 0, shard = 0;
+  int64_t position = 0; ///< in the epoch's order
+  int64_t shard = 0;    ///< the shard taken in whole
   /// Positions from here on repeat earlier ones (a short range wrapped
   /// around to fill its batches): they read the shard, not the slots.
   int64_t end = std::numeric_limits<int64_t>::max();
 };
 
+/// Training or evaluation data: named columns of equal row counts (from
+/// arrays, a text, or packed shards), read row by row in an epoch's order.
 class Dataset {
 public:
   /// Columns must have equal row counts (error naming both otherwise).
@@ -181,6 +191,7 @@ public:
   int64_t rows() const { return rows_; }
   /// Leaves rows out of every order (bad records a user chose to skip).
   void exclude(std::vector<int64_t> rows);
+  /// The rows left out (sorted).
   const std::vector<int64_t> &excluded() const { return excluded_; }
   /// False for text streams: their order is fixed by the layout.
   bool shuffles() const { return shuffles_; }
@@ -198,6 +209,7 @@ public:
   std::vector<int64_t> rankOrder(uint64_t seed, int64_t epoch, bool shuffle, int rank, int world,
                                  int64_t batch, int64_t batches, int64_t shuffleBuffer,
                                  std::vector<SpillPoint> *spills = nullptr) const;
+  /// The columns, one per argument fed.
   const std::vector<Column> &columns() const { return columns_; }
   /// The row order of an epoch: a permutation seeded with (seed, epoch) when
   /// `shuffle`, else 0..rows-1 (for streams, already interleaved per batch).
@@ -224,8 +236,8 @@ private:
 /// error that kept it from being read.
 struct Batch {
   int64_t index = 0; ///< position in the epoch
-  std::vector<std::vector<uint8_t>> buffers;
-  absl::Status status;
+  std::vector<std::vector<uint8_t>> buffers; ///< one per column, batch rows in spec.dtype
+  absl::Status status; ///< not OK: the buffers are not valid
 };
 
 /// Produces the batches of one epoch, from batch `start` on, up to `prefetch`
@@ -240,6 +252,8 @@ struct Batch {
 /// fault each.
 class Batcher {
 public:
+  /// Starts the threads on `order` (Dataset::order or rankOrder) from batch
+  /// `start` (a resumed epoch's position).
   Batcher(const Dataset &dataset, int64_t batchSize, std::vector<int64_t> order, int64_t start,
           bool pad, int prefetch, int threads = 1, std::vector<SpillPoint> spills = {});
   ~Batcher();

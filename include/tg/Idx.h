@@ -13,10 +13,12 @@ namespace tg {
 /// An IDX array: big-endian header (0, 0, type code, rank, dims) then data.
 struct IdxArray {
   uint8_t typeCode = 0x08; ///< 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64
-  std::vector<int64_t> dims;
+  std::vector<int64_t> dims;  ///< dimensions, outermost first
   std::vector<uint8_t> bytes; ///< the data section as stored (big-endian)
 
+  /// Number of elements (the product of dims).
   int64_t count() const;
+  /// Bytes per element of typeCode.
   int elementSize() const;
   /// Element `i` converted to double.
   double value(int64_t i) const;

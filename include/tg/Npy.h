@@ -13,9 +13,9 @@ namespace tg {
 /// A C-order array as stored: dtype in tg names (f32, f64, i32, i64, i1, u8,
 /// i8, i16), little-endian bytes.
 struct NpyArray {
-  std::string dtype;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> bytes;
+  std::string dtype;          ///< f32, f64, i32, i64, i1, u8, i8 or i16
+  std::vector<int64_t> shape; ///< dimensions, outermost first
+  std::vector<uint8_t> bytes; ///< C order, little-endian
 };
 
 /// Reads a .npy file (format 1.0-3.0, little-endian <f4 <f8 <i4 <i8 <i2 |b1

@@ -4,6 +4,8 @@
 # batch-1 sampler compiled: greedy sampling (--top-k 1) is deterministic and
 # writes --length characters of the vocabulary, --score gives a loss near
 # the training loss, and a sampler of another shape is an error naming it.
+# The GPT's training artifact samples like its batch-1 sampler; a
+# byte-level GPT (256 classes) samples from a checkpoint without vocabulary.
 # Usage: char-sample.sh BUILD_DIR
 set -euo pipefail
 B=$1
@@ -57,7 +59,28 @@ check_model char-lstm --batch 4 --steps 16 --hidden 32 --lr 0.003 -- \
 ck=$(ls "$W/char-gpt-runs"/ckpt-*.safetensors | tail -1)
 if out=$("$B/examples/char-sample" "$W/wrong.tgx" "$ck" 2>&1); then fail "a wrong sampler ran: $out"; fi
 [[ $out == *"has another shape in the checkpoint than in the sampler"* ]] || fail "wrong sampler: '$out'"
-# A training artifact (batch 4) is not a sampler.
-if out=$("$B/examples/char-sample" "$W/char-gpt.tgx" "$ck" 2>&1); then fail "a batch-4 sampler ran"; fi
-[[ $out == *"is not a batch-1 character model"* ]] || fail "batch-4 sampler: '$out'"
+# The causal model's training artifact (batch 4) samples as its batch-1
+# compile does (row 0 of the batch; a causal model ignores the others).
+a=$("$B/examples/char-sample" "$W/char-gpt-s.tgx" "$ck" --length 40 --top-k 1 --prime "The ")
+b=$("$B/examples/char-sample" "$W/char-gpt.tgx" "$ck" --length 40 --top-k 1 --prime "The ")
+[[ $a == "$b" ]] || fail "the training artifact samples '$b', the batch-1 sampler '$a'"
+# A recurrent model at batch 4 is not a sampler.
+ck=$(ls "$W/char-lstm-runs"/ckpt-*.safetensors | tail -1)
+if out=$("$B/examples/char-sample" "$W/char-lstm.tgx" "$ck" 2>&1); then fail "a batch-4 LSTM sampled"; fi
+[[ $out == *"carries recurrent state: compile it with --batch 1 --steps 1"* ]] ||
+  fail "batch-4 LSTM sampler: '$out'"
+# Byte-level (256 classes): the checkpoint has no vocabulary, bytes are ids.
+"$B/examples/tg-example" char-gpt --batch 4 --steps 16 --dim 32 --heads 2 --layers 1 --vocab 256 \
+  -o "$W/bytes.tg.mlir"
+"$B/tools/tgc" compile "$W/bytes.tg.mlir" -o "$W/bytes.tgx" >/dev/null 2>&1
+"$B/tools/tgc" train "$W/bytes.tgx" --data "$TEXT" --steps 40 --progress=none \
+  --checkpoint-dir "$W/bytes-runs" >/dev/null 2>&1 || fail "byte-level: training"
+ck=$(ls "$W/bytes-runs"/ckpt-*.safetensors | tail -1)
+a=$("$B/examples/char-sample" "$W/bytes.tgx" "$ck" --length 40 --top-k 1 --prime "The ") ||
+  fail "byte-level sampling: '$a'"
+[[ ${#a} -ge 44 ]] || fail "byte-level: '$a'"
+# A checkpoint without a vocabulary for a model of other than 256 classes.
+if out=$("$B/examples/char-sample" "$W/char-gpt.tgx" "$ck" 2>&1); then fail "a 77-class model took a byte checkpoint"; fi
+[[ $out == *"no vocabulary"* || $out == *"another shape"* ]] || fail "byte checkpoint, 77 classes: '$out'"
+echo "ok bytes: greedy '${a:0:40}...'"
 echo "char-sample: all checks passed"
