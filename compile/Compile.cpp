@@ -113,21 +113,26 @@ absl::StatusOr<Tensor> Executable::get(const std::string &name) const {
 absl::Status Executable::run(const std::string &entry) { return session_.run(entry); }
 
 absl::StatusOr<int> Executable::load(const Checkpoint &checkpoint) {
-  int copied = 0;
+  // Every tensor is checked before any is copied: a mismatch leaves the
+  // session as it was.
+  std::vector<const NamedTensor *> matched;
   for (const NamedTensor &t : checkpoint.tensors) {
     auto it = specs_.find(t.name);
     if (it == specs_.end())
       continue;
     const Spec &spec = it->second;
-    if (t.dtype != dtypeName(spec.dtype) || t.shape != spec.shape)
+    if (t.dtype != dtypeName(spec.dtype) || t.shape != spec.shape ||
+        t.bytes.size() != size_t(Tensor::full(spec.dtype, spec.shape).numElements()) *
+                              dtypeSize(spec.dtype))
       return absl::InvalidArgumentError(absl::StrCat(
           "checkpoint tensor '", t.name, "' is ", t.dtype, " ", shapeToString(t.shape),
           ", the executable's buffer is ", dtypeName(spec.dtype), " ", shapeToString(spec.shape)));
-    if (absl::Status s = session_.write(t.name, t.bytes.data(), t.bytes.size()); !s.ok())
-      return s;
-    ++copied;
+    matched.push_back(&t);
   }
-  return copied;
+  for (const NamedTensor *t : matched)
+    if (absl::Status s = session_.write(t->name, t->bytes.data(), t->bytes.size()); !s.ok())
+      return s;
+  return int(matched.size());
 }
 
 absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &options) {

@@ -10,8 +10,9 @@
 //    "chars" is [B, T]; the last T characters go in left-aligned and the
 //    logits of the last one's position are the next character's (a causal
 //    model does not look at the padding after it).
-// The vocabulary is the checkpoint's; a model of 256 classes trained on
-// bytes has none and reads every byte as its id.
+// The vocabulary is the checkpoint's (a byte-level model's: the 256 bytes);
+// a checkpoint without one (params from elsewhere) of a 256-class model is
+// read as bytes.
 //
 //===----------------------------------------------------------------------===//
 #include "tg/Checkpoint.h"
@@ -45,7 +46,7 @@ static const char *kUsage =
     "                a recurrent one at --batch 1 --steps 1 (tg-example char-lstm\n"
     "                --batch 1 --steps 1 + the trained --hidden/--vocab)\n"
     "  CHECKPOINT    a checkpoint of `tgc train` on a text file (holds the vocabulary;\n"
-    "                a byte-level model of 256 classes needs none)\n"
+    "                without one, a model of 256 classes reads bytes)\n"
     "  --length N    characters to generate (default 400)\n"
     "  --temperature T  softmax temperature (default 0.8; lower is more conservative)\n"
     "  --top-k K     sample among the K likeliest characters only (default 0: all)\n"

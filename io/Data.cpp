@@ -635,15 +635,15 @@ std::vector<int64_t> Dataset::order(uint64_t seed, int64_t epoch, bool shuffle) 
   }
   if (windowShifts_ > 1) {
     int64_t shift = int64_t(((unsigned __int128)rng() * uint64_t(windowShifts_)) >> 64);
+    int64_t chunks = columns_.front().text->chunks; // TextWindows::start decodes by it
     for (int64_t &v : perm)
-      v += shift * rows_;
+      v += shift * chunks;
   }
   return perm;
 }
 
 int64_t Dataset::windowStart(int64_t v) const {
-  const Column &c = columns_.front();
-  return c.text ? c.text->start(v, 0) : -1;
+  return !columns_.empty() && columns_.front().text ? columns_.front().text->start(v, 0) : -1;
 }
 
 namespace {

@@ -145,9 +145,8 @@ absl::Status Checkpointer::checkVocabulary(const std::string &path,
   };
   std::string where;
   if (vocab.empty() || data_.vocab.empty()) {
-    where = vocab.empty() ? "the checkpoint has none (byte-level, or written before vocabularies "
-                            "were saved)"
-                          : "the data has none (byte-level)";
+    where = vocab.empty() ? "the checkpoint has none (not trained on text)"
+                          : "the data has none (it is not text)";
   } else if (vocab.size() != data_.vocab.size()) {
     where = absl::StrCat("the checkpoint's has ", vocab.size(), " characters, the data's ",
                          data_.vocab.size());

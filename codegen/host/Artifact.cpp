@@ -45,6 +45,7 @@
 #include <chrono>
 #include <atomic>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #define DEBUG_TYPE "tg-artifact"
@@ -132,6 +133,12 @@ absl::Status optimizeAndEmit(llvm::Module &m, llvm::TargetMachine &tm, int optLe
   if (tm.addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
     return absl::InternalError("the target cannot emit object files");
   codegen.run(m);
+  os.close();
+  if (os.has_error()) { // e.g. no space left: an error, not a fatal one
+    std::string message = os.error().message();
+    os.clear_error();
+    return absl::InternalError(absl::StrCat("cannot write '", objPath.str(), "': ", message));
+  }
   return absl::OkStatus();
 }
 
@@ -311,12 +318,14 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
   unsigned defined = 0;
   for (const llvm::Function &f : *llvmModule)
     defined += !f.isDeclaration();
-  unsigned threads = std::clamp<unsigned>(
-      std::min<unsigned>(llvm::hardware_concurrency().compute_thread_count(), 8), 1,
-      std::max(defined, 1u));
-  // More parts than threads, taken in turn: RoundRobin spreads functions by
-  // size, but a part of a few large loop nests still lags the others.
-  unsigned parts = threads == 1 ? 1 : std::min(defined, 4 * threads);
+  // The parts depend on the module only, so the artifact's bytes (and the
+  // hash checkpoints are matched by) are the same on any machine; threads
+  // take them in turn. 8 parts: RoundRobin spreads functions by size, but a
+  // part of a few large loop nests lags the others, and more parts than
+  // threads even that out.
+  unsigned parts = std::min(defined, 8u);
+  unsigned threads = std::clamp<unsigned>(llvm::hardware_concurrency().compute_thread_count(), 1,
+                                          std::max(parts, 1u));
   timer.phase(threads == 1 ? "optimize and emit object"
                            : absl::StrCat("optimize and emit object (", threads, " threads)"));
   std::vector<llvm::SmallString<0>> bitcode;
@@ -382,8 +391,13 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
       }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back(work);
+    try {
+      for (unsigned t = 1; t < threads; ++t)
+        pool.emplace_back(work);
+    } catch (const std::system_error &) {
+      // No more threads (a process limit): this one and those started do it.
+    }
+    work();
     for (std::thread &t : pool)
       t.join();
   }

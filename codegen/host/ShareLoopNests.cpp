@@ -21,6 +21,8 @@
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <limits>
+
 #define DEBUG_TYPE "tg-share-loop-nests"
 
 namespace tg {
@@ -40,8 +42,11 @@ std::string bodyKey(func::FuncOp fn) {
   std::string key;
   llvm::raw_string_ostream os(key);
   os << fn.getFunctionType();
+  // Explicit flags: tg-opt's --mlir-print-* options must not change keys
+  // (skipped regions or elided constants would merge different nests).
   OpPrintingFlags flags;
-  flags.printGenericOpForm().useLocalScope();
+  flags.printGenericOpForm().useLocalScope().skipRegions(false).enableDebugInfo(false);
+  flags.elideLargeElementsAttrs(std::numeric_limits<int64_t>::max());
   for (Operation &op : fn.getBody().front()) {
     op.print(os, flags);
     os << "\n";
@@ -73,9 +78,10 @@ struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
       // would stay there.
       SmallVector<Value> operands(op->getOperands());
       OpBuilder lb(op);
+      // (linalg.generic only: named ops such as transpose take memrefs.)
       for (OpOperand *in : linalgOp.getDpsInputOperands()) {
         auto type = llvm::dyn_cast<MemRefType>(in->get().getType());
-        if (type && type.getRank() == 0)
+        if (type && type.getRank() == 0 && llvm::isa<linalg::GenericOp>(op))
           operands[in->getOperandNumber()] =
               lb.create<memref::LoadOp>(op->getLoc(), in->get(), ValueRange());
       }
