@@ -1,6 +1,12 @@
 """JAX (XLA:CPU) peer of tg-bench-models: the three example models.
 
-usage: models_jax.py mlp|cnn|lstm [--steps N] [--warmup N] [--window T] [--hidden H]
+usage: models_jax.py mlp|cnn|lstm|gpt [--steps N] [--warmup N] [--window T] [--hidden H]
+                     [--gpt2-small]
+
+gpt: tg-example char-gpt's model (batch 16, block 64, vocab 77, d 128, 4 heads,
+2 pre-LayerNorm blocks, tanh-GELU MLP, tied output; AdamW 1e-3, decay 0.1 on
+the matrices only) as bench/gpt_torch.py has it; --gpt2-small: 12 blocks,
+d 768, 12 heads, block 256, batch 4, vocab 256.
 
 The models and optimizers of examples/Models.cpp in plain JAX (no optax, no
 flax): the whole train step (forward, backward, update) is one jax.jit with the
@@ -119,6 +125,58 @@ def lstm_loss(params, state, batch, unroll):
 
 # --- optimizers, tg's update rules (include/tg/Optim.h), t counting from 0
 
+GPT = {"char": (16, 64, 77, 128, 4, 2), "gpt2-small": (4, 256, 256, 768, 12, 12)}
+
+
+def gpt_init(key, cfg):
+    B, T, V, D, H, L = cfg
+    keys = iter(jax.random.split(key, 4 + 4 * L))
+    normal = lambda shape: 0.02 * jax.random.normal(next(keys), shape)
+    ln = lambda: {"scale": jnp.ones(D), "bias": jnp.zeros(D)}
+    blocks = [{"ln_1": ln(), "ln_2": ln(),
+               "in_proj": {"kernel": normal((D, 3 * D)), "bias": jnp.zeros(3 * D)},
+               "out_proj": {"kernel": normal((D, D)), "bias": jnp.zeros(D)},
+               "fc": {"kernel": normal((D, 4 * D)), "bias": jnp.zeros(4 * D)},
+               "proj": {"kernel": normal((4 * D, D)), "bias": jnp.zeros(D)}} for _ in range(L)]
+    return {"wte": normal((V, D)), "wpe": normal((T, D)), "h": blocks, "ln_f": ln()}
+
+
+def layer_norm(p, x):
+    mean = jnp.mean(x, -1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), -1, keepdims=True)
+    return (x - mean) * lax.rsqrt(var + 1e-5) * p["scale"] + p["bias"]
+
+
+def gpt_loss(params, state, batch, cfg):
+    B, T, V, D, H, L = cfg
+    ids, targets = batch
+    x = params["wte"][ids] + params["wpe"]
+    mask = jnp.tril(jnp.ones((T, T), bool))
+    heads = lambda t: t.reshape(B, T, H, D // H).transpose(0, 2, 1, 3)
+    for p in params["h"]:
+        q, k, v = jnp.split(dense(p["in_proj"], layer_norm(p["ln_1"], x)), 3, axis=-1)
+        s = heads(q) @ heads(k).transpose(0, 1, 3, 2) / (D // H) ** 0.5
+        w = jax.nn.softmax(jnp.where(mask, s, -jnp.inf), axis=-1)
+        x = x + dense(p["out_proj"], (w @ heads(v)).transpose(0, 2, 1, 3).reshape(B, T, D))
+        h = jax.nn.gelu(dense(p["fc"], layer_norm(p["ln_2"], x)), approximate=True)
+        x = x + dense(p["proj"], h)
+    logits = layer_norm(params["ln_f"], x) @ params["wte"].T
+    return xent(logits.reshape(B * T, V), targets.reshape(B * T)), state
+
+
+def adamw(lr=1e-3, wd=0.1, b1=0.9, b2=0.999, eps=1e-8):
+    """AdamW with decay on the matrices (kernels) only, as nanoGPT's groups."""
+    init, adam_update = adam(lr, b1, b2, eps)
+
+    def update(params, grads, slots):
+        decayed = jax.tree_util.tree_map_with_path(
+            lambda path, p: p * (1 - lr * wd) if "kernel" in jax.tree_util.keystr(path) else p,
+            params)
+        return adam_update(decayed, grads, slots)
+
+    return init, update
+
+
 def adam(lr=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     def init(params):
         # Distinct buffers: donated arguments must not alias.
@@ -161,6 +219,11 @@ def make(model, unroll, batch_size=0):
         B = batch_size or 64
         init, loss_fn, opt, state = cnn_init, cnn_loss, adam(1e-3), ()
         batch = (jax.random.uniform(kx, (B, 1, 28, 28)), jax.random.randint(ky, (B,), 0, 10))
+    elif model in GPT:
+        cfg = GPT[model]
+        B, T, V = cfg[0], cfg[1], cfg[2]
+        init, loss_fn, opt, state = partial(gpt_init, cfg=cfg), partial(gpt_loss, cfg=cfg), adamw(), ()
+        batch = (jax.random.randint(kx, (B, T), 0, V), jax.random.randint(ky, (B, T), 0, V))
     else:
         init, loss_fn = lstm_init, partial(lstm_loss, unroll=unroll)
         opt = rmsprop(0.1, rho=0.95, eps=1e-8, l2=1e-3)
@@ -180,7 +243,8 @@ def make(model, unroll, batch_size=0):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("model", choices=["mlp", "cnn", "lstm"])
+    p.add_argument("model", choices=["mlp", "cnn", "lstm", "gpt"])
+    p.add_argument("--gpt2-small", action="store_true", help="gpt: GPT-2 small's shape, vocab 256")
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--warmup", type=int, default=10)
     # A rolled scan ran faster here than the full unroll (25, tgc's graph) and
@@ -193,7 +257,8 @@ def main():
     global H, T
     H, T = a.hidden, a.window
     print(f"# jax {jax.__version__}, {jax.devices()[0].platform}", flush=True)
-    train_step, carry, batch = make(a.model, a.unroll, a.batch)
+    model = ("gpt2-small" if a.gpt2_small else "char") if a.model == "gpt" else a.model
+    train_step, carry, batch = make(model, a.unroll, a.batch)
     t0 = time.perf_counter()
     compiled = train_step.lower(*carry, batch).compile()
     compile_s = time.perf_counter() - t0
@@ -205,7 +270,7 @@ def main():
         if s >= a.warmup:
             times.append((time.perf_counter() - t) * 1e3)
     times.sort()
-    name = f"{a.model} {T}x{H}" if a.model == "lstm" else a.model
+    name = f"{a.model} {T}x{H}" if a.model == "lstm" else ("gpt2-small" if model == "gpt2-small" else a.model)
     if a.batch and a.model != "lstm":
         name += f" batch {a.batch}"
     print(f"jax {name}: compile {compile_s:.2f} s, train step median {statistics.median(times):.3f} ms "

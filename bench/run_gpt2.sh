@@ -2,7 +2,8 @@
 # A GPT-2-small-shaped model's train step (12 pre-LayerNorm blocks, d 768,
 # 12 heads, block 256, batch 4, byte-level vocabulary 256, AdamW, f32): tgc
 # (tg-bench-models gpt --gpt2-small) against PyTorch eager, eager + SDPA and
-# torch.compile (bench/gpt_torch.py --config gpt2-small), one process each,
+# torch.compile (bench/gpt_torch.py --config gpt2-small) and JAX
+# (bench/models_jax.py gpt --gpt2-small), one process each,
 # on THREADS (default 2), with each process's peak RSS (/usr/bin/time -f %M).
 # A step takes seconds on 2 cores: STEPS (default 5) after 2 warm-up steps.
 # Usage: bench/run_gpt2.sh [THREADS] [STEPS]
@@ -40,6 +41,13 @@ $(row "$F" "$OUT/$F.out" "$OUT/$F.time")"
   done
 else
   echo "# no PyTorch for $PY: python3 -m venv .venv-bench && .venv-bench/bin/pip install torch"
+fi
+if "$PY" -c "import jax" 2>/dev/null; then
+  /usr/bin/time -f %M -o "$OUT/jax.time" $PIN "$PY" bench/models_jax.py gpt --gpt2-small \
+    --steps "$STEPS" --warmup 2 2>/dev/null | grep '^jax' >"$OUT/jax.out"
+  cat "$OUT/jax.out"
+  ROWS="$ROWS
+$(row jax "$OUT/jax.out" "$OUT/jax.time")"
 fi
 echo
 echo "| form | step ms | compile / first step s | peak RSS MiB |"
