@@ -1,7 +1,7 @@
 //===- Commands.h - tgc subcommands in their own files ----------*- C++ -*-===//
 //
 // One file per subcommand (Compile.cpp, Run.cpp, Train.cpp, Inspect.cpp,
-// Plot.cpp, Viz.cpp, Export.cpp, Data.cpp); tgc.cpp only dispatches. Each command gets main's
+// Plot.cpp, Viz.cpp, Export.cpp, Data.cpp, Sample.cpp); tgc.cpp only dispatches. Each command gets main's
 // argc/argv, its options starting at argv[2], and returns the exit status.
 //
 //===----------------------------------------------------------------------===//
@@ -45,6 +45,7 @@ int vizCommand(int argc, char **argv);     ///< tgc viz
 int plotCommand(int argc, char **argv);    ///< tgc plot
 int exportCommand(int argc, char **argv);  ///< tgc export
 int dataCommand(int argc, char **argv);    ///< tgc data (pack, inspect, verify)
+int sampleCommand(int argc, char **argv);  ///< tgc sample
 
 } // namespace tools
 } // namespace tg

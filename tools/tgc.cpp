@@ -23,6 +23,7 @@ commands:
   compile MODEL.tg.mlir   compile a model (with its training step) into a .tgx artifact
   run MODEL.tgx           run an entry point of an artifact on .npy inputs
   train MODEL.tgx         train an artifact on data files, with checkpoints and metrics
+  sample MODEL.tgx CK     write text from a character model and a checkpoint of it
   inspect MODEL.tgx       print an artifact's manifest
   export MODEL.tgx        write its params (initial or trained) as safetensors or .npy
   data pack|inspect|verify  pack a data set into shards read one at a time; check it
@@ -57,6 +58,8 @@ int tg::tools::tgcMain(int argc, char **argv) {
     return tg::tools::exportCommand(argc, argv);
   if (command == "data")
     return tg::tools::dataCommand(argc, argv);
+  if (command == "sample")
+    return tg::tools::sampleCommand(argc, argv);
   return error("unknown command '" + command +
-               "' (compile, run, train, inspect, export, data, plot, viz; see tgc --help)");
+               "' (compile, run, train, sample, inspect, export, data, plot, viz; see tgc --help)");
 }

@@ -1,4 +1,4 @@
-//===- char-sample.cpp - sample text from a trained character model -------===//
+//===- Sample.cpp - tgc sample: text from a trained character model -----===//
 //
 // Loads an artifact of a character model, puts the trained params from a
 // `tgc train` checkpoint into it, and generates text one character at a time
@@ -15,33 +15,42 @@
 // read as bytes.
 //
 //===----------------------------------------------------------------------===//
-#include "tg/Checkpoint.h"
+#include "tools/Commands.h"
+
 #include "support/Manifest.h"
+#include "tg/Checkpoint.h"
 #include "tg/Runtime.h"
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/status.h"
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <cstring>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+namespace tg {
+namespace tools {
+namespace {
 
 using json = nlohmann::json;
 
-static int fail(const std::string &msg) {
-  std::fprintf(stderr, "char-sample: error: %s\n", msg.c_str());
-  return 1;
-}
-
-static const char *kUsage =
-    "usage: char-sample SAMPLER.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
-    "                   [--top-k K] [--seed S] [--prime TEXT]\n"
+const char *kUsage =
+    "usage: tgc sample MODEL.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
+    "                  [--top-k K] [--seed S] [--prime TEXT] [--score FILE]\n"
     "\n"
-    "  SAMPLER.tgx   the trained model, compiled with tgc compile: a causal windowed\n"
+    "Writes text from a character model trained by tgc train on a text file: the\n"
+    "checkpoint's params go into the artifact's session, and predict's \"logits\"\n"
+    "give the next character, one at a time.\n"
+    "\n"
+    "  MODEL.tgx     the trained model, compiled with tgc compile: a causal windowed\n"
     "                model (tg-example char-gpt) as trained, or at --batch 1 (faster);\n"
     "                a recurrent one at --batch 1 --steps 1 (tg-example char-lstm\n"
     "                --batch 1 --steps 1 + the trained --hidden/--vocab)\n"
@@ -55,59 +64,65 @@ static const char *kUsage =
     "  --score FILE  instead of sampling, print the model's mean loss (nats per character)\n"
     "                on the first --length characters of FILE after --prime\n";
 
-int main(int argc, char **argv) {
+/// A number from the whole of `text`, or an error naming the flag.
+template <typename T>
+absl::Status parseNumber(const std::string &flag, const std::string &text, T &out) {
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || errno == ERANGE || !std::isfinite(v) ||
+      (std::is_integral_v<T> && v != std::floor(v)))
+    return absl::InvalidArgumentError(flag + " needs a number, got '" + text + "'");
+  out = T(v);
+  return absl::OkStatus();
+}
+
+absl::Status sample(int argc, char **argv, bool &help) {
   std::vector<std::string> positional;
   long length = 400;
   double temperature = 0.8;
   long topK = 0;
   unsigned long seed = 0;
   std::string prime = "\n", scoreFile;
-  for (int i = 1; i < argc; ++i) {
+  std::string lengthText = "400", temperatureText = "0.8", topKText = "0", seedText = "0";
+  for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        fail(a + " needs a value");
-        std::exit(1);
-      }
-      return argv[++i];
-    };
     if (a == "-h" || a == "--help") {
-      std::printf("%s", kUsage);
-      return 0;
-    } else if (a == "--length") {
-      length = std::strtol(value().c_str(), nullptr, 10);
-    } else if (a == "--temperature") {
-      temperature = std::strtod(value().c_str(), nullptr);
-    } else if (a == "--top-k") {
-      char *end = nullptr;
-      std::string v = value();
-      topK = std::strtol(v.c_str(), &end, 10);
-      if (*end || topK < 0)
-        return fail("--top-k needs a count >= 0, got '" + v + "'");
-    } else if (a == "--seed") {
-      seed = std::strtoul(value().c_str(), nullptr, 10);
-    } else if (a == "--score") {
-      scoreFile = value();
-    } else if (a == "--prime") {
-      prime = value();
-    } else if (!a.empty() && a[0] == '-') {
-      return fail("unknown option '" + a + "'\n" + kUsage);
-    } else {
-      positional.push_back(a);
+      help = true;
+      return absl::OkStatus();
     }
+    if (takeValue(i, argc, argv, "--length", lengthText) ||
+        takeValue(i, argc, argv, "--temperature", temperatureText) ||
+        takeValue(i, argc, argv, "--top-k", topKText) ||
+        takeValue(i, argc, argv, "--seed", seedText) ||
+        takeValue(i, argc, argv, "--score", scoreFile) ||
+        takeValue(i, argc, argv, "--prime", prime))
+      continue;
+    if (!a.empty() && a[0] == '-')
+      return absl::InvalidArgumentError("unknown option '" + a +
+                                        "' (see tgc sample --help)");
+    positional.push_back(a);
   }
-  if (positional.size() != 2) {
-    std::fprintf(stderr, "%s", kUsage);
-    return 1;
-  }
-  if (length < 1 || !(temperature > 0))
-    return fail("--length must be >= 1 and --temperature > 0");
+  if (std::string missing = takeMissingValue(); !missing.empty())
+    return absl::InvalidArgumentError(missing);
+  if (positional.size() != 2)
+    return absl::InvalidArgumentError(
+        "needs MODEL.tgx and CHECKPOINT.safetensors (see tgc sample --help)");
+  for (absl::Status s : {parseNumber("--length", lengthText, length),
+                         parseNumber("--temperature", temperatureText, temperature),
+                         parseNumber("--top-k", topKText, topK),
+                         parseNumber("--seed", seedText, seed)})
+    if (!s.ok())
+      return s;
+  if (length < 1 || !(temperature > 0) || topK < 0)
+    return absl::InvalidArgumentError(
+        "--length must be >= 1, --temperature > 0 and --top-k >= 0");
   auto artifact = tg::rt::Artifact::open(positional[0]);
   if (!artifact.ok())
-    return fail(std::string(artifact.status().message()));
+    return absl::InvalidArgumentError(std::string(artifact.status().message()));
   auto ck = tg::readSafetensors(positional[1]);
   if (!ck.ok())
-    return fail(std::string(ck.status().message()));
+    return absl::InvalidArgumentError(std::string(ck.status().message()));
   // The vocabulary is checkpoint metadata (a JSON list of byte values; a
   // string in older checkpoints), not the manifest; none: bytes (checked
   // against the model's 256 classes below).
@@ -123,34 +138,34 @@ int main(int argc, char **argv) {
   else if (v.is_array())
     for (const json &b : v) {
       if (!b.is_number_integer() || b.get<int>() < 0 || b.get<int>() > 255)
-        return fail("'" + positional[1] + "': vocab metadata holds a non-byte " + b.dump());
+        return absl::InvalidArgumentError("'" + positional[1] + "': vocab metadata holds a non-byte " + b.dump());
       vocab.push_back(char(b.get<int>()));
     }
   else
-    return fail("'" + positional[1] + "': vocab metadata is not a JSON list of bytes");
+    return absl::InvalidArgumentError("'" + positional[1] + "': vocab metadata is not a JSON list of bytes");
 
   auto manifest = tg::parseManifest(artifact->manifest(), positional[0]);
   if (!manifest.ok())
-    return fail(std::string(manifest.status().message()));
+    return absl::InvalidArgumentError(std::string(manifest.status().message()));
   const tg::EntrySpec *predict = manifest->findEntry("predict");
   if (!predict)
-    return fail("'" + positional[0] + "' has no predict entry");
+    return absl::InvalidArgumentError("'" + positional[0] + "' has no predict entry");
   auto session = tg::rt::Session::create(*artifact, 0);
   if (!session.ok())
-    return fail(std::string(session.status().message()));
+    return absl::InvalidArgumentError(std::string(session.status().message()));
   // Every param of the sampler comes from the checkpoint, shapes checked.
   for (const tg::BufferSpec &a : predict->args) {
     if (a.role != tg::Role::Param)
       continue;
     const tg::NamedTensor *t = ck->find(a.name);
     if (!t)
-      return fail("checkpoint '" + positional[1] + "' has no param '" + a.name + "'");
+      return absl::InvalidArgumentError("checkpoint '" + positional[1] + "' has no param '" + a.name + "'");
     if (t->shape != a.shape)
-      return fail("param '" + a.name +
+      return absl::InvalidArgumentError("param '" + a.name +
                   "' has another shape in the checkpoint than in the sampler: "
                   "compile the sampler with the trained model's --hidden and --vocab");
     if (absl::Status s = session->write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
-      return fail(std::string(s.message()));
+      return absl::InvalidArgumentError(std::string(s.message()));
   }
   // "chars" [B, T] i32 and "logits" [B*T, V] f32 (results get buffers on
   // the first run: sizes from the manifest); row 0 is the sample's.
@@ -163,19 +178,19 @@ int main(int argc, char **argv) {
                   ? out->shape[1]
                   : 0;
   if (B < 1 || T < 1 || !chars || chars->dtype != tg::DType::i32 || V < int64_t(vocab.size()))
-    return fail("'" + positional[0] + "' is not a character model with a vocabulary of " +
+    return absl::InvalidArgumentError("'" + positional[0] + "' is not a character model with a vocabulary of " +
                 (bytes ? "256 (the checkpoint has no vocabulary: a byte-level model)"
                        : "at least " + std::to_string(vocab.size())) +
                 " (predict: \"chars\" i32 [B, T] -> \"logits\" f32 [B*T, V]; tg-example "
                 "char-gpt, or char-lstm --batch 1 --steps 1)");
   if (bytes && V != 256)
-    return fail("'" + positional[1] + "' has no vocabulary and the model has " +
+    return absl::InvalidArgumentError("'" + positional[1] + "' has no vocabulary and the model has " +
                 std::to_string(V) + " classes, not 256 (bytes): train it on a text file");
   bool recurrent = false;
   for (const tg::BufferSpec &r : predict->results)
     recurrent |= r.alias >= 0 && predict->args[size_t(r.alias)].role == tg::Role::State;
   if (recurrent && (T != 1 || B != 1))
-    return fail("'" + positional[0] +
+    return absl::InvalidArgumentError("'" + positional[0] +
                 "' carries recurrent state: compile it with --batch 1 --steps 1");
   std::vector<float> all(static_cast<size_t>(B * T * V)), logits(static_cast<size_t>(V));
   std::vector<int32_t> context; // windowed: the last T characters
@@ -203,16 +218,16 @@ int main(int argc, char **argv) {
   for (char c : prime) {
     size_t id = vocab.find(c);
     if (id == std::string::npos)
-      return fail(std::string("--prime: character '") + c + "' is not in the trained vocabulary");
+      return absl::InvalidArgumentError(std::string("--prime: character '") + c + "' is not in the trained vocabulary");
     if (absl::Status s = feed(int32_t(id)); !s.ok())
-      return fail(std::string(s.message()));
+      return absl::InvalidArgumentError(std::string(s.message()));
   }
   if (!scoreFile.empty()) {
     // Mean cross-entropy of the file's characters (teacher forcing), the
     // quantity train_step's loss estimates.
     std::FILE *f = std::fopen(scoreFile.c_str(), "rb");
     if (!f)
-      return fail("cannot open '" + scoreFile + "'");
+      return absl::InvalidArgumentError("cannot open '" + scoreFile + "'");
     std::string text;
     for (int c; (c = std::fgetc(f)) != EOF;)
       text += char(c);
@@ -222,9 +237,9 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i + 1 < text.size() && n < length; ++i, ++n) {
       size_t id = vocab.find(text[i]), next = vocab.find(text[i + 1]);
       if (id == std::string::npos || next == std::string::npos)
-        return fail("'" + scoreFile + "' has characters outside the trained vocabulary");
+        return absl::InvalidArgumentError("'" + scoreFile + "' has characters outside the trained vocabulary");
       if (absl::Status s = feed(int32_t(id)); !s.ok())
-        return fail(std::string(s.message()));
+        return absl::InvalidArgumentError(std::string(s.message()));
       double mx = -INFINITY, sum = 0;
       for (size_t k = 0; k < vocab.size(); ++k)
         mx = std::max(mx, double(logits[k]));
@@ -234,7 +249,7 @@ int main(int argc, char **argv) {
     }
     std::printf("%.4f nats per character over %ld characters of '%s'\n", total / double(n), n,
                 scoreFile.c_str());
-    return 0;
+    return absl::OkStatus();
   }
   std::fputs(prime.c_str(), stdout);
   std::mt19937_64 rng(seed);
@@ -260,8 +275,23 @@ int main(int argc, char **argv) {
       u -= p[next++];
     std::fputc(vocab[next], stdout);
     if (absl::Status s = feed(int32_t(next)); !s.ok())
-      return fail(std::string(s.message()));
+      return absl::InvalidArgumentError(std::string(s.message()));
   }
   std::fputc('\n', stdout);
-  return 0;
+  return absl::OkStatus();
 }
+
+} // namespace
+
+int sampleCommand(int argc, char **argv) {
+  bool help = false;
+  absl::Status s = sample(argc, argv, help);
+  if (help) {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  return s.ok() ? 0 : error("sample: " + std::string(s.message()));
+}
+
+} // namespace tools
+} // namespace tg
