@@ -121,50 +121,43 @@ int main(int argc, char **argv) {
     else if (lr > 0)
       o.set("lr", lr);
   };
+  // A flag given (non-zero) overrides the model's default.
+  auto given = [](int64_t &field, int64_t flag) {
+    if (flag)
+      field = flag;
+  };
   tg::Graph g(fnName);
   if (model == "fashion-mlp") {
     tg::examples::MlpConfig c;
     configure(c.optimizer);
-    if (batch)
-      c.batch = batch;
+    given(c.batch, batch);
     if (hidden)
       c.hidden = {hidden, hidden};
     tg::examples::buildFashionMlp(g, c);
   } else if (model == "fashion-cnn") {
     tg::examples::CnnConfig c;
     configure(c.optimizer);
-    if (batch)
-      c.batch = batch;
+    given(c.batch, batch);
     tg::examples::buildFashionCnn(g, c);
   } else if (model == "char-lstm") {
     tg::examples::CharLstmConfig c;
     configure(c.optimizer);
-    if (batch)
-      c.batch = batch;
-    if (steps)
-      c.steps = steps;
-    if (vocab)
-      c.vocab = vocab;
-    if (hidden)
-      c.hidden = hidden;
+    given(c.batch, batch);
+    given(c.steps, steps);
+    given(c.vocab, vocab);
+    given(c.hidden, hidden);
     c.unrolled = unrolled;
     c.recompute = recompute;
     tg::examples::buildCharLstm(g, c);
   } else if (model == "char-gpt") {
     tg::examples::CharGptConfig c;
     configure(c.optimizer);
-    if (batch)
-      c.batch = batch;
-    if (steps)
-      c.steps = steps;
-    if (vocab)
-      c.vocab = vocab;
-    if (dim)
-      c.dim = dim;
-    if (heads)
-      c.heads = heads;
-    if (layers)
-      c.layers = layers;
+    given(c.batch, batch);
+    given(c.steps, steps);
+    given(c.vocab, vocab);
+    given(c.dim, dim);
+    given(c.heads, heads);
+    given(c.layers, layers);
     tg::examples::buildCharGpt(g, c);
   } else {
     std::fprintf(stderr,

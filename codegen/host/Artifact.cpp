@@ -311,10 +311,10 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
     return out;
   }
 
-  // The functions are split into one module per thread, each optimized and
-  // emitted in its own LLVMContext (contexts are not thread-safe); the
-  // linker joins the objects. Shared loop nests are noinline functions, so
-  // little is lost between modules.
+  // The functions are split into modules that threads optimize and emit,
+  // each in its own LLVMContext (contexts are not thread-safe); the linker
+  // joins the objects. Shared loop nests are noinline functions, so little
+  // is lost between modules.
   unsigned defined = 0;
   for (const llvm::Function &f : *llvmModule)
     defined += !f.isDeclaration();
