@@ -172,6 +172,8 @@ private:
   absl::StatusOr<Tensor> reduce(ReduceOp op);
   absl::StatusOr<Tensor> argmax(ArgmaxOp op);
   absl::StatusOr<Tensor> softmax(Operation *op, Value x, int64_t axis, bool log);
+  /// tg.attention (grad false) or tg.attention_grad: the plain definition.
+  absl::Status attention(Operation *op, bool grad);
   absl::StatusOr<Tensor> conv(Operation *op, Value input, Value filter, Value output, int mode);
   absl::Status filterAndBiasGrad(Conv2DBackpropFilterBiasOp op);
   absl::StatusOr<Tensor> pool(Operation *op, Value input, Value gradOutput, Value result, bool max,
@@ -408,6 +410,8 @@ const llvm::StringMap<Interpreter::Handler> &Interpreter::handlers() {
         return absl::OkStatus();
       }),
       effect<ScanOp>([](I &s, ScanOp o) { return s.scan(o); }),
+      effect<AttentionOp>([](I &s, AttentionOp o) { return s.attention(o, false); }),
+      effect<AttentionGradOp>([](I &s, AttentionGradOp o) { return s.attention(o, true); }),
       // Never run on its own: its tg.scan reads the yielded values.
       effect<YieldOp>([](I &, YieldOp) { return absl::OkStatus(); }),
       effect<Conv2DBackpropFilterBiasOp>(
@@ -806,6 +810,104 @@ absl::StatusOr<Tensor> Interpreter::softmax(Operation *op, Value xv, int64_t axi
             log ? x.data[at(k)] - mx - std::log(sum) : std::exp(x.data[at(k)] - mx) / sum;
     }
   return r;
+}
+
+/// Every query row on its own: the allowed keys' softmax P of the scaled
+/// scores, out = P v; the gradient from dP = dO v^T and D = rowsum(dO * out):
+/// dS = P (dP - D), dq = scale dS k, dk = scale dS^T q, dv = P^T dO. A row
+/// with no allowed key gives zeros.
+absl::Status Interpreter::attention(Operation *op, bool grad) {
+  auto shapeOf = [](Value v) { return llvm::cast<RankedTensorType>(v.getType()).getShape(); };
+  Value qv = op->getOperand(0), kv = op->getOperand(1), vv = op->getOperand(2);
+  Value maskV = grad ? llvm::cast<AttentionGradOp>(op).getMask() : llvm::cast<AttentionOp>(op).getMask();
+  bool causal = op->getAttrOfType<BoolAttr>("causal").getValue();
+  double scale = op->getAttrOfType<FloatAttr>("scale").getValueAsDouble();
+  ArrayRef<int64_t> qs = shapeOf(qv), ks = shapeOf(kv), vs = shapeOf(vv);
+  int64_t r = int64_t(qs.size()), Tq = qs[r - 2], D = qs[r - 1], Tk = ks[r - 2], Dv = vs[r - 1];
+  int64_t batch = 1;
+  for (int64_t i = 0; i < r - 2; ++i)
+    batch *= qs[i];
+  const Tensor &q = in(qv), &k = in(kv), &v = in(vv);
+  const Tensor *mask = maskV ? &in(maskV) : nullptr;
+  // The mask's strides, 0 along its broadcast (size-1) dimensions.
+  std::vector<int64_t> maskStride(size_t(r), 0);
+  if (mask) {
+    ArrayRef<int64_t> ms = shapeOf(maskV);
+    for (int64_t i = r - 1, st = 1; i >= 0; st *= ms[i], --i)
+      maskStride[size_t(i)] = ms[i] == 1 ? 0 : st;
+  }
+  std::vector<Tensor> out;
+  for (unsigned i = 0; i < op->getNumResults(); ++i) {
+    absl::StatusOr<Tensor> t = blank(op->getResult(i));
+    if (!t.ok())
+      return t.status();
+    out.push_back(std::move(*t));
+  }
+  const Tensor *o = grad ? &in(op->getOperand(3)) : nullptr, *dO = grad ? &in(op->getOperand(4)) : nullptr;
+  std::vector<double> p(static_cast<size_t>(Tk));
+  std::vector<char> allowed(static_cast<size_t>(Tk));
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t maskBase = 0;
+    for (int64_t i = r - 3, rest = b; i >= 0; --i) {
+      maskBase += (rest % qs[i]) * maskStride[size_t(i)];
+      rest /= qs[i];
+    }
+    const double *qb = &q.data[size_t(b * Tq * D)], *kb = &k.data[size_t(b * Tk * D)],
+                 *vb = &v.data[size_t(b * Tk * Dv)];
+    for (int64_t i = 0; i < Tq; ++i) {
+      double mx = -INFINITY;
+      for (int64_t j = 0; j < Tk; ++j) {
+        allowed[j] = (!causal || j <= i) &&
+                     (!mask || mask->data[size_t(maskBase + i * maskStride[r - 2] +
+                                                 j * maskStride[r - 1])] != 0);
+        double sc = 0;
+        for (int64_t d = 0; d < D; ++d)
+          sc += qb[i * D + d] * kb[j * D + d];
+        p[j] = scale * sc;
+        if (allowed[j])
+          mx = std::max(mx, p[j]);
+      }
+      if (mx == -INFINITY)
+        continue; // no allowed key: zeros
+      double sum = 0;
+      for (int64_t j = 0; j < Tk; ++j)
+        sum += p[j] = allowed[j] ? std::exp(p[j] - mx) : 0.0;
+      for (int64_t j = 0; j < Tk; ++j)
+        p[j] /= sum;
+      if (!grad) {
+        double *row = &out[0].data[size_t((b * Tq + i) * Dv)];
+        for (int64_t j = 0; j < Tk; ++j)
+          for (int64_t e = 0; e < Dv; ++e)
+            row[e] += p[j] * vb[j * Dv + e];
+        continue;
+      }
+      const double *dOi = &dO->data[size_t((b * Tq + i) * Dv)], *oi = &o->data[size_t((b * Tq + i) * Dv)];
+      double rowDot = 0;
+      for (int64_t e = 0; e < Dv; ++e)
+        rowDot += dOi[e] * oi[e];
+      double *dq = &out[0].data[size_t((b * Tq + i) * D)];
+      double *dk = &out[1].data[size_t(b * Tk * D)], *dvb = &out[2].data[size_t(b * Tk * Dv)];
+      for (int64_t j = 0; j < Tk; ++j) {
+        if (!allowed[j])
+          continue;
+        double dpj = 0;
+        for (int64_t e = 0; e < Dv; ++e) {
+          dpj += dOi[e] * vb[j * Dv + e];
+          dvb[j * Dv + e] += p[j] * dOi[e];
+        }
+        double ds = p[j] * (dpj - rowDot) * scale;
+        for (int64_t d = 0; d < D; ++d) {
+          dq[d] += ds * kb[j * D + d];
+          dk[j * D + d] += ds * qb[i * D + d];
+        }
+      }
+    }
+  }
+  for (unsigned i = 0; i < op->getNumResults(); ++i) {
+    finish(out[i]);
+    env[op->getResult(i)] = std::move(out[i]);
+  }
+  return absl::OkStatus();
 }
 
 /// mode 0: output = conv(input, filter); 1: d input from d output; 2: d filter.

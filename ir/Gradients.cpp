@@ -258,6 +258,22 @@ LogicalResult SelectOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, G
 // Linear algebra and layout
 //===----------------------------------------------------------------------===//
 
+/// One tg.attention_grad gives all three cotangents: its lowering recomputes
+/// the scores block by block, so asking for one costs as much as three.
+LogicalResult AttentionOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
+  grads.assign(getNumOperands(), Value());
+  SmallVector<Value> operands = {getQuery(), getKey(), getValue(), getResult(), g};
+  if (getMask())
+    operands.push_back(getMask());
+  auto grad = b.create<AttentionGradOp>(
+      getLoc(), TypeRange{getQuery().getType(), getKey().getType(), getValue().getType()},
+      operands, (*this)->getAttrs());
+  for (int i = 0; i < 3; ++i)
+    if (needed[size_t(i)])
+      grads[size_t(i)] = grad->getResult(unsigned(i));
+  return success();
+}
+
 LogicalResult MatmulOp::buildVjp(OpBuilder &b, Value g, ArrayRef<bool> needed, Grads &grads) {
   GradientBuilder gb = start(b, *this, grads);
   bool ta = getTransposeLhs(), tb = getTransposeRhs();

@@ -16,6 +16,9 @@
 #include "llvm/ADT/SmallSet.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 
 namespace tg {
@@ -118,6 +121,87 @@ LogicalResult SelectOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 //===----------------------------------------------------------------------===//
 // Linear algebra and layout
 //===----------------------------------------------------------------------===//
+
+/// tg.attention's shape rule, shared with tg.attention_grad: the type of
+/// the attention result `[..., Tq, Dv]`.
+static FailureOr<RankedTensorType> attentionResult(std::optional<Location> loc, StringRef name,
+                                                   Value query, Value key, Value value, Value mask,
+                                                   double scale) {
+  auto q = tensorOf(query), k = tensorOf(key), v = tensorOf(value);
+  if (q.getRank() < 2 || k.getRank() != q.getRank() || v.getRank() != q.getRank()) {
+    (void)fail(loc, name, "query, key and value must have the same rank >= 2, got ",
+               shapeStr(q.getShape()), ", ", shapeStr(k.getShape()), " and ",
+               shapeStr(v.getShape()));
+    return failure();
+  }
+  if (k.getElementType() != q.getElementType() || v.getElementType() != q.getElementType()) {
+    (void)fail(loc, name, "query, key and value element types differ: ", typeStr(q), ", ",
+               typeStr(k), " and ", typeStr(v));
+    return failure();
+  }
+  ArrayRef<int64_t> qs = q.getShape(), ks = k.getShape(), vs = v.getShape();
+  int64_t r = q.getRank();
+  if (qs.drop_back(2) != ks.drop_back(2) || qs.drop_back(2) != vs.drop_back(2) ||
+      qs[r - 1] != ks[r - 1] || ks[r - 2] != vs[r - 2]) {
+    (void)fail(loc, name, "expects query [..., Tq, D], key [..., Tk, D] and value [..., Tk, Dv] "
+               "with the same leading dimensions, got ",
+               shapeStr(qs), ", ", shapeStr(ks), " and ", shapeStr(vs));
+    return failure();
+  }
+  if (!std::isfinite(scale)) {
+    (void)fail(loc, name, "scale must be a finite f64, got ", scale);
+    return failure();
+  }
+  Shape out(qs.drop_back(1));
+  out.push_back(vs[r - 1]);
+  if (mask) {
+    auto m = tensorOf(mask);
+    Shape scores(qs.drop_back(1));
+    scores.push_back(ks[r - 2]);
+    bool ok = m.getRank() == r;
+    for (int64_t i = 0; ok && i < r; ++i)
+      ok = m.getDimSize(i) == 1 || m.getDimSize(i) == scores[size_t(i)];
+    if (!ok) {
+      (void)fail(loc, name, "mask ", shapeStr(m.getShape()),
+                 " must have rank ", r, " and each dimension 1 or that of the scores ",
+                 shapeStr(scores));
+      return failure();
+    }
+  }
+  return RankedTensorType::get(out, q.getElementType());
+}
+
+/// A missing scale reads as NaN, which the shape rule reports.
+static double scaleOf(FloatAttr scale) {
+  return scale ? scale.getValueAsDouble() : std::numeric_limits<double>::quiet_NaN();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  FailureOr<RankedTensorType> t =
+      attentionResult(loc, "attention", adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+                      adaptor.getMask(), scaleOf(adaptor.getScaleAttr()));
+  if (failed(t))
+    return failure();
+  inferred.push_back(*t);
+  return success();
+}
+
+LogicalResult AttentionGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  FailureOr<RankedTensorType> t = attentionResult(
+      loc, "attention_grad", adaptor.getQuery(), adaptor.getKey(), adaptor.getValue(),
+      adaptor.getMask(), scaleOf(adaptor.getScaleAttr()));
+  if (failed(t))
+    return failure();
+  for (Value v : {adaptor.getResult(), adaptor.getGrad()})
+    if (tensorOf(v) != *t)
+      return fail(loc, "attention_grad", "result and grad must be ", typeStr(*t),
+                  " (the attention result), got ", typeStr(tensorOf(v)));
+  for (Value v : {adaptor.getQuery(), adaptor.getKey(), adaptor.getValue()})
+    inferred.push_back(v.getType());
+  return success();
+}
 
 template <typename Adaptor>
 static LogicalResult inferMatmul(std::optional<Location> loc, Adaptor adaptor,

@@ -291,6 +291,63 @@ def Tg_SoftmaxOp : Tg_SoftmaxLikeOp<"softmax", "exp(x_i) / sum_j exp(x_j)">;
 def Tg_LogSoftmaxOp : Tg_SoftmaxLikeOp<"log_softmax", "x_i - log(sum_j exp(x_j))">;
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Tg_AttentionOp : Tg_Op<"attention", [Pure, InferTypeOpAdaptor, Tg_Differentiable]> {
+  let summary = "Fused scaled dot-product attention";
+  let description = [{
+    `softmax(scale * query @ key^T, masked) @ value` over the last two
+    dimensions: query `[..., Tq, D]`, key `[..., Tk, D]`, value
+    `[..., Tk, Dv]` (the same leading dimensions and element type) give
+    `[..., Tq, Dv]`. A score is masked where `causal` is set and the key comes
+    after the query (key index > query index, PyTorch's `is_causal`), or where
+    the optional i1 `mask` (rank of query; each dimension 1 or the full size;
+    the last two broadcast to `[Tq, Tk]`) is false. A query row whose keys are
+    all masked gives zeros (and zero gradients), not NaN.
+
+    The CPU lowering never holds the `Tq x Tk` score matrix: it walks the keys
+    in blocks with an online softmax (running maximum and sum per query row),
+    and the gradient (tg.attention_grad) recomputes the scores block by block.
+    The reference interpreter runs the plain definition.
+
+    Example:
+    ```mlir
+    %o = tg.attention %q, %k, %v {causal = true, scale = 0.125 : f64} : (tensor<2x4x64x32xf32>, tensor<2x4x64x32xf32>, tensor<2x4x64x32xf32>) -> tensor<2x4x64x32xf32>
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$query, Tg_FloatTensor:$key, Tg_FloatTensor:$value,
+                   Optional<Tg_BoolTensor>:$mask,
+                   DefaultValuedAttr<BoolAttr, "false">:$causal, F64Attr:$scale);
+  let results = (outs Tg_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
+}
+
+// Not differentiable: it is itself the gradient of tg.attention, and no
+// second-order derivative is asked of it.
+def Tg_AttentionGradOp : Tg_Op<"attention_grad", [Pure, InferTypeOpAdaptor, Tg_NotDifferentiable]> {
+  let summary = "The gradient of tg.attention for its query, key and value";
+  let description = [{
+    Given tg.attention's operands, its `result` and the cotangent `grad` of
+    that result (both `[..., Tq, Dv]`), yields the cotangents of `query`,
+    `key` and `value` (their types). Attributes and mask as tg.attention.
+    The CPU lowering recomputes the scores in key blocks (first the row
+    log-sum-exp, then the gradients), so no `Tq x Tk` matrix is held.
+
+    Example:
+    ```mlir
+    %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %g {causal = true, scale = 0.125 : f64} : (tensor<2x64x32xf32>, tensor<2x64x32xf32>, tensor<2x64x32xf32>, tensor<2x64x32xf32>, tensor<2x64x32xf32>) -> (tensor<2x64x32xf32>, tensor<2x64x32xf32>, tensor<2x64x32xf32>)
+    ```
+  }];
+  let arguments = (ins Tg_FloatTensor:$query, Tg_FloatTensor:$key, Tg_FloatTensor:$value,
+                   Tg_FloatTensor:$result, Tg_FloatTensor:$grad, Optional<Tg_BoolTensor>:$mask,
+                   DefaultValuedAttr<BoolAttr, "false">:$causal, F64Attr:$scale);
+  let results = (outs Tg_FloatTensor:$grad_query, Tg_FloatTensor:$grad_key,
+                 Tg_FloatTensor:$grad_value);
+  let assemblyFormat = "$query `,` $key `,` $value `,` $result `,` $grad (`,` $mask^)? attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
 // Convolution and pooling (NCHW), with their gradient ops
 //===----------------------------------------------------------------------===//
 

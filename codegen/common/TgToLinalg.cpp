@@ -1048,6 +1048,7 @@ void populateTgToLinalgPatterns(RewritePatternSet &patterns, const LibraryOpFilt
               SoftmaxOp, LogSoftmaxOp, SoftmaxCrossEntropyOp, MeanSquaredErrorOp, OneHotOp, IotaOp, SliceOp,
               PadOp, ConcatOp, GatherOp>(patterns, keep);
   populateScanLoweringPatterns(patterns);
+  populateAttentionLoweringPatterns(patterns);
   populateWindowLoweringPatterns(patterns, keep);
 }
 

@@ -49,6 +49,10 @@ void populateTgToLinalgPatterns(mlir::RewritePatternSet &patterns, const Library
 /// as iter_args (ScanToLoops.cpp); part of populateTgToLinalgPatterns.
 void populateScanLoweringPatterns(mlir::RewritePatternSet &patterns);
 
+/// tg.attention and tg.attention_grad as loops over key blocks of tg ops
+/// (AttentionToLoops.cpp); part of populateTgToLinalgPatterns.
+void populateAttentionLoweringPatterns(mlir::RewritePatternSet &patterns);
+
 /// conv2d, its gradients, max/avg pooling and theirs -> linalg.generic
 /// (WindowToLinalg.cpp), for the element types no library kernel takes;
 /// part of populateTgToLinalgPatterns.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 
 #include <cmath>
+#include <iterator>
 #include <random>
 
 namespace tg {
@@ -128,6 +129,58 @@ std::vector<OpCase> opCases() {
                "%i = tg.argmax %a {axis = 1} : (tensor<4x7xf32>) -> tensor<4xi32>\n"
                "  %y = tg.cast %i : (tensor<4xi32>) -> tensor<4xf32>",
                t("4")});
+  // tg.attention: key blocks of 64 in a loop plus a shorter last block
+  // (150 = 2 x 64 + 22), a user mask that leaves some query rows no key
+  // (zeros), f64 through generated GEMMs, and the gradient.
+  {
+    std::string q = t("2x3x150x16"), v = t("2x3x150x8"), o = t("2x3x150x8");
+    c.push_back({"attention causal, blocks + tail",
+                 {{q}, {q}, {v}},
+                 absl::StrCat("%y = tg.attention %a, %b, %c {causal = true, scale = 0.25 : f64} : (",
+                              q, ", ", q, ", ", v, ") -> ", o),
+                 o});
+    std::string q2 = t("2x5x12"), k2 = t("2x20x12"), v2 = t("2x20x7"), o2 = t("2x5x7");
+    c.push_back(
+        {"attention masked, Tq != Tk, rows with no key",
+         {{q2}, {k2}, {v2}, {t("2x5x1"), -3, 3}, {t("2x1x20")}},
+         absl::StrCat("%r = tg.compare %d, %e {predicate = \"lt\"} : (", t("2x5x1"), ", ",
+                      t("2x1x20"), ") -> tensor<2x5x20xi1>\n"
+                      "  %y = tg.attention %a, %b, %c, %r {scale = 0.3 : f64} : (", q2, ", ", k2,
+                      ", ", v2, ", tensor<2x5x20xi1>) -> ", o2),
+         o2});
+    std::string q3 = "tensor<3x70x4xf64>";
+    c.push_back({"attention f64 causal masked (generated GEMMs)",
+                 {{q3}, {q3}, {q3}, {"tensor<3x1x70xf64>"}},
+                 absl::StrCat("%r = tg.compare %d, %d {predicate = \"eq\"} : (tensor<3x1x70xf64>, "
+                              "tensor<3x1x70xf64>) -> tensor<3x1x70xi1>\n"
+                              "  %o = tg.attention %a, %b, %c, %r {causal = true, scale = 0.5 : f64} : (",
+                              q3, ", ", q3, ", ", q3, ", tensor<3x1x70xi1>) -> ", q3,
+                              "\n  %y = tg.cast %o : (", q3, ") -> ", t("3x70x4")),
+                 t("3x70x4")});
+    std::string q4 = t("2x130x8"), g4 = t("2x130x24");
+    c.push_back(
+        {"attention_grad causal, blocks + tail",
+         {{q4}, {q4}, {q4}, {q4}},
+         absl::StrCat("%o = tg.attention %a, %b, %c {causal = true, scale = 0.35 : f64} : (", q4,
+                      ", ", q4, ", ", q4, ") -> ", q4,
+                      "\n  %g:3 = tg.attention_grad %a, %b, %c, %o, %d {causal = true, scale = "
+                      "0.35 : f64} : (",
+                      q4, ", ", q4, ", ", q4, ", ", q4, ", ", q4, ") -> (", q4, ", ", q4, ", ", q4,
+                      ")\n  %y = tg.concat %g#0, %g#1, %g#2 {axis = 2} : (", q4, ", ", q4, ", ",
+                      q4, ") -> ", g4),
+         g4});
+    std::string q5 = t("2x5x6"), g5 = t("2x5x18");
+    c.push_back(
+        {"attention_grad masked, rows with no key",
+         {{q5}, {q5}, {q5}, {q5}, {t("2x5x1"), -3, 3}, {t("1x1x5")}},
+         absl::StrCat("%k = tg.compare %e, %f {predicate = \"lt\"} : (", t("2x5x1"), ", ",
+                      t("1x1x5"), ") -> tensor<2x5x5xi1>\n"
+                      "  %g:3 = tg.attention_grad %a, %b, %c, %c, %d, %k {scale = 0.5 : f64} : (",
+                      q5, ", ", q5, ", ", q5, ", ", q5, ", ", q5, ", tensor<2x5x5xi1>) -> (", q5,
+                      ", ", q5, ", ", q5, ")\n  %y = tg.concat %g#0, %g#1, %g#2 {axis = 2} : (",
+                      q5, ", ", q5, ", ", q5, ") -> ", g5),
+         g5});
+  }
   c.push_back({"softmax",
                {{t("3x10"), -8, 8}},
                "%y = tg.softmax %a {axis = 1} : tensor<3x10xf32>",
@@ -341,7 +394,9 @@ std::string opCasesModule(const std::vector<OpCase> &cases) {
   for (size_t i = 0; i < cases.size(); ++i) {
     const OpCase &c = cases[i];
     std::vector<std::string> args;
-    const char *names[] = {"a", "b", "c"};
+    const char *names[] = {"a", "b", "c", "d", "e", "f"};
+    if (c.args.size() > std::size(names))
+      return "// op case '" + c.name + "' has more arguments than names\n";
     for (size_t k = 0; k < c.args.size(); ++k)
       args.push_back(absl::StrCat("%", names[k], ": ", c.args[k].type, " {tg.name = \"f", i, ".",
                                   names[k], "\", tg.role = \"data\"}"));

@@ -24,7 +24,7 @@ struct Arg {
 
 struct OpCase {
   std::string name;
-  std::vector<Arg> args; ///< named %a, %b, %c
+  std::vector<Arg> args; ///< named %a, %b, ... %f
   std::string body;      ///< defines %y
   std::string yType;
   double rtol = 1e-4, atol = 1e-5;

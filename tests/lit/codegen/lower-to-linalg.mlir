@@ -31,6 +31,38 @@ func.func @matmuls(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>, %c: tensor<2x3xf64>
 
 // -----
 
+// tg.attention: an scf.for over whole key blocks of 64 (two of 150 keys)
+// carrying the row max, the row sum and the output, then the last 22 keys;
+// the f32 GEMMs stay library ops on slices of key and value, and no
+// 150 x 150 tensor appears. The gradient recomputes: a loop for the row
+// log-sum-exp, then one writing each block's key and value gradients.
+// CHECK-LABEL: func.func @attention
+// CHECK-NOT: 150x150
+// CHECK: scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}) -> (tensor<2x150x1xf32>, tensor<2x150x1xf32>, tensor<2x150x8xf32>)
+// CHECK: tensor.extract_slice %arg1[0, %[[J]], 0] [2, 64, 16] [1, 1, 1]
+// CHECK: tg.matmul %{{.*}}, %{{.*}} {transpose_rhs = true} : (tensor<2x150x16xf32>, tensor<2x64x16xf32>) -> tensor<2x150x64xf32>
+// CHECK: tg.matmul %{{.*}}, %{{.*}} : (tensor<2x150x64xf32>, tensor<2x64x8xf32>) -> tensor<2x150x8xf32>
+// CHECK: scf.yield
+// CHECK: tensor.extract_slice %arg1[0, 128, 0] [2, 22, 16] [1, 1, 1]
+// CHECK: tg.matmul %{{.*}}, %{{.*}} {transpose_rhs = true} : (tensor<2x150x16xf32>, tensor<2x22x16xf32>) -> tensor<2x150x22xf32>
+// CHECK-LABEL: func.func @attention_grad
+// CHECK-NOT: 150x150
+// CHECK: scf.for {{.*}} -> (tensor<2x150x1xf32>, tensor<2x150x1xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<2x150x16xf32>, tensor<2x150x16xf32>, tensor<2x150x8xf32>)
+// CHECK: tg.matmul %{{.*}}, %{{.*}} {transpose_lhs = true} : (tensor<2x150x64xf32>, tensor<2x150x8xf32>) -> tensor<2x64x8xf32>
+// CHECK: tensor.insert_slice
+// CHECK: scf.yield
+func.func @attention(%q: tensor<2x150x16xf32>, %k: tensor<2x150x16xf32>, %v: tensor<2x150x8xf32>) -> tensor<2x150x8xf32> {
+  %0 = tg.attention %q, %k, %v {causal = true, scale = 0.25 : f64} : (tensor<2x150x16xf32>, tensor<2x150x16xf32>, tensor<2x150x8xf32>) -> tensor<2x150x8xf32>
+  return %0 : tensor<2x150x8xf32>
+}
+func.func @attention_grad(%q: tensor<2x150x16xf32>, %v: tensor<2x150x8xf32>, %o: tensor<2x150x8xf32>) -> (tensor<2x150x16xf32>, tensor<2x150x16xf32>, tensor<2x150x8xf32>) {
+  %0:3 = tg.attention_grad %q, %q, %v, %o, %o {causal = true, scale = 0.25 : f64} : (tensor<2x150x16xf32>, tensor<2x150x16xf32>, tensor<2x150x8xf32>, tensor<2x150x8xf32>, tensor<2x150x8xf32>) -> (tensor<2x150x16xf32>, tensor<2x150x16xf32>, tensor<2x150x8xf32>)
+  return %0#0, %0#1, %0#2 : tensor<2x150x16xf32>, tensor<2x150x16xf32>, tensor<2x150x8xf32>
+}
+
+// -----
+
 // reduce with keepdims: a reduction generic, then a reshape.
 // CHECK-LABEL: func.func @reduce_max
 // CHECK: %[[INIT:.*]] = arith.constant 0xFF800000 : f32

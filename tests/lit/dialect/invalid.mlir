@@ -159,6 +159,61 @@ func.func @f(%m: tensor<i1>, %a: tensor<2xf32>, %b: tensor<3xf32>) {
 
 // -----
 
+// attention: query [..., Tq, D], key [..., Tk, D], value [..., Tk, Dv].
+func.func @f(%q: tensor<2x4x8xf32>, %k: tensor<2x5x6xf32>) {
+  // expected-error @+2 {{'tg.attention' op expects query [..., Tq, D], key [..., Tk, D] and value [..., Tk, Dv] with the same leading dimensions, got [2, 4, 8], [2, 5, 6] and [2, 5, 6]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.attention %q, %k, %k {scale = 1.0 : f64} : (tensor<2x4x8xf32>, tensor<2x5x6xf32>, tensor<2x5x6xf32>) -> tensor<2x4x6xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4x8xf32>, %k: tensor<2x4x8xf32>) {
+  // expected-error @+2 {{'tg.attention' op query, key and value must have the same rank >= 2, got [4, 8], [2, 4, 8] and [2, 4, 8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.attention %q, %k, %k {scale = 1.0 : f64} : (tensor<4x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4x8xf32>, %k: tensor<4x8xf64>) {
+  // expected-error @+2 {{'tg.attention' op query, key and value element types differ: tensor<4x8xf32>, tensor<4x8xf64> and tensor<4x8xf64>}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.attention %q, %k, %k {scale = 1.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf64>, tensor<4x8xf64>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4x8xf32>, %m: tensor<2x4xi1>) {
+  // expected-error @+2 {{'tg.attention' op mask [2, 4] must have rank 2 and each dimension 1 or that of the scores [4, 4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.attention %q, %q, %q, %m {scale = 1.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<2x4xi1>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4x8xf32>) {
+  // expected-error @+2 {{'tg.attention' op scale must be a finite f64, got INF}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = tg.attention %q, %q, %q {scale = 0x7FF0000000000000 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%q: tensor<4x8xf32>, %g: tensor<4x7xf32>) {
+  // expected-error @+2 {{'tg.attention_grad' op result and grad must be tensor<4x8xf32> (the attention result), got tensor<4x7xf32>}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:3 = tg.attention_grad %q, %q, %q, %q, %g {scale = 1.0 : f64} : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x7xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>)
+  return
+}
+
+// -----
+
 // matmul needs matrices.
 func.func @f(%a: tensor<4xf32>, %b: tensor<4x5xf32>) {
   // expected-error @+2 {{'tg.matmul' op operands must have rank >= 2, got [4] and [4, 5]}}

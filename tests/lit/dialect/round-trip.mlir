@@ -199,6 +199,22 @@ func.func @compare_select(%x: tensor<4xf32>, %y: tensor<f32>, %i: tensor<2x1xi32
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @attention
+// CHECK: %[[O:.*]] = tg.attention %{{.*}}, %{{.*}}, %{{.*}} {causal = true, scale = 1.250000e-01 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x6xf32>) -> tensor<2x4x16x6xf32>
+// CHECK: tg.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 5.000000e-01 : f64} : (tensor<3x5xf64>, tensor<7x5xf64>, tensor<7x2xf64>, tensor<1x7xi1>) -> tensor<3x2xf64>
+// CHECK: tg.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %[[O]], %{{.*}} {causal = true, scale = 1.250000e-01 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x6xf32>, tensor<2x4x16x6xf32>, tensor<2x4x16x6xf32>) -> (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x6xf32>)
+func.func @attention(%q: tensor<2x4x16x8xf32>, %v: tensor<2x4x16x6xf32>, %g: tensor<2x4x16x6xf32>,
+                     %a: tensor<3x5xf64>, %b: tensor<7x5xf64>, %c: tensor<7x2xf64>, %m: tensor<1x7xi1>) {
+  %0 = tg.attention %q, %q, %v {causal = true, scale = 0.125 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x6xf32>) -> tensor<2x4x16x6xf32>
+  %1 = tg.attention %a, %b, %c, %m {causal = false, scale = 0.5 : f64} : (tensor<3x5xf64>, tensor<7x5xf64>, tensor<7x2xf64>, tensor<1x7xi1>) -> tensor<3x2xf64>
+  %2:3 = tg.attention_grad %q, %q, %v, %0, %g {causal = true, scale = 0.125 : f64} : (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x6xf32>, tensor<2x4x16x6xf32>, tensor<2x4x16x6xf32>) -> (tensor<2x4x16x8xf32>, tensor<2x4x16x8xf32>, tensor<2x4x16x6xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
 // Matmul, transpose, reshape, broadcast_to
 //===----------------------------------------------------------------------===//
 
