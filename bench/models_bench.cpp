@@ -32,6 +32,7 @@ int usage(FILE *f) {
                  "  --layouts=plain         every tensor plain NCHW (tgc compile --layouts=plain;\n"
                  "                          with TGRT_CONV_LAYOUT=plain: the convolutions too)\n"
                  "  --bf16                  --precision=bf16-mixed\n"
+                 "  --unfused-attention     gpt: attention as plain ops, not tg.attention\n"
                  "  --gpt2-small            gpt: GPT-2 small's shape (12 blocks, d 768, 12 heads,\n"
                  "                          block 256, batch 4), byte-level (vocab 256)\n"
                  "  --opt-level N           LLVM optimization level 0-3 (default 3)\n"
@@ -57,7 +58,7 @@ int main(int argc, char **argv) {
   std::string model;
   int steps = 100, warmup = 10;
   int64_t window = 25, hidden = 128, batch = 0;
-  bool unrolled = false, gpt2Small = false;
+  bool unrolled = false, gpt2Small = false, unfusedAttention = false;
   tg::CompileOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -79,6 +80,8 @@ int main(int argc, char **argv) {
       options.precision = "bf16-mixed";
     else if (a == "--gpt2-small")
       gpt2Small = true;
+    else if (a == "--unfused-attention")
+      unfusedAttention = true;
     else if (a == "--no-share-loop-nests")
       options.shareLoopNests = false;
     else if (a == "--opt-level" && i + 1 < argc)
@@ -128,6 +131,7 @@ int main(int argc, char **argv) {
     }
     if (batch > 0)
       c.batch = batch;
+    c.fusedAttention = !unfusedAttention;
     tg::examples::buildCharGpt(g, c);
     inputs.emplace_back("chars", random(tg::DType::i32, {c.batch, c.steps}, int(c.vocab), gen));
     inputs.emplace_back("targets", random(tg::DType::i32, {c.batch, c.steps}, int(c.vocab), gen));

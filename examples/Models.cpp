@@ -89,7 +89,8 @@ void buildCharGpt(Graph &g, const CharGptConfig &c) {
   Value wpe = g.param("wpe", {c.steps, c.dim}, gpt2, c.dtype);
   Value h = wte(chars) + wpe; // positions broadcast over the batch
   for (int64_t i = 0; i < c.layers; ++i)
-    h = layers::TransformerBlock(c.dim, c.heads, "h" + std::to_string(i))(h);
+    h = layers::TransformerBlock(c.dim, c.heads, "h" + std::to_string(i))
+            .fusedAttention(c.fusedAttention)(h);
   Value logits = ops::reshape(wte.attend(layers::LayerNorm(1, "ln_f")(h)),
                               {c.batch * c.steps, c.vocab});
   Value loss = ops::softmaxCrossEntropy(logits, ops::reshape(targets, {c.batch * c.steps}));

@@ -69,6 +69,7 @@ struct CharGptConfig {
   int64_t heads = 4;
   int64_t layers = 2;
   DType dtype = DType::f32; ///< of the params and activations (f64: numerics tests)
+  bool fusedAttention = true; ///< one tg.attention per block, or the plain ops
   optim::Optimizer optimizer =
       optim::AdamW(1e-3, 0.1).group("*bias", 0).group("*ln_*", 0).group("wte.*", 0).group("wpe", 0);
 };

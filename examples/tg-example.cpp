@@ -19,6 +19,8 @@ static void usage(std::FILE *out) {
                     "  --layers N   char-gpt: transformer blocks (default 2)\n"
                     "  --heads N    char-gpt: attention heads (default 4)\n"
                     "  --dim N      char-gpt: model width (default 128)\n"
+                    "  --unfused-attention  char-gpt: attention as plain ops (matmul, mask,\n"
+                    "               softmax, matmul) instead of one fused tg.attention\n"
                     "  --hidden N   char-lstm: units per LSTM layer (default 200);\n"
                     "               fashion-mlp: units of both hidden layers (default 256, 128)\n"
                     "  --unrolled   char-lstm: one graph step per character instead of a\n"
@@ -38,7 +40,7 @@ int main(int argc, char **argv) {
   int64_t batch = 0, steps = 0, vocab = 0, hidden = 0, layers = 0, heads = 0, dim = 0;
   double lr = 0;
   std::string optimizer;
-  bool unrolled = false, recompute = false;
+  bool unrolled = false, recompute = false, unfusedAttention = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto number = [&](int64_t &dst) {
@@ -95,6 +97,8 @@ int main(int argc, char **argv) {
       unrolled = true;
     } else if (a == "--recompute") {
       recompute = true;
+    } else if (a == "--unfused-attention") {
+      unfusedAttention = true;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "tg-example: unknown option '%s' (see --help)\n", a.c_str());
       return 2;
@@ -158,6 +162,7 @@ int main(int argc, char **argv) {
     given(c.dim, dim);
     given(c.heads, heads);
     given(c.layers, layers);
+    c.fusedAttention = !unfusedAttention;
     tg::examples::buildCharGpt(g, c);
   } else {
     std::fprintf(stderr,

@@ -316,15 +316,26 @@ Value MultiHeadAttention::attention(Value query, Value key, Value value, Value p
   auto heads = [&](Value x, int64_t len) {
     return ops::transpose(ops::reshape(x, {B, len, H, D}), {0, 2, 1, 3});
   };
-  Value scores =
-      ops::matmul(heads(q, T), heads(k, S), false, /*transposeB=*/true) * (1.0 / std::sqrt(double(D)));
-  Value minusInf = ops::scalar(g, -std::numeric_limits<double>::infinity(), dt);
-  if (causal_)
-    scores = ops::select(ops::triangularMask(g, T, S), scores, minusInf);
-  if (pad.valid())
-    scores = ops::select(ops::reshape(pad, {B, 1, 1, S}), minusInf, scores);
-  Value attn = ops::softmax(scores, -1);
-  Value o = ops::reshape(ops::transpose(ops::matmul(attn, heads(v, S)), {0, 2, 1, 3}), {B * T, E});
+  Value o;
+  if (fused_) {
+    ops::AttentionOptions options;
+    options.causal = causal_;
+    // tg.attention's mask is true where a key is seen.
+    if (pad.valid())
+      options.mask = ops::select(ops::reshape(pad, {B, 1, 1, S}), ops::scalar(g, 0, DType::i1),
+                                 ops::scalar(g, 1, DType::i1));
+    o = ops::attention(heads(q, T), heads(k, S), heads(v, S), options);
+  } else {
+    Value scores = ops::matmul(heads(q, T), heads(k, S), false, /*transposeB=*/true) *
+                   (1.0 / std::sqrt(double(D)));
+    Value minusInf = ops::scalar(g, -std::numeric_limits<double>::infinity(), dt);
+    if (causal_)
+      scores = ops::select(ops::triangularMask(g, T, S), scores, minusInf);
+    if (pad.valid())
+      scores = ops::select(ops::reshape(pad, {B, 1, 1, S}), minusInf, scores);
+    o = ops::matmul(ops::softmax(scores, -1), heads(v, S));
+  }
+  o = ops::reshape(ops::transpose(o, {0, 2, 1, 3}), {B * T, E});
   double bound = 1.0 / std::sqrt(double(E));
   Graph::NameScope out(g, "out_proj");
   Value wo = g.param("weight", {E, E}, Init::uniform(-bound, bound), dt);
@@ -342,7 +353,9 @@ Value TransformerBlock::operator()(Value x) const {
   if (mlpRatio_ < 1)
     return layerError(g, absl::StrCat("TransformerBlock: mlpRatio must be >= 1, got ", mlpRatio_));
   Graph::NameScope scope(g, name_.empty() ? g.uniqueName("block") : name_);
-  x = x + MultiHeadAttention(embedDim_, numHeads_, "attn").causal(causal_)(LayerNorm(1, "ln_1")(x));
+  x = x + MultiHeadAttention(embedDim_, numHeads_, "attn")
+              .causal(causal_)
+              .fused(fusedAttention_)(LayerNorm(1, "ln_1")(x));
   Value normed = LayerNorm(1, "ln_2")(x);
   Graph::NameScope mlp(g, "mlp");
   Init gpt2 = Init::normal(0.0, 0.02);

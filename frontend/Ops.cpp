@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <cmath>
+
 #include "mlir/IR/Verifier.h"
 
 using namespace mlir;
@@ -189,6 +191,20 @@ Value matmul(Value a, Value b, bool transposeA, bool transposeB) {
     return {};
   return inferred<MatmulOp>({a, b}, {attr(*g, "transpose_lhs", boolean(*g, transposeA)),
                                      attr(*g, "transpose_rhs", boolean(*g, transposeB))});
+}
+
+Value attention(Value query, Value key, Value value, const AttentionOptions &options) {
+  auto *g = implOf(query);
+  if (!g || !key.valid() || !value.valid())
+    return {};
+  double scale = options.scale;
+  if (std::isnan(scale))
+    scale = query.rank() >= 1 ? 1.0 / std::sqrt(double(query.dim(query.rank() - 1))) : 1.0;
+  SmallVector<NamedAttribute> attrs = {attr(*g, "causal", boolean(*g, options.causal)),
+                                       attr(*g, "scale", f64(*g, scale))};
+  if (options.mask.valid())
+    return g->createInferred<AttentionOp>({query, key, value, options.mask}, attrs);
+  return g->createInferred<AttentionOp>({query, key, value}, attrs);
 }
 
 Value transpose(Value x, std::vector<int64_t> perm) {

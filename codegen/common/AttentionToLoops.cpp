@@ -153,6 +153,13 @@ public:
     return carried;
   }
 
+  /// One block's exp(s - row max) (unnormalized probabilities) and its row sum.
+  std::pair<Value, Value> probabilities(OpFoldResult start, int64_t n) {
+    Value s = scores(start, n);
+    Value e = gb.create<ExpOp>({gb.sub(s, safeMax(rowReduce(s, "max")))}, {}, s.getType());
+    return {e, rowReduce(e, "sum")};
+  }
+
   /// The row maximum and the row sum of exp(s - max) over all keys.
   std::pair<Value, Value> rowStatistics() {
     auto row = RankedTensorType::get(rowShape(), elt());
@@ -215,6 +222,11 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
     AttentionParts parts = partsOf(op, adaptor, init);
     Blocks blocks(rewriter, op.getLoc(), parts);
     GradientBuilder &gb = blocks.builder();
+    if (parts.tk <= kKeyBlock) { // one block: a plain softmax
+      auto [p, l] = blocks.probabilities(rewriter.getIndexAttr(0), parts.tk);
+      rewriter.replaceOp(op, gb.div(blocks.matmul(p, parts.v, false, false), blocks.safeSum(l)));
+      return success();
+    }
     auto row = RankedTensorType::get(blocks.rowShape(), blocks.elt());
     SmallVector<Value> out = blocks.forEachBlock(
         {gb.splat(row, -std::numeric_limits<double>::infinity()), gb.splat(row, 0.0),
@@ -245,31 +257,39 @@ struct AttentionGradLowering : OpConversionPattern<AttentionGradOp> {
     AttentionParts parts = partsOf(op, adaptor, init);
     Blocks blocks(rewriter, loc, parts);
     GradientBuilder &gb = blocks.builder();
-    auto [m, l] = blocks.rowStatistics();
-    // log-sum-exp of each row's scores (0 for a row with nothing allowed:
-    // its scores are all -inf, so its P is 0 whatever this is).
-    Value lse = gb.add(blocks.safeMax(m), gb.create<LogOp>({blocks.safeSum(l)}, {}, m.getType()));
     Value dO = adaptor.getGrad();
     Value rowDot = blocks.rowReduce(gb.mul(dO, adaptor.getResult()), "sum");
-    auto empty = [&](Value like) {
-      auto t = typeOf(like);
-      return rewriter.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType()).getResult();
+    // One block's dq, dk and dv from its probabilities p.
+    auto grads = [&](OpFoldResult start, int64_t n, Value p) -> SmallVector<Value> {
+      Value dv = blocks.matmul(p, dO, true, false);
+      Value dp = blocks.matmul(dO, blocks.slice(parts.v, parts.rank - 2, start, n), false, true);
+      Value ds = gb.mul(p, gb.sub(dp, rowDot));
+      return {blocks.matmul(ds, blocks.slice(parts.k, parts.rank - 2, start, n), false, false),
+              blocks.matmul(ds, parts.q, true, false), dv};
     };
-    SmallVector<Value> g = blocks.forEachBlock(
-        {gb.zerosLike(adaptor.getQuery()), empty(adaptor.getKey()), empty(adaptor.getValue())},
-        [&](OpFoldResult start, int64_t n, ValueRange c) -> SmallVector<Value> {
-          Value s = blocks.scores(start, n);
-          Value p = gb.create<ExpOp>({gb.sub(s, lse)}, {}, s.getType());
-          Value vb = blocks.slice(parts.v, parts.rank - 2, start, n);
-          Value dv = blocks.matmul(p, dO, true, false);
-          Value dp = blocks.matmul(dO, vb, false, true);
-          Value ds = gb.mul(p, gb.sub(dp, rowDot));
-          Value dq = gb.add(c[0], blocks.matmul(ds, blocks.slice(parts.k, parts.rank - 2, start, n),
-                                                false, false));
-          Value dk = blocks.matmul(ds, parts.q, true, false);
-          return {dq, insert(rewriter, loc, dk, c[1], parts.rank - 2, start),
-                  insert(rewriter, loc, dv, c[2], parts.rank - 2, start)};
-        });
+    SmallVector<Value> g;
+    if (parts.tk <= kKeyBlock) { // one block: its scores once
+      auto [e, l] = blocks.probabilities(rewriter.getIndexAttr(0), parts.tk);
+      g = grads(rewriter.getIndexAttr(0), parts.tk, gb.div(e, blocks.safeSum(l)));
+    } else {
+      auto [m, l] = blocks.rowStatistics();
+      // log-sum-exp of each row's scores (0 for a row with nothing allowed:
+      // its scores are all -inf, so its P is 0 whatever this is).
+      Value lse =
+          gb.add(blocks.safeMax(m), gb.create<LogOp>({blocks.safeSum(l)}, {}, m.getType()));
+      auto empty = [&](Value like) {
+        auto t = typeOf(like);
+        return rewriter.create<tensor::EmptyOp>(loc, t.getShape(), t.getElementType()).getResult();
+      };
+      g = blocks.forEachBlock(
+          {gb.zerosLike(adaptor.getQuery()), empty(adaptor.getKey()), empty(adaptor.getValue())},
+          [&](OpFoldResult start, int64_t n, ValueRange c) -> SmallVector<Value> {
+            Value s = blocks.scores(start, n);
+            SmallVector<Value> d = grads(start, n, gb.create<ExpOp>({gb.sub(s, lse)}, {}, s.getType()));
+            return {gb.add(c[0], d[0]), insert(rewriter, loc, d[1], c[1], parts.rank - 2, start),
+                    insert(rewriter, loc, d[2], c[2], parts.rank - 2, start)};
+          });
+    }
     // s = (scale q) k^T: dq carries the scale once, dk has it through q.
     rewriter.replaceOp(op, {gb.mul(g[0], op.getScale().convertToDouble()), g[1], g[2]});
     return success();

@@ -441,10 +441,12 @@ private:
 ///
 ///   y = out_proj(concat_h softmax(q_h k_h^T / sqrt(E / H) + mask) v_h)
 ///
-/// A causal layer lets query t see keys 0..t (a tg.iota mask, no T x S
-/// constant); a key padding mask [B, S] (i1, true = ignore that key, as
-/// PyTorch's key_padding_mask) removes keys per example. A query that sees
-/// no key at all gives NaN, as in PyTorch.
+/// The attention itself is one fused tg.attention (ops::attention: no T x S
+/// score matrix on the CPU), or with fused(false) the plain ops (matmul,
+/// mask, softmax, matmul). A causal layer lets query t see keys 0..t; a key
+/// padding mask [B, S] (i1, true = ignore that key, as PyTorch's
+/// key_padding_mask) removes keys per example. A query that sees no key at
+/// all gives zeros when fused, NaN (as PyTorch) when not.
 class MultiHeadAttention {
 public:
   /// `embedDim` E, split into `numHeads` H heads (H must divide E); `name`
@@ -460,6 +462,11 @@ public:
     useBias_ = b;
     return *this;
   }
+  /// One fused tg.attention (default true) or the plain ops.
+  MultiHeadAttention &fused(bool f) {
+    fused_ = f;
+    return *this;
+  }
   /// Self-attention of x [B, T, E] -> [B, T, E] (one projection matmul).
   Value operator()(Value x, Value keyPaddingMask = {}) const;
   /// query [B, T, E] against key and value [B, S, E] -> [B, T, E].
@@ -469,7 +476,7 @@ private:
   Value attention(Value query, Value key, Value value, Value keyPaddingMask, bool self) const;
   int64_t embedDim_, numHeads_;
   std::string name_;
-  bool causal_ = false, useBias_ = true;
+  bool causal_ = false, useBias_ = true, fused_ = true;
 };
 
 /// A GPT-2 style pre-LayerNorm transformer block on x [B, T, E]:
@@ -499,6 +506,11 @@ public:
     approximateGelu_ = a;
     return *this;
   }
+  /// Fused tg.attention (default true) or the plain ops (MultiHeadAttention::fused).
+  TransformerBlock &fusedAttention(bool f) {
+    fusedAttention_ = f;
+    return *this;
+  }
   /// Adds the block to x's graph: [B, T, E] -> [B, T, E].
   Value operator()(Value x) const;
 
@@ -506,7 +518,7 @@ private:
   int64_t embedDim_, numHeads_;
   std::string name_;
   int64_t mlpRatio_ = 4;
-  bool causal_ = true, approximateGelu_ = true;
+  bool causal_ = true, approximateGelu_ = true, fusedAttention_ = true;
 };
 
 } // namespace layers

@@ -17,6 +17,7 @@
 #include <array>
 #include <functional>
 #include <string>
+#include <limits>
 #include <vector>
 
 namespace tg {
@@ -88,6 +89,26 @@ Value compare(Value a, Value b, const std::string &predicate);
 Value select(Value cond, Value onTrue, Value onFalse);
 
 // Linear algebra and layout.
+/// Options of ops::attention.
+struct AttentionOptions {
+  /// Query i sees keys 0..i only (PyTorch's is_causal).
+  bool causal = false;
+  /// Multiplies the scores; NaN (the default) means 1 / sqrt(D).
+  double scale = std::numeric_limits<double>::quiet_NaN();
+  /// Optional i1 mask, true where a query may see a key (PyTorch's boolean
+  /// attn_mask): the rank of the query, each dimension 1 or full, its last
+  /// two broadcasting to [Tq, Tk].
+  Value mask;
+};
+
+/// Fused scaled dot-product attention (tg.attention): softmax(scale q k^T,
+/// masked) v for query [..., Tq, D], key [..., Tk, D] and value
+/// [..., Tk, Dv] (the same leading dimensions), giving [..., Tq, Dv]. No
+/// Tq x Tk matrix is held on the CPU: the keys are walked in blocks with an
+/// online softmax, and the gradient recomputes them. A query row that sees no
+/// key gives zeros.
+Value attention(Value query, Value key, Value value, const AttentionOptions &options = {});
+
 /// Matrix product over the last two dimensions, each operand transposed
 /// there first when asked; leading (batch) dimensions broadcast. Both
 /// operands have rank >= 2 and one dtype.

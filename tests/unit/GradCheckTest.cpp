@@ -233,6 +233,28 @@ std::vector<OpCase> otherCases() {
                "  %y = tg.matmul %a, %b {transpose_lhs = false} : (tensor<1x3x4xf64>, "
                "tensor<2x4x2xf64>) -> tensor<2x3x2xf64>",
                t("2x3x2")});
+  // tg.attention: q, k and v at once through tg.attention_grad.
+  c.push_back({"attention causal",
+               {P("a", t("2x4x3")), P("b", t("2x4x3")), P("c", t("2x4x2"))},
+               "  %y = tg.attention %a, %b, %c {causal = true, scale = 0.7 : f64} : "
+               "(tensor<2x4x3xf64>, tensor<2x4x3xf64>, tensor<2x4x2xf64>) -> tensor<2x4x2xf64>",
+               t("2x4x2")});
+  // Row 2 sees no key (zeros, zero gradient), key 3 is hidden from all.
+  c.push_back({"attention masked, Tq != Tk, a row with no key",
+               {P("a", t("4x3")), P("b", t("5x3")), P("c", t("5x2"))},
+               "  %ri = tg.iota {dimension = 0 : i64} : tensor<4x1xi32>\n"
+               "  %ki = tg.iota {dimension = 1 : i64} : tensor<1x5xi32>\n"
+               "  %two = tg.constant dense<2> : tensor<i32>\n"
+               "  %three = tg.constant dense<3> : tensor<i32>\n"
+               "  %rm = tg.compare %ri, %two {predicate = \"ne\"} : (tensor<4x1xi32>, tensor<i32>) "
+               "-> tensor<4x1xi1>\n"
+               "  %km = tg.compare %ki, %three {predicate = \"ne\"} : (tensor<1x5xi32>, "
+               "tensor<i32>) -> tensor<1x5xi1>\n"
+               "  %mk = tg.select %rm, %km, %rm : (tensor<4x1xi1>, tensor<1x5xi1>, tensor<4x1xi1>) "
+               "-> tensor<4x5xi1>\n"
+               "  %y = tg.attention %a, %b, %c, %mk {scale = 1.1 : f64} : (tensor<4x3xf64>, "
+               "tensor<5x3xf64>, tensor<5x2xf64>, tensor<4x5xi1>) -> tensor<4x2xf64>",
+               t("4x2")});
   c.push_back({"transpose",
                {P("a", t("2x3x4"))},
                "  %y = tg.transpose %a {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf64>) -> "

@@ -207,6 +207,36 @@ TEST(InterpreterOps, ArgmaxSoftmax) {
            F({1, 2}, {-std::log(2.0), -std::log(2.0)}));
 }
 
+// Two queries, two keys: q0 = [ln 2, 0] scores the keys ln 2 and 0 (weights
+// 2/3, 1/3); q1 = [0, 0] weighs them evenly. Causal: query 0 sees key 0 only.
+// A mask that hides both keys from query 1 gives it zeros.
+TEST(InterpreterOps, Attention) {
+  Tensor q = F({2, 2}, {std::log(2.0), 0, 0, 0}), k = F({2, 2}, {1, 0, 0, 1}),
+         v = F({2, 2}, {3, 0, 0, 6});
+  ops::AttentionOptions unit;
+  unit.scale = 1;
+  expectOp([&](Graph &, auto &a) { return ops::attention(a[0], a[1], a[2], unit); }, {q, k, v},
+           F({2, 2}, {2, 2, 1.5, 3}));
+  ops::AttentionOptions causal = unit;
+  causal.causal = true;
+  expectOp([&](Graph &, auto &a) { return ops::attention(a[0], a[1], a[2], causal); }, {q, k, v},
+           F({2, 2}, {3, 0, 1.5, 3}));
+  expectOp(
+      [&](Graph &g, auto &a) {
+        ops::AttentionOptions masked = unit;
+        masked.mask = ops::constant(g, T(DType::i1, {2, 1}, {1, 0}));
+        return ops::attention(a[0], a[1], a[2], masked);
+      },
+      {q, k, v}, F({2, 2}, {2, 2, 0, 0}));
+  // The default scale is 1 / sqrt(D): with D = 2, q0's scores are ln 2 / sqrt 2 and 0.
+  double w = std::exp(std::log(2.0) / std::sqrt(2.0));
+  expectOp([](Graph &, auto &a) { return ops::attention(a[0], a[1], a[2]); }, {q, k, v},
+           F({2, 2}, {3 * w / (w + 1), 6 / (w + 1), 1.5, 3}));
+  EXPECT_THAT(runError([](Graph &, auto &a) { return ops::attention(a[0], a[1], a[1]); },
+                       {F({2, 3}, {1, 2, 3, 4, 5, 6}), F({2, 2}, {1, 2, 3, 4})}),
+              HasSubstr("expects query [..., Tq, D], key [..., Tk, D] and value [..., Tk, Dv]"));
+}
+
 TEST(InterpreterOps, Conv2D) {
   Tensor x = F({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
   Tensor ones = F({1, 1, 2, 2}, {1, 1, 1, 1});

@@ -389,11 +389,11 @@ TEST(Layers, MultiHeadAttentionIsPyTorchs) {
                          {"mha.in_proj_bias", d({3 * E}, b)},
                          {"mha.out_proj.weight", d({E, E}, wo)},
                          {"mha.out_proj.bias", d({E}, bo)}};
-  // Causal self-attention.
-  {
+  // Causal self-attention, fused (one tg.attention) and as plain ops.
+  for (bool fused : {true, false}) {
     Graph g("attn");
     Value xv = g.data("x", {B, T, E}, DType::f64);
-    g.output("y", layers::MultiHeadAttention(E, H, "mha").causal(true)(xv));
+    g.output("y", layers::MultiHeadAttention(E, H, "mha").causal(true).fused(fused)(xv));
     auto m = g.build();
     ASSERT_TRUE(m.ok()) << m.status();
     auto out = interpretNamed(*m, "", params);
@@ -401,11 +401,13 @@ TEST(Layers, MultiHeadAttentionIsPyTorchs) {
     EXPECT_THAT(out->at("y"),
                 TensorNear(d({B, T, E}, referenceAttention(x, x, B, T, T, E, H, w, b, wo, bo,
                                                            true, {})),
-                           1e-12));
-    // The mask comes from tg.iota: no T x T constant in the module.
+                           1e-12))
+        << (fused ? "fused" : "plain ops");
+    // The mask is the op's causal flag, or comes from tg.iota: no T x T
+    // constant in the module.
     auto text = g.toMlir();
     ASSERT_TRUE(text.ok()) << text.status();
-    EXPECT_THAT(*text, HasSubstr("tg.iota"));
+    EXPECT_THAT(*text, HasSubstr(fused ? "tg.attention" : "tg.iota"));
     EXPECT_THAT(*text, ::testing::Not(HasSubstr("dense<[[")));
   }
   // Cross-attention over S = 2 keys with a key padding mask.
