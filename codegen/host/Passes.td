@@ -141,9 +141,12 @@ def LowerToLoops : Pass<"tg-lower-to-loops", "mlir::ModuleOp"> {
 }
 
 def ShareLoopNests : Pass<"tg-share-loop-nests", "mlir::ModuleOp"> {
-  let summary = "Outlines each linalg op on buffers into a function shared by identical ops";
+  let summary = "Outlines each linalg op and top-level loop on buffers into a function shared by identical ones";
   let description = [{
-    On buffers, before tg-lower-to-loops: every linalg op becomes a call of
+    On buffers, before tg-lower-to-loops: every scf.for at a function's top
+    level (a tg.scan's steps, a tg.attention's key blocks) becomes a call of
+    a private function of the values it uses (constants cloned in) that
+    returns its results; then every linalg op becomes a call of
     a private function holding it (its operands and any non-constant value
     its body reads are the arguments; constants are cloned in; a rank-0
     input is loaded before the call and passed by value, so the loop keeps

@@ -1,11 +1,12 @@
 //===- ShareLoopNests.cpp - tg-share-loop-nests ---------------------------===//
 //
-// Identical loop nests compile once. After bufferization every linalg op is
-// moved into a private function of its own, keyed by the function's text
-// (types, indexing maps, body, attributes); ops with the same key call the
-// same function. The memory plan's arena views have identity layouts, so
-// the same op in block 1 and block 12 of a transformer, or in train_step's
-// forward and predict's, has the same key.
+// Identical loop nests compile once. After bufferization every linalg op,
+// and every scf.for at a function's top level (a tg.scan's steps, a
+// tg.attention's key blocks), is moved into a private function of its own,
+// keyed by the function's text (types, indexing maps, body, attributes); ops
+// with the same key call the same function. The memory plan's arena views
+// have identity layouts, so the same op in block 1 and block 12 of a
+// transformer, or in train_step's forward and predict's, has the same key.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/host/Passes.h"
@@ -14,6 +15,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -54,17 +56,84 @@ std::string bodyKey(func::FuncOp fn) {
   return key;
 }
 
+/// Adds `fn` under a unique name, or erases it for the identical function
+/// made before; returns the function to call.
+func::FuncOp share(func::FuncOp fn, llvm::StringMap<func::FuncOp> &shared, SymbolTable &symbols) {
+  std::string key = bodyKey(fn);
+  auto [it, inserted] = shared.try_emplace(key, fn);
+  if (!inserted) {
+    fn.erase();
+    return it->second;
+  }
+  MLIRContext *ctx = fn.getContext();
+  symbols.insert(fn); // a unique name: tg_loop_nest, tg_loop_nest_0, ...
+  // Internal, and never inlined: an inlined copy per call site would undo
+  // the sharing.
+  fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+  fn->setAttr("passthrough", ArrayAttr::get(ctx, {StringAttr::get(ctx, "noinline")}));
+  return fn;
+}
+
+/// Moves a top-level scf.for into a function of the values it uses from
+/// outside (constants cloned in) returning its results.
+void outlineLoop(scf::ForOp loop, ModuleOp module, llvm::StringMap<func::FuncOp> &shared,
+                 SymbolTable &symbols) {
+  MLIRContext *ctx = loop.getContext();
+  llvm::SetVector<Value> used(loop->getOperands().begin(), loop->getOperands().end());
+  getUsedValuesDefinedAbove(loop->getRegions(), used);
+  llvm::SetVector<Value> args;
+  SmallVector<Operation *> constants;
+  for (Value v : used) {
+    Operation *def = v.getDefiningOp();
+    if (def && def->getNumResults() == 1 && def->getNumRegions() == 0 &&
+        matchPattern(v, m_Constant()))
+      constants.push_back(def);
+    else
+      args.insert(v);
+  }
+  SmallVector<Type> argTypes;
+  for (Value v : args)
+    argTypes.push_back(v.getType());
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = b.create<func::FuncOp>(loop.getLoc(), kPrefix,
+                                   FunctionType::get(ctx, argTypes, loop.getResultTypes()));
+  fn.setPrivate();
+  Block *entry = fn.addEntryBlock();
+  IRMapping map;
+  for (auto [value, arg] : llvm::zip(args, entry->getArguments()))
+    map.map(value, arg);
+  OpBuilder fb = OpBuilder::atBlockEnd(entry);
+  for (Operation *c : constants)
+    fb.clone(*c, map);
+  Operation *clone = fb.clone(*loop, map);
+  fb.create<func::ReturnOp>(loop.getLoc(), clone->getResults());
+  func::FuncOp callee = share(fn, shared, symbols);
+  OpBuilder cb(loop);
+  auto call = cb.create<func::CallOp>(loop.getLoc(), callee, args.getArrayRef());
+  loop->replaceAllUsesWith(call.getResults());
+  loop->erase();
+}
+
 struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
+    SymbolTable symbols(module);
+    llvm::StringMap<func::FuncOp> shared;
+    // Whole loops first (their linalg ops are then shared like any other).
+    SmallVector<scf::ForOp> loops;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (!fn.isExternal())
+        for (Block &block : fn.getBody())
+          for (auto loop : block.getOps<scf::ForOp>())
+            loops.push_back(loop);
+    for (scf::ForOp loop : loops)
+      outlineLoop(loop, module, shared, symbols);
     SmallVector<linalg::LinalgOp> ops;
     module.walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics())
         ops.push_back(op);
     });
-    SymbolTable symbols(module);
-    llvm::StringMap<func::FuncOp> shared;
     OpBuilder b(ctx);
     for (linalg::LinalgOp linalgOp : ops) {
       Operation *op = linalgOp.getOperation();
@@ -118,19 +187,9 @@ struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
         clone->setOperand(i, map.lookup(value));
       fb.create<func::ReturnOp>(op->getLoc());
 
-      std::string key = bodyKey(fn);
-      auto [it, inserted] = shared.try_emplace(key, fn);
-      if (inserted) {
-        symbols.insert(fn); // a unique name: tg_loop_nest, tg_loop_nest_0, ...
-        // Internal, and never inlined: an inlined copy per call site would
-        // undo the sharing.
-        fn->setAttr("llvm.linkage", LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
-        fn->setAttr("passthrough", b.getArrayAttr({b.getStringAttr("noinline")}));
-      } else {
-        fn.erase();
-      }
+      func::FuncOp callee = share(fn, shared, symbols);
       OpBuilder cb(op);
-      cb.create<func::CallOp>(op->getLoc(), it->second, args.getArrayRef());
+      cb.create<func::CallOp>(op->getLoc(), callee, args.getArrayRef());
       op->erase();
     }
   }

@@ -85,3 +85,46 @@ func.func @fills(%m: memref<16xf32>, %t: tensor<16xf32>) -> tensor<16xf32> {
   %r = linalg.fill ins(%two : f32) outs(%t : tensor<16xf32>) -> tensor<16xf32>
   return %r : tensor<16xf32>
 }
+
+// -----
+
+// A top-level scf.for (a scan's steps, an attention's key blocks) becomes
+// one function for both identical loops: its bounds are cloned-in
+// constants, the buffers it reads and its init are arguments, its result is
+// returned; the linalg op inside is then shared like any other.
+// CHECK-LABEL: func.func @loops
+// CHECK-SAME: (%[[A:.*]]: memref<4xf32>, %[[B:.*]]: memref<4xf32>, %[[I:.*]]: memref<4xf32>)
+// CHECK: %[[R0:.*]] = call @[[LOOP:tg_loop_nest(_[0-9]+)?]](%[[I]], %[[A]]) : (memref<4xf32>, memref<4xf32>) -> memref<4xf32>
+// CHECK: %[[R1:.*]] = call @[[LOOP]](%[[R0]], %[[B]])
+// CHECK: return %[[R1]]
+// CHECK-NOT: scf.for
+// CHECK: func.func private @[[LOOP]](%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>) -> memref<4xf32>
+// CHECK-SAME: passthrough = ["noinline"]
+// CHECK: arith.constant 3 : index
+// CHECK: scf.for
+// CHECK: call @tg_loop_nest
+// CHECK: scf.yield
+// CHECK-NOT: scf.for
+#id = affine_map<(d0) -> (d0)>
+func.func @loops(%a: memref<4xf32>, %b: memref<4xf32>, %init: memref<4xf32>) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %0 = scf.for %i = %c0 to %c3 step %c1 iter_args(%acc = %init) -> memref<4xf32> {
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]} ins(%a : memref<4xf32>) outs(%acc : memref<4xf32>) {
+    ^bb0(%x: f32, %y: f32):
+      %s = arith.addf %x, %y : f32
+      linalg.yield %s : f32
+    }
+    scf.yield %acc : memref<4xf32>
+  }
+  %1 = scf.for %i = %c0 to %c3 step %c1 iter_args(%acc = %0) -> memref<4xf32> {
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]} ins(%b : memref<4xf32>) outs(%acc : memref<4xf32>) {
+    ^bb0(%x: f32, %y: f32):
+      %s = arith.addf %x, %y : f32
+      linalg.yield %s : f32
+    }
+    scf.yield %acc : memref<4xf32>
+  }
+  return %1 : memref<4xf32>
+}
