@@ -162,6 +162,7 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.cudaArch = options.cudaArch;
   co.optLevel = options.optLevel;
   co.shareLoopNests = options.shareLoopNests;
+  co.microbatches = options.microbatches;
   absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
   if (!compiled.ok()) {
     if (temporary)

@@ -111,6 +111,7 @@ absl::StatusOr<PipelineOptions> pipelineOptions(const CompilerOptions &o, const 
   p.fusion = o.fusion;
   p.planMemory = o.planMemory;
   p.shareLoopNests = o.shareLoopNests;
+  p.microbatches = o.microbatches;
   if (needsCpuFeatures(o)) {
     // The block oneDNN's direct kernels use on the target: 16 floats with
     // AVX-512, 8 with AVX2 (its jit kernels for older CPUs take plain NCHW).

@@ -140,6 +140,8 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
         "--shard-optimizer-state: the CUDA backend has no reduce-scatter yet (CPU only)");
   if (!(o.bucketCapMb > 0) || !(o.bucketCapMb <= 4096))
     return badValue("bucket-mb", "a number of MiB in (0, 4096]", absl::StrCat(o.bucketCapMb));
+  if (o.microbatches < 1 || o.microbatches > 65536)
+    return badValue("microbatches", "an integer in 1..65536", absl::StrCat(o.microbatches));
   if (o.optLevel < 0 || o.optLevel > 3)
     return badValue("opt-level", "0, 1, 2 or 3", absl::StrCat(o.optLevel));
 

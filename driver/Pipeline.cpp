@@ -105,6 +105,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createCanonicalizerPass());
     BuildTrainStepOptions trainStep;
     trainStep.ifNeeded = true;
+    trainStep.microbatches = options.microbatches;
     pm.addPass(createBuildTrainStep(trainStep));
   });
   phase(Phase::Distributed, [&] {

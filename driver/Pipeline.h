@@ -72,6 +72,8 @@ struct PipelineOptions {
   bool planMemory = true;
   /// tg-share-loop-nests (identical loop nests compiled once).
   bool shareLoopNests = true;
+  /// tg-build-train-step's micro-batches per step (gradient accumulation).
+  int64_t microbatches = 1;
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

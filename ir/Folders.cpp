@@ -295,6 +295,10 @@ struct HoistScanMatmulSum : OpRewritePattern<ScanOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(ScanOp op, PatternRewriter &rewriter) const override {
+    // Micro-batches accumulate in the loop: A and B stacked would be every
+    // micro-batch's activations at once.
+    if (op.getMicrobatches())
+      return failure();
     Block &body = op.getBody().front();
     auto yield = llvm::cast<YieldOp>(body.getTerminator());
     size_t nSeq = op.getSequences().size(), nCarry = op.getInits().size();
@@ -360,7 +364,8 @@ struct HoistScanMatmulSum : OpRewritePattern<ScanOp> {
 
     rewriter.setInsertionPoint(op);
     auto loop = rewriter.create<ScanOp>(op.getLoc(), newTypes, op.getSequences(), inits,
-                                        op.getReverseAttr(), op.getRecomputeAttr());
+                                        op.getReverseAttr(), op.getRecomputeAttr(),
+                                        op.getMicrobatchesAttr());
     rewriter.inlineRegionBefore(op.getBody(), loop.getBody(), loop.getBody().end());
     // Old result i < k and i > k map to new result i and i - 1.
     auto newResult = [&](int oldIndex) {

@@ -973,6 +973,11 @@ def Tg_ScanOp : Tg_Op<"scan", [RecursiveMemoryEffects, AttrSizedOperandSegments,
     and recomputes the rest of the body in the reverse scan (less memory
     for long sequences, one more forward step of work).
 
+    A `microbatches` scan is a train step's micro-batches (tgc compile
+    --microbatches): it is not differentiated, and its sums of per-step
+    products stay in the loop (stacking their factors would keep every
+    micro-batch's activations).
+
     Example (a running sum and its prefix sums):
     ```mlir
     %final, %prefix = tg.scan (%xs) carry (%zero)
@@ -984,7 +989,7 @@ def Tg_ScanOp : Tg_Op<"scan", [RecursiveMemoryEffects, AttrSizedOperandSegments,
     ```
   }];
   let arguments = (ins Variadic<Tg_Tensor>:$sequences, Variadic<Tg_Tensor>:$inits,
-                       UnitAttr:$reverse, UnitAttr:$recompute);
+                       UnitAttr:$reverse, UnitAttr:$recompute, UnitAttr:$microbatches);
   let results = (outs Variadic<Tg_Tensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{

@@ -66,6 +66,12 @@ struct Model {
       map.map(body.getArgument(*training),
               GradientBuilder(b, fn.getLoc()).scalar(value, b.getF32Type()));
   }
+  /// Data and labels: what micro-batches split.
+  SmallVector<unsigned> batched() const {
+    SmallVector<unsigned> v(data);
+    v.append(labels.begin(), labels.end());
+    return v;
+  }
   SmallVector<unsigned> metrics;   ///< scalar float results besides the loss
   SmallVector<unsigned> stateOuts; ///< results with tg.alias (next state)
   /// A next state that eval_step and predict do not produce (tg.train_only).
@@ -189,13 +195,20 @@ DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) 
 
 /// Adds `m.fn`'s arguments of `groups` to `fa` in order, mapping them in
 /// `map` (from `body`'s arguments) and recording each one's new index.
+Type batchedType(Type t, int64_t microbatches);
+
+/// Arguments in `batched` take M micro-batches ([M * b, ...]).
 void addModelArgs(FunctionAssembler &fa, func::FuncOp fn, Block &body,
                   std::initializer_list<SmallVector<unsigned> *> groups, IRMapping &map,
-                  DenseMap<unsigned, unsigned> &newIndex) {
+                  DenseMap<unsigned, unsigned> &newIndex, ArrayRef<unsigned> batched = {},
+                  int64_t microbatches = 1) {
   for (auto *group : groups)
     for (unsigned i : *group) {
       newIndex[i] = fa.numArgs();
-      map.map(body.getArgument(i), fa.addArg(fn.getArgumentTypes()[i], fn.getArgAttrDict(i)));
+      Type t = fn.getArgumentTypes()[i];
+      if (llvm::is_contained(batched, i))
+        t = batchedType(t, microbatches);
+      map.map(body.getArgument(i), fa.addArg(t, fn.getArgAttrDict(i)));
     }
 }
 
@@ -321,6 +334,86 @@ Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, double weig
   return update;
 }
 
+/// The type of a model argument fed M micro-batches at once: [M * b, ...].
+Type batchedType(Type t, int64_t microbatches) {
+  auto rt = llvm::cast<RankedTensorType>(t);
+  if (microbatches == 1)
+    return rt;
+  SmallVector<int64_t> shape(rt.getShape());
+  shape[0] *= microbatches;
+  return RankedTensorType::get(shape, rt.getElementType());
+}
+
+/// Runs `src`'s body (the model or its gradient) once per micro-batch, in a
+/// tg.scan at b's insertion point. `map` maps src's arguments to the entry's
+/// values; those of `batched` are [M * b, ...] and are read as M sequences of
+/// [b, ...]. Returns, for each return operand r of src in `outs` that the
+/// body computes (an op whose inputs are not all mapped is left out, as
+/// cloneBody does), its sum over the micro-batches divided by M when
+/// `mean(r)`, else its values stacked into the leading dimension.
+DenseMap<unsigned, Value> microbatchScan(OpBuilder &b, Location loc, func::FuncOp src,
+                                         IRMapping &map, ArrayRef<unsigned> batched,
+                                         ArrayRef<unsigned> outs, int64_t microbatches,
+                                         function_ref<bool(unsigned)> mean) {
+  GradientBuilder gb(b, loc);
+  Block &srcBody = src.getBody().front();
+  SmallVector<Value> sequences;
+  for (unsigned i : batched) {
+    Value v = map.lookup(srcBody.getArgument(i));
+    auto t = llvm::cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape = {microbatches, t.getDimSize(0) / microbatches};
+    shape.append(t.getShape().begin() + 1, t.getShape().end());
+    sequences.push_back(gb.reshape(v, shape));
+  }
+  // The body first (which outputs exist is known once it is cloned), then
+  // the scan around it.
+  auto *body = new Block();
+  IRMapping inner = map;
+  for (auto [i, seq] : llvm::zip(batched, sequences))
+    inner.map(srcBody.getArgument(i), body->addArgument(ScanOp::stepType(seq.getType()), loc));
+  OpBuilder nb(b.getContext()); // (a block outside any region has no context)
+  nb.setInsertionPointToEnd(body);
+  for (Operation &op : srcBody.without_terminator())
+    if (llvm::all_of(op.getOperands(), [&](Value v) { return inner.contains(v); }))
+      nb.clone(op, inner);
+  auto ret = llvm::cast<func::ReturnOp>(srcBody.getTerminator());
+  SmallVector<unsigned> sums, stacks;
+  for (unsigned r : outs)
+    if (inner.contains(ret.getOperand(r)))
+      (mean(r) ? sums : stacks).push_back(r);
+  GradientBuilder ib(nb, loc);
+  SmallVector<Value> inits, yields;
+  SmallVector<Type> types;
+  for (unsigned r : sums) {
+    auto t = llvm::cast<RankedTensorType>(ret.getOperand(r).getType());
+    inits.push_back(gb.splat(t, 0.0));
+    types.push_back(t);
+    BlockArgument acc = body->addArgument(t, loc);
+    yields.push_back(ib.add(acc, inner.lookup(ret.getOperand(r))));
+  }
+  for (unsigned r : stacks) {
+    yields.push_back(inner.lookup(ret.getOperand(r)));
+    types.push_back(ScanOp::stackedType(ret.getOperand(r).getType(), microbatches));
+  }
+  nb.create<YieldOp>(loc, yields);
+  auto scan = b.create<ScanOp>(loc, types, sequences, inits, UnitAttr(), UnitAttr(),
+                               b.getUnitAttr());
+  scan.getBody().push_back(body);
+  DenseMap<unsigned, Value> result;
+  for (auto [k, r] : llvm::enumerate(sums)) {
+    Value sum = scan.getResult(unsigned(k));
+    result[r] = gb.div(sum, gb.scalar(double(microbatches), GradientBuilder::eltOf(sum)));
+  }
+  for (auto [k, r] : llvm::enumerate(stacks)) {
+    Value stacked = scan.getResult(unsigned(sums.size() + k));
+    auto t = llvm::cast<RankedTensorType>(stacked.getType());
+    SmallVector<int64_t> merged = {t.getDimSize(0) * t.getDimSize(1)};
+    merged.append(t.getShape().begin() + 2, t.getShape().end());
+    result[r] = gb.reshape(stacked, merged);
+  }
+  return result;
+}
+
 struct BuildTrainStepPass : impl::BuildTrainStepBase<BuildTrainStepPass> {
   using impl::BuildTrainStepBase<BuildTrainStepPass>::BuildTrainStepBase;
   void runOnOperation() override {
@@ -377,6 +470,23 @@ LogicalResult BuildTrainStepPass::run() {
   if (m.params.empty())
     return m.fn.emitError() << "tg-build-train-step: @" << m.fn.getSymName()
                             << " has no param to train";
+  if (microbatches < 1)
+    return module.emitError() << "tg-build-train-step: microbatches must be >= 1, got "
+                              << microbatches;
+  if (microbatches > 1) {
+    if (!m.states.empty())
+      return m.fn.emitError()
+             << "tg-build-train-step: --microbatches=" << int64_t(microbatches)
+             << " needs a model without state, and @" << m.fn.getSymName() << " has state '"
+             << nameOf(m.fn.getArgAttrDict(m.states.front()))
+             << "' (recurrent state or batch statistics would pass between micro-batches)";
+    for (unsigned i : m.batched())
+      if (llvm::cast<RankedTensorType>(m.fn.getArgumentTypes()[i]).getRank() == 0)
+        return m.fn.emitError() << "tg-build-train-step: --microbatches=" << int64_t(microbatches)
+                                << " splits the leading (batch) dimension, and the data "
+                                   "argument '"
+                                << nameOf(m.fn.getArgAttrDict(i)) << "' is a scalar";
+  }
   // A group that matches no param is a typo, not a no-op.
   for (const ParamGroupSpec &g : spec->optimizer.groups)
     if (llvm::none_of(m.params, [&](unsigned p) {
@@ -424,8 +534,9 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   FunctionAssembler fa(b, loc, "train_step", "train_step");
   IRMapping map;
   Block &gradBody = grad.getBody().front();
-  auto mapArg = [&](unsigned i) {
-    map.map(gradBody.getArgument(i), fa.addArg(m.fn.getArgumentTypes()[i], m.fn.getArgAttrDict(i)));
+  auto mapArg = [&](unsigned i, int64_t batch = 1) {
+    map.map(gradBody.getArgument(i),
+            fa.addArg(batchedType(m.fn.getArgumentTypes()[i], batch), m.fn.getArgAttrDict(i)));
   };
 
   // Arguments: params, optimizer slots, step, model state, data, labels, hypers, lr.
@@ -453,9 +564,11 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
     newIndex[s] = fa.numArgs();
     mapArg(s);
   }
-  for (auto group : {&m.data, &m.labels, &m.hypers})
+  for (auto group : {&m.data, &m.labels})
     for (unsigned i : *group)
-      mapArg(i);
+      mapArg(i, microbatches);
+  for (unsigned i : m.hypers)
+    mapArg(i);
   auto f32 = RankedTensorType::get({}, b.getF32Type());
   Value lr = fa.addArg(
       f32,
@@ -466,14 +579,27 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   // Forward and backward, then the update.
   b.setInsertionPointToEnd(fa.entry());
   m.bindTraining(b, gradBody, map, 1.0);
-  cloneBody(b, grad, map);
   auto gradRet = llvm::cast<func::ReturnOp>(gradBody.getTerminator());
-  auto fwd = [&](unsigned result) { return map.lookup(gradRet.getOperand(result)); };
+  // The gradient function's results: the model's, then one gradient per param.
+  DenseMap<unsigned, Value> outs;
+  if (microbatches > 1) {
+    SmallVector<unsigned> wanted = {m.loss};
+    wanted.append(m.metrics.begin(), m.metrics.end());
+    for (unsigned k = 0; k < m.params.size(); ++k)
+      wanted.push_back(m.fn.getNumResults() + k);
+    outs = microbatchScan(b, loc, grad, map, m.batched(), wanted, microbatches,
+                          [](unsigned) { return true; });
+  } else {
+    cloneBody(b, grad, map);
+    for (auto [r, v] : llvm::enumerate(gradRet.getOperands()))
+      outs[unsigned(r)] = map.lookup(v);
+  }
+  auto fwd = [&](unsigned result) { return outs.lookup(result); };
   // Each complete gradient is marked for tg-distribute (which reduces it
   // across ranks or drops the marker).
   SmallVector<Value> grads;
   for (unsigned k = 0; k < m.params.size(); ++k) {
-    Value g = map.lookup(gradRet.getOperand(m.fn.getNumResults() + k));
+    Value g = outs.lookup(m.fn.getNumResults() + k);
     grads.push_back(
         b.create<ParamGradOp>(loc, g, b.getStringAttr(nameOf(m.fn.getArgAttrDict(m.params[k])))));
   }
@@ -536,12 +662,22 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
   Block &body = m.fn.getBody().front();
   DenseMap<unsigned, unsigned> newIndex;
   addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.labels, &m.hypers}, map,
-               newIndex);
+               newIndex, m.batched(), microbatches);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
   m.bindTraining(b, body, map, 0.0);
-  cloneBody(b, m.fn, map);
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
+  if (microbatches > 1) { // stateless (checked): loss and metrics, averaged
+    SmallVector<unsigned> wanted = {m.loss};
+    wanted.append(m.metrics.begin(), m.metrics.end());
+    DenseMap<unsigned, Value> outs = microbatchScan(b, m.fn.getLoc(), m.fn, map, m.batched(),
+                                                    wanted, microbatches,
+                                                    [](unsigned) { return true; });
+    for (unsigned r : wanted)
+      fa.addResult(outs.lookup(r), m.fn.getResultAttrDict(r));
+    return fa.finish();
+  }
+  cloneBody(b, m.fn, map);
   fa.addResult(map.lookup(ret.getOperand(m.loss)), m.fn.getResultAttrDict(m.loss));
   for (unsigned r : m.metrics)
     fa.addResult(map.lookup(ret.getOperand(r)), m.fn.getResultAttrDict(r));
@@ -556,13 +692,28 @@ func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
   IRMapping map;
   Block &body = m.fn.getBody().front();
   DenseMap<unsigned, unsigned> newIndex;
-  addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.hypers}, map, newIndex);
+  addModelArgs(fa, m.fn, body, {&m.params, &m.states, &m.data, &m.hypers}, map, newIndex,
+               m.data, microbatches);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(fa.entry());
   m.bindTraining(b, body, map, 0.0);
-  cloneBody(b, m.fn, map);
   // Every output that does not need labels.
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
+  if (microbatches > 1) { // scalars averaged, the rest stacked in batch order
+    SmallVector<unsigned> all;
+    for (unsigned r = 0; r < m.fn.getNumResults(); ++r)
+      if (!m.trainOnly(r))
+        all.push_back(r);
+    DenseMap<unsigned, Value> outs =
+        microbatchScan(b, m.fn.getLoc(), m.fn, map, m.data, all, microbatches, [&](unsigned r) {
+          return llvm::cast<RankedTensorType>(m.fn.getResultTypes()[r]).getRank() == 0;
+        });
+    for (unsigned r : all)
+      if (Value v = outs.lookup(r))
+        fa.addResult(v, m.fn.getResultAttrDict(r));
+    return fa.finish();
+  }
+  cloneBody(b, m.fn, map);
   for (unsigned r = 0; r < m.fn.getNumResults(); ++r)
     if (map.contains(ret.getOperand(r)) && !m.trainOnly(r))
       fa.addResult(map.lookup(ret.getOperand(r)), remapAlias(b, m.fn, r, newIndex));

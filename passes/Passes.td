@@ -52,10 +52,22 @@ def BuildTrainStep : Pass<"tg-build-train-step", "mlir::ModuleOp"> {
 
     With `if-needed`, a module without `tg.train` or that already has
     `train_step` is left alone (the compile pipelines run it that way).
+
+    With `microbatches=M` (> 1) every entry point takes M times the model's
+    batch: data and labels `[M * b, ...]` are read as M micro-batches of the
+    model's `[b, ...]` by a `tg.scan` (marked `microbatches`, so its sums of
+    products stay per step and no micro-batch's activations outlive it).
+    train_step sums each micro-batch's loss, metrics and gradients in order
+    and divides by M before the one update; eval_step averages loss and
+    metrics; predict stacks its outputs along their leading dimension
+    (`[M, d0, ...]` -> `[M * d0, ...]`) and averages scalar ones. A model
+    with state (recurrent state, batch-norm statistics) is refused.
   }];
   let options = [
     Option<"ifNeeded", "if-needed", "bool", /*default=*/"false",
-           "Do nothing when the module has no tg.train spec or already has train_step">
+           "Do nothing when the module has no tg.train spec or already has train_step">,
+    Option<"microbatches", "microbatches", "int64_t", /*default=*/"1",
+           "Micro-batches of the model's batch per step (gradient accumulation)">
   ];
   let dependentDialects = ["::tg::TgDialect", "::mlir::func::FuncDialect"];
 }

@@ -158,7 +158,8 @@ void ScanVjpBuilder::analyze() {
 /// nested scans see which values come from outside them.
 void ScanVjpBuilder::addReverseArguments() {
   sweepPoint = b.saveInsertionPoint();
-  holder = b.create<ScanOp>(loc, TypeRange{}, ValueRange{}, ValueRange{}, UnitAttr(), UnitAttr());
+  holder = b.create<ScanOp>(loc, TypeRange{}, ValueRange{}, ValueRange{}, UnitAttr(), UnitAttr(),
+                            UnitAttr());
   blk = new Block();
   holder.getBody().push_back(blk);
   for (size_t s = 0; s < nSeq; ++s) {
@@ -325,7 +326,7 @@ void ScanVjpBuilder::replaceForwardScan() {
   nb.setInsertionPointToEnd(newBody);
   nb.create<YieldOp>(loc, ys);
   newFwd = b.create<ScanOp>(loc, fwdTypes, fwd.getSequences(), fwd.getInits(), fwd.getReverseAttr(),
-                            fwd.getRecomputeAttr());
+                            fwd.getRecomputeAttr(), UnitAttr());
   newFwd.getBody().push_back(newBody);
   for (auto [oldR, newR] : llvm::zip(fwd.getResults(), newFwd.getResults()))
     oldR.replaceAllUsesWith(newR);
@@ -356,7 +357,8 @@ void ScanVjpBuilder::createReverseScan() {
   for (unsigned s : neededSeqs)
     types.push_back(newFwd.getSequences()[s].getType());
   auto rev = b.create<ScanOp>(loc, types, reverseSeqs, inits,
-                              newFwd.getReverse() ? UnitAttr() : b.getUnitAttr(), UnitAttr());
+                              newFwd.getReverse() ? UnitAttr() : b.getUnitAttr(), UnitAttr(),
+                              UnitAttr());
   rev.getBody().takeBody(holder.getBody());
   holder.erase();
 

@@ -133,10 +133,10 @@ TEST_P(CompiledFusion, EveryOpMatchesTheInterpreter) {
 //===----------------------------------------------------------------------===//
 
 void checkTrainSteps(Graph &g, int64_t classes, Backend backend, double rtol = 1e-4,
-                     double atol = 1e-5) {
+                     double atol = 1e-5, const std::string &trainPass = "tg-build-train-step") {
   auto model = g.build();
   ASSERT_TRUE(model.ok()) << model.status();
-  auto trained = model->transform("tg-build-train-step");
+  auto trained = model->transform(trainPass);
   ASSERT_TRUE(trained.ok()) << trained.status();
   auto exe = compile(*trained, backendOptions(backend, /*seed=*/7));
   if (std::string why = noGpuReason(backend, exe.status()); !why.empty())
@@ -180,19 +180,37 @@ TEST_P(CompiledFusion, CharLstmTrainStepMatchesTheInterpreter) {
   checkTrainSteps(g, 6, GetParam());
 }
 
-// Causal attention (tg.iota masks, -inf scores), rank-4 batched matmuls,
-// LayerNorms, GELU, a tied output layer and AdamW.
-TEST_P(CompiledFusion, CharGptTrainStepMatchesTheInterpreter) {
-  Graph g("gpt");
+// Causal attention (fused tg.attention, or the plain ops: tg.iota masks,
+// -inf scores, softmax), rank-4 batched matmuls, LayerNorms, GELU, a tied
+// output layer and AdamW; and the same model as 2 micro-batches of 1.
+examples::CharGptConfig smallGpt(int64_t batch, bool fused) {
   examples::CharGptConfig c;
-  c.batch = 2, c.steps = 5, c.vocab = 7, c.dim = 8, c.heads = 2, c.layers = 2;
+  c.batch = batch, c.steps = 5, c.vocab = 7, c.dim = 8, c.heads = 2, c.layers = 2;
+  c.fusedAttention = fused;
   // The key projection's bias has a zero gradient (softmax ignores a shift
   // shared by all keys): f32 and f64 round it to different noise, which
   // Adam's eps 1e-8 would blow up to whole steps. A larger eps keeps the
   // comparison about the compiled code.
   c.optimizer = optim::AdamW(1e-2, 0.1, 0.9, 0.999, 1e-4).group("*bias", 0).group("*ln_*", 0);
-  examples::buildCharGpt(g, c);
+  return c;
+}
+
+TEST_P(CompiledFusion, CharGptTrainStepMatchesTheInterpreter) {
+  Graph g("gpt");
+  examples::buildCharGpt(g, smallGpt(2, true));
   checkTrainSteps(g, 5, GetParam());
+}
+
+TEST_P(CompiledFusion, UnfusedAttentionGptTrainStepMatchesTheInterpreter) {
+  Graph g("gpt");
+  examples::buildCharGpt(g, smallGpt(2, false));
+  checkTrainSteps(g, 5, GetParam());
+}
+
+TEST_P(CompiledFusion, MicrobatchedGptTrainStepMatchesTheInterpreter) {
+  Graph g("gpt");
+  examples::buildCharGpt(g, smallGpt(1, true));
+  checkTrainSteps(g, 5, GetParam(), 1e-4, 1e-5, "tg-build-train-step{microbatches=2}");
 }
 
 TEST_P(CompiledFusion, FashionCnnTrainStepMatchesTheInterpreter) {

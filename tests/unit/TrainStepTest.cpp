@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 namespace tg {
 namespace {
@@ -409,6 +410,121 @@ TEST(TrainStep, ExampleModelsBuildTheirEntryPoints) {
     EXPECT_TRUE(std::isfinite(out->at("loss").data[0]));
     EXPECT_EQ(in->at("step").data[0], 1.0);
   }
+}
+
+// --microbatches=M on a model built at batch b equals the plain step of the
+// same model built at batch M * b (f64 interpreter): the loss, and the params
+// and Adam state after 3 steps, to rounding. The MLP, the CNN and the GPT.
+// M is a power of two: the loss's mean is an f32 constant (1/N), and
+// 1/(M b) rounds like 1/b over M only then (M = 3 leaves 3e-8 in Adam's m).
+TEST(TrainStep, MicrobatchesEqualThePlainStep) {
+  const int64_t M = 4;
+  auto build = [](int which, int64_t batch, Graph &g) {
+    if (which == 0)
+      examples::buildFashionMlp(g, {batch, {6, 5}});
+    else if (which == 1)
+      examples::buildFashionCnn(g, {batch, /*filters1=*/3, /*filters2=*/4, /*dense=*/6});
+    else {
+      // SGD with momentum: the key bias has no gradient (softmax ignores a
+      // constant per row), so Adam would scale its rounding noise up to
+      // steps of lr (1e-13 apart here), whatever the summation order.
+      examples::CharGptConfig c{batch, /*steps=*/4, /*vocab=*/7, /*dim=*/8, /*heads=*/2,
+                                /*layers=*/1};
+      c.optimizer = optim::Momentum(0.1, 0.9);
+      examples::buildCharGpt(g, c);
+    }
+  };
+  for (int which = 0; which < 3; ++which) {
+    SCOPED_TRACE(which == 0 ? "mlp" : which == 1 ? "cnn" : "gpt");
+    Graph gm("micro"), gp("plain");
+    build(which, 2, gm);
+    build(which, 2 * M, gp);
+    auto mm = gm.build(), mp = gp.build();
+    ASSERT_TRUE(mm.ok()) << mm.status();
+    ASSERT_TRUE(mp.ok()) << mp.status();
+    auto micro = mm->transform("tg-build-train-step{microbatches=4},canonicalize,cse");
+    auto plain = mp->transform("tg-build-train-step,canonicalize,cse");
+    ASSERT_TRUE(micro.ok()) << micro.status();
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_THAT(micro->str(), ::testing::HasSubstr("microbatches"));
+    auto a = initializeParams(*plain, "train_step", 5);
+    ASSERT_TRUE(a.ok()) << a.status();
+    NamedTensors b = *a;
+    auto sig = plain->signature("train_step");
+    ASSERT_TRUE(sig.ok());
+    unsigned seed = 11;
+    InterpretOptions f64{/*float64=*/true};
+    for (int step = 0; step < 3; ++step) {
+      for (const ValueInfo &arg : sig->args)
+        if (arg.role == Role::Data || arg.role == Role::Label) {
+          Tensor v = testing::randomTensor(arg.shape, seed++, arg.dtype);
+          if (!isFloat(arg.dtype))
+            for (double &x : v.data)
+              x = std::floor((x + 1) * 3); // classes 0..5
+          (*a)[arg.name] = b[arg.name] = v;
+        }
+      auto ra = interpretStep(*plain, "train_step", *a, f64);
+      auto rb = interpretStep(*micro, "train_step", b, f64);
+      ASSERT_TRUE(ra.ok()) << ra.status();
+      ASSERT_TRUE(rb.ok()) << rb.status();
+      double la = ra->at("loss").data[0], lb = rb->at("loss").data[0];
+      EXPECT_NEAR(lb, la, 1e-12 * std::abs(la)) << "step " << step;
+    }
+    for (const auto &[name, t] : *a) {
+      ASSERT_EQ(b.at(name).data.size(), t.data.size()) << name;
+      double worst = 0, scale = 0;
+      for (size_t i = 0; i < t.data.size(); ++i) {
+        worst = std::max(worst, std::abs(b.at(name).data[i] - t.data[i]));
+        scale = std::max(scale, std::abs(t.data[i]));
+      }
+      EXPECT_LE(worst, 1e-12 * std::max(scale, 1e-3)) << name;
+    }
+    // eval_step (loss, accuracy) and predict (logits, in batch order) give
+    // what the plain ones give on the same params and batch.
+    for (const char *entry : {"eval_step", "predict"}) {
+      NamedTensors ia, ib;
+      auto esig = plain->signature(entry);
+      ASSERT_TRUE(esig.ok());
+      for (const ValueInfo &arg : esig->args)
+        if (a->count(arg.name)) {
+          ia[arg.name] = a->at(arg.name);
+          ib[arg.name] = b.at(arg.name);
+        }
+      auto ea = interpretStep(*plain, entry, ia, f64);
+      auto eb = interpretStep(*micro, entry, ib, f64);
+      ASSERT_TRUE(ea.ok()) << ea.status();
+      ASSERT_TRUE(eb.ok()) << eb.status();
+      ASSERT_EQ(ea->size(), eb->size()) << entry;
+      for (const auto &[name, t] : *ea) {
+        ASSERT_EQ(eb->at(name).shape, t.shape) << entry << " " << name;
+        for (size_t i = 0; i < t.data.size(); ++i)
+          ASSERT_NEAR(eb->at(name).data[i], t.data[i], 1e-12 * std::max(1.0, std::abs(t.data[i])))
+              << entry << " " << name << " [" << i << "]";
+      }
+    }
+    // eval_step and predict take the same M micro-batches.
+    std::map<std::string, std::vector<int64_t>> trainShapes;
+    for (const ValueInfo &arg : sig->args)
+      trainShapes[arg.name] = arg.shape;
+    for (const char *entry : {"eval_step", "predict"}) {
+      auto esig = micro->signature(entry);
+      ASSERT_TRUE(esig.ok());
+      for (const ValueInfo &arg : esig->args)
+        if (arg.role == Role::Data || arg.role == Role::Label)
+          EXPECT_EQ(arg.shape, trainShapes[arg.name]) << entry << " " << arg.name;
+    }
+  }
+}
+
+TEST(TrainStep, MicrobatchesRefuseStateAndScalars) {
+  Graph g("lstm");
+  examples::buildCharLstm(g, {/*batch=*/2, /*steps=*/3, /*vocab=*/5, /*hidden=*/4});
+  auto m = g.build();
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto t = m->transform("tg-build-train-step{microbatches=2}");
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()),
+              ::testing::HasSubstr("--microbatches=2 needs a model without state"));
 }
 
 TEST(TrainStep, TruncatedBpttHandsStateToTheNextWindow) {

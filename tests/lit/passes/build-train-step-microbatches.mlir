@@ -1,0 +1,72 @@
+// RUN: tg-opt %s --tg-build-train-step=microbatches=3 --split-input-file --verify-diagnostics | FileCheck %s
+
+// Three micro-batches of the model's 4 rows: every entry takes 12. The data
+// and labels are read as [3, 4, ...] sequences of a tg.scan marked
+// microbatches; train_step's scan sums the loss, the accuracy and the
+// gradient of w, each divided by 3 after it, and the update follows (the
+// gradient's tg.param_grad marker after the scan).
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME: tensor<12x3xf32> {tg.name = "x", tg.role = "data"}
+// CHECK-SAME: tensor<12xi32> {tg.name = "label", tg.role = "label"}
+// CHECK: %[[X:.*]] = tg.reshape %{{.*}} : (tensor<12x3xf32>) -> tensor<3x4x3xf32>
+// CHECK: %[[L:.*]] = tg.reshape %{{.*}} : (tensor<12xi32>) -> tensor<3x4xi32>
+// CHECK: %[[R:.*]]:3 = tg.scan(%[[X]], %[[L]]) carry(%{{.*}}, %{{.*}}, %{{.*}}) {microbatches}
+// CHECK-SAME: -> (tensor<f32>, tensor<f32>, tensor<3x2xf32>)
+// CHECK: tg.softmax_cross_entropy
+// CHECK: tg.matmul {{.*}} {transpose_lhs = true}
+// CHECK: tg.yield
+// CHECK: %[[M:.*]] = tg.constant dense<3.000000e+00> : tensor<f32>
+// CHECK: tg.div %[[R]]#0, %[[M]]
+// CHECK: tg.div %[[R]]#2
+// CHECK: tg.param_grad
+// CHECK-LABEL: func.func @eval_step(
+// CHECK-SAME: tensor<12x3xf32>
+// CHECK: tg.scan{{.*}}{microbatches}
+// Predict stacks the logits of the micro-batches in batch order.
+// CHECK-LABEL: func.func @predict(
+// CHECK-SAME: -> (tensor<12x2xf32> {tg.name = "logits"})
+// CHECK: %[[S:.*]] = tg.scan{{.*}}{microbatches}{{.*}} -> tensor<3x4x2xf32>
+// CHECK: tg.reshape %[[S]] : (tensor<3x4x2xf32>) -> tensor<12x2xf32>
+module attributes {tg.train = {loss = "loss", optimizer = {kind = "sgd", lr = 0.1 : f64}}} {
+func.func @mlp(%x: tensor<4x3xf32> {tg.name = "x", tg.role = "data"},
+               %l: tensor<4xi32> {tg.name = "label", tg.role = "label"},
+               %w: tensor<3x2xf32> {tg.name = "w", tg.role = "param", tg.init = {kind = "glorot_uniform"}})
+    -> (tensor<f32> {tg.name = "loss"}, tensor<f32> {tg.name = "accuracy"}, tensor<4x2xf32> {tg.name = "logits"}) {
+  %0 = tg.matmul %x, %w : (tensor<4x3xf32>, tensor<3x2xf32>) -> tensor<4x2xf32>
+  %1 = tg.softmax_cross_entropy %0, %l : (tensor<4x2xf32>, tensor<4xi32>) -> tensor<f32>
+  %2 = tg.argmax %0 {axis = 1 : i64} : (tensor<4x2xf32>) -> tensor<4xi32>
+  %3 = tg.compare %2, %l {predicate = "eq"} : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi1>
+  %4 = tg.cast %3 : (tensor<4xi1>) -> tensor<4xf32>
+  %5 = tg.reduce %4 {kind = "mean"} : (tensor<4xf32>) -> tensor<f32>
+  return %1, %5, %0 : tensor<f32>, tensor<f32>, tensor<4x2xf32>
+}
+}
+
+// -----
+
+// State would pass between micro-batches: refused.
+module attributes {tg.train = {loss = "loss", optimizer = {kind = "sgd", lr = 0.1 : f64}}} {
+// expected-error @+1 {{tg-build-train-step: --microbatches=3 needs a model without state, and @rnn has state 'h0'}}
+func.func @rnn(%x: tensor<4x3xf32> {tg.name = "x", tg.role = "data"},
+               %h: tensor<4x3xf32> {tg.name = "h0", tg.role = "state"},
+               %w: tensor<3x3xf32> {tg.name = "w", tg.role = "param"})
+    -> (tensor<f32> {tg.name = "loss"}, tensor<4x3xf32> {tg.name = "h", tg.alias = 1 : i64}) {
+  %0 = tg.matmul %x, %w : (tensor<4x3xf32>, tensor<3x3xf32>) -> tensor<4x3xf32>
+  %1 = tg.add %0, %h : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  %2 = tg.reduce %1 {kind = "mean"} : (tensor<4x3xf32>) -> tensor<f32>
+  return %2, %1 : tensor<f32>, tensor<4x3xf32>
+}
+}
+
+// -----
+
+// The batch dimension is the leading one; a scalar data argument has none.
+module attributes {tg.train = {loss = "loss", optimizer = {kind = "sgd", lr = 0.1 : f64}}} {
+// expected-error @+1 {{--microbatches=3 splits the leading (batch) dimension, and the data argument 's' is a scalar}}
+func.func @scalar(%s: tensor<f32> {tg.name = "s", tg.role = "data"},
+                  %w: tensor<f32> {tg.name = "w", tg.role = "param"})
+    -> (tensor<f32> {tg.name = "loss"}) {
+  %0 = tg.mul %s, %w : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+}
