@@ -173,6 +173,7 @@ static FailureOr<RankedTensorType> attentionResult(std::optional<Location> loc, 
 
 /// A missing scale reads as NaN, which the shape rule reports.
 static double scaleOf(FloatAttr scale) {
+  // (ODS reports a missing scale first: "requires attribute 'scale'".)
   return scale ? scale.getValueAsDouble() : std::numeric_limits<double>::quiet_NaN();
 }
 

@@ -331,8 +331,9 @@ def Tg_AttentionGradOp : Tg_Op<"attention_grad", [Pure, InferTypeOpAdaptor, Tg_N
     Given tg.attention's operands, its `result` and the cotangent `grad` of
     that result (both `[..., Tq, Dv]`), yields the cotangents of `query`,
     `key` and `value` (their types). Attributes and mask as tg.attention.
-    The CPU lowering recomputes the scores in key blocks (first the row
-    log-sum-exp, then the gradients), so no `Tq x Tk` matrix is held.
+    The lowering recomputes the scores in key blocks (first the row
+    log-sum-exp, then the gradients; one pass when the keys fit one block
+    of 64), so no `Tq x Tk` matrix is held.
 
     Example:
     ```mlir

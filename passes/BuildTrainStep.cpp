@@ -10,6 +10,8 @@
 #include "passes/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Debug.h"
 
 #include <cmath>
@@ -168,6 +170,8 @@ public:
   }
 
   Block *entry() { return body; }
+  /// Erases the half-built function (after an error).
+  void abandon() { fn.erase(); }
 
 private:
   OpBuilder &b;
@@ -193,10 +197,10 @@ DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) 
   return list.getDictionary(b.getContext());
 }
 
-/// Adds `m.fn`'s arguments of `groups` to `fa` in order, mapping them in
-/// `map` (from `body`'s arguments) and recording each one's new index.
 Type batchedType(Type t, int64_t microbatches);
 
+/// Adds `m.fn`'s arguments of `groups` to `fa` in order, mapping them in
+/// `map` (from `body`'s arguments) and recording each one's new index.
 /// Arguments in `batched` take M micro-batches ([M * b, ...]).
 void addModelArgs(FunctionAssembler &fa, func::FuncOp fn, Block &body,
                   std::initializer_list<SmallVector<unsigned> *> groups, IRMapping &map,
@@ -349,12 +353,13 @@ Type batchedType(Type t, int64_t microbatches) {
 /// values; those of `batched` are [M * b, ...] and are read as M sequences of
 /// [b, ...]. Returns, for each return operand r of src in `outs` that the
 /// body computes (an op whose inputs are not all mapped is left out, as
-/// cloneBody does), its sum over the micro-batches divided by M when
-/// `mean(r)`, else its values stacked into the leading dimension.
-DenseMap<unsigned, Value> microbatchScan(OpBuilder &b, Location loc, func::FuncOp src,
-                                         IRMapping &map, ArrayRef<unsigned> batched,
-                                         ArrayRef<unsigned> outs, int64_t microbatches,
-                                         function_ref<bool(unsigned)> mean) {
+/// cloneBody does): its sum over the micro-batches divided by M when
+/// `mean(r)` (a float), else its values stacked into the leading dimension;
+/// a value that does not depend on the batch, as it is.
+FailureOr<DenseMap<unsigned, Value>>
+microbatchScan(OpBuilder &b, Location loc, func::FuncOp src, IRMapping &map,
+               ArrayRef<unsigned> batched, ArrayRef<unsigned> outs, int64_t microbatches,
+               function_ref<bool(unsigned)> mean) {
   GradientBuilder gb(b, loc);
   Block &srcBody = src.getBody().front();
   SmallVector<Value> sequences;
@@ -367,20 +372,44 @@ DenseMap<unsigned, Value> microbatchScan(OpBuilder &b, Location loc, func::FuncO
   }
   // The body first (which outputs exist is known once it is cloned), then
   // the scan around it.
-  auto *body = new Block();
+  auto body = std::make_unique<Block>();
   IRMapping inner = map;
-  for (auto [i, seq] : llvm::zip(batched, sequences))
-    inner.map(srcBody.getArgument(i), body->addArgument(ScanOp::stepType(seq.getType()), loc));
+  llvm::DenseSet<Value> perBatch; // values computed from the micro-batch
+  for (auto [i, seq] : llvm::zip(batched, sequences)) {
+    BlockArgument arg = body->addArgument(ScanOp::stepType(seq.getType()), loc);
+    inner.map(srcBody.getArgument(i), arg);
+    perBatch.insert(arg);
+  }
   OpBuilder nb(b.getContext()); // (a block outside any region has no context)
-  nb.setInsertionPointToEnd(body);
-  for (Operation &op : srcBody.without_terminator())
-    if (llvm::all_of(op.getOperands(), [&](Value v) { return inner.contains(v); }))
-      nb.clone(op, inner);
+  nb.setInsertionPointToEnd(body.get());
+  for (Operation &op : srcBody.without_terminator()) {
+    if (!llvm::all_of(op.getOperands(), [&](Value v) { return inner.contains(v); }))
+      continue;
+    Operation *clone = nb.clone(op, inner);
+    llvm::SetVector<Value> used(clone->getOperands().begin(), clone->getOperands().end());
+    getUsedValuesDefinedAbove(clone->getRegions(), used);
+    if (llvm::any_of(used, [&](Value v) { return perBatch.contains(v); }))
+      perBatch.insert(clone->result_begin(), clone->result_end());
+  }
   auto ret = llvm::cast<func::ReturnOp>(srcBody.getTerminator());
-  SmallVector<unsigned> sums, stacks;
-  for (unsigned r : outs)
-    if (inner.contains(ret.getOperand(r)))
-      (mean(r) ? sums : stacks).push_back(r);
+  SmallVector<unsigned> sums, stacks, lasts;
+  for (unsigned r : outs) {
+    if (!inner.contains(ret.getOperand(r)))
+      continue;
+    Value v = inner.lookup(ret.getOperand(r));
+    auto t = llvm::cast<RankedTensorType>(v.getType());
+    if (!perBatch.contains(v))
+      lasts.push_back(r); // the same in every micro-batch
+    else if (mean(r) && llvm::isa<FloatType>(t.getElementType()))
+      sums.push_back(r);
+    else if (t.getRank() > 0)
+      stacks.push_back(r);
+    else
+      return src.emitError() << "tg-build-train-step: --microbatches=" << microbatches
+                             << ": result #" << r << " of @" << src.getSymName() << " (" << t
+                             << ") is a scalar computed from the batch that is not a float "
+                                "mean, so the micro-batches' values cannot be combined";
+  }
   GradientBuilder ib(nb, loc);
   SmallVector<Value> inits, yields;
   SmallVector<Type> types;
@@ -391,6 +420,13 @@ DenseMap<unsigned, Value> microbatchScan(OpBuilder &b, Location loc, func::FuncO
     BlockArgument acc = body->addArgument(t, loc);
     yields.push_back(ib.add(acc, inner.lookup(ret.getOperand(r))));
   }
+  for (unsigned r : lasts) {
+    auto t = llvm::cast<RankedTensorType>(ret.getOperand(r).getType());
+    inits.push_back(gb.splat(t, 0.0));
+    types.push_back(t);
+    body->addArgument(t, loc);
+    yields.push_back(inner.lookup(ret.getOperand(r)));
+  }
   for (unsigned r : stacks) {
     yields.push_back(inner.lookup(ret.getOperand(r)));
     types.push_back(ScanOp::stackedType(ret.getOperand(r).getType(), microbatches));
@@ -398,14 +434,17 @@ DenseMap<unsigned, Value> microbatchScan(OpBuilder &b, Location loc, func::FuncO
   nb.create<YieldOp>(loc, yields);
   auto scan = b.create<ScanOp>(loc, types, sequences, inits, UnitAttr(), UnitAttr(),
                                b.getUnitAttr());
-  scan.getBody().push_back(body);
+  scan.getBody().push_back(body.release());
   DenseMap<unsigned, Value> result;
-  for (auto [k, r] : llvm::enumerate(sums)) {
-    Value sum = scan.getResult(unsigned(k));
+  unsigned k = 0;
+  for (unsigned r : sums) {
+    Value sum = scan.getResult(k++);
     result[r] = gb.div(sum, gb.scalar(double(microbatches), GradientBuilder::eltOf(sum)));
   }
-  for (auto [k, r] : llvm::enumerate(stacks)) {
-    Value stacked = scan.getResult(unsigned(sums.size() + k));
+  for (unsigned r : lasts)
+    result[r] = scan.getResult(k++);
+  for (unsigned r : stacks) {
+    Value stacked = scan.getResult(k++);
     auto t = llvm::cast<RankedTensorType>(stacked.getType());
     SmallVector<int64_t> merged = {t.getDimSize(0) * t.getDimSize(1)};
     merged.append(t.getShape().begin() + 2, t.getShape().end());
@@ -480,12 +519,41 @@ LogicalResult BuildTrainStepPass::run() {
              << " needs a model without state, and @" << m.fn.getSymName() << " has state '"
              << nameOf(m.fn.getArgAttrDict(m.states.front()))
              << "' (recurrent state or batch statistics would pass between micro-batches)";
-    for (unsigned i : m.batched())
-      if (llvm::cast<RankedTensorType>(m.fn.getArgumentTypes()[i]).getRank() == 0)
-        return m.fn.emitError() << "tg-build-train-step: --microbatches=" << int64_t(microbatches)
-                                << " splits the leading (batch) dimension, and the data "
-                                   "argument '"
-                                << nameOf(m.fn.getArgAttrDict(i)) << "' is a scalar";
+    auto error = [&] {
+      return m.fn.emitError() << "tg-build-train-step: --microbatches=" << int64_t(microbatches)
+                              << " ";
+    };
+    if (m.batched().empty())
+      return error() << "splits the data and labels, and @" << m.fn.getSymName()
+                     << " has none";
+    // Every data and label argument is split along its leading dimension,
+    // the batch: one of another length is not a batch.
+    std::optional<unsigned> first;
+    for (unsigned i : m.batched()) {
+      auto t = llvm::cast<RankedTensorType>(m.fn.getArgumentTypes()[i]);
+      if (t.getRank() == 0)
+        return error() << "splits the leading (batch) dimension, and the data argument '"
+                       << nameOf(m.fn.getArgAttrDict(i)) << "' is a scalar";
+      auto f = first ? llvm::cast<RankedTensorType>(m.fn.getArgumentTypes()[*first]) : t;
+      if (f.getDimSize(0) != t.getDimSize(0))
+        return error() << "splits the leading (batch) dimension of every data and label "
+                          "argument, and they differ: '"
+                       << nameOf(m.fn.getArgAttrDict(*first)) << "' has " << f.getDimSize(0)
+                       << ", '" << nameOf(m.fn.getArgAttrDict(i)) << "' " << t.getDimSize(0);
+      first = first ? first : i;
+    }
+    // Each micro-batch would draw the same numbers from the same seed.
+    WalkResult random = m.fn.walk([&](Operation *op) {
+      if (llvm::isa<RandomUniformOp, RandomNormalOp>(op)) {
+        op->emitError() << "tg-build-train-step: --microbatches=" << int64_t(microbatches)
+                        << " does not support random ops in the model yet (dropout): every "
+                           "micro-batch would draw the same numbers from the same seed";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (random.wasInterrupted())
+      return failure();
   }
   // A group that matches no param is a typo, not a no-op.
   for (const ParamGroupSpec &g : spec->optimizer.groups)
@@ -517,11 +585,14 @@ LogicalResult BuildTrainStepPass::run() {
 
   OpBuilder b(module.getBodyRegion());
   b.setInsertionPointToEnd(module.getBody());
-  buildTrainStep(b, m, grad, *spec);
+  if (!buildTrainStep(b, m, grad, *spec))
+    return failure();
   b.setInsertionPointToEnd(module.getBody());
-  buildEvalStep(b, m);
+  if (!buildEvalStep(b, m))
+    return failure();
   b.setInsertionPointToEnd(module.getBody());
-  buildPredict(b, m);
+  if (!buildPredict(b, m))
+    return failure();
   if (ownGrad)
     grad.erase(); // inlined into train_step
   return success();
@@ -587,8 +658,13 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
     wanted.append(m.metrics.begin(), m.metrics.end());
     for (unsigned k = 0; k < m.params.size(); ++k)
       wanted.push_back(m.fn.getNumResults() + k);
-    outs = microbatchScan(b, loc, grad, map, m.batched(), wanted, microbatches,
-                          [](unsigned) { return true; });
+    FailureOr<DenseMap<unsigned, Value>> scanned = microbatchScan(
+        b, loc, grad, map, m.batched(), wanted, microbatches, [](unsigned) { return true; });
+    if (failed(scanned)) {
+      fa.abandon();
+      return {};
+    }
+    outs = std::move(*scanned);
   } else {
     cloneBody(b, grad, map);
     for (auto [r, v] : llvm::enumerate(gradRet.getOperands()))
@@ -670,11 +746,15 @@ func::FuncOp BuildTrainStepPass::buildEvalStep(OpBuilder &b, Model &m) {
   if (microbatches > 1) { // stateless (checked): loss and metrics, averaged
     SmallVector<unsigned> wanted = {m.loss};
     wanted.append(m.metrics.begin(), m.metrics.end());
-    DenseMap<unsigned, Value> outs = microbatchScan(b, m.fn.getLoc(), m.fn, map, m.batched(),
-                                                    wanted, microbatches,
-                                                    [](unsigned) { return true; });
+    FailureOr<DenseMap<unsigned, Value>> outs =
+        microbatchScan(b, m.fn.getLoc(), m.fn, map, m.batched(), wanted, microbatches,
+                       [](unsigned) { return true; });
+    if (failed(outs)) {
+      fa.abandon();
+      return {};
+    }
     for (unsigned r : wanted)
-      fa.addResult(outs.lookup(r), m.fn.getResultAttrDict(r));
+      fa.addResult(outs->lookup(r), m.fn.getResultAttrDict(r));
     return fa.finish();
   }
   cloneBody(b, m.fn, map);
@@ -704,12 +784,16 @@ func::FuncOp BuildTrainStepPass::buildPredict(OpBuilder &b, Model &m) {
     for (unsigned r = 0; r < m.fn.getNumResults(); ++r)
       if (!m.trainOnly(r))
         all.push_back(r);
-    DenseMap<unsigned, Value> outs =
+    FailureOr<DenseMap<unsigned, Value>> outs =
         microbatchScan(b, m.fn.getLoc(), m.fn, map, m.data, all, microbatches, [&](unsigned r) {
           return llvm::cast<RankedTensorType>(m.fn.getResultTypes()[r]).getRank() == 0;
         });
+    if (failed(outs)) {
+      fa.abandon();
+      return {};
+    }
     for (unsigned r : all)
-      if (Value v = outs.lookup(r))
+      if (Value v = outs->lookup(r))
         fa.addResult(v, m.fn.getResultAttrDict(r));
     return fa.finish();
   }

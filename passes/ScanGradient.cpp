@@ -377,6 +377,9 @@ void ScanVjpBuilder::createReverseScan() {
 } // namespace
 
 LogicalResult buildScanVjp(ScanOp fwd, ReverseSweep &sweep) {
+  if (fwd.getMicrobatches())
+    return fwd.emitOpError() << "runs a train step's micro-batches (--microbatches) and is not "
+                                "differentiated; differentiate the model, not the train step";
   ScanVjpBuilder vjp(fwd, sweep);
   vjp.analyze();
   vjp.addReverseArguments();

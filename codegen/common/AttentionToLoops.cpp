@@ -44,7 +44,6 @@ RankedTensorType typeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType
 struct AttentionParts {
   Value q, k, v, mask; // q already scaled
   bool causal;
-  Attribute compute; // tg.compute of the op (bf16 GEMMs), or null
   int64_t rank, tq, tk;
 };
 
@@ -79,8 +78,6 @@ public:
   Value matmul(Value lhs, Value rhs, bool transposeLhs, bool transposeRhs) {
     Value r = gb.create<MatmulOp>({lhs, rhs}, {gb.attr("transpose_lhs", rw.getBoolAttr(transposeLhs)),
                                                gb.attr("transpose_rhs", rw.getBoolAttr(transposeRhs))});
-    if (a.compute)
-      r.getDefiningOp()->setAttr(TgDialect::kComputeAttr, a.compute);
     return r;
   }
 
@@ -206,7 +203,6 @@ AttentionParts partsOf(OpTy op, typename OpTy::Adaptor adaptor, GradientBuilder 
   p.v = adaptor.getValue();
   p.mask = adaptor.getMask();
   p.causal = op.getCausal();
-  p.compute = op->getAttr(TgDialect::kComputeAttr);
   p.rank = q.getRank();
   p.tq = q.getDimSize(q.getRank() - 2);
   p.tk = typeOf(adaptor.getKey()).getDimSize(q.getRank() - 2);

@@ -2,7 +2,8 @@
 //
 // bf16 mixed precision (tgc compile --precision=bf16-mixed): every f32
 // matmul and convolution that becomes a oneDNN call (forward, fused, both
-// gradients, and tg.attention's) is marked tg.compute = "bf16": the runtime rounds its inputs
+// gradients, and those of tg.attention's key-block loops, lowered before this
+// pass runs) is marked tg.compute = "bf16": the runtime rounds its inputs
 // to bf16 and accumulates and writes in f32 (AVX512_BF16's dot products run
 // at twice the f32 rate). Everything else stays f32: params and optimizer
 // state (the master weights), the loss and softmax, pooling, the
@@ -39,10 +40,6 @@ struct MixedPrecisionPass : impl::MixedPrecisionBase<MixedPrecisionPass> {
                                 << "\n");
         op->setAttr(TgDialect::kComputeAttr, b.getStringAttr("bf16"));
       }
-      // Its lowering (AttentionToLoops.cpp) passes the mark to its GEMMs.
-      if (llvm::isa<AttentionOp, AttentionGradOp>(op) &&
-          llvm::cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32())
-        op->setAttr(TgDialect::kComputeAttr, b.getStringAttr("bf16"));
     });
   }
 };

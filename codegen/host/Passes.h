@@ -44,7 +44,7 @@ bool hasLibraryKernel(llvm::StringRef opName);
 /// tg-fuse-epilogues.
 void addHostFusionPasses(mlir::OpPassManager &pm, bool fusion, Target target);
 /// linalg: tg-lower-to-linalg, tg-fuse-elementwise (with fusion),
-/// tg-tie-results.
+/// tg-accumulate-in-place, tg-tie-results.
 void addHostLinalgPasses(mlir::OpPassManager &pm, bool fusion, Target target);
 /// bufferized: one-shot bufferization, tg-entry-abi, out-params,
 /// deallocation.

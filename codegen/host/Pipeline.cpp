@@ -88,6 +88,7 @@ void addHostLinalgPasses(OpPassManager &pm, bool fusion, Target target) {
     pm.addPass(createFuseElementwise());
     pm.addPass(createCanonicalizerPass());
   }
+  pm.addPass(createAccumulateInPlace());
   pm.addPass(createTieResults());
 }
 

@@ -66,8 +66,9 @@ struct CompileOptions {
   int optLevel = 3;
   /// Identical loop nests compiled once, as one function (--share-loop-nests).
   bool shareLoopNests = true;
-  /// train_step runs its batch as this many micro-batches of the model's
-  /// batch, accumulating gradients (--microbatches; 1: off).
+  /// Every entry point takes this many micro-batches of the model's batch;
+  /// train_step sums their gradients before one update (--microbatches;
+  /// 1: off).
   int microbatches = 1;
 };
 

@@ -70,3 +70,38 @@ func.func @scalar(%s: tensor<f32> {tg.name = "s", tg.role = "data"},
   return %0 : tensor<f32>
 }
 }
+
+// -----
+
+// Every data and label argument is split along its leading dimension: one
+// of another length is not a batch.
+module attributes {tg.train = {loss = "loss", optimizer = {kind = "sgd", lr = 0.1 : f64}}} {
+// expected-error @+1 {{splits the leading (batch) dimension of every data and label argument, and they differ: 'x' has 4, 'pos' 7}}
+func.func @pos(%x: tensor<4x3xf32> {tg.name = "x", tg.role = "data"},
+               %p: tensor<7xf32> {tg.name = "pos", tg.role = "data"},
+               %w: tensor<3xf32> {tg.name = "w", tg.role = "param"})
+    -> (tensor<f32> {tg.name = "loss"}) {
+  %0 = tg.mul %x, %w : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  %1 = tg.reduce %0 {kind = "mean"} : (tensor<4x3xf32>) -> tensor<f32>
+  %2 = tg.reduce %p {kind = "mean"} : (tensor<7xf32>) -> tensor<f32>
+  %3 = tg.add %1, %2 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %3 : tensor<f32>
+}
+}
+
+// -----
+
+// Dropout's masks would repeat in every micro-batch: refused, at the op.
+module attributes {tg.train = {loss = "loss", optimizer = {kind = "sgd", lr = 0.1 : f64}}} {
+func.func @drop(%x: tensor<4x3xf32> {tg.name = "x", tg.role = "data"},
+                %s: tensor<i64> {tg.name = "seed", tg.role = "hyper"},
+                %w: tensor<3xf32> {tg.name = "w", tg.role = "param"})
+    -> (tensor<f32> {tg.name = "loss"}) {
+  // expected-error @+1 {{--microbatches=3 does not support random ops in the model yet (dropout)}}
+  %u = tg.random_uniform %s : (tensor<i64>) -> tensor<4x3xf32>
+  %0 = tg.mul %x, %u : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  %1 = tg.mul %0, %w : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  %2 = tg.reduce %1 {kind = "mean"} : (tensor<4x3xf32>) -> tensor<f32>
+  return %2 : tensor<f32>
+}
+}
