@@ -74,16 +74,25 @@ func::FuncOp share(func::FuncOp fn, llvm::StringMap<func::FuncOp> &shared, Symbo
   return fn;
 }
 
-/// Moves a top-level scf.for into a function of the values it uses from
-/// outside (constants cloned in) returning its results.
-void outlineLoop(scf::ForOp loop, ModuleOp module, llvm::StringMap<func::FuncOp> &shared,
-                 SymbolTable &symbols) {
-  MLIRContext *ctx = loop.getContext();
-  llvm::SetVector<Value> used(loop->getOperands().begin(), loop->getOperands().end());
-  getUsedValuesDefinedAbove(loop->getRegions(), used);
+/// Replaces `op` by a call of a private function holding a clone of it whose
+/// operand i is `operands[i]`: one argument per distinct value among
+/// `operands` (with `cloneConstantOperands`, constant ones are cloned in
+/// instead) and per non-constant value its regions read from outside
+/// (constants are cloned in: they are part of what the loop nest computes);
+/// the function returns op's results. An identical function made before is
+/// called instead.
+void outline(Operation *op, ArrayRef<Value> operands, bool cloneConstantOperands,
+             ModuleOp module, llvm::StringMap<func::FuncOp> &shared, SymbolTable &symbols) {
+  MLIRContext *ctx = op->getContext();
   llvm::SetVector<Value> args;
+  if (!cloneConstantOperands)
+    args.insert(operands.begin(), operands.end());
+  llvm::SetVector<Value> used(operands.begin(), operands.end());
+  getUsedValuesDefinedAbove(op->getRegions(), used);
   SmallVector<Operation *> constants;
   for (Value v : used) {
+    if (args.contains(v))
+      continue;
     Operation *def = v.getDefiningOp();
     if (def && def->getNumResults() == 1 && def->getNumRegions() == 0 &&
         matchPattern(v, m_Constant()))
@@ -95,8 +104,8 @@ void outlineLoop(scf::ForOp loop, ModuleOp module, llvm::StringMap<func::FuncOp>
   for (Value v : args)
     argTypes.push_back(v.getType());
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  auto fn = b.create<func::FuncOp>(loop.getLoc(), kPrefix,
-                                   FunctionType::get(ctx, argTypes, loop.getResultTypes()));
+  auto fn = b.create<func::FuncOp>(op->getLoc(), kPrefix,
+                                   FunctionType::get(ctx, argTypes, op->getResultTypes()));
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   IRMapping map;
@@ -105,19 +114,20 @@ void outlineLoop(scf::ForOp loop, ModuleOp module, llvm::StringMap<func::FuncOp>
   OpBuilder fb = OpBuilder::atBlockEnd(entry);
   for (Operation *c : constants)
     fb.clone(*c, map);
-  Operation *clone = fb.clone(*loop, map);
-  fb.create<func::ReturnOp>(loop.getLoc(), clone->getResults());
+  Operation *clone = fb.clone(*op, map);
+  for (auto [i, value] : llvm::enumerate(operands))
+    clone->setOperand(unsigned(i), map.lookup(value));
+  fb.create<func::ReturnOp>(op->getLoc(), clone->getResults());
   func::FuncOp callee = share(fn, shared, symbols);
-  OpBuilder cb(loop);
-  auto call = cb.create<func::CallOp>(loop.getLoc(), callee, args.getArrayRef());
-  loop->replaceAllUsesWith(call.getResults());
-  loop->erase();
+  OpBuilder cb(op);
+  auto call = cb.create<func::CallOp>(op->getLoc(), callee, args.getArrayRef());
+  op->replaceAllUsesWith(call.getResults());
+  op->erase();
 }
 
 struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    MLIRContext *ctx = &getContext();
     SymbolTable symbols(module);
     llvm::StringMap<func::FuncOp> shared;
     // Whole loops first (their linalg ops are then shared like any other).
@@ -128,19 +138,15 @@ struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
           for (auto loop : block.getOps<scf::ForOp>())
             loops.push_back(loop);
     for (scf::ForOp loop : loops)
-      outlineLoop(loop, module, shared, symbols);
+      outline(loop, SmallVector<Value>(loop->getOperands()), /*cloneConstantOperands=*/true,
+              module, shared, symbols);
     SmallVector<linalg::LinalgOp> ops;
     module.walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics())
         ops.push_back(op);
     });
-    OpBuilder b(ctx);
     for (linalg::LinalgOp linalgOp : ops) {
       Operation *op = linalgOp.getOperation();
-      // What the body reads from outside: constants are cloned in (they
-      // are part of what the loop nest computes), other values passed.
-      llvm::SetVector<Value> above;
-      getUsedValuesDefinedAbove(op->getRegions(), above);
       // A rank-0 input (a hyperparameter, a bias correction) is loaded
       // before the call and passed by value: in the function nothing tells
       // LLVM that the output does not alias it, so a load inside the loop
@@ -157,40 +163,9 @@ struct ShareLoopNestsPass : impl::ShareLoopNestsBase<ShareLoopNestsPass> {
       // One argument per distinct value: an in-place op (ins == outs) keeps
       // reading and writing one pointer, which LLVM vectorizes; as two
       // arguments its runtime alias check fails on every call and the loop
-      // runs scalar (the MLP's in-place Adam update took 2x as long).
-      llvm::SetVector<Value> args(operands.begin(), operands.end());
-      SmallVector<Operation *> constants;
-      for (Value v : above) {
-        Operation *def = v.getDefiningOp();
-        if (def && def->getNumResults() == 1 && def->getNumRegions() == 0 &&
-            matchPattern(v, m_Constant()))
-          constants.push_back(def);
-        else
-          args.insert(v);
-      }
-      SmallVector<Type> argTypes;
-      for (Value v : args)
-        argTypes.push_back(v.getType());
-      b.setInsertionPointToEnd(module.getBody());
-      auto fn = b.create<func::FuncOp>(op->getLoc(), kPrefix,
-                                       FunctionType::get(ctx, argTypes, {}));
-      fn.setPrivate();
-      Block *entry = fn.addEntryBlock();
-      IRMapping map;
-      for (auto [value, arg] : llvm::zip(args, entry->getArguments()))
-        map.map(value, arg);
-      OpBuilder fb = OpBuilder::atBlockEnd(entry);
-      for (Operation *c : constants)
-        fb.clone(*c, map);
-      Operation *clone = fb.clone(*op, map);
-      for (auto [i, value] : llvm::enumerate(operands))
-        clone->setOperand(i, map.lookup(value));
-      fb.create<func::ReturnOp>(op->getLoc());
-
-      func::FuncOp callee = share(fn, shared, symbols);
-      OpBuilder cb(op);
-      cb.create<func::CallOp>(op->getLoc(), callee, args.getArrayRef());
-      op->erase();
+      // runs scalar (the MLP's in-place Adam update took 2x as long). A
+      // fill's constant value stays an argument, so fills of one type share.
+      outline(op, operands, /*cloneConstantOperands=*/false, module, shared, symbols);
     }
   }
 };
