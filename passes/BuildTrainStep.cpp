@@ -470,6 +470,13 @@ LogicalResult BuildTrainStepPass::run() {
   ModuleOp module = getOperation();
   Attribute attr = module->getAttr(kTrainAttr);
   if (ifNeeded && (!attr || module.lookupSymbol<func::FuncOp>("train_step"))) {
+    // Micro-batches are asked of the entry points this pass builds.
+    if (microbatches > 1)
+      return module.emitError()
+             << "tg-build-train-step: --microbatches=" << int64_t(microbatches)
+             << (attr ? " splits the train step this pass builds, and the module already has "
+                        "train_step (compile the model, not a module with entry points)"
+                      : " splits a train step, and the module has no tg.train to build one from");
     LLVM_DEBUG(llvm::dbgs() << "tg-build-train-step: nothing to build\n");
     return success();
   }

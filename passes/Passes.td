@@ -60,8 +60,10 @@ def BuildTrainStep : Pass<"tg-build-train-step", "mlir::ModuleOp"> {
     train_step sums each micro-batch's loss, metrics and gradients in order
     and divides by M before the one update; eval_step averages loss and
     metrics; predict stacks its outputs along their leading dimension
-    (`[M, d0, ...]` -> `[M * d0, ...]`) and averages scalar ones. A model
-    with state (recurrent state, batch-norm statistics) is refused.
+    (`[M, d0, ...]` -> `[M * d0, ...]`) and averages float scalars. An
+    output that does not depend on the batch passes through. A model with
+    state (recurrent state, batch-norm statistics), random ops, no data, or
+    data arguments of different leading lengths is refused.
   }];
   let options = [
     Option<"ifNeeded", "if-needed", "bool", /*default=*/"false",

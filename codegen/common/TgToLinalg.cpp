@@ -611,7 +611,7 @@ Value lowerOp(ConstantOp c, Emitter &e) {
   auto resultType = tensorType(c->getResult(0));
   // A large splat (the zeros a gradient sum or an attention loop starts
   // from) is a fill: as a constant it would be a global of that size in the
-  // artifact (GPT-2 small's micro-batch gradient sums: 26 MB of zeros), read
+  // artifact (GPT-2 small's micro-batch gradient sums: 30 MB of zeros), read
   // page by page when copied.
   auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
   if (dense && dense.isSplat() && resultType.getNumElements() > 256) {

@@ -41,7 +41,12 @@ void expectClose(const Tensor &got, const Tensor &want, const std::string &what,
   double worst = 0;
   size_t at = 0;
   for (size_t i = 0; i < got.data.size(); ++i) {
-    double excess = std::fabs(got.data[i] - want.data[i]) - (atol + rtol * std::fabs(want.data[i]));
+    // A NaN or an infinity matches only its like (a NaN compares false, so
+    // a plain difference would let a NaN through).
+    double g = got.data[i], w = want.data[i];
+    double excess = std::isnan(g) || std::isnan(w) ? (std::isnan(g) && std::isnan(w) ? 0 : INFINITY)
+                    : std::isinf(g) || std::isinf(w) ? (g == w ? 0 : INFINITY)
+                                                     : std::fabs(g - w) - (atol + rtol * std::fabs(w));
     if (excess > worst) {
       worst = excess;
       at = i;

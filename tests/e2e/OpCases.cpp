@@ -157,6 +157,34 @@ std::vector<OpCase> opCases() {
                               q3, ", ", q3, ", ", q3, ", tensor<3x1x70xi1>) -> ", q3,
                               "\n  %y = tg.cast %o : (", q3, ") -> ", t("3x70x4")),
                  t("3x70x4")});
+    // Key j is seen by row i when j >= d_i (d in [0, 200)): some rows see
+    // nothing in the first block of 64 (the running max stays -inf across
+    // it), some see no key at all.
+    std::string q6 = t("2x10x8"), k6 = t("2x150x8"), v6 = t("2x150x4"), o6 = t("2x10x4"),
+                m6 = "tensor<2x10x150xi1>";
+    std::string mask6 =
+        "%i = tg.iota {dimension = 2 : i64} : tensor<2x10x150xi32>\n"
+        "  %f = tg.cast %i : (tensor<2x10x150xi32>) -> tensor<2x10x150xf32>\n"
+        "  %r = tg.compare %f, %d {predicate = \"ge\"} : (tensor<2x10x150xf32>, " +
+        t("2x10x1") + ") -> " + m6 + "\n";
+    c.push_back({"attention masked over key blocks, rows with no key",
+                 {{q6}, {k6}, {v6}, {t("2x10x1"), 0, 200}},
+                 absl::StrCat(mask6, "  %y = tg.attention %a, %b, %c, %r {scale = 0.4 : f64} : (",
+                              q6, ", ", k6, ", ", v6, ", ", m6, ") -> ", o6),
+                 o6});
+    c.push_back(
+        {"attention_grad masked over key blocks, rows with no key",
+         {{q6}, {k6}, {v6}, {t("2x10x1"), 0, 200}, {o6}},
+         absl::StrCat(mask6, "  %o = tg.attention %a, %b, %c, %r {scale = 0.4 : f64} : (", q6,
+                      ", ", k6, ", ", v6, ", ", m6, ") -> ", o6,
+                      "\n  %g:3 = tg.attention_grad %a, %b, %c, %o, %e, %r {scale = 0.4 : f64} : (",
+                      q6, ", ", k6, ", ", v6, ", ", o6, ", ", o6, ", ", m6, ") -> (", q6, ", ", k6,
+                      ", ", v6, ")\n  %gq = tg.reshape %g#0 : (", q6,
+                      ") -> tensor<160xf32>\n  %gk = tg.reshape %g#1 : (", k6,
+                      ") -> tensor<2400xf32>\n  %gv = tg.reshape %g#2 : (", v6,
+                      ") -> tensor<1200xf32>\n  %y = tg.concat %gq, %gk, %gv {axis = 0} : "
+                      "(tensor<160xf32>, tensor<2400xf32>, tensor<1200xf32>) -> tensor<3760xf32>"),
+         t("3760")});
     std::string q4 = t("2x130x8"), g4 = t("2x130x24");
     c.push_back(
         {"attention_grad causal, blocks + tail",

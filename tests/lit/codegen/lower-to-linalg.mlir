@@ -63,6 +63,26 @@ func.func @attention_grad(%q: tensor<2x150x16xf32>, %v: tensor<2x150x8xf32>, %o:
 
 // -----
 
+// A splat of more than 256 elements is a fill (no global of that size in
+// the artifact), of any element type; a small one stays a constant.
+// CHECK-LABEL: func.func @splats
+// CHECK-DAG: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[T:.*]] = arith.constant true
+// CHECK-DAG: %[[H:.*]] = arith.constant 1.500000e+00 : bf16
+// CHECK-DAG: arith.constant dense<2.000000e+00> : tensor<16xf32>
+// CHECK-DAG: linalg.fill ins(%[[Z]] : f32) outs(%{{.*}} : tensor<32x32xf32>)
+// CHECK-DAG: linalg.fill ins(%[[T]] : i1) outs(%{{.*}} : tensor<300xi1>)
+// CHECK-DAG: linalg.fill ins(%[[H]] : bf16) outs(%{{.*}} : tensor<257xbf16>)
+func.func @splats() -> (tensor<32x32xf32>, tensor<16xf32>, tensor<300xi1>, tensor<257xbf16>) {
+  %0 = tg.constant dense<0.0> : tensor<32x32xf32>
+  %1 = tg.constant dense<2.0> : tensor<16xf32>
+  %2 = tg.constant dense<true> : tensor<300xi1>
+  %3 = tg.constant dense<1.5> : tensor<257xbf16>
+  return %0, %1, %2, %3 : tensor<32x32xf32>, tensor<16xf32>, tensor<300xi1>, tensor<257xbf16>
+}
+
+// -----
+
 // reduce with keepdims: a reduction generic, then a reshape.
 // CHECK-LABEL: func.func @reduce_max
 // CHECK: %[[INIT:.*]] = arith.constant 0xFF800000 : f32
