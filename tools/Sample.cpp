@@ -16,14 +16,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tools/Commands.h"
+#include "train/ParamFiles.h"
 
 #include "support/Manifest.h"
 #include "tg/Checkpoint.h"
 #include "tg/Runtime.h"
 
-#include <nlohmann/json.hpp>
-
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -39,8 +39,6 @@
 namespace tg {
 namespace tools {
 namespace {
-
-using json = nlohmann::json;
 
 const char *kUsage =
     "usage: tgc sample MODEL.tgx CHECKPOINT.safetensors [--length N] [--temperature T]\n"
@@ -64,14 +62,19 @@ const char *kUsage =
     "  --score FILE  instead of sampling, print the model's mean loss (nats per character)\n"
     "                on the first --length characters of FILE after --prime\n";
 
-/// A number from the whole of `text`, or an error naming the flag.
+/// A number from the whole of `text` (an integer exactly, for an integral
+/// T), or an error naming the flag.
 template <typename T>
 absl::Status parseNumber(const std::string &flag, const std::string &text, T &out) {
+  if constexpr (std::is_integral_v<T>) {
+    if (!absl::SimpleAtoi(text, &out))
+      return absl::InvalidArgumentError(flag + " needs a whole number, got '" + text + "'");
+    return absl::OkStatus();
+  }
   char *end = nullptr;
   errno = 0;
   double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end || errno == ERANGE || !std::isfinite(v) ||
-      (std::is_integral_v<T> && v != std::floor(v)))
+  if (text.empty() || *end || errno == ERANGE || !std::isfinite(v))
     return absl::InvalidArgumentError(flag + " needs a number, got '" + text + "'");
   out = T(v);
   return absl::OkStatus();
@@ -123,26 +126,16 @@ absl::Status sample(int argc, char **argv, bool &help) {
   auto ck = tg::readSafetensors(positional[1]);
   if (!ck.ok())
     return absl::InvalidArgumentError(std::string(ck.status().message()));
-  // The vocabulary is checkpoint metadata (a JSON list of byte values; a
-  // string in older checkpoints), not the manifest; none: bytes (checked
-  // against the model's 256 classes below).
-  bool bytes = !ck->metadata.count("vocab");
-  json v = bytes ? json::array()
-                 : json::parse(ck->metadata.at("vocab"), nullptr, /*allow_exceptions=*/false);
-  std::string vocab;
+  // The vocabulary is checkpoint metadata, not the manifest; none: bytes
+  // (checked against the model's 256 classes below).
+  absl::StatusOr<std::string> saved = tg::checkpointVocabulary(*ck, positional[1]);
+  if (!saved.ok())
+    return absl::InvalidArgumentError(std::string(saved.status().message()));
+  std::string vocab = *saved;
+  bool bytes = vocab.empty();
   if (bytes)
     for (int b = 0; b < 256; ++b)
       vocab.push_back(char(b));
-  else if (v.is_string())
-    vocab = v.get<std::string>();
-  else if (v.is_array())
-    for (const json &b : v) {
-      if (!b.is_number_integer() || b.get<int>() < 0 || b.get<int>() > 255)
-        return absl::InvalidArgumentError("'" + positional[1] + "': vocab metadata holds a non-byte " + b.dump());
-      vocab.push_back(char(b.get<int>()));
-    }
-  else
-    return absl::InvalidArgumentError("'" + positional[1] + "': vocab metadata is not a JSON list of bytes");
 
   auto manifest = tg::parseManifest(artifact->manifest(), positional[0]);
   if (!manifest.ok())
@@ -153,20 +146,13 @@ absl::Status sample(int argc, char **argv, bool &help) {
   auto session = tg::rt::Session::create(*artifact, 0);
   if (!session.ok())
     return absl::InvalidArgumentError(std::string(session.status().message()));
-  // Every param of the sampler comes from the checkpoint, shapes checked.
-  for (const tg::BufferSpec &a : predict->args) {
-    if (a.role != tg::Role::Param)
-      continue;
-    const tg::NamedTensor *t = ck->find(a.name);
-    if (!t)
-      return absl::InvalidArgumentError("checkpoint '" + positional[1] + "' has no param '" + a.name + "'");
-    if (t->shape != a.shape)
-      return absl::InvalidArgumentError("param '" + a.name +
-                  "' has another shape in the checkpoint than in the sampler: "
-                  "compile the sampler with the trained model's --hidden and --vocab");
-    if (absl::Status s = session->write(a.name, t->bytes.data(), t->bytes.size()); !s.ok())
-      return absl::InvalidArgumentError(std::string(s.message()));
-  }
+  // Every param of the sampler comes from the checkpoint, dtypes and shapes
+  // checked (not its states: a sampler at batch 1 has other ones).
+  auto loaded = tg::loadParams(*ck, positional[1], *predict, *session, tg::ParamLoad::Params);
+  if (!loaded.ok())
+    return absl::InvalidArgumentError(
+        std::string(loaded.status().message()) +
+        " (compile the sampler with the trained model's --hidden and --vocab)");
   // "chars" [B, T] i32 and "logits" [B*T, V] f32 (results get buffers on
   // the first run: sizes from the manifest); row 0 is the sample's.
   const tg::BufferSpec *chars = predict->findArg("chars");

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "tg/Checkpoint.h"
 #include "train/Internal.h"
+#include "train/ParamFiles.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -121,22 +122,9 @@ absl::Status checkTensors(const std::string &path, const Checkpoint &ck,
 } // namespace
 
 absl::Status Checkpointer::checkVocabulary(const std::string &path,
-                                           const std::string &saved) const {
+                                           const std::string &vocab) const {
   // The ids a character model learned are the vocabulary's: another text
   // with as many distinct characters would silently remap them.
-  std::string vocab;
-  if (!saved.empty()) {
-    nlohmann::json v = nlohmann::json::parse(saved, nullptr, /*allow_exceptions=*/false);
-    if (!v.is_array())
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", path, "': metadata vocab is not a JSON list of bytes"));
-    for (const nlohmann::json &b : v) {
-      if (!b.is_number_unsigned() || b.get<uint64_t>() > 255)
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", path, "': metadata vocab is not a JSON list of bytes"));
-      vocab += char(b.get<unsigned>());
-    }
-  }
   if (vocab == data_.vocab)
     return absl::OkStatus();
   auto show = [](unsigned char c) {
@@ -253,7 +241,10 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "': metadata step/epoch/position/train_seconds are not numbers"));
   }
-  if (absl::Status s = checkVocabulary(path, meta("vocab")); !s.ok())
+  absl::StatusOr<std::string> vocab = checkpointVocabulary(*ck, path);
+  if (!vocab.ok())
+    return vocab.status();
+  if (absl::Status s = checkVocabulary(path, *vocab); !s.ok())
     return s;
   if (meta("seed") != std::to_string(o_.seed))
     return absl::InvalidArgumentError(absl::StrCat("'", path, "' was trained with --seed ",

@@ -233,8 +233,8 @@ public:
   void setStateSignature(std::string signature) { signature_ = std::move(signature); }
 
 private:
-  /// `saved` (a checkpoint's vocab metadata) against the data's vocabulary.
-  absl::Status checkVocabulary(const std::string &path, const std::string &saved) const;
+  /// A checkpoint's vocabulary (checkpointVocabulary) against the data's.
+  absl::Status checkVocabulary(const std::string &path, const std::string &vocab) const;
   absl::Status restore(const std::string &path, rt::Session &session, int64_t perEpoch,
                        Position &pos);
 

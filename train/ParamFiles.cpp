@@ -3,6 +3,8 @@
 #include "tg/Checkpoint.h"
 #include "tg/Npy.h"
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -18,6 +20,12 @@ absl::StatusOr<int> loadParams(const std::string &file, const EntrySpec &entry,
   auto ck = readSafetensors(file);
   if (!ck.ok())
     return ck.status();
+  return loadParams(*ck, file, entry, session, mode);
+}
+
+absl::StatusOr<int> loadParams(const Checkpoint &checkpoint, const std::string &file,
+                               const EntrySpec &entry, rt::Session &session, ParamLoad mode) {
+  const Checkpoint *ck = &checkpoint;
   std::vector<std::string> missing, params;
   std::set<std::string> known;
   for (const BufferSpec &a : entry.args)
@@ -47,7 +55,7 @@ absl::StatusOr<int> loadParams(const std::string &file, const EntrySpec &entry,
                          "' (its params: ", absl::StrJoin(params, ", "), ")"));
   int loaded = 0;
   for (const BufferSpec &a : entry.args) {
-    if (!isPersistent(a.role))
+    if (mode == ParamLoad::Params ? a.role != Role::Param : !isPersistent(a.role))
       continue;
     const NamedTensor *t = ck->find(a.name);
     if (!t)
@@ -61,6 +69,27 @@ absl::StatusOr<int> loadParams(const std::string &file, const EntrySpec &entry,
     ++loaded;
   }
   return loaded;
+}
+
+absl::StatusOr<std::string> checkpointVocabulary(const Checkpoint &ck, const std::string &file) {
+  auto it = ck.metadata.find("vocab");
+  if (it == ck.metadata.end())
+    return std::string();
+  nlohmann::json v = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  if (v.is_string())
+    return v.get<std::string>();
+  std::string vocab;
+  if (v.is_array())
+    for (const nlohmann::json &b : v) {
+      if (!b.is_number_unsigned() || b.get<uint64_t>() > 255)
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", file, "': vocab metadata holds a non-byte ", b.dump()));
+      vocab += char(b.get<unsigned>());
+    }
+  else
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", file, "': vocab metadata is not a JSON list of bytes"));
+  return vocab;
 }
 
 absl::StatusOr<int> exportParams(const EntrySpec &entry, const rt::Session &session,

@@ -10,6 +10,7 @@
 #define TG_TRAIN_PARAMFILES_H
 
 #include "support/Manifest.h"
+#include "tg/Checkpoint.h"
 #include "tg/Runtime.h"
 
 #include "absl/status/statusor.h"
@@ -25,6 +26,9 @@ enum class ParamLoad {
   /// Every param; states when present; other tensors ignored (a checkpoint
   /// of tgc train, which also holds the optimizer's slots).
   ParamsAndStates,
+  /// Every param, nothing else (a sampler at another batch than training:
+  /// its states have other shapes).
+  Params,
 };
 
 /// Writes the tensors of safetensors `file` into `entry`'s params (and
@@ -33,6 +37,14 @@ enum class ParamLoad {
 /// that is not a param (ParamsExactly). Returns how many were loaded.
 absl::StatusOr<int> loadParams(const std::string &file, const EntrySpec &entry,
                                rt::Session &session, ParamLoad mode);
+/// The same from checkpoint `ck` already read from `file` (named in errors).
+absl::StatusOr<int> loadParams(const Checkpoint &ck, const std::string &file,
+                               const EntrySpec &entry, rt::Session &session, ParamLoad mode);
+
+/// The vocabulary a tgc train checkpoint of a character model saved (its
+/// "vocab" metadata: a JSON list of byte values, or a JSON string in older
+/// checkpoints; "" when absent). Errors name `file`.
+absl::StatusOr<std::string> checkpointVocabulary(const Checkpoint &ck, const std::string &file);
 
 /// `entry`'s params (and states with `withState`) from `session` into
 /// `path`: a safetensors file, or, when `npyDirectory`, a directory with

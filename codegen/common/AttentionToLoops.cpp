@@ -157,18 +157,32 @@ public:
     return {e, rowReduce(e, "sum")};
   }
 
+  /// One block of the online softmax: from the running row max `m` and sum
+  /// `l` and the block's scores `s`, the new max and sum, the block's
+  /// exp(s - max) and the factor exp(m_old - m_new) older sums take.
+  struct Online {
+    Value m, l, p, corr;
+  };
+  Online online(Value s, Value m, Value l) {
+    Value next = gb.create<MaximumOp>({m, rowReduce(s, "max")});
+    Value safe = safeMax(next);
+    Value p = gb.create<ExpOp>({gb.sub(s, safe)}, {}, s.getType());
+    Value corr = gb.create<ExpOp>({gb.sub(m, safe)}, {}, m.getType());
+    return {next, gb.add(gb.mul(l, corr), rowReduce(p, "sum")), p, corr};
+  }
+
+  /// The running max and sum's start: -inf and 0 per row.
+  SmallVector<Value> rowStart() {
+    auto row = RankedTensorType::get(rowShape(), elt());
+    return {gb.splat(row, -std::numeric_limits<double>::infinity()), gb.splat(row, 0.0)};
+  }
+
   /// The row maximum and the row sum of exp(s - max) over all keys.
   std::pair<Value, Value> rowStatistics() {
-    auto row = RankedTensorType::get(rowShape(), elt());
-    SmallVector<Value> out = forEachBlock(
-        {gb.splat(row, -std::numeric_limits<double>::infinity()), gb.splat(row, 0.0)},
-        [&](OpFoldResult start, int64_t n, ValueRange c) -> SmallVector<Value> {
-          Value s = scores(start, n);
-          Value m = gb.create<MaximumOp>({c[0], rowReduce(s, "max")});
-          Value safe = safeMax(m);
-          Value p = gb.create<ExpOp>({gb.sub(s, safe)}, {}, s.getType());
-          Value corr = gb.create<ExpOp>({gb.sub(c[0], safe)}, {}, row);
-          return {m, gb.add(gb.mul(c[1], corr), rowReduce(p, "sum"))};
+    SmallVector<Value> out =
+        forEachBlock(rowStart(), [&](OpFoldResult start, int64_t n, ValueRange c) {
+          Online o = online(scores(start, n), c[0], c[1]);
+          return SmallVector<Value>{o.m, o.l};
         });
     return {out[0], out[1]};
   }
@@ -223,20 +237,14 @@ struct AttentionLowering : OpConversionPattern<AttentionOp> {
       rewriter.replaceOp(op, gb.div(blocks.matmul(p, parts.v, false, false), blocks.safeSum(l)));
       return success();
     }
-    auto row = RankedTensorType::get(blocks.rowShape(), blocks.elt());
+    SmallVector<Value> carried = blocks.rowStart();
+    carried.push_back(gb.zerosLike(op.getResult()));
     SmallVector<Value> out = blocks.forEachBlock(
-        {gb.splat(row, -std::numeric_limits<double>::infinity()), gb.splat(row, 0.0),
-         gb.zerosLike(op.getResult())},
-        [&](OpFoldResult start, int64_t n, ValueRange c) -> SmallVector<Value> {
-          Value s = blocks.scores(start, n);
-          Value m = gb.create<MaximumOp>({c[0], blocks.rowReduce(s, "max")});
-          Value safe = blocks.safeMax(m);
-          Value p = gb.create<ExpOp>({gb.sub(s, safe)}, {}, s.getType());
-          Value corr = gb.create<ExpOp>({gb.sub(c[0], safe)}, {}, row);
-          Value l = gb.add(gb.mul(c[1], corr), blocks.rowReduce(p, "sum"));
-          Value pv = blocks.matmul(p, blocks.slice(parts.v, parts.rank - 2, start, n), false,
+        carried, [&](OpFoldResult start, int64_t n, ValueRange c) -> SmallVector<Value> {
+          auto o = blocks.online(blocks.scores(start, n), c[0], c[1]);
+          Value pv = blocks.matmul(o.p, blocks.slice(parts.v, parts.rank - 2, start, n), false,
                                    false);
-          return {m, l, gb.add(gb.mul(c[2], corr), pv)};
+          return {o.m, o.l, gb.add(gb.mul(c[2], o.corr), pv)};
         });
     rewriter.replaceOp(op, gb.div(out[2], blocks.safeSum(out[1])));
     return success();

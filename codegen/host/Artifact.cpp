@@ -372,6 +372,8 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
   } else {
     std::atomic<size_t> next{0};
     auto work = [&] {
+      // One target machine per thread, used for each part it takes.
+      std::unique_ptr<llvm::TargetMachine> machine = target.create();
       for (size_t i; (i = next++) < bitcode.size();) {
         llvm::LLVMContext context;
         llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
@@ -382,7 +384,6 @@ absl::StatusOr<std::string> emitArtifact(ModuleOp module, const std::string &man
               absl::StrCat("reading back a split module: ", llvm::toString(part.takeError())));
           continue;
         }
-        std::unique_ptr<llvm::TargetMachine> machine = target.create();
         if (!machine) {
           results[i] = absl::InternalError("cannot create an LLVM target machine");
           continue;

@@ -176,8 +176,9 @@ public:
   /// Such a dataset is never shuffled.
   /// With `windows` (for models without recurrent state, e.g. a GPT), row r
   /// is instead the window of T characters at offset rT (its targets the
-  /// next T), (size - 1) / T rows, shuffled and split between ranks like
-  /// any other rows.
+  /// next T), (size - 1) / T - 1 rows (one window left for the per-epoch
+  /// shift, below; at least 1), shuffled and split between ranks like any
+  /// other rows.
   /// (`corpus` by value: move an in-memory text in rather than copy it.)
   static absl::StatusOr<Dataset> fromText(Corpus corpus, const ArgSpec &input,
                                           const ArgSpec &target, bool windows = false);
@@ -215,7 +216,8 @@ public:
   /// `shuffle`, else 0..rows-1 (for streams, already interleaved per batch).
   /// Text windows shuffled: the windows of an epoch start at kT + s, with a
   /// shift s in [0, T) drawn per epoch (so windows are not always aligned),
-  /// encoded in the values as k + s * rows() (windowStart() decodes them).
+  /// encoded in the values as k + s * (the windows before exclude())
+  /// (windowStart() decodes them).
   std::vector<int64_t> order(uint64_t seed, int64_t epoch, bool shuffle) const;
   /// Text windows: the offset in the text of the window of order value `v`.
   int64_t windowStart(int64_t v) const;

@@ -143,8 +143,9 @@ TEST(Data, TextWindowsAreShuffledRowsOfTheText) {
   EXPECT_NE(order, ds->order(7, 1, true)); // another epoch, another order
   EXPECT_EQ(order, ds->order(7, 0, true)); // seeded: resume is exact
   // Unshuffled (held-out text): aligned, in order.
+  std::vector<int64_t> aligned = ds->order(7, 0, false);
   for (int64_t k = 0; k < ds->rows(); ++k)
-    EXPECT_EQ(ds->windowStart(ds->order(7, 0, false)[size_t(k)]), k * T);
+    EXPECT_EQ(ds->windowStart(aligned[size_t(k)]), k * T);
   // Each epoch one shift for all its windows; epochs draw several shifts.
   std::set<int64_t> shifts;
   for (int64_t epoch = 0; epoch < 12; ++epoch) {

@@ -123,6 +123,12 @@ int main(int argc, char **argv) {
   auto loaded = sampler->load(*a);
   if (!loaded.ok())
     return fail("load the checkpoint", loaded.status());
+  // The same model at batch 1: every tensor of the checkpoint has its buffer.
+  if (*loaded != int(a->tensors.size())) {
+    std::fprintf(stderr, "trainer: loaded %d of the checkpoint's %zu tensors\n", *loaded,
+                 a->tensors.size());
+    return 1;
+  }
   std::string out = "the quick brown ";
   for (int i = 0; i < 40; ++i) {
     std::vector<double> window;
