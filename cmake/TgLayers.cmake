@@ -12,7 +12,7 @@ set(TG_LAYER_DEPS_TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgCodegenHost TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgCodegenCpu TgCodegenHost TgCodegenCommon TgIR TgSupport)
 set(TG_LAYER_DEPS_TgCodegenCuda TgCodegenHost TgCodegenCommon TgIR TgSupport)
-set(TG_LAYER_DEPS_TgDistribute TgIR TgSupport)
+set(TG_LAYER_DEPS_TgDistribute TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgDriver TgCodegenCuda TgCodegenCpu TgCodegenHost TgCodegenCommon TgDistribute
     TgPasses TgIR TgSupport)
 set(TG_LAYER_DEPS_TgFrontend TgInterpreter TgPasses TgIR TgSupport)

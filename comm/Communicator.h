@@ -107,6 +107,28 @@ public:
   virtual absl::Status reduceScatter(const float *in, size_t shard, float *out, ReduceOp op,
                                      const std::string &what) = 0;
 
+  /// Pipeline transfers (tg.send_start / tg.recv_start, tgc compile
+  /// --pipeline-stages). send copies `bytes` at `data` and starts sending
+  /// them to rank `to` under `tag`; it returns at once (the copy is freed
+  /// once delivered, at the latest by flushSends), so a send never blocks a
+  /// schedule. Messages between two ranks with the same tag arrive in order.
+  virtual absl::Status send(const void *, size_t, int to, int64_t tag, const std::string &what) {
+    return noPeers(to, tag, what);
+  }
+  /// Starts receiving `bytes` into `data` from rank `from` under `tag`;
+  /// `data` belongs to the transfer until recvWait. An error for a message
+  /// of another size.
+  virtual absl::StatusOr<Request> recvStart(void *, size_t, int from, int64_t tag,
+                                            const std::string &what) {
+    return noPeers(from, tag, what);
+  }
+  /// Completes a started receive; DEADLINE_EXCEEDED after the timeout.
+  virtual absl::Status recvWait(Request) {
+    return absl::FailedPreconditionError("recvWait without a started receive");
+  }
+  /// Completes every send this rank started (the end of a step).
+  virtual absl::Status flushSends() { return absl::OkStatus(); }
+
   /// What the rank is doing ("step 12 (epoch 1)"), for timeout messages.
   virtual void setContext(const std::string &) {}
 
@@ -130,6 +152,14 @@ public:
   /// size, ...); otherwise an error on every rank naming `what` and each
   /// rank's value. Collective: every rank must call it.
   absl::Status checkSame(const std::string &what, uint64_t value, bool hex = false);
+
+private:
+  absl::Status noPeers(int peer, int64_t tag, const std::string &what) const {
+    return absl::FailedPreconditionError(
+        "rank " + std::to_string(rank()) + " of " + std::to_string(size()) + " (" + kind() +
+        "): " + what + " (tag " + std::to_string(tag) + ") needs rank " + std::to_string(peer) +
+        ", and this communicator has no point-to-point transfers");
+  }
 };
 
 /// One rank, no MPI: reductions are the identity, gathers copy.

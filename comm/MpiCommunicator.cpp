@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -272,6 +273,22 @@ public:
         if (!advance(p).ok())
           break;
       }
+    // Transfers a failed step left: a send's peer may never receive it.
+    for (auto *list : {&sends})
+      for (Transfer &t : *list)
+        if (t.request != MPI_REQUEST_NULL) {
+          int done = 0;
+          MPI_Test(&t.request, &done, MPI_STATUS_IGNORE);
+          if (!done) {
+            MPI_Cancel(&t.request);
+            MPI_Request_free(&t.request);
+          }
+        }
+    for (auto &[id, t] : receives)
+      if (t.request != MPI_REQUEST_NULL) {
+        MPI_Cancel(&t.request);
+        MPI_Request_free(&t.request);
+      }
     for (MPI_Comm &lane : lanes)
       MPI_Comm_free(&lane);
     MPI_Comm_free(&comm);
@@ -429,6 +446,72 @@ public:
       pending.erase(it);
     }
     return s;
+  }
+
+  absl::Status send(const void *data, size_t bytes, int to, int64_t tag,
+                    const std::string &what) override {
+    if (absl::Status s = checkPeer(to, bytes, tag, what); !s.ok())
+      return s;
+    std::lock_guard<std::mutex> lock(mpiMu);
+    reapSends();
+    sends.emplace_back();
+    Transfer &t = sends.back();
+    t.copy.assign(static_cast<const uint8_t *>(data), static_cast<const uint8_t *>(data) + bytes);
+    t.what = what;
+    return check(MPI_Isend(t.copy.data(), int(bytes), MPI_BYTE, to, int(tag), comm, &t.request),
+                 what.c_str());
+  }
+
+  absl::StatusOr<Request> recvStart(void *data, size_t bytes, int from, int64_t tag,
+                                    const std::string &what) override {
+    if (absl::Status s = checkPeer(from, bytes, tag, what); !s.ok())
+      return s;
+    std::lock_guard<std::mutex> lock(mpiMu);
+    int64_t id = next++;
+    Transfer &t = receives[id];
+    t.what = what;
+    t.bytes = bytes;
+    if (absl::Status s = check(MPI_Irecv(data, int(bytes), MPI_BYTE, from, int(tag), comm,
+                                         &t.request),
+                               what.c_str());
+        !s.ok()) {
+      receives.erase(id);
+      return s;
+    }
+    return Request{id};
+  }
+
+  absl::Status recvWait(Request request) override {
+    std::lock_guard<std::mutex> lock(mpiMu);
+    auto it = receives.find(request.id);
+    if (it == receives.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": wait on an unknown or finished receive ", request.id));
+    MPI_Status status;
+    absl::Status s = finish(it->second, &status);
+    if (s.code() == absl::StatusCode::kDeadlineExceeded)
+      return s; // MPI still owns the buffer
+    Transfer t = std::move(it->second);
+    receives.erase(it);
+    if (!s.ok())
+      return s;
+    int got = 0;
+    MPI_Get_count(&status, MPI_BYTE, &got);
+    if (size_t(got) != t.bytes)
+      return absl::InvalidArgumentError(absl::StrCat("rank ", rank_, ": ", t.what, ": rank ",
+                                                     status.MPI_SOURCE, " sent ", got,
+                                                     " bytes, expected ", t.bytes));
+    return absl::OkStatus();
+  }
+
+  absl::Status flushSends() override {
+    std::lock_guard<std::mutex> lock(mpiMu);
+    while (!sends.empty()) {
+      if (absl::Status s = finish(sends.front(), MPI_STATUS_IGNORE); !s.ok())
+        return s;
+      sends.pop_front();
+    }
+    return absl::OkStatus();
   }
 
   absl::Status broadcast(void *data, size_t bytes, int root) override {
@@ -720,7 +803,59 @@ private:
     }
   }
 
-  MPI_Comm comm;               ///< blocking collectives
+  /// A pipeline transfer: a send owns a copy of its data.
+  struct Transfer {
+    MPI_Request request = MPI_REQUEST_NULL;
+    std::vector<uint8_t> copy;
+    size_t bytes = 0;
+    std::string what;
+  };
+  std::deque<Transfer> sends;           ///< in the order started
+  std::map<int64_t, Transfer> receives; ///< by request id
+
+  absl::Status checkPeer(int peer, size_t bytes, int64_t tag, const std::string &what) const {
+    if (peer < 0 || peer >= size_ || peer == rank_)
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": ", what, " with rank ", peer, " of ", size_));
+    if (bytes > size_t(INT_MAX) || tag < 0 || tag > 32767) // MPI_TAG_UB is at least 32767
+      return absl::InvalidArgumentError(absl::StrCat("rank ", rank_, ": ", what, ": ", bytes,
+                                                     " bytes under tag ", tag,
+                                                     " do not fit one MPI message"));
+    return absl::OkStatus();
+  }
+
+  /// Frees the copies of the sends that completed (mpiMu held).
+  void reapSends() {
+    while (!sends.empty()) {
+      int done = 0;
+      MPI_Test(&sends.front().request, &done, MPI_STATUS_IGNORE);
+      if (!done)
+        return;
+      sends.pop_front();
+    }
+  }
+
+  /// Completes a transfer, within the timeout when one is set (mpiMu held).
+  absl::Status finish(Transfer &t, MPI_Status *status) {
+    if (options.timeoutSeconds <= 0)
+      return check(MPI_Wait(&t.request, status), t.what.c_str());
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeoutSeconds);
+    for (;;) {
+      int done = 0;
+      if (absl::Status s = check(MPI_Test(&t.request, &done, status), t.what.c_str()); !s.ok())
+        return s;
+      if (done)
+        return absl::OkStatus();
+      if (std::chrono::steady_clock::now() > deadline)
+        return absl::DeadlineExceededError(absl::StrCat(
+            "rank ", rank_, " of ", size_, ": ", t.what, " did not complete within ",
+            options.timeoutSeconds, " s (a rank died or hangs, or the network is down)"));
+      std::this_thread::yield();
+    }
+  }
+
+  MPI_Comm comm;               ///< blocking collectives, pipeline transfers
   std::vector<MPI_Comm> lanes; ///< started allreduces, round robin
   int64_t started = 0;
   uint64_t sent = 0; ///< allreduced bytes this rank sent

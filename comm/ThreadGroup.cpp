@@ -18,7 +18,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -46,6 +48,8 @@ struct Group {
   std::mutex mu;
   std::condition_variable cv;
   std::map<int64_t, Slot> slots; ///< by collective sequence number
+  /// Pipeline transfers in flight: by (sender, receiver, tag), in order.
+  std::map<std::tuple<int, int, int64_t>, std::deque<std::vector<uint8_t>>> mail;
   std::string aborted;           ///< non-empty: the reason every collective fails
 };
 
@@ -171,6 +175,54 @@ public:
                     });
   }
 
+  absl::Status send(const void *data, size_t bytes, int to, int64_t tag,
+                    const std::string &what) override {
+    if (to < 0 || to >= g->size || to == rank_)
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": ", what, " to rank ", to, " of ", g->size));
+    std::vector<uint8_t> copy(static_cast<const uint8_t *>(data),
+                              static_cast<const uint8_t *>(data) + bytes);
+    std::lock_guard<std::mutex> lock(g->mu);
+    if (!g->aborted.empty())
+      return absl::AbortedError(absl::StrCat("rank ", rank_, ": ", what, ": ", g->aborted));
+    g->mail[{rank_, to, tag}].push_back(std::move(copy));
+    g->cv.notify_all();
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Request> recvStart(void *data, size_t bytes, int from, int64_t tag,
+                                    const std::string &what) override {
+    if (from < 0 || from >= g->size || from == rank_)
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": ", what, " from rank ", from, " of ", g->size));
+    int64_t id = nextId++;
+    receives[id] = {data, bytes, from, tag, what};
+    return Request{id};
+  }
+
+  absl::Status recvWait(Request request) override {
+    auto it = receives.find(request.id);
+    if (it == receives.end())
+      return absl::InvalidArgumentError(
+          absl::StrCat("rank ", rank_, ": wait on an unknown or finished receive ", request.id));
+    Receive r = it->second;
+    receives.erase(it);
+    std::unique_lock<std::mutex> lock(g->mu);
+    auto &box = g->mail[{r.from, rank_, r.tag}];
+    if (absl::Status s = await(lock, -1, r.what, [&] { return !box.empty(); }); !s.ok())
+      return s;
+    std::vector<uint8_t> message = std::move(box.front());
+    box.pop_front();
+    lock.unlock();
+    if (message.size() != r.bytes)
+      return absl::InvalidArgumentError(absl::StrCat("rank ", rank_, ": ", r.what,
+                                                     ": rank ", r.from, " sent ", message.size(),
+                                                     " bytes, expected ", r.bytes));
+    if (r.bytes)
+      std::memcpy(r.data, message.data(), r.bytes);
+    return absl::OkStatus();
+  }
+
   void abort(const std::string &why) override {
     std::lock_guard<std::mutex> lock(g->mu);
     if (g->aborted.empty())
@@ -227,8 +279,9 @@ private:
                                          std::chrono::duration<double>(g->options.timeoutSeconds));
       if (!g->cv.wait_until(lock, deadline, [&] { return done() || failed(); })) {
         std::string message =
-            absl::StrCat("rank ", rank_, " of ", g->size, ": ", what, " (collective #", seq,
-                         ") did not complete within ", g->options.timeoutSeconds, " s");
+            absl::StrCat("rank ", rank_, " of ", g->size, ": ", what,
+                         seq >= 0 ? absl::StrCat(" (collective #", seq, ")") : std::string(),
+                         " did not complete within ", g->options.timeoutSeconds, " s");
         if (g->aborted.empty()) // the other ranks stop waiting too
           g->aborted = message;
         g->cv.notify_all();
@@ -274,6 +327,14 @@ private:
   float threshold = 0;
   std::map<std::string, std::vector<float>> residuals; ///< Threshold: by bucket
   std::map<int64_t, Pending> pending;
+  struct Receive {
+    void *data;
+    size_t bytes;
+    int from;
+    int64_t tag;
+    std::string what;
+  };
+  std::map<int64_t, Receive> receives;
 };
 
 } // namespace

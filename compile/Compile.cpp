@@ -163,6 +163,8 @@ absl::StatusOr<Executable> compile(const Module &module, const CompileOptions &o
   co.optLevel = options.optLevel;
   co.shareLoopNests = options.shareLoopNests;
   co.microbatches = options.microbatches;
+  co.pipelineStages = options.pipelineStages;
+  co.schedule = options.schedule;
   absl::StatusOr<std::string> compiled = compileModule(*work->impl().module, co, path);
   if (!compiled.ok()) {
     if (temporary)

@@ -112,6 +112,8 @@ absl::StatusOr<PipelineOptions> pipelineOptions(const CompilerOptions &o, const 
   p.planMemory = o.planMemory;
   p.shareLoopNests = o.shareLoopNests;
   p.microbatches = o.microbatches;
+  p.pipelineStages = o.pipelineStages;
+  p.schedule = o.schedule;
   if (needsCpuFeatures(o)) {
     // The block oneDNN's direct kernels use on the target: 16 floats with
     // AVX-512, 8 with AVX2 (its jit kernels for older CPUs take plain NCHW).

@@ -142,6 +142,17 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
     return badValue("bucket-mb", "a number of MiB in (0, 4096]", absl::StrCat(o.bucketCapMb));
   if (o.microbatches < 1 || o.microbatches > 65536)
     return badValue("microbatches", "an integer in 1..65536", absl::StrCat(o.microbatches));
+  if (o.pipelineStages < 1 || o.pipelineStages > 1024)
+    return badValue("pipeline-stages", "an integer in 1..1024", absl::StrCat(o.pipelineStages));
+  if (o.schedule != "1f1b" && o.schedule != "gpipe")
+    return badValue("schedule", "1f1b or gpipe", o.schedule);
+  if (o.pipelineStages > 1 && *target == Target::Cuda)
+    return absl::InvalidArgumentError(
+        "--pipeline-stages: the CUDA backend has no point-to-point transfers yet (CPU only)");
+  if (o.pipelineStages > 1 && o.dataParallel != "none")
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--pipeline-stages with --data-parallel=", o.dataParallel,
+        " (S x D ranks) is not built yet: compile the pipeline alone"));
   if (o.optLevel < 0 || o.optLevel > 3)
     return badValue("opt-level", "0, 1, 2 or 3", absl::StrCat(o.optLevel));
 

@@ -103,6 +103,13 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
   phase(Phase::Tg, [] {});
   phase(Phase::Trained, [&] {
     pm.addPass(createCanonicalizerPass());
+    if (options.pipelineStages > 1) {
+      PipelineSplitOptions split;
+      split.stages = options.pipelineStages;
+      split.microbatches = options.microbatches;
+      split.schedule = options.schedule;
+      pm.addPass(createPipelineSplit(split));
+    }
     BuildTrainStepOptions trainStep;
     trainStep.ifNeeded = true;
     trainStep.microbatches = options.microbatches;

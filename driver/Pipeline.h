@@ -74,6 +74,9 @@ struct PipelineOptions {
   bool shareLoopNests = true;
   /// tg-build-train-step's micro-batches per step (gradient accumulation).
   int64_t microbatches = 1;
+  /// tg-pipeline-split's stages (1: none) and schedule.
+  int64_t pipelineStages = 1;
+  std::string schedule = "1f1b";
   /// tg-distribute's mode (none | allreduce | average:K), bucket cap and
   /// whether average:K averages the optimizer state.
   std::string dataParallel = "none";

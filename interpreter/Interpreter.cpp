@@ -404,6 +404,33 @@ const llvm::StringMap<Interpreter::Handler> &Interpreter::handlers() {
       effect<ReduceScatterOp>([](I &s, ReduceScatterOp o) { return s.oneRankShard(o); }),
       effect<AllgatherOp>([](I &s, AllgatherOp o) { return s.oneRankShard(o); }),
       effect<LocalShardOp>([](I &s, LocalShardOp o) { return s.oneRankShard(o); }),
+      // Pipeline transfers: the send hands its tensor over at once, the
+      // receive takes it at the wait.
+      effect<SendStartOp>([](I &s, SendStartOp o) {
+        if (!s.options.pipeline)
+          return absl::FailedPreconditionError(
+              "tg.send_start: this function is a pipeline stage (tgc compile "
+              "--pipeline-stages); interpret each stage with a PipelineLink");
+        return s.options.pipeline->send(o.getPeer(), o.getTag(), s.in(o.getValue()));
+      }),
+      effect<SendWaitOp>([](I &, SendWaitOp) { return absl::OkStatus(); }),
+      effect<RecvStartOp>([](I &, RecvStartOp) { return absl::OkStatus(); }),
+      effect<RecvWaitOp>([](I &s, RecvWaitOp o) -> absl::Status {
+        if (!s.options.pipeline)
+          return absl::FailedPreconditionError(
+              "tg.recv_wait: this function is a pipeline stage (tgc compile "
+              "--pipeline-stages); interpret each stage with a PipelineLink");
+        absl::StatusOr<Tensor> t = s.options.pipeline->recv(o.getStart().getPeer(), o.getTag());
+        if (!t.ok())
+          return t.status();
+        auto type = llvm::cast<RankedTensorType>(o.getResult().getType());
+        if (t->numElements() != type.getNumElements())
+          return absl::InvalidArgumentError(absl::StrCat(
+              "tg.recv_wait (tag ", o.getTag(), "): received ", t->numElements(),
+              " elements, expected ", type.getNumElements()));
+        s.env[o.getResult()] = std::move(*t);
+        return absl::OkStatus();
+      }),
       effect<ParamGradOp>([](I &s, ParamGradOp o) {
         Tensor t = s.in(o.getGrad());
         s.env[o.getResult()] = std::move(t);

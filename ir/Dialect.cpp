@@ -202,6 +202,17 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << name << " must be a string on a function";
     return success();
   }
+  if (name == kPipelineAttr) {
+    if (!llvm::isa<ModuleOp>(op) || !llvm::isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "tg.pipeline must be a dictionary on the module";
+    return success();
+  }
+  if (name == kStageAttr) { // a frontend stage mark, or a stage's entry point
+    auto v = llvm::dyn_cast<IntegerAttr>(attr.getValue());
+    if (!v || v.getInt() < 0)
+      return op->emitError() << "tg.stage must be a non-negative integer";
+    return success();
+  }
   if (name == "tg.cuda_kernels") { // the CUDA backend's kernel table
     if (!llvm::isa<ModuleOp>(op) || !llvm::isa<ArrayAttr>(attr.getValue()))
       return op->emitError() << "tg.cuda_kernels must be a list on the module";

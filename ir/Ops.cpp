@@ -760,6 +760,78 @@ LogicalResult AllreduceWaitOp::verify() {
   return success();
 }
 
+/// The checks shared by tg.send_start and tg.recv_start: a peer stage, a tag,
+/// a static size, and a token waited for exactly once, by `WaitT`.
+template <typename WaitT>
+LogicalResult verifyTransferStart(Operation *op, int64_t peer, int64_t tag, ShapedType type,
+                                  Value token) {
+  auto err = [&] { return op->emitOpError(); };
+  if (peer == 0)
+    return err() << "peer must name another stage (a non-zero offset), got 0";
+  if (tag < 0)
+    return err() << "tag must be >= 0, got " << tag;
+  if (!type.hasStaticShape())
+    return err() << "must transfer a static size, got " << type;
+  int uses = 0;
+  for (Operation *user : token.getUsers()) {
+    if (!llvm::isa<WaitT>(user))
+      return err() << "token may only be used by " << WaitT::getOperationName() << ", not by '"
+                   << user->getName() << "'";
+    ++uses;
+  }
+  if (uses != 1)
+    return err() << "token is waited for " << uses << " times (exactly once expected)";
+  return success();
+}
+
+/// The checks shared by the waits: the token's start, its tag and operand,
+/// and their order in one block.
+template <typename StartT>
+LogicalResult verifyTransferWait(Operation *op, StartT start, int64_t tag, Value operand,
+                                 Value startOperand, StringRef what) {
+  if (!start)
+    return op->emitOpError() << "token must come from " << StartT::getOperationName();
+  if (int64_t(start.getTag()) != tag)
+    return op->emitOpError() << "tag " << tag << " differs from its "
+                             << StartT::getOperationName() << "'s tag " << start.getTag();
+  if (startOperand != operand)
+    return op->emitOpError() << what << " must be the " << what << " of its "
+                             << StartT::getOperationName() << " (tag " << start.getTag() << ")";
+  if (start->getBlock() != op->getBlock() || !start->isBeforeInBlock(op))
+    return op->emitOpError() << "must follow its " << StartT::getOperationName() << " (tag "
+                             << start.getTag() << ") in the same block";
+  return success();
+}
+
+LogicalResult SendStartOp::verify() {
+  return verifyTransferStart<SendWaitOp>(*this, int64_t(getPeer()), int64_t(getTag()), getValue().getType(),
+                                         getToken());
+}
+
+LogicalResult SendWaitOp::verify() {
+  SendStartOp start = getStart();
+  return verifyTransferWait(*this, start, int64_t(getTag()), getValue(),
+                            start ? start.getValue() : Value(), "value");
+}
+
+LogicalResult RecvStartOp::verify() {
+  if (failed(verifyTransferStart<RecvWaitOp>(*this, int64_t(getPeer()), int64_t(getTag()), getBuffer().getType(),
+                                             getToken())))
+    return failure();
+  for (Operation *user : getBuffer().getUsers())
+    if (!llvm::isa<RecvWaitOp>(user))
+      return emitOpError() << "buffer may only be used by tg.recv_wait (it is filled there), "
+                              "not by '"
+                           << user->getName() << "'";
+  return success();
+}
+
+LogicalResult RecvWaitOp::verify() {
+  RecvStartOp start = getStart();
+  return verifyTransferWait(*this, start, int64_t(getTag()), getBuffer(),
+                            start ? start.getBuffer() : Value(), "buffer");
+}
+
 //===----------------------------------------------------------------------===//
 // Tensor sizes
 //===----------------------------------------------------------------------===//

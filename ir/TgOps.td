@@ -950,6 +950,96 @@ def Tg_LocalShardOp : Tg_Op<"local_shard", [Pure, Tg_NotDifferentiable]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Point-to-point transfers between pipeline stages (tg-pipeline-split)
+//===----------------------------------------------------------------------===//
+
+// Made by tg-pipeline-split after differentiation: not differentiable.
+class Tg_P2POp<string mnemonic, list<Trait> traits = []> : Tg_Op<mnemonic, !listconcat(traits, [
+    MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>,
+    Tg_NotDifferentiable])>;
+
+def Tg_SendStartOp : Tg_P2POp<"send_start"> {
+  let summary = "starts sending a 1-D tensor to another pipeline stage";
+  let description = [{
+    Starts sending `value` to the rank that runs stage `s + peer` of this
+    rank's pipeline (s: this rank's stage; `peer` is relative, e.g. 1 for
+    the next stage's activations, -1 for the previous stage's gradients).
+    The buffer belongs to the transfer until the matching `tg.send_wait`,
+    which takes the token, the same value and the same `tag`; `tag` tells
+    the transfers of a function apart (unique among its sends, and matched by
+    the peer's `tg.recv_start` with the same tag). It lowers to a call into
+    the runtime's communicator (a point-to-point send).
+
+    Example:
+    ```mlir
+    %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<2048xf32>
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[AnyType]>:$value, I64Attr:$peer, I64Attr:$tag);
+  let results = (outs Tg_TokenType:$token);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+  let hasVerifier = 1;
+}
+
+def Tg_SendWaitOp : Tg_P2POp<"send_wait"> {
+  let summary = "completes a started send";
+  let description = [{
+    Waits until the send `token` started no longer needs its buffer.
+    `value` and `tag` must be the started op's.
+
+    Example:
+    ```mlir
+    tg.send_wait %t, %x {tag = 0 : i64} : tensor<2048xf32>
+    ```
+  }];
+  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[AnyType]>:$value, I64Attr:$tag);
+  let assemblyFormat = "$token `,` $value attr-dict `:` type($value)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    SendStartOp getStart() { return getToken().getDefiningOp<SendStartOp>(); }
+  }];
+}
+
+def Tg_RecvStartOp : Tg_P2POp<"recv_start"> {
+  let summary = "starts receiving a 1-D tensor from another pipeline stage";
+  let description = [{
+    Starts receiving, from the rank that runs stage `s + peer`, the tensor
+    that rank sends with the same `tag`, into `buffer` (a new buffer of the
+    result type, owned by the transfer until the matching
+    `tg.recv_wait`, which returns it filled).
+
+    Example:
+    ```mlir
+    %t, %b = tg.recv_start {peer = -1 : i64, tag = 0 : i64} : tensor<2048xf32>
+    ```
+  }];
+  let arguments = (ins I64Attr:$peer, I64Attr:$tag);
+  let results = (outs Tg_TokenType:$token, 1DTensorOf<[AnyType]>:$buffer);
+  let assemblyFormat = "attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+}
+
+def Tg_RecvWaitOp : Tg_P2POp<"recv_wait", [AllTypesMatch<["buffer", "result"]>]> {
+  let summary = "completes a started receive";
+  let description = [{
+    Waits for the receive `token` started and returns the received tensor.
+    `buffer` and `tag` must be the started op's.
+
+    Example:
+    ```mlir
+    %x = tg.recv_wait %t, %b {tag = 0 : i64} : tensor<2048xf32>
+    ```
+  }];
+  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[AnyType]>:$buffer, I64Attr:$tag);
+  let results = (outs 1DTensorOf<[AnyType]>:$result);
+  let assemblyFormat = "$token `,` $buffer attr-dict `:` type($buffer)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    RecvStartOp getStart() { return getToken().getDefiningOp<RecvStartOp>(); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Loops
 //===----------------------------------------------------------------------===//
 

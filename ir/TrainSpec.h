@@ -30,6 +30,12 @@ inline constexpr llvm::StringLiteral kTrainAttr = "tg.train";
 /// On the module: the collective plan tg-distribute compiled in (it becomes
 /// the manifest's data_parallel section).
 inline constexpr llvm::StringLiteral kDataParallelAttr = "tg.data_parallel";
+/// On the module: the pipeline plan tg-pipeline-split compiled in (stages,
+/// micro-batches, schedule, per-stage costs; the manifest's pipeline section).
+inline constexpr llvm::StringLiteral kPipelineAttr = "tg.pipeline";
+/// On an op: the pipeline stage a user put it in (Graph::stage); on an entry
+/// point: the stage that runs it.
+inline constexpr llvm::StringLiteral kStageAttr = "tg.stage";
 
 struct ScheduleSpec {
   std::string kind = "constant"; ///< constant | step | exponential | cosine

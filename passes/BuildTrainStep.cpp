@@ -5,9 +5,8 @@
 // buffer aliased to its argument), eval_step and predict.
 //
 //===----------------------------------------------------------------------===//
-#include "ir/GradientBuilder.h"
-#include "ir/TrainSpec.h"
 #include "passes/Passes.h"
+#include "passes/TrainStepBuilder.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -28,160 +27,6 @@ using namespace mlir;
 namespace tg {
 namespace {
 
-/// One argument of a function being assembled.
-struct Arg {
-  Type type;
-  DictionaryAttr attrs;
-};
-
-/// One result of a function being assembled.
-struct Result {
-  Value value;
-  DictionaryAttr attrs;
-};
-
-StringRef nameOf(DictionaryAttr attrs) {
-  auto s = attrs ? attrs.getAs<StringAttr>(TgDialect::kNameAttr) : StringAttr();
-  return s ? s.getValue() : StringRef();
-}
-
-Role roleOf(DictionaryAttr attrs) {
-  auto s = attrs ? attrs.getAs<StringAttr>(TgDialect::kRoleAttr) : StringAttr();
-  // The dialect verifier admits only known roles.
-  return s ? parseRole(std::string_view(s.getValue().data(), s.size())).value_or(Role::None)
-           : Role::None;
-}
-
-/// The model function, its arguments grouped by role, and its results by kind.
-struct Model {
-  func::FuncOp fn;
-  SmallVector<unsigned> params, states, data, labels, hypers;
-  /// The hyper "training" (Graph::training()): 1 in train_step, 0 in
-  /// eval_step and predict, not an argument of them.
-  std::optional<unsigned> training;
-  unsigned loss = 0;
-
-  /// Maps `body`'s "training" argument (of @fn or its gradient, which has
-  /// the same arguments) to the constant `value` at b's insertion point.
-  void bindTraining(OpBuilder &b, Block &body, IRMapping &map, double value) {
-    if (training)
-      map.map(body.getArgument(*training),
-              GradientBuilder(b, fn.getLoc()).scalar(value, b.getF32Type()));
-  }
-  /// Data and labels: what micro-batches split.
-  SmallVector<unsigned> batched() const {
-    SmallVector<unsigned> v(data);
-    v.append(labels.begin(), labels.end());
-    return v;
-  }
-  SmallVector<unsigned> metrics;   ///< scalar float results besides the loss
-  SmallVector<unsigned> stateOuts; ///< results with tg.alias (next state)
-  /// A next state that eval_step and predict do not produce (tg.train_only).
-  bool trainOnly(unsigned result) {
-    DictionaryAttr attrs = fn.getResultAttrDict(result);
-    return attrs && attrs.contains(TgDialect::kTrainOnlyAttr);
-  }
-
-  LogicalResult classify(StringRef lossName) {
-    for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
-      Role role = roleOf(fn.getArgAttrDict(i));
-      if (nameOf(fn.getArgAttrDict(i)).empty())
-        return fn.emitError() << "tg-build-train-step: argument #" << i << " of @"
-                              << fn.getSymName() << " has no tg.name";
-      if (role == Role::Hyper && nameOf(fn.getArgAttrDict(i)) == "training") {
-        auto type = llvm::dyn_cast<RankedTensorType>(fn.getArgumentTypes()[i]);
-        if (!type || type.getRank() != 0 || !type.getElementType().isF32())
-          return fn.emitError() << "tg-build-train-step: the hyper argument 'training' must be an "
-                                   "f32 scalar (Graph::training())";
-        training = i;
-        continue;
-      }
-      auto &group = role == Role::Param   ? params
-                    : role == Role::State ? states
-                    : role == Role::Label ? labels
-                    : role == Role::Hyper ? hypers
-                                          : data; // data, or no role
-      group.push_back(i);
-    }
-    bool found = false;
-    for (unsigned i = 0; i < fn.getNumResults(); ++i) {
-      DictionaryAttr attrs = fn.getResultAttrDict(i);
-      if (nameOf(attrs).empty())
-        return fn.emitError() << "tg-build-train-step: result #" << i << " of @" << fn.getSymName()
-                              << " has no tg.name";
-      if (auto alias = attrs.getAs<IntegerAttr>(TgDialect::kAliasAttr)) {
-        if (!llvm::is_contained(states, unsigned(alias.getInt())))
-          return fn.emitError() << "tg-build-train-step: result '" << nameOf(attrs)
-                                << "' aliases argument #" << alias.getInt()
-                                << ", which is not a state";
-        stateOuts.push_back(i);
-        continue;
-      }
-      auto t = llvm::cast<RankedTensorType>(fn.getResultTypes()[i]);
-      if (nameOf(attrs) == lossName) {
-        loss = i;
-        found = true;
-      } else if (t.getRank() == 0 && llvm::isa<FloatType>(t.getElementType())) {
-        metrics.push_back(i);
-      }
-    }
-    if (!found)
-      return fn.emitError() << "tg-build-train-step: @" << fn.getSymName()
-                            << " has no result named '" << lossName << "' (the tg.train loss)";
-    return success();
-  }
-};
-
-/// Builds a function from argument and result lists filled by a callback.
-class FunctionAssembler {
-public:
-  FunctionAssembler(OpBuilder &b, Location loc, StringRef name, StringRef entry) : b(b), loc(loc) {
-    fn = b.create<func::FuncOp>(loc, name, b.getFunctionType({}, {}));
-    fn->setAttr(TgDialect::kEntryAttr, b.getStringAttr(entry));
-    body = fn.addEntryBlock();
-  }
-
-  /// Appends an argument; returns its value.
-  Value addArg(Type type, DictionaryAttr attrs) {
-    args.push_back({type, attrs});
-    return body->addArgument(type, loc);
-  }
-  void addResult(Value v, DictionaryAttr attrs) { results.push_back({v, attrs}); }
-  unsigned numArgs() const { return unsigned(args.size()); }
-
-  func::FuncOp finish() {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(body);
-    SmallVector<Value> values;
-    SmallVector<Type> argTypes, resultTypes;
-    for (const Arg &a : args)
-      argTypes.push_back(a.type);
-    for (const Result &r : results) {
-      values.push_back(r.value);
-      resultTypes.push_back(r.value.getType());
-    }
-    b.create<func::ReturnOp>(loc, values);
-    fn.setFunctionType(b.getFunctionType(argTypes, resultTypes));
-    for (auto [i, a] : llvm::enumerate(args))
-      fn.setArgAttrs(unsigned(i), a.attrs);
-    for (auto [i, r] : llvm::enumerate(results))
-      fn.setResultAttrs(unsigned(i), r.attrs);
-    return fn;
-  }
-
-  Block *entry() { return body; }
-  /// Erases the half-built function (after an error).
-  void abandon() { fn.erase(); }
-
-private:
-  OpBuilder &b;
-  Location loc;
-  func::FuncOp fn;
-  Block *body;
-  SmallVector<Arg> args;
-  SmallVector<Result> results;
-};
-
 /// Clones the ops of `src` whose operands are all mapped (so ops that need an
 /// argument left out, such as labels in predict, are dropped with everything
 /// downstream of them).
@@ -191,13 +36,6 @@ void cloneBody(OpBuilder &b, func::FuncOp src, IRMapping &map) {
       b.clone(op, map);
 }
 
-DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) {
-  NamedAttrList list(attrs);
-  list.set(TgDialect::kAliasAttr, b.getI64IntegerAttr(argIndex));
-  return list.getDictionary(b.getContext());
-}
-
-Type batchedType(Type t, int64_t microbatches);
 
 /// Adds `m.fn`'s arguments of `groups` to `fa` in order, mapping them in
 /// `map` (from `body`'s arguments) and recording each one's new index.
@@ -225,6 +63,15 @@ DictionaryAttr remapAlias(OpBuilder &b, func::FuncOp fn, unsigned r,
     return withAlias(b, attrs, newIndex.lookup(unsigned(alias.getInt())));
   return attrs;
 }
+
+} // namespace
+
+DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) {
+  NamedAttrList list(attrs);
+  list.set(TgDialect::kAliasAttr, b.getI64IntegerAttr(argIndex));
+  return list.getDictionary(b.getContext());
+}
+
 
 DictionaryAttr stateArgAttrs(OpBuilder &b, StringRef name) {
   return b.getDictionaryAttr(
@@ -291,12 +138,9 @@ void regularizeGradients(GradientBuilder &gb, const OptimizerSpec &opt,
     g = gb.mul(g, gb.cast(scale, GradientBuilder::eltOf(g)));
 }
 
-/// Adam's 1 - beta^(t+1) (null for other optimizers), computed in f64 from
-/// the integer step, as PyTorch does in Python floats: in f32, beta's own
-/// rounding (0.999f is 0.99900001) made every step ~7e-6 (relative) short.
-struct BiasCorrections {
-  Value first, second;
-};
+// Adam's bias corrections are computed in f64 from the integer step, as
+// PyTorch does in Python floats: in f32, beta's own rounding (0.999f is
+// 0.99900001) made every step ~7e-6 (relative) short.
 BiasCorrections biasCorrections(GradientBuilder &gb, const OptimizerSpec &opt, Value step) {
   if (!isAdamFamily(opt.kind))
     return {};
@@ -347,6 +191,8 @@ Type batchedType(Type t, int64_t microbatches) {
   shape[0] *= microbatches;
   return RankedTensorType::get(shape, rt.getElementType());
 }
+
+namespace {
 
 /// Runs `src`'s body (the model or its gradient) once per micro-batch, in a
 /// tg.scan at b's insertion point. `map` maps src's arguments to the entry's
@@ -469,6 +315,9 @@ struct BuildTrainStepPass : impl::BuildTrainStepBase<BuildTrainStepPass> {
 LogicalResult BuildTrainStepPass::run() {
   ModuleOp module = getOperation();
   Attribute attr = module->getAttr(kTrainAttr);
+  // A pipeline's stages have their own steps (tg-pipeline-split).
+  if (ifNeeded && module->hasAttr(kPipelineAttr))
+    return success();
   if (ifNeeded && (!attr || module.lookupSymbol<func::FuncOp>("train_step"))) {
     // Micro-batches are asked of the entry points this pass builds.
     if (microbatches > 1)

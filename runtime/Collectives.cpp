@@ -33,6 +33,8 @@ struct ThreadState {
   std::string entry;
   std::map<int64_t, Started> pending; ///< by bucket id
   bool active = false;
+  int stageStride = 1;
+  std::map<int64_t, dist::Request> receives; ///< pipeline receives, by tag
 };
 
 thread_local ThreadState state;
@@ -65,10 +67,13 @@ std::string bucketName(int64_t id) {
 
 } // namespace
 
-CollectiveScope::CollectiveScope(dist::Communicator *comm, const std::string &entry) {
+CollectiveScope::CollectiveScope(dist::Communicator *comm, const std::string &entry,
+                                 int stageStride) {
   state.comm = comm;
   state.entry = entry;
   state.pending.clear();
+  state.receives.clear();
+  state.stageStride = stageStride;
   state.active = true;
 }
 
@@ -80,6 +85,12 @@ CollectiveScope::~CollectiveScope() {
       if (s.inFlight)
         (void)state.comm->wait(s.request);
   state.pending.clear();
+  // The step's sends are delivered before it returns: a step never leaves
+  // a message behind for the next one to trip over.
+  if (state.comm && !hasKernelError())
+    if (absl::Status s = state.comm->flushSends(); !s.ok())
+      setKernelError(std::string(s.message()));
+  state.receives.clear();
   state.comm = nullptr;
   state.active = false;
 }
@@ -227,4 +238,83 @@ extern "C" void _mlir_ciface_tgrt_local_shard(tg::rt::UnrankedMemRef *in,
   ShardCall c = shardCall("tg.local_shard", in, out);
   if (c.ok)
     std::memmove(c.shard, c.full + size_t(c.rank) * c.shardCount, c.shardCount * sizeof(float));
+}
+
+namespace {
+
+/// A transfer's buffer: the data and bytes of a 1-D memref of
+/// `elementBytes`-byte elements.
+void *transferData(const tg::rt::UnrankedMemRef *m, int64_t elementBytes, size_t &bytes) {
+  auto *d = static_cast<char *>(m->descriptor);
+  char *aligned = *reinterpret_cast<char **>(d + sizeof(void *));
+  int64_t offset = *reinterpret_cast<int64_t *>(d + 2 * sizeof(void *));
+  int64_t size = *reinterpret_cast<int64_t *>(d + 3 * sizeof(void *));
+  bytes = m->rank == 1 ? size_t(size) * size_t(elementBytes) : 0;
+  return aligned + offset * elementBytes;
+}
+
+/// The rank of the stage `peer` stages away, or -1 after setting the
+/// step's error (no communicator: one process runs no other stage).
+int peerRank(int64_t peer, int64_t tag, const char *what) {
+  if (!state.comm) {
+    tg::setKernelError(absl::StrCat(
+        what, " (tag ", tag, ", ", state.entry.empty() ? "a step" : state.entry,
+        "): this entry point is one stage of a pipeline (tgc compile --pipeline-stages) and "
+        "needs a rank per stage: run it with tgc train under mpirun -np S, or "
+        "--emulate-world-size=S"));
+    return -1;
+  }
+  return state.comm->rank() + int(peer) * state.stageStride;
+}
+
+std::string transferName(const char *what, int64_t tag) {
+  return absl::StrCat(what, " ", tag, " of ", state.entry.empty() ? "a step" : state.entry);
+}
+
+} // namespace
+
+extern "C" void _mlir_ciface_tgrt_send_start(tg::rt::UnrankedMemRef *buffer, int64_t peer,
+                                             int64_t tag, int64_t elementBytes) {
+  if (tg::hasKernelError())
+    return;
+  size_t bytes = 0;
+  void *data = transferData(buffer, elementBytes, bytes);
+  int to = peerRank(peer, tag, "tg.send_start");
+  if (to >= 0)
+    failOn(state.comm->send(data, bytes, to, tag, transferName("send", tag)));
+}
+
+// The send copied its data: its buffer is free (delivery is checked when the
+// step ends).
+extern "C" void _mlir_ciface_tgrt_send_wait(tg::rt::UnrankedMemRef *, int64_t) {}
+
+extern "C" void _mlir_ciface_tgrt_recv_start(tg::rt::UnrankedMemRef *buffer, int64_t peer,
+                                             int64_t tag, int64_t elementBytes) {
+  if (tg::hasKernelError())
+    return;
+  size_t bytes = 0;
+  void *data = transferData(buffer, elementBytes, bytes);
+  int from = peerRank(peer, tag, "tg.recv_start");
+  if (from < 0)
+    return;
+  absl::StatusOr<tg::dist::Request> r =
+      state.comm->recvStart(data, bytes, from, tag, transferName("receive", tag));
+  if (!r.ok()) {
+    failOn(r.status());
+    return;
+  }
+  state.receives[tag] = *r;
+}
+
+extern "C" void _mlir_ciface_tgrt_recv_wait(tg::rt::UnrankedMemRef *, int64_t tag) {
+  if (tg::hasKernelError() || !state.comm)
+    return;
+  auto it = state.receives.find(tag);
+  if (it == state.receives.end()) {
+    tg::setKernelError(absl::StrCat("wait for receive ", tag, ", which was not started"));
+    return;
+  }
+  tg::dist::Request r = it->second;
+  state.receives.erase(it);
+  failOn(state.comm->recvWait(r));
 }

@@ -22,7 +22,9 @@ namespace tg::rt {
 /// still pending is completed, so no collective outlives its step.
 class CollectiveScope {
 public:
-  CollectiveScope(dist::Communicator *comm, const std::string &entry);
+  /// `stageStride`: ranks between consecutive pipeline stages (the
+  /// peer of stage offset p is rank + p * stageStride).
+  CollectiveScope(dist::Communicator *comm, const std::string &entry, int stageStride = 1);
   ~CollectiveScope();
   CollectiveScope(const CollectiveScope &) = delete;
   CollectiveScope &operator=(const CollectiveScope &) = delete;

@@ -133,9 +133,18 @@ inline constexpr std::string_view kReduceScatter = "tgrt_reduce_scatter";
 inline constexpr std::string_view kAllgather = "tgrt_allgather";
 inline constexpr std::string_view kLocalShard = "tgrt_local_shard";
 
+/// Pipeline transfers (tg.send_start/wait, tg.recv_start/wait): (buffer: a
+/// 1-D memref of any element type; peer stage offset, tag, element bytes)
+/// for the starts, (buffer; tag) for the waits, i64 params.
+inline constexpr std::string_view kSendStart = "tgrt_send_start";
+inline constexpr std::string_view kSendWait = "tgrt_send_wait";
+inline constexpr std::string_view kRecvStart = "tgrt_recv_start";
+inline constexpr std::string_view kRecvWait = "tgrt_recv_wait";
+
 inline bool isCollective(std::string_view symbol) {
   return symbol == kAllreduceStart || symbol == kAllreduceWait || symbol == kReduceScatter ||
-         symbol == kAllgather || symbol == kLocalShard;
+         symbol == kAllgather || symbol == kLocalShard || symbol == kSendStart ||
+         symbol == kSendWait || symbol == kRecvStart || symbol == kRecvWait;
 }
 
 /// Whether kernel `symbol` takes i32 parameters (the matmuls' base forms);

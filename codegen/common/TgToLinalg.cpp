@@ -1036,6 +1036,10 @@ std::optional<NoPatternRule> noPatternRule(StringRef opName) {
       {ReduceScatterOp::getOperationName(), {NoPattern::Collective, ""}},
       {AllgatherOp::getOperationName(), {NoPattern::Collective, ""}},
       {LocalShardOp::getOperationName(), {NoPattern::Collective, ""}},
+      {SendStartOp::getOperationName(), {NoPattern::Collective, ""}},
+      {SendWaitOp::getOperationName(), {NoPattern::Collective, ""}},
+      {RecvStartOp::getOperationName(), {NoPattern::Collective, ""}},
+      {RecvWaitOp::getOperationName(), {NoPattern::Collective, ""}},
       // ScanToLoops.cpp turns it into the scf.for's yield.
       {YieldOp::getOperationName(), {NoPattern::WithParent, "tg.scan"}},
       // tg-build-train-step places it; tg-distribute replaces or removes it.

@@ -283,6 +283,135 @@ struct AllreduceWaitBufferization
   }
 };
 
+/// A pipeline transfer's call: (buffer as an unranked memref; params).
+LogicalResult callTransfer(Operation *op, RewriterBase &rewriter, std::string_view name,
+                           Value buffer, ArrayRef<int64_t> params) {
+  auto type = llvm::cast<MemRefType>(buffer.getType());
+  auto unranked = UnrankedMemRefType::get(type.getElementType(), 0);
+  Value arg = rewriter.create<memref::CastOp>(op->getLoc(), unranked, buffer);
+  return callRuntime(op, rewriter, name, arg, params);
+}
+
+int64_t elementBytes(Type t) {
+  return std::max<int64_t>(1, int64_t(t.getIntOrFloatBitWidth()) / 8);
+}
+
+/// The pipeline transfers: a send reads its buffer (the runtime copies it),
+/// a receive's start allocates the buffer its wait fills in place.
+struct SendStartBufferization
+    : public BufferizableOpInterface::ExternalModel<SendStartBufferization, SendStartOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &, const AnalysisState &) const {
+    return {};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    auto start = llvm::cast<SendStartOp>(op);
+    FailureOr<Value> buf = getBuffer(rewriter, start.getValue(), options);
+    if (failed(buf))
+      return failure();
+    Type elt = start.getValue().getType().getElementType();
+    if (failed(callTransfer(op, rewriter, abi::kSendStart, *buf,
+                            {int64_t(start.getPeer()), int64_t(start.getTag()),
+                             elementBytes(elt)})))
+      return failure();
+    Value token = rewriter
+                      .create<UnrealizedConversionCastOp>(op->getLoc(), start.getToken().getType(),
+                                                          ValueRange{})
+                      .getResult(0);
+    replaceOpWithBufferizedValues(rewriter, op, token);
+    return success();
+  }
+};
+
+struct SendWaitBufferization
+    : public BufferizableOpInterface::ExternalModel<SendWaitBufferization, SendWaitOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &, const AnalysisState &) const {
+    return {};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    auto wait = llvm::cast<SendWaitOp>(op);
+    FailureOr<Value> buf = getBuffer(rewriter, wait.getValue(), options);
+    if (failed(buf))
+      return failure();
+    if (failed(callTransfer(op, rewriter, abi::kSendWait, *buf, {int64_t(wait.getTag())})))
+      return failure();
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+struct RecvStartBufferization
+    : public BufferizableOpInterface::ExternalModel<RecvStartBufferization, RecvStartOp> {
+  bool bufferizesToAllocation(Operation *, Value) const { return true; }
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return false;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return false;
+  }
+  AliasingValueList getAliasingValues(Operation *, OpOperand &, const AnalysisState &) const {
+    return {};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &) const {
+    auto start = llvm::cast<RecvStartOp>(op);
+    auto type = llvm::cast<RankedTensorType>(start.getBuffer().getType());
+    Value buffer = rewriter.create<memref::AllocOp>(
+        op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
+        rewriter.getI64IntegerAttr(64));
+    if (failed(callTransfer(op, rewriter, abi::kRecvStart, buffer,
+                            {int64_t(start.getPeer()), int64_t(start.getTag()),
+                             elementBytes(type.getElementType())})))
+      return failure();
+    Value token = rewriter
+                      .create<UnrealizedConversionCastOp>(op->getLoc(), start.getToken().getType(),
+                                                          ValueRange{})
+                      .getResult(0);
+    replaceOpWithBufferizedValues(rewriter, op, {token, buffer});
+    return success();
+  }
+};
+
+struct RecvWaitBufferization
+    : public BufferizableOpInterface::ExternalModel<RecvWaitBufferization, RecvWaitOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  AliasingValueList getAliasingValues(Operation *op, OpOperand &operand,
+                                      const AnalysisState &) const {
+    if (operand.get() != llvm::cast<RecvWaitOp>(op).getBuffer())
+      return {};
+    return {{op->getResult(0), BufferRelation::Equivalent}};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    auto wait = llvm::cast<RecvWaitOp>(op);
+    FailureOr<Value> buf = getBuffer(rewriter, wait.getBuffer(), options);
+    if (failed(buf))
+      return failure();
+    if (failed(callTransfer(op, rewriter, abi::kRecvWait, *buf, {int64_t(wait.getTag())})))
+      return failure();
+    replaceOpWithBufferizedValues(rewriter, op, *buf);
+    return success();
+  }
+};
+
 /// The sharded ops read their operand and write a fresh buffer: (in, out) and
 /// the reduce op for tg.reduce_scatter.
 template <typename OpT>
@@ -349,6 +478,10 @@ void registerLibraryBufferization(DialectRegistry &registry) {
     ReduceScatterOp::attachInterface<ShardBufferization<ReduceScatterOp>>(*ctx);
     AllgatherOp::attachInterface<ShardBufferization<AllgatherOp>>(*ctx);
     LocalShardOp::attachInterface<ShardBufferization<LocalShardOp>>(*ctx);
+    SendStartOp::attachInterface<SendStartBufferization>(*ctx);
+    SendWaitOp::attachInterface<SendWaitBufferization>(*ctx);
+    RecvStartOp::attachInterface<RecvStartBufferization>(*ctx);
+    RecvWaitOp::attachInterface<RecvWaitBufferization>(*ctx);
   });
 }
 

@@ -70,6 +70,10 @@ struct CompileOptions {
   /// train_step sums their gradients before one update (--microbatches;
   /// 1: off).
   int microbatches = 1;
+  /// Pipeline stages (--pipeline-stages; 1: off) and their schedule
+  /// (--schedule: "1f1b" or "gpipe").
+  int pipelineStages = 1;
+  std::string schedule = "1f1b";
 };
 
 /// A loaded artifact with one session, exchanging tg::Tensor values. set()

@@ -103,3 +103,86 @@ func.func @scatter_reduction(%g: tensor<12xf32>) {
   %0 = tg.reduce_scatter %g {reduction = "max"} : (tensor<12xf32>) -> tensor<6xf32>
   return
 }
+
+// -----
+
+// Pipeline transfers (tg-pipeline-split makes them): every verifier message.
+func.func @send_peer_zero(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.send_start' op peer must name another stage (a non-zero offset), got 0}}
+  %t = tg.send_start %x {peer = 0 : i64, tag = 0 : i64} : tensor<4xf32>
+  tg.send_wait %t, %x {tag = 0 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @send_negative_tag(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.send_start' op tag must be >= 0, got -2}}
+  %t = tg.send_start %x {peer = 1 : i64, tag = -2 : i64} : tensor<4xf32>
+  tg.send_wait %t, %x {tag = -2 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @send_never_waited(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.send_start' op token is waited for 0 times (exactly once expected)}}
+  %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @send_wrong_tag(%x: tensor<4xf32>) {
+  %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<4xf32>
+  // expected-error @+1 {{'tg.send_wait' op tag 1 differs from its tg.send_start's tag 0}}
+  tg.send_wait %t, %x {tag = 1 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @send_wrong_value(%x: tensor<4xf32>, %y: tensor<4xf32>) {
+  %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<4xf32>
+  // expected-error @+1 {{'tg.send_wait' op value must be the value of its tg.send_start (tag 0)}}
+  tg.send_wait %t, %y {tag = 0 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @recv_wait_without_start(%t: !tg.token, %b: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.recv_wait' op token must come from tg.recv_start}}
+  %y = tg.recv_wait %t, %b {tag = 0 : i64} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @recv_buffer_read_early() -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.recv_start' op buffer may only be used by tg.recv_wait (it is filled there), not by 'tg.neg'}}
+  %t, %b = tg.recv_start {peer = -1 : i64, tag = 0 : i64} : tensor<4xf32>
+  %n = tg.neg %b : tensor<4xf32>
+  %y = tg.recv_wait %t, %b {tag = 0 : i64} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @recv_token_twice() -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.recv_start' op token is waited for 2 times (exactly once expected)}}
+  %t, %b = tg.recv_start {peer = -1 : i64, tag = 0 : i64} : tensor<4xf32>
+  %y = tg.recv_wait %t, %b {tag = 0 : i64} : tensor<4xf32>
+  %z = tg.recv_wait %t, %b {tag = 0 : i64} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @send_token_misused(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.send_start' op token may only be used by tg.send_wait, not by 'tg.recv_wait'}}
+  %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<4xf32>
+  %y = tg.recv_wait %t, %x {tag = 0 : i64} : tensor<4xf32>
+  return
+}
+
