@@ -271,11 +271,14 @@ LogicalResult PipelineSplitPass::place() {
 
 LogicalResult PipelineSplitPass::chooseCuts(SmallVectorImpl<int64_t> &cuts) {
   int64_t n = int64_t(placed.size());
-  auto paramAcross = [&](int64_t c) -> std::optional<unsigned> {
-    for (auto &[p, range] : paramUses)
-      if (range.first <= c && c < range.second)
-        return p;
-    return std::nullopt;
+  // A cut sends every value that crosses it, in f32 (the transfers' type):
+  // a cut through an integer or half tensor is not a cut point.
+  auto sendable = [&](int64_t c) {
+    for (auto &[v, last] : lastUse)
+      if (indexOf.lookup(v.getDefiningOp()) <= c && c < last &&
+          !llvm::cast<RankedTensorType>(v.getType()).getElementType().isF32())
+        return false;
+    return true;
   };
   // Stage marks: a stage per mark, in order.
   bool marked = false;
@@ -312,10 +315,10 @@ LogicalResult PipelineSplitPass::chooseCuts(SmallVectorImpl<int64_t> &cuts) {
         int64_t c = int64_t(i) - 1;
         if (c < 0 || (!cuts.empty() && cuts.back() == c))
           return op->emitError() << "tg-pipeline-split: stage " << stage << " has no op to run";
-        if (std::optional<unsigned> p = paramAcross(c))
-          return op->emitError() << "tg-pipeline-split: the stage marks put the param '"
-                                 << nameOf(m.fn.getArgAttrDict(*p)) << "' in stages " << stage
-                                 << " and " << k << " (a param lives in one stage)";
+        if (!sendable(c))
+          return op->emitError() << "tg-pipeline-split: the stage mark " << k
+                                 << " cuts through a tensor that is not f32 (an integer or "
+                                    "mask); move the mark";
         cuts.push_back(c);
       }
     }
@@ -343,12 +346,16 @@ LogicalResult PipelineSplitPass::chooseCuts(SmallVectorImpl<int64_t> &cuts) {
   SmallVector<int64_t> valid;
   SmallVector<double> crossing;
   for (int64_t c = 0; c + 1 < n; ++c) {
-    if (paramAcross(c))
+    if (!sendable(c))
       continue;
     double bytes = 0;
     for (auto &[v, last] : lastUse)
       if (indexOf.lookup(v.getDefiningOp()) <= c && c < last)
         bytes += double(bytesOf(v.getType()));
+    // A param used on both sides (tied weights) travels with the activations.
+    for (auto &[p, range] : paramUses)
+      if (range.first <= c && c < range.second)
+        bytes += double(bytesOf(m.fn.getArgumentTypes()[p]));
     valid.push_back(c);
     crossing.push_back(bytes);
   }
@@ -356,7 +363,7 @@ LogicalResult PipelineSplitPass::chooseCuts(SmallVectorImpl<int64_t> &cuts) {
     return m.fn.emitError() << "tg-pipeline-split: --pipeline-stages=" << int64_t(stages)
                             << " needs " << stages - 1 << " cuts, and @" << m.fn.getSymName()
                             << " has " << valid.size()
-                            << " points where no param is used on both sides (of " << n
+                            << " points where only f32 tensors cross (of " << n
                             << " ops that depend on params)";
   // dp[j][v]: best (slowest stage, bytes) for stages 0..j with stage j
   // ending at valid[v].
@@ -416,7 +423,7 @@ LogicalResult PipelineSplitPass::buildStage(OpBuilder &b, Stage &s, int64_t k) {
   for (const Boundary &in : s.ins)
     inSet.insert(in.value);
   auto need = [&](Value v) {
-    if (inSet.contains(v))
+    if (inSet.contains(v) || llvm::isa<BlockArgument>(v))
       return;
     if (Operation *def = v.getDefiningOp())
       if (def->getBlock() == &body && needed.insert(def).second)
@@ -436,6 +443,8 @@ LogicalResult PipelineSplitPass::buildStage(OpBuilder &b, Stage &s, int64_t k) {
     llvm::SetVector<Value> used;
     usedValues(op, used);
     for (Value v : used) {
+      if (inSet.contains(v))
+        continue; // a boundary input (a param from an earlier stage too)
       if (auto arg = llvm::dyn_cast<BlockArgument>(v); arg && arg.getOwner() == &body) {
         args.insert(arg.getArgNumber());
         continue;
@@ -777,8 +786,10 @@ func::FuncOp PipelineSplitPass::buildStep(OpBuilder &b, Stage &s, int64_t k,
     }
     size_t needy = llvm::count_if(s.ins, [](const Boundary &in) { return in.needsGrad; });
     unsigned g = unsigned(src.getNumResults() - s.params.size() - needy);
-    for (auto [j, sum] : llvm::enumerate(gradSums))
+    for (auto [j, sum] : llvm::enumerate(gradSums)) {
       sum = gb.add(sum, map.lookup(srcRet.getOperand(g++)));
+      sum.getDefiningOp()->setAttr(kMicrobatchSumAttr, b.getUnitAttr());
+    }
     for (auto [j, in] : llvm::enumerate(s.ins)) {
       if (!in.needsGrad)
         continue;
@@ -873,8 +884,16 @@ LogicalResult PipelineSplitPass::run() {
 
   // Stages and their boundaries.
   int64_t n = int64_t(placed.size());
+  Block &body = m.fn.getBody().front();
   auto crossing = [&](int64_t c) {
     SmallVector<Boundary> values;
+    // Params used on both sides (tied weights): the stage of their first use
+    // owns and updates them, and sends them on with the activations; their
+    // gradients come back with the activations' gradients.
+    for (unsigned p : m.params)
+      if (auto it = paramUses.find(p);
+          it != paramUses.end() && it->second.first <= c && c < it->second.second)
+        values.push_back({body.getArgument(p), isFloatTensor(body.getArgument(p))});
     for (Operation *op : placed) {
       if (indexOf[op] > c)
         break;

@@ -207,6 +207,11 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << "tg.pipeline must be a dictionary on the module";
     return success();
   }
+  if (name == kMicrobatchSumAttr) { // tg-pipeline-split's gradient accumulation
+    if (!llvm::isa<AddOp>(op) || !llvm::isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "tg.microbatch_sum must be a unit attribute on tg.add";
+    return success();
+  }
   if (name == kStageAttr) { // a frontend stage mark, or a stage's entry point
     auto v = llvm::dyn_cast<IntegerAttr>(attr.getValue());
     if (!v || v.getInt() < 0)

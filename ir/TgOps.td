@@ -959,7 +959,7 @@ class Tg_P2POp<string mnemonic, list<Trait> traits = []> : Tg_Op<mnemonic, !list
     Tg_NotDifferentiable])>;
 
 def Tg_SendStartOp : Tg_P2POp<"send_start"> {
-  let summary = "starts sending a 1-D tensor to another pipeline stage";
+  let summary = "starts sending a 1-D f32 tensor to another pipeline stage";
   let description = [{
     Starts sending `value` to the rank that runs stage `s + peer` of this
     rank's pipeline (s: this rank's stage; `peer` is relative, e.g. 1 for
@@ -975,7 +975,7 @@ def Tg_SendStartOp : Tg_P2POp<"send_start"> {
     %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<2048xf32>
     ```
   }];
-  let arguments = (ins 1DTensorOf<[AnyType]>:$value, I64Attr:$peer, I64Attr:$tag);
+  let arguments = (ins 1DTensorOf<[F32]>:$value, I64Attr:$peer, I64Attr:$tag);
   let results = (outs Tg_TokenType:$token);
   let assemblyFormat = "$value attr-dict `:` type($value)";
   let hasVerifier = 1;
@@ -992,7 +992,7 @@ def Tg_SendWaitOp : Tg_P2POp<"send_wait"> {
     tg.send_wait %t, %x {tag = 0 : i64} : tensor<2048xf32>
     ```
   }];
-  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[AnyType]>:$value, I64Attr:$tag);
+  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[F32]>:$value, I64Attr:$tag);
   let assemblyFormat = "$token `,` $value attr-dict `:` type($value)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -1001,7 +1001,7 @@ def Tg_SendWaitOp : Tg_P2POp<"send_wait"> {
 }
 
 def Tg_RecvStartOp : Tg_P2POp<"recv_start"> {
-  let summary = "starts receiving a 1-D tensor from another pipeline stage";
+  let summary = "starts receiving a 1-D f32 tensor from another pipeline stage";
   let description = [{
     Starts receiving, from the rank that runs stage `s + peer`, the tensor
     that rank sends with the same `tag`, into `buffer` (a new buffer of the
@@ -1014,7 +1014,7 @@ def Tg_RecvStartOp : Tg_P2POp<"recv_start"> {
     ```
   }];
   let arguments = (ins I64Attr:$peer, I64Attr:$tag);
-  let results = (outs Tg_TokenType:$token, 1DTensorOf<[AnyType]>:$buffer);
+  let results = (outs Tg_TokenType:$token, 1DTensorOf<[F32]>:$buffer);
   let assemblyFormat = "attr-dict `:` type($buffer)";
   let hasVerifier = 1;
 }
@@ -1030,8 +1030,8 @@ def Tg_RecvWaitOp : Tg_P2POp<"recv_wait", [AllTypesMatch<["buffer", "result"]>]>
     %x = tg.recv_wait %t, %b {tag = 0 : i64} : tensor<2048xf32>
     ```
   }];
-  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[AnyType]>:$buffer, I64Attr:$tag);
-  let results = (outs 1DTensorOf<[AnyType]>:$result);
+  let arguments = (ins Tg_TokenType:$token, 1DTensorOf<[F32]>:$buffer, I64Attr:$tag);
+  let results = (outs 1DTensorOf<[F32]>:$result);
   let assemblyFormat = "$token `,` $buffer attr-dict `:` type($buffer)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{

@@ -36,6 +36,12 @@ inline constexpr llvm::StringLiteral kPipelineAttr = "tg.pipeline";
 /// On an op: the pipeline stage a user put it in (Graph::stage); on an entry
 /// point: the stage that runs it.
 inline constexpr llvm::StringLiteral kStageAttr = "tg.stage";
+/// On a tg.add: it sums one micro-batch's gradient into the others' (an
+/// unrolled pipeline step), so tg-batch-matmul-sums must not merge the
+/// micro-batches' weight-gradient GEMMs into one: that would change the
+/// order of the sums (the bits of --microbatches) and keep every
+/// micro-batch's activations alive.
+inline constexpr llvm::StringLiteral kMicrobatchSumAttr = "tg.microbatch_sum";
 
 struct ScheduleSpec {
   std::string kind = "constant"; ///< constant | step | exponential | cosine

@@ -143,6 +143,8 @@ struct tg_session {
   std::map<std::string, Buffer> args, results;
   std::unique_ptr<tg::rt::DeviceSession> device; ///< CUDA artifacts
   bool joinedCollectives = false;                ///< device: NCCL (once)
+  int stage = -1; ///< a pipeline stage's session: only its entry points; -1: all
+  bool runs(const EntrySpec &e) const { return stage < 0 || e.stage < 0 || e.stage == stage; }
   ~tg_session() {
     if (!device)
       return;
@@ -303,12 +305,20 @@ extern "C" const char *tg_artifact_manifest(const tg_artifact *artifact) {
   return artifact ? artifact->manifestText.c_str() : "";
 }
 
-extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_session **out) {
+static tg_status createSession(tg_artifact *artifact, uint64_t seed, int stage,
+                               tg_session **out) {
   if (!artifact || !out)
     return fail(TG_INVALID_ARGUMENT, "tg_session_create: null argument");
   *out = nullptr;
+  const std::optional<PipelineSpec> &pipeline = artifact->manifest.pipeline;
+  if (stage >= 0 && (!pipeline || stage >= pipeline->stages))
+    return fail(TG_INVALID_ARGUMENT,
+                absl::StrCat(artifact->path, " has no pipeline stage ", stage,
+                             pipeline ? absl::StrCat(" (it has ", pipeline->stages, ")")
+                                      : std::string(" (not compiled with --pipeline-stages)")));
   auto s = std::make_unique<tg_session>();
   s->artifact = artifact;
+  s->stage = stage;
   if (artifact->manifest.cuda) {
     if (!artifact->cudaUnavailable.empty())
       return fail(TG_FAILED_PRECONDITION, absl::StrCat(artifact->path, " was compiled for CUDA: ",
@@ -322,7 +332,9 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
                   absl::StrCat(artifact->path, ": ", artifact->cudaUnbound));
     s->device = std::move(*device);
   }
-  for (const EntrySpec &e : artifact->manifest.entries)
+  for (const EntrySpec &e : artifact->manifest.entries) {
+    if (!s->runs(e))
+      continue;
     for (const BufferSpec &spec : e.args) {
       auto it = s->args.find(spec.name);
       if (it != s->args.end()) {
@@ -357,6 +369,7 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
       }
       s->args.emplace(spec.name, std::move(b));
     }
+  }
   flushDenormalsInWorkers();
   // Create the oneDNN primitives now rather than in the first step (a CUDA
   // artifact's library calls run in libtgrt_cuda).
@@ -369,6 +382,18 @@ extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_
   }
   *out = s.release();
   return TG_OK;
+}
+
+extern "C" tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_session **out) {
+  return createSession(artifact, seed, -1, out);
+}
+
+extern "C" tg_status tg_session_create_stage(tg_artifact *artifact, uint64_t seed, int stage,
+                                             tg_session **out) {
+  if (stage < 0)
+    return fail(TG_INVALID_ARGUMENT,
+                absl::StrCat("tg_session_create_stage: stage ", stage, " is negative"));
+  return createSession(artifact, seed, stage, out);
 }
 
 extern "C" void tg_session_destroy(tg_session *session) { delete session; }
@@ -478,6 +503,15 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
     return fail(TG_NOT_FOUND,
                 absl::StrCat("no entry point '", entry, "' (the artifact has: ",
                              absl::StrJoin(session->artifact->manifest.entryNames(), ", "), ")"));
+  if (!session->runs(*e->spec))
+    return fail(TG_FAILED_PRECONDITION,
+                absl::StrCat("entry point '", entry, "' belongs to pipeline stage ",
+                             e->spec->stage, ", and this session runs stage ", session->stage));
+  // A pipeline's peers are a stage apart: rank + offset * (ranks per stage).
+  int stageStride = 1;
+  if (const std::optional<PipelineSpec> &p = session->artifact->manifest.pipeline;
+      p && session->communicator && session->communicator->size() % p->stages == 0)
+    stageStride = session->communicator->size() / int(p->stages);
   // Call arguments: every argument buffer, then a buffer per result that is
   // not updated in place (buffer-results-to-out-params order).
   std::vector<std::vector<int64_t>> descs;
@@ -517,7 +551,7 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   takeKernelError();
   unsigned mxcsr = enableFlushDenormals();
   {
-    tg::rt::CollectiveScope collectives(session->communicator, e->spec->name);
+    tg::rt::CollectiveScope collectives(session->communicator, e->spec->name, stageStride);
     e->fn(ptrs.data());
   }
   restoreFloatMode(mxcsr);

@@ -142,12 +142,29 @@ std::string Manifest::dump(bool replaceInvalidUtf8) const {
           {{"id", b.id}, {"entry", b.entry}, {"buffers", b.buffers}, {"elements", b.elements}});
     m["data_parallel"] = dp;
   }
+  if (pipeline) {
+    json p;
+    p["stages"] = pipeline->stages;
+    p["microbatches"] = pipeline->microbatches;
+    p["schedule"] = pipeline->schedule;
+    p["plan"] = json::array();
+    for (const StageCost &c : pipeline->plan)
+      p["plan"].push_back({{"ops", c.ops},
+                           {"flops", c.flops},
+                           {"bytes", c.bytes},
+                           {"param_bytes", c.paramBytes},
+                           {"send_bytes", c.sendBytes},
+                           {"seconds", c.seconds}});
+    m["pipeline"] = p;
+  }
   m["entries"] = json::array();
   for (const EntrySpec &e : entries) {
     json j;
     j["name"] = e.name;
     j["symbol"] = e.symbol;
     j["kind"] = e.kind;
+    if (e.stage >= 0)
+      j["stage"] = e.stage;
     if (e.arenaBytes > 0) {
       j["arena_bytes"] = e.arenaBytes;
       j["temp_bytes"] = e.tempBytes;
@@ -407,6 +424,41 @@ public:
     return spec;
   }
 
+  absl::StatusOr<PipelineSpec> pipeline(const json &p) const {
+    if (!p.is_object())
+      return error("pipeline", "not an object");
+    PipelineSpec spec;
+    for (auto [key, field] : {std::pair{"stages", &spec.stages},
+                              std::pair{"microbatches", &spec.microbatches}}) {
+      if (!p.contains(key) || !p[key].is_number_integer() || p[key].get<int64_t>() < 1)
+        return error(absl::StrCat("pipeline.", key), "must be an integer >= 1");
+      *field = p[key].get<int64_t>();
+    }
+    if (!p.contains("schedule") || !p["schedule"].is_string() ||
+        (p["schedule"] != "1f1b" && p["schedule"] != "gpipe"))
+      return error("pipeline.schedule", "must be \"1f1b\" or \"gpipe\"");
+    spec.schedule = p["schedule"].get<std::string>();
+    if (p.contains("plan")) {
+      if (!p["plan"].is_array() || int64_t(p["plan"].size()) != spec.stages)
+        return error("pipeline.plan", "must list every stage");
+      for (const json &c : p["plan"]) {
+        StageCost cost;
+        if (!c.is_object())
+          return error("pipeline.plan", "a stage is not an object");
+        if (c.contains("ops") && c["ops"].is_number_integer())
+          cost.ops = c["ops"].get<int64_t>();
+        for (auto [key, field] :
+             {std::pair{"flops", &cost.flops}, std::pair{"bytes", &cost.bytes},
+              std::pair{"param_bytes", &cost.paramBytes}, std::pair{"send_bytes", &cost.sendBytes},
+              std::pair{"seconds", &cost.seconds}})
+          if (c.contains(key) && c[key].is_number())
+            *field = c[key].get<double>();
+        spec.plan.push_back(cost);
+      }
+    }
+    return spec;
+  }
+
   absl::StatusOr<DataParallelSpec> dataParallel(const json &d) const {
     DataParallelSpec dp;
     if (!d.is_object())
@@ -604,6 +656,12 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
       return dp.status();
     out.dataParallel = std::move(*dp);
   }
+  if (m.contains("pipeline")) {
+    auto p = r.pipeline(m["pipeline"]);
+    if (!p.ok())
+      return p.status();
+    out.pipeline = std::move(*p);
+  }
   if (m.contains("kernels")) {
     if (!m["kernels"].is_array())
       return r.error("kernels", "not a list");
@@ -634,6 +692,13 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
     entry.symbol = *symbol;
     if (e.contains("kind") && e["kind"].is_string())
       entry.kind = e["kind"].get<std::string>();
+    if (e.contains("stage")) {
+      if (!e["stage"].is_number_integer() || e["stage"].get<int64_t>() < 0 ||
+          !out.pipeline || e["stage"].get<int64_t>() >= out.pipeline->stages)
+        return r.error(entry.name, absl::StrCat("'stage' ", e["stage"].dump(),
+                                                " is no stage of the pipeline section"));
+      entry.stage = e["stage"].get<int>();
+    }
     for (auto [key, field] : {std::pair{"arena_bytes", &entry.arenaBytes},
                               std::pair{"temp_bytes", &entry.tempBytes}})
       if (e.contains(key)) {
@@ -661,6 +726,11 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
     out.entries.push_back(std::move(entry));
   }
   return out;
+}
+
+absl::StatusOr<PipelineSpec> parsePipeline(std::string_view text, std::string_view source) {
+  json d = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return Reader(source).pipeline(d);
 }
 
 absl::StatusOr<DataParallelSpec> parseDataParallel(std::string_view text, std::string_view source) {

@@ -56,6 +56,7 @@ struct EntrySpec {
   std::string name;
   std::string symbol;            ///< tg_entry_<name>
   std::string kind = "function"; ///< train_step | eval_step | predict | function
+  int stage = -1; ///< the pipeline stage that runs it (--pipeline-stages); -1: every rank
   std::vector<BufferSpec> args, results;
   /// Temporaries (tg-plan-memory): the bytes of the arena each call uses,
   /// and what its planned buffers would take without reuse (0: not planned).
@@ -125,6 +126,25 @@ struct DataParallelSpec {
   std::optional<ShardSpec> shard;
 };
 
+/// One stage of a pipeline plan, as the compiler's cost model saw it.
+struct StageCost {
+  int64_t ops = 0;       ///< the model's ops it runs
+  double flops = 0;      ///< its forward's FLOPs per micro-batch
+  double bytes = 0;      ///< its forward's bytes read and written per micro-batch
+  double paramBytes = 0; ///< its params
+  double sendBytes = 0;  ///< activations it sends per step
+  double seconds = 0;    ///< the estimate of its share of a step
+};
+
+/// The pipeline plan tg-pipeline-split compiled in (the tg.pipeline module
+/// attribute): rank r runs stage r / (ranks / stages).
+struct PipelineSpec {
+  int64_t stages = 1;
+  int64_t microbatches = 1;
+  std::string schedule = "1f1b";
+  std::vector<StageCost> plan;
+};
+
 /// A --compress value: none, bf16, or threshold:T with T in [1.2e-38, 1e30]
 /// (a normal f32 whose largest quantum, T * 2^15, is finite). std::nullopt
 /// when malformed.
@@ -167,6 +187,7 @@ struct Manifest {
   bool fusion = true;
   std::optional<TrainInfo> train;
   DataParallelSpec dataParallel;
+  std::optional<PipelineSpec> pipeline; ///< set for --pipeline-stages > 1
   std::vector<EntrySpec> entries;
   std::vector<KernelCall> kernels;
   std::optional<CudaSpec> cuda; ///< set for CUDA artifacts
@@ -189,6 +210,10 @@ private:
 /// artifact's path), the field and the value. A version other than
 /// kManifestVersion is FAILED_PRECONDITION.
 absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view source);
+
+/// Parses and validates the pipeline section alone (the compiler's copy of
+/// the tg.pipeline attribute).
+absl::StatusOr<PipelineSpec> parsePipeline(std::string_view text, std::string_view source);
 
 /// Parses and validates the data_parallel section alone (the compiler's
 /// check of the plan it records).

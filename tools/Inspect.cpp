@@ -41,7 +41,8 @@ std::string argExtra(const BufferSpec &a) {
 }
 
 void printEntry(const EntrySpec &e) {
-  std::printf("\nentry %s (%s)\n", e.name.c_str(), e.kind.c_str());
+  std::printf("\nentry %s (%s%s)\n", e.name.c_str(), e.kind.c_str(),
+              e.stage >= 0 ? (", stage " + std::to_string(e.stage)).c_str() : "");
   if (e.arenaBytes > 0)
     std::printf("  temporaries: %.2f MiB arena (planned at compile time; %.2f MiB without reuse)\n",
                 double(e.arenaBytes) / (1 << 20), double(e.tempBytes) / (1 << 20));
@@ -119,6 +120,32 @@ int inspectCommand(int argc, char **argv) {
                   (long long)s->world, (long long)s->world,
                   absl::StrJoin(s->buffers, ", ").c_str(), (long long)s->size,
                   double(s->size) * 4 / (1 << 20), s->params.size());
+  }
+  if (const std::optional<PipelineSpec> &p = m->pipeline) {
+    std::printf("pipeline: %lld stages (ranks = stages x data-parallel replicas), %lld "
+                "micro-batches a step, schedule %s\n",
+                (long long)p->stages, (long long)p->microbatches, p->schedule.c_str());
+    // Memory per stage: its params and optimizer state (every buffer of its
+    // train step that is a param or state), and its step's arena.
+    for (size_t k = 0; k < p->plan.size(); ++k) {
+      const StageCost &c = p->plan[k];
+      double state = 0, arena = 0;
+      for (const EntrySpec &e : m->entries) {
+        if (e.stage != int(k))
+          continue;
+        if (e.kind == "train_step")
+          for (const BufferSpec &a : e.args)
+            if (a.role == Role::Param || a.role == Role::State)
+              state += double(a.byteSize());
+        arena = std::max(arena, double(e.arenaBytes));
+      }
+      std::printf("  stage %zu: %lld ops, %.3g GFLOP and %.3g MB a micro-batch forward, est. "
+                  "%.3g ms a step; params %.3g MiB, params + optimizer state %.3g MiB, "
+                  "arena %.3g MiB; sends %.3g MiB a step\n",
+                  k, (long long)c.ops, c.flops / 1e9, c.bytes / 1e6, c.seconds * 1e3,
+                  c.paramBytes / (1 << 20), state / (1 << 20), arena / (1 << 20),
+                  c.sendBytes / (1 << 20));
+    }
   }
   if (m->cuda) {
     const CudaSpec &c = *m->cuda;

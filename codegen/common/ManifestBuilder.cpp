@@ -130,11 +130,22 @@ absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
       return spec.status();
     m.dataParallel = std::move(*spec);
   }
+  if (Attribute pipeline = module->getAttr(kPipelineAttr)) {
+    absl::StatusOr<std::string> text = dumpJson(attrToJson(pipeline), "the module's tg.pipeline");
+    if (!text.ok())
+      return text.status();
+    auto spec = parsePipeline(*text, "the module's tg.pipeline");
+    if (!spec.ok())
+      return spec.status();
+    m.pipeline = std::move(*spec);
+  }
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (fn.isExternal())
       continue;
     EntrySpec e;
     e.name = fn.getSymName().str();
+    if (auto stage = fn->getAttrOfType<IntegerAttr>(kStageAttr))
+      e.stage = int(stage.getInt());
     e.symbol = std::string(abi::kEntryPrefix) + e.name;
     auto kind = fn->getAttrOfType<StringAttr>(TgDialect::kEntryAttr);
     e.kind = kind ? kind.getValue().str() : "function";

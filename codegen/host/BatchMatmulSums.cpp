@@ -1,6 +1,7 @@
 //===- BatchMatmulSums.cpp - tg-batch-matmul-sums -------------------------===//
 #include "codegen/host/Passes.h"
 #include "ir/Dialect.h"
+#include "ir/TrainSpec.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -31,7 +32,8 @@ void collectLeaves(AddOp add, SmallVectorImpl<Value> &leaves, SmallVectorImpl<Op
   adds.push_back(add);
   for (Value v : add->getOperands()) {
     auto inner = v.getDefiningOp<AddOp>();
-    if (inner && v.hasOneUse() && inner.getType() == add.getType())
+    if (inner && v.hasOneUse() && inner.getType() == add.getType() &&
+        !inner->hasAttr(kMicrobatchSumAttr))
       collectLeaves(inner, leaves, adds);
     else
       leaves.push_back(v);
@@ -41,6 +43,9 @@ void collectLeaves(AddOp add, SmallVectorImpl<Value> &leaves, SmallVectorImpl<Op
 struct BatchSum : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AddOp root, PatternRewriter &rewriter) const override {
+    // Micro-batches' sums stay apart (kMicrobatchSumAttr).
+    if (root->hasAttr(kMicrobatchSumAttr))
+      return failure();
     // Start from the top of a tree only.
     if (root->hasOneUse())
       if (auto user = llvm::dyn_cast<AddOp>(*root->getUsers().begin()))

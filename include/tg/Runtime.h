@@ -76,6 +76,14 @@ public:
       return st;
     return Session(artifact, std::shared_ptr<tg_session>(s, tg_session_destroy));
   }
+  /// A session of pipeline stage `stage` only (tg_session_create_stage).
+  static absl::StatusOr<Session> createStage(const Artifact &artifact, uint64_t seed, int stage) {
+    tg_session *s = nullptr;
+    if (absl::Status st = toStatus(tg_session_create_stage(artifact.get(), seed, stage, &s));
+        !st.ok())
+      return st;
+    return Session(artifact, std::shared_ptr<tg_session>(s, tg_session_destroy));
+  }
   /// Copies `bytes` bytes into argument buffer `name`: NotFound if no entry
   /// point has that argument, InvalidArgument unless `bytes` is its size.
   absl::Status write(const std::string &name, const void *data, size_t bytes) {

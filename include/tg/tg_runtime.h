@@ -60,6 +60,13 @@ const char *tg_artifact_manifest(const tg_artifact *artifact);
  * `seed`, hypers set to their defaults, data zeroed. The artifact must stay
  * open while the session lives. */
 tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_session **out);
+
+/* A session of one pipeline stage of an artifact compiled with
+ * --pipeline-stages: it allocates and initializes only the buffers of that
+ * stage's entry points (its params and optimizer state), and runs only them.
+ * TG_INVALID_ARGUMENT for a stage the artifact does not have. */
+tg_status tg_session_create_stage(tg_artifact *artifact, uint64_t seed, int stage,
+                                  tg_session **out);
 /** Frees a session and its buffers (NULL is ignored). */
 void tg_session_destroy(tg_session *session);
 

@@ -643,16 +643,16 @@ func.func @pass_made_ops(%x: tensor<2x3xf32>, %w: tensor<3x4xf32>, %b: tensor<4x
 // CHECK-LABEL: func.func @pipeline_transfers
 // CHECK: %[[T:[0-9]+]] = tg.send_start %[[X:[a-z0-9]+]] {peer = 1 : i64, tag = 0 : i64} : tensor<6xf32>
 // CHECK: tg.send_wait %[[T]], %[[X]] {tag = 0 : i64} : tensor<6xf32>
-// CHECK: %[[T2:[a-z0-9_]+]], %[[B:[a-z0-9_]+]] = tg.recv_start {peer = -1 : i64, tag = 3 : i64} : tensor<4xbf16>
-// CHECK: tg.recv_wait %[[T2]], %[[B]] {tag = 3 : i64} : tensor<4xbf16>
+// CHECK: %[[T2:[a-z0-9_]+]], %[[B:[a-z0-9_]+]] = tg.recv_start {peer = -1 : i64, tag = 3 : i64} : tensor<4xf32>
+// CHECK: tg.recv_wait %[[T2]], %[[B]] {tag = 3 : i64} : tensor<4xf32>
 // GENERIC-LABEL: sym_name = "pipeline_transfers"
-// GENERIC: "tg.recv_start"() {peer = -1 : i64, tag = 3 : i64} : () -> (!tg.token, tensor<4xbf16>)
-func.func @pipeline_transfers(%x: tensor<6xf32>) -> tensor<4xbf16> {
+// GENERIC: "tg.recv_start"() {peer = -1 : i64, tag = 3 : i64} : () -> (!tg.token, tensor<4xf32>)
+func.func @pipeline_transfers(%x: tensor<6xf32>) -> tensor<4xf32> {
   %t = tg.send_start %x {peer = 1 : i64, tag = 0 : i64} : tensor<6xf32>
   tg.send_wait %t, %x {tag = 0 : i64} : tensor<6xf32>
-  %r, %b = tg.recv_start {peer = -1 : i64, tag = 3 : i64} : tensor<4xbf16>
-  %y = tg.recv_wait %r, %b {tag = 3 : i64} : tensor<4xbf16>
-  return %y : tensor<4xbf16>
+  %r, %b = tg.recv_start {peer = -1 : i64, tag = 3 : i64} : tensor<4xf32>
+  %y = tg.recv_wait %r, %b {tag = 3 : i64} : tensor<4xf32>
+  return %y : tensor<4xf32>
 }
 
 //===----------------------------------------------------------------------===//
