@@ -233,6 +233,8 @@ TEST_P(Pipeline, CompiledStagesEqualTheMicrobatchedStep) {
   }
   auto refManifest = parseManifest(refArtifact->manifest(), *refPath);
   ASSERT_TRUE(refManifest.ok());
+  const EntrySpec *refStep = refManifest->findEntry("train_step");
+  ASSERT_NE(refStep, nullptr);
   std::mt19937 rng(7);
   for (int step = 0; step < kSteps; ++step) {
     for (const BufferSpec &arg : refStep->args) {
