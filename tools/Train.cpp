@@ -303,7 +303,7 @@ int trainCommand(int argc, char **argv) {
     std::fprintf(stderr, "data: rank %d read %lld of %lld shards (%.1f MiB)\n", r->rank,
                  (long long)r->shardsRead, (long long)r->shardsTotal,
                  double(r->bytesRead) / 1048576.0);
-  if (r->rank != 0) // rank 0 reports for the run
+  if (!r->reports) // rank 0 (a pipeline: its last stage) reports for the run
     return 0;
   if (r->allreduceBytes > 0)
     std::fprintf(stderr, "data parallel: rank 0 sent %.1f MiB of allreduced data (%s)\n",

@@ -14,13 +14,18 @@ namespace trainer {
 
 absl::StatusOr<Values> runBatch(rt::Session &session, const data::Dataset &ds,
                                 const std::vector<std::vector<uint8_t>> &buffers,
-                                const std::string &entry, const std::vector<std::string> &metrics) {
-  for (size_t c = 0; c < ds.columns().size(); ++c)
+                                const EntrySpec &entry, const std::vector<std::string> &metrics) {
+  for (size_t c = 0; c < ds.columns().size(); ++c) {
+    // A pipeline stage reads only some of the columns (the first the data,
+    // the last the labels); every rank reads the whole batch.
+    if (!entry.findArg(ds.columns()[c].spec.name))
+      continue;
     if (absl::Status s =
             session.write(ds.columns()[c].spec.name, buffers[c].data(), buffers[c].size());
         !s.ok())
       return s;
-  if (absl::Status s = session.run(entry); !s.ok())
+  }
+  if (absl::Status s = session.run(entry.name); !s.ok())
     return s;
   Values v;
   for (const std::string &m : metrics) {
@@ -62,10 +67,10 @@ absl::Status addRemainder(rt::Session &session, const data::Dataset &ds, const S
     if (absl::Status s = ds.gather(c, same.data(), same.size(), bs.back().data()); !s.ok())
       return s;
   }
-  auto vm = runBatch(session, ds, bm, "eval_step", evalStep.metrics);
+  auto vm = runBatch(session, ds, bm, *evalStep.spec, evalStep.metrics);
   if (!vm.ok())
     return vm.status();
-  auto vs = runBatch(session, ds, bs, "eval_step", evalStep.metrics);
+  auto vs = runBatch(session, ds, bs, *evalStep.spec, evalStep.metrics);
   if (!vs.ok())
     return vs.status();
   for (auto &[k, x] : *vm)
@@ -98,7 +103,7 @@ absl::StatusOr<Values> evaluate(rt::Session &session, const data::Dataset &ds,
     while (auto b = batcher.next()) {
       if (!b->status.ok())
         return b->status;
-      auto v = runBatch(session, ds, b->buffers, "eval_step", evalStep.metrics);
+      auto v = runBatch(session, ds, b->buffers, *evalStep.spec, evalStep.metrics);
       if (!v.ok())
         return v.status();
       for (auto &[k, x] : *v)

@@ -53,8 +53,9 @@ StepEntry stepEntry(const Manifest &manifest, std::string_view name);
 data::ArgSpec argSpec(const BufferSpec &arg);
 
 /// A session of the artifact, with --lr written into train_step's `lr` hyper.
+/// `stage` >= 0: a session of that pipeline stage only.
 absl::StatusOr<rt::Session> createSession(const rt::Artifact &artifact, const TrainOptions &o,
-                                          const EntrySpec &step);
+                                          const EntrySpec &step, int stage = -1);
 /// What a checkpoint holds: every param and state buffer of train_step.
 std::vector<const BufferSpec *> checkpointedArgs(const EntrySpec &step);
 /// The recurrent state to zero at each epoch start (empty when not reset).
@@ -260,7 +261,7 @@ private:
 /// reads its scalar metrics.
 absl::StatusOr<Values> runBatch(rt::Session &session, const data::Dataset &ds,
                                 const std::vector<std::vector<uint8_t>> &buffers,
-                                const std::string &entry, const std::vector<std::string> &metrics);
+                                const EntrySpec &entry, const std::vector<std::string> &metrics);
 
 /// Means of eval_step's metrics over every example of `ds` (plus
 /// "examples"), leaving the session's buffers as they were. Collective: with

@@ -110,7 +110,7 @@ absl::Status Loop::runEpoch() {
     if (s_.world > 1) // named by the collective watchdog
       t_.ranks.comm.setContext(
           absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1, ")"));
-    auto v = runBatch(t_.session, ds, b->buffers, "train_step", t_.step.metrics);
+    auto v = runBatch(t_.session, ds, b->buffers, *t_.step.spec, t_.step.metrics);
     if (!v.ok())
       return absl::Status(v.status().code(),
                           absl::StrCat("step ", pos_.step + 1, " (epoch ", pos_.epoch + 1,

@@ -31,8 +31,9 @@ data::ArgSpec argSpec(const BufferSpec &arg) {
 }
 
 absl::StatusOr<rt::Session> createSession(const rt::Artifact &artifact, const TrainOptions &o,
-                                          const EntrySpec &step) {
-  auto session = rt::Session::create(artifact, o.seed);
+                                          const EntrySpec &step, int stage) {
+  auto session = stage >= 0 ? rt::Session::createStage(artifact, o.seed, stage)
+                            : rt::Session::create(artifact, o.seed);
   if (!session.ok() || !o.lr)
     return session;
   const BufferSpec *lr = step.findArg("lr");

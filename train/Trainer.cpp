@@ -69,6 +69,113 @@ std::string stateSignature(const Manifest &manifest, const std::vector<const Buf
   return absl::StrFormat("%016x", fnv1a64(text.data(), text.size()));
 }
 
+/// One rank of a pipeline artifact (tgc compile --pipeline-stages): rank k
+/// runs stage k's train_step.stageK on every batch (each rank reads the
+/// whole batch; the first stage uses the data, the last the labels), and
+/// the last stage, which computes the loss and the metrics, reports. The
+/// others run the same loop silently. The transfers between stages are the
+/// compiled step's own.
+absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Communicator &comm,
+                                              const rt::Artifact &artifact,
+                                              const Manifest &manifest, const std::string &hash) {
+  const PipelineSpec &p = *manifest.pipeline;
+  if (comm.size() != p.stages)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "'", o.artifact, "' is a pipeline of ", p.stages, " stages and runs with a rank per stage ",
+        "(mpirun -np ", p.stages, " tgc train ..., or --emulate-world-size=", p.stages, "), not ",
+        comm.size(), comm.size() == 1 ? " rank" : " ranks",
+        comm.size() > p.stages ? " (pipeline stages x data-parallel replicas is not built yet)"
+                               : ""));
+  if (!o.checkpointDir.empty() || o.resume || !o.initFrom.empty())
+    return absl::UnimplementedError(
+        absl::StrCat("'", o.artifact, "' is a pipeline artifact: --checkpoint-dir, --resume and "
+                                      "--init are not supported for pipelines yet"));
+  if (o.averageEvery || o.globalBatch)
+    return absl::InvalidArgumentError(
+        "--average-every and --global-batch are data-parallel options; a pipeline artifact "
+        "runs one replica");
+  int stage = comm.rank();
+  bool last = stage + 1 == p.stages;
+  // Every rank checks that all loaded the same artifact (its stage plan is
+  // in the hash) before the first transfer.
+  uint64_t h = std::strtoull(hash.c_str(), nullptr, 16);
+  if (absl::Status s = comm.checkSame(absl::StrCat("the artifact '", o.artifact, "' (its hash)"),
+                                      h, /*hex=*/true);
+      !s.ok())
+    return s;
+  StepEntry step = stepEntry(manifest, absl::StrCat("train_step.stage", stage));
+  StepEntry evalStep = stepEntry(manifest, absl::StrCat("eval_step.stage", stage));
+  if (!step)
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", o.artifact, "' has no train_step.stage", stage));
+  // The data the whole pipeline reads: every stage's data and labels.
+  auto withAllData = [&](const StepEntry &e, const char *kind) {
+    EntrySpec all = *e.spec;
+    for (const EntrySpec &other : manifest.entries)
+      if (other.kind == kind && other.stage >= 0)
+        for (const BufferSpec &a : other.args)
+          if ((a.role == Role::Data || a.role == Role::Label) && !all.findArg(a.name))
+            all.args.push_back(a);
+    return all;
+  };
+  EntrySpec trainData = withAllData(step, "train_step");
+  std::optional<EntrySpec> evalData;
+  if (evalStep)
+    evalData = withAllData(evalStep, "eval_step");
+  StepEntry trainBinding = step, evalBinding = evalStep;
+  trainBinding.spec = &trainData;
+  if (evalData)
+    evalBinding.spec = &*evalData;
+  auto bound = bindData(o, trainBinding, evalBinding, 1, false);
+  if (!bound.ok())
+    return bound.status();
+  const data::Dataset &ds = *bound->train.dataset;
+  auto schedule = scheduleOf(o, ds, trainBinding, 1);
+  if (!schedule.ok())
+    return schedule.status();
+  uint64_t steps = uint64_t(schedule->totalSteps);
+  if (absl::Status s = comm.checkSame("the number of steps", steps); !s.ok())
+    return s;
+  auto session = createSession(artifact, o, *step.spec, stage);
+  if (!session.ok())
+    return session.status();
+  if (absl::Status s = session->setCommunicator(&comm); !s.ok())
+    return s;
+  // One replica: the loop's own collectives (stop flags) are off; the
+  // stages stay in step through their transfers.
+  Ranks one{comm, 0, 1};
+  TrainOptions quiet = o;
+  if (!last) {
+    quiet.progress = TrainOptions::Progress::None;
+    quiet.metricsPath.clear();
+  }
+  std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
+  Checkpointer checkpointer(quiet, hash, saved, bound->train, *schedule);
+  Position start;
+  auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
+  if (!resumedAt.ok())
+    return resumedAt.status();
+  MetricsLog metrics;
+  if (last) {
+    if (absl::Status s = metrics.open(metricsPath(o), *resumedAt); !s.ok())
+      return s;
+    printHeader(o, bound->train, *schedule, false, manifest,
+                absl::StrCat(comm.kind(), ", ", p.stages, " pipeline stages (", p.microbatches,
+                             " micro-batches a step, ", p.schedule, ")"));
+  }
+  std::vector<const BufferSpec *> none;
+  TrainSetup setup{quiet,     one,  manifest.dataParallel, 0,    *session,     step, evalStep,
+                   *bound,    *schedule, none,             none, none,         checkpointer,
+                   metrics};
+  absl::StatusOr<TrainResult> result = runLoop(setup, start);
+  if (result.ok()) {
+    result->rank = comm.rank();
+    result->world = comm.size();
+    result->reports = last;
+  }
+  return result;
+}
+
 /// One rank's run: the whole of tg::train for a single process.
 absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator &comm) {
   Ranks ranks{comm, comm.rank(), comm.size()};
@@ -81,6 +188,8 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
   auto manifest = parseManifest(artifact->manifest(), o.artifact);
   if (!manifest.ok())
     return manifest.status();
+  if (manifest->pipeline)
+    return trainPipelineRank(o, comm, *artifact, *manifest, *hash);
   StepEntry step = stepEntry(*manifest, "train_step");
   if (!step)
     return absl::FailedPreconditionError(
@@ -256,6 +365,7 @@ absl::StatusOr<TrainResult> trainRank(const TrainOptions &o, dist::Communicator 
                    *bound, *schedule, modelState, replicated,   rankState, checkpointer, metrics};
   absl::StatusOr<TrainResult> result = runLoop(setup, start);
   if (result.ok()) {
+    result->reports = ranks.root();
     result->allreduceBytes = comm.allreduceBytesSent();
     result->compress = dp.compress;
     result->skippedRecords = int64_t(ds.excluded().size());
@@ -295,6 +405,9 @@ absl::StatusOr<TrainResult> trainEmulated(const TrainOptions &o) {
         return absl::Status(s.code(),
                             absl::StrCat("rank ", r, " of ", results.size(), ": ", s.message()));
     }
+  for (auto &r : results)
+    if ((*r)->reports)
+      return std::move(*r);
   return std::move(*results[0]);
 }
 

@@ -111,6 +111,9 @@ struct TrainResult {
   std::string lastCheckpoint; ///< the path of the last checkpoint written
   int rank = 0;  ///< this process's rank (only rank 0 reports)
   int world = 1; ///< the number of ranks
+  /// This rank reports for the run (prints the summary): rank 0, or a
+  /// pipeline's last stage (which computes the loss).
+  bool reports = true;
   int64_t shardsRead = 0;  ///< a packed --data: the shards this rank mapped
   int64_t shardsTotal = 0; ///< a packed --data: all its shards
   uint64_t bytesRead = 0;  ///< a packed --data: the bytes of the shards read
