@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Data-parallel training through `tgc train`, under mpirun and emulated:
 #   train.sh CASE BUILD_DIR WORK_DIR
-# CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy | compress | shard. Every mpirun
+# CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy | compress | shard |
+# pipeline. Every mpirun
 # has a timeout, so a hang fails the test instead of stalling the suite.
 set -euo pipefail
 case_=$1
@@ -139,6 +140,52 @@ packed)
     >/dev/null 2>&1
   $compare "$(ckpt straight 120)" "$(ckpt threads 120)" || fail "--data-threads 3 differs"
   echo "ok: three threads assembling the batches train to the same bits as one"
+  ;;
+pipeline)
+  # tgc compile --pipeline-stages: S ranks (mpirun, over shared memory and
+  # TCP, and as threads) train to the same losses, step by step, as one
+  # process running the artifact compiled with the same --microbatches.
+  losses() { python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    j = json.loads(l)
+    print(j["step"], j["loss"], j.get("accuracy"))' "$1"; }
+  compile micro fashion-mlp --batch 16 -- --microbatches=4
+  compile pipe2 fashion-mlp --batch 16 -- --pipeline-stages=2 --microbatches=4
+  compile pipe3 fashion-mlp --batch 16 -- --pipeline-stages=3 --microbatches=4 --schedule=gpipe
+  run() { train "$@" --data "$data" --steps 60 --log-every 5 >/dev/null; }
+  run micro.tgx --metrics micro.jsonl
+  $mpi -np 2 "$tgc" train pipe2.tgx --data "$data" --steps 60 --log-every 5 --progress=none \
+    --metrics mpi2.jsonl >/dev/null
+  $mpi -np 3 --mca btl self,tcp "$tgc" train pipe3.tgx --data "$data" --steps 60 --log-every 5 \
+    --progress=none --metrics mpi3.jsonl >/dev/null
+  run pipe2.tgx --emulate-world-size 2 --metrics emu2.jsonl
+  [[ $(losses micro.jsonl | wc -l) == 12 ]] || fail "the reference logged no losses"
+  for m in mpi2 mpi3 emu2; do
+    diff <(losses micro.jsonl) <(losses $m.jsonl) >/dev/null ||
+      fail "$m: the pipeline's losses differ from the micro-batched process's"
+  done
+  echo "ok: 2 and 3 pipeline stages (mpirun shm and TCP, threads) give the micro-batched losses"
+  # The char GPT over 2 stages: its tied embedding travels with the activations.
+  text=/usr/share/common-licenses/GPL-3
+  compile gmicro char-gpt --batch 4 --layers 2 --dim 32 --heads 2 --steps 16 -- --microbatches=2
+  compile gpipe char-gpt --batch 4 --layers 2 --dim 32 --heads 2 --steps 16 -- \
+    --pipeline-stages=2 --microbatches=2
+  train gmicro.tgx --data "$text" --steps 20 --log-every 5 --metrics gmicro.jsonl >/dev/null
+  $mpi -np 2 "$tgc" train gpipe.tgx --data "$text" --steps 20 --log-every 5 --progress=none \
+    --metrics gpipe.jsonl >/dev/null
+  diff <(losses gmicro.jsonl) <(losses gpipe.jsonl) >/dev/null ||
+    fail "char GPT: the pipeline's losses differ from the micro-batched process's"
+  echo "ok: the char GPT over 2 stages gives the micro-batched losses"
+  # Bad runs: the wrong number of ranks and a single process are errors.
+  out=$($mpi -np 3 "$tgc" train pipe2.tgx --data "$data" --steps 2 2>&1) &&
+    fail "3 ranks ran a 2-stage pipeline"
+  grep -q "is a pipeline of 2 stages" <<<"$out" || fail "no error naming the stages: $out"
+  out=$("$tgc" train pipe2.tgx --data "$data" --steps 2 2>&1) && fail "one process ran a pipeline"
+  grep -q "runs with a rank per stage" <<<"$out" || fail "no error for one process: $out"
+  out=$("$tgc" train pipe2.tgx --data "$data" --steps 2 --emulate-world-size 2 \
+    --checkpoint-dir ck 2>&1) && fail "a pipeline wrote checkpoints"
+  grep -q "not supported for pipelines yet" <<<"$out" || fail "no checkpoint error: $out"
+  echo "ok: wrong world sizes and checkpoints are errors naming why"
   ;;
 faults)
   compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce
