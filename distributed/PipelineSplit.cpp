@@ -878,6 +878,7 @@ LogicalResult PipelineSplitPass::run() {
     return module.emitError() << "tg-pipeline-split: the module has no model function";
   if (failed(m.classify(spec.loss)) || failed(check(spec)) || failed(place()))
     return failure();
+  std::string identity = modelHash(m.fn, attr);
   SmallVector<int64_t> cuts;
   if (failed(chooseCuts(cuts)))
     return failure();
@@ -956,6 +957,7 @@ LogicalResult PipelineSplitPass::run() {
     m.fn.emitWarning() << "tg-pipeline-split: the plan is unbalanced: the slowest stage takes "
                        << int64_t(std::lround(100 * (slowest / meanSeconds - 1)))
                        << "% more than the mean (" << os.str() << ")";
+  module->setAttr(kModelHashAttr, b.getStringAttr(identity));
   module->setAttr(kPipelineAttr,
                   b.getDictionaryAttr({
                       b.getNamedAttr("stages", b.getI64IntegerAttr(stages)),

@@ -202,6 +202,11 @@ LogicalResult TgDialect::verifyOperationAttribute(Operation *op, NamedAttribute 
       return op->emitError() << name << " must be a string on a function";
     return success();
   }
+  if (name == kModelHashAttr) {
+    if (!llvm::isa<ModuleOp>(op) || !llvm::isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "tg.model_hash must be a string on the module";
+    return success();
+  }
   if (name == kPipelineAttr) {
     if (!llvm::isa<ModuleOp>(op) || !llvm::isa<DictionaryAttr>(attr.getValue()))
       return op->emitError() << "tg.pipeline must be a dictionary on the module";

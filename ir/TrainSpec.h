@@ -36,6 +36,9 @@ inline constexpr llvm::StringLiteral kPipelineAttr = "tg.pipeline";
 /// On an op: the pipeline stage a user put it in (Graph::stage); on an entry
 /// point: the stage that runs it.
 inline constexpr llvm::StringLiteral kStageAttr = "tg.stage";
+/// On the module: the model's identity (modelHash, passes/TrainStepBuilder.h)
+/// when its steps run micro-batches; the manifest's model_hash.
+inline constexpr llvm::StringLiteral kModelHashAttr = "tg.model_hash";
 /// On a tg.add: it sums one micro-batch's gradient into the others' (an
 /// unrolled pipeline step), so tg-batch-matmul-sums must not merge the
 /// micro-batches' weight-gradient GEMMs into one: that would change the

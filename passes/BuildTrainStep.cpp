@@ -12,6 +12,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/Debug.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "support/Trailer.h"
 
 #include <cmath>
 
@@ -65,6 +67,15 @@ DictionaryAttr remapAlias(OpBuilder &b, func::FuncOp fn, unsigned r,
 }
 
 } // namespace
+
+std::string modelHash(func::FuncOp fn, Attribute trainSpec) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  fn.print(os);
+  os << "\n";
+  trainSpec.print(os);
+  return llvm::formatv("{0:x-16}", fnv1a64(os.str().data(), os.str().size())).str();
+}
 
 DictionaryAttr withAlias(OpBuilder &b, DictionaryAttr attrs, unsigned argIndex) {
   NamedAttrList list(attrs);
@@ -440,6 +451,8 @@ LogicalResult BuildTrainStepPass::run() {
   }
 
   OpBuilder b(module.getBodyRegion());
+  if (microbatches > 1)
+    module->setAttr(kModelHashAttr, b.getStringAttr(modelHash(m.fn, attr)));
   b.setInsertionPointToEnd(module.getBody());
   if (!buildTrainStep(b, m, grad, *spec))
     return failure();

@@ -227,6 +227,12 @@ Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, double weig
                       Value g, ArrayRef<Value> slots, const BiasCorrections &bc,
                       SmallVectorImpl<Value> &newSlots);
 
+/// The identity of a model for checkpoints: its function and tg.train spec,
+/// hashed (16 hex digits), before any entry point is built. Artifacts that
+/// run the same model in micro-batches (--microbatches, --pipeline-stages)
+/// record it, so they resume each other's checkpoints.
+std::string modelHash(func::FuncOp fn, mlir::Attribute trainSpec);
+
 } // namespace tg
 
 #endif // TG_PASSES_TRAINSTEPBUILDER_H

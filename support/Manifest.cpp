@@ -142,6 +142,8 @@ std::string Manifest::dump(bool replaceInvalidUtf8) const {
           {{"id", b.id}, {"entry", b.entry}, {"buffers", b.buffers}, {"elements", b.elements}});
     m["data_parallel"] = dp;
   }
+  if (!modelHash.empty())
+    m["model_hash"] = modelHash;
   if (pipeline) {
     json p;
     p["stages"] = pipeline->stages;
@@ -655,6 +657,11 @@ absl::StatusOr<Manifest> parseManifest(std::string_view text, std::string_view s
     if (!dp.ok())
       return dp.status();
     out.dataParallel = std::move(*dp);
+  }
+  if (m.contains("model_hash")) {
+    if (!m["model_hash"].is_string())
+      return r.error("model_hash", "not a string");
+    out.modelHash = m["model_hash"].get<std::string>();
   }
   if (m.contains("pipeline")) {
     auto p = r.pipeline(m["pipeline"]);

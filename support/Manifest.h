@@ -188,6 +188,9 @@ struct Manifest {
   std::optional<TrainInfo> train;
   DataParallelSpec dataParallel;
   std::optional<PipelineSpec> pipeline; ///< set for --pipeline-stages > 1
+  /// The model's identity when its steps run micro-batches (--microbatches,
+  /// --pipeline-stages): such artifacts of one model resume each other.
+  std::string modelHash;
   std::vector<EntrySpec> entries;
   std::vector<KernelCall> kernels;
   std::optional<CudaSpec> cuda; ///< set for CUDA artifacts

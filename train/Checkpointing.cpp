@@ -197,6 +197,22 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
   for (NamedTensor &t : ck->tensors)
     (t.name.find("@rank") != std::string::npos ? rankState_ : mine).push_back(std::move(t));
   ck->tensors = std::move(mine);
+  // A pipeline: the other stages' buffers, checked here, sent to them later.
+  elsewhereTensors_.clear();
+  if (!elsewhere_.empty()) {
+    std::vector<NamedTensor> ours;
+    for (NamedTensor &t : ck->tensors)
+      (std::any_of(elsewhere_.begin(), elsewhere_.end(),
+                   [&](const BufferSpec *a) { return a->name == t.name; })
+           ? elsewhereTensors_
+           : ours)
+          .push_back(std::move(t));
+    Checkpoint others;
+    others.tensors = elsewhereTensors_;
+    if (absl::Status s = checkTensors(path, others, elsewhere_, 0); !s.ok())
+      return s;
+    ck->tensors = std::move(ours);
+  }
   // --shard-optimizer-state: the slots are named tensors, as in any run.
   shards_.clear();
   if (shard_) {

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -232,6 +233,11 @@ public:
   /// names, dtypes and shapes of its tensors and the training spec (another
   /// world size, bucket plan or sharding of the same model resumes).
   void setStateSignature(std::string signature) { signature_ = std::move(signature); }
+  /// A pipeline stage's checkpointer (rank 0's): the buffers other stages
+  /// hold. A checkpoint has them too (write() takes them gathered, as extra
+  /// tensors); restore() checks them and keeps them for restoredElsewhere().
+  void setElsewhere(std::vector<const BufferSpec *> specs) { elsewhere_ = std::move(specs); }
+  const std::vector<NamedTensor> &restoredElsewhere() const { return elsewhereTensors_; }
 
 private:
   /// A checkpoint's vocabulary (checkpointVocabulary) against the data's.
@@ -249,6 +255,8 @@ private:
   const EntrySpec *step_ = nullptr;
   std::vector<NamedTensor> shards_; ///< the restored "<param>.<slot>" tensors
   std::string signature_;
+  std::vector<const BufferSpec *> elsewhere_;
+  std::vector<NamedTensor> elsewhereTensors_;
   int restoredWorld_ = 1;
   int lockFd_ = -1; ///< the directory's .lock, flock'ed while training
 };
@@ -361,6 +369,9 @@ struct TrainSetup {
   const std::vector<const BufferSpec *> &rankState;
   const Checkpointer &checkpointer;
   MetricsLog &metrics;
+  /// A pipeline: collects the other stages' checkpointed buffers on rank 0
+  /// (collective: every stage's rank calls it at the same step).
+  std::function<absl::StatusOr<std::vector<NamedTensor>>()> gatherStages = {};
 };
 
 /// Trains from `start` to the schedule's last step; SIGINT/SIGTERM (while an

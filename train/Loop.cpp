@@ -202,6 +202,12 @@ absl::Status Loop::checkpoint() {
       return slots.status();
     others->insert(others->end(), slots->begin(), slots->end());
   }
+  if (t_.gatherStages) {
+    auto stages = t_.gatherStages();
+    if (!stages.ok())
+      return stages.status();
+    others->insert(others->end(), stages->begin(), stages->end());
+  }
   if (!t_.ranks.root())
     return absl::OkStatus();
   auto path =

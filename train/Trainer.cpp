@@ -49,7 +49,13 @@ namespace {
 /// another data-parallel plan. Empty without a plan.
 std::string stateSignature(const Manifest &manifest, const std::vector<const BufferSpec *> &saved,
                            const ShardSpec *shard) {
-  if (manifest.dataParallel.modelHash.empty())
+  // The model before distribution, or before micro-batching and pipeline
+  // stages (so that --microbatches and --pipeline-stages artifacts of one
+  // model resume each other's checkpoints).
+  const std::string &model = manifest.dataParallel.modelHash.empty()
+                                 ? manifest.modelHash
+                                 : manifest.dataParallel.modelHash;
+  if (model.empty())
     return "";
   std::vector<std::string> lines;
   for (const BufferSpec *a : saved)
@@ -63,7 +69,7 @@ std::string stateSignature(const Manifest &manifest, const std::vector<const Buf
       }
   }
   std::sort(lines.begin(), lines.end());
-  std::string text = manifest.dataParallel.modelHash;
+  std::string text = model;
   for (const std::string &l : lines)
     absl::StrAppend(&text, "\n", l);
   return absl::StrFormat("%016x", fnv1a64(text.data(), text.size()));
@@ -86,10 +92,11 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
         comm.size(), comm.size() == 1 ? " rank" : " ranks",
         comm.size() > p.stages ? " (pipeline stages x data-parallel replicas is not built yet)"
                                : ""));
-  if (!o.checkpointDir.empty() || o.resume || !o.initFrom.empty())
-    return absl::UnimplementedError(
-        absl::StrCat("'", o.artifact, "' is a pipeline artifact: --checkpoint-dir, --resume and "
-                                      "--init are not supported for pipelines yet"));
+  if (!o.initFrom.empty())
+    return absl::UnimplementedError(absl::StrCat(
+        "'", o.artifact, "' is a pipeline artifact: --init is not supported for pipelines yet "
+                         "(train one step on one process with the --microbatches artifact, then "
+                         "--resume the pipeline from its checkpoint)"));
   if (o.averageEvery || o.globalBatch)
     return absl::InvalidArgumentError(
         "--average-every and --global-batch are data-parallel options; a pipeline artifact "
@@ -149,12 +156,83 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
     quiet.progress = TrainOptions::Progress::None;
     quiet.metricsPath.clear();
   }
-  std::vector<const BufferSpec *> saved = checkpointedArgs(*step.spec);
+  if (stage != 0) // rank 0 reads and writes the checkpoints
+    quiet.checkpointDir.clear();
+  // Every stage's checkpointed buffers: one checkpoint holds them all, as a
+  // one-process run of the model would (its step counter once).
+  std::vector<std::vector<const BufferSpec *>> stageSaved(size_t(p.stages));
+  for (const EntrySpec &e : manifest.entries)
+    if (e.kind == "train_step" && e.stage >= 0)
+      stageSaved[size_t(e.stage)] = checkpointedArgs(e);
+  std::vector<const BufferSpec *> saved = stageSaved[size_t(stage)];
+  // What rank 0 does not hold: the other stages' buffers (all but the step).
+  std::vector<const BufferSpec *> all = stageSaved[0], elsewhere;
+  auto held = [](const std::vector<const BufferSpec *> &list, const std::string &name) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const BufferSpec *b) { return b->name == name; });
+  };
+  for (int k = 1; k < p.stages; ++k)
+    for (const BufferSpec *a : stageSaved[size_t(k)])
+      if (!held(all, a->name)) {
+        all.push_back(a);
+        elsewhere.push_back(a);
+      }
   Checkpointer checkpointer(quiet, hash, saved, bound->train, *schedule);
+  checkpointer.setStateSignature(stateSignature(manifest, all, nullptr));
+  if (stage == 0)
+    checkpointer.setElsewhere(elsewhere);
+  constexpr int kTagBase = 20000; // above any compiled step's transfer tags
+  auto tagOf = [&](size_t i) { return int64_t(kTagBase + i); };
   Position start;
   auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
   if (!resumedAt.ok())
     return resumedAt.status();
+  // Rank 0's position, and each stage's buffers from its checkpoint.
+  int64_t resumed[6] = {resumedAt->has_value(), resumedAt->value_or(0), start.step, start.epoch,
+                        start.batch, start.globalBatch};
+  double prior = start.priorSeconds;
+  if (absl::Status s = comm.broadcast(resumed, sizeof resumed, 0); !s.ok())
+    return s;
+  if (absl::Status s = comm.broadcast(&prior, sizeof prior, 0); !s.ok())
+    return s;
+  if (resumed[0]) {
+    *resumedAt = resumed[1];
+    start = Position{resumed[2], resumed[3], resumed[4], prior, resumed[5]};
+    if (stage == 0) {
+      for (int k = 1; k < p.stages; ++k)
+        for (size_t i = 0; i < stageSaved[size_t(k)].size(); ++i) {
+          const BufferSpec *a = stageSaved[size_t(k)][i];
+          std::vector<uint8_t> bytes(a->byteSize());
+          const std::vector<NamedTensor> &from = checkpointer.restoredElsewhere();
+          auto t = std::find_if(from.begin(), from.end(),
+                                [&](const NamedTensor &x) { return x.name == a->name; });
+          if (t != from.end())
+            bytes = t->bytes;
+          else if (absl::Status s = session->read(a->name, bytes.data(), bytes.size()); !s.ok())
+            return s; // the step counter, which every stage has
+          if (absl::Status s = comm.send(bytes.data(), bytes.size(), k, tagOf(i),
+                                         absl::StrCat("checkpoint tensor '", a->name, "'"));
+              !s.ok())
+            return s;
+        }
+      if (absl::Status s = comm.flushSends(); !s.ok())
+        return s;
+    } else {
+      for (size_t i = 0; i < saved.size(); ++i) {
+        const BufferSpec *a = saved[i];
+        std::vector<uint8_t> bytes(a->byteSize());
+        auto r = comm.recvStart(bytes.data(), bytes.size(), 0, tagOf(i),
+                                absl::StrCat("checkpoint tensor '", a->name, "'"));
+        if (!r.ok())
+          return r.status();
+        if (absl::Status s = comm.recvWait(*r); !s.ok())
+          return s;
+        if (absl::Status s = session->write(a->name, bytes.data(), bytes.size()); !s.ok())
+          return s;
+      }
+    }
+  }
+  std::string note = resplit(start, *schedule, o);
   MetricsLog metrics;
   if (last) {
     if (absl::Status s = metrics.open(metricsPath(o), *resumedAt); !s.ok())
@@ -162,16 +240,61 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
     printHeader(o, bound->train, *schedule, false, manifest,
                 absl::StrCat(comm.kind(), ", ", p.stages, " pipeline stages (", p.microbatches,
                              " micro-batches a step, ", p.schedule, ")"));
+    if (!note.empty())
+      std::fprintf(stderr, "resuming: %s\n", note.c_str());
   }
   std::vector<const BufferSpec *> none;
   TrainSetup setup{quiet,     one,  manifest.dataParallel, 0,    *session,     step, evalStep,
                    *bound,    *schedule, none,             none, none,         checkpointer,
                    metrics};
+  // A checkpoint: the other stages' buffers to rank 0 (not the step
+  // counter, which rank 0 has too).
+  setup.gatherStages = [&]() -> absl::StatusOr<std::vector<NamedTensor>> {
+    std::vector<NamedTensor> got;
+    if (o.checkpointDir.empty())
+      return got;
+    if (stage != 0) {
+      for (size_t i = 0; i < saved.size(); ++i) {
+        const BufferSpec *a = saved[i];
+        if (!held(elsewhere, a->name))
+          continue;
+        std::vector<uint8_t> bytes(a->byteSize());
+        if (absl::Status s = session->read(a->name, bytes.data(), bytes.size()); !s.ok())
+          return s;
+        if (absl::Status s = comm.send(bytes.data(), bytes.size(), 0, tagOf(i),
+                                       absl::StrCat("checkpoint tensor '", a->name, "'"));
+            !s.ok())
+          return s;
+      }
+      if (absl::Status s = comm.flushSends(); !s.ok())
+        return s;
+      return got;
+    }
+    for (int k = 1; k < p.stages; ++k)
+      for (size_t i = 0; i < stageSaved[size_t(k)].size(); ++i) {
+        const BufferSpec *a = stageSaved[size_t(k)][i];
+        if (!held(elsewhere, a->name))
+          continue;
+        NamedTensor t{a->name, std::string(dtypeName(a->dtype)), a->shape, {}};
+        t.bytes.resize(a->byteSize());
+        auto r = comm.recvStart(t.bytes.data(), t.bytes.size(), k, tagOf(i),
+                                absl::StrCat("checkpoint tensor '", a->name, "'"));
+        if (!r.ok())
+          return r.status();
+        if (absl::Status s = comm.recvWait(*r); !s.ok())
+          return s;
+        got.push_back(std::move(t));
+      }
+    return got;
+  };
   absl::StatusOr<TrainResult> result = runLoop(setup, start);
   if (result.ok()) {
     result->rank = comm.rank();
     result->world = comm.size();
     result->reports = last;
+    // Rank 0 wrote it; the last stage reports the run.
+    if (!o.checkpointDir.empty() && result->steps > 0)
+      result->lastCheckpoint = checkpointPath(o.checkpointDir, result->steps);
   }
   return result;
 }

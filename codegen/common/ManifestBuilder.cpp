@@ -130,6 +130,8 @@ absl::StatusOr<Manifest> describeEntries(ModuleOp module) {
       return spec.status();
     m.dataParallel = std::move(*spec);
   }
+  if (auto hash = module->getAttrOfType<StringAttr>(kModelHashAttr))
+    m.modelHash = hash.getValue().str();
   if (Attribute pipeline = module->getAttr(kPipelineAttr)) {
     absl::StatusOr<std::string> text = dumpJson(attrToJson(pipeline), "the module's tg.pipeline");
     if (!text.ok())
