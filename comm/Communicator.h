@@ -55,6 +55,10 @@ struct CommunicatorOptions {
   double timeoutSeconds = 0;
 };
 
+class Communicator;
+/// One rank, no MPI: reductions are the identity, gathers copy.
+std::unique_ptr<Communicator> createSingleProcessCommunicator();
+
 /// A started collective; pass it to wait() exactly once.
 struct Request {
   int64_t id = -1;
@@ -129,6 +133,17 @@ public:
   /// Completes every send this rank started (the end of a step).
   virtual absl::Status flushSends() { return absl::OkStatus(); }
 
+  /// The ranks with the same `color`, as a communicator of their own ranked
+  /// by `key` (MPI_Comm_split): a pipeline stage's data-parallel replicas.
+  /// Collective: every rank calls it. The result must not outlive this one.
+  virtual absl::StatusOr<std::unique_ptr<Communicator>> split(int color, int key) {
+    if (size() == 1)
+      return createSingleProcessCommunicator();
+    (void)color;
+    (void)key;
+    return absl::UnimplementedError(kind() + " communicators cannot be split");
+  }
+
   /// What the rank is doing ("step 12 (epoch 1)"), for timeout messages.
   virtual void setContext(const std::string &) {}
 
@@ -162,8 +177,6 @@ private:
   }
 };
 
-/// One rank, no MPI: reductions are the identity, gathers copy.
-std::unique_ptr<Communicator> createSingleProcessCommunicator();
 
 /// `size` communicators joined in one process, one per thread (tgc train
 /// --emulate-world-size): rank r is element r. Reductions are rank-ordered

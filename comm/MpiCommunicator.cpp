@@ -504,6 +504,25 @@ public:
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::unique_ptr<Communicator>> split(int color, int key) override {
+    std::lock_guard<std::mutex> lock(mpiMu);
+    Guard guard(watchdog.get(), "splitting the communicator (MPI_Comm_split)");
+    MPI_Comm part;
+    if (absl::Status s = check(MPI_Comm_split(comm, color, key, &part), "MPI_Comm_split");
+        !s.ok())
+      return s;
+    MPI_Comm_set_errhandler(part, MPI_ERRORS_RETURN);
+    std::vector<MPI_Comm> partLanes(lanes.size());
+    for (MPI_Comm &lane : partLanes) {
+      if (absl::Status s = check(MPI_Comm_dup(part, &lane), "MPI_Comm_dup"); !s.ok())
+        return s;
+      MPI_Comm_set_errhandler(lane, MPI_ERRORS_RETURN);
+    }
+    CommunicatorOptions o = options;
+    o.progressThread = false; // the world's thread, if any, serves its own requests
+    return std::unique_ptr<Communicator>(new MpiCommunicator(part, std::move(partLanes), o));
+  }
+
   absl::Status flushSends() override {
     std::lock_guard<std::mutex> lock(mpiMu);
     while (!sends.empty()) {

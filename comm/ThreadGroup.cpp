@@ -48,6 +48,8 @@ struct Group {
   std::mutex mu;
   std::condition_variable cv;
   std::map<int64_t, Slot> slots; ///< by collective sequence number
+  /// split(): the groups made by each rank's k-th split, by (k, color).
+  std::map<std::pair<int64_t, int>, std::shared_ptr<Group>> parts;
   /// Pipeline transfers in flight: by (sender, receiver, tag), in order.
   std::map<std::tuple<int, int, int64_t>, std::deque<std::vector<uint8_t>>> mail;
   std::string aborted;           ///< non-empty: the reason every collective fails
@@ -223,11 +225,51 @@ public:
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::unique_ptr<Communicator>> split(int color, int key) override {
+    // Every rank's (color, key), then each joins its color's group, made
+    // once under the lock, at its rank among the same color by key.
+    int mine[2] = {color, key};
+    std::vector<int> all(size_t(2 * g->size));
+    if (absl::Status s = allgather(mine, sizeof mine, all.data()); !s.ok())
+      return s;
+    int members = 0, rank = 0;
+    for (int r = 0; r < g->size; ++r)
+      if (all[size_t(2 * r)] == color) {
+        ++members;
+        int k = all[size_t(2 * r + 1)];
+        if (k < key || (k == key && r < rank_))
+          ++rank;
+      }
+    int64_t seq = nextSplit++;
+    std::shared_ptr<Group> part;
+    {
+      std::lock_guard<std::mutex> lock(g->mu);
+      auto &slot = g->parts[{seq, color}];
+      if (!slot)
+        slot = std::make_shared<Group>(members, g->options);
+      part = slot;
+    }
+    return std::unique_ptr<Communicator>(std::make_unique<ThreadRank>(part, rank));
+  }
+
   void abort(const std::string &why) override {
-    std::lock_guard<std::mutex> lock(g->mu);
-    if (g->aborted.empty())
-      g->aborted = absl::StrCat("rank ", rank_, " failed: ", why);
-    g->cv.notify_all();
+    std::string reason = absl::StrCat("rank ", rank_, " failed: ", why);
+    std::vector<std::shared_ptr<Group>> parts;
+    {
+      std::lock_guard<std::mutex> lock(g->mu);
+      if (g->aborted.empty())
+        g->aborted = reason;
+      g->cv.notify_all();
+      for (auto &[key, part] : g->parts)
+        parts.push_back(part);
+    }
+    // The groups split from this one fail too: their ranks wait there.
+    for (const std::shared_ptr<Group> &part : parts) {
+      std::lock_guard<std::mutex> lock(part->mu);
+      if (part->aborted.empty())
+        part->aborted = reason;
+      part->cv.notify_all();
+    }
   }
 
 private:
@@ -321,7 +363,7 @@ private:
 
   std::shared_ptr<Group> g;
   int rank_;
-  int64_t nextSeq = 0, nextId = 0;
+  int64_t nextSeq = 0, nextId = 0, nextSplit = 0;
   uint64_t sent = 0;
   Compression compression = Compression::None;
   float threshold = 0;

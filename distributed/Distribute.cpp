@@ -195,10 +195,16 @@ LogicalResult DistributePass::run() {
   if (failed(parseMode()))
     return failure();
   func::FuncOp step;
+  // A pipeline (tg-pipeline-split) has a train step per stage; each reduces
+  // its own gradients across the replicas of its stage.
+  SmallVector<func::FuncOp> stageSteps;
   for (auto fn : module.getOps<func::FuncOp>()) {
     auto entry = fn->getAttrOfType<StringAttr>(TgDialect::kEntryAttr);
-    if (entry && entry.getValue() == "train_step")
+    if (entry && entry.getValue() == "train_step") {
       step = fn;
+      if (fn->hasAttr(kStageAttr))
+        stageSteps.push_back(fn);
+    }
     if (fn.getSymName() == "average_params")
       return fn.emitError() << "tg-distribute: the module already has @average_params";
   }
@@ -218,6 +224,28 @@ LogicalResult DistributePass::run() {
       return module.emitError() << "tg-distribute: mode '" << mode
                                 << "' needs a train_step entry point (compile a model with a "
                                    "training spec)";
+    if (!stageSteps.empty()) {
+      if (modeName != "allreduce" || shardState > 0 || compress != "none")
+        return module.emitError()
+               << "tg-distribute: a pipeline's stages reduce their gradients with "
+                  "mode=allreduce (no parameter averaging, sharded state or compression yet)";
+      for (func::FuncOp stageStep : stageSteps) {
+        SmallVector<Item> grads;
+        if (failed(collectGradients(stageStep, grads)))
+          return failure();
+        size_t before = plan.size();
+        Operation *lastStart = allreduceGradients(stageStep, grads);
+        allreduceMetrics(stageStep, lastStart, int64_t(plan.size()));
+        for (size_t i = before; i < plan.size(); ++i)
+          plan[i].first = stageStep.getSymName().str();
+      }
+      recordPlan();
+      module.walk([](ParamGradOp marker) {
+        marker.getResult().replaceAllUsesWith(marker.getGrad());
+        marker.erase();
+      });
+      return success();
+    }
     SmallVector<Item> grads;
     if (failed(collectGradients(step, grads)))
       return failure();

@@ -149,10 +149,14 @@ absl::Status validateCompilerOptions(const CompilerOptions &o) {
   if (o.pipelineStages > 1 && *target == Target::Cuda)
     return absl::InvalidArgumentError(
         "--pipeline-stages: the CUDA backend has no point-to-point transfers yet (CPU only)");
-  if (o.pipelineStages > 1 && o.dataParallel != "none")
+  if (o.pipelineStages > 1 && o.dataParallel != "none" &&
+      (o.dataParallel != "allreduce" || o.shardOptimizerState > 0 || o.compress != "none"))
     return absl::InvalidArgumentError(absl::StrCat(
-        "--pipeline-stages with --data-parallel=", o.dataParallel,
-        " (S x D ranks) is not built yet: compile the pipeline alone"));
+        "--pipeline-stages composes with --data-parallel=allreduce (S x D ranks) only; "
+        "parameter averaging, --shard-optimizer-state and --compress with pipeline stages are "
+        "not built yet (got --data-parallel=",
+        o.dataParallel, o.shardOptimizerState > 0 ? " --shard-optimizer-state" : "",
+        o.compress != "none" ? " --compress=" + o.compress : "", ")"));
   if (o.optLevel < 0 || o.optLevel > 3)
     return badValue("opt-level", "0, 1, 2 or 3", absl::StrCat(o.optLevel));
 

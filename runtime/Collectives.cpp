@@ -34,6 +34,7 @@ struct ThreadState {
   std::map<int64_t, Started> pending; ///< by bucket id
   bool active = false;
   int stageStride = 1;
+  dist::Communicator *p2p = nullptr; ///< pipeline transfers (null: comm)
   std::map<int64_t, dist::Request> receives; ///< pipeline receives, by tag
 };
 
@@ -68,8 +69,9 @@ std::string bucketName(int64_t id) {
 } // namespace
 
 CollectiveScope::CollectiveScope(dist::Communicator *comm, const std::string &entry,
-                                 int stageStride) {
+                                 int stageStride, dist::Communicator *transfers) {
   state.comm = comm;
+  state.p2p = transfers ? transfers : comm;
   state.entry = entry;
   state.pending.clear();
   state.receives.clear();
@@ -87,11 +89,12 @@ CollectiveScope::~CollectiveScope() {
   state.pending.clear();
   // The step's sends are delivered before it returns: a step never leaves
   // a message behind for the next one to trip over.
-  if (state.comm && !hasKernelError())
-    if (absl::Status s = state.comm->flushSends(); !s.ok())
+  if (state.p2p && !hasKernelError())
+    if (absl::Status s = state.p2p->flushSends(); !s.ok())
       setKernelError(std::string(s.message()));
   state.receives.clear();
   state.comm = nullptr;
+  state.p2p = nullptr;
   state.active = false;
 }
 
@@ -256,7 +259,7 @@ void *transferData(const tg::rt::UnrankedMemRef *m, int64_t elementBytes, size_t
 /// The rank of the stage `peer` stages away, or -1 after setting the
 /// step's error (no communicator: one process runs no other stage).
 int peerRank(int64_t peer, int64_t tag, const char *what) {
-  if (!state.comm) {
+  if (!state.p2p) {
     tg::setKernelError(absl::StrCat(
         what, " (tag ", tag, ", ", state.entry.empty() ? "a step" : state.entry,
         "): this entry point is one stage of a pipeline (tgc compile --pipeline-stages) and "
@@ -264,7 +267,7 @@ int peerRank(int64_t peer, int64_t tag, const char *what) {
         "--emulate-world-size=S"));
     return -1;
   }
-  return state.comm->rank() + int(peer) * state.stageStride;
+  return state.p2p->rank() + int(peer) * state.stageStride;
 }
 
 std::string transferName(const char *what, int64_t tag) {
@@ -281,7 +284,7 @@ extern "C" void _mlir_ciface_tgrt_send_start(tg::rt::UnrankedMemRef *buffer, int
   void *data = transferData(buffer, elementBytes, bytes);
   int to = peerRank(peer, tag, "tg.send_start");
   if (to >= 0)
-    failOn(state.comm->send(data, bytes, to, tag, transferName("send", tag)));
+    failOn(state.p2p->send(data, bytes, to, tag, transferName("send", tag)));
 }
 
 // The send copied its data: its buffer is free (delivery is checked when the
@@ -298,7 +301,7 @@ extern "C" void _mlir_ciface_tgrt_recv_start(tg::rt::UnrankedMemRef *buffer, int
   if (from < 0)
     return;
   absl::StatusOr<tg::dist::Request> r =
-      state.comm->recvStart(data, bytes, from, tag, transferName("receive", tag));
+      state.p2p->recvStart(data, bytes, from, tag, transferName("receive", tag));
   if (!r.ok()) {
     failOn(r.status());
     return;
@@ -307,7 +310,7 @@ extern "C" void _mlir_ciface_tgrt_recv_start(tg::rt::UnrankedMemRef *buffer, int
 }
 
 extern "C" void _mlir_ciface_tgrt_recv_wait(tg::rt::UnrankedMemRef *, int64_t tag) {
-  if (tg::hasKernelError() || !state.comm)
+  if (tg::hasKernelError() || !state.p2p)
     return;
   auto it = state.receives.find(tag);
   if (it == state.receives.end()) {
@@ -316,5 +319,5 @@ extern "C" void _mlir_ciface_tgrt_recv_wait(tg::rt::UnrankedMemRef *, int64_t ta
   }
   tg::dist::Request r = it->second;
   state.receives.erase(it);
-  failOn(state.comm->recvWait(r));
+  failOn(state.p2p->recvWait(r));
 }

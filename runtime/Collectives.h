@@ -23,8 +23,11 @@ namespace tg::rt {
 class CollectiveScope {
 public:
   /// `stageStride`: ranks between consecutive pipeline stages (the
-  /// peer of stage offset p is rank + p * stageStride).
-  CollectiveScope(dist::Communicator *comm, const std::string &entry, int stageStride = 1);
+  /// peer of stage offset p is rank + p * stageStride); `transfers`: the
+  /// communicator of the pipeline transfers, when it is not `comm` (which
+  /// then reduces within a stage's data-parallel replicas).
+  CollectiveScope(dist::Communicator *comm, const std::string &entry, int stageStride = 1,
+                  dist::Communicator *transfers = nullptr);
   ~CollectiveScope();
   CollectiveScope(const CollectiveScope &) = delete;
   CollectiveScope &operator=(const CollectiveScope &) = delete;

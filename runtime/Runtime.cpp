@@ -140,6 +140,9 @@ struct tg_artifact {
 struct tg_session {
   tg_artifact *artifact = nullptr;
   tg::dist::Communicator *communicator = nullptr; ///< not owned; null: one rank
+  /// A pipeline stage with data-parallel replicas: the replicas' group, for
+  /// the compiled allreduces (the transfers use `communicator`).
+  tg::dist::Communicator *dataCommunicator = nullptr;
   std::map<std::string, Buffer> args, results;
   std::unique_ptr<tg::rt::DeviceSession> device; ///< CUDA artifacts
   bool joinedCollectives = false;                ///< device: NCCL (once)
@@ -492,6 +495,17 @@ extern "C" tg_status tg_session_set_communicator(tg_session *session, void *comm
   return TG_OK;
 }
 
+extern "C" tg_status tg_session_set_data_communicator(tg_session *session,
+                                                       void *communicator) {
+  if (!session)
+    return fail(TG_INVALID_ARGUMENT, "tg_session_set_data_communicator: null session");
+  if (session->device)
+    return fail(TG_FAILED_PRECONDITION,
+                "tg_session_set_data_communicator: pipeline stages run on the CPU only");
+  session->dataCommunicator = static_cast<tg::dist::Communicator *>(communicator);
+  return TG_OK;
+}
+
 extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   if (!session || !entry)
     return fail(TG_INVALID_ARGUMENT, "tg_session_run: null argument");
@@ -551,7 +565,9 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   takeKernelError();
   unsigned mxcsr = enableFlushDenormals();
   {
-    tg::rt::CollectiveScope collectives(session->communicator, e->spec->name, stageStride);
+    tg::rt::CollectiveScope collectives(
+        session->dataCommunicator ? session->dataCommunicator : session->communicator,
+        e->spec->name, stageStride, session->communicator);
     e->fn(ptrs.data());
   }
   restoreFloatMode(mxcsr);

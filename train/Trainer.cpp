@@ -85,13 +85,22 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
                                               const rt::Artifact &artifact,
                                               const Manifest &manifest, const std::string &hash) {
   const PipelineSpec &p = *manifest.pipeline;
-  if (comm.size() != p.stages)
+  bool replicated = manifest.dataParallel.mode == "allreduce";
+  if (comm.size() % p.stages != 0 || (!replicated && comm.size() != p.stages) ||
+      comm.size() < p.stages)
     return absl::FailedPreconditionError(absl::StrCat(
-        "'", o.artifact, "' is a pipeline of ", p.stages, " stages and runs with a rank per stage ",
-        "(mpirun -np ", p.stages, " tgc train ..., or --emulate-world-size=", p.stages, "), not ",
-        comm.size(), comm.size() == 1 ? " rank" : " ranks",
-        comm.size() > p.stages ? " (pipeline stages x data-parallel replicas is not built yet)"
-                               : ""));
+        "'", o.artifact, "' is a pipeline of ", p.stages, " stages and runs with ",
+        replicated ? absl::StrCat("a multiple of ", p.stages,
+                                  " ranks (stages x data-parallel replicas)")
+                   : absl::StrCat("a rank per stage (mpirun -np ", p.stages,
+                                  " tgc train ..., or --emulate-world-size=", p.stages, ")"),
+        ", not ", comm.size(), comm.size() == 1 ? " rank" : " ranks",
+        !replicated && comm.size() > p.stages
+            ? " (replicas of the pipeline need tgc compile --data-parallel=allreduce)"
+            : ""));
+  // Rank r runs stage r / D as replica r % D: a stage's replicas are
+  // neighbours (their allreduce stays on a node), a replica's stages D apart.
+  const int replicas = comm.size() / int(p.stages);
   if (!o.initFrom.empty())
     return absl::UnimplementedError(absl::StrCat(
         "'", o.artifact, "' is a pipeline artifact: --init is not supported for pipelines yet "
@@ -101,8 +110,13 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
     return absl::InvalidArgumentError(
         "--average-every and --global-batch are data-parallel options; a pipeline artifact "
         "runs one replica");
-  int stage = comm.rank();
+  int stage = comm.rank() / replicas, replica = comm.rank() % replicas;
   bool last = stage + 1 == p.stages;
+  // The replicas of this stage: the compiled allreduces and the loop's
+  // collectives (stop flags, evaluation) run among them.
+  auto group = comm.split(stage, replica);
+  if (!group.ok())
+    return group.status();
   // Every rank checks that all loaded the same artifact (its stage plan is
   // in the hash) before the first transfer.
   uint64_t h = std::strtoull(hash.c_str(), nullptr, 16);
@@ -133,11 +147,11 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
   trainBinding.spec = &trainData;
   if (evalData)
     evalBinding.spec = &*evalData;
-  auto bound = bindData(o, trainBinding, evalBinding, 1, false);
+  auto bound = bindData(o, trainBinding, evalBinding, replicas, false);
   if (!bound.ok())
     return bound.status();
   const data::Dataset &ds = *bound->train.dataset;
-  auto schedule = scheduleOf(o, ds, trainBinding, 1);
+  auto schedule = scheduleOf(o, ds, trainBinding, replicas);
   if (!schedule.ok())
     return schedule.status();
   uint64_t steps = uint64_t(schedule->totalSteps);
@@ -148,16 +162,24 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
     return session.status();
   if (absl::Status s = session->setCommunicator(&comm); !s.ok())
     return s;
-  // One replica: the loop's own collectives (stop flags) are off; the
-  // stages stay in step through their transfers.
-  Ranks one{comm, 0, 1};
+  if (replicas > 1)
+    if (absl::Status s = session->setDataCommunicator(group->get()); !s.ok())
+      return s;
+  // The loop's own collectives (stop flags, evaluation) run among the
+  // stage's replicas; the stages stay in step through their transfers.
+  Ranks one{**group, replica, replicas};
   TrainOptions quiet = o;
   if (!last) {
     quiet.progress = TrainOptions::Progress::None;
     quiet.metricsPath.clear();
   }
-  if (stage != 0) // rank 0 reads and writes the checkpoints
+  if (comm.rank() != 0) // rank 0 reads and writes the checkpoints
     quiet.checkpointDir.clear();
+  if (replica != 0) { // replica 0 of the last stage reports
+    quiet.progress = TrainOptions::Progress::None;
+    quiet.metricsPath.clear();
+    last = false;
+  }
   // Every stage's checkpointed buffers: one checkpoint holds them all, as a
   // one-process run of the model would (its step counter once).
   std::vector<std::vector<const BufferSpec *>> stageSaved(size_t(p.stages));
@@ -179,7 +201,7 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
       }
   Checkpointer checkpointer(quiet, hash, saved, bound->train, *schedule);
   checkpointer.setStateSignature(stateSignature(manifest, all, nullptr));
-  if (stage == 0)
+  if (comm.rank() == 0)
     checkpointer.setElsewhere(elsewhere);
   constexpr int kTagBase = 20000; // above any compiled step's transfer tags
   auto tagOf = [&](size_t i) { return int64_t(kTagBase + i); };
@@ -198,10 +220,11 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
   if (resumed[0]) {
     *resumedAt = resumed[1];
     start = Position{resumed[2], resumed[3], resumed[4], prior, resumed[5]};
-    if (stage == 0) {
-      for (int k = 1; k < p.stages; ++k)
-        for (size_t i = 0; i < stageSaved[size_t(k)].size(); ++i) {
-          const BufferSpec *a = stageSaved[size_t(k)][i];
+    if (comm.rank() == 0) {
+      for (int r = 1; r < comm.size(); ++r)
+        for (size_t i = 0; i < stageSaved[size_t(r / replicas)].size(); ++i) {
+          int k = r;
+          const BufferSpec *a = stageSaved[size_t(r / replicas)][i];
           std::vector<uint8_t> bytes(a->byteSize());
           const std::vector<NamedTensor> &from = checkpointer.restoredElsewhere();
           auto t = std::find_if(from.begin(), from.end(),
@@ -253,7 +276,9 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
     std::vector<NamedTensor> got;
     if (o.checkpointDir.empty())
       return got;
-    if (stage != 0) {
+    if (comm.rank() != 0) {
+      if (replica != 0) // the replicas hold the same values
+        return got;
       for (size_t i = 0; i < saved.size(); ++i) {
         const BufferSpec *a = saved[i];
         if (!held(elsewhere, a->name))
@@ -277,7 +302,7 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
           continue;
         NamedTensor t{a->name, std::string(dtypeName(a->dtype)), a->shape, {}};
         t.bytes.resize(a->byteSize());
-        auto r = comm.recvStart(t.bytes.data(), t.bytes.size(), k, tagOf(i),
+        auto r = comm.recvStart(t.bytes.data(), t.bytes.size(), k * replicas, tagOf(i),
                                 absl::StrCat("checkpoint tensor '", a->name, "'"));
         if (!r.ok())
           return r.status();

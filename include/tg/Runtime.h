@@ -104,6 +104,10 @@ public:
   absl::Status setCommunicator(void *communicator) {
     return toStatus(tg_session_set_communicator(handle_.get(), communicator));
   }
+  /// A pipeline stage's data-parallel replicas (tg_session_set_data_communicator).
+  absl::Status setDataCommunicator(void *communicator) {
+    return toStatus(tg_session_set_data_communicator(handle_.get(), communicator));
+  }
   /// Runs entry point `entry` (train_step, eval_step, predict, ...) on the
   /// session's buffers: NotFound for an unknown entry, Internal if a kernel
   /// fails.

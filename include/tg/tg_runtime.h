@@ -67,6 +67,13 @@ tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_session **o
  * TG_INVALID_ARGUMENT for a stage the artifact does not have. */
 tg_status tg_session_create_stage(tg_artifact *artifact, uint64_t seed, int stage,
                                   tg_session **out);
+
+/* A pipeline stage with data-parallel replicas (--pipeline-stages with
+ * --data-parallel=allreduce): `communicator` (a tg::dist::Communicator *)
+ * joins the replicas of this rank's stage, for the compiled allreduces;
+ * the one of tg_session_set_communicator carries the transfers between
+ * stages. NULL: the allreduces use that one too. */
+tg_status tg_session_set_data_communicator(tg_session *session, void *communicator);
 /** Frees a session and its buffers (NULL is ignored). */
 void tg_session_destroy(tg_session *session);
 

@@ -204,6 +204,24 @@ for l in open(sys.argv[1]):
   $compare "$(ckpt ck-micro 60)" "$(ckpt ck-pipe 60)" ||
     fail "the process resuming the pipeline's checkpoint differs"
   echo "ok: pipeline checkpoints are the process's, bitwise, and resume across both ways"
+  # S x D: 2 stages x 2 data-parallel replicas (4 ranks) under mpirun equal
+  # their emulation and the 2-replica data-parallel run of the same
+  # micro-batches (a 2-rank allreduce adds x0 + x1 whatever the buckets).
+  compile dp2 fashion-mlp --batch 16 -- --microbatches=4 --data-parallel=allreduce
+  compile pd fashion-mlp --batch 16 -- --pipeline-stages=2 --microbatches=4 \
+    --data-parallel=allreduce
+  train dp2.tgx --data "$data" --steps 30 --emulate-world-size 2 --checkpoint-dir ck-dp2 >/dev/null
+  $mpi -np 4 "$tgc" train pd.tgx --data "$data" --steps 30 --progress=none \
+    --checkpoint-dir ck-pd-mpi >/dev/null
+  train pd.tgx --data "$data" --steps 30 --emulate-world-size 4 --checkpoint-dir ck-pd-emu >/dev/null
+  $compare "$(ckpt ck-dp2 30)" "$(ckpt ck-pd-mpi 30)" ||
+    fail "2 stages x 2 replicas under mpirun differ from 2 data-parallel replicas"
+  $compare "$(ckpt ck-pd-emu 30)" "$(ckpt ck-pd-mpi 30)" ||
+    fail "2 stages x 2 replicas: mpirun and emulation differ"
+  out=$("$tgc" train pd.tgx --data "$data" --steps 2 --emulate-world-size 3 2>&1) &&
+    fail "3 ranks ran 2 stages x replicas"
+  grep -q "runs with a multiple of 2 ranks" <<<"$out" || fail "no error for 3 ranks: $out"
+  echo "ok: 2 stages x 2 replicas (mpirun, threads) equal 2 data-parallel replicas bitwise"
   ;;
 faults)
   compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce
