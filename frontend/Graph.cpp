@@ -179,6 +179,10 @@ Value GraphImpl::create(
   OperationState state(loc(name), name);
   state.addOperands(operands);
   state.addAttributes(attrs);
+  // A stage mark for tg-pipeline-split, on the model's own ops (a scan's
+  // body runs in the stage of its scan).
+  if (!stages.empty() && builder->getInsertionBlock() == body)
+    state.addAttribute("tg.stage", builder->getI64IntegerAttr(stages.back()));
   state.addTypes(types);
   Operation *op = builder->create(state);
   if (failed(mlir::verify(op))) {
@@ -411,6 +415,14 @@ Graph::NameScope::NameScope(Graph &graph, const std::string &name) : graph_(grap
   graph_.impl_->scopes.push_back(name);
 }
 Graph::NameScope::~NameScope() { graph_.impl_->scopes.pop_back(); }
+
+Graph::StageScope::StageScope(Graph &graph, int64_t stage) : graph_(graph) {
+  if (stage < 0)
+    graph_.impl_->fail(absl::InvalidArgumentError(
+        absl::StrCat("Graph::stage(", stage, "): a pipeline stage is >= 0")));
+  graph_.impl_->stages.push_back(stage);
+}
+Graph::StageScope::~StageScope() { graph_.impl_->stages.pop_back(); }
 
 std::string Graph::uniqueName(const std::string &base) {
   int n = impl_->nameCounts[base]++;

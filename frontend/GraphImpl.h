@@ -45,6 +45,7 @@ struct GraphImpl {
   std::set<std::string> names;    ///< argument names in use
   absl::Status status;
   std::vector<std::string> scopes;
+  std::vector<int64_t> stages; ///< Graph::stage marks, innermost last
   std::map<std::string, int> nameCounts;
   Value training; ///< Graph::training(), once made
 

@@ -2,9 +2,11 @@
 #include "runtime/Collectives.h"
 #include "runtime/KernelStatus.h"
 #include "support/KernelAbi.h"
+#include "tg/tg_runtime.h"
 
 #include "absl/strings/str_cat.h"
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +41,8 @@ struct ThreadState {
 };
 
 thread_local ThreadState state;
+/// Seconds this thread waited in tgrt_recv_wait (tg_pipeline_wait_seconds).
+thread_local double pipelineWait = 0;
 
 struct UnrankedMemRef {
   int64_t rank;
@@ -125,6 +129,7 @@ void progressCollectives() {
 
 } // namespace tg::rt
 
+using tg::rt::pipelineWait;
 using tg::rt::state;
 
 extern "C" void _mlir_ciface_tgrt_allreduce_start(tg::rt::UnrankedMemRef *bucket, int64_t id,
@@ -319,5 +324,9 @@ extern "C" void _mlir_ciface_tgrt_recv_wait(tg::rt::UnrankedMemRef *, int64_t ta
   }
   tg::dist::Request r = it->second;
   state.receives.erase(it);
+  auto begin = std::chrono::steady_clock::now();
   failOn(state.p2p->recvWait(r));
+  pipelineWait += std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
 }
+
+extern "C" double tg_pipeline_wait_seconds(void) { return pipelineWait; }

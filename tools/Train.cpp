@@ -9,6 +9,7 @@
 
 #include "tg/Train.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
@@ -309,6 +310,15 @@ int trainCommand(int argc, char **argv) {
     std::fprintf(stderr, "data parallel: rank 0 sent %.1f MiB of allreduced data (%s)\n",
                  double(r->allreduceBytes) / 1048576.0,
                  r->compress == "none" ? "f32" : (r->compress + " on the wire").c_str());
+  if (!r->stageWait.empty()) {
+    std::string shares;
+    for (size_t k = 0; k < r->stageWait.size(); ++k)
+      absl::StrAppend(&shares, k ? ", " : "", absl::StrFormat("%.1f%%", 100 * r->stageWait[k]));
+    std::fprintf(stderr,
+                 "pipeline: stages 0..%zu waited for their peers %s of the run (the schedule's "
+                 "ideal bubble: %.1f%%)\n",
+                 r->stageWait.size() - 1, shares.c_str(), 100 * r->idealBubble);
+  }
   if (r->skippedRecords > 0)
     std::fprintf(stderr, "data: skipped %lld bad record(s) of --data in every epoch; the first: %s\n",
                  (long long)r->skippedRecords, r->firstSkipped.c_str());

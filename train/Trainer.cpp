@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tg/Train.h"
+#include "tg/tg_runtime.h"
 #include "train/ParamFiles.h"
 
 #include "train/Internal.h"
@@ -312,8 +313,20 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
       }
     return got;
   };
+  double waitedBefore = tg_pipeline_wait_seconds();
   absl::StatusOr<TrainResult> result = runLoop(setup, start);
   if (result.ok()) {
+    // Each rank's idle share, for the report.
+    double share = result->seconds > 0
+                       ? (tg_pipeline_wait_seconds() - waitedBefore) / result->seconds
+                       : 0.0;
+    std::vector<double> shares(size_t(comm.size()));
+    if (absl::Status s = comm.allgather(&share, sizeof share, shares.data()); !s.ok())
+      return s;
+    for (int k = 0; k < p.stages; ++k)
+      result->stageWait.push_back(shares[size_t(k * replicas)]);
+    result->idealBubble =
+        double(p.stages - 1) / double(p.microbatches + p.stages - 1);
     result->rank = comm.rank();
     result->world = comm.size();
     result->reports = last;

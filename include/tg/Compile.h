@@ -70,9 +70,9 @@ struct CompileOptions {
   /// train_step sums their gradients before one update (--microbatches;
   /// 1: off).
   int microbatches = 1;
-  /// Pipeline stages (--pipeline-stages; 1: off) and their schedule
-  /// (--schedule: "1f1b" or "gpipe").
+  /// Pipeline stages (--pipeline-stages; 1: off).
   int pipelineStages = 1;
+  /// Their schedule (--schedule): "1f1b" or "gpipe".
   std::string schedule = "1f1b";
 };
 

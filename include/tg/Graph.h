@@ -213,6 +213,28 @@ public:
   private:
     Graph &graph_;
   };
+  /// A guard: while it lives, the ops created in the graph run in pipeline
+  /// stage `stage` when the model is compiled with tgc compile
+  /// --pipeline-stages (tg-pipeline-split cuts where the marks change,
+  /// instead of where its cost model would; stages follow the model's order,
+  /// and ops before the first mark are stage 0's):
+  ///
+  ///   { auto s = g.stage(0); h = layers::Dense(512, "fc1")(x); }
+  ///   { auto s = g.stage(1); logits = layers::Dense(10, "fc2")(h); }
+  class StageScope {
+  public:
+    /// Marks the ops created from now on with `stage` (>= 0, else the
+    /// graph's error) until destroyed.
+    StageScope(Graph &graph, int64_t stage);
+    ~StageScope();
+    StageScope(const StageScope &) = delete;
+    StageScope &operator=(const StageScope &) = delete;
+
+  private:
+    Graph &graph_;
+  };
+  /// StageScope(*this, k): `auto s = g.stage(k);` marks what follows.
+  [[nodiscard]] StageScope stage(int64_t k) { return StageScope(*this, k); }
   /// A name unique in this graph: "dense", "dense_1", "dense_2", ...
   std::string uniqueName(const std::string &base);
   /// "<scope>.<name>" under the current name scope; `name` outside any.

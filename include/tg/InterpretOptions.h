@@ -23,8 +23,11 @@ namespace tg {
 class PipelineLink {
 public:
   virtual ~PipelineLink() = default;
+  /// This link's stage.
   virtual int stage() const = 0;
+  /// Hands a copy of `value` to stage stage() + `peer` under `tag`.
   virtual absl::Status send(int64_t peer, int64_t tag, const Tensor &value) = 0;
+  /// The tensor stage stage() + `peer` sent under `tag` (waits for it).
   virtual absl::StatusOr<Tensor> recv(int64_t peer, int64_t tag) = 0;
 };
 

@@ -120,6 +120,11 @@ struct TrainResult {
   /// Data parallel: the bytes of allreduced data this rank sent.
   uint64_t allreduceBytes = 0;
   std::string compress; ///< how they travelled (the artifact's --compress)
+  /// A pipeline: each stage's share of the run spent waiting for its peers
+  /// (replica 0's; tg_pipeline_wait_seconds), and the ideal bubble of its
+  /// schedule, (S - 1) / (M + S - 1).
+  std::vector<double> stageWait;
+  double idealBubble = 0; ///< a pipeline: (S - 1) / (M + S - 1)
   /// --skip-bad-records: the records left out of --data.
   int64_t skippedRecords = 0;
   std::string firstSkipped; ///< the first record left out, and why

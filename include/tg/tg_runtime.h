@@ -61,19 +61,24 @@ const char *tg_artifact_manifest(const tg_artifact *artifact);
  * open while the session lives. */
 tg_status tg_session_create(tg_artifact *artifact, uint64_t seed, tg_session **out);
 
-/* A session of one pipeline stage of an artifact compiled with
+/** A session of one pipeline stage of an artifact compiled with
  * --pipeline-stages: it allocates and initializes only the buffers of that
  * stage's entry points (its params and optimizer state), and runs only them.
  * TG_INVALID_ARGUMENT for a stage the artifact does not have. */
 tg_status tg_session_create_stage(tg_artifact *artifact, uint64_t seed, int stage,
                                   tg_session **out);
 
-/* A pipeline stage with data-parallel replicas (--pipeline-stages with
+/** A pipeline stage with data-parallel replicas (--pipeline-stages with
  * --data-parallel=allreduce): `communicator` (a tg::dist::Communicator *)
  * joins the replicas of this rank's stage, for the compiled allreduces;
  * the one of tg_session_set_communicator carries the transfers between
  * stages. NULL: the allreduces use that one too. */
 tg_status tg_session_set_data_communicator(tg_session *session, void *communicator);
+
+/** Seconds the calling thread's entry points have spent waiting for pipeline
+ * transfers (tg.recv_wait: the peer stage had not sent yet) since the thread
+ * started: a pipeline stage's idle time, its share of the bubble. */
+double tg_pipeline_wait_seconds(void);
 /** Frees a session and its buffers (NULL is ignored). */
 void tg_session_destroy(tg_session *session);
 

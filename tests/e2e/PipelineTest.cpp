@@ -17,6 +17,8 @@
 #include "support/Manifest.h"
 #include "tests/unit/TestUtil.h"
 #include "tg/Interpreter.h"
+#include "tg/Layers.h"
+#include "tg/Ops.h"
 #include "tg/Runtime.h"
 
 #include "absl/strings/str_cat.h"
@@ -27,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -285,6 +288,61 @@ TEST_P(Pipeline, CompiledStagesEqualTheMicrobatchedStep) {
         EXPECT_EQ(bytesOf(stages[size_t(k)], arg.name), bytesOf(*ref, arg.name))
             << "stage " << k << ": " << arg.name;
       }
+}
+
+// Graph::stage marks choose the cut: fc1 and fc2 in stage 0, fc3 in stage 1
+// (the cost model alone puts fc2 with fc3: fc1 is most of the work); a mark
+// past --pipeline-stages is an error naming both.
+TEST(PipelineMarks, GraphStageChoosesTheCut) {
+  registerTgDistributedPasses();
+  auto build = [](int lastStage) {
+    Graph g("marked");
+    Value x = g.data("image", {8, 64});
+    Value y = g.label("label", {8});
+    Value h;
+    {
+      auto s = g.stage(0);
+      h = layers::Dense(32, "fc1").activation(layers::Activation::relu)(x);
+      h = layers::Dense(8, "fc2").activation(layers::Activation::relu)(h);
+    }
+    Value logits;
+    {
+      auto s = g.stage(lastStage);
+      logits = layers::Dense(4, "fc3")(h);
+    }
+    Value loss = ops::softmaxCrossEntropy(logits, y);
+    g.output("loss", loss);
+    g.minimize(loss, optim::SGD(0.1));
+    return g.build();
+  };
+  auto model = build(1);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_THAT(model->str(), ::testing::HasSubstr("tg.stage = 1"));
+  CompilerOptions options;
+  options.pipelineStages = 2;
+  options.microbatches = 2;
+  auto path = compileTo(*model, options, "marked");
+  ASSERT_TRUE(path.ok()) << path.status();
+  auto artifact = rt::Artifact::open(*path);
+  std::remove(path->c_str());
+  ASSERT_TRUE(artifact.ok()) << artifact.status();
+  auto manifest = parseManifest(artifact->manifest(), *path);
+  ASSERT_TRUE(manifest.ok());
+  std::map<int, std::vector<std::string>> params;
+  for (const EntrySpec &e : manifest->entries)
+    if (e.kind == "train_step")
+      for (const BufferSpec &a : e.args)
+        if (a.role == Role::Param)
+          params[e.stage].push_back(a.name);
+  EXPECT_THAT(params[0], ::testing::UnorderedElementsAre("fc1.kernel", "fc1.bias", "fc2.kernel",
+                                                         "fc2.bias"));
+  EXPECT_THAT(params[1], ::testing::UnorderedElementsAre("fc3.kernel", "fc3.bias"));
+  auto three = build(2);
+  ASSERT_TRUE(three.ok()) << three.status();
+  auto refused = compileTo(*three, options, "marked3");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("stage mark 2, but the plan has 2 stages (--pipeline-stages)"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, Pipeline,
