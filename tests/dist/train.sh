@@ -2,7 +2,7 @@
 # Data-parallel training through `tgc train`, under mpirun and emulated:
 #   train.sh CASE BUILD_DIR WORK_DIR
 # CASE: mlp | cnn | lstm | average | resume | packed | faults | accuracy | compress | shard |
-# pipeline. Every mpirun
+# pipeline | pipeline-memory. Every mpirun
 # has a timeout, so a hang fails the test instead of stalling the suite.
 set -euo pipefail
 case_=$1
@@ -222,6 +222,46 @@ for l in open(sys.argv[1]):
     fail "3 ranks ran 2 stages x replicas"
   grep -q "runs with a multiple of 2 ranks" <<<"$out" || fail "no error for 3 ranks: $out"
   echo "ok: 2 stages x 2 replicas (mpirun, threads) equal 2 data-parallel replicas bitwise"
+  ;;
+pipeline-memory)
+  # A model whose params and Adam state (3 x 281 MB = 804 MiB) exceed a
+  # rank's memory limit (a cgroup v1 memory.limit_in_bytes of 700 MiB): one
+  # process is killed at that limit, 4 pipeline stages (each rank in its own
+  # cgroup with that limit) train it.
+  mem=/sys/fs/cgroup/memory
+  if [[ $(id -u) != 0 || ! -w $mem ]]; then
+    echo "skipped: needs root and the cgroup v1 memory controller ($mem)"
+    exit 77
+  fi
+  limit=$((700 * 1024 * 1024))
+  params=$(( (784 * 4096 + 4 * 4096 * 4096 + 4096 * 10) * 4 ))
+  (( 3 * params > limit )) || fail "the model's params and Adam state fit the limit"
+  cg=$mem/tgc-pipeline-$$
+  cleanup() { for d in "$cg"-*; do [[ -d $d ]] && rmdir "$d" 2>/dev/null; done; true; }
+  trap cleanup EXIT
+  for g in single 0 1 2 3; do
+    mkdir -p "$cg-$g"
+    echo "$limit" >"$cg-$g/memory.limit_in_bytes"
+  done
+  python3 "$src/tests/dist/deep_mlp.py" 8 4096 4 >big.tg.mlir
+  "$tgc" compile big.tg.mlir -o big-m2.tgx --microbatches=2 >/dev/null
+  "$tgc" compile big.tg.mlir -o big-p4.tgx --pipeline-stages=4 --microbatches=2 >/dev/null
+  "$tgc" inspect big-p4.tgx | grep "^  stage"
+  if (echo $BASHPID >"$cg-single/cgroup.procs" && exec "$tgc" train big-m2.tgx --data "$data" \
+      --steps 3 --progress=none) >single.out 2>&1; then
+    fail "one process trained within $((limit >> 20)) MiB"
+  fi
+  [[ $(cat "$cg-single/memory.failcnt") -gt 0 ]] || fail "one process failed, but not at the limit"
+  echo "ok: one process fails at the $((limit >> 20)) MiB limit (peak $(( $(cat "$cg-single/memory.max_usage_in_bytes") >> 20 )) MiB)"
+  $mpi -np 4 -x OMP_NUM_THREADS=1 bash -c \
+    "echo \$\$ > $cg-\$OMPI_COMM_WORLD_RANK/cgroup.procs && exec $tgc train big-p4.tgx \
+     --data $data --steps 3 --progress=none" >pipe.out 2>&1 || { cat pipe.out; fail "4 stages did not train within the limit"; }
+  grep -q "^trained 3 steps" pipe.out || fail "no summary: $(cat pipe.out)"
+  for r in 0 1 2 3; do
+    [[ $(cat "$cg-$r/memory.failcnt") == 0 ]] || fail "rank $r hit the limit"
+    echo "rank $r: peak $(( $(cat "$cg-$r/memory.max_usage_in_bytes") >> 20 )) MiB of $((limit >> 20))"
+  done
+  echo "ok: 4 pipeline stages train the model, each rank within $((limit >> 20)) MiB"
   ;;
 faults)
   compile mlp32 fashion-mlp --batch 32 -- --data-parallel=allreduce
