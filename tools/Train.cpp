@@ -119,6 +119,13 @@ data parallelism (artifacts compiled with tgc compile --data-parallel=MODE):
                      mpi: MPI's own allreduce (faster for large buckets and many
                      ranks; its bits depend on the message size)
 
+pipeline stages (artifacts compiled with tgc compile --pipeline-stages=S):
+  Run with S ranks (mpirun -np S, or --emulate-world-size S), or S x D with
+  --data-parallel=allreduce (rank r runs stage r / D). Every rank reads the
+  whole batch; the last stage prints and writes metrics, rank 0 writes the
+  checkpoints (one file, the one-process format). At the end each stage's
+  share of the run spent waiting for its peers is reported (docs/pipeline.md).
+
 Ctrl-C stops after the current step and saves a checkpoint (with --checkpoint-dir).
 )";
 
