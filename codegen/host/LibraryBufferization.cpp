@@ -255,18 +255,8 @@ struct AllreduceStartBufferization
   }
 };
 
-/// A wait that completes its start's transfer in place, into the buffer the
-/// start was given: the allreduce's bucket (named by id) and the receive's
-/// buffer (named by tag).
-template <typename OpT>
-struct InPlaceWaitBufferization
-    : public BufferizableOpInterface::ExternalModel<InPlaceWaitBufferization<OpT>, OpT> {
-  static Value bufferOf(OpT op) {
-    if constexpr (std::is_same_v<OpT, AllreduceWaitOp>)
-      return op.getBucket();
-    else
-      return op.getBuffer();
-  }
+struct AllreduceWaitBufferization
+    : public BufferizableOpInterface::ExternalModel<AllreduceWaitBufferization, AllreduceWaitOp> {
   bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
     return true;
   }
@@ -275,41 +265,39 @@ struct InPlaceWaitBufferization
   }
   AliasingValueList getAliasingValues(Operation *op, OpOperand &operand,
                                       const AnalysisState &) const {
-    if (operand.get() != bufferOf(llvm::cast<OpT>(op)))
+    if (operand.get() != llvm::cast<AllreduceWaitOp>(op).getBucket())
       return {};
     return {{op->getResult(0), BufferRelation::Equivalent}};
   }
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
                           const BufferizationOptions &options) const {
-    auto wait = llvm::cast<OpT>(op);
+    auto wait = llvm::cast<AllreduceWaitOp>(op);
     Value buffer;
-    Value arg = collectiveBuffer(op, bufferOf(wait), rewriter, options, buffer);
+    Value arg = collectiveBuffer(op, wait.getBucket(), rewriter, options, buffer);
     if (!arg)
       return failure();
-    LogicalResult called = failure();
-    if constexpr (std::is_same_v<OpT, AllreduceWaitOp>)
-      called = callRuntime(op, rewriter, abi::kAllreduceWait, arg, {int64_t(wait.getId())});
-    else
-      called = callRuntime(op, rewriter, abi::kRecvWait, arg, {int64_t(wait.getTag())});
-    if (failed(called))
+    if (failed(callRuntime(op, rewriter, abi::kAllreduceWait, arg, {int64_t(wait.getId())})))
       return failure();
     replaceOpWithBufferizedValues(rewriter, op, buffer);
     return success();
   }
 };
 
-/// A pipeline transfer's call: (its 1-D f32 buffer as an unranked memref;
-/// params).
+/// A pipeline transfer's call: (buffer as an unranked memref; params).
 LogicalResult callTransfer(Operation *op, RewriterBase &rewriter, std::string_view name,
                            Value buffer, ArrayRef<int64_t> params) {
-  auto unranked = UnrankedMemRefType::get(rewriter.getF32Type(), 0);
+  auto type = llvm::cast<MemRefType>(buffer.getType());
+  auto unranked = UnrankedMemRefType::get(type.getElementType(), 0);
   Value arg = rewriter.create<memref::CastOp>(op->getLoc(), unranked, buffer);
   return callRuntime(op, rewriter, name, arg, params);
 }
 
+int64_t elementBytes(Type t) {
+  return std::max<int64_t>(1, int64_t(t.getIntOrFloatBitWidth()) / 8);
+}
+
 /// The pipeline transfers: a send reads its buffer (the runtime copies it),
-/// a receive's start allocates the buffer its wait fills in place
-/// (InPlaceWaitBufferization). The element size (4) is in the call.
+/// a receive's start allocates the buffer its wait fills in place.
 struct SendStartBufferization
     : public BufferizableOpInterface::ExternalModel<SendStartBufferization, SendStartOp> {
   bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
@@ -327,8 +315,10 @@ struct SendStartBufferization
     FailureOr<Value> buf = getBuffer(rewriter, start.getValue(), options);
     if (failed(buf))
       return failure();
+    Type elt = start.getValue().getType().getElementType();
     if (failed(callTransfer(op, rewriter, abi::kSendStart, *buf,
-                            {int64_t(start.getPeer()), int64_t(start.getTag()), 4})))
+                            {int64_t(start.getPeer()), int64_t(start.getTag()),
+                             elementBytes(elt)})))
       return failure();
     Value token = rewriter
                       .create<UnrealizedConversionCastOp>(op->getLoc(), start.getToken().getType(),
@@ -383,13 +373,41 @@ struct RecvStartBufferization
         op->getLoc(), MemRefType::get(type.getShape(), type.getElementType()),
         rewriter.getI64IntegerAttr(64));
     if (failed(callTransfer(op, rewriter, abi::kRecvStart, buffer,
-                            {int64_t(start.getPeer()), int64_t(start.getTag()), 4})))
+                            {int64_t(start.getPeer()), int64_t(start.getTag()),
+                             elementBytes(type.getElementType())})))
       return failure();
     Value token = rewriter
                       .create<UnrealizedConversionCastOp>(op->getLoc(), start.getToken().getType(),
                                                           ValueRange{})
                       .getResult(0);
     replaceOpWithBufferizedValues(rewriter, op, {token, buffer});
+    return success();
+  }
+};
+
+struct RecvWaitBufferization
+    : public BufferizableOpInterface::ExternalModel<RecvWaitBufferization, RecvWaitOp> {
+  bool bufferizesToMemoryRead(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &, const AnalysisState &) const {
+    return true;
+  }
+  AliasingValueList getAliasingValues(Operation *op, OpOperand &operand,
+                                      const AnalysisState &) const {
+    if (operand.get() != llvm::cast<RecvWaitOp>(op).getBuffer())
+      return {};
+    return {{op->getResult(0), BufferRelation::Equivalent}};
+  }
+  LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
+                          const BufferizationOptions &options) const {
+    auto wait = llvm::cast<RecvWaitOp>(op);
+    FailureOr<Value> buf = getBuffer(rewriter, wait.getBuffer(), options);
+    if (failed(buf))
+      return failure();
+    if (failed(callTransfer(op, rewriter, abi::kRecvWait, *buf, {int64_t(wait.getTag())})))
+      return failure();
+    replaceOpWithBufferizedValues(rewriter, op, *buf);
     return success();
   }
 };
@@ -456,14 +474,14 @@ void registerLibraryBufferization(DialectRegistry &registry) {
     AvgPool2DGradOp::attachInterface<LibraryOpBufferization<AvgPool2DGradOp>>(*ctx);
     RelayoutOp::attachInterface<LibraryOpBufferization<RelayoutOp>>(*ctx);
     AllreduceStartOp::attachInterface<AllreduceStartBufferization>(*ctx);
-    AllreduceWaitOp::attachInterface<InPlaceWaitBufferization<AllreduceWaitOp>>(*ctx);
+    AllreduceWaitOp::attachInterface<AllreduceWaitBufferization>(*ctx);
     ReduceScatterOp::attachInterface<ShardBufferization<ReduceScatterOp>>(*ctx);
     AllgatherOp::attachInterface<ShardBufferization<AllgatherOp>>(*ctx);
     LocalShardOp::attachInterface<ShardBufferization<LocalShardOp>>(*ctx);
     SendStartOp::attachInterface<SendStartBufferization>(*ctx);
     SendWaitOp::attachInterface<SendWaitBufferization>(*ctx);
     RecvStartOp::attachInterface<RecvStartBufferization>(*ctx);
-    RecvWaitOp::attachInterface<InPlaceWaitBufferization<RecvWaitOp>>(*ctx);
+    RecvWaitOp::attachInterface<RecvWaitBufferization>(*ctx);
   });
 }
 
