@@ -132,6 +132,9 @@ public:
   }
   /// Completes every send this rank started (the end of a step).
   virtual absl::Status flushSends() { return absl::OkStatus(); }
+  /// Withdraws a started receive that will not be waited for (a failed
+  /// step): its buffer is the caller's again when this returns.
+  virtual void cancelRecv(Request) {}
 
   /// The ranks with the same `color`, as a communicator of their own ranked
   /// by `key` (MPI_Comm_split): a pipeline stage's data-parallel replicas.

@@ -512,15 +512,33 @@ public:
         !s.ok())
       return s;
     MPI_Comm_set_errhandler(part, MPI_ERRORS_RETURN);
-    std::vector<MPI_Comm> partLanes(lanes.size());
-    for (MPI_Comm &lane : partLanes) {
-      if (absl::Status s = check(MPI_Comm_dup(part, &lane), "MPI_Comm_dup"); !s.ok())
+    std::vector<MPI_Comm> partLanes;
+    for (size_t i = 0; i < lanes.size(); ++i) {
+      MPI_Comm lane;
+      if (absl::Status s = check(MPI_Comm_dup(part, &lane), "MPI_Comm_dup"); !s.ok()) {
+        for (MPI_Comm &l : partLanes)
+          MPI_Comm_free(&l);
+        MPI_Comm_free(&part);
         return s;
+      }
       MPI_Comm_set_errhandler(lane, MPI_ERRORS_RETURN);
+      partLanes.push_back(lane);
     }
     CommunicatorOptions o = options;
     o.progressThread = false; // the world's thread, if any, serves its own requests
     return std::unique_ptr<Communicator>(new MpiCommunicator(part, std::move(partLanes), o));
+  }
+
+  void cancelRecv(Request request) override {
+    std::lock_guard<std::mutex> lock(mpiMu);
+    auto it = receives.find(request.id);
+    if (it == receives.end())
+      return;
+    if (it->second.request != MPI_REQUEST_NULL) {
+      MPI_Cancel(&it->second.request);
+      MPI_Wait(&it->second.request, MPI_STATUS_IGNORE); // the cancel completes locally
+    }
+    receives.erase(it);
   }
 
   absl::Status flushSends() override {

@@ -202,6 +202,8 @@ public:
     return Request{id};
   }
 
+  void cancelRecv(Request request) override { receives.erase(request.id); }
+
   absl::Status recvWait(Request request) override {
     auto it = receives.find(request.id);
     if (it == receives.end())

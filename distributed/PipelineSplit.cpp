@@ -42,6 +42,9 @@ namespace {
 // The roofline of the cost model: the 2-core dev machines' measured oneDNN
 // sgemm and triad bandwidth (DESIGN.md, platform facts).
 constexpr double kFlopsPerSecond = 370e9;
+/// Transfer tags stay below this (the trainer's checkpoint transfers start
+/// there; MPI guarantees tags up to 32767).
+constexpr int64_t kMaxTransferTag = 20000;
 constexpr double kBytesPerSecond = 36e9;
 
 int64_t bytesOf(Type t) {
@@ -277,6 +280,10 @@ LogicalResult PipelineSplitPass::chooseCuts(SmallVectorImpl<int64_t> &cuts) {
     for (auto &[v, last] : lastUse)
       if (indexOf.lookup(v.getDefiningOp()) <= c && c < last &&
           !llvm::cast<RankedTensorType>(v.getType()).getElementType().isF32())
+        return false;
+    for (auto &[p, range] : paramUses) // a tied param travels too
+      if (range.first <= c && c < range.second &&
+          !llvm::cast<RankedTensorType>(m.fn.getArgumentTypes()[p]).getElementType().isF32())
         return false;
     return true;
   };
@@ -912,6 +919,17 @@ LogicalResult PipelineSplitPass::run() {
       plan[k].ins = crossing(cuts[k - 1]);
     if (k + 1 < stages)
       plan[k].outs = crossing(cuts[k]);
+  }
+  // Transfer tags are 2 (i J + j) (+1 backward): below the runtime's own
+  // (checkpoints use 20000 up) and MPI's guaranteed tag bound.
+  for (const Stage &s : plan) {
+    int64_t largest = 2 * (microbatches * int64_t(s.outs.size())) + 1;
+    if (largest >= kMaxTransferTag)
+      return m.fn.emitError() << "tg-pipeline-split: " << int64_t(microbatches)
+                              << " micro-batches of " << s.outs.size()
+                              << " values crossing a cut need transfer tags up to " << largest
+                              << ", past " << kMaxTransferTag
+                              << "; use fewer micro-batches or cut where fewer values cross";
   }
   OpBuilder b(module.getBodyRegion());
   for (int64_t k = 0; k < stages; ++k) {

@@ -96,6 +96,10 @@ CollectiveScope::~CollectiveScope() {
   if (state.p2p && !hasKernelError())
     if (absl::Status s = state.p2p->flushSends(); !s.ok())
       setKernelError(std::string(s.message()));
+  // Receives a failed step left posted target its freed buffers: withdraw them.
+  if (state.p2p)
+    for (auto &[tag, r] : state.receives)
+      state.p2p->cancelRecv(r);
   state.receives.clear();
   state.comm = nullptr;
   state.p2p = nullptr;

@@ -565,9 +565,13 @@ extern "C" tg_status tg_session_run(tg_session *session, const char *entry) {
   takeKernelError();
   unsigned mxcsr = enableFlushDenormals();
   {
-    tg::rt::CollectiveScope collectives(
-        session->dataCommunicator ? session->dataCommunicator : session->communicator,
-        e->spec->name, stageStride, session->communicator);
+    // A pipeline's allreduces run among the replicas of a stage, never over
+    // the world (which holds the other stages): without their group, none.
+    tg::dist::Communicator *reduce = session->dataCommunicator;
+    if (!reduce && !session->artifact->manifest.pipeline)
+      reduce = session->communicator;
+    tg::rt::CollectiveScope collectives(reduce, e->spec->name, stageStride,
+                                        session->communicator);
     e->fn(ptrs.data());
   }
   restoreFloatMode(mxcsr);

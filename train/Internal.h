@@ -372,6 +372,8 @@ struct TrainSetup {
   /// A pipeline: collects the other stages' checkpointed buffers on rank 0
   /// (collective: every stage's rank calls it at the same step).
   std::function<absl::StatusOr<std::vector<NamedTensor>>()> gatherStages = {};
+  /// A pipeline: every rank (all stages) agrees on stopping at each step.
+  dist::Communicator *stopComm = nullptr;
 };
 
 /// Trains from `start` to the schedule's last step; SIGINT/SIGTERM (while an

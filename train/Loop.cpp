@@ -126,9 +126,12 @@ absl::Status Loop::runEpoch() {
 absl::Status Loop::afterStep(const data::Batch &batch, Values &v) {
   double loss = v["loss"]; // a step without a loss result reports loss 0
   bool stop = gInterrupted, diverged = !std::isfinite(loss);
-  if (s_.world > 1) { // every rank stops at the same step, or a collective would hang
+  dist::Communicator *agree = t_.stopComm ? t_.stopComm
+                              : s_.world > 1   ? &t_.ranks.comm
+                                               : nullptr;
+  if (agree) { // every rank stops at the same step, or a collective would hang
     float flags[2] = {float(stop), float(diverged)};
-    if (absl::Status s = t_.ranks.comm.allreduce(
+    if (absl::Status s = agree->allreduce(
             flags, 2, dist::ReduceOp::Sum, absl::StrCat("the stop flags of step ", pos_.step + 1));
         !s.ok())
       return s;

@@ -53,9 +53,8 @@ std::string stateSignature(const Manifest &manifest, const std::vector<const Buf
   // The model before distribution, or before micro-batching and pipeline
   // stages (so that --microbatches and --pipeline-stages artifacts of one
   // model resume each other's checkpoints).
-  const std::string &model = manifest.dataParallel.modelHash.empty()
-                                 ? manifest.modelHash
-                                 : manifest.dataParallel.modelHash;
+  const std::string &model = !manifest.modelHash.empty() ? manifest.modelHash
+                                                         : manifest.dataParallel.modelHash;
   if (model.empty())
     return "";
   std::vector<std::string> lines;
@@ -163,9 +162,10 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
     return session.status();
   if (absl::Status s = session->setCommunicator(&comm); !s.ok())
     return s;
-  if (replicas > 1)
-    if (absl::Status s = session->setDataCommunicator(group->get()); !s.ok())
-      return s;
+  // The stage's replicas reduce among themselves (a group of one: the
+  // identity); never across stages.
+  if (absl::Status s = session->setDataCommunicator(group->get()); !s.ok())
+    return s;
   // The loop's own collectives (stop flags, evaluation) run among the
   // stage's replicas; the stages stay in step through their transfers.
   Ranks one{**group, replica, replicas};
@@ -271,6 +271,7 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
   TrainSetup setup{quiet,     one,  manifest.dataParallel, 0,    *session,     step, evalStep,
                    *bound,    *schedule, none,             none, none,         checkpointer,
                    metrics};
+  setup.stopComm = &comm; // a stage stopping alone would leave the others waiting
   // A checkpoint: the other stages' buffers to rank 0 (not the step
   // counter, which rank 0 has too).
   setup.gatherStages = [&]() -> absl::StatusOr<std::vector<NamedTensor>> {

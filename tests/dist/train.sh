@@ -173,6 +173,7 @@ for l in open(sys.argv[1]):
   train gmicro.tgx --data "$text" --steps 20 --log-every 5 --metrics gmicro.jsonl >/dev/null
   $mpi -np 2 "$tgc" train gpipe.tgx --data "$text" --steps 20 --log-every 5 --progress=none \
     --metrics gpipe.jsonl >/dev/null
+  [[ $(losses gmicro.jsonl | wc -l) == 4 ]] || fail "the char GPT reference logged no losses"
   diff <(losses gmicro.jsonl) <(losses gpipe.jsonl) >/dev/null ||
     fail "char GPT: the pipeline's losses differ from the micro-batched process's"
   echo "ok: the char GPT over 2 stages gives the micro-batched losses"
@@ -218,6 +219,17 @@ for l in open(sys.argv[1]):
     fail "2 stages x 2 replicas under mpirun differ from 2 data-parallel replicas"
   $compare "$(ckpt ck-pd-emu 30)" "$(ckpt ck-pd-mpi 30)" ||
     fail "2 stages x 2 replicas: mpirun and emulation differ"
+  # One replica of a data-parallel pipeline artifact: its allreduces stay
+  # within each stage (a group of one), never across stages.
+  $mpi -np 2 "$tgc" train pd.tgx --data "$data" --steps 60 --log-every 5 --progress=none \
+    --metrics pd1.jsonl >/dev/null
+  diff <(losses micro.jsonl) <(losses pd1.jsonl) >/dev/null ||
+    fail "one replica of the data-parallel pipeline differs from the micro-batched process"
+  # S x D resumes the process's checkpoint (the same model before micro-batching).
+  cp -r ck-micro ck-sxd
+  out=$($mpi -np 4 "$tgc" train pd.tgx --data "$data" --steps 70 --checkpoint-dir ck-sxd \
+    --progress=none --resume 2>&1) || fail "2 x 2 did not resume the process's checkpoint: $out"
+  grep -q "same params and optimizer state" <<<"$out" || fail "no cross-artifact resume: $out"
   out=$("$tgc" train pd.tgx --data "$data" --steps 2 --emulate-world-size 3 2>&1) &&
     fail "3 ranks ran 2 stages x replicas"
   grep -q "runs with a multiple of 2 ranks" <<<"$out" || fail "no error for 3 ranks: $out"

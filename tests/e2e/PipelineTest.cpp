@@ -280,13 +280,15 @@ TEST_P(Pipeline, CompiledStagesEqualTheMicrobatchedStep) {
       t.join();
     for (int k = 0; k < c.stages; ++k)
       ASSERT_TRUE(status[size_t(k)].ok()) << "stage " << k << ": " << status[size_t(k)];
+    ASSERT_EQ(bytesOf(*ref, "loss").size(), 4u);
     EXPECT_EQ(bytesOf(stages.back(), "loss"), bytesOf(*ref, "loss")) << "step " << step;
   }
   for (int k = 0; k < c.stages; ++k)
     for (const BufferSpec &arg : entries[size_t(k)]->args)
       if (arg.role == Role::Param || arg.role == Role::State) {
-        EXPECT_EQ(bytesOf(stages[size_t(k)], arg.name), bytesOf(*ref, arg.name))
-            << "stage " << k << ": " << arg.name;
+        std::vector<uint8_t> mine = bytesOf(stages[size_t(k)], arg.name);
+        ASSERT_FALSE(mine.empty()) << arg.name;
+        EXPECT_EQ(mine, bytesOf(*ref, arg.name)) << "stage " << k << ": " << arg.name;
       }
 }
 

@@ -2,6 +2,8 @@
 // RUN: tg-opt %s --tg-pipeline-split="stages=2 microbatches=3 schedule=gpipe imbalance=100" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=GPIPE
 // RUN: not tg-opt %s --tg-pipeline-split="stages=2 schedule=zigzag" --split-input-file 2>&1 | FileCheck %s --check-prefix=SCHED
 // RUN: not tg-opt %s --tg-pipeline-split="stages=2" --split-input-file 2>&1 | FileCheck %s --check-prefix=WARN
+// RUN: not tg-opt %s --tg-pipeline-split="stages=2 microbatches=10000" --split-input-file 2>&1 | FileCheck %s --check-prefix=TAGS
+// TAGS: tg-pipeline-split: 10000 micro-batches of 1 values crossing a cut need transfer tags up to 20001, past 20000; use fewer micro-batches or cut where fewer values cross
 
 // Two stages of a 2-layer MLP, 3 micro-batches of 4 rows. Stage 0 owns w1,
 // reads x (12 rows, sliced per micro-batch) and sends the hidden
