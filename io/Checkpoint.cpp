@@ -57,16 +57,23 @@ const NamedTensor *Checkpoint::find(const std::string &name) const {
   return nullptr;
 }
 
-absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
+namespace {
+
+/// The 8-byte length and JSON header of a safetensors file holding
+/// `tensors` (their bytes need not be there: sizes come from dtype and
+/// shape), and the bytes of their data.
+absl::StatusOr<std::string> encodeHeader(const std::vector<NamedTensor> &tensors,
+                                         const std::map<std::string, std::string> &metadata,
+                                         size_t &dataBytes) {
   json header = json::object();
-  if (!checkpoint.metadata.empty()) {
+  if (!metadata.empty()) {
     json meta = json::object();
-    for (auto &[k, v] : checkpoint.metadata)
+    for (auto &[k, v] : metadata)
       meta[k] = v;
     header["__metadata__"] = meta;
   }
   size_t offset = 0;
-  for (const NamedTensor &t : checkpoint.tensors) {
+  for (const NamedTensor &t : tensors) {
     const DtypeName *d = byTg(t.dtype);
     if (!d)
       return absl::InvalidArgumentError(
@@ -74,12 +81,9 @@ absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
     size_t n = 1;
     for (int64_t s : t.shape)
       n *= size_t(s);
-    if (n * d->size != t.bytes.size())
-      return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' holds ", t.bytes.size(),
-                                                     " bytes, its shape needs ", n * d->size));
     header[t.name] = {
-        {"dtype", d->st}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
-    offset += t.bytes.size();
+        {"dtype", d->st}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * d->size}}};
+    offset += n * d->size;
   }
   // Tensor names come from a parsed manifest (valid UTF-8); metadata holds
   // paths, which may be any bytes: replaced by U+FFFD, they only inform.
@@ -91,31 +95,61 @@ absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
   for (int i = 0; i < 8; ++i)
     out[size_t(i)] = char((len >> (8 * i)) & 0xff);
   out += text;
-  out.reserve(out.size() + offset);
-  for (const NamedTensor &t : checkpoint.tensors)
-    out.append(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
+  dataBytes = offset;
   return out;
 }
 
-absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std::string &what) {
+size_t expectedBytes(const NamedTensor &t) {
+  const DtypeName *d = byTg(t.dtype);
+  size_t n = 1;
+  for (int64_t s : t.shape)
+    n *= size_t(s);
+  return d ? n * d->size : 0;
+}
+
+} // namespace
+
+absl::StatusOr<std::string> encodeSafetensors(const Checkpoint &checkpoint) {
+  for (const NamedTensor &t : checkpoint.tensors)
+    if (byTg(t.dtype) && expectedBytes(t) != t.bytes.size())
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", t.name, "' holds ", t.bytes.size(),
+                                                     " bytes, its shape needs ", expectedBytes(t)));
+  size_t dataBytes = 0;
+  absl::StatusOr<std::string> out = encodeHeader(checkpoint.tensors, checkpoint.metadata, dataBytes);
+  if (!out.ok())
+    return out;
+  out->reserve(out->size() + dataBytes);
+  for (const NamedTensor &t : checkpoint.tensors)
+    out->append(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
+  return out;
+}
+
+namespace {
+
+/// Parses the header of a safetensors file whose first `prefix.size()`
+/// bytes (at least the length and the header) are `prefix` and whose size is
+/// `fileSize`: the tensors without their bytes, each one's data offset (from
+/// the file's start) in `offsets`.
+absl::StatusOr<Checkpoint> parseHeader(const std::string &bytes, uint64_t fileSize,
+                                       const std::string &what, std::vector<uint64_t> &offsets) {
   auto bad = [&](const std::string &why) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", what, "': not a valid safetensors checkpoint: ", why));
   };
-  if (bytes.size() < 8)
+  if (fileSize < 8 || bytes.size() < 8)
     return bad(
-        absl::StrCat("the file has ", bytes.size(), " bytes, less than the 8-byte header length"));
+        absl::StrCat("the file has ", fileSize, " bytes, less than the 8-byte header length"));
   uint64_t len = 0;
   for (int i = 7; i >= 0; --i)
     len = (len << 8) | uint8_t(bytes[size_t(i)]);
-  if (len > bytes.size() - 8)
+  if (len > fileSize - 8 || len > bytes.size() - 8)
     return bad(absl::StrCat("header length ", len, " at offset 0 runs past the end of the file (",
-                            bytes.size(), " bytes)"));
+                            fileSize, " bytes)"));
   json header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(len), nullptr,
                             /*allow_exceptions=*/false);
   if (header.is_discarded() || !header.is_object())
     return bad(absl::StrCat("the header (bytes 8..", 8 + len, ") is not a JSON object"));
-  size_t dataStart = 8 + size_t(len), dataSize = bytes.size() - dataStart;
+  size_t dataStart = 8 + size_t(len), dataSize = size_t(fileSize) - dataStart;
   Checkpoint c;
   std::vector<std::pair<std::pair<uint64_t, uint64_t>, std::string>> ranges;
   for (auto it = header.begin(); it != header.end(); ++it) {
@@ -164,8 +198,7 @@ absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std
       return bad(absl::StrCat("tensor '", name, "' spans ", e - b, " bytes but ",
                               v["dtype"].get<std::string>(), " ", v["shape"].dump(), " needs ",
                               n * d->size));
-    t.bytes.assign(bytes.begin() + std::ptrdiff_t(dataStart + b),
-                   bytes.begin() + std::ptrdiff_t(dataStart + e));
+    offsets.push_back(dataStart + b);
     ranges.push_back({{b, e}, name});
     c.tensors.push_back(std::move(t));
   }
@@ -175,6 +208,70 @@ absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std
       return bad(absl::StrCat("tensors '", ranges[i - 1].second, "' and '", ranges[i].second,
                               "' overlap"));
   return c;
+}
+
+} // namespace
+
+absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std::string &what) {
+  std::vector<uint64_t> offsets;
+  absl::StatusOr<Checkpoint> c = parseHeader(bytes, bytes.size(), what, offsets);
+  if (!c.ok())
+    return c;
+  for (size_t i = 0; i < c->tensors.size(); ++i) {
+    NamedTensor &t = c->tensors[i];
+    size_t n = expectedBytes(t);
+    t.bytes.assign(bytes.begin() + std::ptrdiff_t(offsets[i]),
+                   bytes.begin() + std::ptrdiff_t(offsets[i] + n));
+  }
+  return c;
+}
+
+absl::StatusOr<SafetensorsReader> SafetensorsReader::open(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return absl::NotFoundError(absl::StrCat("cannot open checkpoint '", path, "': ", errnoText()));
+  SafetensorsReader r;
+  r.fd_ = std::shared_ptr<int>(new int(fd), [](int *f) {
+    ::close(*f);
+    delete f;
+  });
+  r.path_ = path;
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot stat '", path, "'"));
+  uint64_t size = uint64_t(st.st_size);
+  std::string prefix(8, '\0');
+  ssize_t got = size >= 8 ? ::pread(fd, prefix.data(), 8, 0) : 0;
+  uint64_t len = 0;
+  for (int i = 7; got == 8 && i >= 0; --i)
+    len = (len << 8) | uint8_t(prefix[size_t(i)]);
+  if (got == 8 && len <= size - 8 && len < (uint64_t(1) << 32)) {
+    prefix.resize(8 + size_t(len));
+    if (::pread(fd, prefix.data() + 8, size_t(len), 8) != ssize_t(len))
+      return absl::DataLossError(absl::StrCat("cannot read the header of '", path, "'"));
+  }
+  absl::StatusOr<Checkpoint> header = parseHeader(prefix, size, path, r.offsets_);
+  if (!header.ok())
+    return header.status();
+  r.header_ = std::move(*header);
+  return r;
+}
+
+absl::Status SafetensorsReader::read(size_t i, std::vector<uint8_t> &bytes) const {
+  const NamedTensor &t = header_.tensors.at(i);
+  bytes.resize(expectedBytes(t));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pread(*fd_, bytes.data() + done, bytes.size() - done,
+                        off_t(offsets_[i] + done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return absl::DataLossError(absl::StrCat("reading tensor '", t.name, "' of '", path_,
+                                              "': ", n < 0 ? errnoText() : "end of file"));
+    done += size_t(n);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status writeFileAtomically(const std::string &path, const std::string &contents) {
@@ -214,6 +311,76 @@ absl::Status writeFileAtomically(const std::string &path, const std::string &con
     if (::unlink(tmp.c_str()) != 0)
       absl::StrAppend(&msg, " (the temporary file stays: ", errnoText(),
                       "; the next run in this directory removes it)");
+    return absl::InternalError(msg);
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status writeSafetensorsStreamed(
+    const std::string &path, const std::vector<NamedTensor> &layout,
+    const std::map<std::string, std::string> &metadata,
+    const std::function<absl::Status(size_t, std::vector<uint8_t> &)> &produce) {
+  size_t dataBytes = 0;
+  absl::StatusOr<std::string> header = encodeHeader(layout, metadata, dataBytes);
+  if (!header.ok())
+    return header.status();
+  std::string dir = dirOf(path);
+  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  std::string tmp = absl::StrCat(dir, "/.", base, ".tmp-", getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return absl::ErrnoToStatus(errno, absl::StrCat("cannot write checkpoint in '", dir, "'"));
+  auto failWith = [&](absl::Status s) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return absl::Status(s.code(), absl::StrCat(s.message(), "; earlier checkpoints are untouched"));
+  };
+  auto writeAll = [&](const void *data, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::write(fd, static_cast<const char *>(data) + done, size - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return absl::ResourceExhaustedError(absl::StrCat("writing '", tmp, "': ", errnoText()));
+      done += size_t(n);
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = writeAll(header->data(), header->size()); !s.ok())
+    return failWith(s);
+  std::vector<uint8_t> bytes;
+  for (size_t i = 0; i < layout.size(); ++i) {
+    bytes.clear();
+    if (absl::Status s = produce(i, bytes); !s.ok())
+      return failWith(s);
+    if (bytes.size() != expectedBytes(layout[i]))
+      return failWith(absl::InternalError(
+          absl::StrCat("tensor '", layout[i].name, "' came with ", bytes.size(),
+                       " bytes, its shape needs ", expectedBytes(layout[i]))));
+    if (absl::Status s = writeAll(bytes.data(), bytes.size()); !s.ok())
+      return failWith(s);
+    // Written out and dropped from the page cache as it goes: dirty pages
+    // count against a memory-limited process (a cgroup) like its own.
+    if (::fdatasync(fd) != 0)
+      return failWith(
+          absl::ResourceExhaustedError(absl::StrCat("syncing '", tmp, "': ", errnoText())));
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  }
+  if (::fsync(fd) != 0)
+    return failWith(absl::ResourceExhaustedError(absl::StrCat("syncing '", tmp, "': ", errnoText())));
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return absl::ResourceExhaustedError(absl::StrCat("closing '", tmp, "': ", errnoText()));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string msg = absl::StrCat("renaming '", tmp, "' to '", path, "': ", errnoText());
+    ::unlink(tmp.c_str());
     return absl::InternalError(msg);
   }
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

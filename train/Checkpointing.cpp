@@ -151,9 +151,32 @@ absl::Status Checkpointer::checkVocabulary(const std::string &path,
       "--checkpoint-dir"));
 }
 
+absl::Status Checkpointer::readElsewhere(const std::string &name,
+                                        std::vector<uint8_t> &bytes) const {
+  if (!restoredFile_)
+    return absl::FailedPreconditionError("no checkpoint was restored");
+  const std::vector<NamedTensor> &all = restoredFile_->header().tensors;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i].name == name)
+      return restoredFile_->read(i, bytes);
+  return absl::NotFoundError(absl::StrCat("the checkpoint has no tensor '", name, "'"));
+}
+
 absl::Status Checkpointer::restore(const std::string &path, rt::Session &session, int64_t perEpoch,
                                    Position &pos) {
-  auto ck = readSafetensors(path);
+  // A pipeline's rank 0 reads the file tensor by tensor: the other stages'
+  // state stays in the file until it is sent to them.
+  absl::StatusOr<Checkpoint> ck;
+  restoredFile_.reset();
+  if (!elsewhere_.empty()) {
+    auto file = SafetensorsReader::open(path);
+    if (!file.ok())
+      return file.status();
+    restoredFile_ = std::move(*file);
+    ck = restoredFile_->header();
+  } else {
+    ck = readSafetensors(path);
+  }
   if (!ck.ok())
     return ck.status();
   auto meta = [&](const std::string &k) {
@@ -197,21 +220,18 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
   for (NamedTensor &t : ck->tensors)
     (t.name.find("@rank") != std::string::npos ? rankState_ : mine).push_back(std::move(t));
   ck->tensors = std::move(mine);
-  // A pipeline: the other stages' buffers, checked here, sent to them later.
-  elsewhereTensors_.clear();
+  // A pipeline: the other stages' buffers, checked here, read later.
   if (!elsewhere_.empty()) {
-    std::vector<NamedTensor> ours;
+    Checkpoint ours, others;
     for (NamedTensor &t : ck->tensors)
       (std::any_of(elsewhere_.begin(), elsewhere_.end(),
                    [&](const BufferSpec *a) { return a->name == t.name; })
-           ? elsewhereTensors_
+           ? others
            : ours)
-          .push_back(std::move(t));
-    Checkpoint others;
-    others.tensors = elsewhereTensors_;
+          .tensors.push_back(std::move(t));
     if (absl::Status s = checkTensors(path, others, elsewhere_, 0); !s.ok())
       return s;
-    ck->tensors = std::move(ours);
+    ck->tensors = std::move(ours.tensors);
   }
   // --shard-optimizer-state: the slots are named tensors, as in any run.
   shards_.clear();
@@ -289,9 +309,15 @@ absl::Status Checkpointer::restore(const std::string &path, rt::Session &session
     return absl::InvalidArgumentError(absl::StrCat("'", path, "': data position ", pos.batch,
                                                    " is past the ", perEpoch,
                                                    " batches of an epoch of this data"));
-  for (const NamedTensor &t : ck->tensors)
-    if (absl::Status s = session.write(t.name, t.bytes.data(), t.bytes.size()); !s.ok())
+  for (const NamedTensor &t : ck->tensors) {
+    std::vector<uint8_t> lazy;
+    if (restoredFile_)
+      if (absl::Status s = readElsewhere(t.name, lazy); !s.ok())
+        return s;
+    const std::vector<uint8_t> &bytes = restoredFile_ ? lazy : t.bytes;
+    if (absl::Status s = session.write(t.name, bytes.data(), bytes.size()); !s.ok())
       return s;
+  }
   return absl::OkStatus();
 }
 
@@ -301,11 +327,15 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
   if (o_.checkpointDir.empty())
     return std::string();
   Checkpoint ck;
+  // A pipeline's rank 0 streams every tensor (its own read when written).
+  bool streamed = !elsewhere_.empty();
   for (const BufferSpec *a : saved_) {
     NamedTensor t{a->name, std::string(dtypeName(a->dtype)), a->shape, {}};
-    t.bytes.resize(session.size(a->name));
-    if (absl::Status s = session.read(a->name, t.bytes.data(), t.bytes.size()); !s.ok())
-      return s;
+    if (!streamed) {
+      t.bytes.resize(session.size(a->name));
+      if (absl::Status s = session.read(a->name, t.bytes.data(), t.bytes.size()); !s.ok())
+        return s;
+    }
     ck.tensors.push_back(std::move(t));
   }
   ck.tensors.insert(ck.tensors.end(), ranks.begin(), ranks.end());
@@ -334,6 +364,24 @@ absl::StatusOr<std::string> Checkpointer::write(const rt::Session &session, cons
   if (o_.lr)
     ck.metadata["lr"] = absl::StrFormat("%.9g", *o_.lr);
   std::string path = checkpointPath(o_.checkpointDir, pos.step);
+  if (streamed) {
+    // This rank's tensors, then the other stages', one at a time.
+    std::vector<NamedTensor> layout = ck.tensors;
+    for (const BufferSpec *a : elsewhere_)
+      layout.push_back({a->name, std::string(dtypeName(a->dtype)), a->shape, {}});
+    size_t mine = ck.tensors.size();
+    absl::Status s = writeSafetensorsStreamed(
+        path, layout, ck.metadata, [&](size_t i, std::vector<uint8_t> &bytes) -> absl::Status {
+          if (i >= mine)
+            return fetch_(i - mine, bytes);
+          bytes.resize(session.size(layout[i].name));
+          return session.read(layout[i].name, bytes.data(), bytes.size());
+        });
+    if (!s.ok())
+      return s;
+    pruneCheckpoints(o_.checkpointDir, o_.keepCheckpoints);
+    return path;
+  }
   if (absl::Status s = writeSafetensors(path, ck); !s.ok())
     return s;
   pruneCheckpoints(o_.checkpointDir, o_.keepCheckpoints);

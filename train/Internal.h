@@ -233,11 +233,18 @@ public:
   /// names, dtypes and shapes of its tensors and the training spec (another
   /// world size, bucket plan or sharding of the same model resumes).
   void setStateSignature(std::string signature) { signature_ = std::move(signature); }
-  /// A pipeline stage's checkpointer (rank 0's): the buffers other stages
-  /// hold. A checkpoint has them too (write() takes them gathered, as extra
-  /// tensors); restore() checks them and keeps them for restoredElsewhere().
-  void setElsewhere(std::vector<const BufferSpec *> specs) { elsewhere_ = std::move(specs); }
-  const std::vector<NamedTensor> &restoredElsewhere() const { return elsewhereTensors_; }
+  /// A pipeline's checkpointer (rank 0's): the buffers the other stages
+  /// hold, in the checkpoint after this rank's own. write() asks `fetch`
+  /// for each one's bytes in that order (received one at a time, so rank 0
+  /// never holds the other stages' state); restore() checks them and leaves
+  /// them in the file for readElsewhere().
+  using Fetch = std::function<absl::Status(size_t index, std::vector<uint8_t> &bytes)>;
+  void setElsewhere(std::vector<const BufferSpec *> specs, Fetch fetch) {
+    elsewhere_ = std::move(specs);
+    fetch_ = std::move(fetch);
+  }
+  /// The restored checkpoint's tensor `name` (a pipeline's rank 0).
+  absl::Status readElsewhere(const std::string &name, std::vector<uint8_t> &bytes) const;
 
 private:
   /// A checkpoint's vocabulary (checkpointVocabulary) against the data's.
@@ -256,7 +263,8 @@ private:
   std::vector<NamedTensor> shards_; ///< the restored "<param>.<slot>" tensors
   std::string signature_;
   std::vector<const BufferSpec *> elsewhere_;
-  std::vector<NamedTensor> elsewhereTensors_;
+  Fetch fetch_;
+  std::optional<SafetensorsReader> restoredFile_;
   int restoredWorld_ = 1;
   int lockFd_ = -1; ///< the directory's .lock, flock'ed while training
 };

@@ -200,12 +200,30 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
         all.push_back(a);
         elsewhere.push_back(a);
       }
-  Checkpointer checkpointer(quiet, hash, saved, bound->train, *schedule);
-  checkpointer.setStateSignature(stateSignature(manifest, all, nullptr));
-  if (comm.rank() == 0)
-    checkpointer.setElsewhere(elsewhere);
   constexpr int kTagBase = 20000; // above any compiled step's transfer tags
   auto tagOf = [&](size_t i) { return int64_t(kTagBase + i); };
+  // Who holds each of them: replica 0 of its stage, under the tag of its
+  // place in that stage's list.
+  std::vector<std::pair<int, size_t>> source;
+  for (const BufferSpec *a : elsewhere)
+    for (int k = 1; k < p.stages; ++k)
+      for (size_t i = 0; i < stageSaved[size_t(k)].size(); ++i)
+        if (stageSaved[size_t(k)][i] == a)
+          source.push_back({k * replicas, i});
+  Checkpointer checkpointer(quiet, hash, saved, bound->train, *schedule);
+  checkpointer.setStateSignature(stateSignature(manifest, all, nullptr));
+  // A checkpoint on rank 0 receives the other stages' tensors one at a time,
+  // as it writes them (gatherStages sends them).
+  if (comm.rank() == 0)
+    checkpointer.setElsewhere(elsewhere, [&](size_t j, std::vector<uint8_t> &bytes) -> absl::Status {
+      const BufferSpec *a = elsewhere[j];
+      bytes.resize(a->byteSize());
+      auto r = comm.recvStart(bytes.data(), bytes.size(), source[j].first, tagOf(source[j].second),
+                              absl::StrCat("checkpoint tensor '", a->name, "'"));
+      if (!r.ok())
+        return r.status();
+      return comm.recvWait(*r);
+    });
   Position start;
   auto resumedAt = checkpointer.open(*session, schedule->perEpoch, start);
   if (!resumedAt.ok())
@@ -226,21 +244,23 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
         for (size_t i = 0; i < stageSaved[size_t(r / replicas)].size(); ++i) {
           int k = r;
           const BufferSpec *a = stageSaved[size_t(r / replicas)][i];
+          // Read from the file (another stage's) or this session (the step
+          // counter, stage 0's own), sent and delivered one at a time.
           std::vector<uint8_t> bytes(a->byteSize());
-          const std::vector<NamedTensor> &from = checkpointer.restoredElsewhere();
-          auto t = std::find_if(from.begin(), from.end(),
-                                [&](const NamedTensor &x) { return x.name == a->name; });
-          if (t != from.end())
-            bytes = t->bytes;
-          else if (absl::Status s = session->read(a->name, bytes.data(), bytes.size()); !s.ok())
-            return s; // the step counter, which every stage has
+          if (held(elsewhere, a->name)) {
+            if (absl::Status s = checkpointer.readElsewhere(a->name, bytes); !s.ok())
+              return s;
+          } else if (absl::Status s = session->read(a->name, bytes.data(), bytes.size());
+                     !s.ok()) {
+            return s;
+          }
           if (absl::Status s = comm.send(bytes.data(), bytes.size(), k, tagOf(i),
                                          absl::StrCat("checkpoint tensor '", a->name, "'"));
               !s.ok())
             return s;
+          if (absl::Status s = comm.flushSends(); !s.ok())
+            return s;
         }
-      if (absl::Status s = comm.flushSends(); !s.ok())
-        return s;
     } else {
       for (size_t i = 0; i < saved.size(); ++i) {
         const BufferSpec *a = saved[i];
@@ -272,47 +292,27 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
                    *bound,    *schedule, none,             none, none,         checkpointer,
                    metrics};
   setup.stopComm = &comm; // a stage stopping alone would leave the others waiting
-  // A checkpoint: the other stages' buffers to rank 0 (not the step
-  // counter, which rank 0 has too).
+  // A checkpoint: replica 0 of every other stage sends its buffers (not
+  // the step counter, which rank 0 has too), one at a time, as rank 0's
+  // checkpointer writes them.
   setup.gatherStages = [&]() -> absl::StatusOr<std::vector<NamedTensor>> {
-    std::vector<NamedTensor> got;
-    if (o.checkpointDir.empty())
-      return got;
-    if (comm.rank() != 0) {
-      if (replica != 0) // the replicas hold the same values
-        return got;
-      for (size_t i = 0; i < saved.size(); ++i) {
-        const BufferSpec *a = saved[i];
-        if (!held(elsewhere, a->name))
-          continue;
-        std::vector<uint8_t> bytes(a->byteSize());
-        if (absl::Status s = session->read(a->name, bytes.data(), bytes.size()); !s.ok())
-          return s;
-        if (absl::Status s = comm.send(bytes.data(), bytes.size(), 0, tagOf(i),
-                                       absl::StrCat("checkpoint tensor '", a->name, "'"));
-            !s.ok())
-          return s;
-      }
+    if (o.checkpointDir.empty() || comm.rank() == 0 || replica != 0)
+      return std::vector<NamedTensor>();
+    for (size_t i = 0; i < saved.size(); ++i) {
+      const BufferSpec *a = saved[i];
+      if (!held(elsewhere, a->name))
+        continue;
+      std::vector<uint8_t> bytes(a->byteSize());
+      if (absl::Status s = session->read(a->name, bytes.data(), bytes.size()); !s.ok())
+        return s;
+      if (absl::Status s = comm.send(bytes.data(), bytes.size(), 0, tagOf(i),
+                                     absl::StrCat("checkpoint tensor '", a->name, "'"));
+          !s.ok())
+        return s;
       if (absl::Status s = comm.flushSends(); !s.ok())
         return s;
-      return got;
     }
-    for (int k = 1; k < p.stages; ++k)
-      for (size_t i = 0; i < stageSaved[size_t(k)].size(); ++i) {
-        const BufferSpec *a = stageSaved[size_t(k)][i];
-        if (!held(elsewhere, a->name))
-          continue;
-        NamedTensor t{a->name, std::string(dtypeName(a->dtype)), a->shape, {}};
-        t.bytes.resize(a->byteSize());
-        auto r = comm.recvStart(t.bytes.data(), t.bytes.size(), k * replicas, tagOf(i),
-                                absl::StrCat("checkpoint tensor '", a->name, "'"));
-        if (!r.ok())
-          return r.status();
-        if (absl::Status s = comm.recvWait(*r); !s.ok())
-          return s;
-        got.push_back(std::move(t));
-      }
-    return got;
+    return std::vector<NamedTensor>();
   };
   double waitedBefore = tg_pipeline_wait_seconds();
   absl::StatusOr<TrainResult> result = runLoop(setup, start);

@@ -13,6 +13,8 @@
 #include "absl/status/statusor.h"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <map>
 #include <string>
 #include <vector>
@@ -48,8 +50,36 @@ absl::StatusOr<Checkpoint> decodeSafetensors(const std::string &bytes, const std
 /// the directory). On failure the temp file is removed and `path` is as before.
 absl::Status writeFileAtomically(const std::string &path, const std::string &contents);
 
+/// Writes `checkpoint` atomically (writeFileAtomically of encodeSafetensors).
 absl::Status writeSafetensors(const std::string &path, const Checkpoint &checkpoint);
+/// Reads and decodes a whole safetensors file.
 absl::StatusOr<Checkpoint> readSafetensors(const std::string &path);
+
+/// Writes a safetensors file atomically with the tensors of `layout` (names,
+/// dtypes, shapes; their bytes unused), asking `produce(i, bytes)` for each
+/// one's bytes in order, so that only one tensor is in memory at a time (a
+/// pipeline's rank 0 receiving the other stages' tensors one by one).
+absl::Status writeSafetensorsStreamed(
+    const std::string &path, const std::vector<NamedTensor> &layout,
+    const std::map<std::string, std::string> &metadata,
+    const std::function<absl::Status(size_t, std::vector<uint8_t> &)> &produce);
+
+/// A safetensors file opened for reading tensor by tensor: its header parsed
+/// and checked (as decodeSafetensors checks it), the data read on demand.
+class SafetensorsReader {
+public:
+  static absl::StatusOr<SafetensorsReader> open(const std::string &path);
+  /// The tensors (without their bytes) and the metadata.
+  const Checkpoint &header() const { return header_; }
+  /// Reads tensor `i` of header() into `bytes`.
+  absl::Status read(size_t i, std::vector<uint8_t> &bytes) const;
+
+private:
+  std::shared_ptr<int> fd_;
+  std::string path_;
+  Checkpoint header_;
+  std::vector<uint64_t> offsets_;
+};
 
 /// The checkpoints of a training directory: DIR/ckpt-<step, 10 digits>.safetensors.
 std::string checkpointPath(const std::string &dir, int64_t step);
