@@ -68,6 +68,8 @@ absl::Status writeSafetensorsStreamed(
 /// and checked (as decodeSafetensors checks it), the data read on demand.
 class SafetensorsReader {
 public:
+  /// Opens `path` and parses its header (NotFound if it cannot be opened,
+  /// InvalidArgument for a bad header, as decodeSafetensors says).
   static absl::StatusOr<SafetensorsReader> open(const std::string &path);
   /// The tensors (without their bytes) and the metadata.
   const Checkpoint &header() const { return header_; }
