@@ -382,6 +382,8 @@ struct TrainSetup {
   std::function<absl::StatusOr<std::vector<NamedTensor>>()> gatherStages = {};
   /// A pipeline: every rank (all stages) agrees on stopping at each step.
   dist::Communicator *stopComm = nullptr;
+  /// This rank does not report (a pipeline's stages but the last).
+  bool quiet = false;
 };
 
 /// Trains from `start` to the schedule's last step; SIGINT/SIGTERM (while an

@@ -40,7 +40,7 @@ public:
   Loop(const TrainSetup &setup, Position start)
       : t_(setup), o_(setup.options), s_(setup.schedule), pos_(start),
         report_(setup.options, setup.schedule, setup.step, setup.metrics, start.priorSeconds,
-                /*quiet=*/!setup.ranks.root()) {}
+                /*quiet=*/!setup.ranks.root() || setup.quiet) {}
 
   absl::StatusOr<TrainResult> run();
 

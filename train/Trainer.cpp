@@ -292,6 +292,7 @@ absl::StatusOr<TrainResult> trainPipelineRank(const TrainOptions &o, dist::Commu
                    *bound,    *schedule, none,             none, none,         checkpointer,
                    metrics};
   setup.stopComm = &comm; // a stage stopping alone would leave the others waiting
+  setup.quiet = !last;
   // A checkpoint: replica 0 of every other stage sends its buffers (not
   // the step counter, which rank 0 has too), one at a time, as rank 0's
   // checkpointer writes them.

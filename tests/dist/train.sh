@@ -234,6 +234,25 @@ for l in open(sys.argv[1]):
     fail "3 ranks ran 2 stages x replicas"
   grep -q "runs with a multiple of 2 ranks" <<<"$out" || fail "no error for 3 ranks: $out"
   echo "ok: 2 stages x 2 replicas (mpirun, threads) equal 2 data-parallel replicas bitwise"
+  # Ctrl-C: every stage stops after the same step and rank 0 saves; the
+  # pipeline and the process continue from that checkpoint to the same bits.
+  "$tgc" train pipe2.tgx --data "$data" --steps 100000 --emulate-world-size 2 \
+    --checkpoint-dir ck-int --checkpoint-every 100000 --progress=none >int.out 2>&1 &
+  pid=$!
+  sleep 2
+  kill -INT $pid
+  rc=0
+  wait $pid || rc=$?
+  [[ $rc == 130 ]] || fail "an interrupted pipeline exited $rc: $(cat int.out)"
+  at=$(sed -n 's/.*interrupted at step \([0-9]*\);.*/\1/p' int.out)
+  [[ -n $at && -f $(ckpt ck-int "$at") ]] || fail "no checkpoint at the interrupt: $(cat int.out)"
+  cp -r ck-int ck-int-micro
+  train pipe2.tgx --data "$data" --steps $((at + 20)) --emulate-world-size 2 --checkpoint-dir ck-int \
+    --resume >/dev/null
+  train micro.tgx --data "$data" --steps $((at + 20)) --checkpoint-dir ck-int-micro --resume >/dev/null
+  $compare "$(ckpt ck-int $((at + 20)))" "$(ckpt ck-int-micro $((at + 20)))" ||
+    fail "after the interrupt at step $at the pipeline and the process differ"
+  echo "ok: Ctrl-C stops every stage at step $at with one checkpoint; both artifacts resume it alike"
   ;;
 pipeline-memory)
   # A model whose params and Adam state (3 x 281 MB = 804 MiB) exceed a
