@@ -625,20 +625,9 @@ func::FuncOp PipelineSplitPass::buildStep(OpBuilder &b, Stage &s, int64_t k,
   SmallVector<Value> params;
   for (unsigned p : s.params)
     params.push_back(fa.addArg(m.fn.getArgumentTypes()[p], m.fn.getArgAttrDict(p)));
-  SmallVector<StringRef> slotNames = train ? optimizerSlots(opt.kind) : SmallVector<StringRef>();
-  struct Slot {
-    unsigned index;
-    Value value;
-    std::string name;
-  };
-  SmallVector<SmallVector<Slot>> slots(s.params.size());
-  for (auto [j, p] : llvm::enumerate(s.params))
-    for (StringRef slot : slotNames) {
-      std::string name = (nameOf(m.fn.getArgAttrDict(p)) + "." + slot).str();
-      unsigned index = fa.numArgs();
-      slots[j].push_back(
-          {index, fa.addArg(m.fn.getArgumentTypes()[p], stateArgAttrs(b, name)), name});
-    }
+  SmallVector<SmallVector<OptimizerSlot>> slots;
+  if (train)
+    slots = addOptimizerSlots(b, fa, m.fn, s.params, opt.kind);
   Value step;
   unsigned stepIndex = 0;
   if (train) {
@@ -833,26 +822,7 @@ func::FuncOp PipelineSplitPass::buildStep(OpBuilder &b, Stage &s, int64_t k,
     lrT = gb.mul(lr, factor);
   regularizeGradients(gb, opt, grads, params);
   BiasCorrections bc = biasCorrections(gb, opt, step);
-  SmallVector<Result> paramOut, slotOut;
-  for (auto [j, p] : llvm::enumerate(params)) {
-    SmallVector<Value> oldSlots, newSlots;
-    for (const Slot &slot : slots[j])
-      oldSlots.push_back(slot.value);
-    StringRef name = nameOf(m.fn.getArgAttrDict(s.params[j]));
-    const ParamGroupSpec *group = groupOf(opt, name);
-    double wd = group && group->weightDecay ? *group->weightDecay : opt.weightDecay;
-    Value update = optimizerUpdate(gb, opt, wd, p, grads[j], oldSlots, bc, newSlots);
-    Value lrP = gb.cast(lrT, GradientBuilder::eltOf(p));
-    if (group && group->lrScale != 1.0)
-      lrP = gb.mul(lrP, group->lrScale);
-    paramOut.push_back({gb.sub(p, gb.mul(lrP, update)), named(name, unsigned(j))});
-    for (auto [i, v] : llvm::enumerate(newSlots))
-      slotOut.push_back({v, named(slots[j][i].name, slots[j][i].index)});
-  }
-  for (Result &r : paramOut)
-    fa.addResult(r.value, r.attrs);
-  for (Result &r : slotOut)
-    fa.addResult(r.value, r.attrs);
+  addOptimizerUpdates(gb, fa, opt, m.fn, s.params, params, grads, slots, lrT, bc);
   fa.addResult(gb.add(step, gb.scalar(1.0, b.getI64Type())), named("step", stepIndex));
   return fa.finish();
 }

@@ -68,6 +68,53 @@ DictionaryAttr remapAlias(OpBuilder &b, func::FuncOp fn, unsigned r,
 
 } // namespace
 
+SmallVector<SmallVector<OptimizerSlot>> addOptimizerSlots(OpBuilder &b, FunctionAssembler &fa,
+                                                          func::FuncOp model,
+                                                          ArrayRef<unsigned> params,
+                                                          OptimizerKind kind) {
+  SmallVector<StringRef> names = optimizerSlots(kind);
+  SmallVector<SmallVector<OptimizerSlot>> slots(params.size());
+  for (auto [k, p] : llvm::enumerate(params))
+    for (StringRef slot : names) {
+      std::string name = (nameOf(model.getArgAttrDict(p)) + "." + slot).str();
+      unsigned index = fa.numArgs();
+      slots[k].push_back(
+          {index, fa.addArg(model.getArgumentTypes()[p], stateArgAttrs(b, name)), name});
+    }
+  return slots;
+}
+
+void addOptimizerUpdates(GradientBuilder &gb, FunctionAssembler &fa, const OptimizerSpec &opt,
+                         func::FuncOp model, ArrayRef<unsigned> indices, ArrayRef<Value> params,
+                         ArrayRef<Value> grads, ArrayRef<SmallVector<OptimizerSlot>> slots,
+                         Value lr, const BiasCorrections &bc) {
+  OpBuilder &b = gb.builder();
+  auto named = [&](StringRef name, unsigned alias) {
+    return withAlias(
+        b, b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(name))}),
+        alias);
+  };
+  SmallVector<Result> slotOut;
+  for (auto [k, p] : llvm::enumerate(params)) {
+    SmallVector<Value> oldSlots, newSlots;
+    for (const OptimizerSlot &slot : slots[k])
+      oldSlots.push_back(slot.value);
+    StringRef name = nameOf(model.getArgAttrDict(indices[k]));
+    const ParamGroupSpec *group = groupOf(opt, name);
+    double wd = group && group->weightDecay ? *group->weightDecay : opt.weightDecay;
+    Value update = optimizerUpdate(gb, opt, wd, p, grads[k], oldSlots, bc, newSlots);
+    Value lrP = gb.cast(lr, GradientBuilder::eltOf(p));
+    if (group && group->lrScale != 1.0)
+      lrP = gb.mul(lrP, group->lrScale);
+    // Params are the first arguments of a train step, in model order.
+    fa.addResult(gb.sub(p, gb.mul(lrP, update)), named(name, unsigned(k)));
+    for (auto [j, v] : llvm::enumerate(newSlots))
+      slotOut.push_back({v, named(slots[k][j].name, slots[k][j].index)});
+  }
+  for (Result &r : slotOut)
+    fa.addResult(r.value, r.attrs);
+}
+
 std::string modelHash(func::FuncOp fn, Attribute trainSpec) {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -480,22 +527,10 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   };
 
   // Arguments: params, optimizer slots, step, model state, data, labels, hypers, lr.
-  SmallVector<StringRef> slotNames = optimizerSlots(opt.kind);
   for (unsigned p : m.params)
     mapArg(p);
-  struct Slot {
-    unsigned index;
-    Value value;
-    std::string name;
-  };
-  SmallVector<SmallVector<Slot>> slots(m.params.size());
-  for (auto [k, p] : llvm::enumerate(m.params))
-    for (StringRef slot : slotNames) {
-      std::string name = (nameOf(m.fn.getArgAttrDict(p)) + "." + slot).str();
-      unsigned index = fa.numArgs();
-      slots[k].push_back(
-          {index, fa.addArg(m.fn.getArgumentTypes()[p], stateArgAttrs(b, name)), name});
-    }
+  SmallVector<SmallVector<OptimizerSlot>> slots =
+      addOptimizerSlots(b, fa, m.fn, m.params, opt.kind);
   auto stepType = RankedTensorType::get({}, b.getI64Type());
   unsigned stepIndex = fa.numArgs();
   Value step = fa.addArg(stepType, stateArgAttrs(b, "step"));
@@ -558,8 +593,6 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
   SmallVector<Value> params;
   for (unsigned p : m.params)
     params.push_back(map.lookup(gradBody.getArgument(p)));
-  auto castTo = [&](Value s, Value like) { return gb.cast(s, GradientBuilder::eltOf(like)); };
-
   regularizeGradients(gb, opt, grads, params);
   BiasCorrections bc = biasCorrections(gb, opt, step);
 
@@ -568,33 +601,10 @@ func::FuncOp BuildTrainStepPass::buildTrainStep(OpBuilder &b, Model &m, func::Fu
         b, b.getDictionaryAttr({b.getNamedAttr(TgDialect::kNameAttr, b.getStringAttr(name))}),
         alias);
   };
-  SmallVector<Result> paramOut, slotOut;
-  for (auto [k, p] : llvm::enumerate(params)) {
-    SmallVector<Value> oldSlots;
-    for (const Slot &slot : slots[k])
-      oldSlots.push_back(slot.value);
-    SmallVector<Value> newSlots;
-    StringRef name = nameOf(m.fn.getArgAttrDict(m.params[k]));
-    const ParamGroupSpec *group = groupOf(opt, name);
-    double wd = group && group->weightDecay ? *group->weightDecay : opt.weightDecay;
-    Value update = optimizerUpdate(gb, opt, wd, p, grads[k], oldSlots, bc, newSlots);
-    Value lrP = castTo(lrT, p);
-    if (group && group->lrScale != 1.0)
-      lrP = gb.mul(lrP, group->lrScale);
-    Value newP = gb.sub(p, gb.mul(lrP, update));
-    // Params are the first arguments of train_step, in model order.
-    paramOut.push_back({newP, named(nameOf(m.fn.getArgAttrDict(m.params[k])), unsigned(k))});
-    for (auto [j, v] : llvm::enumerate(newSlots))
-      slotOut.push_back({v, named(slots[k][j].name, slots[k][j].index)});
-  }
-
   fa.addResult(fwd(m.loss), m.fn.getResultAttrDict(m.loss));
   for (unsigned r : m.metrics)
     fa.addResult(fwd(r), m.fn.getResultAttrDict(r));
-  for (Result &r : paramOut)
-    fa.addResult(r.value, r.attrs);
-  for (Result &r : slotOut)
-    fa.addResult(r.value, r.attrs);
+  addOptimizerUpdates(gb, fa, opt, m.fn, m.params, params, grads, slots, lrT, bc);
   fa.addResult(gb.add(step, gb.scalar(1.0, b.getI64Type())), named("step", stepIndex));
   for (unsigned r : m.stateOuts)
     fa.addResult(fwd(r), remapAlias(b, m.fn, r, newIndex));

@@ -227,6 +227,29 @@ Value optimizerUpdate(GradientBuilder &gb, const OptimizerSpec &opt, double weig
                       Value g, ArrayRef<Value> slots, const BiasCorrections &bc,
                       SmallVectorImpl<Value> &newSlots);
 
+/// An optimizer state argument of a train step (`<param>.<slot>`).
+struct OptimizerSlot {
+  unsigned index; ///< its argument index
+  Value value;
+  std::string name;
+};
+
+/// Adds the optimizer slots of `params` (argument indices of `model`) as
+/// arguments of `fa`: element k holds param k's, in optimizerSlots order.
+SmallVector<SmallVector<OptimizerSlot>> addOptimizerSlots(OpBuilder &b, FunctionAssembler &fa,
+                                                          func::FuncOp model,
+                                                          ArrayRef<unsigned> params,
+                                                          OptimizerKind kind);
+
+/// The update of `params` (the train step's first arguments, in order;
+/// `indices` their arguments of `model`) from their complete gradients at
+/// learning rate `lr`: adds each new param (in place of its argument), then
+/// each new slot, as results of `fa`.
+void addOptimizerUpdates(GradientBuilder &gb, FunctionAssembler &fa, const OptimizerSpec &opt,
+                         func::FuncOp model, ArrayRef<unsigned> indices, ArrayRef<Value> params,
+                         ArrayRef<Value> grads, ArrayRef<SmallVector<OptimizerSlot>> slots,
+                         Value lr, const BiasCorrections &bc);
+
 /// The identity of a model for checkpoints: its function and tg.train spec,
 /// hashed (16 hex digits), before any entry point is built. Artifacts that
 /// run the same model in micro-batches (--microbatches, --pipeline-stages)
