@@ -274,51 +274,92 @@ absl::Status SafetensorsReader::read(size_t i, std::vector<uint8_t> &bytes) cons
   return absl::OkStatus();
 }
 
+namespace {
+
+/// A file being written atomically: a temp file in the same directory.
+class AtomicFile {
+public:
+  absl::Status open(const std::string &path) {
+    path_ = path;
+    dir_ = dirOf(path);
+    std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    tmp_ = absl::StrCat(dir_, "/.", base, ".tmp-", getpid());
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      return absl::ErrnoToStatus(errno, absl::StrCat("cannot write checkpoint in '", dir_, "'"));
+    return absl::OkStatus();
+  }
+  ~AtomicFile() {
+    if (fd_ >= 0) { // not committed: nothing of it stays
+      ::close(fd_);
+      ::unlink(tmp_.c_str());
+    }
+  }
+  absl::Status write(const void *data, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::write(fd_, static_cast<const char *>(data) + done, size - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return failed("writing");
+      done += size_t(n);
+    }
+    return absl::OkStatus();
+  }
+  /// Writes what is written so far out and drops it from the page cache:
+  /// dirty pages count against a memory-limited process (a cgroup).
+  absl::Status flush() {
+    if (::fdatasync(fd_) != 0)
+      return failed("syncing");
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED);
+    return absl::OkStatus();
+  }
+  /// fsync, rename over `path`, fsync of the directory.
+  absl::Status commit() {
+    if (::fsync(fd_) != 0)
+      return failed("syncing");
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) {
+      ::unlink(tmp_.c_str());
+      return absl::ResourceExhaustedError(absl::StrCat("closing '", tmp_, "': ", errnoText()));
+    }
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      std::string msg = absl::StrCat("renaming '", tmp_, "' to '", path_, "': ", errnoText());
+      // A directory that became read-only after the temp file was opened
+      // refuses the unlink too; pruneCheckpoints of the next run removes it.
+      if (::unlink(tmp_.c_str()) != 0)
+        absl::StrAppend(&msg, " (the temporary file stays: ", errnoText(),
+                        "; the next run in this directory removes it)");
+      return absl::InternalError(msg);
+    }
+    int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+    return absl::OkStatus();
+  }
+
+private:
+  absl::Status failed(const char *what) const {
+    return absl::ResourceExhaustedError(absl::StrCat(what, " '", tmp_, "': ", errnoText(),
+                                                     "; earlier checkpoints are untouched"));
+  }
+  std::string path_, dir_, tmp_;
+  int fd_ = -1;
+};
+
+} // namespace
+
 absl::Status writeFileAtomically(const std::string &path, const std::string &contents) {
-  std::string dir = dirOf(path);
-  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  std::string tmp = absl::StrCat(dir, "/.", base, ".tmp-", getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot write checkpoint in '", dir, "'"));
-  auto failWith = [&](const std::string &what) {
-    std::string msg =
-        absl::StrCat(what, " '", tmp, "': ", errnoText(), "; earlier checkpoints are untouched");
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return absl::ResourceExhaustedError(msg);
-  };
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return failWith("writing");
-    done += size_t(n);
-  }
-  if (::fsync(fd) != 0)
-    return failWith("syncing");
-  if (::close(fd) != 0) {
-    fd = -1;
-    ::unlink(tmp.c_str());
-    return absl::ResourceExhaustedError(absl::StrCat("closing '", tmp, "': ", errnoText()));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string msg = absl::StrCat("renaming '", tmp, "' to '", path, "': ", errnoText());
-    // A directory that became read-only after the temp file was opened
-    // refuses the unlink too; pruneCheckpoints of the next run removes it.
-    if (::unlink(tmp.c_str()) != 0)
-      absl::StrAppend(&msg, " (the temporary file stays: ", errnoText(),
-                      "; the next run in this directory removes it)");
-    return absl::InternalError(msg);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return absl::OkStatus();
+  AtomicFile f;
+  if (absl::Status s = f.open(path); !s.ok())
+    return s;
+  if (absl::Status s = f.write(contents.data(), contents.size()); !s.ok())
+    return s;
+  return f.commit();
 }
 
 absl::Status writeSafetensorsStreamed(
@@ -329,66 +370,26 @@ absl::Status writeSafetensorsStreamed(
   absl::StatusOr<std::string> header = encodeHeader(layout, metadata, dataBytes);
   if (!header.ok())
     return header.status();
-  std::string dir = dirOf(path);
-  std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
-  std::string tmp = absl::StrCat(dir, "/.", base, ".tmp-", getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot write checkpoint in '", dir, "'"));
-  auto failWith = [&](absl::Status s) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return absl::Status(s.code(), absl::StrCat(s.message(), "; earlier checkpoints are untouched"));
-  };
-  auto writeAll = [&](const void *data, size_t size) {
-    size_t done = 0;
-    while (done < size) {
-      ssize_t n = ::write(fd, static_cast<const char *>(data) + done, size - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return absl::ResourceExhaustedError(absl::StrCat("writing '", tmp, "': ", errnoText()));
-      done += size_t(n);
-    }
-    return absl::OkStatus();
-  };
-  if (absl::Status s = writeAll(header->data(), header->size()); !s.ok())
-    return failWith(s);
+  AtomicFile f;
+  if (absl::Status s = f.open(path); !s.ok())
+    return s;
+  if (absl::Status s = f.write(header->data(), header->size()); !s.ok())
+    return s;
   std::vector<uint8_t> bytes;
   for (size_t i = 0; i < layout.size(); ++i) {
     bytes.clear();
     if (absl::Status s = produce(i, bytes); !s.ok())
-      return failWith(s);
+      return s;
     if (bytes.size() != expectedBytes(layout[i]))
-      return failWith(absl::InternalError(
-          absl::StrCat("tensor '", layout[i].name, "' came with ", bytes.size(),
-                       " bytes, its shape needs ", expectedBytes(layout[i]))));
-    if (absl::Status s = writeAll(bytes.data(), bytes.size()); !s.ok())
-      return failWith(s);
-    // Written out and dropped from the page cache as it goes: dirty pages
-    // count against a memory-limited process (a cgroup) like its own.
-    if (::fdatasync(fd) != 0)
-      return failWith(
-          absl::ResourceExhaustedError(absl::StrCat("syncing '", tmp, "': ", errnoText())));
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      return absl::InternalError(absl::StrCat("tensor '", layout[i].name, "' came with ",
+                                              bytes.size(), " bytes, its shape needs ",
+                                              expectedBytes(layout[i])));
+    if (absl::Status s = f.write(bytes.data(), bytes.size()); !s.ok())
+      return s;
+    if (absl::Status s = f.flush(); !s.ok())
+      return s;
   }
-  if (::fsync(fd) != 0)
-    return failWith(absl::ResourceExhaustedError(absl::StrCat("syncing '", tmp, "': ", errnoText())));
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return absl::ResourceExhaustedError(absl::StrCat("closing '", tmp, "': ", errnoText()));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string msg = absl::StrCat("renaming '", tmp, "' to '", path, "': ", errnoText());
-    ::unlink(tmp.c_str());
-    return absl::InternalError(msg);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return absl::OkStatus();
+  return f.commit();
 }
 
 absl::Status writeSafetensors(const std::string &path, const Checkpoint &checkpoint) {
